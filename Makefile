@@ -1,0 +1,47 @@
+# The few commands a contributor needs. `make demo` and `make test` are the README's two.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+export UV_PROJECT_ENVIRONMENT := $(abspath $(VENV))
+TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/cmms
+TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
+
+.PHONY: install demo test test-fast lint fmt check smoke bench
+
+install: $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml uv.lock
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --disable-pip-version-check "uv==0.13.9"
+	$(BIN)/uv sync --frozen --inexact --python $(BIN)/python
+	touch $@
+
+## Start the embedded demo (SQLite, tasks in-process) with demo data on http://127.0.0.1:8000
+demo: install
+	$(BIN)/python manage.py migrate --no-input
+	$(BIN)/python manage.py seed_demo
+	$(BIN)/python manage.py runserver 127.0.0.1:8000
+
+## Run the whole test suite against PostgreSQL and Redis (slow tests included)
+test: install
+	DATABASE_URL=$(TEST_DATABASE_URL) TEST_REDIS_URL=$(TEST_REDIS_URL) $(BIN)/pytest
+
+## Only the fast tests
+test-fast: install
+	DATABASE_URL=$(TEST_DATABASE_URL) TEST_REDIS_URL=$(TEST_REDIS_URL) $(BIN)/pytest -m "not slow"
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+fmt: install
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+check: install
+	$(BIN)/python manage.py check
+	$(BIN)/python manage.py makemigrations --check --dry-run
+
+## The embedded demo path: SQLite migrate + seed_demo + requests (no PostgreSQL needed)
+smoke: install
+	$(BIN)/python scripts/smoke_demo.py

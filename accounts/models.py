@@ -1,0 +1,55 @@
+from django.contrib.auth.models import AbstractUser
+from django.db import models
+
+from accounts.choices import Role
+
+
+class Skill(models.Model):
+    """A trade or qualification a technician holds (mechanical, electrical, vibration, ...)."""
+
+    code = models.SlugField(max_length=50, unique=True)
+    name = models.CharField(max_length=100)
+
+    class Meta:
+        ordering = ["code"]
+
+    def __str__(self):
+        return self.code
+
+
+class User(AbstractUser):
+    """A person using the CMMS: planner, technician or customer viewer, scoped to sites."""
+
+    role = models.CharField(max_length=20, choices=Role.choices, default=Role.TECHNICIAN)
+    sites = models.ManyToManyField("assets.Site", blank=True, related_name="users")
+    skills = models.ManyToManyField(Skill, blank=True, related_name="users")
+    available_hours_per_day = models.DecimalField(max_digits=4, decimal_places=1, default=8)
+
+    class Meta(AbstractUser.Meta):
+        swappable = "AUTH_USER_MODEL"
+        indexes = [models.Index(fields=["role"])]
+
+    @property
+    def is_planner(self) -> bool:
+        """Superusers act as planners everywhere."""
+        return self.is_superuser or self.role == Role.PLANNER
+
+    @property
+    def is_technician(self) -> bool:
+        return self.role == Role.TECHNICIAN and not self.is_superuser
+
+    @property
+    def is_customer_viewer(self) -> bool:
+        return self.role == Role.CUSTOMER_VIEWER and not self.is_superuser
+
+    def site_ids(self) -> set[int] | None:
+        """Ids of the sites this user may see, or None for all (superusers). Cached per instance."""
+        if self.is_superuser:
+            return None
+        if not hasattr(self, "_site_ids"):
+            self._site_ids = set(self.sites.values_list("id", flat=True))
+        return self._site_ids
+
+    def may_see_site(self, site_id: int) -> bool:
+        ids = self.site_ids()
+        return ids is None or site_id in ids

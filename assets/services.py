@@ -1,0 +1,177 @@
+"""Writes to assets, meters and stock. Views, admin, API and tasks all call these."""
+
+from decimal import Decimal
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import F, Value
+from django.db.models.functions import Concat, Substr
+
+from assets.choices import MovementKind
+from assets.models import Asset, Stock, StockMovement
+from cmms.errors import InsufficientStock
+
+# ---------------------------------------------------------------- asset hierarchy
+
+
+def _path_for(asset: Asset) -> str:
+    prefix = asset.parent.path if asset.parent_id else "/"
+    return f"{prefix}{asset.pk}/"
+
+
+@transaction.atomic
+def asset_create(*, site, tag: str, name: str, parent: Asset | None = None, **fields) -> Asset:
+    """Create an asset and place it in the hierarchy (path and depth)."""
+    asset = Asset(site=site, tag=tag, name=name, parent=parent, **fields)
+    asset.full_clean(exclude=["path"])
+    asset.save()
+    asset.path = _path_for(asset)
+    asset.depth = asset.path.count("/") - 2
+    Asset.objects.filter(pk=asset.pk).update(path=asset.path, depth=asset.depth)
+    return asset
+
+
+@transaction.atomic
+def asset_update(*, asset: Asset, **fields) -> Asset:
+    """Change an asset's fields; a new parent moves the whole subtree in one UPDATE."""
+    old_parent_id = asset.parent_id
+    for name, value in fields.items():
+        setattr(asset, name, value)
+    asset.full_clean(exclude=["path"])
+    if asset.parent_id != old_parent_id:
+        _move_subtree(asset)
+    asset.save()
+    return asset
+
+
+def _move_subtree(asset: Asset) -> None:
+    """Rewrite the paths of the asset and its descendants (call inside a transaction)."""
+    old_path = asset.path
+    new_path = _path_for(asset)
+    depth_change = new_path.count("/") - old_path.count("/")
+    Asset.objects.select_for_update().filter(path__startswith=old_path).update(
+        path=Concat(Value(new_path), Substr("path", len(old_path) + 1)),
+        depth=F("depth") + depth_change,
+    )
+    asset.path = new_path
+    asset.depth = new_path.count("/") - 2
+
+
+# ---------------------------------------------------------------- stock
+
+
+def _positive(quantity) -> Decimal:
+    quantity = Decimal(quantity)
+    if quantity <= 0:
+        raise ValidationError({"quantity": "Quantity must be greater than zero."})
+    return quantity
+
+
+def _locked(stock: Stock) -> Stock:
+    """Re-read the stock row under a row lock; callers hold a transaction."""
+    return Stock.objects.select_for_update().get(pk=stock.pk)
+
+
+def _move(
+    stock: Stock, *, kind, quantity: Decimal, by, work_order=None, reason=""
+) -> StockMovement:
+    stock.on_hand += quantity
+    stock.save(update_fields=["on_hand", "reserved"])
+    return StockMovement.objects.create(
+        stock=stock,
+        kind=kind,
+        quantity=quantity,
+        on_hand_after=stock.on_hand,
+        work_order=work_order,
+        reason=reason,
+        created_by=by,
+    )
+
+
+@transaction.atomic
+def stock_receive(*, stock: Stock, quantity, by=None, reason: str = "") -> StockMovement:
+    """Parts arrive in the storeroom."""
+    quantity = _positive(quantity)
+    return _move(_locked(stock), kind=MovementKind.RECEIPT, quantity=quantity, by=by, reason=reason)
+
+
+@transaction.atomic
+def stock_issue(
+    *, stock: Stock, quantity, work_order, by=None, from_reservation: bool = False
+) -> StockMovement:
+    """Issue parts to a work order. Never issues more than is available (on hand - reserved),
+    or, with `from_reservation`, more than is on hand and reserved.
+    """
+    quantity = _positive(quantity)
+    stock = _locked(stock)
+    if work_order.site_id != stock.storeroom.site_id:
+        raise ValidationError({"stock": "The storeroom belongs to another site."})
+    if from_reservation:
+        if quantity > stock.reserved:
+            raise InsufficientStock(
+                f"Only {stock.reserved} {stock.part.unit} of {stock.part.sku} are reserved."
+            )
+        stock.reserved -= quantity
+    elif quantity > stock.available:
+        raise InsufficientStock(
+            f"Only {stock.available} {stock.part.unit} of {stock.part.sku} available "
+            f"in {stock.storeroom} (asked for {quantity}).",
+            code="insufficient_stock",
+        )
+    return _move(stock, kind=MovementKind.ISSUE, quantity=-quantity, by=by, work_order=work_order)
+
+
+@transaction.atomic
+def stock_return(*, stock: Stock, quantity, work_order, by=None) -> StockMovement:
+    """Unused parts come back from a work order; never more than was issued to it."""
+    quantity = _positive(quantity)
+    stock = _locked(stock)
+    issued = -sum(
+        m.quantity
+        for m in StockMovement.objects.filter(
+            stock=stock, work_order=work_order, kind__in=[MovementKind.ISSUE, MovementKind.RETURN]
+        )
+    )
+    if quantity > issued:
+        raise ValidationError(
+            {"quantity": f"Only {issued} were issued to {work_order.number}; cannot return more."}
+        )
+    return _move(stock, kind=MovementKind.RETURN, quantity=quantity, by=by, work_order=work_order)
+
+
+@transaction.atomic
+def stock_adjust(*, stock: Stock, counted, by=None, reason: str) -> StockMovement | None:
+    """Set on hand to a physical count; the difference is an adjustment in the ledger."""
+    counted = Decimal(counted)
+    if counted < 0:
+        raise ValidationError({"counted": "A count cannot be negative."})
+    if not reason:
+        raise ValidationError({"reason": "Say why the stock is adjusted."})
+    stock = _locked(stock)
+    if counted < stock.reserved:
+        raise ValidationError(
+            {"counted": f"{stock.reserved} are reserved for work orders; release them first."}
+        )
+    difference = counted - stock.on_hand
+    if difference == 0:
+        return None
+    return _move(stock, kind=MovementKind.ADJUSTMENT, quantity=difference, by=by, reason=reason)
+
+
+@transaction.atomic
+def stock_reserve(*, stock: Stock, quantity) -> Decimal:
+    """Reserve up to `quantity` for a job; returns how much could be reserved (maybe less)."""
+    quantity = _positive(quantity)
+    stock = _locked(stock)
+    granted = min(quantity, max(stock.available, Decimal("0")))
+    if granted > 0:
+        Stock.objects.filter(pk=stock.pk).update(reserved=F("reserved") + granted)
+    return granted
+
+
+@transaction.atomic
+def stock_release(*, stock: Stock, quantity) -> None:
+    """Give back a reservation that will not be used."""
+    quantity = _positive(quantity)
+    stock = _locked(stock)
+    Stock.objects.filter(pk=stock.pk).update(reserved=F("reserved") - min(quantity, stock.reserved))

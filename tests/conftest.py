@@ -1,0 +1,14 @@
+import pytest
+from rest_framework.test import APIClient
+
+
+@pytest.fixture
+def api():
+    """An API client; call api.force_authenticate(user) to act as someone."""
+    return APIClient()
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):
+    """Hashing with PBKDF2 dominates factory time; tests do not need it to be slow."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

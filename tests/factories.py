@@ -1,0 +1,217 @@
+"""factory_boy factories for every model; tests build data with these, never by hand."""
+
+from decimal import Decimal
+
+import factory
+from django.utils import timezone
+
+from accounts.choices import Role
+from accounts.models import Skill, User
+from assets import services as asset_services
+from assets.models import (
+    Asset,
+    Customer,
+    EquipmentClass,
+    Meter,
+    Part,
+    Site,
+    Stock,
+    Storeroom,
+)
+from workorders import services as wo_services
+from workorders.choices import FailureCodeKind, Status, WorkOrderType
+from workorders.models import FailureCode, WorkOrder
+
+
+class CustomerFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Customer
+        django_get_or_create = ("name",)
+
+    name = factory.Sequence(lambda n: f"Customer {n}")
+
+
+class SiteFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Site
+
+    customer = factory.SubFactory(CustomerFactory)
+    code = factory.Sequence(lambda n: f"site{n}")
+    name = factory.Sequence(lambda n: f"Plant {n}")
+    timezone = "Europe/Berlin"
+
+
+class SkillFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Skill
+        django_get_or_create = ("code",)
+
+    code = "mechanical"
+    name = factory.LazyAttribute(lambda o: o.code.title())
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = User
+        skip_postgeneration_save = True
+
+    username = factory.Sequence(lambda n: f"user{n}")
+    email = factory.LazyAttribute(lambda o: f"{o.username}@example.com")
+    role = Role.TECHNICIAN
+    password = factory.django.Password("pw-for-tests-1")
+
+    @factory.post_generation
+    def sites(self, create, extracted, **kwargs):
+        if create and extracted:
+            self.sites.set(extracted)
+
+    @factory.post_generation
+    def skills(self, create, extracted, **kwargs):
+        if create and extracted:
+            self.skills.set([SkillFactory(code=s) if isinstance(s, str) else s for s in extracted])
+
+
+class PlannerFactory(UserFactory):
+    role = Role.PLANNER
+    is_staff = True
+
+
+class TechnicianFactory(UserFactory):
+    role = Role.TECHNICIAN
+
+
+class CustomerViewerFactory(UserFactory):
+    role = Role.CUSTOMER_VIEWER
+
+
+class SuperuserFactory(UserFactory):
+    role = Role.PLANNER
+    is_staff = True
+    is_superuser = True
+
+
+class EquipmentClassFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = EquipmentClass
+        django_get_or_create = ("code",)
+
+    code = "pump"
+    name = factory.LazyAttribute(lambda o: o.code.title())
+
+
+class AssetFactory(factory.django.DjangoModelFactory):
+    """Assets are placed in the hierarchy by the service, so path and depth are right."""
+
+    class Meta:
+        model = Asset
+
+    site = factory.SubFactory(SiteFactory)
+    parent = None
+    tag = factory.Sequence(lambda n: f"P-{n:03d}")
+    name = factory.Sequence(lambda n: f"Pump {n}")
+
+    @classmethod
+    def _create(cls, model_class, *args, **kwargs):
+        return asset_services.asset_create(**kwargs)
+
+
+class MeterFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Meter
+
+    asset = factory.SubFactory(AssetFactory)
+    code = "hours"
+    name = "Running hours"
+    unit = "h"
+
+
+class PartFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Part
+
+    sku = factory.Sequence(lambda n: f"SKU-{n:05d}")
+    name = factory.Sequence(lambda n: f"Bearing {n}")
+    unit_cost = Decimal("12.50")
+
+
+class StoreroomFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Storeroom
+
+    site = factory.SubFactory(SiteFactory)
+    code = factory.Sequence(lambda n: f"store{n}")
+    name = "Main store"
+
+
+class StockFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Stock
+
+    part = factory.SubFactory(PartFactory)
+    storeroom = factory.SubFactory(StoreroomFactory)
+    on_hand = Decimal("10")
+    reorder_point = Decimal("2")
+
+
+class FailureCodeFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = FailureCode
+        django_get_or_create = ("kind", "code")
+
+    kind = FailureCodeKind.PROBLEM
+    code = factory.Sequence(lambda n: f"CODE{n}")
+    name = factory.LazyAttribute(lambda o: o.code.title())
+
+
+class WorkOrderFactory(factory.django.DjangoModelFactory):
+    """Work orders are created through the service (number, history, checklist)."""
+
+    class Meta:
+        model = WorkOrder
+
+    site = factory.SubFactory(SiteFactory)
+    asset = factory.LazyAttribute(lambda o: AssetFactory(site=o.site))
+    title = factory.Sequence(lambda n: f"Fix leak {n}")
+    type = WorkOrderType.CORRECTIVE
+    status = Status.REQUESTED
+    due_at = factory.LazyFunction(lambda: timezone.now() + timezone.timedelta(days=2))
+
+    @classmethod
+    def _create(cls, model_class, *args, **kwargs):
+        return wo_services.work_order_create(**kwargs)
+
+
+def failure_codes():
+    """A (problem, cause, remedy) triple for completing corrective work."""
+    return (
+        FailureCodeFactory(kind=FailureCodeKind.PROBLEM, code="VIB", name="Abnormal vibration"),
+        FailureCodeFactory(kind=FailureCodeKind.CAUSE, code="MISALIGN", name="Misalignment"),
+        FailureCodeFactory(kind=FailureCodeKind.REMEDY, code="REALIGN", name="Realign"),
+    )
+
+
+def move_to(work_order, status, *, by=None):
+    """Walk a work order along the happy path to `status` (for test set-up)."""
+    path = [
+        Status.REQUESTED,
+        Status.APPROVED,
+        Status.SCHEDULED,
+        Status.IN_PROGRESS,
+        Status.COMPLETED,
+        Status.CLOSED,
+    ]
+    if status in (Status.ON_HOLD, Status.CANCELLED):
+        target_index = path.index(
+            Status.IN_PROGRESS if status == Status.ON_HOLD else Status.REQUESTED
+        )
+    else:
+        target_index = path.index(status)
+    current_index = path.index(work_order.status)
+    for next_status in path[current_index + 1 : target_index + 1]:
+        codes = {}
+        if next_status == Status.COMPLETED:
+            codes = dict(zip(("problem", "cause", "remedy"), failure_codes(), strict=True))
+        wo_services.work_order_transition(work_order=work_order, to=next_status, by=by, **codes)
+    if status in (Status.ON_HOLD, Status.CANCELLED):
+        wo_services.work_order_transition(work_order=work_order, to=status, by=by, reason="test")
+    return work_order

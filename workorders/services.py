@@ -1,0 +1,381 @@
+"""Writes to work orders: creation, the enforced lifecycle, assignment, checklist, labour, parts.
+
+Every caller (API, admin, technician pages, Celery tasks) goes through these functions, so the
+lifecycle, permission and stock rules are the same everywhere. `by=None` means the system.
+"""
+
+from collections.abc import Iterable
+from decimal import Decimal
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import Sum
+from django.utils import timezone
+
+from accounts.choices import Role
+from assets import services as asset_services
+from cmms.errors import NotPermitted, TransitionNotAllowed
+from workorders.choices import (
+    FAILURE_CODES_REQUIRED,
+    PLANNER_ONLY_TRANSITIONS,
+    TRANSITIONS,
+    EventKind,
+    FailureCodeKind,
+    Source,
+    Status,
+)
+from workorders.models import (
+    ChecklistStep,
+    FailureCode,
+    LabourEntry,
+    StatusChange,
+    WorkOrder,
+    WorkOrderEvent,
+)
+
+EDITABLE_FIELDS = frozenset(
+    {
+        "title",
+        "description",
+        "priority",
+        "type",
+        "asset",
+        "due_at",
+        "scheduled_start",
+        "estimated_hours",
+        "required_skill",
+        "problem",
+        "cause",
+        "remedy",
+        "needs_attention",
+    }
+)
+
+
+def _check_site(user, site_id: int) -> None:
+    if user is not None and not user.may_see_site(site_id):
+        raise NotPermitted("You do not work at this site.")
+
+
+def _check_assignee(work_order: WorkOrder, assignee) -> None:
+    if assignee is None:
+        return
+    if assignee.role != Role.TECHNICIAN or not assignee.is_active:
+        raise ValidationError({"assignee": f"{assignee} is not an active technician."})
+    if not assignee.may_see_site(work_order.site_id):
+        raise ValidationError({"assignee": f"{assignee} does not work at site {work_order.site}."})
+
+
+def _check_failure_codes(work_order: WorkOrder) -> None:
+    for field, kind in (
+        ("problem", FailureCodeKind.PROBLEM),
+        ("cause", FailureCodeKind.CAUSE),
+        ("remedy", FailureCodeKind.REMEDY),
+    ):
+        code = getattr(work_order, field)
+        if code is not None and code.kind != kind:
+            raise ValidationError({field: f"{code.code} is a {code.kind} code, not a {kind}."})
+
+
+@transaction.atomic
+def work_order_create(
+    *,
+    site,
+    title: str,
+    by=None,
+    asset=None,
+    status: str = Status.REQUESTED,
+    source: str = Source.MANUAL,
+    assignee=None,
+    steps: Iterable[str | dict] = (),
+    **fields,
+) -> WorkOrder:
+    """Create a work order (with its checklist) in an initial status and record its history."""
+    if status not in (Status.REQUESTED, Status.APPROVED, Status.SCHEDULED):
+        raise ValidationError(
+            {"status": "A new work order starts requested, approved or scheduled."}
+        )
+    if by is not None:
+        _check_site(by, site.pk)
+        if not by.is_planner and status != Status.REQUESTED:
+            raise NotPermitted("Only planners create approved or scheduled work.")
+        if by.is_customer_viewer:
+            source = Source.REQUEST
+    if asset is not None and asset.site_id != site.pk:
+        raise ValidationError({"asset": "The asset belongs to another site."})
+    work_order = WorkOrder(
+        site=site,
+        asset=asset,
+        title=title,
+        status=status,
+        source=source,
+        requested_by=by,
+        assignee=assignee,
+        **fields,
+    )
+    _check_assignee(work_order, assignee)
+    _check_failure_codes(work_order)
+    work_order.full_clean(exclude=["number"])
+    work_order.save()
+    work_order.number = WorkOrder.format_number(work_order.pk)
+    WorkOrder.objects.filter(pk=work_order.pk).update(number=work_order.number)
+    StatusChange.objects.create(
+        work_order=work_order, from_status="", to_status=status, changed_by=by, reason="created"
+    )
+    ChecklistStep.objects.bulk_create(
+        ChecklistStep(work_order=work_order, position=i, **_step_fields(step))
+        for i, step in enumerate(steps, start=1)
+    )
+    return work_order
+
+
+def _step_fields(step: str | dict) -> dict:
+    if isinstance(step, str):
+        return {"text": step}
+    return {k: step[k] for k in ("text", "requires_value", "unit") if k in step}
+
+
+@transaction.atomic
+def work_order_update(*, work_order: WorkOrder, by=None, **fields) -> WorkOrder:
+    """Change a work order's planning fields. Status, site and number are not editable here."""
+    unknown = set(fields) - EDITABLE_FIELDS - {"assignee"}
+    if unknown:
+        raise ValidationError({name: "This field cannot be changed here." for name in unknown})
+    if by is not None:
+        _check_site(by, work_order.site_id)
+        if not by.is_planner:
+            raise NotPermitted("Only planners change the planning of a work order.")
+    if not work_order.is_open and set(fields) - {"problem", "cause", "remedy"}:
+        raise TransitionNotAllowed(f"{work_order.number} is {work_order.status}; it cannot change.")
+    asset = fields.get("asset", work_order.asset)
+    if asset is not None and asset.site_id != work_order.site_id:
+        raise ValidationError({"asset": "The asset belongs to another site."})
+    assignee_given = "assignee" in fields
+    assignee = fields.pop("assignee", None)
+    old_priority = work_order.priority
+    for name, value in fields.items():
+        setattr(work_order, name, value)
+    _check_failure_codes(work_order)
+    work_order.full_clean(exclude=["number"])
+    work_order.save()
+    if work_order.priority != old_priority:
+        _event(
+            work_order,
+            EventKind.PRIORITY,
+            f"Priority {old_priority} → {work_order.priority}",
+            by,
+            {"from": old_priority, "to": work_order.priority},
+        )
+    if assignee_given and assignee != work_order.assignee:
+        work_order_assign(work_order=work_order, assignee=assignee, by=by)
+    return work_order
+
+
+def _event(work_order, kind, message, by=None, data=None) -> WorkOrderEvent:
+    return WorkOrderEvent.objects.create(
+        work_order=work_order, kind=kind, message=message, created_by=by, data=data or {}
+    )
+
+
+@transaction.atomic
+def work_order_assign(*, work_order: WorkOrder, assignee, by=None) -> WorkOrder:
+    """Give the work order to a technician of its site (or None to unassign)."""
+    if by is not None:
+        _check_site(by, work_order.site_id)
+        if not by.is_planner:
+            raise NotPermitted("Only planners assign work.")
+    if not work_order.is_open:
+        raise TransitionNotAllowed(
+            f"{work_order.number} is {work_order.status}; it cannot be assigned."
+        )
+    _check_assignee(work_order, assignee)
+    work_order.assignee = assignee
+    work_order.save(update_fields=["assignee", "updated_at"])
+    _event(
+        work_order,
+        EventKind.ASSIGNED,
+        f"Assigned to {assignee.get_username()}" if assignee else "Unassigned",
+        by,
+        {"assignee": assignee.pk if assignee else None},
+    )
+    return work_order
+
+
+def check_transition(work_order: WorkOrder, to: str, *, by, reason: str = "") -> None:
+    """Raise unless `by` may move the work order to `to` now. Call while holding the row lock."""
+    current = work_order.status
+    if to not in Status.values:
+        raise ValidationError({"to": f"{to!r} is not a work order status."})
+    if to not in TRANSITIONS[current]:
+        allowed = ", ".join(sorted(TRANSITIONS[current])) or "none (final status)"
+        raise TransitionNotAllowed(
+            f"{work_order.number} cannot go from {current} to {to}; allowed: {allowed}.",
+            code="illegal_transition",
+        )
+    if by is not None:
+        _check_site(by, work_order.site_id)
+        if by.is_customer_viewer:
+            raise NotPermitted("Customer viewers cannot change work orders.")
+        if not by.is_planner:
+            if (current, to) in PLANNER_ONLY_TRANSITIONS:
+                raise NotPermitted(f"Only planners move work from {current} to {to}.")
+            if work_order.assignee_id not in (None, by.pk):
+                raise NotPermitted(f"{work_order.number} is assigned to someone else.")
+    if to in (Status.ON_HOLD, Status.CANCELLED) and not reason.strip():
+        raise ValidationError({"reason": f"Give a reason to put work {to.replace('_', ' ')}."})
+    if to == Status.COMPLETED and work_order.type in FAILURE_CODES_REQUIRED:
+        missing = [
+            f for f in ("problem", "cause", "remedy") if getattr(work_order, f"{f}_id") is None
+        ]
+        if missing:
+            raise ValidationError(
+                {f: "Required to complete corrective and condition-based work." for f in missing}
+            )
+
+
+@transaction.atomic
+def work_order_transition(
+    *, work_order: WorkOrder, to: str, by=None, reason: str = "", **completion
+) -> WorkOrder:
+    """Move a work order along its lifecycle, recording who, when, from and to.
+
+    `completion` may carry problem/cause/remedy codes set together with completing.
+    """
+    locked = WorkOrder.objects.select_for_update().get(pk=work_order.pk)
+    for name in ("problem", "cause", "remedy"):
+        if completion.get(name) is not None:
+            setattr(locked, name, completion[name])
+    _check_failure_codes(locked)
+    check_transition(locked, to, by=by, reason=reason)
+    now = timezone.now()
+    previous = locked.status
+    _apply_side_effects(locked, previous, to, by=by, now=now, reason=reason)
+    locked.status = to
+    locked.save()
+    StatusChange.objects.create(
+        work_order=locked,
+        from_status=previous,
+        to_status=to,
+        reason=reason,
+        changed_by=by,
+        changed_at=now,
+    )
+    work_order.__dict__.update({k: v for k, v in locked.__dict__.items() if not k.startswith("_")})
+    return work_order
+
+
+def _apply_side_effects(wo: WorkOrder, previous: str, to: str, *, by, now, reason: str) -> None:
+    if to == Status.IN_PROGRESS:
+        wo.started_at = wo.started_at or now
+        wo.on_hold_reason = ""
+        if previous == Status.COMPLETED:
+            wo.completed_at = None
+        technician = by if by is not None and by.role == Role.TECHNICIAN else wo.assignee
+        if by is not None and by.role == Role.TECHNICIAN and wo.assignee_id is None:
+            wo.assignee = by
+        if technician is not None:
+            LabourEntry.objects.create(
+                work_order=wo, technician=technician, started_at=now, automatic=True
+            )
+    elif to == Status.ON_HOLD:
+        wo.on_hold_reason = reason.strip()
+        _stop_clock(wo, now)
+    elif to == Status.COMPLETED:
+        wo.completed_at = now
+        _stop_clock(wo, now)
+    elif to == Status.CLOSED:
+        wo.closed_at = now
+    elif to == Status.CANCELLED:
+        _stop_clock(wo, now)
+        wo.closed_at = now
+
+
+def _stop_clock(wo: WorkOrder, now) -> None:
+    """Close the automatic labour entries that are running and total the actual hours."""
+    for entry in wo.labour.filter(ended_at__isnull=True):
+        entry.ended_at = now
+        seconds = (now - entry.started_at).total_seconds()
+        entry.hours = (Decimal(seconds) / 3600).quantize(Decimal("0.01"))
+        entry.save(update_fields=["ended_at", "hours"])
+    wo.actual_hours = wo.labour.aggregate(total=Sum("hours"))["total"] or Decimal("0")
+
+
+@transaction.atomic
+def labour_add(
+    *, work_order: WorkOrder, technician, hours, by=None, started_at=None, note: str = ""
+) -> LabourEntry:
+    """Record labour by hand (time not captured by start/pause/complete)."""
+    hours = Decimal(hours)
+    if hours <= 0 or hours > 24:
+        raise ValidationError({"hours": "Hours must be more than 0 and at most 24."})
+    if by is not None:
+        _check_site(by, work_order.site_id)
+        if not by.is_planner and technician != by:
+            raise NotPermitted("Technicians record their own time only.")
+    if work_order.status in (Status.CLOSED, Status.CANCELLED):
+        raise TransitionNotAllowed(f"{work_order.number} is {work_order.status}.")
+    started_at = started_at or timezone.now() - timezone.timedelta(hours=float(hours))
+    entry = LabourEntry.objects.create(
+        work_order=work_order,
+        technician=technician,
+        started_at=started_at,
+        ended_at=started_at + timezone.timedelta(hours=float(hours)),
+        hours=hours,
+        note=note,
+    )
+    total = work_order.labour.aggregate(total=Sum("hours"))["total"] or Decimal("0")
+    WorkOrder.objects.filter(pk=work_order.pk).update(actual_hours=total)
+    work_order.actual_hours = total
+    return entry
+
+
+@transaction.atomic
+def checklist_step_record(
+    *, step: ChecklistStep, by, done: bool = True, result: str = "", value=None
+) -> ChecklistStep:
+    """Tick (or untick) a checklist step with its result or measured value."""
+    work_order = step.work_order
+    if by is not None:
+        _check_site(by, work_order.site_id)
+        if by.is_customer_viewer:
+            raise NotPermitted("Customer viewers cannot change work orders.")
+    if work_order.status not in (Status.IN_PROGRESS, Status.ON_HOLD):
+        raise TransitionNotAllowed("Start the work order before ticking its checklist.")
+    if done and step.requires_value and value is None:
+        raise ValidationError({"value": f"Step {step.position} needs a measured value."})
+    step.done = done
+    step.result = result
+    step.value = value
+    step.done_by = by if done else None
+    step.done_at = timezone.now() if done else None
+    step.save()
+    return step
+
+
+@transaction.atomic
+def work_order_issue_part(*, work_order: WorkOrder, stock, quantity, by=None):
+    """Issue parts from a storeroom of the work order's site to the work order (ledger row)."""
+    if by is not None:
+        _check_site(by, work_order.site_id)
+        if by.is_customer_viewer:
+            raise NotPermitted("Customer viewers cannot issue parts.")
+    if work_order.status not in (Status.IN_PROGRESS, Status.ON_HOLD, Status.SCHEDULED):
+        raise TransitionNotAllowed(
+            f"Parts are issued to scheduled or running work; {work_order.number} is "
+            f"{work_order.status}."
+        )
+    movement = asset_services.stock_issue(
+        stock=stock, quantity=quantity, work_order=work_order, by=by
+    )
+    _event(
+        work_order,
+        EventKind.PARTS,
+        f"Issued {quantity} {stock.part.unit} of {stock.part.sku}",
+        by,
+        {"stock": stock.pk, "quantity": str(quantity)},
+    )
+    return movement
+
+
+def failure_code(kind: str, code: str) -> FailureCode:
+    return FailureCode.objects.get(kind=kind, code=code)
