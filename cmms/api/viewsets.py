@@ -1,0 +1,32 @@
+"""Base viewsets: every API resource is restricted to the sites the user may see, in one place.
+
+A viewset names its queryset, serializer and filterset; the base class applies
+`Model.objects.for_user(user)`, so another site's object is a 404 and never a leak.
+"""
+
+from rest_framework import mixins, viewsets
+
+from cmms.api.permissions import RolePermission
+
+
+class SiteScopedMixin:
+    permission_classes = [RolePermission]
+
+    def get_queryset(self):
+        return super().get_queryset().for_user(self.request.user)
+
+
+class SiteScopedModelViewSet(SiteScopedMixin, viewsets.ModelViewSet):
+    """Read for everyone at the site; writes as `RolePermission` and the services allow."""
+
+
+class SiteScopedReadOnlyViewSet(SiteScopedMixin, viewsets.ReadOnlyModelViewSet):
+    """Read-only resources (alerts, ledgers, history)."""
+
+
+class SiteScopedCreateReadViewSet(
+    SiteScopedMixin,
+    mixins.CreateModelMixin,
+    viewsets.ReadOnlyModelViewSet,
+):
+    """Resources that are created but never edited (readings, ledger rows)."""
