@@ -97,24 +97,21 @@ def stock_receive(*, stock: Stock, quantity, by=None, reason: str = "") -> Stock
 
 @transaction.atomic
 def stock_issue(
-    *, stock: Stock, quantity, work_order, by=None, from_reservation: bool = False
+    *, stock: Stock, quantity, work_order, by=None, reserved: Decimal = Decimal("0")
 ) -> StockMovement:
-    """Issue parts to a work order. Never issues more than is available (on hand - reserved),
-    or, with `from_reservation`, more than is on hand and reserved.
+    """Issue parts to a work order. `reserved` of the quantity comes out of a reservation
+    held for it; the rest never exceeds what is available (on hand - reserved).
     """
     quantity = _positive(quantity)
     stock = _locked(stock)
     if work_order.site_id != stock.storeroom.site_id:
         raise ValidationError({"stock": "The storeroom belongs to another site."})
-    if from_reservation:
-        if quantity > stock.reserved:
-            raise InsufficientStock(
-                f"Only {stock.reserved} {stock.part.unit} of {stock.part.sku} are reserved."
-            )
-        stock.reserved -= quantity
-    elif quantity > stock.available:
+    reserved = min(Decimal(reserved), quantity, stock.reserved)
+    unreserved = quantity - reserved
+    stock.reserved -= reserved
+    if unreserved > stock.available:
         raise InsufficientStock(
-            f"Only {stock.available} {stock.part.unit} of {stock.part.sku} available "
+            f"Only {stock.available + reserved} {stock.part.unit} of {stock.part.sku} available "
             f"in {stock.storeroom} (asked for {quantity}).",
             code="insufficient_stock",
         )

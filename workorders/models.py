@@ -101,6 +101,28 @@ class WorkOrder(models.Model):
     needs_attention = models.CharField(
         max_length=200, blank=True, help_text="Why a planner should look at this work order."
     )
+    waiting_for_parts = models.BooleanField(
+        default=False, help_text="Parts of the job plan could not all be reserved."
+    )
+    job_plan = models.ForeignKey(
+        "JobPlan", null=True, blank=True, on_delete=models.SET_NULL, related_name="work_orders"
+    )
+
+    # Correlation of condition alerts: at most one open work order per (asset, condition).
+    condition = models.CharField(
+        max_length=64, blank=True, help_text="Alert condition this work order answers, if any."
+    )
+    alert_rule = models.ForeignKey(
+        "pipeline.AlertRule",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="work_orders",
+    )
+    alert_count = models.PositiveIntegerField(default=0)
+    alert_severity = models.CharField(max_length=10, blank=True)
+    first_alert_at = models.DateTimeField(null=True, blank=True)
+    last_alert_at = models.DateTimeField(null=True, blank=True)
 
     problem = models.ForeignKey(
         FailureCode,
@@ -147,10 +169,19 @@ class WorkOrder(models.Model):
             models.CheckConstraint(
                 condition=Q(status__in=[s.value for s in Status]), name="work_order_status_valid"
             ),
+            models.UniqueConstraint(
+                fields=["asset", "condition"],
+                condition=Q(status__in=sorted(OPEN_STATUSES)) & ~Q(condition=""),
+                name="one_open_work_order_per_asset_condition",
+            ),
         ]
 
     def __str__(self):
         return f"{self.number} {self.title}"
+
+    def get_absolute_url(self) -> str:
+        """The technician's page of this work order (links in e-mails and QR flows)."""
+        return f"/tech/work-orders/{self.pk}/"
 
     @property
     def is_open(self) -> bool:
@@ -267,3 +298,128 @@ class LabourEntry(models.Model):
 
     def __str__(self):
         return f"{self.technician} {self.hours} h"
+
+
+class JobPlan(models.Model):
+    """A reusable task template: checklist steps, estimated hours, required skill and parts."""
+
+    code = models.SlugField(max_length=50, unique=True)
+    title = models.CharField(max_length=200)
+    description = models.TextField(blank=True)
+    estimated_hours = models.DecimalField(max_digits=7, decimal_places=2, default=Decimal("1"))
+    required_skill = models.ForeignKey(
+        "accounts.Skill", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    work_type = models.CharField(
+        max_length=20, choices=WorkOrderType.choices, default=WorkOrderType.CONDITION_BASED
+    )
+    is_active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["code"]
+
+    def __str__(self):
+        return f"{self.code} {self.title}"
+
+
+class JobPlanStep(models.Model):
+    """One ordered checklist step of a job plan, copied to each work order made from it."""
+
+    job_plan = models.ForeignKey(JobPlan, on_delete=models.CASCADE, related_name="steps")
+    position = models.PositiveSmallIntegerField()
+    text = models.CharField(max_length=500)
+    requires_value = models.BooleanField(default=False)
+    unit = models.CharField(max_length=20, blank=True)
+
+    class Meta:
+        ordering = ["job_plan", "position"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["job_plan", "position"], name="job_plan_step_unique_position"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.position}. {self.text}"
+
+
+class JobPlanPart(models.Model):
+    """A part and quantity a job plan needs; reserved when a work order is made from it."""
+
+    job_plan = models.ForeignKey(JobPlan, on_delete=models.CASCADE, related_name="parts")
+    part = models.ForeignKey("assets.Part", on_delete=models.PROTECT, related_name="+")
+    quantity = models.DecimalField(max_digits=12, decimal_places=3)
+
+    class Meta:
+        ordering = ["job_plan", "part"]
+        constraints = [
+            models.UniqueConstraint(fields=["job_plan", "part"], name="job_plan_part_unique"),
+            models.CheckConstraint(
+                condition=Q(quantity__gt=0), name="job_plan_part_quantity_positive"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.quantity} x {self.part}"
+
+
+class PartReservation(models.Model):
+    """Parts held in a storeroom for a work order (counted in Stock.reserved)."""
+
+    site_lookup = "work_order__site"
+
+    work_order = models.ForeignKey(WorkOrder, on_delete=models.CASCADE, related_name="reservations")
+    stock = models.ForeignKey("assets.Stock", on_delete=models.PROTECT, related_name="reservations")
+    quantity = models.DecimalField(max_digits=12, decimal_places=3)
+    issued = models.DecimalField(max_digits=12, decimal_places=3, default=Decimal("0"))
+    created_at = models.DateTimeField(default=timezone.now)
+
+    objects = SiteScopedQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["work_order", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["work_order", "stock"], name="reservation_unique_stock"
+            ),
+            models.CheckConstraint(
+                condition=Q(quantity__gt=0), name="reservation_quantity_positive"
+            ),
+            models.CheckConstraint(
+                condition=Q(issued__gte=0) & Q(issued__lte=models.F("quantity")),
+                name="reservation_issued_within_quantity",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.quantity} of {self.stock_id} for {self.work_order_id}"
+
+    @property
+    def outstanding(self) -> Decimal:
+        return self.quantity - self.issued
+
+
+class ReorderSuggestion(models.Model):
+    """A part that a job needed but the site's storerooms could not supply."""
+
+    site_lookup = "storeroom__site"
+
+    part = models.ForeignKey("assets.Part", on_delete=models.PROTECT, related_name="+")
+    storeroom = models.ForeignKey(
+        "assets.Storeroom", on_delete=models.PROTECT, related_name="reorder_suggestions"
+    )
+    quantity = models.DecimalField(max_digits=12, decimal_places=3)
+    work_order = models.ForeignKey(
+        WorkOrder, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+
+    objects = SiteScopedQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["resolved_at", "storeroom"])]
+
+    def __str__(self):
+        return f"Reorder {self.quantity} x {self.part_id}"

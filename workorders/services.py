@@ -9,7 +9,7 @@ from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Sum
+from django.db.models import F, Sum
 from django.utils import timezone
 
 from accounts.choices import Role
@@ -28,6 +28,7 @@ from workorders.models import (
     ChecklistStep,
     FailureCode,
     LabourEntry,
+    PartReservation,
     StatusChange,
     WorkOrder,
     WorkOrderEvent,
@@ -283,11 +284,13 @@ def _apply_side_effects(wo: WorkOrder, previous: str, to: str, *, by, now, reaso
     elif to == Status.COMPLETED:
         wo.completed_at = now
         _stop_clock(wo, now)
+        _release_reservations(wo)
     elif to == Status.CLOSED:
         wo.closed_at = now
     elif to == Status.CANCELLED:
         _stop_clock(wo, now)
         wo.closed_at = now
+        _release_reservations(wo)
 
 
 def _stop_clock(wo: WorkOrder, now) -> None:
@@ -298,6 +301,19 @@ def _stop_clock(wo: WorkOrder, now) -> None:
         entry.hours = (Decimal(seconds) / 3600).quantize(Decimal("0.01"))
         entry.save(update_fields=["ended_at", "hours"])
     wo.actual_hours = wo.labour.aggregate(total=Sum("hours"))["total"] or Decimal("0")
+
+
+def _release_reservations(wo: WorkOrder) -> None:
+    """Give back reserved parts that finished or cancelled work will not use."""
+    for reservation in wo.reservations.select_related("stock").filter(issued__lt=F("quantity")):
+        asset_services.stock_release(stock=reservation.stock, quantity=reservation.outstanding)
+        reservation.quantity = reservation.issued
+        if reservation.quantity == 0:
+            reservation.delete()
+        else:
+            reservation.save(update_fields=["quantity"])
+    if wo.waiting_for_parts:
+        wo.waiting_for_parts = False
 
 
 @transaction.atomic
@@ -364,9 +380,18 @@ def work_order_issue_part(*, work_order: WorkOrder, stock, quantity, by=None):
             f"Parts are issued to scheduled or running work; {work_order.number} is "
             f"{work_order.status}."
         )
-    movement = asset_services.stock_issue(
-        stock=stock, quantity=quantity, work_order=work_order, by=by
+    reservation = (
+        PartReservation.objects.select_for_update()
+        .filter(work_order=work_order, stock=stock, issued__lt=F("quantity"))
+        .first()
     )
+    from_reservation = min(Decimal(quantity), reservation.outstanding) if reservation else 0
+    movement = asset_services.stock_issue(
+        stock=stock, quantity=quantity, work_order=work_order, by=by, reserved=from_reservation
+    )
+    if reservation is not None and from_reservation:
+        reservation.issued += from_reservation
+        reservation.save(update_fields=["issued"])
     _event(
         work_order,
         EventKind.PARTS,

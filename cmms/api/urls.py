@@ -2,6 +2,17 @@
 
 from rest_framework.routers import DefaultRouter
 
+from accounts.api.urls import register as register_accounts
+from alerts.api.urls import register as register_alerts
+from assets.api.urls import register as register_assets
+from pipeline.api.urls import register as register_pipeline
+from workorders.api.urls import register as register_workorders
+
 router = DefaultRouter()
+register_accounts(router)
+register_assets(router)
+register_workorders(router)
+register_alerts(router)
+register_pipeline(router)
 
 urlpatterns = router.urls

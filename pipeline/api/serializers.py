@@ -1,0 +1,98 @@
+from rest_framework import serializers
+
+from accounts.models import Skill
+from assets.models import Asset, EquipmentClass, Part, Site
+from cmms.api.fields import ScopedPrimaryKeyRelatedField
+from pipeline.models import AlertRule
+from workorders.models import JobPlan, JobPlanPart, JobPlanStep
+
+
+class JobPlanStepSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = JobPlanStep
+        fields = ["position", "text", "requires_value", "unit"]
+        read_only_fields = ["position"]
+
+
+class JobPlanPartSerializer(serializers.ModelSerializer):
+    part = serializers.PrimaryKeyRelatedField(queryset=Part.objects.all())
+    sku = serializers.CharField(source="part.sku", read_only=True)
+
+    class Meta:
+        model = JobPlanPart
+        fields = ["part", "sku", "quantity"]
+
+    def validate_quantity(self, value):
+        if value <= 0:
+            raise serializers.ValidationError("Quantity must be greater than zero.")
+        return value
+
+
+class JobPlanSerializer(serializers.ModelSerializer):
+    """A job plan with its ordered checklist steps and parts list (both replaced on write)."""
+
+    required_skill = serializers.SlugRelatedField(
+        slug_field="code", queryset=Skill.objects.all(), allow_null=True, required=False
+    )
+    steps = JobPlanStepSerializer(many=True, required=False)
+    parts = JobPlanPartSerializer(many=True, required=False)
+
+    class Meta:
+        model = JobPlan
+        fields = [
+            "id",
+            "code",
+            "title",
+            "description",
+            "work_type",
+            "estimated_hours",
+            "required_skill",
+            "is_active",
+            "steps",
+            "parts",
+        ]
+
+
+class AlertRuleSerializer(serializers.ModelSerializer):
+    site = ScopedPrimaryKeyRelatedField(
+        queryset=Site.objects.all(), allow_null=True, required=False
+    )
+    asset = ScopedPrimaryKeyRelatedField(
+        queryset=Asset.objects.all(), allow_null=True, required=False
+    )
+    equipment_class = serializers.PrimaryKeyRelatedField(
+        queryset=EquipmentClass.objects.all(), allow_null=True, required=False
+    )
+    job_plan = serializers.PrimaryKeyRelatedField(
+        queryset=JobPlan.objects.all(), allow_null=True, required=False
+    )
+
+    class Meta:
+        model = AlertRule
+        fields = [
+            "id",
+            "name",
+            "is_active",
+            "site",
+            "asset",
+            "equipment_class",
+            "condition_pattern",
+            "min_severity",
+            "job_plan",
+            "response_critical",
+            "response_major",
+            "response_minor",
+            "response_warning",
+            "requires_approval",
+            "cancel_on_clear",
+        ]
+
+    def validate(self, attrs):
+        user = self.context["request"].user
+        site = attrs.get("site", getattr(self.instance, "site", None))
+        asset = attrs.get("asset", getattr(self.instance, "asset", None))
+        if site is None and asset is None and not user.is_superuser:
+            raise serializers.ValidationError(
+                {"site": "Only superusers write rules for every site; choose a site."}
+            )
+        return attrs

@@ -1,0 +1,380 @@
+"""Turning condition alerts into work: rule matching, correlation, scheduling, parts, notices.
+
+`alert_process` is what the Celery task `process_alert` calls. It is idempotent: it locks the
+alert row and does nothing unless the alert is still `received` (or `failed` and due for a retry),
+so a redelivered task, a sweeper re-enqueue or a second worker has the effect of running it once.
+Correlation (one open work order per asset and condition) is enforced by a partial unique
+constraint; a worker that loses the race to create attaches to the winner's work order.
+"""
+
+import logging
+from datetime import timedelta
+from decimal import Decimal
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import DecimalField, OuterRef, Q, Subquery, Sum, Value
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+
+from accounts.choices import Role
+from accounts.models import User
+from alerts.choices import AlertState, AlertStatus, Severity
+from alerts.models import Alert
+from assets import services as asset_services
+from assets.models import Stock
+from pipeline.choices import DEFAULT_OPENING_SEVERITIES, DEFAULT_RESPONSE, PRIORITY_FOR_SEVERITY
+from pipeline.models import AlertRule
+from workorders import services as wo_services
+from workorders.choices import OPEN_STATUSES, EventKind, Source, Status, WorkOrderType
+from workorders.models import PartReservation, ReorderSuggestion, WorkOrder, WorkOrderEvent
+
+log = logging.getLogger(__name__)
+
+PROCESSABLE = (AlertStatus.RECEIVED, AlertStatus.FAILED)
+MAX_ATTEMPTS = 10
+
+
+# ---------------------------------------------------------------- entry points
+
+
+def alert_process(*, alert_id: int) -> str | None:
+    """Process one alert; returns its new status, or None if there was nothing to do."""
+    with transaction.atomic():
+        alert = (
+            Alert.objects.select_for_update(of=("self",))
+            .select_related("asset", "site")
+            .filter(pk=alert_id, status__in=PROCESSABLE)
+            .first()
+        )
+        if alert is None:
+            return None  # already processed by another worker, or unknown
+        if alert.asset_id is None:
+            status = AlertStatus.UNMATCHED
+        elif alert.state == AlertState.CLEARED:
+            status = _process_cleared(alert)
+        else:
+            status = _process_active(alert)
+        alert.status = status
+        alert.processed_at = timezone.now()
+        alert.error = ""
+        alert.next_attempt_at = None
+        alert.save(
+            update_fields=["status", "work_order", "processed_at", "error", "next_attempt_at"]
+        )
+        return status
+
+
+def alert_mark_failed(*, alert_id: int, error: str) -> None:
+    """Record an unexpected processing error; the sweeper retries it with backoff."""
+    with transaction.atomic():
+        alert = (
+            Alert.objects.select_for_update()
+            .filter(pk=alert_id, status__in=PROCESSABLE)
+            .only("id", "attempts")
+            .first()
+        )
+        if alert is None:
+            return
+        attempts = alert.attempts + 1
+        retry_in = min(timedelta(seconds=10 * 2**attempts), timedelta(hours=1))
+        Alert.objects.filter(pk=alert_id).update(
+            status=AlertStatus.FAILED,
+            attempts=attempts,
+            error=error[:4000],
+            next_attempt_at=timezone.now() + retry_in if attempts < MAX_ATTEMPTS else None,
+        )
+
+
+# ---------------------------------------------------------------- rules
+
+
+def rule_for(alert: Alert) -> AlertRule | None:
+    """The most specific active rule matching the alert's asset and condition (deterministic)."""
+    candidates = (
+        AlertRule.objects.filter(is_active=True)
+        .filter(Q(site__isnull=True) | Q(site_id=alert.site_id))
+        .select_related("job_plan")
+    )
+    matching = [
+        rule
+        for rule in candidates
+        if rule.matches(asset=alert.asset, condition=alert.condition, severity=alert.severity)
+    ]
+    if not matching:
+        return None
+    return max(matching, key=lambda rule: rule.specificity(alert.asset))
+
+
+# ---------------------------------------------------------------- active and cleared alerts
+
+
+def _open_work_order(alert: Alert, *, lock: bool) -> WorkOrder | None:
+    qs = WorkOrder.objects.filter(
+        asset_id=alert.asset_id, condition=alert.condition, status__in=OPEN_STATUSES
+    )
+    if lock:
+        qs = qs.select_for_update()
+    return qs.first()
+
+
+def _process_active(alert: Alert) -> str:
+    work_order = _open_work_order(alert, lock=True)
+    if work_order is not None:
+        _attach(work_order, alert)
+        return AlertStatus.PROCESSED
+    rule = rule_for(alert)
+    if rule is None:
+        if alert.severity not in DEFAULT_OPENING_SEVERITIES:
+            return AlertStatus.RECORDED
+    elif Severity.rank(alert.severity) < Severity.rank(rule.min_severity):
+        return AlertStatus.RECORDED
+    try:
+        work_order = _create_from_alert(alert, rule)
+    except (IntegrityError, ValidationError):
+        # Another worker opened the work order for this (asset, condition) first: attach to it.
+        work_order = _open_work_order(alert, lock=True)
+        if work_order is None:
+            raise
+        _attach(work_order, alert)
+    return AlertStatus.PROCESSED
+
+
+def _process_cleared(alert: Alert) -> str:
+    work_order = _open_work_order(alert, lock=True)
+    if work_order is None:
+        return AlertStatus.RECORDED
+    alert.work_order = work_order
+    WorkOrderEvent.objects.create(
+        work_order=work_order,
+        kind=EventKind.ALERT,
+        message=f"Condition {alert.condition} cleared by the gateway (alert {alert.alert_id}).",
+        data={
+            "alert": alert.pk,
+            "state": alert.state,
+            "observed_at": alert.observed_at.isoformat(),
+        },
+    )
+    rule = work_order.alert_rule
+    if (
+        rule
+        and rule.cancel_on_clear
+        and work_order.status
+        in (
+            Status.REQUESTED,
+            Status.APPROVED,
+            Status.SCHEDULED,
+        )
+    ):
+        wo_services.work_order_transition(
+            work_order=work_order,
+            to=Status.CANCELLED,
+            reason=f"Condition cleared before work started (rule {rule.name}).",
+        )
+    return AlertStatus.PROCESSED
+
+
+def _attach(work_order: WorkOrder, alert: Alert) -> None:
+    """Link an active alert to the open work order; escalate on a higher severity.
+
+    Call while holding the work order's row lock.
+    """
+    alert.work_order = work_order
+    work_order.alert_count += 1
+    work_order.first_alert_at = min(filter(None, [work_order.first_alert_at, alert.observed_at]))
+    work_order.last_alert_at = max(filter(None, [work_order.last_alert_at, alert.observed_at]))
+    fields = ["alert_count", "first_alert_at", "last_alert_at", "updated_at"]
+    if Severity.rank(alert.severity) > Severity.rank(work_order.alert_severity):
+        fields += _escalate(work_order, alert)
+    work_order.save(update_fields=fields)
+
+
+def _escalate(work_order: WorkOrder, alert: Alert) -> list[str]:
+    old = {"severity": work_order.alert_severity, "priority": work_order.priority}
+    old_due = work_order.due_at
+    work_order.alert_severity = alert.severity
+    work_order.priority = min(work_order.priority, PRIORITY_FOR_SEVERITY[alert.severity])
+    new_due = alert.observed_at + _response_time(work_order.alert_rule, alert.severity)
+    if work_order.due_at is None or new_due < work_order.due_at:
+        work_order.due_at = new_due
+    WorkOrderEvent.objects.create(
+        work_order=work_order,
+        kind=EventKind.PRIORITY,
+        message=(
+            f"Escalated by a {alert.severity} alert ({alert.alert_id}): priority "
+            f"{old['priority']} → {work_order.priority}, due "
+            f"{old_due:%Y-%m-%d %H:%M} → {work_order.due_at:%Y-%m-%d %H:%M} UTC"
+            if old_due
+            else f"Escalated by a {alert.severity} alert: priority {work_order.priority}"
+        ),
+        data={
+            "alert": alert.pk,
+            "from": old,
+            "to": {"severity": alert.severity, "priority": work_order.priority},
+        },
+    )
+    return ["alert_severity", "priority", "due_at"]
+
+
+def _response_time(rule: AlertRule | None, severity: str) -> timedelta:
+    return rule.response_time(severity) if rule else DEFAULT_RESPONSE[severity]
+
+
+# ---------------------------------------------------------------- opening a work order
+
+
+def _create_from_alert(alert: Alert, rule: AlertRule | None) -> WorkOrder:
+    """Open the work order for an alert: priority and due date from severity, job plan copied,
+    technician assigned, parts reserved, technician notified after commit.
+    """
+    asset = alert.asset
+    job_plan = rule.job_plan if rule else None
+    status = Status.REQUESTED if rule is None or rule.requires_approval else Status.SCHEDULED
+    due_at = alert.observed_at + _response_time(rule, alert.severity)
+    steps = []
+    if job_plan is not None:
+        steps = [
+            {"text": s.text, "requires_value": s.requires_value, "unit": s.unit}
+            for s in job_plan.steps.all()
+        ]
+    title = f"{alert.condition} on {asset.tag} ({alert.severity})"
+    if job_plan is not None:
+        title = f"{job_plan.title}: {asset.tag} {alert.condition}"
+    work_order = wo_services.work_order_create(
+        site=alert.site,
+        asset=asset,
+        title=title[:200],
+        description=_describe(alert),
+        status=status,
+        source=Source.ALERT,
+        type=job_plan.work_type if job_plan else WorkOrderType.CONDITION_BASED,
+        priority=PRIORITY_FOR_SEVERITY[alert.severity],
+        due_at=due_at,
+        estimated_hours=job_plan.estimated_hours if job_plan else Decimal("2"),
+        required_skill_id=job_plan.required_skill_id if job_plan else None,
+        job_plan=job_plan,
+        condition=alert.condition,
+        alert_rule=rule,
+        alert_count=1,
+        alert_severity=alert.severity,
+        first_alert_at=alert.observed_at,
+        last_alert_at=alert.observed_at,
+        steps=steps,
+    )
+    alert.work_order = work_order
+    WorkOrderEvent.objects.create(
+        work_order=work_order,
+        kind=EventKind.CREATED,
+        message=(
+            f"Opened from {alert.severity} alert {alert.alert_id} by rule “{rule.name}”."
+            if rule
+            else f"Opened from {alert.severity} alert {alert.alert_id} by the default policy "
+            "(awaiting approval)."
+        ),
+        data={"alert": alert.pk, "rule": rule.pk if rule else None},
+    )
+    attention = []
+    if not _auto_assign(work_order):
+        attention.append("no qualified technician available")
+    if job_plan is not None and not _reserve_parts(work_order, job_plan):
+        attention.append("waiting for parts")
+    if attention:
+        work_order.needs_attention = "; ".join(attention).capitalize()
+        work_order.save(update_fields=["needs_attention", "waiting_for_parts", "updated_at"])
+    return work_order
+
+
+def _describe(alert: Alert) -> str:
+    lines = [f"{alert.severity.capitalize()} alert {alert.condition} on {alert.asset_tag}."]
+    if alert.value is not None:
+        reading = f"Value {alert.value:g}{(' ' + alert.unit) if alert.unit else ''}"
+        if alert.threshold is not None:
+            reading += f" (threshold {alert.threshold:g})"
+        lines.append(reading + ".")
+    if alert.message:
+        lines.append(alert.message)
+    return "\n".join(lines)
+
+
+def technician_for(work_order: WorkOrder) -> User | None:
+    """The least loaded active technician at the site with the required skill (one query)."""
+    open_hours = (
+        WorkOrder.objects.filter(assignee=OuterRef("pk"), status__in=OPEN_STATUSES)
+        .values("assignee")
+        .annotate(total=Sum("estimated_hours"))
+        .values("total")
+    )
+    candidates = User.objects.filter(role=Role.TECHNICIAN, is_active=True, sites=work_order.site_id)
+    if work_order.required_skill_id:
+        candidates = candidates.filter(skills=work_order.required_skill_id)
+    return (
+        candidates.annotate(
+            load=Coalesce(
+                Subquery(open_hours, output_field=DecimalField()),
+                Value(Decimal("0")),
+                output_field=DecimalField(),
+            )
+        )
+        .order_by("load", "id")
+        .first()
+    )
+
+
+def _auto_assign(work_order: WorkOrder) -> bool:
+    technician = technician_for(work_order)
+    if technician is None:
+        return False
+    now = timezone.now()
+    latest_start = work_order.due_at - timedelta(hours=float(work_order.estimated_hours or 0))
+    work_order.scheduled_start = max(now, min(latest_start, now + timedelta(hours=1)))
+    work_order.save(update_fields=["scheduled_start", "updated_at"])
+    wo_services.work_order_assign(work_order=work_order, assignee=technician)
+    transaction.on_commit(lambda: _notify(work_order.pk))
+    return True
+
+
+def _notify(work_order_id: int) -> None:
+    from pipeline.tasks import notify_assignee
+
+    try:
+        notify_assignee.delay(work_order_id)
+    except Exception:  # the broker is down: the work order is assigned anyway
+        log.warning("could not enqueue the notice for work order %s", work_order_id, exc_info=True)
+
+
+def _reserve_parts(work_order: WorkOrder, job_plan) -> bool:
+    """Reserve the job plan's parts from the site's storerooms; flag and suggest a reorder
+    for any shortfall. Returns whether everything was reserved."""
+    complete = True
+    for needed in job_plan.parts.all():
+        outstanding = needed.quantity
+        stocks = list(
+            Stock.objects.filter(storeroom__site_id=work_order.site_id, part_id=needed.part_id)
+            .select_related("part", "storeroom")
+            .order_by("storeroom__code")
+        )
+        for stock in stocks:
+            if outstanding <= 0:
+                break
+            granted = asset_services.stock_reserve(stock=stock, quantity=outstanding)
+            if granted > 0:
+                PartReservation.objects.create(work_order=work_order, stock=stock, quantity=granted)
+                outstanding -= granted
+        if outstanding > 0:
+            complete = False
+            storeroom = stocks[0].storeroom if stocks else work_order.site.storerooms.first()
+            if storeroom is not None:
+                ReorderSuggestion.objects.create(
+                    part_id=needed.part_id,
+                    storeroom=storeroom,
+                    quantity=outstanding,
+                    work_order=work_order,
+                )
+    if not complete:
+        work_order.waiting_for_parts = True
+        WorkOrderEvent.objects.create(
+            work_order=work_order,
+            kind=EventKind.PARTS,
+            message="Not all parts of the job plan could be reserved: waiting for parts.",
+        )
+    return complete

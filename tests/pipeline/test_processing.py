@@ -1,0 +1,382 @@
+"""process_alert: policy, rules, correlation, escalation, clearing, scheduling, parts, notices."""
+
+import threading
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+from django.core import mail
+from django.db import connection
+
+from alerts.models import Alert
+from pipeline.models import AlertRule
+from pipeline.services import alert_mark_failed, alert_process, job_plan_save
+from tests.factories import (
+    EquipmentClassFactory,
+    PartFactory,
+    StockFactory,
+    StoreroomFactory,
+    TechnicianFactory,
+    WorkOrderFactory,
+    move_to,
+)
+from workorders.choices import Source, Status, WorkOrderType
+from workorders.models import PartReservation, ReorderSuggestion, WorkOrder
+
+pytestmark = pytest.mark.django_db
+
+
+def process(alert):
+    status = alert_process(alert_id=alert.pk)
+    alert.refresh_from_db()
+    return status
+
+
+# ---------------------------------------------------------------- default policy
+
+
+@pytest.mark.parametrize(("severity", "priority", "hours"), [("critical", 1, 8), ("major", 2, 72)])
+def test_without_a_rule_critical_and_major_alerts_open_work_awaiting_approval(
+    make_alert, severity, priority, hours
+):
+    alert = make_alert(severity=severity)
+    assert process(alert) == "processed"
+    wo = alert.work_order
+    assert (wo.status, wo.priority, wo.type, wo.source) == (
+        Status.REQUESTED,
+        priority,
+        WorkOrderType.CONDITION_BASED,
+        Source.ALERT,
+    )
+    assert wo.due_at == alert.observed_at + timedelta(hours=hours)
+    assert (wo.asset, wo.condition, wo.alert_count, wo.alert_severity) == (
+        alert.asset,
+        "vibration.high",
+        1,
+        severity,
+    )
+    assert "threshold 7.1" in wo.description
+    assert wo.events.filter(kind="created", message__contains="default policy").exists()
+
+
+@pytest.mark.parametrize("severity", ["minor", "warning"])
+def test_without_a_rule_minor_and_warning_alerts_are_recorded_only(make_alert, severity):
+    alert = make_alert(severity=severity)
+    assert process(alert) == "recorded"
+    assert alert.work_order is None
+    assert not WorkOrder.objects.exists()
+
+
+def test_an_alert_without_an_asset_stays_unmatched(make_alert):
+    alert = make_alert(asset=None)
+    assert process(alert) == "unmatched"
+    assert not WorkOrder.objects.exists()
+
+
+def test_processing_twice_has_the_effect_of_once(make_alert):
+    alert = make_alert()
+    assert process(alert) == "processed"
+    assert alert_process(alert_id=alert.pk) is None
+    assert WorkOrder.objects.count() == 1
+    assert WorkOrder.objects.get().alert_count == 1
+
+
+# ---------------------------------------------------------------- rules
+
+
+@pytest.fixture
+def job_plan(plant):
+    bearing = PartFactory(sku="BRG-6205")
+    return job_plan_save(
+        code="vib-check",
+        title="Vibration check and bearing replacement",
+        estimated_hours=Decimal("3"),
+        required_skill=plant["tech"].skills.get(code="vibration"),
+        steps=[
+            "Measure vibration",
+            {"text": "Bearing temperature", "requires_value": True, "unit": "°C"},
+        ],
+        parts=[(bearing, Decimal("2"))],
+    )
+
+
+def test_the_most_specific_rule_wins(plant, make_alert, job_plan):
+    site_rule = AlertRule.objects.create(name="site", site=plant["site"], condition_pattern="*")
+    class_rule = AlertRule.objects.create(
+        name="pumps",
+        site=plant["site"],
+        equipment_class=plant["pump"].equipment_class,
+        condition_pattern="vibration.*",
+    )
+    line_rule = AlertRule.objects.create(
+        name="line",
+        site=plant["site"],
+        asset=plant["line"],
+        condition_pattern="vibration.*",
+        job_plan=job_plan,
+    )
+    AlertRule.objects.create(name="other", site=plant["site"], condition_pattern="temperature.*")
+    AlertRule.objects.create(
+        name="inactive", asset=plant["pump"], site=plant["site"], is_active=False
+    )
+    alert = make_alert()
+    process(alert)
+    assert alert.work_order.alert_rule == line_rule
+    line_rule.delete()
+    alert2 = make_alert(condition="vibration.axial")
+    process(alert2)
+    assert alert2.work_order.alert_rule == class_rule
+    class_rule.delete()
+    alert3 = make_alert(condition="pressure.low")
+    process(alert3)
+    assert alert3.work_order.alert_rule == site_rule
+
+
+def test_equally_specific_rules_are_decided_by_age(plant, make_alert):
+    first = AlertRule.objects.create(name="b", site=plant["site"], condition_pattern="vibration.*")
+    AlertRule.objects.create(name="a", site=plant["site"], condition_pattern="vibration.*")
+    alert = make_alert()
+    process(alert)
+    assert alert.work_order.alert_rule == first
+
+
+def test_a_rule_schedules_copies_the_job_plan_assigns_and_reserves(plant, make_alert, job_plan):
+    stock = StockFactory(
+        part=job_plan.parts.get().part, storeroom=StoreroomFactory(site=plant["site"])
+    )
+    AlertRule.objects.create(
+        name="vib",
+        site=plant["site"],
+        condition_pattern="vibration.*",
+        min_severity="major",
+        job_plan=job_plan,
+        response_critical=timedelta(hours=2),
+        requires_approval=False,
+    )
+    alert = make_alert(severity="critical")
+    process(alert)
+    wo = alert.work_order
+    assert wo.status == Status.SCHEDULED
+    assert wo.due_at == alert.observed_at + timedelta(hours=2)
+    assert wo.estimated_hours == Decimal("3")
+    assert [s.text for s in wo.steps.all()] == ["Measure vibration", "Bearing temperature"]
+    assert wo.steps.get(position=2).requires_value
+    assert wo.assignee == plant["tech"]
+    assert wo.scheduled_start is not None and wo.scheduled_start <= wo.due_at
+    reservation = PartReservation.objects.get(work_order=wo)
+    assert (reservation.stock, reservation.quantity) == (stock, Decimal("2"))
+    stock.refresh_from_db()
+    assert stock.reserved == Decimal("2")
+    assert not wo.waiting_for_parts and not wo.needs_attention
+
+
+def test_alerts_below_the_rules_minimum_severity_are_recorded(plant, make_alert):
+    AlertRule.objects.create(name="vib", site=plant["site"], min_severity="major")
+    assert process(make_alert(severity="minor")) == "recorded"
+    assert process(make_alert(severity="major")) == "processed"
+
+
+def test_a_parts_shortfall_flags_the_work_and_suggests_a_reorder(plant, make_alert, job_plan):
+    stock = StockFactory(
+        part=job_plan.parts.get().part, storeroom=StoreroomFactory(site=plant["site"]), on_hand=1
+    )
+    AlertRule.objects.create(name="vib", site=plant["site"], job_plan=job_plan)
+    alert = make_alert()
+    process(alert)
+    wo = alert.work_order
+    assert wo.waiting_for_parts
+    assert "waiting for parts" in wo.needs_attention.lower()
+    suggestion = ReorderSuggestion.objects.get(work_order=wo)
+    assert (suggestion.part, suggestion.quantity) == (stock.part, Decimal("1"))
+    stock.refresh_from_db()
+    assert stock.reserved == Decimal("1")
+
+
+def test_reservations_are_released_when_the_work_is_cancelled(plant, make_alert, job_plan):
+    stock = StockFactory(
+        part=job_plan.parts.get().part, storeroom=StoreroomFactory(site=plant["site"])
+    )
+    AlertRule.objects.create(name="vib", site=plant["site"], job_plan=job_plan)
+    alert = make_alert()
+    process(alert)
+    from workorders.services import work_order_transition
+
+    work_order_transition(work_order=alert.work_order, to=Status.CANCELLED, reason="false alarm")
+    stock.refresh_from_db()
+    assert stock.reserved == Decimal("0")
+    assert not PartReservation.objects.exists()
+
+
+def test_issuing_reserved_parts_consumes_the_reservation(plant, make_alert, job_plan):
+    stock = StockFactory(
+        part=job_plan.parts.get().part, storeroom=StoreroomFactory(site=plant["site"]), on_hand=2
+    )
+    AlertRule.objects.create(
+        name="vib", site=plant["site"], job_plan=job_plan, requires_approval=False
+    )
+    alert = make_alert()
+    process(alert)
+    wo = alert.work_order
+    from workorders.services import work_order_issue_part
+
+    work_order_issue_part(work_order=wo, stock=stock, quantity=2)
+    stock.refresh_from_db()
+    assert (stock.on_hand, stock.reserved) == (Decimal("0"), Decimal("0"))
+    assert PartReservation.objects.get(work_order=wo).issued == Decimal("2")
+
+
+# ---------------------------------------------------------------- assignment and notice
+
+
+def test_the_least_loaded_qualified_technician_at_the_site_gets_the_work(plant, make_alert):
+    busy = plant["tech"]
+    free = TechnicianFactory(sites=[plant["site"]], skills=["vibration"])
+    TechnicianFactory(sites=[plant["site"]], skills=["electrical"])  # wrong skill
+    TechnicianFactory(skills=["vibration"])  # another site
+    WorkOrderFactory(site=plant["site"], assignee=busy, estimated_hours=Decimal("6"))
+    plan = job_plan_save(code="j", title="J", required_skill=busy.skills.get(code="vibration"))
+    AlertRule.objects.create(name="vib", site=plant["site"], job_plan=plan)
+    alert = make_alert()
+    process(alert)
+    assert alert.work_order.assignee == free
+
+
+def test_when_nobody_qualifies_the_work_stays_unassigned_and_flagged(plant, make_alert):
+    plan = job_plan_save(code="j", title="J", required_skill=EquipmentClassFactory and None)
+    plan.required_skill = TechnicianFactory(skills=["instrumentation"]).skills.get()
+    plan.save()
+    AlertRule.objects.create(name="inst", site=plant["site"], job_plan=plan)
+    alert = make_alert()
+    process(alert)
+    wo = alert.work_order
+    assert wo.assignee is None
+    assert "no qualified technician" in wo.needs_attention.lower()
+
+
+def test_the_assigned_technician_is_emailed_after_commit(
+    plant, make_alert, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        alert = make_alert()
+        process(alert)
+    assert len(mail.outbox) == 1
+    message = mail.outbox[0]
+    assert message.to == [plant["tech"].email]
+    assert alert.work_order.number in message.subject
+    assert f"/tech/work-orders/{alert.work_order.pk}/" in message.body
+
+
+# ---------------------------------------------------------------- correlation
+
+
+def test_further_alerts_attach_to_the_open_work_order(make_alert):
+    first = make_alert(severity="major")
+    process(first)
+    later = make_alert(severity="minor", observed_at=first.observed_at + timedelta(minutes=5))
+    assert process(later) == "processed"
+    assert later.work_order == first.work_order
+    wo = WorkOrder.objects.get()
+    assert (wo.alert_count, wo.alert_severity, wo.priority) == (2, "major", 2)
+    assert wo.last_alert_at == later.observed_at
+    assert wo.first_alert_at == first.observed_at
+
+
+def test_a_higher_severity_escalates_priority_and_pulls_in_the_due_date(make_alert):
+    first = make_alert(severity="major")
+    process(first)
+    due_before = first.work_order.due_at
+    worse = make_alert(severity="critical")
+    process(worse)
+    wo = WorkOrder.objects.get()
+    assert (wo.priority, wo.alert_severity) == (1, "critical")
+    assert wo.due_at == worse.observed_at + timedelta(hours=8) < due_before
+    event = wo.events.get(kind="priority")
+    assert event.data["from"]["priority"] == 2 and event.data["to"]["priority"] == 1
+
+
+def test_a_completed_work_order_is_not_reused(make_alert):
+    first = make_alert()
+    process(first)
+    move_to(first.work_order, Status.COMPLETED)
+    again = make_alert()
+    process(again)
+    assert again.work_order != first.work_order
+    assert WorkOrder.objects.count() == 2
+
+
+def test_the_database_refuses_a_second_open_work_order_for_the_same_key(plant):
+    from django.db import IntegrityError, transaction
+
+    fields = {"site": plant["site"], "asset": plant["pump"], "condition": "vibration.high"}
+    WorkOrder.objects.create(title="first", **fields)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        WorkOrder.objects.create(title="second", **fields)
+    WorkOrder.objects.create(title="closed one", status=Status.CLOSED, **fields)
+
+
+def test_a_cleared_alert_is_recorded_on_the_timeline(make_alert):
+    first = make_alert()
+    process(first)
+    cleared = make_alert(state="cleared")
+    assert process(cleared) == "processed"
+    assert cleared.work_order == first.work_order
+    wo = WorkOrder.objects.get()
+    assert wo.status == Status.REQUESTED
+    assert wo.events.filter(kind="alert", message__contains="cleared").exists()
+
+
+def test_a_cleared_alert_cancels_unstarted_work_when_the_rule_says_so(plant, make_alert):
+    AlertRule.objects.create(name="vib", site=plant["site"], cancel_on_clear=True)
+    first = make_alert()
+    process(first)
+    process(make_alert(state="cleared"))
+    wo = WorkOrder.objects.get()
+    assert wo.status == Status.CANCELLED
+    assert "cleared" in wo.history.last().reason
+
+
+def test_a_cleared_alert_without_open_work_is_recorded(make_alert):
+    assert process(make_alert(state="cleared")) == "recorded"
+
+
+# ---------------------------------------------------------------- failures
+
+
+def test_a_failed_alert_is_kept_with_its_error_and_retried_with_backoff(make_alert):
+    alert = make_alert()
+    alert_mark_failed(alert_id=alert.pk, error="boom")
+    alert.refresh_from_db()
+    assert (alert.status, alert.attempts, alert.error) == ("failed", 1, "boom")
+    first_retry = alert.next_attempt_at
+    alert_mark_failed(alert_id=alert.pk, error="boom again")
+    alert.refresh_from_db()
+    assert alert.attempts == 2 and alert.next_attempt_at > first_retry
+    assert process(alert) == "processed"
+    assert alert.error == "" and alert.next_attempt_at is None
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_alerts_for_one_condition_open_exactly_one_work_order(make_alert):
+    """Eight connections process eight alerts of the same (asset, condition) at once."""
+    alerts = [make_alert(severity="major") for _ in range(8)]
+    barrier = threading.Barrier(len(alerts))
+    errors = []
+
+    def work(alert_id):
+        try:
+            barrier.wait()
+            alert_process(alert_id=alert_id)
+        except Exception as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=work, args=(a.pk,)) for a in alerts]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    wo = WorkOrder.objects.get()
+    assert wo.alert_count == 8
+    assert set(Alert.objects.values_list("status", "work_order")) == {("processed", wo.pk)}
