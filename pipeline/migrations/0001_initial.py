@@ -20,7 +20,7 @@ class Migration(migrations.Migration):
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
                 ('name', models.CharField(max_length=200)),
                 ('is_active', models.BooleanField(default=True)),
-                ('condition_pattern', models.CharField(default='*', help_text='Shell-style pattern on the alert condition, e.g. vibration.* or bearing.temp.high', max_length=64)),
+                ('condition_pattern', models.CharField(default='*', help_text='Shell-style pattern on the alert condition, e.g. vibration.*', max_length=64)),
                 ('min_severity', models.CharField(choices=[('critical', 'Critical'), ('major', 'Major'), ('minor', 'Minor'), ('warning', 'Warning')], default='warning', max_length=10)),
                 ('response_critical', models.DurationField(default=datetime.timedelta(seconds=14400))),
                 ('response_major', models.DurationField(default=datetime.timedelta(days=1))),
