@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from accounts.choices import Role
 from assets import services as asset_services
+from assets.models import Stock
 from cmms.errors import NotPermitted, TransitionNotAllowed
 from workorders.choices import (
     FAILURE_CODES_REQUIRED,
@@ -29,6 +30,7 @@ from workorders.models import (
     FailureCode,
     LabourEntry,
     PartReservation,
+    ReorderSuggestion,
     StatusChange,
     WorkOrder,
     WorkOrderEvent,
@@ -404,3 +406,54 @@ def work_order_issue_part(*, work_order: WorkOrder, stock, quantity, by=None):
 
 def failure_code(kind: str, code: str) -> FailureCode:
     return FailureCode.objects.get(kind=kind, code=code)
+
+
+def job_plan_steps(job_plan) -> list[dict]:
+    """The job plan's checklist as step dicts for `work_order_create(steps=...)`."""
+    return [
+        {"text": s.text, "requires_value": s.requires_value, "unit": s.unit}
+        for s in job_plan.steps.all()
+    ]
+
+
+@transaction.atomic
+def work_order_reserve_parts(*, work_order: WorkOrder) -> bool:
+    """Reserve the parts of the work order's job plan from its site's storerooms.
+
+    A shortfall reserves what there is, flags the work order `waiting_for_parts` (saved by
+    the caller), records it on the timeline and raises a reorder suggestion for the planner.
+    Returns whether everything was reserved.
+    """
+    complete = True
+    for needed in work_order.job_plan.parts.all():
+        outstanding = needed.quantity
+        stocks = list(
+            Stock.objects.filter(storeroom__site_id=work_order.site_id, part_id=needed.part_id)
+            .select_related("part", "storeroom")
+            .order_by("storeroom__code")
+        )
+        for stock in stocks:
+            if outstanding <= 0:
+                break
+            granted = asset_services.stock_reserve(stock=stock, quantity=outstanding)
+            if granted > 0:
+                PartReservation.objects.create(work_order=work_order, stock=stock, quantity=granted)
+                outstanding -= granted
+        if outstanding > 0:
+            complete = False
+            storeroom = stocks[0].storeroom if stocks else work_order.site.storerooms.first()
+            if storeroom is not None:
+                ReorderSuggestion.objects.create(
+                    part_id=needed.part_id,
+                    storeroom=storeroom,
+                    quantity=outstanding,
+                    work_order=work_order,
+                )
+    if not complete:
+        work_order.waiting_for_parts = True
+        _event(
+            work_order,
+            EventKind.PARTS,
+            "Not all parts of the job plan could be reserved: waiting for parts.",
+        )
+    return complete

@@ -21,13 +21,11 @@ from accounts.choices import Role
 from accounts.models import User
 from alerts.choices import AlertState, AlertStatus, Severity
 from alerts.models import Alert
-from assets import services as asset_services
-from assets.models import Stock
 from pipeline.choices import DEFAULT_OPENING_SEVERITIES, DEFAULT_RESPONSE, PRIORITY_FOR_SEVERITY
 from pipeline.models import AlertRule
 from workorders import services as wo_services
 from workorders.choices import OPEN_STATUSES, EventKind, Source, Status, WorkOrderType
-from workorders.models import PartReservation, ReorderSuggestion, WorkOrder, WorkOrderEvent
+from workorders.models import WorkOrder, WorkOrderEvent
 
 log = logging.getLogger(__name__)
 
@@ -231,12 +229,7 @@ def _create_from_alert(alert: Alert, rule: AlertRule | None) -> WorkOrder:
     job_plan = rule.job_plan if rule else None
     status = Status.REQUESTED if rule is None or rule.requires_approval else Status.SCHEDULED
     due_at = alert.observed_at + _response_time(rule, alert.severity)
-    steps = []
-    if job_plan is not None:
-        steps = [
-            {"text": s.text, "requires_value": s.requires_value, "unit": s.unit}
-            for s in job_plan.steps.all()
-        ]
+    steps = wo_services.job_plan_steps(job_plan) if job_plan else []
     title = f"{alert.condition} on {asset.tag} ({alert.severity})"
     if job_plan is not None:
         title = f"{job_plan.title}: {asset.tag} {alert.condition}"
@@ -276,7 +269,7 @@ def _create_from_alert(alert: Alert, rule: AlertRule | None) -> WorkOrder:
     attention = []
     if not _auto_assign(work_order):
         attention.append("no qualified technician available")
-    if job_plan is not None and not _reserve_parts(work_order, job_plan):
+    if job_plan is not None and not wo_services.work_order_reserve_parts(work_order=work_order):
         attention.append("waiting for parts")
     if attention:
         work_order.needs_attention = "; ".join(attention).capitalize()
@@ -340,41 +333,3 @@ def _notify(work_order_id: int) -> None:
         notify_assignee.delay(work_order_id)
     except Exception:  # the broker is down: the work order is assigned anyway
         log.warning("could not enqueue the notice for work order %s", work_order_id, exc_info=True)
-
-
-def _reserve_parts(work_order: WorkOrder, job_plan) -> bool:
-    """Reserve the job plan's parts from the site's storerooms; flag and suggest a reorder
-    for any shortfall. Returns whether everything was reserved."""
-    complete = True
-    for needed in job_plan.parts.all():
-        outstanding = needed.quantity
-        stocks = list(
-            Stock.objects.filter(storeroom__site_id=work_order.site_id, part_id=needed.part_id)
-            .select_related("part", "storeroom")
-            .order_by("storeroom__code")
-        )
-        for stock in stocks:
-            if outstanding <= 0:
-                break
-            granted = asset_services.stock_reserve(stock=stock, quantity=outstanding)
-            if granted > 0:
-                PartReservation.objects.create(work_order=work_order, stock=stock, quantity=granted)
-                outstanding -= granted
-        if outstanding > 0:
-            complete = False
-            storeroom = stocks[0].storeroom if stocks else work_order.site.storerooms.first()
-            if storeroom is not None:
-                ReorderSuggestion.objects.create(
-                    part_id=needed.part_id,
-                    storeroom=storeroom,
-                    quantity=outstanding,
-                    work_order=work_order,
-                )
-    if not complete:
-        work_order.waiting_for_parts = True
-        WorkOrderEvent.objects.create(
-            work_order=work_order,
-            kind=EventKind.PARTS,
-            message="Not all parts of the job plan could be reserved: waiting for parts.",
-        )
-    return complete
