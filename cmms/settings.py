@@ -42,6 +42,7 @@ INSTALLED_APPS = [
     "accounts",
     "assets",
     "workorders",
+    "alerts",
 ]
 
 MIDDLEWARE = [
@@ -156,7 +157,20 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
     "max_retries": 0,
 }
 CELERY_TASK_PUBLISH_RETRY = False
-CELERY_BEAT_SCHEDULE: dict = {}
+CELERY_TASK_DEFAULT_QUEUE = "default"
+CELERY_TASK_ROUTES = {
+    "alerts.tasks.process_alert": {"queue": "alerts"},
+    "alerts.tasks.sweep_alerts": {"queue": "housekeeping"},
+}
+CELERY_BEAT_SCHEDULE: dict = {
+    "alerts-sweep": {"task": "alerts.tasks.sweep_alerts", "schedule": 30.0},
+}
+
+# Gateway webhook: requests per gateway per minute (each gateway may override it),
+# and how long an alert may stay `received` before the sweeper enqueues it again.
+GATEWAY_RATE_LIMIT_PER_MINUTE = env_int("GATEWAY_RATE_LIMIT_PER_MINUTE", 6000, minimum=1)
+ALERT_SWEEP_GRACE_SECONDS = env_int("ALERT_SWEEP_GRACE_SECONDS", 60, minimum=1)
+ALERT_SWEEP_BATCH_SIZE = env_int("ALERT_SWEEP_BATCH_SIZE", 1000, minimum=1)
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [

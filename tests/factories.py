@@ -215,3 +215,30 @@ def move_to(work_order, status, *, by=None):
     if status in (Status.ON_HOLD, Status.CANCELLED):
         wo_services.work_order_transition(work_order=work_order, to=status, by=by, reason="test")
     return work_order
+
+
+class GatewayFactory(factory.django.DjangoModelFactory):
+    """A gateway with one live secret; use `gateway_with_secret` to know its plaintext."""
+
+    class Meta:
+        model = "alerts.Gateway"
+
+    site = factory.SubFactory(SiteFactory)
+    name = factory.Sequence(lambda n: f"Gateway {n}")
+
+    @classmethod
+    def _create(cls, model_class, *args, **kwargs):
+        from alerts import services as alert_services
+
+        is_active = kwargs.pop("is_active", True)
+        gateway, secret = alert_services.gateway_create(**kwargs)
+        if not is_active:
+            alert_services.gateway_set_active(gateway=gateway, is_active=False)
+        gateway.plaintext_secret = secret
+        return gateway
+
+
+def gateway_with_secret(**kwargs):
+    """A (gateway, plaintext whsec_ secret) pair for signing webhook requests in tests."""
+    gateway = GatewayFactory(**kwargs)
+    return gateway, gateway.plaintext_secret

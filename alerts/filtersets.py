@@ -1,0 +1,22 @@
+import django_filters
+
+from alerts.choices import AlertStatus, Severity
+from alerts.models import Alert, Gateway
+
+
+class AlertFilterSet(django_filters.FilterSet):
+    asset = django_filters.NumberFilter(field_name="asset_id")
+    gateway = django_filters.UUIDFilter(field_name="gateway_id")
+    status = django_filters.ChoiceFilter(choices=AlertStatus.choices)
+    severity = django_filters.ChoiceFilter(choices=Severity.choices)
+    condition = django_filters.CharFilter(field_name="condition")
+
+    class Meta:
+        model = Alert
+        fields = ["asset", "gateway", "status", "severity", "condition", "site", "state"]
+
+
+class GatewayFilterSet(django_filters.FilterSet):
+    class Meta:
+        model = Gateway
+        fields = ["site", "is_active"]

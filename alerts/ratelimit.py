@@ -1,0 +1,32 @@
+"""Per-gateway fixed-window rate limit in the Django cache (Redis when CACHE_URL is set).
+
+The cache failing must not refuse alerts: the limit then fails open and logs.
+"""
+
+import logging
+import math
+import time
+
+from django.core.cache import cache
+
+logger = logging.getLogger(__name__)
+
+WINDOW_SECONDS = 60
+
+
+def check(key: str, limit: int, *, now: float | None = None) -> int | None:
+    """Count one request; None if allowed, else the seconds until the window ends."""
+    now = time.time() if now is None else now
+    window = int(now // WINDOW_SECONDS)
+    cache_key = f"alerts:rate:{key}:{window}"
+    try:
+        cache.add(cache_key, 0, timeout=WINDOW_SECONDS + 5)
+        count = cache.incr(cache_key)
+    except ValueError:  # expired between add and incr: this request opens the window
+        count = 1
+    except Exception:
+        logger.warning("Rate limit cache unavailable; allowing the request.", exc_info=True)
+        return None
+    if count <= limit:
+        return None
+    return max(1, math.ceil((window + 1) * WINDOW_SECONDS - now))

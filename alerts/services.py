@@ -1,0 +1,371 @@
+"""Writes for gateways and alerts: secrets, ingestion (the webhook's hot path), outbox, triage."""
+
+import logging
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from functools import partial
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import connection, transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from alerts import gateway_secrets
+from alerts.choices import AlertStatus, ResultStatus
+from alerts.models import Alert, Gateway, GatewaySecret
+from alerts.schema import AlertIn
+from assets.models import Asset
+
+logger = logging.getLogger(__name__)
+
+LAST_SEEN_RESOLUTION = timedelta(minutes=1)
+
+
+class IngestRaced(Exception):
+    """A conflicting row vanished between INSERT and SELECT (a concurrent rollback); retry."""
+
+
+# --- gateways and secrets -------------------------------------------------------------
+
+
+def _secret_add(gateway: Gateway) -> str:
+    plaintext = gateway_secrets.generate()
+    GatewaySecret.objects.create(
+        gateway=gateway,
+        encrypted=gateway_secrets.encrypt(plaintext),
+        fingerprint=gateway_secrets.fingerprint(plaintext),
+    )
+    return plaintext
+
+
+@transaction.atomic
+def gateway_create(
+    *, site, name: str, rate_limit_per_minute: int | None = None
+) -> tuple[Gateway, str]:
+    """Create a gateway and its first secret; the plaintext secret is returned only here."""
+    gateway = Gateway(site=site, name=name, rate_limit_per_minute=rate_limit_per_minute)
+    gateway.full_clean()
+    gateway.save()
+    return gateway, _secret_add(gateway)
+
+
+@transaction.atomic
+def gateway_rotate_secret(*, gateway: Gateway) -> str:
+    """Add a new secret; older ones keep verifying until `gateway_retire_secrets`."""
+    Gateway.objects.select_for_update().get(pk=gateway.pk)
+    return _secret_add(gateway)
+
+
+@transaction.atomic
+def gateway_retire_secrets(*, gateway: Gateway, now: datetime | None = None) -> int:
+    """Retire every live secret but the newest; returns how many were retired."""
+    Gateway.objects.select_for_update().get(pk=gateway.pk)
+    live = GatewaySecret.objects.filter(gateway=gateway, retired_at=None).order_by(
+        "-created_at", "-id"
+    )
+    newest = live.first()
+    if newest is None:
+        return 0
+    return live.exclude(pk=newest.pk).update(retired_at=now or timezone.now())
+
+
+_UPDATABLE = frozenset({"name", "is_active", "rate_limit_per_minute"})
+
+
+@transaction.atomic
+def gateway_update(*, gateway: Gateway, **fields) -> Gateway:
+    """Rename a gateway, change its rate limit, or enable/disable it."""
+    unknown = set(fields) - _UPDATABLE
+    if unknown:
+        raise ValidationError({name: "This field cannot be changed." for name in unknown})
+    for name, value in fields.items():
+        setattr(gateway, name, value)
+    gateway.full_clean()
+    if fields:
+        gateway.save(update_fields=list(fields))
+    return gateway
+
+
+def gateway_set_active(*, gateway: Gateway, is_active: bool) -> Gateway:
+    """Enable or disable a gateway; a disabled gateway's requests answer 401."""
+    Gateway.objects.filter(pk=gateway.pk).update(is_active=is_active)
+    gateway.is_active = is_active
+    return gateway
+
+
+def gateway_for_webhook(gateway_id: str) -> tuple[Gateway | None, list[bytes]]:
+    """The active gateway and its live HMAC keys, in one query; (None, []) if unknown."""
+    try:
+        pk = uuid.UUID(gateway_id)
+    except ValueError:
+        return None, []
+    secrets = list(
+        GatewaySecret.objects.filter(
+            gateway_id=pk, retired_at=None, gateway__is_active=True
+        ).select_related("gateway")
+    )
+    if not secrets:
+        return None, []
+    keys = []
+    for secret in secrets:
+        try:
+            keys.append(gateway_secrets.key_bytes(gateway_secrets.decrypt(secret.encrypted)))
+        except gateway_secrets.SecretUnreadable:
+            logger.error("Secret %s of gateway %s cannot be decrypted.", secret.fingerprint, pk)
+    return secrets[0].gateway, keys
+
+
+def gateway_touch(*, gateway: Gateway, now: datetime) -> None:
+    """Record that the gateway was seen, at most once a minute (one cheap UPDATE)."""
+    if gateway.last_seen_at is None or now - gateway.last_seen_at >= LAST_SEEN_RESOLUTION:
+        Gateway.objects.filter(pk=gateway.pk).update(last_seen_at=now)
+        gateway.last_seen_at = now
+
+
+# --- ingestion ----------------------------------------------------------------------------
+
+
+@dataclass
+class IngestResult:
+    results: list[dict] = field(default_factory=list)
+    counts: dict[str, int] = field(
+        default_factory=lambda: {status: 0 for status in ResultStatus.values}
+    )
+
+    def as_json(self) -> dict:
+        return {
+            "accepted": self.counts[ResultStatus.ACCEPTED],
+            "duplicates": self.counts[ResultStatus.DUPLICATE],
+            "conflicts": self.counts[ResultStatus.CONFLICT],
+            "unmatched": self.counts[ResultStatus.UNMATCHED],
+            "results": self.results,
+        }
+
+
+_INSERT_FIELDS = (
+    "gateway",
+    "site",
+    "alert_id",
+    "asset",
+    "asset_tag",
+    "condition",
+    "severity",
+    "state",
+    "observed_at",
+    "received_at",
+    "value",
+    "unit",
+    "threshold",
+    "message",
+    "attributes",
+    "content_hash",
+    "status",
+    "error",
+    "attempts",
+)
+
+
+def _insert_new(rows: list[dict]) -> dict[str, int]:
+    """INSERT ... ON CONFLICT (gateway_id, alert_id) DO NOTHING RETURNING: {alert_id: id} of
+    the rows that were new. One statement for the whole batch; PostgreSQL and SQLite alike.
+    """
+    fields = [Alert._meta.get_field(name) for name in _INSERT_FIELDS]
+    qn = connection.ops.quote_name
+    columns = ", ".join(qn(f.column) for f in fields)
+    placeholder = "(" + ", ".join(["%s"] * len(fields)) + ")"
+    params = []
+    for row in rows:
+        for f in fields:
+            params.append(f.get_db_prep_save(row[f.name], connection))
+    # Only quoted identifiers and placeholders are formatted in; values go as parameters.
+    table = qn(Alert._meta.db_table)
+    values = ", ".join([placeholder] * len(rows))
+    conflict = f"({qn('gateway_id')}, {qn('alert_id')})"
+    sql = (
+        f"INSERT INTO {table} ({columns}) VALUES {values} "  # noqa: S608
+        f"ON CONFLICT {conflict} DO NOTHING RETURNING {qn('id')}, {qn('alert_id')}"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return {alert_id: pk for pk, alert_id in cursor.fetchall()}
+
+
+def alerts_ingest(
+    *, gateway: Gateway, alerts: list[AlertIn], now: datetime | None = None
+) -> IngestResult:
+    """Store a request's alerts once per (gateway, alert_id), in one transaction.
+
+    Queries: one for the asset tags, one INSERT for all new rows, and one SELECT for the
+    alert ids that already existed (to tell duplicates from conflicts). The unique
+    constraint, not the lookup, decides which delivery wins under concurrency. New
+    matched alerts are enqueued for processing after commit.
+    """
+    now = now or timezone.now()
+    first_index: dict[str, int] = {}
+    for index, alert in enumerate(alerts):
+        first_index.setdefault(alert.alert_id, index)
+    unique = [alerts[i] for i in first_index.values()]
+
+    with transaction.atomic():
+        tags = {alert.asset_tag for alert in unique}
+        asset_ids = dict(
+            Asset.objects.filter(site_id=gateway.site_id, tag__in=tags).values_list("tag", "id")
+        )
+        rows = []
+        for alert in unique:
+            asset_id = asset_ids.get(alert.asset_tag)
+            rows.append(
+                {
+                    "gateway": gateway.pk,
+                    "site": gateway.site_id,
+                    "alert_id": alert.alert_id,
+                    "asset": asset_id,
+                    "asset_tag": alert.asset_tag,
+                    "condition": alert.condition,
+                    "severity": alert.severity,
+                    "state": alert.state,
+                    "observed_at": alert.observed_at,
+                    "received_at": now,
+                    "value": alert.value,
+                    "unit": alert.unit,
+                    "threshold": alert.threshold,
+                    "message": alert.message,
+                    "attributes": alert.attributes,
+                    "content_hash": alert.content_hash,
+                    "status": AlertStatus.RECEIVED if asset_id else AlertStatus.UNMATCHED,
+                    "error": "",
+                    "attempts": 0,
+                }
+            )
+        inserted = _insert_new(rows)
+        missing = [alert.alert_id for alert in unique if alert.alert_id not in inserted]
+        existing: dict[str, tuple[int, str]] = {}
+        if missing:
+            existing = {
+                alert_id: (pk, content_hash)
+                for alert_id, pk, content_hash in Alert.objects.filter(
+                    gateway_id=gateway.pk, alert_id__in=missing
+                ).values_list("alert_id", "id", "content_hash")
+            }
+            if len(existing) != len(missing):
+                raise IngestRaced("A conflicting alert disappeared; retry the request.")
+
+        result = IngestResult()
+        to_enqueue = []
+        for index, alert in enumerate(alerts):
+            new_id = inserted.get(alert.alert_id)
+            if new_id is not None and first_index[alert.alert_id] == index:
+                if asset_ids.get(alert.asset_tag):
+                    status = ResultStatus.ACCEPTED
+                    to_enqueue.append(new_id)
+                else:
+                    status = ResultStatus.UNMATCHED
+                pk = new_id
+            else:
+                if new_id is not None:
+                    pk, stored_hash = new_id, alerts[first_index[alert.alert_id]].content_hash
+                else:
+                    pk, stored_hash = existing[alert.alert_id]
+                same = stored_hash == alert.content_hash
+                status = ResultStatus.DUPLICATE if same else ResultStatus.CONFLICT
+            result.counts[status] += 1
+            result.results.append({"alert_id": alert.alert_id, "id": pk, "status": status.value})
+        if to_enqueue:
+            transaction.on_commit(partial(alerts_enqueue, to_enqueue))
+    return result
+
+
+# --- outbox -------------------------------------------------------------------------------
+
+
+def alerts_enqueue(alert_ids: list[int]) -> int:
+    """Publish process_alert for each id; never raises. Returns how many were published.
+
+    Fails fast on the first broker error (the settings make publishing fail within
+    about a second) and logs the count, never the payload: the sweeper re-enqueues
+    whatever stays `received`.
+    """
+    if not alert_ids:
+        return 0
+    from alerts.tasks import process_alert
+
+    sent = 0
+    try:
+        if process_alert.app.conf.task_always_eager:
+            for alert_id in alert_ids:
+                process_alert.apply_async((alert_id,))
+                sent += 1
+        else:
+            with process_alert.app.producer_or_acquire() as producer:
+                for alert_id in alert_ids:
+                    process_alert.apply_async((alert_id,), producer=producer)
+                    sent += 1
+    except Exception as exc:
+        logger.warning(
+            "Could not enqueue %d of %d alert(s) for processing (%s: %s); "
+            "the sweeper will enqueue them again.",
+            len(alert_ids) - sent,
+            len(alert_ids),
+            type(exc).__name__,
+            exc,
+        )
+    return sent
+
+
+def alerts_sweep(
+    *, now: datetime | None = None, grace_seconds: int | None = None, limit: int | None = None
+) -> int:
+    """Enqueue again a bounded batch of alerts stuck in the outbox, oldest first.
+
+    Due: `received` for longer than the grace period, and `failed` whose next attempt is
+    due. Rows are claimed with SKIP LOCKED and pushed one grace period ahead, so
+    concurrent sweepers and the next runs do not enqueue them again meanwhile.
+    Returns how many alerts were claimed.
+    """
+    now = now or timezone.now()
+    grace = timedelta(
+        seconds=settings.ALERT_SWEEP_GRACE_SECONDS if grace_seconds is None else grace_seconds
+    )
+    limit = limit or settings.ALERT_SWEEP_BATCH_SIZE
+    due = (
+        Q(status=AlertStatus.RECEIVED, received_at__lte=now - grace)
+        & (Q(next_attempt_at=None) | Q(next_attempt_at__lte=now))
+    ) | Q(status=AlertStatus.FAILED, next_attempt_at__lte=now)
+    with transaction.atomic():
+        ids = list(
+            Alert.objects.filter(due)
+            .order_by("received_at", "id")
+            .select_for_update(skip_locked=True)
+            .values_list("id", flat=True)[:limit]
+        )
+        if ids:
+            Alert.objects.filter(id__in=ids).update(next_attempt_at=now + grace)
+            transaction.on_commit(partial(alerts_enqueue, ids))
+    return len(ids)
+
+
+# --- triage -------------------------------------------------------------------------------
+
+
+def alerts_map_to_asset(*, alerts, asset: Asset) -> int:
+    """Attach unmatched alerts to an asset of their site and send them through processing.
+
+    `alerts` is a queryset; alerts of another site than the asset's are refused.
+    Returns how many alerts were mapped.
+    """
+    with transaction.atomic():
+        rows = list(
+            alerts.filter(status=AlertStatus.UNMATCHED)
+            .select_for_update()
+            .values_list("id", "site_id")
+        )
+        if any(site_id != asset.site_id for _, site_id in rows):
+            raise ValidationError({"asset": "The asset belongs to another site than the alerts."})
+        ids = [pk for pk, _ in rows]
+        Alert.objects.filter(id__in=ids).update(
+            asset=asset, status=AlertStatus.RECEIVED, error="", next_attempt_at=None
+        )
+        transaction.on_commit(partial(alerts_enqueue, ids))
+    return len(ids)

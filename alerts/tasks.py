@@ -1,0 +1,24 @@
+"""Celery tasks for alerts: thin wrappers that call services (see alerts.services)."""
+
+from celery import shared_task
+from django.conf import settings
+
+from alerts import processing, services
+
+
+@shared_task(acks_late=True, ignore_result=True)
+def process_alert(alert_id: int) -> None:
+    """Process one stored alert (queue "alerts", routed in CELERY_TASK_ROUTES)."""
+    processing.process_alert(alert_id=alert_id)
+
+
+@shared_task(ignore_result=True)
+def sweep_alerts(max_batches: int = 10) -> int:
+    """Re-enqueue alerts left in the outbox (queue "housekeeping", every 30 s by beat)."""
+    total, limit = 0, settings.ALERT_SWEEP_BATCH_SIZE
+    for _ in range(max_batches):
+        claimed = services.alerts_sweep(limit=limit)
+        total += claimed
+        if claimed < limit:
+            break
+    return total
