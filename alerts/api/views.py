@@ -8,12 +8,14 @@ from alerts import gateway_secrets, services
 from alerts.api import serializers
 from alerts.filtersets import AlertFilterSet, GatewayFilterSet
 from alerts.models import Alert, Gateway, GatewaySecret
+from cmms.api.permissions import IsPlanner
 from cmms.api.viewsets import SiteScopedModelViewSet, SiteScopedReadOnlyViewSet
 
 
 class GatewayViewSet(SiteScopedModelViewSet):
-    """Gateways of the user's sites; planners create, rename, disable and rotate secrets."""
+    """Gateways of the user's sites; only planners see and manage them (ids are webhook URLs)."""
 
+    permission_classes = [IsPlanner]
     queryset = Gateway.objects.prefetch_related(
         Prefetch("secrets", queryset=GatewaySecret.objects.filter(retired_at=None))
     )

@@ -1,0 +1,212 @@
+import base64
+import json
+import logging
+from datetime import timedelta
+from unittest import mock
+
+import pytest
+from django.utils import timezone
+
+from alerts import services, tasks
+from alerts.choices import AlertStatus
+from alerts.models import Alert
+from cmms.celery import app as celery_app
+from tests.alerts.conftest import alert
+from tests.alerts.redis_server import PrivateRedis
+
+# --- enqueue after commit ---------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_accepted_alerts_are_enqueued_only_after_commit(hook, django_capture_on_commit_callbacks):
+    payload = {"alerts": [alert("a-1"), alert("a-2", asset="P-999"), alert("a-1")]}
+    with mock.patch("alerts.services.alerts_enqueue") as enqueue:
+        with django_capture_on_commit_callbacks(execute=False) as callbacks:
+            answer = hook.post(payload).json()
+        enqueue.assert_not_called()
+        for callback in callbacks:
+            callback()
+
+    accepted_id = answer["results"][0]["id"]
+    enqueue.assert_called_once_with([accepted_id])  # not the unmatched one, not the copy
+
+
+@pytest.mark.django_db
+def test_duplicates_are_not_enqueued_again(hook, django_capture_on_commit_callbacks):
+    hook.post(alert("a-1"))
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        hook.post(alert("a-1"))
+
+    assert callbacks == []
+
+
+def test_a_broker_error_is_logged_with_the_count_and_not_raised(caplog):
+    failing = mock.patch.object(
+        tasks.process_alert, "apply_async", side_effect=[None, OSError("broker down")]
+    )
+    with failing, caplog.at_level(logging.WARNING, logger="alerts.services"):
+        sent = services.alerts_enqueue([1, 2, 3])
+
+    assert sent == 1
+    assert "Could not enqueue 2 of 3 alert(s)" in caplog.text
+
+
+# --- sweeper ----------------------------------------------------------------------------
+
+
+def _stored(hook, *alert_ids, asset="P-101"):
+    hook.post({"alerts": [alert(a, asset=asset) for a in alert_ids]})
+    return Alert.objects.filter(alert_id__in=alert_ids)
+
+
+@pytest.mark.django_db
+def test_the_sweeper_enqueues_received_alerts_older_than_the_grace_period_oldest_first(
+    hook, django_capture_on_commit_callbacks
+):
+    _stored(hook, "old-2", "old-1", "fresh")
+    now = timezone.now()
+    Alert.objects.filter(alert_id="old-1").update(received_at=now - timedelta(minutes=10))
+    Alert.objects.filter(alert_id="old-2").update(received_at=now - timedelta(minutes=5))
+    ids = dict(Alert.objects.values_list("alert_id", "id"))
+
+    with (
+        mock.patch("alerts.services.alerts_enqueue") as enqueue,
+        django_capture_on_commit_callbacks(execute=True),
+    ):
+        claimed = services.alerts_sweep(now=now, grace_seconds=60)
+
+    assert claimed == 2
+    enqueue.assert_called_once_with([ids["old-1"], ids["old-2"]])
+
+
+@pytest.mark.django_db
+def test_swept_alerts_are_not_enqueued_again_until_another_grace_period_passed(
+    hook, django_capture_on_commit_callbacks
+):
+    _stored(hook, "a-1")
+    now = timezone.now() + timedelta(minutes=5)
+    with (
+        mock.patch("alerts.services.alerts_enqueue"),
+        django_capture_on_commit_callbacks(execute=True),
+    ):
+        assert services.alerts_sweep(now=now, grace_seconds=60) == 1
+        assert services.alerts_sweep(now=now + timedelta(seconds=30), grace_seconds=60) == 0
+        assert services.alerts_sweep(now=now + timedelta(seconds=61), grace_seconds=60) == 1
+
+
+@pytest.mark.django_db
+def test_the_sweeper_retries_failed_alerts_when_due_and_ignores_other_statuses(hook):
+    _stored(hook, "failed-due", "failed-later", "processed", "recorded")
+    _stored(hook, "unmatched", asset="P-999")
+    now = timezone.now() + timedelta(hours=1)
+    Alert.objects.filter(alert_id="failed-due").update(
+        status=AlertStatus.FAILED, next_attempt_at=now - timedelta(seconds=1)
+    )
+    Alert.objects.filter(alert_id="failed-later").update(
+        status=AlertStatus.FAILED, next_attempt_at=now + timedelta(minutes=1)
+    )
+    Alert.objects.filter(alert_id="processed").update(status=AlertStatus.PROCESSED)
+    Alert.objects.filter(alert_id="recorded").update(status=AlertStatus.RECORDED)
+
+    with mock.patch("alerts.services.transaction.on_commit") as on_commit:
+        assert services.alerts_sweep(now=now) == 1
+
+    swept = on_commit.call_args.args[0].args[0]
+    assert swept == [Alert.objects.get(alert_id="failed-due").pk]
+
+
+@pytest.mark.django_db
+def test_the_sweeper_claims_a_bounded_batch(hook):
+    _stored(hook, *[f"a-{i}" for i in range(5)])
+    with mock.patch("alerts.services.transaction.on_commit"):
+        assert services.alerts_sweep(now=timezone.now() + timedelta(hours=1), limit=3) == 3
+
+
+@pytest.mark.django_db
+def test_the_sweep_task_runs_batches_until_the_outbox_is_drained(hook, settings):
+    settings.ALERT_SWEEP_BATCH_SIZE = 2
+    settings.ALERT_SWEEP_GRACE_SECONDS = 1
+    _stored(hook, *[f"a-{i}" for i in range(5)])
+    Alert.objects.update(received_at=timezone.now() - timedelta(minutes=1))
+
+    with mock.patch("alerts.services.transaction.on_commit"):
+        assert tasks.sweep_alerts() == 5
+
+
+def test_beat_runs_the_sweeper_and_routes_tasks_to_their_queues(settings):
+    schedule = settings.CELERY_BEAT_SCHEDULE["alerts-sweep"]
+    assert schedule["task"] == "alerts.tasks.sweep_alerts"
+    assert celery_app.amqp.router.route({}, "alerts.tasks.process_alert")["queue"].name == (
+        "alerts"
+    )
+    assert celery_app.amqp.router.route({}, "alerts.tasks.sweep_alerts")["queue"].name == (
+        "housekeeping"
+    )
+
+
+# --- a real broker that goes away -------------------------------------------------------
+
+
+@pytest.fixture
+def private_broker():
+    """Celery publishing to a private redis-server that the test may stop and start."""
+    server = PrivateRedis()
+    server.start()
+    saved = (celery_app.conf.broker_url, celery_app.conf.task_always_eager)
+    celery_app.conf.broker_url = server.url
+    celery_app.conf.task_always_eager = False
+    _reset_pools()
+    try:
+        yield server
+    finally:
+        server.stop()
+        celery_app.conf.broker_url, celery_app.conf.task_always_eager = saved
+        _reset_pools()
+
+
+def _reset_pools():
+    if celery_app._pool is not None:
+        celery_app._pool.force_close_all()
+    celery_app._pool = None
+    celery_app.amqp._producer_pool = None
+
+
+def _queued_alert_ids(server) -> list[int]:
+    ids = []
+    for raw in server.client().lrange("alerts", 0, -1):
+        message = json.loads(raw)
+        assert message["headers"]["task"] == "alerts.tasks.process_alert"
+        args, _kwargs, _embed = json.loads(base64.b64decode(message["body"]))
+        ids.extend(args)
+    return sorted(ids)
+
+
+@pytest.mark.slow
+@pytest.mark.django_db(transaction=True)
+def test_with_the_broker_up_accepted_alerts_land_on_the_alerts_queue(hook, private_broker):
+    answer = hook.post({"alerts": [alert("a-1"), alert("a-2")]}).json()
+
+    assert _queued_alert_ids(private_broker) == sorted(r["id"] for r in answer["results"])
+
+
+@pytest.mark.slow
+@pytest.mark.django_db(transaction=True)
+def test_alerts_are_accepted_while_redis_is_down_and_swept_once_it_is_back(
+    hook, private_broker, caplog
+):
+    private_broker.stop()
+
+    with caplog.at_level(logging.WARNING, logger="alerts.services"):
+        response = hook.post({"alerts": [alert("a-1"), alert("a-2"), alert("a-3")]})
+
+    assert response.status_code == 202
+    assert response.json()["accepted"] == 3
+    assert set(Alert.objects.values_list("status", flat=True)) == {AlertStatus.RECEIVED}
+    assert "Could not enqueue 3 of 3 alert(s)" in caplog.text
+
+    private_broker.start()
+    assert _queued_alert_ids(private_broker) == []
+    claimed = services.alerts_sweep(now=timezone.now() + timedelta(minutes=2))
+
+    assert claimed == 3
+    assert _queued_alert_ids(private_broker) == sorted(Alert.objects.values_list("id", flat=True))
