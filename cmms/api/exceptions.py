@@ -1,6 +1,7 @@
 """Turn service errors into clear API answers: 400 with fields, 403, 409 with a message."""
 
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db.models import ProtectedError, RestrictedError
 from rest_framework import status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
@@ -23,5 +24,10 @@ def exception_handler(exc, context):
     if isinstance(exc, NotPermitted):
         return Response(
             {"detail": exc.message, "code": "not_permitted"}, status=status.HTTP_403_FORBIDDEN
+        )
+    if isinstance(exc, (ProtectedError, RestrictedError)):
+        return Response(
+            {"detail": "It is still in use and cannot be deleted.", "code": "in_use"},
+            status=status.HTTP_409_CONFLICT,
         )
     return drf_exception_handler(exc, context)

@@ -30,3 +30,26 @@ class SiteScopedCreateReadViewSet(
     viewsets.ReadOnlyModelViewSet,
 ):
     """Resources that are created but never edited (readings, ledger rows)."""
+
+
+class SiteScopedNoDeleteViewSet(
+    SiteScopedMixin,
+    mixins.CreateModelMixin,
+    mixins.UpdateModelMixin,
+    viewsets.ReadOnlyModelViewSet,
+):
+    """Resources that are kept for their history (assets, work orders): retired, never deleted."""
+
+
+class CatalogueModelViewSet(viewsets.ModelViewSet):
+    """Shared catalogues that belong to no site (parts, equipment classes): everyone reads,
+    `write_roles` write. Deleting a row that is still in use answers 409.
+    """
+
+    permission_classes = [RolePermission]
+
+
+class CatalogueReadOnlyViewSet(viewsets.ReadOnlyModelViewSet):
+    """Shared read-only catalogues (failure codes)."""
+
+    permission_classes = [RolePermission]

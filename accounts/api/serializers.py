@@ -1,0 +1,73 @@
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from accounts.choices import Role
+from accounts.models import User
+from accounts.selectors import user_list
+from assets.models import Site
+from cmms.api.fields import ScopedPrimaryKeyRelatedField
+
+
+@extend_schema_field(OpenApiTypes.INT)
+class UserRelatedField(serializers.PrimaryKeyRelatedField):
+    """A user by id, among the users the requesting user may see (`accounts.selectors.user_list`);
+    anyone else answers like an id that does not exist.
+    """
+
+    def get_queryset(self):
+        request = self.context.get("request")
+        return user_list(viewer=getattr(request, "user", None))
+
+
+class SkillCodesField(serializers.ListField):
+    """Skills as a list of codes (`["mechanical", "vibration"]`)."""
+
+    child = serializers.SlugField(max_length=50)
+
+    def to_representation(self, value):
+        return [skill.code for skill in value.all()]
+
+
+class UserSerializer(serializers.ModelSerializer):
+    """A person using the CMMS, with their role, sites and skills.
+
+    - `password` is write-only: checked by the configured password validators and stored
+      hashed; it is never returned. An account created without one has no usable password.
+    - `sites` are ids. Planners may only give sites they have themselves: another site's id
+      answers like an id that does not exist. On update, the user's sites that the planner does
+      not have are kept (and not shown to the planner).
+    - `skills` are skill codes (slugs). An unknown code creates the skill, named after the code.
+    - Planners get Django admin access (`is_staff`) with their role; the other roles do not.
+    """
+
+    password = serializers.CharField(
+        write_only=True,
+        required=False,
+        trim_whitespace=False,
+        style={"input_type": "password"},
+        help_text="Write-only; validated by the password validators and stored hashed.",
+    )
+    role = serializers.ChoiceField(choices=Role.choices, default=Role.TECHNICIAN)
+    sites = ScopedPrimaryKeyRelatedField(many=True, queryset=Site.objects.all(), required=False)
+    skills = SkillCodesField(required=False)
+
+    class Meta:
+        model = User
+        fields = [
+            "id",
+            "username",
+            "password",
+            "email",
+            "first_name",
+            "last_name",
+            "role",
+            "sites",
+            "skills",
+            "is_active",
+            "is_superuser",
+            "available_hours_per_day",
+            "date_joined",
+            "last_login",
+        ]
+        read_only_fields = ["is_superuser", "date_joined", "last_login"]

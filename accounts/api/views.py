@@ -1,0 +1,56 @@
+from django.db.models import Prefetch
+from drf_spectacular.utils import extend_schema
+from rest_framework import mixins, viewsets
+from rest_framework.decorators import action
+from rest_framework.permissions import IsAuthenticated
+from rest_framework.response import Response
+
+from accounts import filtersets, services
+from accounts.api import serializers
+from accounts.models import User
+from accounts.selectors import user_list
+from assets.models import Site
+from cmms.api.permissions import IsPlanner
+
+
+class UserViewSet(
+    mixins.CreateModelMixin,
+    mixins.UpdateModelMixin,
+    viewsets.ReadOnlyModelViewSet,
+):
+    """Accounts: superusers manage everyone, planners the users of their sites.
+
+    Accounts are deactivated (`is_active: false`), never deleted, so their history stays.
+    """
+
+    queryset = User.objects.none()  # for the schema; get_queryset restricts per user
+    serializer_class = serializers.UserSerializer
+    filterset_class = filtersets.UserFilterSet
+    permission_classes = [IsPlanner]
+
+    def get_queryset(self):
+        viewer = self.request.user
+        return (
+            user_list(viewer=viewer)
+            .prefetch_related(
+                Prefetch("sites", queryset=Site.objects.for_user(viewer).only("id")), "skills"
+            )
+            .order_by("username")
+        )
+
+    def perform_create(self, serializer):
+        user = services.user_create(by=self.request.user, **serializer.validated_data)
+        serializer.instance = self.get_queryset().get(pk=user.pk)
+
+    def perform_update(self, serializer):
+        user = services.user_update(
+            user=serializer.instance, by=self.request.user, **serializer.validated_data
+        )
+        serializer.instance = self.get_queryset().get(pk=user.pk)
+
+    @extend_schema(responses=serializers.UserSerializer)
+    @action(detail=False, permission_classes=[IsAuthenticated])
+    def me(self, request):
+        """The account of whoever is calling (any role)."""
+        user = User.objects.prefetch_related("sites", "skills").get(pk=request.user.pk)
+        return Response(self.get_serializer(user).data)

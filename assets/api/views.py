@@ -1,0 +1,152 @@
+from drf_spectacular.utils import extend_schema
+from rest_framework.decorators import action
+from rest_framework.response import Response
+
+from assets import filtersets, services
+from assets.api import serializers
+from assets.models import (
+    Asset,
+    Customer,
+    EquipmentClass,
+    Meter,
+    Part,
+    Site,
+    Stock,
+    StockMovement,
+    Storeroom,
+)
+from cmms.api.viewsets import (
+    CatalogueModelViewSet,
+    SiteScopedModelViewSet,
+    SiteScopedNoDeleteViewSet,
+    SiteScopedReadOnlyViewSet,
+)
+
+
+class CustomerViewSet(CatalogueModelViewSet):
+    """Clients; users see the customers of their sites. Only superusers write."""
+
+    queryset = Customer.objects.all()
+    serializer_class = serializers.CustomerSerializer
+    filterset_class = filtersets.CustomerFilterSet
+    write_roles = frozenset()
+
+    def get_queryset(self):
+        user = self.request.user
+        if user.is_superuser:
+            return super().get_queryset()
+        return super().get_queryset().filter(pk__in=Site.objects.for_user(user).values("customer"))
+
+
+class SiteViewSet(SiteScopedModelViewSet):
+    """Plants. Only superusers write."""
+
+    queryset = Site.objects.all()
+    serializer_class = serializers.SiteSerializer
+    filterset_class = filtersets.SiteFilterSet
+    write_roles = frozenset()
+
+
+class EquipmentClassViewSet(CatalogueModelViewSet):
+    queryset = EquipmentClass.objects.all()
+    serializer_class = serializers.EquipmentClassSerializer
+    filterset_class = filtersets.EquipmentClassFilterSet
+
+
+class AssetViewSet(SiteScopedNoDeleteViewSet):
+    """The asset hierarchy. Assets are decommissioned (`state`), never deleted."""
+
+    queryset = Asset.objects.all()
+    serializer_class = serializers.AssetSerializer
+    filterset_class = filtersets.AssetFilterSet
+
+    def perform_create(self, serializer):
+        serializer.instance = services.asset_create(**serializer.validated_data)
+
+    def perform_update(self, serializer):
+        services.asset_update(asset=serializer.instance, **serializer.validated_data)
+
+    @extend_schema(filters=False, responses=serializers.AssetSerializer(many=True))
+    @action(detail=True)
+    def ancestors(self, request, pk=None):
+        """The asset's ancestors from the top of the hierarchy down (paginated)."""
+        asset = self.get_object()
+        return self._page(Asset.objects.for_user(request.user).ancestors_of(asset))
+
+    @extend_schema(filters=False, responses=serializers.AssetSerializer(many=True))
+    @action(detail=True)
+    def subtree(self, request, pk=None):
+        """The asset and everything below it, in hierarchy order (paginated)."""
+        asset = self.get_object()
+        return self._page(Asset.objects.for_user(request.user).subtree_of(asset).order_by("path"))
+
+    def _page(self, queryset):
+        page = self.paginate_queryset(queryset)
+        return self.get_paginated_response(self.get_serializer(page, many=True).data)
+
+
+class MeterViewSet(SiteScopedNoDeleteViewSet):
+    """Measuring points on assets; kept with their readings, never deleted through the API."""
+
+    queryset = Meter.objects.all()
+    serializer_class = serializers.MeterSerializer
+    filterset_class = filtersets.MeterFilterSet
+
+
+class PartViewSet(CatalogueModelViewSet):
+    queryset = Part.objects.all()
+    serializer_class = serializers.PartSerializer
+    filterset_class = filtersets.PartFilterSet
+
+
+class StoreroomViewSet(SiteScopedModelViewSet):
+    queryset = Storeroom.objects.all()
+    serializer_class = serializers.StoreroomSerializer
+    filterset_class = filtersets.StoreroomFilterSet
+
+
+class StockViewSet(SiteScopedModelViewSet):
+    """Parts per storeroom. Quantities change through `receive`, `adjust` and work orders."""
+
+    queryset = Stock.objects.select_related("part", "storeroom")
+    serializer_class = serializers.StockSerializer
+    filterset_class = filtersets.StockFilterSet
+
+    @extend_schema(
+        request=serializers.StockReceiveSerializer, responses=serializers.StockSerializer
+    )
+    @action(detail=True, methods=["post"])
+    def receive(self, request, pk=None):
+        """Parts arrive: on hand goes up by `quantity` (a receipt in the ledger)."""
+        stock = self.get_object()
+        data = self._valid(serializers.StockReceiveSerializer)
+        services.stock_receive(stock=stock, by=request.user, **data)
+        return self._fresh(stock)
+
+    @extend_schema(request=serializers.StockAdjustSerializer, responses=serializers.StockSerializer)
+    @action(detail=True, methods=["post"])
+    def adjust(self, request, pk=None):
+        """A physical count: on hand becomes `counted` (the difference is an adjustment)."""
+        stock = self.get_object()
+        data = self._valid(serializers.StockAdjustSerializer)
+        services.stock_adjust(stock=stock, by=request.user, **data)
+        return self._fresh(stock)
+
+    def _valid(self, serializer_class) -> dict:
+        serializer = serializer_class(data=self.request.data)
+        serializer.is_valid(raise_exception=True)
+        return serializer.validated_data
+
+    def _fresh(self, stock):
+        stock = self.get_queryset().get(pk=stock.pk)
+        return Response(
+            serializers.StockSerializer(stock, context=self.get_serializer_context()).data
+        )
+
+
+class StockMovementViewSet(SiteScopedReadOnlyViewSet):
+    """The stock ledger: one row per change of on hand, newest first."""
+
+    queryset = StockMovement.objects.all()
+    serializer_class = serializers.StockMovementSerializer
+    filterset_class = filtersets.StockMovementFilterSet

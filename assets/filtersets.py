@@ -1,0 +1,137 @@
+import django_filters
+from django.db.models import Q
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
+
+from assets.choices import AssetLevel, AssetState, Criticality, MovementKind
+from assets.models import (
+    Asset,
+    Customer,
+    EquipmentClass,
+    Meter,
+    Part,
+    Site,
+    Stock,
+    StockMovement,
+    Storeroom,
+)
+from cmms.api.filters import MultipleChoiceFilter
+
+
+def _assets_of(request):
+    return Asset.objects.for_user(getattr(request, "user", None))
+
+
+@extend_schema_field(OpenApiTypes.INT)
+class AssetIdFilter(django_filters.ModelChoiceFilter):
+    """An asset of the user's sites by id; any other id is a 400."""
+
+
+class CustomerFilterSet(django_filters.FilterSet):
+    name = django_filters.CharFilter(lookup_expr="icontains")
+
+    class Meta:
+        model = Customer
+        fields = ["name"]
+
+
+class SiteFilterSet(django_filters.FilterSet):
+    customer = django_filters.NumberFilter(field_name="customer")
+
+    class Meta:
+        model = Site
+        fields = ["code"]
+
+
+class AssetFilterSet(django_filters.FilterSet):
+    """`?subtree_of=<id>`: that asset and everything below it, at any depth."""
+
+    site = django_filters.NumberFilter(field_name="site")
+    parent = django_filters.NumberFilter(field_name="parent")
+    root = django_filters.BooleanFilter(
+        field_name="parent", lookup_expr="isnull", label="Only top-level assets"
+    )
+    criticality = MultipleChoiceFilter(choices=Criticality.choices)
+    state = MultipleChoiceFilter(choices=AssetState.choices)
+    level = MultipleChoiceFilter(choices=AssetLevel.choices)
+    equipment_class = django_filters.CharFilter(
+        method="filter_equipment_class", label="Equipment class id or code"
+    )
+    subtree_of = AssetIdFilter(
+        queryset=_assets_of, method="filter_subtree_of", label="Asset id: it and its descendants"
+    )
+
+    class Meta:
+        model = Asset
+        fields = ["tag"]
+
+    def filter_equipment_class(self, queryset, name, value):
+        if value.isdigit():
+            return queryset.filter(equipment_class_id=int(value))
+        return queryset.filter(equipment_class__code=value)
+
+    def filter_subtree_of(self, queryset, name, value):
+        return queryset.subtree_of(value)
+
+
+class MeterFilterSet(django_filters.FilterSet):
+    site = django_filters.NumberFilter(field_name="asset__site")
+    asset = django_filters.NumberFilter(field_name="asset")
+
+    class Meta:
+        model = Meter
+        fields = ["code"]
+
+
+class StoreroomFilterSet(django_filters.FilterSet):
+    site = django_filters.NumberFilter(field_name="site")
+
+    class Meta:
+        model = Storeroom
+        fields = ["code"]
+
+
+class StockFilterSet(django_filters.FilterSet):
+    """`?low=true`: at or below the reorder point, counting reservations as gone."""
+
+    site = django_filters.NumberFilter(field_name="storeroom__site")
+    storeroom = django_filters.NumberFilter(field_name="storeroom")
+    part = django_filters.NumberFilter(field_name="part")
+    low = django_filters.BooleanFilter(method="filter_low", label="At or below reorder point")
+
+    class Meta:
+        model = Stock
+        fields = ["bin"]
+
+    def filter_low(self, queryset, name, value):
+        low = queryset.low()
+        return low if value else queryset.exclude(pk__in=low.values("pk"))
+
+
+class StockMovementFilterSet(django_filters.FilterSet):
+    kind = MultipleChoiceFilter(choices=MovementKind.choices)
+    site = django_filters.NumberFilter(field_name="stock__storeroom__site")
+    part = django_filters.NumberFilter(field_name="stock__part")
+    stock = django_filters.NumberFilter(field_name="stock")
+    work_order = django_filters.NumberFilter(field_name="work_order")
+
+    class Meta:
+        model = StockMovement
+        fields = []
+
+
+class EquipmentClassFilterSet(django_filters.FilterSet):
+    class Meta:
+        model = EquipmentClass
+        fields = ["code"]
+
+
+class PartFilterSet(django_filters.FilterSet):
+    q = django_filters.CharFilter(method="filter_q", label="SKU or name contains")
+
+    class Meta:
+        model = Part
+        fields = ["sku"]
+
+    def filter_q(self, queryset, name, value):
+        return queryset.filter(Q(sku__icontains=value) | Q(name__icontains=value))

@@ -1,0 +1,12 @@
+"""OpenAPI schema naming: one component name per choice set used in several places.
+
+drf-spectacular names enums after the field; the same choices under several field names
+(`type`, `work_type`) or several choice sets under one name (`status`) need a fixed name.
+Values are import paths to the choices, so this module imports nothing at settings time.
+"""
+
+ENUM_NAME_OVERRIDES = {
+    "WorkOrderStatusEnum": "workorders.choices.Status",
+    "WorkOrderTypeEnum": "workorders.choices.WorkOrderType",
+    "AlertSeverityEnum": "alerts.choices.Severity",
+}

@@ -1,0 +1,235 @@
+from rest_framework import serializers
+
+from accounts.api.serializers import UserRelatedField
+from accounts.models import Skill
+from assets.models import Asset, Site, Stock
+from cmms.api.fields import ScopedPrimaryKeyRelatedField
+from cmms.api.serializers import refuse_changes
+from workorders.choices import FailureCodeKind, Status
+from workorders.models import ChecklistStep, FailureCode, LabourEntry, StatusChange, WorkOrder
+
+INITIAL_STATUSES = [
+    (s.value, s.label) for s in (Status.REQUESTED, Status.APPROVED, Status.SCHEDULED)
+]
+# Nothing ever moves back to `requested`.
+TARGET_STATUSES = [(s.value, s.label) for s in Status if s != Status.REQUESTED]
+
+
+def failure_code_field(kind: str) -> serializers.SlugRelatedField:
+    """A failure code of one kind, written and shown by its code (`VIB`, `MISALIGN`)."""
+    return serializers.SlugRelatedField(
+        slug_field="code",
+        queryset=FailureCode.objects.filter(kind=kind),
+        allow_null=True,
+        required=False,
+        help_text=f"A {kind} code (see /api/v1/failure-codes/?kind={kind}).",
+    )
+
+
+class FailureCodeSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = FailureCode
+        fields = ["id", "kind", "code", "name", "parent"]
+
+
+class ChecklistStepSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = ChecklistStep
+        fields = [
+            "id",
+            "position",
+            "text",
+            "requires_value",
+            "unit",
+            "done",
+            "result",
+            "value",
+            "done_by",
+            "done_at",
+        ]
+        read_only_fields = fields
+
+
+class WorkOrderSerializer(serializers.ModelSerializer):
+    """A work order. Failure codes (`problem`, `cause`, `remedy`) and `required_skill` are
+    written and shown as codes, not ids.
+
+    `number`, `site` and `status` are fixed here: the status changes only through
+    `POST /api/v1/work-orders/{id}/transition/`. Sending another status or site is a 400.
+    """
+
+    asset = ScopedPrimaryKeyRelatedField(
+        queryset=Asset.objects.all(), allow_null=True, required=False
+    )
+    assignee = UserRelatedField(allow_null=True, required=False)
+    required_skill = serializers.SlugRelatedField(
+        slug_field="code", queryset=Skill.objects.all(), allow_null=True, required=False
+    )
+    problem = failure_code_field(FailureCodeKind.PROBLEM)
+    cause = failure_code_field(FailureCodeKind.CAUSE)
+    remedy = failure_code_field(FailureCodeKind.REMEDY)
+    is_overdue = serializers.BooleanField(read_only=True)
+
+    class Meta:
+        model = WorkOrder
+        fields = [
+            "id",
+            "number",
+            "site",
+            "asset",
+            "type",
+            "priority",
+            "status",
+            "title",
+            "description",
+            "source",
+            "requested_by",
+            "assignee",
+            "required_skill",
+            "scheduled_start",
+            "due_at",
+            "started_at",
+            "completed_at",
+            "closed_at",
+            "estimated_hours",
+            "actual_hours",
+            "on_hold_reason",
+            "needs_attention",
+            "problem",
+            "cause",
+            "remedy",
+            "is_overdue",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = [
+            "number",
+            "site",
+            "status",
+            "source",
+            "requested_by",
+            "started_at",
+            "completed_at",
+            "closed_at",
+            "actual_hours",
+            "on_hold_reason",
+            "created_at",
+            "updated_at",
+        ]
+
+    def validate(self, attrs):
+        instance = self.instance
+        if instance is not None:
+            refuse_changes(
+                self,
+                {
+                    "status": (
+                        "The status changes only through "
+                        f"POST /api/v1/work-orders/{instance.pk}/transition/ "
+                        '{"to": "<status>", "reason": "..."}.'
+                    ),
+                    "site": "A work order stays at its site.",
+                },
+            )
+        return attrs
+
+
+class WorkOrderCreateSerializer(WorkOrderSerializer):
+    """Create a work order. Planners choose the initial status (requested, approved or
+    scheduled) and plan it; technicians and customer viewers create work requests only:
+    status `requested`, no planning fields (assignee, due date, schedule, estimate, skill).
+    """
+
+    site = ScopedPrimaryKeyRelatedField(queryset=Site.objects.all())
+    status = serializers.ChoiceField(choices=INITIAL_STATUSES, default=Status.REQUESTED)
+
+    class Meta(WorkOrderSerializer.Meta):
+        read_only_fields = [
+            f for f in WorkOrderSerializer.Meta.read_only_fields if f not in ("site", "status")
+        ]
+
+
+class WorkOrderDetailSerializer(WorkOrderSerializer):
+    """A work order with its checklist."""
+
+    steps = ChecklistStepSerializer(many=True, read_only=True)
+
+    class Meta(WorkOrderSerializer.Meta):
+        fields = [*WorkOrderSerializer.Meta.fields, "steps"]
+
+
+class StatusChangeSerializer(serializers.ModelSerializer):
+    """One step of the lifecycle: `from` → `to`, `by` whom, `at` when, and why."""
+
+    from_ = serializers.CharField(source="from_status")
+    to = serializers.CharField(source="to_status")
+    by = serializers.PrimaryKeyRelatedField(source="changed_by", read_only=True)
+    by_username = serializers.CharField(source="changed_by.username", read_only=True, default=None)
+    at = serializers.DateTimeField(source="changed_at")
+
+    class Meta:
+        model = StatusChange
+        fields = ["id", "from_", "to", "by", "by_username", "at", "reason"]
+        read_only_fields = fields
+
+    def get_fields(self):
+        fields = super().get_fields()
+        fields["from"] = fields.pop("from_")
+        return {
+            name: fields[name] for name in ["id", "from", "to", "by", "by_username", "at", "reason"]
+        }
+
+
+class TransitionSerializer(serializers.Serializer):
+    """Move a work order along its lifecycle. `reason` is required for on_hold and cancelled;
+    `problem`/`cause`/`remedy` codes may be given together with completing.
+    """
+
+    to = serializers.ChoiceField(choices=TARGET_STATUSES)
+    reason = serializers.CharField(max_length=500, required=False, default="", allow_blank=True)
+    problem = failure_code_field(FailureCodeKind.PROBLEM)
+    cause = failure_code_field(FailureCodeKind.CAUSE)
+    remedy = failure_code_field(FailureCodeKind.REMEDY)
+
+
+class AssignSerializer(serializers.Serializer):
+    assignee = UserRelatedField(allow_null=True, help_text="A technician of the site, or null.")
+
+
+class LabourSerializer(serializers.ModelSerializer):
+    """Time spent on a work order. `technician` defaults to the caller; technicians record
+    their own time only.
+    """
+
+    technician = UserRelatedField(required=False)
+
+    class Meta:
+        model = LabourEntry
+        fields = [
+            "id",
+            "work_order",
+            "technician",
+            "started_at",
+            "ended_at",
+            "hours",
+            "automatic",
+            "note",
+        ]
+        read_only_fields = ["work_order", "ended_at", "automatic"]
+        extra_kwargs = {"started_at": {"required": False}}
+
+
+class StepRecordSerializer(serializers.Serializer):
+    done = serializers.BooleanField(default=True)
+    result = serializers.CharField(max_length=500, required=False, default="", allow_blank=True)
+    value = serializers.DecimalField(
+        max_digits=14, decimal_places=4, required=False, default=None, allow_null=True
+    )
+
+
+class IssuePartSerializer(serializers.Serializer):
+    stock = ScopedPrimaryKeyRelatedField(
+        queryset=Stock.objects.select_related("part", "storeroom"),
+        help_text="A stock row (part in a storeroom) of the work order's site.",
+    )
+    quantity = serializers.DecimalField(max_digits=12, decimal_places=3)

@@ -1,0 +1,185 @@
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import status
+from rest_framework.decorators import action
+from rest_framework.generics import get_object_or_404
+from rest_framework.response import Response
+
+from assets.api.serializers import StockMovementSerializer
+from cmms.api.viewsets import CatalogueReadOnlyViewSet, SiteScopedNoDeleteViewSet
+from cmms.errors import NotPermitted
+from workorders import filtersets, services
+from workorders.api import serializers
+from workorders.choices import Source
+from workorders.models import FailureCode, WorkOrder
+
+# Planning that a work request leaves to the planner who triages it.
+PLANNING_FIELDS = frozenset(
+    {
+        "assignee",
+        "due_at",
+        "scheduled_start",
+        "estimated_hours",
+        "required_skill",
+        "needs_attention",
+    }
+)
+FIELD_WORK = frozenset({"planner", "technician"})
+
+
+class FailureCodeViewSet(CatalogueReadOnlyViewSet):
+    """Failure reporting codes (failure class, problem, cause, remedy); `?kind=problem`."""
+
+    queryset = FailureCode.objects.all()
+    serializer_class = serializers.FailureCodeSerializer
+    filterset_class = filtersets.FailureCodeFilterSet
+
+
+class WorkOrderViewSet(SiteScopedNoDeleteViewSet):
+    """Work orders. Everyone at a site may create work requests; planners plan (PATCH/PUT,
+    assign); technicians execute (transition, labour, checklist steps, parts). Work orders are
+    cancelled, never deleted.
+    """
+
+    queryset = WorkOrder.objects.select_related(
+        "required_skill", "problem", "cause", "remedy"
+    ).prefetch_related("steps")
+    serializer_class = serializers.WorkOrderSerializer
+    filterset_class = filtersets.WorkOrderFilterSet
+    write_roles = frozenset({"planner", "technician", "customer_viewer"})
+    action_write_roles = {
+        "update": {"planner"},
+        "partial_update": {"planner"},
+        "assign": {"planner"},
+        "transition": FIELD_WORK,
+        "labour": FIELD_WORK,
+        "record_step": FIELD_WORK,
+        "issue_part": FIELD_WORK,
+    }
+
+    def get_queryset(self):
+        queryset = super().get_queryset()
+        if self.action == "list":
+            return queryset.prefetch_related(None)  # the checklist is on the detail view only
+        return queryset
+
+    def get_serializer_class(self):
+        if self.action == "create":
+            return serializers.WorkOrderCreateSerializer
+        if self.action == "retrieve":
+            return serializers.WorkOrderDetailSerializer
+        return super().get_serializer_class()
+
+    def perform_create(self, serializer):
+        user = self.request.user
+        data = dict(serializer.validated_data)
+        if not user.is_planner:
+            planning = sorted(PLANNING_FIELDS & {k for k, v in data.items() if v is not None})
+            if planning:
+                raise NotPermitted(
+                    f"Only planners set {', '.join(planning)}; "
+                    "a work request is planned by the planner who approves it."
+                )
+            data["source"] = Source.REQUEST
+        serializer.instance = services.work_order_create(by=user, **data)
+
+    def perform_update(self, serializer):
+        services.work_order_update(
+            work_order=serializer.instance, by=self.request.user, **serializer.validated_data
+        )
+
+    def _detail(self, work_order, *, code=status.HTTP_200_OK):
+        work_order = self.get_queryset().get(pk=work_order.pk)
+        data = serializers.WorkOrderDetailSerializer(
+            work_order, context=self.get_serializer_context()
+        ).data
+        return Response(data, status=code)
+
+    def _valid(self, serializer_class) -> dict:
+        serializer = serializer_class(data=self.request.data, context=self.get_serializer_context())
+        serializer.is_valid(raise_exception=True)
+        return serializer.validated_data
+
+    @extend_schema(
+        request=serializers.TransitionSerializer,
+        responses={
+            200: serializers.WorkOrderDetailSerializer,
+            400: OpenApiResponse(description="Missing reason or failure codes, unknown status"),
+            403: OpenApiResponse(description="Your role may not make this change"),
+            409: OpenApiResponse(description="The lifecycle does not allow this change now"),
+        },
+    )
+    @action(detail=True, methods=["post"])
+    def transition(self, request, pk=None):
+        """Change the status (the only way to): requested → approved → scheduled → in_progress
+        ⇄ on_hold → completed → closed; cancelled from any open status.
+        """
+        work_order = self.get_object()
+        data = self._valid(serializers.TransitionSerializer)
+        codes = {k: data[k] for k in ("problem", "cause", "remedy") if data.get(k) is not None}
+        services.work_order_transition(
+            work_order=work_order, to=data["to"], reason=data["reason"], by=request.user, **codes
+        )
+        return self._detail(work_order)
+
+    @extend_schema(filters=False, responses=serializers.StatusChangeSerializer(many=True))
+    @action(detail=True)
+    def history(self, request, pk=None):
+        """Every status change, oldest first (paginated)."""
+        work_order = self.get_object()
+        page = self.paginate_queryset(work_order.history.select_related("changed_by"))
+        data = serializers.StatusChangeSerializer(page, many=True).data
+        return self.get_paginated_response(data)
+
+    @extend_schema(
+        request=serializers.AssignSerializer, responses=serializers.WorkOrderDetailSerializer
+    )
+    @action(detail=True, methods=["post"])
+    def assign(self, request, pk=None):
+        """Give the work order to a technician of its site, or `null` to unassign."""
+        work_order = self.get_object()
+        data = self._valid(serializers.AssignSerializer)
+        services.work_order_assign(
+            work_order=work_order, assignee=data["assignee"], by=request.user
+        )
+        return self._detail(work_order)
+
+    @extend_schema(
+        request=serializers.LabourSerializer, responses={201: serializers.LabourSerializer}
+    )
+    @action(detail=True, methods=["post"])
+    def labour(self, request, pk=None):
+        """Record time spent (hours, note); `technician` defaults to the caller."""
+        work_order = self.get_object()
+        data = self._valid(serializers.LabourSerializer)
+        entry = services.labour_add(
+            work_order=work_order,
+            technician=data.pop("technician", request.user),
+            by=request.user,
+            **data,
+        )
+        return Response(serializers.LabourSerializer(entry).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(
+        request=serializers.StepRecordSerializer, responses=serializers.ChecklistStepSerializer
+    )
+    @action(detail=True, methods=["post"], url_path=r"steps/(?P<step_id>\d+)")
+    def record_step(self, request, pk=None, step_id=None):
+        """Tick (or untick, `done: false`) a checklist step with a result or measured value."""
+        work_order = self.get_object()
+        step = get_object_or_404(work_order.steps.select_related("work_order"), pk=step_id)
+        data = self._valid(serializers.StepRecordSerializer)
+        step = services.checklist_step_record(step=step, by=request.user, **data)
+        return Response(serializers.ChecklistStepSerializer(step).data)
+
+    @extend_schema(
+        request=serializers.IssuePartSerializer, responses={201: StockMovementSerializer}
+    )
+    @action(detail=True, methods=["post"], url_path="issue-part")
+    def issue_part(self, request, pk=None):
+        """Issue parts from a storeroom of the site to the work order (a ledger row)."""
+        work_order = self.get_object()
+        data = self._valid(serializers.IssuePartSerializer)
+        movement = services.work_order_issue_part(
+            work_order=work_order, stock=data["stock"], quantity=data["quantity"], by=request.user
+        )
+        return Response(StockMovementSerializer(movement).data, status=status.HTTP_201_CREATED)
