@@ -1,0 +1,83 @@
+"""Load generation: signed webhook requests over keep-alive HTTP connections, from threads."""
+
+import base64
+import hashlib
+import hmac
+import http.client
+import json
+import threading
+import time
+import uuid
+from urllib.parse import urlparse
+
+
+class Signer:
+    """Standard Webhooks signing with a `whsec_` secret (same scheme the gateways use)."""
+
+    def __init__(self, secret: str):
+        self.key = base64.b64decode(secret.removeprefix("whsec_"))
+
+    def headers(self, body: bytes) -> dict:
+        msg_id = f"msg_{uuid.uuid4().hex}"
+        ts = str(int(time.time()))
+        mac = hmac.new(self.key, f"{msg_id}.{ts}.".encode() + body, hashlib.sha256).digest()
+        return {
+            "Content-Type": "application/json",
+            "webhook-id": msg_id,
+            "webhook-timestamp": ts,
+            "webhook-signature": "v1," + base64.b64encode(mac).decode(),
+        }
+
+
+class Sender:
+    """One keep-alive connection; `post` returns (status, seconds, sent_at)."""
+
+    def __init__(self, base_url: str):
+        parsed = urlparse(base_url)
+        self.host, self.port = parsed.hostname, parsed.port
+        self.conn = None
+
+    def post(self, path: str, body: bytes, headers: dict) -> tuple[int, float, float]:
+        for attempt in range(2):
+            if self.conn is None:
+                self.conn = http.client.HTTPConnection(self.host, self.port, timeout=30)
+            sent_at = time.time()
+            start = time.perf_counter()
+            try:
+                self.conn.request("POST", path, body=body, headers=headers)
+                response = self.conn.getresponse()
+                response.read()
+                return response.status, time.perf_counter() - start, sent_at
+            except (http.client.HTTPException, OSError):
+                self.conn.close()
+                self.conn = None
+                if attempt:
+                    raise
+        raise AssertionError("unreachable")
+
+
+def run_senders(n: int, target) -> list:
+    """Run target(index) in n threads; returns their results in index order."""
+    results = [None] * n
+
+    def run(i):
+        results[i] = target(i)
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(n)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return results
+
+
+def percentile(values: list[float], p: float) -> float:
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    k = min(len(ordered) - 1, max(0, round(p / 100 * (len(ordered) - 1))))
+    return ordered[k]
+
+
+def alert_body(alerts: list[dict]) -> bytes:
+    return json.dumps(alerts[0] if len(alerts) == 1 else {"alerts": alerts}).encode()
