@@ -45,6 +45,7 @@ INSTALLED_APPS = [
     "workorders",
     "alerts",
     "pipeline",
+    "pm",
 ]
 
 MIDDLEWARE = [
@@ -172,9 +173,11 @@ CELERY_TASK_DEFAULT_QUEUE = "default"
 CELERY_TASK_ROUTES = {
     "alerts.tasks.process_alert": {"queue": "alerts"},
     "alerts.tasks.sweep_alerts": {"queue": "housekeeping"},
+    "pm.tasks.generate_pm_work_orders": {"queue": "housekeeping"},
 }
 CELERY_BEAT_SCHEDULE: dict = {
     "alerts-sweep": {"task": "alerts.tasks.sweep_alerts", "schedule": 30.0},
+    "pm-generate": {"task": "pm.tasks.generate_pm_work_orders", "schedule": 15 * 60.0},
 }
 
 # Gateway webhook: requests per gateway per minute (each gateway may override it),

@@ -242,3 +242,43 @@ def gateway_with_secret(**kwargs):
     """A (gateway, plaintext whsec_ secret) pair for signing webhook requests in tests."""
     gateway = GatewayFactory(**kwargs)
     return gateway, gateway.plaintext_secret
+
+
+class JobPlanFactory(factory.django.DjangoModelFactory):
+    """A job plan written through the catalogue service; pass steps=[...] and parts=[(p, q)]."""
+
+    class Meta:
+        model = "workorders.JobPlan"
+
+    code = factory.Sequence(lambda n: f"job-{n}")
+    title = factory.Sequence(lambda n: f"Lubricate bearings {n}")
+    work_type = WorkOrderType.PREVENTIVE
+
+    @classmethod
+    def _create(cls, model_class, *args, **kwargs):
+        from pipeline.services import job_plan_save
+
+        return job_plan_save(**kwargs)
+
+
+class PMPlanFactory(factory.django.DjangoModelFactory):
+    """A monthly fixed-schedule PM plan on one asset, saved through `pm_plan_save`."""
+
+    class Meta:
+        model = "pm.PMPlan"
+
+    site = factory.SubFactory(SiteFactory)
+    asset = factory.LazyAttribute(lambda o: AssetFactory(site=o.site))
+    name = factory.Sequence(lambda n: f"PM {n}")
+    job_plan = factory.SubFactory(JobPlanFactory)
+    trigger = "calendar"
+    interval = 1
+    interval_unit = "month"
+    anchor = "fixed"
+    starts_on = factory.LazyFunction(lambda: timezone.localdate())
+
+    @classmethod
+    def _create(cls, model_class, *args, **kwargs):
+        from pm.services import pm_plan_save
+
+        return pm_plan_save(**kwargs)

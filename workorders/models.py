@@ -107,6 +107,14 @@ class WorkOrder(models.Model):
     job_plan = models.ForeignKey(
         "JobPlan", null=True, blank=True, on_delete=models.SET_NULL, related_name="work_orders"
     )
+    pm_plan = models.ForeignKey(
+        "pm.PMPlan", null=True, blank=True, on_delete=models.SET_NULL, related_name="work_orders"
+    )
+    planned_due_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="Due date the PM plan set; kept when the due date is moved (PM compliance).",
+    )
 
     # Correlation of condition alerts: at most one open work order per (asset, condition).
     condition = models.CharField(

@@ -1,0 +1,499 @@
+"""Turning due PM occurrences into work orders, in bulk and exactly once.
+
+One run walks the active plans in chunks of ids. For each chunk it reads everything it needs
+in a fixed number of queries (plans, their assets, the latest occurrence per plan and asset,
+open PM work, meter statistics), computes the due occurrences in Python, and then, in one
+transaction per chunk:
+
+1. inserts the occurrences with ON CONFLICT DO NOTHING, tagged with the run's id; the unique
+   constraints on (plan, asset, due date | threshold) let exactly one run insert each one;
+2. reads back the occurrences this run actually inserted (by the run id) and creates work
+   orders only for those: numbers, status history, checklist and timeline rows in bulk;
+3. reserves the job plan's parts for the work orders whose job plan has parts.
+
+A missed run is caught up by the next one: occurrences are computed from the last stored
+occurrence, not from "today", and the ones generated after their time are marked late.
+"""
+
+import logging
+import uuid
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from functools import reduce
+from operator import or_
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import F, Q, Window
+from django.db.models.functions import RowNumber
+from django.utils import timezone
+
+from assets.choices import AssetState
+from assets.models import Asset, Meter
+from pm import schedule
+from pm.choices import Anchor, OccurrenceStatus, Scope, Trigger
+from pm.models import PMOccurrence, PMPlan
+from pm.services.meters import MeterStatistics, meter_statistics
+from workorders import services as wo_services
+from workorders.choices import OPEN_STATUSES, EventKind, Source, WorkOrderType
+from workorders.models import (
+    ChecklistStep,
+    JobPlanPart,
+    JobPlanStep,
+    StatusChange,
+    WorkOrder,
+    WorkOrderEvent,
+)
+
+logger = logging.getLogger(__name__)
+
+CHUNK_SIZE = 1000
+ONE_MICROSECOND = timedelta(microseconds=1)
+
+
+def late_grace() -> timedelta:
+    """How long after its generation time an occurrence may appear before it counts as late."""
+    return timedelta(minutes=getattr(settings, "PM_LATE_GRACE_MINUTES", 60))
+
+
+@dataclass
+class GenerationResult:
+    run: uuid.UUID
+    generated: int = 0
+    skipped: int = 0
+    late: int = 0
+    work_order_ids: list[int] = field(default_factory=list)
+
+    def add(self, other: "GenerationResult") -> None:
+        self.generated += other.generated
+        self.skipped += other.skipped
+        self.late += other.late
+        self.work_order_ids += other.work_order_ids
+
+
+@dataclass
+class Target:
+    """One asset of a plan, with the state that decides what is due next."""
+
+    asset_id: int
+    tag: str
+    meter_id: int | None = None
+    latest: PMOccurrence | None = None
+    open_work_order: str | None = None  # number of the plan's open PM work order
+    stats: MeterStatistics | None = None
+
+
+def pm_generate_due(
+    *, now: datetime | None = None, plan_ids=None, chunk_size: int = CHUNK_SIZE
+) -> GenerationResult:
+    """Generate every due PM occurrence of the active plans (or of `plan_ids`); safe to repeat
+    and to run concurrently: each occurrence is created exactly once."""
+    now = now or timezone.now()
+    result = GenerationResult(run=uuid.uuid4())
+    plans = PMPlan.objects.active()
+    if plan_ids is not None:
+        plans = plans.filter(pk__in=list(plan_ids))
+    last_id = 0
+    while True:
+        ids = list(
+            plans.filter(pk__gt=last_id).order_by("pk").values_list("pk", flat=True)[:chunk_size]
+        )
+        if not ids:
+            break
+        last_id = ids[-1]
+        result.add(_generate_chunk(ids, now=now, run=result.run))
+    if result.generated or result.skipped:
+        logger.info(
+            "PM run %s: %s work orders generated (%s late), %s occurrences skipped.",
+            result.run,
+            result.generated,
+            result.late,
+            result.skipped,
+        )
+    return result
+
+
+def _generate_chunk(ids: list[int], *, now: datetime, run: uuid.UUID) -> GenerationResult:
+    plans = list(
+        PMPlan.objects.filter(pk__in=ids).select_related("site", "job_plan", "asset").order_by("pk")
+    )
+    targets = plan_targets(plans)
+    _attach_state(plans, targets)
+    candidates = []
+    for plan in plans:
+        for target in targets.get(plan.pk, []):
+            candidates += due_occurrences(plan, target, now=now, run=run)
+    result = GenerationResult(run=run)
+    if not candidates:
+        return result
+    with transaction.atomic():
+        PMOccurrence.objects.bulk_create(candidates, ignore_conflicts=True, batch_size=2000)
+        mine = list(PMOccurrence.objects.filter(run=run, plan_id__in=ids).order_by("plan_id", "id"))
+        generated = [o for o in mine if o.status == OccurrenceStatus.GENERATED]
+        result.skipped = len(mine) - len(generated)
+        result.late = sum(1 for o in generated if o.late)
+        result.generated = len(generated)
+        if generated:
+            by_id = {plan.pk: plan for plan in plans}
+            tags = {t.asset_id: t.tag for ts in targets.values() for t in ts}
+            work_orders = _create_work_orders(generated, by_id, tags, now=now)
+            result.work_order_ids = [wo.pk for wo in work_orders]
+    return result
+
+
+# --------------------------------------------------------------------------- reading state
+
+
+def plan_targets(plans: list[PMPlan]) -> dict[int, list[Target]]:
+    """The assets of each plan (decommissioned ones left out), in a bounded number of queries."""
+    live = Asset.objects.exclude(state=AssetState.DECOMMISSIONED)
+    conditions = []
+    for plan in plans:
+        if plan.scope == Scope.ASSET:
+            conditions.append(Q(pk=plan.asset_id))
+        elif plan.scope == Scope.SUBTREE:
+            conditions.append(Q(site_id=plan.site_id, path__startswith=plan.asset.path))
+        else:
+            conditions.append(Q(site_id=plan.site_id, equipment_class_id=plan.equipment_class_id))
+    if not conditions:
+        return {}
+    rows = []
+    for start in range(0, len(conditions), 500):
+        rows += live.filter(reduce(or_, conditions[start : start + 500])).values_list(
+            "pk", "tag", "site_id", "path", "equipment_class_id"
+        )
+    by_pk = {row[0]: row for row in rows}
+    by_class = defaultdict(list)
+    for row in rows:
+        by_class[(row[2], row[4])].append(row)
+    targets: dict[int, list[Target]] = {}
+    for plan in plans:
+        if plan.scope == Scope.ASSET:
+            matched = [by_pk[plan.asset_id]] if plan.asset_id in by_pk else []
+        elif plan.scope == Scope.SUBTREE:
+            matched = [
+                r
+                for r in rows
+                if r[2] == plan.site_id
+                and r[3].startswith(plan.asset.path)
+                and plan.equipment_class_id in (None, r[4])
+            ]
+        else:
+            matched = by_class[(plan.site_id, plan.equipment_class_id)]
+        targets[plan.pk] = [Target(asset_id=r[0], tag=r[1]) for r in sorted(matched)]
+    _attach_meters(plans, targets)
+    return targets
+
+
+def _attach_meters(plans: list[PMPlan], targets: dict[int, list[Target]]) -> None:
+    """Meter plans keep only the assets that have the plan's meter."""
+    meter_plans = [p for p in plans if p.trigger == Trigger.METER]
+    if not meter_plans:
+        return
+    asset_ids = {t.asset_id for p in meter_plans for t in targets[p.pk]}
+    codes = {p.meter_code for p in meter_plans}
+    meters = {
+        (asset_id, code): pk
+        for pk, asset_id, code in Meter.objects.filter(
+            asset_id__in=asset_ids, code__in=codes
+        ).values_list("pk", "asset_id", "code")
+    }
+    for plan in meter_plans:
+        kept = []
+        for target in targets[plan.pk]:
+            target.meter_id = meters.get((target.asset_id, plan.meter_code))
+            if target.meter_id is not None:
+                kept.append(target)
+        targets[plan.pk] = kept
+
+
+def _attach_state(plans: list[PMPlan], targets: dict[int, list[Target]]) -> None:
+    """The latest occurrence and any open PM work order per (plan, asset): two queries."""
+    ids = [plan.pk for plan in plans]
+    latest = (
+        PMOccurrence.objects.filter(plan_id__in=ids)
+        .annotate(
+            rank=Window(
+                RowNumber(),
+                partition_by=[F("plan_id"), F("asset_id")],
+                order_by=[F("threshold").desc(nulls_last=True), F("due_at").desc()],
+            )
+        )
+        .filter(rank=1)
+        .select_related("work_order")
+    )
+    latest_by_key = {(o.plan_id, o.asset_id): o for o in latest}
+    open_by_key = {
+        (plan_id, asset_id): number
+        for plan_id, asset_id, number in WorkOrder.objects.filter(
+            pm_plan_id__in=ids, status__in=OPEN_STATUSES
+        )
+        .order_by("due_at")
+        .values_list("pm_plan_id", "asset_id", "number")
+    }
+    for plan in plans:
+        for target in targets.get(plan.pk, []):
+            target.latest = latest_by_key.get((plan.pk, target.asset_id))
+            target.open_work_order = open_by_key.get((plan.pk, target.asset_id))
+    meter_ids = [t.meter_id for ts in targets.values() for t in ts if t.meter_id]
+    if meter_ids:
+        stats = meter_statistics(meter_ids)
+        for plan in plans:
+            for target in targets.get(plan.pk, []):
+                if target.meter_id:
+                    target.stats = stats.get(target.meter_id)
+
+
+# --------------------------------------------------------------------------- what is due
+
+
+def due_occurrences(
+    plan: PMPlan, target: Target, *, now: datetime, run: uuid.UUID
+) -> list[PMOccurrence]:
+    """The occurrences of one plan for one asset that are due for generation at `now`."""
+    if plan.trigger == Trigger.METER:
+        pending = _meter_due(plan, target, now=now)
+    else:
+        pending = [(due, None, "") for due in _calendar_due(plan, target, now=now)]
+    occurrences = []
+    open_number = target.open_work_order
+    for due_at, threshold, superseded in pending:
+        occurrence = PMOccurrence(
+            plan_id=plan.pk,
+            asset_id=target.asset_id,
+            due_at=due_at,
+            threshold=threshold,
+            run=run,
+            created_at=now,
+        )
+        occurrence.late = _is_late(plan, target, due_at, threshold, now=now)
+        local = f"{due_at.astimezone(plan.tz):%Y-%m-%d %H:%M %Z}"
+        if superseded:
+            occurrence.status = OccurrenceStatus.SKIPPED
+            occurrence.reason = superseded
+        elif plan.skip_while_open and open_number is not None:
+            occurrence.status = OccurrenceStatus.SKIPPED
+            occurrence.reason = (
+                f"Skipped: the previous PM work order {open_number} of this plan is still open."
+                if open_number
+                else "Skipped: the PM work order of an earlier occurrence is still open."
+            )
+        else:
+            occurrence.status = OccurrenceStatus.GENERATED
+            open_number = ""  # its number is assigned on insert
+            if occurrence.late:
+                what = f"{threshold} {plan.meter_code}" if threshold is not None else local
+                occurrence.reason = f"Generated late: missed occurrence of {what} (due {local})."
+        occurrences.append(occurrence)
+    return occurrences
+
+
+def _is_late(plan, target, due_at, threshold, *, now) -> bool:
+    if threshold is None:
+        return now > due_at - plan.lead + late_grace()
+    stats = target.stats
+    # A meter occurrence is late when the reading that reached it has waited past the grace.
+    return (
+        stats is not None
+        and stats.last_value >= threshold - plan.meter_lead
+        and stats.last_at < now - late_grace()
+    )
+
+
+def _calendar_due(plan: PMPlan, target: Target, *, now: datetime) -> list[datetime]:
+    tz = plan.tz
+    until = now + plan.lead
+    not_before = plan.generate_from - ONE_MICROSECOND
+    latest = target.latest
+    if plan.anchor == Anchor.FLOATING and latest is not None:
+        base = _finished_at(latest)
+        if base is None:
+            return []  # the last PM work order is still open: the next date is not known yet
+        due = schedule.floating_due(
+            finished_at=base,
+            interval=plan.interval,
+            unit=plan.interval_unit,
+            at=plan.due_time,
+            tz=tz,
+        )
+        if due <= latest.due_at:  # finished long before it was due: keep the cadence going
+            base = latest.due_at
+            due = schedule.floating_due(
+                finished_at=base,
+                interval=plan.interval,
+                unit=plan.interval_unit,
+                at=plan.due_time,
+                tz=tz,
+            )
+        in_range = plan.ends_on is None or schedule.local_date(due, tz) <= plan.ends_on
+        return [due] if due <= until and in_range else []
+    after = max(latest.due_at, not_before) if latest is not None else not_before
+    dues = schedule.fixed_due_dates(
+        start=plan.starts_on,
+        interval=plan.interval,
+        unit=plan.interval_unit,
+        at=plan.due_time,
+        tz=tz,
+        after=after,
+        until=until,
+        ends_on=plan.ends_on,
+    )
+    if plan.anchor == Anchor.FLOATING:
+        return list(dues)[:1]  # the first one; later ones follow from its completion
+    return list(dues)
+
+
+def _finished_at(occurrence: PMOccurrence) -> datetime | None:
+    """When the work of an occurrence ended (completed or cancelled); None while it is open."""
+    wo = occurrence.work_order
+    if occurrence.status == OccurrenceStatus.SKIPPED or wo is None:
+        return occurrence.due_at
+    if wo.status in OPEN_STATUSES:
+        return None
+    return wo.completed_at or wo.closed_at or occurrence.due_at
+
+
+def _meter_due(plan: PMPlan, target: Target, *, now: datetime):
+    """(due_at, threshold, superseded reason) of the thresholds the projected reading reaches."""
+    stats = target.stats
+    if stats is None:
+        return []
+    projected = stats.projected(now + plan.lead)
+    interval = plan.meter_interval
+    last = target.latest.threshold if target.latest is not None else None
+    k = 1 if last is None else int((last - plan.meter_start) / interval) + 1
+    crossed = []
+    while len(crossed) < schedule.MAX_CATCH_UP:
+        threshold = plan.meter_start + interval * k
+        if last is not None and threshold <= last:
+            k += 1
+            continue
+        if projected < threshold - plan.meter_lead:
+            break
+        crossed.append(threshold)
+        k += 1
+    if not crossed:
+        return []
+    highest = crossed[-1]
+    unit = plan.meter_code
+    pending = [
+        (
+            stats.last_at,
+            t,
+            f"Skipped: superseded by {highest} {unit} (the meter was already at "
+            f"{stats.last_value} {unit}).",
+        )
+        for t in crossed[:-1]
+    ]
+    pending.append((stats.reaches(highest, now=now), highest, ""))
+    return pending
+
+
+# --------------------------------------------------------------------------- writing
+
+
+def _create_work_orders(occurrences, plans_by_id, tags, *, now) -> list[WorkOrder]:
+    """Work orders for freshly inserted occurrences, with history, checklist and timeline."""
+    job_plan_ids = {plans_by_id[o.plan_id].job_plan_id for o in occurrences}
+    steps = defaultdict(list)
+    for step in JobPlanStep.objects.filter(job_plan_id__in=job_plan_ids).order_by(
+        "job_plan_id", "position"
+    ):
+        steps[step.job_plan_id].append(step)
+    with_parts = set(
+        JobPlanPart.objects.filter(job_plan_id__in=job_plan_ids).values_list(
+            "job_plan_id", flat=True
+        )
+    )
+    work_orders = []
+    for occurrence in occurrences:
+        plan = plans_by_id[occurrence.plan_id]
+        job_plan = plan.job_plan
+        work_orders.append(
+            WorkOrder(
+                site_id=plan.site_id,
+                asset_id=occurrence.asset_id,
+                type=WorkOrderType.PREVENTIVE,
+                priority=plan.priority,
+                status=plan.work_order_status,
+                source=Source.PM,
+                title=f"{plan.name}: {tags[occurrence.asset_id]}"[:200],
+                description=_description(plan, occurrence),
+                required_skill_id=job_plan.required_skill_id,
+                estimated_hours=job_plan.estimated_hours,
+                job_plan_id=job_plan.pk,
+                due_at=occurrence.due_at,
+                planned_due_at=occurrence.due_at,
+                pm_plan_id=plan.pk,
+                needs_attention=occurrence.reason[:200] if occurrence.late else "",
+                created_at=now,
+            )
+        )
+    WorkOrder.objects.bulk_create(work_orders, batch_size=1000)
+    for wo in work_orders:
+        wo.number = WorkOrder.format_number(wo.pk)
+    WorkOrder.objects.bulk_update(work_orders, ["number"], batch_size=1000)
+    for occurrence, wo in zip(occurrences, work_orders, strict=True):
+        occurrence.work_order = wo
+    PMOccurrence.objects.bulk_update(occurrences, ["work_order"], batch_size=1000)
+    StatusChange.objects.bulk_create(
+        (
+            StatusChange(
+                work_order=wo, from_status="", to_status=wo.status, reason="created", changed_at=now
+            )
+            for wo in work_orders
+        ),
+        batch_size=2000,
+    )
+    WorkOrderEvent.objects.bulk_create(
+        (
+            WorkOrderEvent(
+                work_order=wo,
+                kind=EventKind.CREATED,
+                message=f"Generated by PM plan “{plans_by_id[o.plan_id].name}”"
+                + (" (late)." if o.late else "."),
+                data={"pm_plan": o.plan_id, "occurrence": o.pk, "late": o.late},
+                created_at=now,
+            )
+            for o, wo in zip(occurrences, work_orders, strict=True)
+        ),
+        batch_size=2000,
+    )
+    ChecklistStep.objects.bulk_create(
+        (
+            ChecklistStep(
+                work_order=wo,
+                position=step.position,
+                text=step.text,
+                requires_value=step.requires_value,
+                unit=step.unit,
+            )
+            for wo in work_orders
+            for step in steps[wo.job_plan_id]
+        ),
+        batch_size=5000,
+    )
+    for wo in work_orders:
+        if wo.job_plan_id in with_parts:
+            _reserve_parts(wo)
+    return work_orders
+
+
+def _reserve_parts(wo: WorkOrder) -> None:
+    """Per work order, with row locks on stock (as every other reservation)."""
+    if wo_services.work_order_reserve_parts(work_order=wo):
+        return
+    wo.needs_attention = "; ".join(filter(None, [wo.needs_attention, "Waiting for parts"]))[:200]
+    wo.save(update_fields=["needs_attention", "waiting_for_parts", "updated_at"])
+
+
+def _description(plan: PMPlan, occurrence: PMOccurrence) -> str:
+    local = occurrence.due_at.astimezone(plan.tz)
+    lines = [f"Preventive maintenance by plan “{plan.name}” (job plan {plan.job_plan.code})."]
+    if occurrence.threshold is not None:
+        lines.append(f"Meter threshold {occurrence.threshold} {plan.meter_code}.")
+    lines.append(f"Due {local:%Y-%m-%d %H:%M %Z}.")
+    if occurrence.late:
+        lines.append(occurrence.reason)
+    return "\n".join(lines)

@@ -1,0 +1,55 @@
+"""Writes to PM plans (admin and API both call these)."""
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from cmms.errors import NotPermitted
+from pm.models import PMPlan
+
+# Fields that decide which occurrences exist; changing them restarts the schedule from now.
+SCHEDULE_FIELDS = frozenset(
+    {
+        "trigger",
+        "interval",
+        "interval_unit",
+        "anchor",
+        "starts_on",
+        "due_time",
+        "meter_code",
+        "meter_interval",
+        "meter_start",
+    }
+)
+
+
+@transaction.atomic
+def pm_plan_save(*, plan: PMPlan | None = None, by=None, **fields) -> PMPlan:
+    """Create or update a PM plan (validated: assets of the plan's site, trigger complete).
+
+    Re-activating a plan, or changing its schedule, moves `generate_from` to now: the
+    occurrences while it was paused are not "missed" and are not generated late.
+    """
+    creating = plan is None
+    plan = plan or PMPlan()
+    if "site" in fields and not creating and fields["site"].pk != plan.site_id:
+        raise ValidationError({"site": "A plan cannot move to another site."})
+    was_active = plan.is_active
+    old = {name: getattr(plan, name) for name in SCHEDULE_FIELDS} if not creating else {}
+    for name, value in fields.items():
+        setattr(plan, name, value)
+    if by is not None and not by.is_planner:
+        raise NotPermitted("Only planners write PM plans.")
+    if by is not None and plan.site_id is not None and not by.may_see_site(plan.site_id):
+        raise NotPermitted("You do not work at this site.")
+    now = timezone.now()
+    if creating:
+        plan.generate_from = now
+        plan.created_at = now
+    elif (plan.is_active and not was_active) or any(
+        getattr(plan, name) != value for name, value in old.items()
+    ):
+        plan.generate_from = now
+    plan.full_clean()
+    plan.save()
+    return plan

@@ -1,0 +1,57 @@
+import threading
+from datetime import date
+
+import pytest
+import time_machine
+from django.db import connection
+
+from pm.choices import OccurrenceStatus
+from pm.models import PMOccurrence
+from pm.services import pm_generate_due
+from tests.factories import AssetFactory, JobPlanFactory, PMPlanFactory, SiteFactory
+from tests.pm.conftest import local
+from workorders.models import StatusChange, WorkOrder
+
+BERLIN = "Europe/Berlin"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_runs_create_each_occurrence_exactly_once():
+    site = SiteFactory(timezone=BERLIN)
+    job_plan = JobPlanFactory(steps=["Inspect"])
+    with time_machine.travel(local(BERLIN, 2025, 1, 1), tick=False):
+        for _ in range(30):
+            PMPlanFactory(
+                site=site,
+                asset=AssetFactory(site=site),
+                job_plan=job_plan,
+                interval=1,
+                interval_unit="week",
+                starts_on=date(2025, 1, 6),
+                skip_while_open=False,
+            )
+    now = local(BERLIN, 2025, 1, 20, 7)  # three weekly occurrences each, two of them late
+    start = threading.Barrier(4)
+    results, errors = [], []
+
+    def run():
+        try:
+            start.wait()
+            results.append(pm_generate_due(now=now, chunk_size=7))
+        except Exception as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert errors == []
+    assert sum(r.generated for r in results) == 90
+    assert WorkOrder.objects.count() == 90
+    assert PMOccurrence.objects.filter(status=OccurrenceStatus.GENERATED).count() == 90
+    assert PMOccurrence.objects.filter(work_order__isnull=True).count() == 0
+    assert StatusChange.objects.count() == 90
