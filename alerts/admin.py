@@ -50,6 +50,12 @@ class GatewaySecretInline(admin.TabularInline):
     def has_add_permission(self, request, obj=None):
         return False
 
+    def has_view_permission(self, request, obj=None):
+        return request.user.is_active and request.user.is_staff and request.user.is_planner
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
 
 @admin.register(Gateway)
 class GatewayAdmin(PlannerSiteScopedAdmin):
@@ -68,6 +74,9 @@ class GatewayAdmin(PlannerSiteScopedAdmin):
             .get_queryset(request)
             .annotate(live=Count("secrets", filter=Q(secrets__retired_at=None)))
         )
+
+    def get_inlines(self, request, obj):
+        return [] if obj is None else self.inlines
 
     def get_fields(self, request, obj=None):
         if obj is None:

@@ -12,6 +12,12 @@ def process_alert(alert_id: int) -> None:
     processing.process_alert(alert_id=alert_id)
 
 
+@shared_task(acks_late=True, ignore_result=True)
+def enqueue_alerts(alert_ids: list[int]) -> int:
+    """Fan a batch out into one process_alert message per alert (queue "alerts")."""
+    return services.alerts_publish(alert_ids)
+
+
 @shared_task(ignore_result=True)
 def sweep_alerts(max_batches: int = 10) -> int:
     """Re-enqueue alerts left in the outbox (queue "housekeeping", every 30 s by beat)."""

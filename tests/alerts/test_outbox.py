@@ -40,15 +40,38 @@ def test_duplicates_are_not_enqueued_again(hook, django_capture_on_commit_callba
     assert callbacks == []
 
 
-def test_a_broker_error_is_logged_with_the_count_and_not_raised(caplog):
+def test_publishing_stops_at_the_first_broker_error_and_logs_the_count(caplog):
     failing = mock.patch.object(
         tasks.process_alert, "apply_async", side_effect=[None, OSError("broker down")]
     )
     with failing, caplog.at_level(logging.WARNING, logger="alerts.services"):
-        sent = services.alerts_enqueue([1, 2, 3])
+        sent = services.alerts_publish([1, 2, 3])
 
     assert sent == 1
     assert "Could not enqueue 2 of 3 alert(s)" in caplog.text
+
+
+def test_a_batch_is_enqueued_with_one_message_and_a_single_alert_directly():
+    with (
+        mock.patch.object(tasks.process_alert, "apply_async") as single,
+        mock.patch.object(tasks.enqueue_alerts, "apply_async") as fan_out,
+    ):
+        assert services.alerts_enqueue([7]) == 1
+        assert services.alerts_enqueue([1, 2, 3]) == 3
+
+    single.assert_called_once_with((7,))
+    fan_out.assert_called_once_with(([1, 2, 3],))
+
+
+def test_an_enqueue_failure_is_logged_and_answers_zero(caplog):
+    failing = mock.patch.object(
+        tasks.enqueue_alerts, "apply_async", side_effect=OSError("broker down")
+    )
+    with failing, caplog.at_level(logging.WARNING, logger="alerts.services"):
+        assert services.alerts_enqueue([1, 2]) == 0
+
+    assert "Could not enqueue 2 of 2 alert(s)" in caplog.text
+    assert "broker down" in caplog.text
 
 
 # --- sweeper ----------------------------------------------------------------------------
@@ -171,22 +194,48 @@ def _reset_pools():
     celery_app.amqp._producer_pool = None
 
 
+def _queued(server) -> list[tuple[str, list]]:
+    """(task name, args) of the messages waiting on the "alerts" queue, oldest first."""
+    messages = []
+    for raw in reversed(server.client().lrange("alerts", 0, -1)):
+        message = json.loads(raw)
+        args, _kwargs, _embed = json.loads(base64.b64decode(message["body"]))
+        messages.append((message["headers"]["task"], args))
+    return messages
+
+
 def _queued_alert_ids(server) -> list[int]:
     ids = []
-    for raw in server.client().lrange("alerts", 0, -1):
-        message = json.loads(raw)
-        assert message["headers"]["task"] == "alerts.tasks.process_alert"
-        args, _kwargs, _embed = json.loads(base64.b64decode(message["body"]))
-        ids.extend(args)
+    for task, args in _queued(server):
+        if task == "alerts.tasks.enqueue_alerts":
+            ids.extend(args[0])
+        else:
+            assert task == "alerts.tasks.process_alert"
+            ids.extend(args)
     return sorted(ids)
 
 
 @pytest.mark.slow
 @pytest.mark.django_db(transaction=True)
 def test_with_the_broker_up_accepted_alerts_land_on_the_alerts_queue(hook, private_broker):
-    answer = hook.post({"alerts": [alert("a-1"), alert("a-2")]}).json()
+    single = hook.post(alert("a-0")).json()["results"][0]["id"]
+    batch = [r["id"] for r in hook.post({"alerts": [alert("a-1"), alert("a-2")]}).json()["results"]]
 
-    assert _queued_alert_ids(private_broker) == sorted(r["id"] for r in answer["results"])
+    assert _queued(private_broker) == [
+        ("alerts.tasks.process_alert", [single]),
+        ("alerts.tasks.enqueue_alerts", [batch]),
+    ]
+
+
+@pytest.mark.slow
+def test_the_fan_out_task_publishes_one_process_alert_per_alert(private_broker):
+    assert tasks.enqueue_alerts([4, 5, 6]) == 3
+
+    assert _queued(private_broker) == [
+        ("alerts.tasks.process_alert", [4]),
+        ("alerts.tasks.process_alert", [5]),
+        ("alerts.tasks.process_alert", [6]),
+    ]
 
 
 @pytest.mark.slow

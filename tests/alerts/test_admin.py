@@ -1,0 +1,103 @@
+import re
+
+import pytest
+from django.contrib.admin import helpers
+from django.test import Client
+
+from alerts.choices import AlertStatus
+from alerts.models import Alert, Gateway, GatewaySecret
+from tests.alerts.conftest import Hook, alert
+from tests.factories import AssetFactory, PlannerFactory, SiteFactory, gateway_with_secret
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def admin_client(site):
+    client = Client()
+    client.force_login(PlannerFactory(sites=[site]))
+    return client
+
+
+def test_creating_a_gateway_in_the_admin_shows_its_secret_once(admin_client, site, pump):
+    response = admin_client.post("/admin/alerts/gateway/add/", {"site": site.pk, "name": "Edge 1"})
+
+    assert response.status_code == 200
+    assert "no-store" in response["Cache-Control"]
+    secret = re.search(r"whsec_[A-Za-z0-9+/=]+", response.content.decode()).group(0)
+    gateway = Gateway.objects.get(name="Edge 1")
+    assert Hook(gateway, secret).post(alert()).status_code == 202
+    change_page = admin_client.get(f"/admin/alerts/gateway/{gateway.pk}/change/")
+    assert change_page.status_code == 200
+    assert secret not in change_page.content.decode()
+    assert GatewaySecret.objects.get(gateway=gateway).fingerprint in change_page.content.decode()
+
+
+def test_the_rotate_action_shows_a_new_secret_that_verifies_next_to_the_old(admin_client, hook):
+    response = admin_client.post(
+        "/admin/alerts/gateway/",
+        {"action": "rotate_secret", helpers.ACTION_CHECKBOX_NAME: [hook.gateway.pk]},
+    )
+
+    new = re.search(r"whsec_[A-Za-z0-9+/=]+", response.content.decode()).group(0)
+    assert new != hook.secret
+    assert hook.post(alert("a-1")).status_code == 202
+    assert hook.post(alert("a-2"), secret=new).status_code == 202
+
+
+def test_the_disable_action_makes_the_webhook_refuse_the_gateway(admin_client, hook):
+    admin_client.post(
+        "/admin/alerts/gateway/",
+        {"action": "disable", helpers.ACTION_CHECKBOX_NAME: [hook.gateway.pk]},
+    )
+
+    assert hook.post(alert()).status_code == 401
+
+
+def test_a_planner_sees_only_their_sites_gateways_and_alerts(admin_client, hook):
+    foreign, foreign_secret = gateway_with_secret(site=SiteFactory())
+    Hook(foreign, foreign_secret).post(alert("foreign"))
+    hook.post(alert("mine"))
+
+    gateways = admin_client.get("/admin/alerts/gateway/").content.decode()
+    alerts = admin_client.get("/admin/alerts/alert/").content.decode()
+
+    assert hook.gateway.name in gateways and foreign.name not in gateways
+    assert "mine" in alerts and "foreign" not in alerts
+
+
+def test_triage_maps_unmatched_alerts_to_an_asset_and_sends_them_to_processing(
+    admin_client, hook, site, django_capture_on_commit_callbacks
+):
+    hook.post({"alerts": [alert("a-1", asset="P-9"), alert("a-2", asset="P-9")]})
+    target = AssetFactory(site=site, tag="P-009")
+    ids = list(Alert.objects.values_list("id", flat=True))
+    form = {"action": "map_to_asset", helpers.ACTION_CHECKBOX_NAME: ids}
+
+    confirm = admin_client.post("/admin/alerts/alert/", form)
+    assert confirm.status_code == 200 and "P-009" in confirm.content.decode()
+
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        admin_client.post("/admin/alerts/alert/", {**form, "apply": "1", "asset": target.pk})
+
+    assert set(Alert.objects.values_list("asset_id", "status")) == {
+        (target.pk, AlertStatus.RECEIVED)
+    }
+    assert set(Alert.objects.values_list("asset_tag", flat=True)) == {"P-9"}
+    assert len(callbacks) == 1
+
+
+def test_triage_refuses_an_asset_of_another_site(admin_client, hook):
+    hook.post(alert("a-1", asset="P-9"))
+    foreign_asset = AssetFactory(site=SiteFactory(), tag="P-009")
+    form = {
+        "action": "map_to_asset",
+        helpers.ACTION_CHECKBOX_NAME: list(Alert.objects.values_list("id", flat=True)),
+        "apply": "1",
+        "asset": foreign_asset.pk,
+    }
+
+    admin_client.post("/admin/alerts/alert/", form)
+
+    assert Alert.objects.get().status == AlertStatus.UNMATCHED
+    assert Alert.objects.get().asset is None
