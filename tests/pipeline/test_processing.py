@@ -380,3 +380,23 @@ def test_concurrent_alerts_for_one_condition_open_exactly_one_work_order(make_al
     wo = WorkOrder.objects.get()
     assert wo.alert_count == 8
     assert set(Alert.objects.values_list("status", "work_order")) == {("processed", wo.pk)}
+
+
+def test_one_run_drains_the_waiting_alerts_of_the_same_condition(
+    make_alert, django_assert_max_num_queries
+):
+    """A storm is linked in a few transactions; the other alerts' tasks then do nothing."""
+    first = make_alert(severity="major")
+    process(first)
+    storm = [make_alert(severity="minor") for _ in range(40)]
+    storm.append(make_alert(severity="critical"))
+    other_condition = make_alert(condition="temperature.high", severity="minor")
+    with django_assert_max_num_queries(12):
+        assert process(storm[0]) == "processed"
+    wo = WorkOrder.objects.get()
+    assert wo.alert_count == 42
+    assert (wo.priority, wo.alert_severity) == (1, "critical")
+    assert Alert.objects.filter(work_order=wo, status="processed").count() == 42
+    assert [alert_process(alert_id=a.pk) for a in storm[1:]] == [None] * 40
+    other_condition.refresh_from_db()
+    assert other_condition.status == "received"
