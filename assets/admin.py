@@ -1,0 +1,445 @@
+from decimal import Decimal
+
+from django import forms
+from django.contrib import admin
+from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
+from django.contrib.admin.views.main import ChangeList
+from django.db.models import OuterRef, Q, Subquery, Sum
+from django.template.response import TemplateResponse
+from django.urls import reverse
+from django.utils.html import format_html, format_html_join
+
+from assets import services
+from assets.models import (
+    Asset,
+    Customer,
+    EquipmentClass,
+    Meter,
+    MeterReading,
+    Part,
+    Site,
+    Stock,
+    StockMovement,
+    Storeroom,
+)
+from cmms.admin import (
+    SERVICE_ERRORS,
+    ScopedInlineMixin,
+    SiteScopedAdminMixin,
+    adopt_saved,
+    changed_values,
+    service_error_messages,
+)
+
+BREADCRUMB = " \N{SINGLE RIGHT-POINTING ANGLE QUOTATION MARK} "
+VIEW_ONLY = frozenset({"view"})
+NO_DELETE = frozenset({"view", "add", "change"})
+
+
+# ---------------------------------------------------------------- customers and sites
+
+
+@admin.register(Customer)
+class CustomerAdmin(SiteScopedAdminMixin, admin.ModelAdmin):
+    planner_permissions = VIEW_ONLY
+    list_display = ("name", "site_codes")
+    search_fields = ("name",)
+
+    def scope_queryset(self, queryset, request):
+        if request.user.is_superuser:
+            return queryset
+        return queryset.filter(pk__in=Site.objects.for_user(request.user).values("customer_id"))
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).prefetch_related("sites")
+
+    @admin.display(description="sites")
+    def site_codes(self, customer):
+        return ", ".join(site.code for site in customer.sites.all())
+
+
+@admin.register(Site)
+class SiteAdmin(SiteScopedAdminMixin, admin.ModelAdmin):
+    planner_permissions = VIEW_ONLY
+    list_display = ("code", "name", "customer", "timezone")
+    list_filter = (("customer", admin.RelatedOnlyFieldListFilter), "timezone")
+    list_select_related = ("customer",)
+    search_fields = ("code", "name", "customer__name")
+
+
+@admin.register(EquipmentClass)
+class EquipmentClassAdmin(SiteScopedAdminMixin, admin.ModelAdmin):
+    list_display = ("code", "name")
+    search_fields = ("code", "name")
+
+
+# ---------------------------------------------------------------- assets and meters
+
+
+class MeterInline(ScopedInlineMixin, admin.TabularInline):
+    model = Meter
+    extra = 0
+    fields = ("code", "name", "unit", "cumulative")
+
+
+class AssetChangeList(ChangeList):
+    """Fetches the tags of every ancestor shown on the page in one query (no per-row queries)."""
+
+    def get_results(self, request):
+        super().get_results(request)
+        ancestor_ids = {pk for asset in self.result_list for pk in asset.ancestor_ids()}
+        tags = {}
+        if ancestor_ids:
+            tags = dict(Asset.objects.filter(pk__in=ancestor_ids).values_list("pk", "tag"))
+        for asset in self.result_list:
+            asset.ancestor_tags = [tags.get(pk, "?") for pk in asset.ancestor_ids()]
+
+
+@admin.register(Asset)
+class AssetAdmin(SiteScopedAdminMixin, admin.ModelAdmin):
+    """The asset hierarchy, listed in tree order (by materialised path) with breadcrumbs.
+
+    Adding and changing go through `asset_create`/`asset_update`, which keep path and depth.
+    """
+
+    permissions = NO_DELETE
+    list_display = (
+        "hierarchy",
+        "name",
+        "site",
+        "level",
+        "equipment_class",
+        "criticality",
+        "state",
+        "manufacturer",
+    )
+    list_filter = (
+        ("site", admin.RelatedOnlyFieldListFilter),
+        "level",
+        "criticality",
+        "state",
+        ("equipment_class", admin.RelatedOnlyFieldListFilter),
+    )
+    list_select_related = ("site", "equipment_class")
+    search_fields = ("tag", "name", "manufacturer", "model", "serial_number")
+    autocomplete_fields = ("parent", "equipment_class")
+    list_per_page = 100
+    fieldsets = (
+        (None, {"fields": ("site", "parent", "location", "tag", "name", "level")}),
+        ("Equipment", {"fields": ("equipment_class", "criticality", "state")}),
+        (
+            "Nameplate",
+            {"fields": ("manufacturer", "model", "serial_number", "installed_on")},
+        ),
+    )
+    inlines = (MeterInline,)
+
+    def get_changelist(self, request, **kwargs):
+        return AssetChangeList
+
+    def get_readonly_fields(self, request, obj=None):
+        # Moving an asset to another site would orphan its subtree; that is not an edit.
+        return ("location", "site") if obj else ("location",)
+
+    @admin.display(description="asset")
+    def hierarchy(self, asset):
+        trail = getattr(asset, "ancestor_tags", [])
+        crumbs = BREADCRUMB.join(trail)
+        return format_html(
+            '<span style="padding-left:{}em">{}{}</span>{}',
+            asset.depth * 1.5,
+            "└ " if asset.depth else "",
+            asset.tag,
+            format_html(' <small style="color:#888">{}</small>', crumbs) if crumbs else "",
+        )
+
+    @admin.display(description="location in the hierarchy")
+    def location(self, asset):
+        if not asset.pk:
+            return "—"
+        ancestors = Asset.objects.ancestors_of(asset, include_self=True)
+        return BREADCRUMB.join(f"{a.tag} {a.name}" for a in ancestors)
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            fresh = Asset.objects.get(pk=obj.pk)
+            saved = self.call_service(
+                services.asset_update,
+                asset=fresh,
+                **changed_values(form, set(form.fields) - {"site"}),
+            )
+        else:
+            data = dict(form.cleaned_data)
+            saved = self.call_service(
+                services.asset_create,
+                site=data.pop("site"),
+                tag=data.pop("tag"),
+                name=data.pop("name"),
+                parent=data.pop("parent"),
+                **data,
+            )
+        adopt_saved(obj, saved)
+
+
+@admin.register(Meter)
+class MeterAdmin(SiteScopedAdminMixin, admin.ModelAdmin):
+    list_display = ("asset", "code", "name", "unit", "cumulative", "last_reading")
+    list_filter = (("asset__site", admin.RelatedOnlyFieldListFilter), "unit", "cumulative")
+    list_select_related = ("asset",)
+    search_fields = ("code", "name", "asset__tag", "asset__name")
+    autocomplete_fields = ("asset",)
+
+    def get_queryset(self, request):
+        latest = MeterReading.objects.filter(meter=OuterRef("pk")).order_by("-observed_at")
+        latest_value = Subquery(latest.values("value")[:1])
+        return super().get_queryset(request).annotate(latest_value=latest_value)
+
+    @admin.display(description="last reading")
+    def last_reading(self, meter):
+        return "—" if meter.latest_value is None else f"{meter.latest_value} {meter.unit}"
+
+
+@admin.register(MeterReading)
+class MeterReadingAdmin(SiteScopedAdminMixin, admin.ModelAdmin):
+    """Readings come from people and gateways through the API; the admin shows them."""
+
+    permissions = VIEW_ONLY
+    list_display = ("meter", "value", "observed_at", "recorded_by")
+    list_filter = (("meter__asset__site", admin.RelatedOnlyFieldListFilter),)
+    list_select_related = ("meter__asset", "recorded_by")
+    search_fields = ("meter__code", "meter__asset__tag")
+    date_hierarchy = "observed_at"
+
+
+# ---------------------------------------------------------------- parts and stock
+
+
+@admin.register(Part)
+class PartAdmin(SiteScopedAdminMixin, admin.ModelAdmin):
+    list_display = ("sku", "name", "unit", "unit_cost", "on_hand_at_my_sites")
+    search_fields = ("sku", "name")
+
+    def get_queryset(self, request):
+        visible = Storeroom.objects.for_user(request.user).values("id")
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(visible_on_hand=Sum("stock__on_hand", filter=Q(stock__storeroom__in=visible)))
+        )
+
+    @admin.display(description="on hand (your sites)", ordering="visible_on_hand")
+    def on_hand_at_my_sites(self, part):
+        return part.visible_on_hand or Decimal("0")
+
+
+class StockInline(ScopedInlineMixin, admin.TabularInline):
+    model = Stock
+    extra = 0
+    can_delete = False
+    fields = ("part", "on_hand", "reserved", "reorder_point", "bin")
+    readonly_fields = ("on_hand", "reserved")
+    autocomplete_fields = ("part",)
+    show_change_link = True
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("part")
+
+
+@admin.register(Storeroom)
+class StoreroomAdmin(SiteScopedAdminMixin, admin.ModelAdmin):
+    permissions = NO_DELETE
+    list_display = ("code", "name", "site")
+    list_filter = (("site", admin.RelatedOnlyFieldListFilter),)
+    list_select_related = ("site",)
+    search_fields = ("code", "name", "site__code")
+    inlines = (StockInline,)
+
+
+class LowStockFilter(admin.SimpleListFilter):
+    title = "stock level"
+    parameter_name = "level"
+
+    def lookups(self, request, model_admin):
+        return [("low", "At or below reorder point"), ("ok", "Above reorder point")]
+
+    def queryset(self, request, queryset):
+        low = queryset.low()
+        if self.value() == "low":
+            return low
+        if self.value() == "ok":
+            return queryset.exclude(pk__in=low.values("pk"))
+        return queryset
+
+
+class StockQuantitiesForm(forms.Form):
+    """One quantity per selected stock row and one reason, for the receive and count actions."""
+
+    reason = forms.CharField(max_length=200, required=False)
+
+    def __init__(self, *args, rows, counting: bool, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.rows = rows
+        self.fields["reason"].required = counting
+        self.fields["reason"].help_text = (
+            "Why the count differs (required)." if counting else "Delivery note, order number."
+        )
+        for stock in rows:
+            self.fields[f"qty_{stock.pk}"] = forms.DecimalField(
+                max_digits=12,
+                decimal_places=3,
+                required=False,
+                min_value=Decimal("0") if counting else Decimal("0.001"),
+                initial=stock.on_hand if counting else None,
+            )
+
+    def row_fields(self):
+        return [(stock, self[f"qty_{stock.pk}"]) for stock in self.rows]
+
+
+@admin.register(Stock)
+class StockAdmin(SiteScopedAdminMixin, admin.ModelAdmin):
+    """On hand and reserved change only through the stock services (receive, count)."""
+
+    permissions = NO_DELETE
+    list_display = (
+        "part",
+        "storeroom",
+        "on_hand",
+        "reserved",
+        "available_now",
+        "reorder_point",
+        "is_low",
+        "bin",
+    )
+    list_filter = (
+        LowStockFilter,
+        ("storeroom__site", admin.RelatedOnlyFieldListFilter),
+        ("storeroom", admin.RelatedOnlyFieldListFilter),
+    )
+    list_select_related = ("part", "storeroom__site")
+    search_fields = ("part__sku", "part__name", "bin")
+    autocomplete_fields = ("part",)
+    actions = ("receive_stock", "count_stock")
+    fields = ("part", "storeroom", "on_hand", "reserved", "reorder_point", "bin", "ledger")
+
+    def get_readonly_fields(self, request, obj=None):
+        if obj is None:
+            return ("on_hand", "reserved", "ledger")
+        return ("part", "storeroom", "on_hand", "reserved", "ledger")
+
+    @admin.display(description="available")
+    def available_now(self, stock):
+        return stock.available
+
+    @admin.display(description="low", boolean=True)
+    def is_low(self, stock):
+        return stock.on_hand <= stock.reserved + stock.reorder_point
+
+    @admin.display(description="recent movements")
+    def ledger(self, stock):
+        if not stock.pk:
+            return "—"
+        recent = list(
+            stock.movements.select_related("work_order", "created_by").order_by(
+                "-created_at", "-id"
+            )[:20]
+        )
+        rows = format_html_join(
+            "",
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            (
+                (
+                    f"{m.created_at:%Y-%m-%d %H:%M}",
+                    m.get_kind_display(),
+                    m.quantity,
+                    m.on_hand_after,
+                    m.work_order.number if m.work_order else m.reason,
+                    m.created_by or "system",
+                )
+                for m in recent
+            ),
+        )
+        url = reverse("admin:assets_stockmovement_changelist") + f"?stock__id__exact={stock.pk}"
+        return format_html(
+            "<table><tr><th>when</th><th>kind</th><th>qty</th><th>on hand after</th>"
+            "<th>work order / reason</th><th>by</th></tr>{}</table>"
+            '<p><a href="{}">Whole ledger of this stock</a></p>',
+            rows,
+            url,
+        )
+
+    @admin.action(description="Receive stock into the selected rows", permissions=["change"])
+    def receive_stock(self, request, queryset):
+        return self._quantities_action(request, queryset, counting=False)
+
+    @admin.action(description="Count (adjust) the selected rows", permissions=["change"])
+    def count_stock(self, request, queryset):
+        return self._quantities_action(request, queryset, counting=True)
+
+    def _quantities_action(self, request, queryset, *, counting: bool):
+        rows = list(queryset.select_related("part", "storeroom__site").order_by("pk"))
+        data = request.POST if "apply" in request.POST else None
+        form = StockQuantitiesForm(data, rows=rows, counting=counting)
+        if form.is_bound and form.is_valid():
+            self._apply_quantities(request, form, counting=counting)
+            return None
+        context = {
+            **self.admin_site.each_context(request),
+            "title": "Count stock" if counting else "Receive stock",
+            "opts": self.model._meta,
+            "form": form,
+            "counting": counting,
+            "action_name": "count_stock" if counting else "receive_stock",
+            "action_checkbox_name": ACTION_CHECKBOX_NAME,
+        }
+        return TemplateResponse(request, "admin/assets/stock/quantities.html", context)
+
+    def _apply_quantities(self, request, form, *, counting: bool):
+        reason = form.cleaned_data["reason"]
+        done, refused, unchanged = [], [], 0
+        for stock, field in form.row_fields():
+            quantity = form.cleaned_data[field.name]
+            if quantity is None:
+                continue
+            try:
+                if counting:
+                    movement = services.stock_adjust(
+                        stock=stock, counted=quantity, by=request.user, reason=reason
+                    )
+                else:
+                    movement = services.stock_receive(
+                        stock=stock, quantity=quantity, by=request.user, reason=reason
+                    )
+            except SERVICE_ERRORS as error:
+                refused.append((str(stock), service_error_messages(error)))
+                continue
+            if movement is None:
+                unchanged += 1
+            else:
+                done.append(f"{stock} {movement.quantity:+} → {movement.on_hand_after}")
+        self.report_per_row(
+            request, done=done, refused=refused, verb="Counted" if counting else "Received"
+        )
+        if unchanged:
+            self.message_user(request, f"{unchanged} counted as already on hand; no movement.")
+
+
+@admin.register(StockMovement)
+class StockMovementAdmin(SiteScopedAdminMixin, admin.ModelAdmin):
+    """The stock ledger: read-only; rows are written by the stock services."""
+
+    permissions = VIEW_ONLY
+    list_display = (
+        "created_at",
+        "stock",
+        "kind",
+        "quantity",
+        "on_hand_after",
+        "work_order",
+        "reason",
+        "created_by",
+    )
+    list_filter = ("kind", ("stock__storeroom__site", admin.RelatedOnlyFieldListFilter))
+    list_select_related = ("stock__part", "stock__storeroom__site", "work_order", "created_by")
+    search_fields = ("stock__part__sku", "stock__part__name", "work_order__number", "reason")
+    date_hierarchy = "created_at"

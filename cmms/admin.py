@@ -1,0 +1,287 @@
+"""The planners' admin: who may enter, which rows they see, and how admin writes reach services.
+
+- `CmmsAdminSite` lets in superusers and active staff planners only; technicians and customer
+  viewers are refused at the login form even when `is_staff` is set.
+- `RoleGatedAdminMixin` answers the model permissions from the role, so planners need no
+  Django model permissions; each admin names what it allows in `permissions`.
+- `SiteScopedAdminMixin` restricts the changelist, change pages and every foreign-key choice to
+  the user's sites (`Model.objects.for_user(user)`), and turns errors raised by a service in
+  `save_model`/`save_related` into form errors instead of a server error.
+
+This module is also the admin's AppConfig (`cmms.admin.CmmsAdminConfig` in INSTALLED_APPS), so
+it must not import models or auth forms at import time.
+"""
+
+from django.contrib import admin, messages
+from django.contrib.admin.apps import AdminConfig
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
+from django.db.models import Model, QuerySet
+
+from accounts.choices import Role
+from cmms.errors import ServiceError
+
+ALL_PERMISSIONS = frozenset({"view", "add", "change", "delete"})
+SERVICE_ERRORS = (ValidationError, ServiceError)
+
+
+def may_use_admin(user) -> bool:
+    """Superusers, and planners who are active staff; nobody else, whatever their flags."""
+    if not user or not user.is_authenticated or not user.is_active:
+        return False
+    return user.is_superuser or (user.is_staff and user.role == Role.PLANNER)
+
+
+def visible_users(user) -> QuerySet:
+    """Users the given user may see: everyone for superusers, else people of their sites."""
+    from django.contrib.auth import get_user_model
+
+    users = get_user_model().objects.all()
+    if user.is_superuser:
+        return users
+    memberships = users.model.sites.through.objects.filter(site__in=user.sites.values("id"))
+    return users.filter(pk__in=memberships.values("user_id"), is_superuser=False)
+
+
+def scoped_choices(model: type[Model], user) -> QuerySet | None:
+    """The rows of `model` the user may pick in a form, or None when the model is not scoped."""
+    from django.contrib.auth import get_user_model
+
+    if model is get_user_model():
+        return visible_users(user)
+    manager = model._default_manager
+    if hasattr(manager, "for_user"):
+        return manager.for_user(user)
+    return None
+
+
+def service_error_messages(error: Exception) -> str:
+    """One line for people from a service's ValidationError or ServiceError."""
+    if isinstance(error, ServiceError):
+        return error.message
+    if hasattr(error, "error_dict"):
+        return "; ".join(
+            msg if field == NON_FIELD_ERRORS else f"{field}: {msg}"
+            for field, msgs in error.message_dict.items()
+            for msg in msgs
+        )
+    return "; ".join(error.messages)
+
+
+def add_service_error(form, error: Exception) -> None:
+    """Show a service's refusal on the form: on the field it names when the form has it."""
+    if isinstance(error, ValidationError) and hasattr(error, "error_dict"):
+        for field, errors in error.message_dict.items():
+            if field in form.fields:
+                form.add_error(field, errors)
+            else:
+                prefix = "" if field == NON_FIELD_ERRORS else f"{field}: "
+                form.add_error(None, [f"{prefix}{msg}" for msg in errors])
+    else:
+        form.add_error(None, service_error_messages(error))
+
+
+class _ServiceRefused(Exception):
+    """A service refused an admin write; carries its error back to `changeform_view`."""
+
+    def __init__(self, error: Exception):
+        super().__init__(str(error))
+        self.error = error
+
+
+# ---------------------------------------------------------------- site and login
+
+
+class CmmsAdminSite(admin.AdminSite):
+    site_header = "CMMS planning"
+    site_title = "CMMS planning"
+    index_title = "Assets, work and stock"
+
+    def has_permission(self, request):
+        return may_use_admin(request.user)
+
+    def login(self, request, extra_context=None):
+        if self.login_form is None:
+            self.login_form = _planner_login_form()
+        return super().login(request, extra_context)
+
+
+def _planner_login_form():
+    from django.contrib.admin.forms import AdminAuthenticationForm
+
+    class PlannerAuthenticationForm(AdminAuthenticationForm):
+        error_messages = {
+            **AdminAuthenticationForm.error_messages,
+            "not_planner": (
+                "The admin is for planners. Technicians and customer viewers use the "
+                "technician pages and the API."
+            ),
+        }
+
+        def confirm_login_allowed(self, user):
+            super().confirm_login_allowed(user)
+            if not may_use_admin(user):
+                raise ValidationError(self.error_messages["not_planner"], code="not_planner")
+
+    return PlannerAuthenticationForm
+
+
+class CmmsAdminConfig(AdminConfig):
+    default_site = "cmms.admin.CmmsAdminSite"
+
+
+# ---------------------------------------------------------------- permissions by role
+
+
+class RoleGatedAdminMixin:
+    """Model permissions from the role: planners and superusers get what `permissions` allows.
+
+    `planner_permissions` (default: `permissions`) narrows it for planners, e.g. sites are
+    view-only for planners and editable by superusers.
+    """
+
+    permissions: frozenset[str] = ALL_PERMISSIONS
+    planner_permissions: frozenset[str] | None = None
+
+    def _allows(self, request, permission: str) -> bool:
+        user = request.user
+        if not may_use_admin(user):
+            return False
+        if user.is_superuser or self.planner_permissions is None:
+            return permission in self.permissions
+        return permission in (self.permissions & self.planner_permissions)
+
+    def has_module_permission(self, request):
+        return may_use_admin(request.user)
+
+    def has_view_permission(self, request, obj=None):
+        return self._allows(request, "view") or self._allows(request, "change")
+
+    def has_add_permission(self, request, obj=None):
+        return self._allows(request, "add")
+
+    def has_change_permission(self, request, obj=None):
+        return self._allows(request, "change")
+
+    def has_delete_permission(self, request, obj=None):
+        return self._allows(request, "delete")
+
+
+class ScopedChoicesMixin:
+    """Foreign-key and many-to-many choices limited to the user's sites."""
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if "queryset" not in kwargs:
+            choices = scoped_choices(db_field.related_model, request.user)
+            if choices is not None:
+                kwargs["queryset"] = choices
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def formfield_for_manytomany(self, db_field, request, **kwargs):
+        if "queryset" not in kwargs:
+            choices = scoped_choices(db_field.related_model, request.user)
+            if choices is not None:
+                kwargs["queryset"] = choices
+        return super().formfield_for_manytomany(db_field, request, **kwargs)
+
+
+class SiteScopedAdminMixin(RoleGatedAdminMixin, ScopedChoicesMixin):
+    """Base of every model admin: role gating, site scoping, and writes through services.
+
+    Override `scope_queryset` for models that are not site-owned but still per-customer;
+    global catalogues (parts, skills, failure codes) are not scoped.
+    """
+
+    show_full_result_count = False  # one COUNT less on every changelist
+
+    def get_queryset(self, request):
+        return self.scope_queryset(super().get_queryset(request), request)
+
+    def scope_queryset(self, queryset, request):
+        if hasattr(queryset, "for_user"):
+            return queryset.for_user(request.user)
+        return queryset
+
+    # -- service errors become form errors
+
+    def call_service(self, service, /, **kwargs):
+        """Call a service from save_model/save_related; a refusal re-renders the form with it."""
+        try:
+            return service(**kwargs)
+        except SERVICE_ERRORS as error:
+            raise _ServiceRefused(error) from error
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        try:
+            return super().changeform_view(request, object_id, form_url, extra_context)
+        except _ServiceRefused as refused:
+            # The transaction of the first attempt is rolled back; render the same POST again
+            # with the service's error on the form, so nothing is saved and the planner sees why.
+            request._cmms_service_error = refused.error
+            return super().changeform_view(request, object_id, form_url, extra_context)
+
+    def get_form(self, request, obj=None, **kwargs):
+        form_class = super().get_form(request, obj, **kwargs)
+        error = getattr(request, "_cmms_service_error", None)
+        if error is None:
+            return form_class
+
+        class RefusedByService(form_class):
+            def clean(self):
+                cleaned_data = super().clean()
+                add_service_error(self, error)
+                return cleaned_data
+
+        RefusedByService.__name__ = form_class.__name__
+        return RefusedByService
+
+    # -- actions
+
+    def report_per_row(self, request, *, done: list[str], refused: list[tuple[str, str]], verb):
+        """Tell the planner how many rows changed and which were refused and why."""
+        if done:
+            self.message_user(
+                request,
+                f"{verb} {len(done)} {self._noun(len(done))}: {', '.join(done)}.",
+                messages.SUCCESS,
+            )
+        if refused:
+            reasons = "; ".join(f"{name}: {why}" for name, why in refused)
+            self.message_user(
+                request,
+                f"Refused {len(refused)} {self._noun(len(refused))}: {reasons}",
+                messages.WARNING,
+            )
+        if not done and not refused:
+            self.message_user(request, "Nothing selected.", messages.INFO)
+
+    def _noun(self, count: int) -> str:
+        meta = self.model._meta
+        return meta.verbose_name if count == 1 else meta.verbose_name_plural
+
+
+class ScopedInlineMixin(RoleGatedAdminMixin, ScopedChoicesMixin):
+    """Inlines: same role gating and choice scoping (the parent row is already scoped)."""
+
+
+class ReadOnlyInlineMixin(ScopedInlineMixin):
+    """A read-only inline (history, events, ledgers): no add, change or delete by anyone."""
+
+    permissions = frozenset({"view"})
+    extra = 0
+    can_delete = False
+    show_change_link = False
+
+    def get_readonly_fields(self, request, obj=None):
+        return tuple(self.fields or ())
+
+
+def adopt_saved(instance: Model, saved: Model) -> None:
+    """Make the admin's form instance the row a service created or changed (pk, computed fields)."""
+    instance.__dict__.update({k: v for k, v in saved.__dict__.items() if k != "_state"})
+    instance._state.adding = False
+    instance._state.db = saved._state.db
+
+
+def changed_values(form, allowed) -> dict:
+    """The cleaned values of the fields the planner changed, limited to `allowed`."""
+    return {name: form.cleaned_data[name] for name in form.changed_data if name in allowed}

@@ -1,0 +1,78 @@
+"""The demo data set: realistic, complete (every status), consistent, and seeded only once."""
+
+import pytest
+from django.db.models import Max, Sum
+from django.test import Client
+
+from accounts.models import User
+from assets.models import Asset, Site, Stock, StockMovement
+from cmms import demo
+from workorders.choices import Status
+from workorders.models import StatusChange, WorkOrder
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def seeded():
+    assert demo.seed_demo() is True
+
+
+def test_it_creates_three_sites_in_three_time_zones(seeded):
+    zones = set(Site.objects.values_list("timezone", flat=True))
+    assert zones == {"Europe/Berlin", "America/Chicago", "Asia/Singapore"}
+    assert Site.objects.values("customer").distinct().count() == 2
+
+
+def test_it_creates_about_200_assets_in_a_consistent_hierarchy(seeded):
+    assert 180 <= Asset.objects.count() <= 220
+    assert Asset.objects.aggregate(Max("depth"))["depth__max"] == 3
+    for asset in Asset.objects.select_related("parent"):
+        expected = f"{asset.parent.path if asset.parent else '/'}{asset.pk}/"
+        assert asset.path == expected
+        assert asset.depth == expected.count("/") - 2
+        assert asset.parent is None or asset.parent.site_id == asset.site_id
+
+
+def test_it_leaves_work_orders_in_every_status_with_their_history(seeded):
+    assert set(WorkOrder.objects.values_list("status", flat=True)) == set(Status.values)
+    for work_order in WorkOrder.objects.all():
+        history = list(work_order.history.all())
+        assert history[0].from_status == ""
+        assert history[-1].to_status == work_order.status
+    assert StatusChange.objects.filter(changed_by__isnull=True).count() == 0
+
+
+def test_stock_has_rows_below_the_reorder_point_and_a_ledger_that_adds_up(seeded):
+    assert Stock.objects.low().exists()
+    assert Stock.objects.exclude(pk__in=Stock.objects.low()).exists()
+    for stock in Stock.objects.all():
+        total = StockMovement.objects.filter(stock=stock).aggregate(Sum("quantity"))
+        assert (total["quantity__sum"] or 0) == stock.on_hand
+
+
+def test_every_demo_user_can_log_in_with_the_demo_password_and_has_a_token(seeded):
+    logins = demo.demo_logins()
+    assert {login.username for login in logins} == {u.username for u in demo.USERS}
+    for login in logins:
+        assert Client().login(username=login.username, password=demo.DEMO_PASSWORD), login
+        assert len(login.token) == 40
+    assert User.objects.get(username="planner.rheinwerk").is_staff
+
+
+def test_a_second_run_changes_nothing(seeded):
+    counts = (Asset.objects.count(), WorkOrder.objects.count(), User.objects.count())
+    assert demo.seed_demo() is False
+    assert (Asset.objects.count(), WorkOrder.objects.count(), User.objects.count()) == counts
+
+
+def test_the_command_prints_the_logins_and_urls(seeded, capsys):
+    from django.core.management import call_command
+
+    call_command("seed_demo")
+    out = capsys.readouterr().out
+    assert "already exists" in out
+    assert "planner.rheinwerk" in out
+    assert "demo1234" in out
+    assert "/admin/" in out
+    assert "/api/v1/docs/" in out

@@ -1,0 +1,452 @@
+from django.contrib import admin
+from django.utils import timezone
+
+from accounts.choices import Role
+from assets.models import StockMovement
+from cmms.admin import (
+    SERVICE_ERRORS,
+    ReadOnlyInlineMixin,
+    ScopedInlineMixin,
+    SiteScopedAdminMixin,
+    adopt_saved,
+    changed_values,
+    service_error_messages,
+    visible_users,
+)
+from workorders import services
+from workorders.choices import Status
+from workorders.models import (
+    ChecklistStep,
+    FailureCode,
+    JobPlan,
+    JobPlanPart,
+    JobPlanStep,
+    LabourEntry,
+    PartReservation,
+    ReorderSuggestion,
+    StatusChange,
+    WorkOrder,
+    WorkOrderEvent,
+)
+
+VIEW_ONLY = frozenset({"view"})
+NO_DELETE = frozenset({"view", "add", "change"})
+INITIAL_STATUSES = (Status.REQUESTED, Status.APPROVED, Status.SCHEDULED)
+HOLD_REASON = "set by planner"
+CANCEL_REASON = "cancelled by planner"
+
+
+@admin.register(FailureCode)
+class FailureCodeAdmin(SiteScopedAdminMixin, admin.ModelAdmin):
+    list_display = ("code", "name", "kind", "parent")
+    list_filter = ("kind",)
+    list_select_related = ("parent",)
+    search_fields = ("code", "name")
+    autocomplete_fields = ("parent",)
+
+
+# ---------------------------------------------------------------- work order inlines
+
+
+class OpenWorkOnlyMixin:
+    """Inline rows of closed or cancelled work cannot change any more."""
+
+    def _open(self, obj):
+        return obj is None or obj.is_open
+
+    def has_add_permission(self, request, obj=None):
+        return self._open(obj) and super().has_add_permission(request, obj)
+
+    def has_change_permission(self, request, obj=None):
+        return self._open(obj) and super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return self._open(obj) and super().has_delete_permission(request, obj)
+
+
+class ChecklistStepInline(OpenWorkOnlyMixin, ScopedInlineMixin, admin.TabularInline):
+    """Planners write the steps; technicians tick them (results are read-only here)."""
+
+    model = ChecklistStep
+    extra = 0
+    fields = ("position", "text", "requires_value", "unit", "done", "result", "value", "done_by")
+    readonly_fields = ("done", "result", "value", "done_by")
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("done_by")
+
+
+class LabourInline(OpenWorkOnlyMixin, ScopedInlineMixin, admin.TabularInline):
+    """Existing time is read-only; new rows are recorded with `labour_add`."""
+
+    model = LabourEntry
+    extra = 0
+    can_delete = False
+    fields = ("technician", "started_at", "hours", "note", "ended_at", "automatic")
+    readonly_fields = ("ended_at", "automatic")
+    verbose_name_plural = "labour (add time worked by hand)"
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("technician")
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "technician":
+            kwargs["queryset"] = visible_users(request.user).filter(
+                role=Role.TECHNICIAN, is_active=True
+            )
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def get_formset(self, request, obj=None, **kwargs):
+        formset = super().get_formset(request, obj, **kwargs)
+        formset.form.base_fields["started_at"].initial = timezone.now
+        return formset
+
+
+class PartReservationInline(ReadOnlyInlineMixin, admin.TabularInline):
+    model = PartReservation
+    fields = ("stock", "quantity", "issued", "created_at")
+    verbose_name_plural = "parts reserved"
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("stock__part", "stock__storeroom__site")
+
+
+class StatusChangeInline(ReadOnlyInlineMixin, admin.TabularInline):
+    model = StatusChange
+    fields = ("changed_at", "from_status", "to_status", "reason", "changed_by")
+    verbose_name_plural = "status history"
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("changed_by")
+
+
+class WorkOrderEventInline(ReadOnlyInlineMixin, admin.TabularInline):
+    model = WorkOrderEvent
+    fields = ("created_at", "kind", "message", "created_by")
+    verbose_name_plural = "timeline"
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("created_by")
+
+
+class PartsIssuedInline(ReadOnlyInlineMixin, admin.TabularInline):
+    model = StockMovement
+    fields = ("created_at", "stock", "kind", "quantity", "created_by")
+    verbose_name_plural = "parts issued and returned"
+
+    def get_queryset(self, request):
+        return (
+            super()
+            .get_queryset(request)
+            .select_related("stock__part", "stock__storeroom__site", "created_by")
+        )
+
+
+# ---------------------------------------------------------------- work orders
+
+
+class OverdueFilter(admin.SimpleListFilter):
+    title = "due"
+    parameter_name = "due"
+
+    def lookups(self, request, model_admin):
+        return [("overdue", "Overdue"), ("week", "Due within 7 days")]
+
+    def queryset(self, request, queryset):
+        now = timezone.now()
+        if self.value() == "overdue":
+            return queryset.overdue(now)
+        if self.value() == "week":
+            return queryset.open().filter(due_at__gte=now, due_at__lt=now + timezone.timedelta(7))
+        return queryset
+
+
+@admin.register(WorkOrder)
+class WorkOrderAdmin(SiteScopedAdminMixin, admin.ModelAdmin):
+    """Planning of work orders. Status changes only by the lifecycle actions of the list.
+
+    Adding goes through `work_order_create`, changing through `work_order_update`, status
+    actions through `work_order_transition`, so history and rules are those of the API.
+    """
+
+    permissions = NO_DELETE
+    list_display = (
+        "number",
+        "title",
+        "site",
+        "asset",
+        "status",
+        "priority",
+        "type",
+        "assignee",
+        "due_at",
+        "overdue",
+    )
+    list_filter = (
+        "status",
+        OverdueFilter,
+        "priority",
+        "type",
+        "source",
+        "waiting_for_parts",
+        ("site", admin.RelatedOnlyFieldListFilter),
+        ("assignee", admin.RelatedOnlyFieldListFilter),
+    )
+    list_select_related = ("site", "asset", "assignee")
+    search_fields = ("number", "title", "asset__tag", "asset__name")
+    date_hierarchy = "created_at"
+    autocomplete_fields = ("asset", "assignee", "required_skill", "problem", "cause", "remedy")
+    actions = ("approve", "schedule", "put_on_hold", "cancel", "close")
+    fieldsets = (
+        (None, {"fields": ("number", "status", "site", "asset", "title", "description")}),
+        ("Planning", {"fields": ("type", "priority", "assignee", "required_skill")}),
+        ("Dates", {"fields": ("scheduled_start", "due_at", "estimated_hours", "needs_attention")}),
+        ("Failure reporting", {"fields": ("problem", "cause", "remedy")}),
+        (
+            "Origin",
+            {
+                "classes": ("collapse",),
+                "fields": (
+                    "job_plan",
+                    "pm_plan",
+                    "planned_due_at",
+                    "waiting_for_parts",
+                    "condition",
+                    "alert_rule",
+                    "alert_severity",
+                    "alert_count",
+                    "first_alert_at",
+                    "last_alert_at",
+                ),
+            },
+        ),
+        (
+            "Progress",
+            {
+                "fields": (
+                    "source",
+                    "requested_by",
+                    "on_hold_reason",
+                    "started_at",
+                    "completed_at",
+                    "closed_at",
+                    "actual_hours",
+                    "created_at",
+                    "updated_at",
+                )
+            },
+        ),
+    )
+    progress_fields = (
+        "number",
+        "job_plan",
+        "pm_plan",
+        "planned_due_at",
+        "waiting_for_parts",
+        "condition",
+        "alert_rule",
+        "alert_severity",
+        "alert_count",
+        "first_alert_at",
+        "last_alert_at",
+        "source",
+        "requested_by",
+        "on_hold_reason",
+        "started_at",
+        "completed_at",
+        "closed_at",
+        "actual_hours",
+        "created_at",
+        "updated_at",
+    )
+    inlines = (
+        ChecklistStepInline,
+        LabourInline,
+        PartReservationInline,
+        PartsIssuedInline,
+        StatusChangeInline,
+        WorkOrderEventInline,
+    )
+
+    def get_readonly_fields(self, request, obj=None):
+        if obj is None:
+            return self.progress_fields
+        fixed = (*self.progress_fields, "status", "site")
+        if obj.is_open:
+            return fixed
+        # Closed and cancelled work keeps its planning; only failure codes may be corrected.
+        editable = {"problem", "cause", "remedy"}
+        return fixed + tuple(sorted(services.EDITABLE_FIELDS - editable | {"assignee"}))
+
+    def formfield_for_choice_field(self, db_field, request, **kwargs):
+        if db_field.name == "status":
+            kwargs["choices"] = [(s.value, s.label) for s in INITIAL_STATUSES]
+        return super().formfield_for_choice_field(db_field, request, **kwargs)
+
+    @admin.display(boolean=True, description="overdue")
+    def overdue(self, work_order):
+        return work_order.is_overdue
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            fresh = WorkOrder.objects.get(pk=obj.pk)
+            fields = changed_values(form, services.EDITABLE_FIELDS | {"assignee"})
+            saved = self.call_service(
+                services.work_order_update, work_order=fresh, by=request.user, **fields
+            )
+        else:
+            data = dict(form.cleaned_data)
+            saved = self.call_service(
+                services.work_order_create,
+                site=data.pop("site"),
+                title=data.pop("title"),
+                status=data.pop("status"),
+                by=request.user,
+                **data,
+            )
+        adopt_saved(obj, saved)
+
+    def save_formset(self, request, form, formset, change):
+        if formset.model is not LabourEntry:
+            return super().save_formset(request, form, formset, change)
+        for entry in formset.save(commit=False):
+            self.call_service(
+                services.labour_add,
+                work_order=form.instance,
+                technician=entry.technician,
+                hours=entry.hours,
+                started_at=entry.started_at,
+                note=entry.note,
+                by=request.user,
+            )
+        return None
+
+    # -- lifecycle actions, one service call per row, each refused row reported with its reason
+
+    def _transition(self, request, queryset, *, to, verb, reason=""):
+        done, refused = [], []
+        for work_order in queryset.order_by("pk"):
+            try:
+                services.work_order_transition(
+                    work_order=work_order, to=to, by=request.user, reason=reason
+                )
+            except SERVICE_ERRORS as error:
+                refused.append((work_order.number, service_error_messages(error)))
+            else:
+                done.append(work_order.number)
+        self.report_per_row(request, done=done, refused=refused, verb=verb)
+
+    @admin.action(description="Approve selected work orders", permissions=["change"])
+    def approve(self, request, queryset):
+        self._transition(request, queryset, to=Status.APPROVED, verb="Approved")
+
+    @admin.action(description="Schedule selected work orders", permissions=["change"])
+    def schedule(self, request, queryset):
+        self._transition(request, queryset, to=Status.SCHEDULED, verb="Scheduled")
+
+    @admin.action(description="Put selected work orders on hold", permissions=["change"])
+    def put_on_hold(self, request, queryset):
+        self._transition(
+            request, queryset, to=Status.ON_HOLD, verb="Put on hold", reason=HOLD_REASON
+        )
+
+    @admin.action(description="Cancel selected work orders", permissions=["change"])
+    def cancel(self, request, queryset):
+        self._transition(
+            request, queryset, to=Status.CANCELLED, verb="Cancelled", reason=CANCEL_REASON
+        )
+
+    @admin.action(description="Close selected work orders", permissions=["change"])
+    def close(self, request, queryset):
+        self._transition(request, queryset, to=Status.CLOSED, verb="Closed")
+
+
+# ---------------------------------------------------------------- read-only journals
+
+
+@admin.register(StatusChange)
+class StatusChangeAdmin(SiteScopedAdminMixin, admin.ModelAdmin):
+    """Who moved which work order when: the audit trail, read-only."""
+
+    permissions = VIEW_ONLY
+    list_display = ("changed_at", "work_order", "from_status", "to_status", "reason", "changed_by")
+    list_filter = ("to_status", ("work_order__site", admin.RelatedOnlyFieldListFilter))
+    list_select_related = ("work_order", "changed_by")
+    search_fields = ("work_order__number", "reason")
+    date_hierarchy = "changed_at"
+
+
+@admin.register(WorkOrderEvent)
+class WorkOrderEventAdmin(SiteScopedAdminMixin, admin.ModelAdmin):
+    permissions = VIEW_ONLY
+    list_display = ("created_at", "work_order", "kind", "message", "created_by")
+    list_filter = ("kind", ("work_order__site", admin.RelatedOnlyFieldListFilter))
+    list_select_related = ("work_order", "created_by")
+    search_fields = ("work_order__number", "message")
+    date_hierarchy = "created_at"
+
+
+@admin.register(LabourEntry)
+class LabourEntryAdmin(SiteScopedAdminMixin, admin.ModelAdmin):
+    """Timesheets across work orders; time is recorded on the work order or by technicians."""
+
+    permissions = VIEW_ONLY
+    list_display = ("started_at", "technician", "work_order", "hours", "automatic", "note")
+    list_filter = (
+        ("technician", admin.RelatedOnlyFieldListFilter),
+        ("work_order__site", admin.RelatedOnlyFieldListFilter),
+        "automatic",
+    )
+    list_select_related = ("technician", "work_order")
+    search_fields = ("work_order__number", "technician__username", "note")
+    date_hierarchy = "started_at"
+
+
+# ---------------------------------------------------------------- job plans and reorders
+
+
+class JobPlanStepInline(ScopedInlineMixin, admin.TabularInline):
+    model = JobPlanStep
+    extra = 0
+    fields = ("position", "text", "requires_value", "unit")
+
+
+class JobPlanPartInline(ScopedInlineMixin, admin.TabularInline):
+    model = JobPlanPart
+    extra = 0
+    fields = ("part", "quantity")
+    autocomplete_fields = ("part",)
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("part")
+
+
+@admin.register(JobPlan)
+class JobPlanAdmin(SiteScopedAdminMixin, admin.ModelAdmin):
+    """Reusable task templates; retire one with "is active" rather than deleting it."""
+
+    permissions = NO_DELETE
+    list_display = ("code", "title", "work_type", "required_skill", "estimated_hours", "is_active")
+    list_filter = ("work_type", "is_active", "required_skill")
+    list_select_related = ("required_skill",)
+    search_fields = ("code", "title")
+    autocomplete_fields = ("required_skill",)
+    inlines = (JobPlanStepInline, JobPlanPartInline)
+
+
+@admin.register(ReorderSuggestion)
+class ReorderSuggestionAdmin(SiteScopedAdminMixin, admin.ModelAdmin):
+    """Parts that jobs needed but storerooms could not supply: the buyer's to-do list."""
+
+    permissions = VIEW_ONLY
+    list_display = ("created_at", "part", "storeroom", "quantity", "work_order", "resolved_at")
+    list_filter = (
+        ("resolved_at", admin.EmptyFieldListFilter),
+        ("storeroom__site", admin.RelatedOnlyFieldListFilter),
+    )
+    list_select_related = ("part", "storeroom__site", "work_order")
+    search_fields = ("part__sku", "part__name", "work_order__number")
+    date_hierarchy = "created_at"
