@@ -5,7 +5,9 @@ from rest_framework.routers import DefaultRouter
 from accounts.api.urls import register as register_accounts
 from alerts.api.urls import register as register_alerts
 from assets.api.urls import register as register_assets
+from audit.api.urls import register as register_audit
 from pipeline.api.urls import register as register_pipeline
+from pm.api.urls import register as register_pm
 from workorders.api.urls import register as register_workorders
 
 router = DefaultRouter()
@@ -14,5 +16,7 @@ register_assets(router)
 register_workorders(router)
 register_alerts(router)
 register_pipeline(router)
+register_pm(router)
+register_audit(router)
 
 urlpatterns = router.urls

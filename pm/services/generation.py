@@ -20,17 +20,19 @@ import uuid
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from decimal import Decimal
 from functools import reduce
 from operator import or_
+from typing import NamedTuple
 
 from django.conf import settings
-from django.db import transaction
-from django.db.models import F, Q, Window
-from django.db.models.functions import RowNumber
+from django.db import connection, transaction
+from django.db.models import Case, CharField, F, Q, Value, When, Window
+from django.db.models.functions import Cast, Concat, LPad, RowNumber
 from django.utils import timezone
 
 from assets.choices import AssetState
-from assets.models import Asset, Meter
+from assets.models import Asset, Meter, Site
 from pm import schedule
 from pm.choices import Anchor, OccurrenceStatus, Scope, Trigger
 from pm.models import PMOccurrence, PMPlan
@@ -39,6 +41,7 @@ from workorders import services as wo_services
 from workorders.choices import OPEN_STATUSES, EventKind, Source, WorkOrderType
 from workorders.models import (
     ChecklistStep,
+    JobPlan,
     JobPlanPart,
     JobPlanStep,
     StatusChange,
@@ -72,6 +75,18 @@ class GenerationResult:
         self.work_order_ids += other.work_order_ids
 
 
+class Latest(NamedTuple):
+    """The latest occurrence of a plan for an asset, with its work order's state."""
+
+    due_at: datetime
+    threshold: Decimal | None
+    status: str
+    work_order_id: int | None
+    work_order_status: str | None
+    completed_at: datetime | None
+    closed_at: datetime | None
+
+
 @dataclass
 class Target:
     """One asset of a plan, with the state that decides what is due next."""
@@ -79,7 +94,7 @@ class Target:
     asset_id: int
     tag: str
     meter_id: int | None = None
-    latest: PMOccurrence | None = None
+    latest: "Latest | None" = None
     open_work_order: str | None = None  # number of the plan's open PM work order
     stats: MeterStatistics | None = None
 
@@ -91,17 +106,7 @@ def pm_generate_due(
     and to run concurrently: each occurrence is created exactly once."""
     now = now or timezone.now()
     result = GenerationResult(run=uuid.uuid4())
-    plans = PMPlan.objects.active()
-    if plan_ids is not None:
-        plans = plans.filter(pk__in=list(plan_ids))
-    last_id = 0
-    while True:
-        ids = list(
-            plans.filter(pk__gt=last_id).order_by("pk").values_list("pk", flat=True)[:chunk_size]
-        )
-        if not ids:
-            break
-        last_id = ids[-1]
+    for ids in _id_chunks(plan_ids, chunk_size):
         result.add(_generate_chunk(ids, now=now, run=result.run))
     if result.generated or result.skipped:
         logger.info(
@@ -114,12 +119,36 @@ def pm_generate_due(
     return result
 
 
+def _id_chunks(plan_ids, chunk_size: int):
+    """Ids of active plans in ascending chunks (keyset pagination, or the given ids)."""
+    if plan_ids is not None:
+        ids = sorted(set(plan_ids))
+        for start in range(0, len(ids), chunk_size):
+            yield ids[start : start + chunk_size]
+        return
+    last_id = 0
+    while True:
+        ids = list(
+            PMPlan.objects.active()
+            .filter(pk__gt=last_id)
+            .order_by("pk")
+            .values_list("pk", flat=True)[:chunk_size]
+        )
+        if not ids:
+            return
+        last_id = ids[-1]
+        yield ids
+
+
 def _generate_chunk(ids: list[int], *, now: datetime, run: uuid.UUID) -> GenerationResult:
-    plans = list(
-        PMPlan.objects.filter(pk__in=ids).select_related("site", "job_plan", "asset").order_by("pk")
-    )
+    plans = list(PMPlan.objects.active().filter(pk__in=ids).order_by("pk"))
+    sites = Site.objects.in_bulk({p.site_id for p in plans})
+    job_plans = JobPlan.objects.in_bulk({p.job_plan_id for p in plans})
+    for plan in plans:
+        plan.site = sites[plan.site_id]
+        plan.job_plan = job_plans[plan.job_plan_id]
     targets = plan_targets(plans)
-    _attach_state(plans, targets)
+    attach_state(plans, targets)
     candidates = []
     for plan in plans:
         for target in targets.get(plan.pk, []):
@@ -148,21 +177,20 @@ def _generate_chunk(ids: list[int], *, now: datetime, run: uuid.UUID) -> Generat
 def plan_targets(plans: list[PMPlan]) -> dict[int, list[Target]]:
     """The assets of each plan (decommissioned ones left out), in a bounded number of queries."""
     live = Asset.objects.exclude(state=AssetState.DECOMMISSIONED)
-    conditions = []
-    for plan in plans:
-        if plan.scope == Scope.ASSET:
-            conditions.append(Q(pk=plan.asset_id))
-        elif plan.scope == Scope.SUBTREE:
-            conditions.append(Q(site_id=plan.site_id, path__startswith=plan.asset.path))
-        else:
-            conditions.append(Q(site_id=plan.site_id, equipment_class_id=plan.equipment_class_id))
-    if not conditions:
-        return {}
-    rows = []
-    for start in range(0, len(conditions), 500):
-        rows += live.filter(reduce(or_, conditions[start : start + 500])).values_list(
-            "pk", "tag", "site_id", "path", "equipment_class_id"
-        )
+    single = {p.asset_id for p in plans if p.scope == Scope.ASSET}
+    classes = {(p.site_id, p.equipment_class_id) for p in plans if p.scope == Scope.EQUIPMENT_CLASS}
+    subtree_tops = {p.asset_id for p in plans if p.scope == Scope.SUBTREE}
+    roots = (
+        dict(Asset.objects.filter(pk__in=subtree_tops).values_list("pk", "path"))
+        if subtree_tops
+        else {}
+    )
+    conditions = [Q(site_id=site_id, equipment_class_id=class_id) for site_id, class_id in classes]
+    conditions += [Q(path__startswith=path) for path in roots.values()]
+    columns = ("pk", "tag", "site_id", "path", "equipment_class_id")
+    rows = list(live.filter(pk__in=single).values_list(*columns)) if single else []
+    for start in range(0, len(conditions), 200):
+        rows += live.filter(reduce(or_, conditions[start : start + 200])).values_list(*columns)
     by_pk = {row[0]: row for row in rows}
     by_class = defaultdict(list)
     for row in rows:
@@ -176,7 +204,7 @@ def plan_targets(plans: list[PMPlan]) -> dict[int, list[Target]]:
                 r
                 for r in rows
                 if r[2] == plan.site_id
-                and r[3].startswith(plan.asset.path)
+                and r[3].startswith(roots.get(plan.asset_id, "-"))
                 and plan.equipment_class_id in (None, r[4])
             ]
         else:
@@ -208,7 +236,18 @@ def _attach_meters(plans: list[PMPlan], targets: dict[int, list[Target]]) -> Non
         targets[plan.pk] = kept
 
 
-def _attach_state(plans: list[PMPlan], targets: dict[int, list[Target]]) -> None:
+LATEST_COLUMNS = (
+    "due_at",
+    "threshold",
+    "status",
+    "work_order_id",
+    "work_order__status",
+    "work_order__completed_at",
+    "work_order__closed_at",
+)
+
+
+def attach_state(plans: list[PMPlan], targets: dict[int, list[Target]]) -> None:
     """The latest occurrence and any open PM work order per (plan, asset): two queries."""
     ids = [plan.pk for plan in plans]
     latest = (
@@ -221,9 +260,9 @@ def _attach_state(plans: list[PMPlan], targets: dict[int, list[Target]]) -> None
             )
         )
         .filter(rank=1)
-        .select_related("work_order")
+        .values_list("plan_id", "asset_id", *LATEST_COLUMNS)
     )
-    latest_by_key = {(o.plan_id, o.asset_id): o for o in latest}
+    latest_by_key = {(row[0], row[1]): Latest(*row[2:]) for row in latest}
     open_by_key = {
         (plan_id, asset_id): number
         for plan_id, asset_id, number in WorkOrder.objects.filter(
@@ -307,7 +346,7 @@ def _calendar_due(plan: PMPlan, target: Target, *, now: datetime) -> list[dateti
     not_before = plan.generate_from - ONE_MICROSECOND
     latest = target.latest
     if plan.anchor == Anchor.FLOATING and latest is not None:
-        base = _finished_at(latest)
+        base = finished_at(latest)
         if base is None:
             return []  # the last PM work order is still open: the next date is not known yet
         due = schedule.floating_due(
@@ -344,14 +383,13 @@ def _calendar_due(plan: PMPlan, target: Target, *, now: datetime) -> list[dateti
     return list(dues)
 
 
-def _finished_at(occurrence: PMOccurrence) -> datetime | None:
+def finished_at(latest: Latest) -> datetime | None:
     """When the work of an occurrence ended (completed or cancelled); None while it is open."""
-    wo = occurrence.work_order
-    if occurrence.status == OccurrenceStatus.SKIPPED or wo is None:
-        return occurrence.due_at
-    if wo.status in OPEN_STATUSES:
+    if latest.status == OccurrenceStatus.SKIPPED or latest.work_order_id is None:
+        return latest.due_at
+    if latest.work_order_status in OPEN_STATUSES:
         return None
-    return wo.completed_at or wo.closed_at or occurrence.due_at
+    return latest.completed_at or latest.closed_at or latest.due_at
 
 
 def _meter_due(plan: PMPlan, target: Target, *, now: datetime):
@@ -396,11 +434,6 @@ def _meter_due(plan: PMPlan, target: Target, *, now: datetime):
 def _create_work_orders(occurrences, plans_by_id, tags, *, now) -> list[WorkOrder]:
     """Work orders for freshly inserted occurrences, with history, checklist and timeline."""
     job_plan_ids = {plans_by_id[o.plan_id].job_plan_id for o in occurrences}
-    steps = defaultdict(list)
-    for step in JobPlanStep.objects.filter(job_plan_id__in=job_plan_ids).order_by(
-        "job_plan_id", "position"
-    ):
-        steps[step.job_plan_id].append(step)
     with_parts = set(
         JobPlanPart.objects.filter(job_plan_id__in=job_plan_ids).values_list(
             "job_plan_id", flat=True
@@ -433,51 +466,78 @@ def _create_work_orders(occurrences, plans_by_id, tags, *, now) -> list[WorkOrde
     WorkOrder.objects.bulk_create(work_orders, batch_size=1000)
     for wo in work_orders:
         wo.number = WorkOrder.format_number(wo.pk)
-    WorkOrder.objects.bulk_update(work_orders, ["number"], batch_size=1000)
+    # One UPDATE computing WorkOrder.format_number in SQL ("WO-" + id padded to 6 digits).
+    WorkOrder.objects.filter(pk__in=[wo.pk for wo in work_orders]).update(
+        number=Case(
+            When(
+                pk__lt=10**6,
+                then=Concat(Value("WO-"), LPad(Cast("pk", CharField()), 6, Value("0"))),
+            ),
+            default=Concat(Value("WO-"), Cast("pk", CharField())),
+        )
+    )
     for occurrence, wo in zip(occurrences, work_orders, strict=True):
         occurrence.work_order = wo
-    PMOccurrence.objects.bulk_update(occurrences, ["work_order"], batch_size=1000)
-    StatusChange.objects.bulk_create(
-        (
-            StatusChange(
-                work_order=wo, from_status="", to_status=wo.status, reason="created", changed_at=now
-            )
-            for wo in work_orders
-        ),
-        batch_size=2000,
-    )
-    WorkOrderEvent.objects.bulk_create(
-        (
-            WorkOrderEvent(
-                work_order=wo,
-                kind=EventKind.CREATED,
-                message=f"Generated by PM plan “{plans_by_id[o.plan_id].name}”"
-                + (" (late)." if o.late else "."),
-                data={"pm_plan": o.plan_id, "occurrence": o.pk, "late": o.late},
-                created_at=now,
-            )
-            for o, wo in zip(occurrences, work_orders, strict=True)
-        ),
-        batch_size=2000,
-    )
-    ChecklistStep.objects.bulk_create(
-        (
-            ChecklistStep(
-                work_order=wo,
-                position=step.position,
-                text=step.text,
-                requires_value=step.requires_value,
-                unit=step.unit,
-            )
-            for wo in work_orders
-            for step in steps[wo.job_plan_id]
-        ),
-        batch_size=5000,
-    )
+    _link_work_orders(occurrences)
+    _insert_children(occurrences, now=now)
     for wo in work_orders:
         if wo.job_plan_id in with_parts:
             _reserve_parts(wo)
     return work_orders
+
+
+def _insert_children(occurrences: list[PMOccurrence], *, now: datetime) -> None:
+    """Initial status history, timeline entry and checklist of the new work orders, each as one
+    INSERT ... SELECT (portable SQL) instead of building thousands of model instances."""
+    first, last = occurrences[0], occurrences[-1]
+    params = {
+        "run": occurrences[0].run.hex if connection.vendor == "sqlite" else occurrences[0].run,
+        "first_plan": first.plan_id,
+        "last_plan": last.plan_id,
+        "now": now,
+        "created": EventKind.CREATED.value,
+        "no": False,
+    }
+    new_work_orders = (
+        f"SELECT o.work_order_id, o.plan_id, o.late FROM {PMOccurrence._meta.db_table} o "  # noqa: S608
+        "WHERE o.run = %(run)s AND o.plan_id BETWEEN %(first_plan)s AND %(last_plan)s "
+        "AND o.work_order_id IS NOT NULL"
+    )
+    wo_table = WorkOrder._meta.db_table
+    statements = [
+        f"INSERT INTO {StatusChange._meta.db_table} "  # noqa: S608
+        "(work_order_id, from_status, to_status, reason, changed_at) "
+        f"SELECT w.id, '', w.status, 'created', %(now)s FROM ({new_work_orders}) n "
+        f"JOIN {wo_table} w ON w.id = n.work_order_id",
+        f"INSERT INTO {WorkOrderEvent._meta.db_table} "  # noqa: S608
+        "(work_order_id, kind, message, data, created_at) "
+        "SELECT n.work_order_id, %(created)s, "
+        "'Generated by PM plan “' || p.name || CASE WHEN n.late THEN '” (late).' ELSE '”.' END, "
+        f"'{{}}', %(now)s FROM ({new_work_orders}) n "
+        f"JOIN {PMPlan._meta.db_table} p ON p.id = n.plan_id",
+        f"INSERT INTO {ChecklistStep._meta.db_table} "  # noqa: S608
+        "(work_order_id, position, text, requires_value, unit, done, result) "
+        "SELECT w.id, s.position, s.text, s.requires_value, s.unit, %(no)s, '' "
+        f"FROM ({new_work_orders}) n JOIN {wo_table} w ON w.id = n.work_order_id "
+        f"JOIN {JobPlanStep._meta.db_table} s ON s.job_plan_id = w.job_plan_id",
+    ]
+    with connection.cursor() as cursor:
+        for statement in statements:
+            cursor.execute(statement, params)
+
+
+def _link_work_orders(occurrences: list[PMOccurrence]) -> None:
+    """Point each occurrence at its new work order: one UPDATE from two arrays on PostgreSQL."""
+    if connection.vendor != "postgresql":
+        PMOccurrence.objects.bulk_update(occurrences, ["work_order"], batch_size=500)
+        return
+    table = PMOccurrence._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {table} AS o SET work_order_id = v.work_order_id "  # noqa: S608
+            "FROM unnest(%s::bigint[], %s::bigint[]) AS v(id, work_order_id) WHERE o.id = v.id",
+            [[o.pk for o in occurrences], [o.work_order_id for o in occurrences]],
+        )
 
 
 def _reserve_parts(wo: WorkOrder) -> None:

@@ -26,7 +26,15 @@ FUTURE_TOLERANCE = timedelta(minutes=5)
 
 
 class ReadingRefused(ValidationError):
-    """A reading that contradicts the meter (backwards on a cumulative meter, in the future)."""
+    """A reading that contradicts the meter (backwards on a cumulative meter, in the future).
+
+    A field error for the API; `code` and `reason` for the per-item answers of the webhook.
+    """
+
+    def __init__(self, field: str, reason: str, *, code: str):
+        super().__init__({field: ValidationError(reason, code=code)})
+        self.code = code
+        self.reason = reason
 
 
 def _check_user(by, meter: Meter) -> None:
@@ -48,7 +56,7 @@ def _epoch(meter: Meter, at: datetime) -> tuple[MeterReset | None, MeterReset | 
 def check_reading(meter: Meter, value: Decimal, observed_at: datetime, *, now: datetime) -> None:
     """Raise ReadingRefused unless the reading fits the meter. Call holding the meter's lock."""
     if observed_at > now + FUTURE_TOLERANCE:
-        raise ReadingRefused({"observed_at": "The reading is in the future."}, code="future")
+        raise ReadingRefused("observed_at", "The reading is in the future.", code="future")
     if not meter.cumulative:
         return
     started, ended = _epoch(meter, observed_at)
@@ -62,27 +70,30 @@ def check_reading(meter: Meter, value: Decimal, observed_at: datetime, *, now: d
     unit = meter.unit
     if before is not None and value < before.value:
         raise ReadingRefused(
-            {
-                "value": f"{value} {unit} is below the reading {before.value} {unit} of "
+            "value",
+            (
+                f"{value} {unit} is below the reading {before.value} {unit} of "
                 f"{before.observed_at:%Y-%m-%d %H:%M %Z}; meter {meter.code} is cumulative. "
                 "If the meter was reset or replaced, record a reset first."
-            },
+            ),
             code="backwards",
         )
     if before is None and started is not None and value < started.value_after:
         raise ReadingRefused(
-            {
-                "value": f"{value} {unit} is below {started.value_after} {unit}, the value the "
+            "value",
+            (
+                f"{value} {unit} is below {started.value_after} {unit}, the value the "
                 f"meter was reset to on {started.reset_at:%Y-%m-%d %H:%M %Z}."
-            },
+            ),
             code="backwards",
         )
     if after is not None and value > after.value:
         raise ReadingRefused(
-            {
-                "value": f"{value} {unit} is above the later reading {after.value} {unit} of "
+            "value",
+            (
+                f"{value} {unit} is above the later reading {after.value} {unit} of "
                 f"{after.observed_at:%Y-%m-%d %H:%M %Z}; meter {meter.code} is cumulative."
-            },
+            ),
             code="backwards",
         )
 

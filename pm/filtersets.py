@@ -1,0 +1,44 @@
+import django_filters
+
+from assets.models import MeterReading
+from cmms.api.filters import MultipleChoiceFilter
+from pm.choices import OccurrenceStatus, Scope, Trigger
+from pm.models import MeterReset, PMOccurrence, PMPlan
+
+
+class PMPlanFilterSet(django_filters.FilterSet):
+    trigger = MultipleChoiceFilter(choices=Trigger.choices)
+    scope = MultipleChoiceFilter(choices=Scope.choices)
+    name = django_filters.CharFilter(lookup_expr="icontains")
+
+    class Meta:
+        model = PMPlan
+        fields = ["site", "asset", "equipment_class", "job_plan", "is_active", "trigger", "scope"]
+
+
+class PMOccurrenceFilterSet(django_filters.FilterSet):
+    status = MultipleChoiceFilter(choices=OccurrenceStatus.choices)
+    due_after = django_filters.IsoDateTimeFilter(field_name="due_at", lookup_expr="gte")
+    due_before = django_filters.IsoDateTimeFilter(field_name="due_at", lookup_expr="lt")
+
+    class Meta:
+        model = PMOccurrence
+        fields = ["plan", "asset", "status", "late"]
+
+
+class MeterReadingFilterSet(django_filters.FilterSet):
+    asset = django_filters.NumberFilter(field_name="meter__asset")
+    observed_after = django_filters.IsoDateTimeFilter(field_name="observed_at", lookup_expr="gte")
+    observed_before = django_filters.IsoDateTimeFilter(field_name="observed_at", lookup_expr="lt")
+
+    class Meta:
+        model = MeterReading
+        fields = ["meter"]
+
+
+class MeterResetFilterSet(django_filters.FilterSet):
+    asset = django_filters.NumberFilter(field_name="meter__asset")
+
+    class Meta:
+        model = MeterReset
+        fields = ["meter"]

@@ -1,0 +1,154 @@
+"""Reads of preventive maintenance that are more than a filter: the planner's forecast and
+PM compliance."""
+
+from dataclasses import asdict, dataclass
+from datetime import datetime, timedelta
+from decimal import Decimal
+
+from django.db.models import Count, F, Q
+
+from pm import schedule
+from pm.choices import Anchor, Trigger
+from pm.models import PMPlan
+from pm.services.generation import Target, attach_state, finished_at, plan_targets
+from workorders.choices import OPEN_STATUSES, Source
+
+FORECAST_CHUNK = 1000
+MAX_PER_TARGET = 400
+
+
+@dataclass
+class ForecastItem:
+    plan: int
+    plan_name: str
+    site: int
+    asset: int
+    asset_tag: str
+    trigger: str
+    due_at: datetime
+    generate_at: datetime
+    threshold: Decimal | None
+    job_plan: str
+    estimated_hours: Decimal
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+def pm_forecast(*, plans, now: datetime, days: int = 90) -> list[ForecastItem]:
+    """PM work not generated yet and due in the next `days` days, earliest first.
+
+    Calendar plans list every due date of the horizon (floating plans only the next one,
+    the rest depends on completions); meter plans the thresholds the current rate reaches.
+    """
+    until = now + timedelta(days=days)
+    ids = list(plans.filter(is_active=True).order_by("pk").values_list("pk", flat=True))
+    items: list[ForecastItem] = []
+    for start in range(0, len(ids), FORECAST_CHUNK):
+        chunk = list(
+            PMPlan.objects.filter(pk__in=ids[start : start + FORECAST_CHUNK])
+            .select_related("site", "job_plan")
+            .order_by("pk")
+        )
+        targets = plan_targets(chunk)
+        attach_state(chunk, targets)
+        for plan in chunk:
+            for target in targets.get(plan.pk, []):
+                items += _plan_forecast(plan, target, now=now, until=until)
+    items.sort(key=lambda item: (item.due_at, item.plan, item.asset))
+    return items
+
+
+def _item(plan: PMPlan, target: Target, due_at: datetime, threshold=None) -> ForecastItem:
+    return ForecastItem(
+        plan=plan.pk,
+        plan_name=plan.name,
+        site=plan.site_id,
+        asset=target.asset_id,
+        asset_tag=target.tag,
+        trigger=plan.trigger,
+        due_at=due_at,
+        generate_at=due_at - plan.lead,
+        threshold=threshold,
+        job_plan=plan.job_plan.code,
+        estimated_hours=plan.job_plan.estimated_hours,
+    )
+
+
+def _plan_forecast(plan, target, *, now, until) -> list[ForecastItem]:
+    if plan.trigger == Trigger.METER:
+        return _meter_forecast(plan, target, now=now, until=until)
+    latest = target.latest
+    tz = plan.tz
+    if plan.anchor == Anchor.FLOATING and latest is not None:
+        base = finished_at(latest)
+        if base is None:
+            return []
+        due = schedule.floating_due(
+            finished_at=base,
+            interval=plan.interval,
+            unit=plan.interval_unit,
+            at=plan.due_time,
+            tz=tz,
+        )
+        in_range = plan.ends_on is None or schedule.local_date(due, tz) <= plan.ends_on
+        return [_item(plan, target, due)] if due <= until and in_range else []
+    after = plan.generate_from - timedelta(microseconds=1)
+    if latest is not None:
+        after = max(after, latest.due_at)
+    dues = schedule.fixed_due_dates(
+        start=plan.starts_on,
+        interval=plan.interval,
+        unit=plan.interval_unit,
+        at=plan.due_time,
+        tz=tz,
+        after=after,
+        until=until,
+        ends_on=plan.ends_on,
+        limit=1 if plan.anchor == Anchor.FLOATING else MAX_PER_TARGET,
+    )
+    return [_item(plan, target, due) for due in dues]
+
+
+def _meter_forecast(plan, target, *, now, until) -> list[ForecastItem]:
+    stats = target.stats
+    if stats is None:
+        return []
+    last = target.latest.threshold if target.latest is not None else None
+    k = 1 if last is None else int((last - plan.meter_start) / plan.meter_interval) + 1
+    items = []
+    while len(items) < MAX_PER_TARGET:
+        threshold = plan.meter_start + plan.meter_interval * k
+        k += 1
+        if last is not None and threshold <= last:
+            continue
+        if stats.last_value < threshold and not stats.rate_per_day:
+            break  # no rate: the crossing date cannot be projected
+        due = stats.reaches(threshold, now=now)
+        if due > until:
+            break
+        items.append(_item(plan, target, due, threshold))
+    return items
+
+
+def pm_compliance(*, work_orders, since: datetime, until: datetime, now: datetime) -> dict:
+    """PM compliance of work planned due in [since, until): completed by the planned due date,
+    completed late, still open; and the PM backlog (open PM work past its planned due date)."""
+    pm = work_orders.filter(source=Source.PM, planned_due_at__isnull=False)
+    due = pm.filter(planned_due_at__gte=since, planned_due_at__lt=until)
+    counts = due.aggregate(
+        total=Count("pk"),
+        on_time=Count("pk", filter=Q(completed_at__lte=F("planned_due_at"))),
+        late=Count("pk", filter=Q(completed_at__gt=F("planned_due_at"))),
+        open=Count("pk", filter=Q(status__in=OPEN_STATUSES)),
+    )
+    backlog = pm.filter(status__in=OPEN_STATUSES, planned_due_at__lt=now).count()
+    total = counts["total"]
+    return {
+        **counts,
+        "compliance": round(100 * counts["on_time"] / total, 1) if total else None,
+        "backlog": backlog,
+    }
+
+
+__all__ = ["pm_compliance", "pm_forecast"]
