@@ -5,6 +5,7 @@ from pm.services.generation import GenerationResult, pm_generate_due
 from pm.services.meters import (
     ReadingRefused,
     meter_reading_record,
+    meter_readings_ingest,
     meter_reset,
     meter_statistics,
 )
@@ -14,6 +15,7 @@ __all__ = [
     "GenerationResult",
     "ReadingRefused",
     "meter_reading_record",
+    "meter_readings_ingest",
     "meter_reset",
     "meter_statistics",
     "pm_generate_due",

@@ -236,21 +236,13 @@ def _attach_meters(plans: list[PMPlan], targets: dict[int, list[Target]]) -> Non
         targets[plan.pk] = kept
 
 
-LATEST_COLUMNS = (
-    "due_at",
-    "threshold",
-    "status",
-    "work_order_id",
-    "work_order__status",
-    "work_order__completed_at",
-    "work_order__closed_at",
-)
+LATEST_COLUMNS = ("plan_id", "asset_id", "due_at", "threshold", "status", "work_order_id")
 
 
 def attach_state(plans: list[PMPlan], targets: dict[int, list[Target]]) -> None:
-    """The latest occurrence and any open PM work order per (plan, asset): two queries."""
+    """The latest occurrence and any open PM work order per (plan, asset): three queries."""
     ids = [plan.pk for plan in plans]
-    latest = (
+    latest = list(
         PMOccurrence.objects.filter(plan_id__in=ids)
         .annotate(
             rank=Window(
@@ -260,9 +252,19 @@ def attach_state(plans: list[PMPlan], targets: dict[int, list[Target]]) -> None:
             )
         )
         .filter(rank=1)
-        .values_list("plan_id", "asset_id", *LATEST_COLUMNS)
+        .values_list(*LATEST_COLUMNS)
     )
-    latest_by_key = {(row[0], row[1]): Latest(*row[2:]) for row in latest}
+    # A second indexed query rather than a join, which PostgreSQL plans as a scan of all work.
+    work = {
+        row[0]: row[1:]
+        for row in WorkOrder.objects.filter(pk__in=[r[5] for r in latest if r[5]]).values_list(
+            "pk", "status", "completed_at", "closed_at"
+        )
+    }
+    latest_by_key = {
+        (plan_id, asset_id): Latest(due_at, threshold, status, wo_id, *work.get(wo_id, (None,) * 3))
+        for plan_id, asset_id, due_at, threshold, status, wo_id in latest
+    }
     open_by_key = {
         (plan_id, asset_id): number
         for plan_id, asset_id, number in WorkOrder.objects.filter(

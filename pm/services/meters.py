@@ -12,13 +12,14 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import OuterRef, Subquery
 from django.utils import timezone
 
 from assets.models import Meter, MeterReading
 from cmms.errors import NotPermitted
-from pm.models import MeterReset
+from pm.choices import ReadingResult
+from pm.models import GatewayReading, MeterReset
 
 RATE_WINDOW = timedelta(days=30)
 MIN_RATE_SPAN = timedelta(hours=1)
@@ -240,3 +241,110 @@ def _offset(resets: list[MeterReset], at: datetime) -> Decimal:
     """Lifetime offset of a reading observed at `at` (resets sorted by time)."""
     index = bisect.bisect_right([r.reset_at for r in resets], at)
     return resets[index - 1].offset if index else Decimal("0")
+
+
+# --------------------------------------------------------------------------- gateway readings
+
+
+def meter_readings_ingest(*, gateway, readings, now: datetime | None = None) -> dict:
+    """Store a gateway's readings once per (gateway, reading_id), in one transaction.
+
+    Per item: accepted, duplicate (same reading_id and content), conflict (same reading_id,
+    other content), refused (with the reason, e.g. backwards on a cumulative meter) or
+    unmatched (no such asset tag and meter code at the gateway's site).
+    """
+    now = now or timezone.now()
+    counts = {status: 0 for status in ReadingResult.values}
+    results = []
+    with transaction.atomic():
+        meters = _meters_for(gateway, readings)
+        existing = {
+            row.reading_id: row
+            for row in GatewayReading.objects.filter(
+                gateway=gateway, reading_id__in={r.reading_id for r in readings}
+            ).select_related("meter_reading")
+        }
+        for index, reading in enumerate(readings):
+            status, reason, pk = _ingest_one(gateway, reading, meters, existing, now=now)
+            counts[status] += 1
+            item = {"index": index, "reading_id": reading.reading_id, "status": status}
+            if pk is not None:
+                item["id"] = pk
+            if reason:
+                item["reason"] = reason
+            results.append(item)
+    return {
+        "accepted": counts[ReadingResult.ACCEPTED],
+        "duplicates": counts[ReadingResult.DUPLICATE],
+        "conflicts": counts[ReadingResult.CONFLICT],
+        "refused": counts[ReadingResult.REFUSED],
+        "unmatched": counts[ReadingResult.UNMATCHED],
+        "results": results,
+    }
+
+
+def _meters_for(gateway, readings) -> dict[tuple[str, str], Meter]:
+    """The site's meters the readings name, locked (in id order) for the checks."""
+    wanted = {(r.asset_tag, r.meter_code) for r in readings}
+    ids = [
+        pk
+        for pk, tag, code in Meter.objects.filter(
+            asset__site_id=gateway.site_id,
+            asset__tag__in={tag for tag, _ in wanted},
+            code__in={code for _, code in wanted},
+        ).values_list("pk", "asset__tag", "code")
+        if (tag, code) in wanted
+    ]
+    locked = (
+        Meter.objects.select_for_update(of=("self",)).select_related("asset").filter(pk__in=ids)
+    )
+    return {(m.asset.tag, m.code): m for m in locked.order_by("pk")}
+
+
+def _same(stored: MeterReading, meter: Meter | None, reading) -> bool:
+    return (
+        meter is not None
+        and stored.meter_id == meter.pk
+        and stored.value == reading.value
+        and stored.observed_at == reading.observed_at
+    )
+
+
+def _ingest_one(gateway, reading, meters, existing, *, now):
+    meter = meters.get((reading.asset_tag, reading.meter_code))
+    known = existing.get(reading.reading_id)
+    if known is not None:
+        if _same(known.meter_reading, meter, reading):
+            return ReadingResult.DUPLICATE, "", known.meter_reading_id
+        return ReadingResult.CONFLICT, "This reading_id was sent before with other content.", None
+    if meter is None:
+        return (
+            ReadingResult.UNMATCHED,
+            f"No meter {reading.meter_code!r} on an asset tagged {reading.asset_tag!r} at this "
+            "gateway's site.",
+            None,
+        )
+    try:
+        check_reading(meter, reading.value, reading.observed_at, now=now)
+    except ReadingRefused as refused:
+        return ReadingResult.REFUSED, refused.reason, None
+    try:
+        with transaction.atomic():
+            stored = MeterReading.objects.create(
+                meter=meter, value=reading.value, observed_at=reading.observed_at
+            )
+            existing[reading.reading_id] = GatewayReading.objects.create(
+                gateway=gateway,
+                reading_id=reading.reading_id,
+                meter_reading=stored,
+                received_at=now,
+            )
+    except IntegrityError:
+        # Another delivery of this reading_id (to another meter) committed first.
+        winner = GatewayReading.objects.select_related("meter_reading").get(
+            gateway=gateway, reading_id=reading.reading_id
+        )
+        if _same(winner.meter_reading, meter, reading):
+            return ReadingResult.DUPLICATE, "", winner.meter_reading_id
+        return ReadingResult.CONFLICT, "This reading_id was sent before with other content.", None
+    return ReadingResult.ACCEPTED, "", stored.pk
