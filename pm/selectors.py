@@ -22,6 +22,7 @@ class ForecastItem:
     plan: int
     plan_name: str
     site: int
+    site_timezone: str
     asset: int
     asset_tag: str
     trigger: str
@@ -64,6 +65,7 @@ def _item(plan: PMPlan, target: Target, due_at: datetime, threshold=None) -> For
         plan=plan.pk,
         plan_name=plan.name,
         site=plan.site_id,
+        site_timezone=plan.site.timezone,
         asset=target.asset_id,
         asset_tag=target.tag,
         trigger=plan.trigger,

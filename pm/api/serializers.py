@@ -81,6 +81,7 @@ class ForecastItemSerializer(serializers.Serializer):
     plan = serializers.IntegerField()
     plan_name = serializers.CharField()
     site = serializers.IntegerField()
+    site_timezone = serializers.CharField()
     asset = serializers.IntegerField()
     asset_tag = serializers.CharField()
     trigger = serializers.CharField()

@@ -1,0 +1,106 @@
+"""Planners' admin for preventive maintenance: plans (written through `pm_plan_save`), the
+90-day forecast page, occurrences and meter resets (read-only records)."""
+
+from django.contrib import admin
+from django.template.response import TemplateResponse
+from django.urls import path
+from django.utils import timezone
+
+from cmms.admin import SiteScopedAdminMixin, adopt_saved, changed_values
+from pm import selectors, services
+from pm.models import MeterReset, PMOccurrence, PMPlan
+
+VIEW_ONLY = frozenset({"view"})
+NO_DELETE = frozenset({"view", "add", "change"})
+FORECAST_DAYS = 90
+
+
+@admin.register(PMPlan)
+class PMPlanAdmin(SiteScopedAdminMixin, admin.ModelAdmin):
+    """PM plans; kept for their history (deactivate rather than delete)."""
+
+    permissions = NO_DELETE
+    list_display = ("name", "site", "scope", "asset", "equipment_class", "trigger", "is_active")
+    list_filter = (("site", admin.RelatedOnlyFieldListFilter), "trigger", "scope", "is_active")
+    list_select_related = ("site", "asset", "equipment_class")
+    search_fields = ("name", "asset__tag", "job_plan__code")
+    autocomplete_fields = ("asset",)
+    readonly_fields = ("generate_from", "created_at", "updated_at")
+    fieldsets = (
+        (None, {"fields": ("site", "name", "is_active", "job_plan", "priority")}),
+        ("Assets", {"fields": ("scope", "asset", "equipment_class")}),
+        ("Work orders", {"fields": ("work_order_status", "skip_while_open")}),
+        (
+            "Calendar trigger",
+            {
+                "fields": (
+                    "trigger",
+                    "interval",
+                    "interval_unit",
+                    "anchor",
+                    "starts_on",
+                    "due_time",
+                    "ends_on",
+                    "lead_days",
+                )
+            },
+        ),
+        (
+            "Meter trigger",
+            {"fields": ("meter_code", "meter_interval", "meter_start", "meter_lead")},
+        ),
+        ("History", {"fields": ("generate_from", "created_at", "updated_at")}),
+    )
+    change_list_template = "admin/pm/pmplan/change_list.html"
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            fresh = PMPlan.objects.get(pk=obj.pk)
+            saved = self.call_service(
+                services.pm_plan_save,
+                plan=fresh,
+                by=request.user,
+                **changed_values(form, set(form.fields) - {"site"}),
+            )
+        else:
+            saved = self.call_service(services.pm_plan_save, by=request.user, **form.cleaned_data)
+        adopt_saved(obj, saved)
+
+    def get_urls(self):
+        forecast = self.admin_site.admin_view(self.forecast_view)
+        return [path("forecast/", forecast, name="pm_pmplan_forecast"), *super().get_urls()]
+
+    def forecast_view(self, request):
+        """The next 90 days of PM work of the planner's sites, by week."""
+        plans = self.get_queryset(request)
+        site = request.GET.get("site")
+        if site and site.isdigit():
+            plans = plans.filter(site_id=int(site))
+        items = selectors.pm_forecast(plans=plans, now=timezone.now(), days=FORECAST_DAYS)
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "title": f"PM forecast: the next {FORECAST_DAYS} days",
+            "items": items,
+            "total_hours": sum(item.estimated_hours for item in items),
+        }
+        return TemplateResponse(request, "admin/pm/pmplan/forecast.html", context)
+
+
+@admin.register(PMOccurrence)
+class PMOccurrenceAdmin(SiteScopedAdminMixin, admin.ModelAdmin):
+    """Every due date of every plan and asset: generated (with its work order) or skipped."""
+
+    permissions = VIEW_ONLY
+    list_display = ("plan", "asset", "due_at", "threshold", "status", "late", "work_order")
+    list_filter = ("status", "late")
+    list_select_related = ("plan", "asset", "work_order")
+    search_fields = ("plan__name", "asset__tag", "work_order__number")
+    date_hierarchy = "due_at"
+
+
+@admin.register(MeterReset)
+class MeterResetAdmin(SiteScopedAdminMixin, admin.ModelAdmin):
+    permissions = VIEW_ONLY
+    list_display = ("meter", "reset_at", "value_before", "value_after", "reason", "created_by")
+    list_select_related = ("meter__asset", "created_by")
