@@ -46,6 +46,7 @@ INSTALLED_APPS = [
     "alerts",
     "pipeline",
     "pm",
+    "tech",
 ]
 
 MIDDLEWARE = [
@@ -99,7 +100,8 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
-LOGIN_URL = "/admin/login/"
+LOGIN_URL = "/tech/login/"
+LOGIN_REDIRECT_URL = "/tech/"
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = env_str("TIME_ZONE", "UTC")

@@ -1,5 +1,6 @@
 from django.contrib import admin
 from django.urls import include, path
+from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 urlpatterns = [
@@ -9,4 +10,6 @@ urlpatterns = [
     path("hooks/v1/", include("pm.urls")),
     path("api/v1/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/v1/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
+    path("tech/", include("tech.urls")),
+    path("", RedirectView.as_view(url="/tech/", permanent=False), name="root"),
 ]

@@ -1,0 +1,106 @@
+"""Forms of the technician pages. They only parse input; the services decide what is allowed."""
+
+from decimal import Decimal
+
+from django import forms
+
+from assets.models import Asset, Site, Stock
+from workorders.choices import FailureCodeKind
+from workorders.models import FailureCode
+
+
+class PauseForm(forms.Form):
+    reason = forms.CharField(
+        max_length=200,
+        label="Why pause?",
+        help_text="For example: waiting for parts, waiting for a shutdown window.",
+    )
+
+
+class CompleteForm(forms.Form):
+    problem = forms.ModelChoiceField(
+        queryset=FailureCode.objects.filter(kind=FailureCodeKind.PROBLEM), required=False
+    )
+    cause = forms.ModelChoiceField(
+        queryset=FailureCode.objects.filter(kind=FailureCodeKind.CAUSE), required=False
+    )
+    remedy = forms.ModelChoiceField(
+        queryset=FailureCode.objects.filter(kind=FailureCodeKind.REMEDY), required=False
+    )
+
+
+class StepForm(forms.Form):
+    done = forms.BooleanField(required=False, initial=True)
+    result = forms.CharField(max_length=500, required=False, label="Result")
+    value = forms.DecimalField(max_digits=14, decimal_places=4, required=False, label="Value")
+
+
+class LabourForm(forms.Form):
+    hours = forms.DecimalField(
+        max_digits=5, decimal_places=2, min_value=Decimal("0.01"), max_value=Decimal("24")
+    )
+    note = forms.CharField(max_length=500, required=False)
+
+
+class IssuePartForm(forms.Form):
+    stock = forms.IntegerField(widget=forms.HiddenInput)
+    quantity = forms.DecimalField(max_digits=12, decimal_places=3, min_value=Decimal("0.001"))
+
+    def __init__(self, *args, stock_queryset=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.stock_queryset = stock_queryset if stock_queryset is not None else Stock.objects.none()
+
+    def clean_stock(self):
+        stock = (
+            self.stock_queryset.select_related("part", "storeroom")
+            .filter(pk=self.cleaned_data["stock"])
+            .first()
+        )
+        if stock is None:
+            raise forms.ValidationError("Pick a part from this site's storerooms.")
+        return stock
+
+
+class NoteForm(forms.Form):
+    message = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), max_length=4000)
+
+
+class PhotoForm(forms.Form):
+    image = forms.FileField(
+        label="Photo",
+        widget=forms.ClearableFileInput(attrs={"accept": "image/*", "capture": "environment"}),
+    )
+    caption = forms.CharField(max_length=200, required=False)
+
+
+class ReportProblemForm(forms.Form):
+    title = forms.CharField(max_length=200, label="What is wrong?")
+    description = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 4}), required=False, label="Details"
+    )
+
+
+class RequestWorkForm(ReportProblemForm):
+    site = forms.ModelChoiceField(queryset=Site.objects.none())
+    asset_tag = forms.CharField(
+        max_length=64, required=False, label="Asset tag", help_text="As on the asset's label."
+    )
+
+    field_order = ["site", "asset_tag", "title", "description"]
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["site"].queryset = Site.objects.for_user(user).order_by("code")
+        self.user = user
+
+    def clean(self):
+        cleaned = super().clean()
+        tag = (cleaned.get("asset_tag") or "").strip()
+        site = cleaned.get("site")
+        cleaned["asset"] = None
+        if tag and site is not None:
+            asset = Asset.objects.for_user(self.user).filter(site=site, tag__iexact=tag).first()
+            if asset is None:
+                self.add_error("asset_tag", f"No asset {tag} at {site}.")
+            cleaned["asset"] = asset
+        return cleaned

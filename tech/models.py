@@ -1,0 +1,39 @@
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+
+from cmms.scoping import SiteScopedQuerySet
+
+
+def photo_upload_to(instance, filename: str) -> str:
+    """Photos are filed per work order under a name the server chooses (never the client's)."""
+    return f"work-orders/{instance.work_order_id}/{filename}"
+
+
+class WorkOrderPhoto(models.Model):
+    """A photo a technician took of the job, kept with the configured storage backend.
+
+    Served only through the technician pages, to users who may see the work order's site.
+    """
+
+    site_lookup = "work_order__site"
+
+    work_order = models.ForeignKey(
+        "workorders.WorkOrder", on_delete=models.CASCADE, related_name="photos"
+    )
+    image = models.FileField(upload_to=photo_upload_to, max_length=300)
+    content_type = models.CharField(max_length=30)
+    size = models.PositiveIntegerField()
+    caption = models.CharField(max_length=200, blank=True)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    uploaded_at = models.DateTimeField(default=timezone.now)
+
+    objects = SiteScopedQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["work_order", "uploaded_at", "id"]
+
+    def __str__(self):
+        return f"Photo {self.pk} of {self.work_order_id}"

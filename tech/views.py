@@ -1,0 +1,591 @@
+"""The technician web app: phone-sized pages to find and execute work orders.
+
+Views stay thin: they look rows up through `for_user` (another site's row is a 404), parse a
+form and call the same services as the API. A service error re-renders the page with the
+message on the right field: 400 for invalid input, 403 for a refusal, 409 for a conflict.
+Successful actions redirect back (Post/Redirect/Get).
+"""
+
+from functools import wraps
+
+import segno
+from django import forms as django_forms
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import FileResponse, Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_POST
+
+from assets.models import Asset, Site, Stock
+from cmms.errors import ConflictError, NotPermitted
+from tech import selectors
+from tech import services as tech_services
+from tech.forms import (
+    CompleteForm,
+    IssuePartForm,
+    LabourForm,
+    NoteForm,
+    PauseForm,
+    PhotoForm,
+    ReportProblemForm,
+    RequestWorkForm,
+    StepForm,
+)
+from tech.models import WorkOrderPhoto
+from workorders import services as wo_services
+from workorders.choices import FINAL_STATUSES, Source, Status
+from workorders.models import ChecklistStep, WorkOrder
+
+MAX_LABELS = 500
+
+# Field actions on the work order page: name -> (target status, button label).
+FIELD_ACTIONS = {
+    "start": (Status.IN_PROGRESS, "Start"),
+    "pause": (Status.ON_HOLD, "Pause"),
+    "resume": (Status.IN_PROGRESS, "Resume"),
+    "complete": (Status.COMPLETED, "Complete"),
+}
+_ACTION_FROM = {
+    "start": {Status.SCHEDULED},
+    "pause": {Status.IN_PROGRESS},
+    "resume": {Status.ON_HOLD},
+    "complete": {Status.IN_PROGRESS},
+}
+
+
+class LoginView(auth_views.LoginView):
+    template_name = "tech/login.html"
+    redirect_authenticated_user = True
+
+
+class LogoutView(auth_views.LogoutView):
+    next_page = "tech:login"
+
+
+def planner_required(view):
+    @wraps(view)
+    @login_required
+    def wrapped(request, *args, **kwargs):
+        if not request.user.is_planner:
+            raise PermissionDenied("Only planners print asset labels.")
+        return view(request, *args, **kwargs)
+
+    return wrapped
+
+
+# ---------------------------------------------------------------- my work
+
+
+@require_GET
+@login_required
+def home(request):
+    """My work (technicians and planners) or my sites' work (customer viewers), with search."""
+    user = request.user
+    query = request.GET.get("q", "").strip()
+    context = {"query": query}
+    if query:
+        context["results"] = selectors.search_work(user, query)
+        context["asset_results"] = selectors.search_assets(user, query)
+    if user.is_customer_viewer:
+        context["open_work"] = selectors.site_work(user)
+        context["finished_work"] = selectors.site_work(user, open_only=False)
+        return render(request, "tech/site_work.html", context)
+    context["work"] = selectors.my_work(user)
+    return render(request, "tech/my_work.html", context)
+
+
+# ---------------------------------------------------------------- work order page
+
+
+def allowed_actions(user, work_order) -> list[tuple[str, str]]:
+    """The field actions this user may take now, decided by the service's own rule check."""
+    actions = []
+    for name, (to, label) in FIELD_ACTIONS.items():
+        if work_order.status not in _ACTION_FROM[name]:
+            continue
+        try:
+            wo_services.check_transition(work_order, to, by=user, reason="-")
+        except ValidationError:
+            pass  # allowed, but needs input (failure codes): the form asks for it
+        except (ConflictError, NotPermitted):
+            continue
+        actions.append((name, label))
+    return actions
+
+
+def _may_work_on(user, work_order) -> bool:
+    """Whether to offer the execution forms; the services still decide on every POST."""
+    if user.is_customer_viewer or work_order.status in FINAL_STATUSES:
+        return False
+    return user.is_planner or work_order.assignee_id in (None, user.pk)
+
+
+def _load_work_order(user, pk) -> WorkOrder:
+    try:
+        return selectors.work_order_for_page(user, pk)
+    except WorkOrder.DoesNotExist:
+        raise Http404("No such work order at your sites.") from None
+
+
+def _page_context(request, work_order, forms: dict) -> dict:
+    user = request.user
+    step_forms = forms.pop("step_forms", {})
+    steps = list(work_order.steps.all())
+    for step in steps:
+        step.form = step_forms.get(step.pk) or StepForm(
+            initial={"result": step.result, "value": step.value}
+        )
+    part_query = request.GET.get("part_q", "").strip()
+    may_work = _may_work_on(user, work_order)
+    context = {
+        "wo": work_order,
+        "path": selectors.asset_path(work_order.asset),
+        "steps": steps,
+        "steps_done": sum(1 for s in steps if s.done),
+        "alerts": list(work_order.alerts.all()),
+        "actions": allowed_actions(user, work_order),
+        "may_work": may_work,
+        "may_tick": may_work and work_order.status in (Status.IN_PROGRESS, Status.ON_HOLD),
+        "may_issue": may_work
+        and work_order.status in (Status.SCHEDULED, Status.IN_PROGRESS, Status.ON_HOLD),
+        "codes": (
+            selectors.failure_code_choices() if work_order.status == Status.IN_PROGRESS else {}
+        ),
+        "part_query": part_query,
+        "part_results": selectors.storeroom_stock(user, work_order, part_query),
+        "pause_form": PauseForm(),
+        "complete_form": CompleteForm(
+            initial={
+                "problem": work_order.problem_id,
+                "cause": work_order.cause_id,
+                "remedy": work_order.remedy_id,
+            }
+        ),
+        "labour_form": LabourForm(),
+        "part_form": IssuePartForm(),
+        "note_form": NoteForm(),
+        "photo_form": PhotoForm(),
+        "timeline": _timeline(work_order),
+    }
+    context.update(forms)
+    return context
+
+
+def _timeline(work_order) -> list[dict]:
+    """Status changes and events, oldest first, as one list for the page."""
+    items = [
+        {
+            "at": change.changed_at,
+            "who": change.changed_by,
+            "kind": "status",
+            "text": f"{change.get_from_status_display() or 'new'} → "
+            f"{change.get_to_status_display()}",
+            "reason": change.reason if change.reason != "created" else "",
+        }
+        for change in work_order.history.all()
+    ]
+    items += [
+        {"at": e.created_at, "who": e.created_by, "kind": e.kind, "text": e.message, "reason": ""}
+        for e in work_order.events.all()
+    ]
+    return sorted(items, key=lambda item: item["at"])
+
+
+def _render_work_order(request, pk, *, status=200, **forms):
+    work_order = _load_work_order(request.user, pk)
+    return render(
+        request, "tech/work_order.html", _page_context(request, work_order, forms), status=status
+    )
+
+
+@require_GET
+@login_required
+def work_order_detail(request, pk):
+    return _render_work_order(request, pk)
+
+
+@require_GET
+@login_required
+def part_search(request, pk):
+    """The part search results alone (HTMX swaps them in; the full page works without JS)."""
+    work_order = get_object_or_404(WorkOrder.objects.for_user(request.user), pk=pk)
+    query = request.GET.get("part_q", "").strip()
+    return render(
+        request,
+        "tech/_part_results.html",
+        {
+            "wo": work_order,
+            "part_query": query,
+            "part_results": selectors.storeroom_stock(request.user, work_order, query),
+            "may_issue": _may_work_on(request.user, work_order),
+        },
+    )
+
+
+def _apply_errors(form, exc: ValidationError) -> None:
+    if hasattr(exc, "error_dict"):
+        for field, errors in exc.message_dict.items():
+            form.add_error(field if field in form.fields else None, errors)
+    else:
+        form.add_error(None, exc.messages)
+
+
+def _perform(request, pk, form, form_name: str, action, *, success: str, anchor: str = ""):
+    """Validate the form, run the service action, then redirect or re-render with errors."""
+    status = 400
+    if form.is_valid():
+        try:
+            action(form.cleaned_data)
+        except ValidationError as exc:
+            _apply_errors(form, exc)
+        except NotPermitted as exc:
+            form.add_error(None, exc.message)
+            status = 403
+        except ConflictError as exc:
+            form.add_error(None, exc.message)
+            status = 409
+        else:
+            messages.success(request, success)
+            url = reverse("tech:work-order", args=[pk])
+            return redirect(f"{url}#{anchor}" if anchor else url)
+    if form_name.startswith("step:"):
+        forms = {"step_forms": {int(form_name[5:]): form}}
+    else:
+        forms = {form_name: form}
+    # The page opens at the top: say there what went wrong, and link to the form.
+    forms["page_errors"] = [m for errors in form.errors.values() for m in errors]
+    forms["error_anchor"] = anchor or "actions"
+    return _render_work_order(request, pk, status=status, **forms)
+
+
+def _scoped_work_order(request, pk) -> WorkOrder:
+    return get_object_or_404(WorkOrder.objects.for_user(request.user), pk=pk)
+
+
+@require_POST
+@login_required
+def work_order_start(request, pk):
+    return _simple_transition(request, pk, "start", "Started. The clock is running.")
+
+
+@require_POST
+@login_required
+def work_order_resume(request, pk):
+    return _simple_transition(request, pk, "resume", "Resumed. The clock is running.")
+
+
+def _simple_transition(request, pk, name: str, success: str):
+    work_order = _scoped_work_order(request, pk)
+    form = django_forms.Form(request.POST)
+
+    def action(_):
+        # The button pressed must still match the status (a stale page, a double tap).
+        if work_order.status not in _ACTION_FROM[name]:
+            raise ConflictError(
+                f"{work_order.number} is {work_order.get_status_display().lower()}; "
+                f"it cannot be {'started' if name == 'start' else 'resumed'} now."
+            )
+        to = FIELD_ACTIONS[name][0]
+        wo_services.work_order_transition(work_order=work_order, to=to, by=request.user)
+
+    return _perform(request, pk, form, "action_form", action, success=success)
+
+
+@require_POST
+@login_required
+def work_order_pause(request, pk):
+    work_order = _scoped_work_order(request, pk)
+
+    def action(data):
+        wo_services.work_order_transition(
+            work_order=work_order, to=Status.ON_HOLD, by=request.user, reason=data["reason"]
+        )
+
+    return _perform(request, pk, PauseForm(request.POST), "pause_form", action, success="Paused.")
+
+
+@require_POST
+@login_required
+def work_order_complete(request, pk):
+    work_order = _scoped_work_order(request, pk)
+
+    def action(data):
+        codes = {k: data[k] for k in ("problem", "cause", "remedy") if data.get(k) is not None}
+        wo_services.work_order_transition(
+            work_order=work_order, to=Status.COMPLETED, by=request.user, **codes
+        )
+
+    return _perform(
+        request,
+        pk,
+        CompleteForm(request.POST),
+        "complete_form",
+        action,
+        success="Completed. Thank you!",
+    )
+
+
+@require_POST
+@login_required
+def step_record(request, pk, step_id):
+    work_order = _scoped_work_order(request, pk)
+    step = get_object_or_404(ChecklistStep.objects.filter(work_order=work_order), pk=step_id)
+    step.work_order = work_order
+
+    def action(data):
+        wo_services.checklist_step_record(
+            step=step,
+            by=request.user,
+            done=data["done"],
+            result=data["result"],
+            value=data["value"],
+        )
+
+    return _perform(
+        request,
+        pk,
+        StepForm(request.POST),
+        f"step:{step.pk}",
+        action,
+        success=f"Step {step.position} recorded.",
+        anchor=f"step-{step.pk}",
+    )
+
+
+@require_POST
+@login_required
+def labour_add(request, pk):
+    work_order = _scoped_work_order(request, pk)
+
+    def action(data):
+        wo_services.labour_add(
+            work_order=work_order,
+            technician=request.user,
+            hours=data["hours"],
+            note=data["note"],
+            by=request.user,
+        )
+
+    return _perform(
+        request,
+        pk,
+        LabourForm(request.POST),
+        "labour_form",
+        action,
+        success="Time recorded.",
+        anchor="labour",
+    )
+
+
+@require_POST
+@login_required
+def part_issue(request, pk):
+    work_order = _scoped_work_order(request, pk)
+    stock = Stock.objects.for_user(request.user).filter(storeroom__site_id=work_order.site_id)
+    form = IssuePartForm(request.POST, stock_queryset=stock)
+
+    def action(data):
+        wo_services.work_order_issue_part(
+            work_order=work_order, stock=data["stock"], quantity=data["quantity"], by=request.user
+        )
+
+    return _perform(request, pk, form, "part_form", action, success="Part issued.", anchor="parts")
+
+
+@require_POST
+@login_required
+def note_add(request, pk):
+    work_order = _scoped_work_order(request, pk)
+
+    def action(data):
+        tech_services.work_order_note_add(
+            work_order=work_order, by=request.user, message=data["message"]
+        )
+
+    return _perform(
+        request,
+        pk,
+        NoteForm(request.POST),
+        "note_form",
+        action,
+        success="Note added.",
+        anchor="timeline",
+    )
+
+
+@require_POST
+@login_required
+def photo_add(request, pk):
+    work_order = _scoped_work_order(request, pk)
+
+    def action(data):
+        tech_services.work_order_photo_add(
+            work_order=work_order, by=request.user, upload=data["image"], caption=data["caption"]
+        )
+
+    return _perform(
+        request,
+        pk,
+        PhotoForm(request.POST, request.FILES),
+        "photo_form",
+        action,
+        success="Photo added.",
+        anchor="photos",
+    )
+
+
+@require_GET
+@login_required
+def photo_file(request, photo_id):
+    """A photo, to users who may see its work order's site (media is never public)."""
+    photo = get_object_or_404(WorkOrderPhoto.objects.for_user(request.user), pk=photo_id)
+    try:
+        handle = photo.image.open("rb")
+    except FileNotFoundError:
+        raise Http404("The photo file is missing.") from None
+    response = FileResponse(handle, content_type=photo.content_type)
+    response["Content-Disposition"] = f'inline; filename="photo-{photo.pk}"'
+    response["Cache-Control"] = "private, max-age=3600"
+    return response
+
+
+# ---------------------------------------------------------------- assets
+
+
+def _asset_page(request, pk, *, form=None, status=200):
+    try:
+        asset = selectors.asset_for_page(request.user, pk)
+    except Asset.DoesNotExist:
+        raise Http404("No such asset at your sites.") from None
+    meters = list(asset.meters.all())
+    readings = selectors.latest_readings(meters)
+    for meter in meters:
+        meter.latest = readings.get(meter.pk)
+    open_work, history = selectors.asset_work(request.user, asset)
+    context = {
+        "asset": asset,
+        "path": selectors.asset_path(asset),
+        "meters": meters,
+        "open_work": open_work,
+        "history": history,
+        "form": form or ReportProblemForm(),
+    }
+    return render(request, "tech/asset.html", context, status=status)
+
+
+@require_GET
+@login_required
+def asset_detail(request, pk):
+    return _asset_page(request, pk)
+
+
+@require_POST
+@login_required
+def asset_report_problem(request, pk):
+    """Report a problem on an asset: a work request (status requested) for the planners."""
+    asset = get_object_or_404(Asset.objects.for_user(request.user).select_related("site"), pk=pk)
+    form = ReportProblemForm(request.POST)
+    status = 400
+    if form.is_valid():
+        try:
+            work_order = wo_services.work_order_create(
+                site=asset.site,
+                asset=asset,
+                title=form.cleaned_data["title"],
+                description=form.cleaned_data["description"],
+                source=Source.REQUEST,
+                by=request.user,
+            )
+        except ValidationError as exc:
+            _apply_errors(form, exc)
+        except NotPermitted as exc:
+            form.add_error(None, exc.message)
+            status = 403
+        else:
+            messages.success(request, f"Thank you. {work_order.number} was sent to the planners.")
+            return redirect("tech:asset", pk=asset.pk)
+    return _asset_page(request, pk, form=form, status=status)
+
+
+@login_required
+def request_work(request):
+    """A work request for any site of the user (customer viewers and technicians)."""
+    form = RequestWorkForm(request.POST or None, user=request.user)
+    status = 200
+    if request.method == "POST":
+        status = 400
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                work_order = wo_services.work_order_create(
+                    site=data["site"],
+                    asset=data["asset"],
+                    title=data["title"],
+                    description=data["description"],
+                    source=Source.REQUEST,
+                    by=request.user,
+                )
+            except ValidationError as exc:
+                _apply_errors(form, exc)
+            except NotPermitted as exc:
+                form.add_error(None, exc.message)
+                status = 403
+            else:
+                messages.success(
+                    request, f"Thank you. {work_order.number} was sent to the planners."
+                )
+                return redirect("tech:home")
+    return render(request, "tech/request_work.html", {"form": form}, status=status)
+
+
+# ---------------------------------------------------------------- QR labels
+
+
+def asset_url(asset) -> str:
+    """The absolute URL a label's QR code opens: the asset's page (after login)."""
+    return f"{settings.SITE_URL}{reverse('tech:asset', args=[asset.pk])}"
+
+
+def qr_svg(url: str) -> str:
+    return segno.make(url, error="m", micro=False).svg_inline(scale=4, border=2, omitsize=True)
+
+
+def _labels(request, assets):
+    labels = [{"asset": a, "url": asset_url(a), "svg": qr_svg(asset_url(a))} for a in assets]
+    return render(request, "tech/labels.html", {"labels": labels})
+
+
+@require_GET
+@planner_required
+def asset_label(request, pk):
+    asset = get_object_or_404(Asset.objects.for_user(request.user).select_related("site"), pk=pk)
+    return _labels(request, [asset])
+
+
+@require_GET
+@planner_required
+def asset_labels(request):
+    """A printable sheet of labels: `?site=<id>` (all its assets) or `?ids=1,2,3`."""
+    assets = Asset.objects.for_user(request.user).select_related("site").order_by("site", "path")
+    if request.GET.get("ids"):
+        try:
+            ids = [int(i) for i in request.GET["ids"].split(",") if i.strip()]
+        except ValueError:
+            return render(
+                request,
+                "tech/labels.html",
+                {"labels": [], "error": "ids must be asset numbers separated by commas."},
+                status=400,
+            )
+        assets = assets.filter(pk__in=ids)
+    elif request.GET.get("site", "").isdigit():
+        site = get_object_or_404(Site.objects.for_user(request.user), pk=request.GET["site"])
+        assets = assets.filter(site=site)
+    else:
+        sites = Site.objects.for_user(request.user).order_by("code")
+        return render(request, "tech/labels.html", {"labels": [], "sites": sites})
+    return _labels(request, list(assets[:MAX_LABELS]))
