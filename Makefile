@@ -6,7 +6,7 @@ export UV_PROJECT_ENVIRONMENT := $(abspath $(VENV))
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/cmms
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
 
-.PHONY: install demo test test-fast lint fmt check smoke bench
+.PHONY: install demo test test-fast lint fmt check smoke bench bench-quick
 
 install: $(VENV)/.installed
 
@@ -41,6 +41,14 @@ fmt: install
 check: install
 	$(BIN)/python manage.py check
 	$(BIN)/python manage.py makemigrations --check --dry-run
+
+## Benchmarks on the real stack (gunicorn, Celery, PostgreSQL, Redis): BENCHMARKS.md, bench/results/
+bench: install
+	$(BIN)/python -m bench
+
+## The same at small scale, as CI runs it (must work; targets are not checked)
+bench-quick: install
+	$(BIN)/python -m bench --quick
 
 ## The embedded demo path: SQLite migrate + seed_demo + requests (no PostgreSQL needed)
 smoke: install

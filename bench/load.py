@@ -5,9 +5,13 @@ import hashlib
 import hmac
 import http.client
 import json
+import subprocess
+import sys
+import tempfile
 import threading
 import time
 import uuid
+from pathlib import Path
 from urllib.parse import urlparse
 
 
@@ -81,3 +85,41 @@ def percentile(values: list[float], p: float) -> float:
 
 def alert_body(alerts: list[dict]) -> bytes:
     return json.dumps(alerts[0] if len(alerts) == 1 else {"alerts": alerts}).encode()
+
+
+def loadgen(spec: dict) -> dict:
+    """Run the load generator in its own process and return what it measured."""
+    with tempfile.TemporaryDirectory() as tmp:
+        spec_path, out_path = Path(tmp, "spec.json"), Path(tmp, "out.json")
+        spec_path.write_text(json.dumps(spec))
+        subprocess.run(
+            [sys.executable, "-m", "bench.loadgen", str(spec_path), str(out_path)],
+            cwd=Path(__file__).resolve().parent.parent,
+            check=True,
+        )
+        return json.loads(out_path.read_text())
+
+
+def summarize(result: dict, *, alerts_per_request: int = 1) -> dict:
+    latencies = [s[1] * 1000 for s in result["samples"]]
+    ok = sum(n for code, n in result["statuses"].items() if code in ("200", "202"))
+    return {
+        "requests": result["requests"],
+        "ok": ok,
+        "statuses": result["statuses"],
+        "seconds": round(result["seconds"], 2),
+        "requests_per_s": round(result["requests"] / result["seconds"], 1),
+        "alerts_per_s": round(result["requests"] * alerts_per_request / result["seconds"], 1),
+        "p50_ms": round(percentile(latencies, 50), 2),
+        "p95_ms": round(percentile(latencies, 95), 2),
+        "p99_ms": round(percentile(latencies, 99), 2),
+    }
+
+
+def wait_for(predicate, *, timeout: float, what: str) -> float:
+    start = time.monotonic()
+    while time.monotonic() - start < timeout:
+        if predicate():
+            return time.monotonic()
+        time.sleep(0.05)
+    raise SystemExit(f"bench: timed out after {timeout}s waiting for {what}")

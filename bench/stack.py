@@ -37,7 +37,8 @@ def _psql(sql: str) -> None:
 
 
 class Stack:
-    def __init__(self, *, db_name="cmms_bench", web_workers=3, celery_concurrency=2, log_dir=None):
+    def __init__(self, *, wsgi="cmms.wsgi", db_name="cmms_bench", web_workers=4, celery_concurrency=2, log_dir=None):
+        self.wsgi = wsgi
         self.db_name = db_name
         self.web_workers = web_workers
         self.celery_concurrency = celery_concurrency
@@ -94,12 +95,12 @@ class Stack:
             start_new_session=True,
         )
 
-    def start_web(self, wsgi="cmms.wsgi"):
+    def start_web(self):
         self._spawn(
             "gunicorn",
             [
                 str(BIN / "gunicorn"),
-                wsgi,
+                self.wsgi,
                 "--workers",
                 str(self.web_workers),
                 "--bind",

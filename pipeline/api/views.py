@@ -20,11 +20,15 @@ class JobPlanViewSet(viewsets.ModelViewSet):
     filterset_fields = ["is_active", "work_type"]
 
     def perform_create(self, serializer):
-        serializer.instance = job_plan_save(**_job_plan_fields(serializer.validated_data))
+        serializer.instance = job_plan_save(
+            by=self.request.user, **_job_plan_fields(serializer.validated_data)
+        )
 
     def perform_update(self, serializer):
         serializer.instance = job_plan_save(
-            job_plan=serializer.instance, **_job_plan_fields(serializer.validated_data)
+            job_plan=serializer.instance,
+            by=self.request.user,
+            **_job_plan_fields(serializer.validated_data),
         )
 
 
@@ -45,10 +49,12 @@ class AlertRuleViewSet(SiteScopedModelViewSet):
     filterset_class = AlertRuleFilterSet
 
     def perform_create(self, serializer):
-        serializer.instance = alert_rule_save(**serializer.validated_data)
+        serializer.instance = alert_rule_save(by=self.request.user, **serializer.validated_data)
 
     def perform_update(self, serializer):
-        serializer.instance = alert_rule_save(rule=serializer.instance, **serializer.validated_data)
+        serializer.instance = alert_rule_save(
+            rule=serializer.instance, by=self.request.user, **serializer.validated_data
+        )
 
     def get_queryset(self):
         qs = super().get_queryset()

@@ -1,16 +1,23 @@
 """Writes to job plans and alert rules (admin and API both call these)."""
 
 from django.db import transaction
+from django.forms.models import model_to_dict
 
+from audit.choices import AuditAction
+from audit.services import audit_record, field_changes
 from pipeline.models import AlertRule
 from workorders.models import JobPlan, JobPlanPart, JobPlanStep
 
 
 @transaction.atomic
-def job_plan_save(*, job_plan: JobPlan | None = None, steps=None, parts=None, **fields) -> JobPlan:
+def job_plan_save(
+    *, job_plan: JobPlan | None = None, steps=None, parts=None, by=None, **fields
+) -> JobPlan:
     """Create or update a job plan; `steps` (texts or dicts) and `parts` ((part, qty) pairs)
-    replace the existing ones when given."""
+    replace the existing ones when given. Recorded in the audit trail with `by`."""
+    creating = job_plan is None
     job_plan = job_plan or JobPlan()
+    before = model_to_dict(job_plan, fields=list(fields))
     for name, value in fields.items():
         setattr(job_plan, name, value)
     job_plan.full_clean()
@@ -30,15 +37,36 @@ def job_plan_save(*, job_plan: JobPlan | None = None, steps=None, parts=None, **
         JobPlanPart.objects.bulk_create(
             JobPlanPart(job_plan=job_plan, part=part, quantity=quantity) for part, quantity in parts
         )
+    changes = field_changes(before, {name: getattr(job_plan, name) for name in fields})
+    if steps is not None:
+        changes["steps"] = len(steps)
+    if parts is not None:
+        changes["parts"] = [f"{part.sku} x {quantity}" for part, quantity in parts]
+    audit_record(
+        by=by,
+        action=AuditAction.JOB_PLAN_CREATE if creating else AuditAction.JOB_PLAN_UPDATE,
+        obj=job_plan,
+        changes=changes,
+    )
     return job_plan
 
 
 @transaction.atomic
-def alert_rule_save(*, rule: AlertRule | None = None, **fields) -> AlertRule:
-    """Create or update an alert rule (validated: the asset must belong to the rule's site)."""
+def alert_rule_save(*, rule: AlertRule | None = None, by=None, **fields) -> AlertRule:
+    """Create or update an alert rule (validated: the asset must belong to the rule's site).
+    Recorded in the audit trail with `by`."""
+    creating = rule is None
     rule = rule or AlertRule()
+    before = {name: getattr(rule, name, None) for name in fields} if not creating else {}
     for name, value in fields.items():
         setattr(rule, name, value)
     rule.full_clean()
     rule.save()
+    audit_record(
+        by=by,
+        action=AuditAction.ALERT_RULE_CREATE if creating else AuditAction.ALERT_RULE_UPDATE,
+        obj=rule,
+        site=rule.site,
+        changes=field_changes(before, fields),
+    )
     return rule

@@ -273,12 +273,16 @@ def _response_time(rule: AlertRule | None, severity: str) -> timedelta:
 def _create_from_alert(alert: Alert, rule: AlertRule | None) -> WorkOrder:
     """Open the work order for an alert: priority and due date from severity, job plan copied,
     technician assigned, parts reserved, technician notified after commit.
+
+    The technician is chosen before the insert, so the work order is written once.
     """
     asset = alert.asset
     job_plan = rule.job_plan if rule else None
-    status = Status.REQUESTED if rule is None or rule.requires_approval else Status.SCHEDULED
     due_at = alert.observed_at + _response_time(rule, alert.severity)
-    steps = wo_services.job_plan_steps(job_plan) if job_plan else []
+    estimated_hours = job_plan.estimated_hours if job_plan else Decimal("2")
+    skill_id = job_plan.required_skill_id if job_plan else None
+    technician = technician_for(site_id=alert.site_id, skill_id=skill_id)
+    attention = [] if technician else ["no qualified technician available"]
     title = f"{alert.condition} on {asset.tag} ({alert.severity})"
     if job_plan is not None:
         title = f"{job_plan.title}: {asset.tag} {alert.condition}"
@@ -287,13 +291,16 @@ def _create_from_alert(alert: Alert, rule: AlertRule | None) -> WorkOrder:
         asset=asset,
         title=title[:200],
         description=_describe(alert),
-        status=status,
+        status=Status.REQUESTED if rule is None or rule.requires_approval else Status.SCHEDULED,
         source=Source.ALERT,
         type=job_plan.work_type if job_plan else WorkOrderType.CONDITION_BASED,
         priority=PRIORITY_FOR_SEVERITY[alert.severity],
         due_at=due_at,
-        estimated_hours=job_plan.estimated_hours if job_plan else Decimal("2"),
-        required_skill_id=job_plan.required_skill_id if job_plan else None,
+        estimated_hours=estimated_hours,
+        required_skill_id=skill_id,
+        assignee=technician,
+        scheduled_start=_scheduled_start(due_at, estimated_hours) if technician else None,
+        needs_attention="; ".join(attention).capitalize(),
         job_plan=job_plan,
         condition=alert.condition,
         alert_rule=rule,
@@ -301,29 +308,35 @@ def _create_from_alert(alert: Alert, rule: AlertRule | None) -> WorkOrder:
         alert_severity=alert.severity,
         first_alert_at=alert.observed_at,
         last_alert_at=alert.observed_at,
-        steps=steps,
+        steps=wo_services.job_plan_steps(job_plan) if job_plan else (),
     )
     alert.work_order = work_order
+    source = f"rule “{rule.name}”" if rule else "the default policy (awaiting approval)"
+    assigned = f" Assigned to {technician.get_username()}." if technician else ""
     WorkOrderEvent.objects.create(
         work_order=work_order,
         kind=EventKind.CREATED,
-        message=(
-            f"Opened from {alert.severity} alert {alert.alert_id} by rule “{rule.name}”."
-            if rule
-            else f"Opened from {alert.severity} alert {alert.alert_id} by the default policy "
-            "(awaiting approval)."
-        ),
-        data={"alert": alert.pk, "rule": rule.pk if rule else None},
+        message=f"Opened from {alert.severity} alert {alert.alert_id} by {source}.{assigned}",
+        data={
+            "alert": alert.pk,
+            "rule": rule.pk if rule else None,
+            "assignee": technician.pk if technician else None,
+        },
     )
-    attention = []
-    if not _auto_assign(work_order):
-        attention.append("no qualified technician available")
+    if technician is not None:
+        transaction.on_commit(lambda: _notify(work_order.pk))
     if job_plan is not None and not wo_services.work_order_reserve_parts(work_order=work_order):
         attention.append("waiting for parts")
-    if attention:
         work_order.needs_attention = "; ".join(attention).capitalize()
         work_order.save(update_fields=["needs_attention", "waiting_for_parts", "updated_at"])
     return work_order
+
+
+def _scheduled_start(due_at, estimated_hours):
+    """As soon as possible, but no later than the latest start that still meets the due date."""
+    now = timezone.now()
+    latest_start = due_at - timedelta(hours=float(estimated_hours or 0))
+    return max(now, min(latest_start, now + timedelta(hours=1)))
 
 
 def _describe(alert: Alert) -> str:
@@ -338,7 +351,7 @@ def _describe(alert: Alert) -> str:
     return "\n".join(lines)
 
 
-def technician_for(work_order: WorkOrder) -> User | None:
+def technician_for(*, site_id: int, skill_id: int | None) -> User | None:
     """The least loaded active technician at the site with the required skill (one query)."""
     open_hours = (
         WorkOrder.objects.filter(assignee=OuterRef("pk"), status__in=OPEN_STATUSES)
@@ -346,9 +359,9 @@ def technician_for(work_order: WorkOrder) -> User | None:
         .annotate(total=Sum("estimated_hours"))
         .values("total")
     )
-    candidates = User.objects.filter(role=Role.TECHNICIAN, is_active=True, sites=work_order.site_id)
-    if work_order.required_skill_id:
-        candidates = candidates.filter(skills=work_order.required_skill_id)
+    candidates = User.objects.filter(role=Role.TECHNICIAN, is_active=True, sites=site_id)
+    if skill_id:
+        candidates = candidates.filter(skills=skill_id)
     return (
         candidates.annotate(
             load=Coalesce(
@@ -360,19 +373,6 @@ def technician_for(work_order: WorkOrder) -> User | None:
         .order_by("load", "id")
         .first()
     )
-
-
-def _auto_assign(work_order: WorkOrder) -> bool:
-    technician = technician_for(work_order)
-    if technician is None:
-        return False
-    now = timezone.now()
-    latest_start = work_order.due_at - timedelta(hours=float(work_order.estimated_hours or 0))
-    work_order.scheduled_start = max(now, min(latest_start, now + timedelta(hours=1)))
-    work_order.save(update_fields=["scheduled_start", "updated_at"])
-    wo_services.work_order_assign(work_order=work_order, assignee=technician)
-    transaction.on_commit(lambda: _notify(work_order.pk))
-    return True
 
 
 def _notify(work_order_id: int) -> None:

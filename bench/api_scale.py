@@ -1,0 +1,180 @@
+"""Figure 6: the API with 1,000,000 work orders and 100,000 assets across 20 sites.
+
+Loads the data with bulk operations (a few minutes at full scale), then measures p50/p95
+latency through gunicorn from the load generator, and the queries per request in-process for
+several page sizes (they must not grow with the page size).
+"""
+
+import random
+import time
+from datetime import timedelta
+
+SITES = 20
+TECHS_PER_SITE = 10
+
+
+def load(*, work_orders: int, assets: int) -> dict:
+    from django.db import connection
+    from django.db.models import CharField, Value
+    from django.db.models.functions import Cast, Concat
+    from django.utils import timezone
+    from rest_framework.authtoken.models import Token
+
+    from accounts.choices import Role
+    from accounts.models import User
+    from assets.models import Asset, Customer, Site
+    from workorders.choices import Status
+    from workorders.models import WorkOrder
+
+    rng = random.Random(42)
+    started = time.perf_counter()
+    customer = Customer.objects.create(name="Scale customer")
+    sites = Site.objects.bulk_create(
+        Site(customer=customer, code=f"scale{n:02d}", name=f"Scale plant {n}") for n in range(SITES)
+    )
+    per_site = assets // SITES
+    for site in sites:
+        Asset.objects.bulk_create(
+            (Asset(site=site, tag=f"S-{n:06d}", name=f"Asset {n}") for n in range(per_site)),
+            batch_size=10_000,
+        )
+    Asset.objects.filter(site__in=sites).update(
+        path=Concat(Value("/"), Cast("id", CharField()), Value("/"))
+    )
+    asset_ids = {
+        site.pk: list(Asset.objects.filter(site=site).values_list("id", flat=True))
+        for site in sites
+    }
+    techs = {}
+    for site in sites:
+        techs[site.pk] = []
+        for i in range(TECHS_PER_SITE):
+            tech = User(username=f"{site.code}-tech{i}", role=Role.TECHNICIAN)
+            tech.set_unusable_password()
+            tech.save()
+            tech.sites.add(site)
+            techs[site.pk].append(tech.pk)
+    planner = User(username="scale-planner", role=Role.PLANNER, is_staff=True)
+    planner.set_unusable_password()
+    planner.save()
+    planner.sites.add(sites[0], sites[1])
+    open_statuses = [
+        Status.REQUESTED,
+        Status.APPROVED,
+        Status.SCHEDULED,
+        Status.IN_PROGRESS,
+        Status.ON_HOLD,
+    ]
+    now = timezone.now()
+    per_site_wo = work_orders // SITES
+
+    def rows(site):
+        for n in range(per_site_wo):
+            roll = rng.random()
+            status = (
+                Status.CLOSED
+                if roll < 0.7
+                else Status.COMPLETED
+                if roll < 0.8
+                else rng.choice(open_statuses)
+            )
+            created = now - timedelta(minutes=rng.randrange(0, 60 * 24 * 365 * 3))
+            yield WorkOrder(
+                site_id=site.pk,
+                asset_id=rng.choice(asset_ids[site.pk]),
+                title=f"Work {n}",
+                status=status,
+                priority=rng.randint(1, 4),
+                assignee_id=rng.choice(techs[site.pk]),
+                due_at=created + timedelta(days=rng.randint(1, 30)),
+                created_at=created,
+            )
+
+    for site in sites:
+        WorkOrder.objects.bulk_create(rows(site), batch_size=10_000)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "UPDATE workorders_workorder SET number = 'WO-' || lpad(id::text, 7, '0') WHERE number IS NULL"
+        )
+        cursor.execute("ANALYZE")
+    tech = User.objects.get(username=f"{sites[0].code}-tech0")
+    return {
+        "seconds": round(time.perf_counter() - started, 1),
+        "technician_token": Token.objects.create(user=tech).key,
+        "planner_token": Token.objects.create(user=planner).key,
+        "technician": tech,
+        "planner": planner,
+        "site": sites[0].pk,
+    }
+
+
+def endpoints(data: dict) -> dict:
+    site = data["site"]
+    return {
+        "technician my work (GET /api/v1/work-orders/?assignee=me, open)": (
+            "technician",
+            "/api/v1/work-orders/?assignee=me&status=requested,approved,scheduled,in_progress,on_hold",
+        ),
+        "planner filtered list (site, status, priority)": (
+            "planner",
+            f"/api/v1/work-orders/?site={site}&status=scheduled,in_progress&priority=1,2",
+        ),
+        "planner overdue list": ("planner", f"/api/v1/work-orders/?site={site}&overdue=true"),
+    }
+
+
+def query_counts(user, url: str) -> dict:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+    from rest_framework.test import APIClient
+
+    client = APIClient()
+    client.force_authenticate(user)
+    counts = {}
+    for size in (10, 50, 100):
+        with CaptureQueriesContext(connection) as ctx:
+            response = client.get(f"{url}&page_size={size}")
+        assert response.status_code == 200, response.content[:300]
+        counts[str(size)] = len(ctx.captured_queries)
+    return counts
+
+
+def api_figure(stack, scale: dict) -> dict:
+    from bench.load import loadgen, summarize
+
+    data = load(work_orders=scale["api_work_orders"], assets=scale["api_assets"])
+    figures = {}
+    for name, (role, url) in endpoints(data).items():
+        token = data[f"{role}_token"]
+        loadgen(
+            {
+                "mode": "get",
+                "base_url": stack.url,
+                "urls": [url],
+                "token": token,
+                "count": 20,
+                "concurrency": 2,
+            }
+        )
+        result = summarize(
+            loadgen(
+                {
+                    "mode": "get",
+                    "base_url": stack.url,
+                    "urls": [url],
+                    "token": token,
+                    "count": 400,
+                    "concurrency": 4,
+                }
+            )
+        )
+        result["queries_by_page_size"] = query_counts(data[role], url)
+        result["url"] = url
+        figures[name] = result
+    return {
+        "work_orders": scale["api_work_orders"],
+        "assets": scale["api_assets"],
+        "sites": SITES,
+        "load_seconds": data["seconds"],
+        "endpoints": figures,
+    }

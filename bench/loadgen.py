@@ -1,0 +1,191 @@
+"""The load generator: a separate process that drives the stack and reports what it saw.
+
+    python -m bench.loadgen SPEC.json OUT.json
+
+SPEC modes:
+- "webhook": signed alert requests (`batch` alerts each) to `path`; `count` requests from
+  `concurrency` connections, as fast as possible or at `rate` alerts/s.
+- "raw-insert": the database floor: `count` INSERT statements of `batch` alert-like rows each
+  (single row + commit when batch is 1) into a copy of the alerts table, `concurrency` connections.
+OUT: {"seconds", "requests", "statuses": {code: n}, "samples": [[t_send, latency_s, status]],
+      "sent": {alert_id: t_send}}.
+"""
+
+import json
+import sys
+import threading
+import time
+import uuid
+from collections import Counter
+from datetime import UTC, datetime
+
+from bench.load import Sender, Signer, alert_body
+
+
+def make_alerts(spec: dict, request_no: int) -> list[dict]:
+    batch, assets, conditions = spec["batch"], spec["assets"], spec.get("conditions", 20)
+    out = []
+    now = datetime.now(tz=UTC).isoformat()
+    for i in range(batch):
+        n = request_no * batch + i
+        fixed = spec.get("fixed_key")
+        out.append(
+            {
+                "alert_id": f"{spec['prefix']}-{n}",
+                "asset": fixed[0] if fixed else f"P-{n % assets:04d}",
+                "condition": fixed[1] if fixed else f"vibration.c{(n // assets) % conditions}",
+                "severity": spec.get("severity", "major"),
+                "observed_at": now,
+                "value": 11.5,
+                "threshold": 7.1,
+                "unit": "mm/s",
+            }
+        )
+    return out
+
+
+def run_webhook(spec: dict) -> dict:
+    signer = Signer(spec["secret"])
+    count, concurrency, rate = spec["count"], spec["concurrency"], spec.get("rate")
+    samples, sent = [], {}
+    lock = threading.Lock()
+    start = time.perf_counter()
+
+    def worker(index: int):
+        sender = Sender(spec["base_url"])
+        local, local_sent = [], {}
+        for n in range(index, count, concurrency):
+            if rate:
+                delay = start + n * spec["batch"] / rate - time.perf_counter()
+                if delay > 0:
+                    time.sleep(delay)
+            alerts = make_alerts(spec, n)
+            body = alert_body(alerts)
+            status, latency, t_send = sender.post(spec["path"], body, signer.headers(body))
+            local.append((t_send, latency, status))
+            if spec.get("record_ids"):
+                for a in alerts:
+                    local_sent[a["alert_id"]] = t_send
+        with lock:
+            samples.extend(local)
+            sent.update(local_sent)
+
+    threads = [threading.Thread(target=worker, args=(i,)) for i in range(concurrency)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    seconds = time.perf_counter() - start
+    return {
+        "seconds": seconds,
+        "requests": len(samples),
+        "statuses": dict(Counter(str(s[2]) for s in samples)),
+        "samples": sorted(samples),
+        "sent": sent,
+    }
+
+
+RAW_COLUMNS = (
+    "gateway_id, site_id, alert_id, asset_id, asset_tag, condition, severity, state, "
+    "observed_at, received_at, value, unit, threshold, message, attributes, content_hash, "
+    "status, error, attempts"
+)
+
+
+def run_raw_insert(spec: dict) -> dict:
+    import psycopg
+
+    count, concurrency, batch = spec["count"], spec["concurrency"], spec["batch"]
+    samples = []
+    lock = threading.Lock()
+    row = "(%s, %s, %s, %s, 'P-0001', 'vibration.c0', 'major', 'active', now(), now(), 11.5, 'mm/s', 7.1, '', '{}', 'x', 'received', '', 0)"
+    sql = f"INSERT INTO {spec['table']} ({RAW_COLUMNS}) VALUES " + ", ".join([row] * batch)
+    start = time.perf_counter()
+
+    def worker(index: int):
+        local = []
+        with psycopg.connect(spec["dsn"], autocommit=True) as conn:
+            for n in range(index, count, concurrency):
+                params = []
+                for i in range(batch):
+                    params += [
+                        spec["gateway_id"],
+                        spec["site_id"],
+                        f"raw-{uuid.uuid4().hex}-{n}-{i}",
+                        spec["asset_id"],
+                    ]
+                t_send = time.time()
+                t0 = time.perf_counter()
+                conn.execute(sql, params)
+                local.append((t_send, time.perf_counter() - t0, 200))
+        with lock:
+            samples.extend(local)
+
+    threads = [threading.Thread(target=worker, args=(i,)) for i in range(concurrency)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    seconds = time.perf_counter() - start
+    return {
+        "seconds": seconds,
+        "requests": len(samples),
+        "statuses": {"200": len(samples)},
+        "samples": sorted(samples),
+        "sent": {},
+    }
+
+
+def run_get(spec: dict) -> dict:
+    """GET `urls` round-robin with a token, `count` requests from `concurrency` connections."""
+    import http.client
+    from urllib.parse import urlparse
+
+    parsed = urlparse(spec["base_url"])
+    urls, count, concurrency = spec["urls"], spec["count"], spec["concurrency"]
+    headers = {"Authorization": f"Token {spec['token']}"} if spec.get("token") else {}
+    samples = []
+    lock = threading.Lock()
+    start = time.perf_counter()
+
+    def worker(index: int):
+        conn = http.client.HTTPConnection(parsed.hostname, parsed.port, timeout=60)
+        local = []
+        for n in range(index, count, concurrency):
+            t_send = time.time()
+            t0 = time.perf_counter()
+            conn.request("GET", urls[n % len(urls)], headers=headers)
+            response = conn.getresponse()
+            response.read()
+            local.append((t_send, time.perf_counter() - t0, response.status))
+        conn.close()
+        with lock:
+            samples.extend(local)
+
+    threads = [threading.Thread(target=worker, args=(i,)) for i in range(concurrency)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    seconds = time.perf_counter() - start
+    return {
+        "seconds": seconds,
+        "requests": len(samples),
+        "statuses": dict(Counter(str(s[2]) for s in samples)),
+        "samples": sorted(samples),
+        "sent": {},
+    }
+
+
+MODES = {"webhook": run_webhook, "raw-insert": run_raw_insert, "get": run_get}
+
+
+def main():
+    spec = json.loads(open(sys.argv[1]).read())  # noqa: SIM115
+    result = MODES[spec["mode"]](spec)
+    with open(sys.argv[2], "w") as out:
+        json.dump(result, out)
+
+
+if __name__ == "__main__":
+    main()

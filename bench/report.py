@@ -1,0 +1,209 @@
+"""Write the benchmark results: JSON, a Markdown table (BENCHMARKS.md) and PNG plots."""
+
+import json
+
+from bench.stack import ROOT
+
+RESULTS = ROOT / "bench" / "results"
+
+
+def write_report(results: dict, *, quick: bool) -> None:
+    out = RESULTS / "quick" if quick else RESULTS
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "latest.json").write_text(json.dumps(results, indent=2, default=str))
+    plots = _plots(results, out)
+    markdown = render_markdown(results, plots=plots)
+    (out / "BENCHMARKS.md" if quick else ROOT / "BENCHMARKS.md").write_text(markdown)
+
+
+def _fmt(value, unit="") -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, float):
+        value = f"{value:,.1f}" if value >= 10 else f"{value:,.2f}"
+    elif isinstance(value, int):
+        value = f"{value:,}"
+    return f"{value}{unit}"
+
+
+def _ratio(value) -> str:
+    return "-" if value is None else f"{value * 100:.0f} %"
+
+
+def _verdict(ok: bool | None) -> str:
+    return "-" if ok is None else ("met" if ok else "**missed**")
+
+
+def rows(results: dict) -> list[tuple[str, str, str, str, str, str]]:
+    """(figure, measured, reference, ratio, target, verdict)"""
+    table = []
+    s = results.get("single_ingest")
+    if s:
+        w, b, r = s["webhook"], s["bare_view"], s["raw_insert"]
+        table.append(
+            (
+                "1. Single-alert ingest (signed webhook)",
+                f"{_fmt(w['requests_per_s'])} req/s; p50/p95/p99 {_fmt(w['p50_ms'])}/{_fmt(w['p95_ms'])}/{_fmt(w['p99_ms'])} ms",
+                f"bare view {_fmt(b['requests_per_s'])} req/s (p95 {_fmt(b['p95_ms'])} ms); raw INSERT+commit {_fmt(r['requests_per_s'])}/s",
+                f"{_ratio(s['ratio_to_bare_view'])} of bare view; {_ratio(s['ratio_to_raw_insert'])} of raw",
+                "≥ 60 % of bare view",
+                _verdict(s["ratio_to_bare_view"] >= 0.6),
+            )
+        )
+    b = results.get("batch_ingest")
+    if b:
+        table.append(
+            (
+                "2. Batch ingest (500 alerts/request)",
+                f"{_fmt(b['webhook']['alerts_per_s'])} alerts/s (p95 {_fmt(b['webhook']['p95_ms'])} ms/request)",
+                f"raw multi-row INSERT {_fmt(b['raw_insert']['alerts_per_s'])} rows/s",
+                _ratio(b["ratio_to_raw_insert"]),
+                "≥ 25 % of raw",
+                _verdict(b["ratio_to_raw_insert"] >= 0.25),
+            )
+        )
+    e = results.get("end_to_end")
+    if e:
+        table.append(
+            (
+                "3. End-to-end, webhook → work order, 50 alerts/s",
+                f"p50 {_fmt(e['p50_ms'])} ms, p95 {_fmt(e['p95_ms'])} ms, p99 {_fmt(e['p99_ms'])} ms ({e['alerts']} alerts)",
+                "target 250 ms",
+                _ratio(e["p95_ms"] / 250),
+                "p95 ≤ 250 ms",
+                _verdict(e["p95_ms"] <= 250),
+            )
+        )
+    d = results.get("pipeline_drain")
+    if d:
+        table.append(
+            (
+                "4. Pipeline drain, 1 worker node (2 processes)",
+                f"{_fmt(d['alerts_per_s'])} alerts/s ({_fmt(d['alerts'])} alerts)",
+                f"single ingest {_fmt(d['single_ingest_requests_per_s'])} alerts/s",
+                f"{d['ratio_to_single_ingest']:.2f}x",
+                "≥ 1.0x",
+                _verdict(d["ratio_to_single_ingest"] >= 1.0),
+            )
+        )
+    for key, label in (("storm", "single-alert requests"), ("storm_batched", "100 alerts/request")):
+        st = results.get(key)
+        if st:
+            ok = (
+                st["drain_seconds"] < 30
+                and st["work_orders_created"] == 1
+                and st["alerts_lost"] == 0
+            )
+            table.append(
+                (
+                    f"5. Storm: {_fmt(st['alerts'])} alerts, 1 asset, 8 senders, {label}",
+                    f"drained in {_fmt(st['drain_seconds'])} s (sent in {_fmt(st['send_seconds'])} s); "
+                    f"{st['work_orders_created']} work order; {st['alerts_lost']} lost; "
+                    f"{st['alerts_not_linked']} unlinked",
+                    "target 30 s",
+                    _ratio(st["drain_seconds"] / 30),
+                    "< 30 s, 1 WO, 0 lost",
+                    _verdict(ok),
+                )
+            )
+    a = results.get("api_at_scale")
+    if a:
+        for name, fig in a["endpoints"].items():
+            table.append(
+                (
+                    f"6. API at scale: {name}",
+                    f"p50 {_fmt(fig['p50_ms'])} ms, p95 {_fmt(fig['p95_ms'])} ms; queries {fig['queries_by_page_size']}",
+                    f"{_fmt(a['work_orders'])} work orders, {_fmt(a['assets'])} assets, {a['sites']} sites",
+                    _ratio(fig["p95_ms"] / 50),
+                    "p95 ≤ 50 ms, queries constant",
+                    _verdict(
+                        fig["p95_ms"] <= 50 and len(set(fig["queries_by_page_size"].values())) == 1
+                    ),
+                )
+            )
+    p = results.get("pm_generation")
+    if p:
+        table.append(
+            (
+                "7. PM generation",
+                f"{_fmt(p['work_orders_per_s'])} work orders/s ({_fmt(p['work_orders'])} from {_fmt(p['plans'])} plans)",
+                "target 2,000/s",
+                _ratio(p["work_orders_per_s"] / 2000),
+                "≥ 2,000/s",
+                _verdict(p["work_orders_per_s"] >= 2000),
+            )
+        )
+    return table
+
+
+def render_markdown(results: dict, *, plots: list[str]) -> str:
+    m = results["machine"]
+    lines = [
+        "# Benchmarks",
+        "",
+        f"Run `make bench` (full, {results['mode'] if results['mode'] == 'full' else 'quick'} here) "
+        "to reproduce. Every figure is measured next to its reference in the same run, on the same "
+        "machine, with the real stack on loopback: gunicorn (production settings, DEBUG=0, 4 sync "
+        "workers), one Celery worker node (2 processes), PostgreSQL and Redis; load comes from a "
+        "separate load-generator process. Numbers on a shared 2-core machine are noisy: compare "
+        "the ratios, not the absolute values.",
+        "",
+        f"- Run: {results['started_at']} → {results.get('finished_at', '?')} ({results['mode']})",
+        f"- Machine: {m['cpus']} CPUs ({m['cpu']}), {m['memory_gib']} GiB, {m['platform']}, Python {m['python']}",
+        "",
+        "| figure | measured | reference (same run) | ratio | target | verdict |",
+        "|---|---|---|---|---|---|",
+    ]
+    lines += [f"| {' | '.join(row)} |" for row in rows(results)]
+    if plots:
+        lines += ["", "## Plots", ""] + [f"![{p}](bench/results/{p})" for p in plots]
+    notes = results.get("notes")
+    if notes:
+        lines += ["", "## Where the time goes", ""] + [f"- {n}" for n in notes]
+    lines += ["", "Raw numbers: `bench/results/latest.json`.", ""]
+    return "\n".join(lines)
+
+
+def _plots(results: dict, out) -> list[str]:
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        return []
+    names = []
+    e = results.get("end_to_end")
+    if e and e.get("series"):
+        fig, ax = plt.subplots(figsize=(8, 3.5))
+        xs, ys = zip(*e["series"], strict=True)
+        ax.plot(xs, ys, ".", markersize=3, label="alert → work order")
+        ax.axhline(250, color="red", linestyle="--", linewidth=1, label="target p95 250 ms")
+        ax.axhline(e["p95_ms"], color="orange", linewidth=1, label=f"measured p95 {e['p95_ms']} ms")
+        ax.set_xlabel("seconds into the run")
+        ax.set_ylabel("latency (ms)")
+        ax.set_title("End-to-end latency at 50 alerts/s")
+        ax.legend(loc="upper right", fontsize=8)
+        fig.tight_layout()
+        fig.savefig(out / "latency.png", dpi=110)
+        plt.close(fig)
+        names.append("latency.png")
+    s, b = results.get("single_ingest"), results.get("batch_ingest")
+    if s and b:
+        fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(9, 3.5))
+        labels = ["webhook", "bare view", "raw INSERT"]
+        values = [
+            s["webhook"]["requests_per_s"],
+            s["bare_view"]["requests_per_s"],
+            s["raw_insert"]["requests_per_s"],
+        ]
+        ax1.bar(labels, values, color=["tab:blue", "tab:gray", "tab:green"])
+        ax1.set_title("Single-alert ingest (requests/s)")
+        values = [b["webhook"]["alerts_per_s"], b["raw_insert"]["alerts_per_s"]]
+        ax2.bar(["webhook", "raw multi-row INSERT"], values, color=["tab:blue", "tab:green"])
+        ax2.set_title("Batch ingest (alerts/s)")
+        fig.tight_layout()
+        fig.savefig(out / "throughput.png", dpi=110)
+        plt.close(fig)
+        names.append("throughput.png")
+    return names
