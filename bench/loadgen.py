@@ -21,6 +21,9 @@ from datetime import UTC, datetime
 
 from bench.load import Sender, Signer, alert_body
 
+# A plant's alert mix: most are warnings and minor ones that are recorded without work.
+SEVERITY_MIX = ["critical"] + ["major"] * 2 + ["minor"] * 3 + ["warning"] * 4
+
 
 def make_alerts(spec: dict, request_no: int) -> list[dict]:
     batch, assets, conditions = spec["batch"], spec["assets"], spec.get("conditions", 20)
@@ -34,7 +37,11 @@ def make_alerts(spec: dict, request_no: int) -> list[dict]:
                 "alert_id": f"{spec['prefix']}-{n}",
                 "asset": fixed[0] if fixed else f"P-{n % assets:04d}",
                 "condition": fixed[1] if fixed else f"vibration.c{(n // assets) % conditions}",
-                "severity": spec.get("severity", "major"),
+                "severity": (
+                    SEVERITY_MIX[n % len(SEVERITY_MIX)]
+                    if spec.get("severity", "mix") == "mix"
+                    else spec["severity"]
+                ),
                 "observed_at": now,
                 "value": 11.5,
                 "threshold": 7.1,
