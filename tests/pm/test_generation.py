@@ -332,6 +332,7 @@ def test_generation_queries_do_not_grow_with_the_number_of_plans(site, job_plan)
             result = pm_generate_due(now=local(BERLIN, 2025, 1, 6, 7), plan_ids=ids)
         counts.append(len(queries))
         assert result.generated == len(ids)
-    assert counts[0] == counts[1]
+    # SQLite splits large INSERTs by its parameter limit: a batch more, never one per plan.
+    assert counts[1] - counts[0] <= (0 if connection.vendor == "postgresql" else 2)
     assert counts[1] <= 20
     assert PMOccurrence.objects.count() == 55
