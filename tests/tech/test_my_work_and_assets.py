@@ -101,9 +101,11 @@ def test_a_label_encodes_the_absolute_url_of_the_assets_page(client_for, planner
     assert response.status_code == 200
     html = response.content.decode()
     assert "<svg" in html and "P-101" in html
-    from tech.views import asset_url
+    from tech.views import asset_url, qr_svg
 
     assert asset_url(pump) == f"https://cmms.example.com/tech/assets/{pump.pk}/"
+    assert qr_svg(asset_url(pump)) in html
+    assert qr_svg("https://cmms.example.com/tech/assets/0/") not in html
 
 
 def test_a_label_sheet_for_a_site_holds_one_label_per_asset(
