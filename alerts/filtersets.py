@@ -13,7 +13,16 @@ class AlertFilterSet(django_filters.FilterSet):
 
     class Meta:
         model = Alert
-        fields = ["asset", "gateway", "status", "severity", "condition", "site", "state"]
+        fields = [
+            "asset",
+            "gateway",
+            "status",
+            "severity",
+            "condition",
+            "site",
+            "state",
+            "work_order",
+        ]
 
 
 class GatewayFilterSet(django_filters.FilterSet):

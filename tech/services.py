@@ -9,18 +9,16 @@ import uuid
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
-from cmms.errors import NotPermitted, TransitionNotAllowed
+from cmms.errors import TransitionNotAllowed
 from tech.models import WorkOrderPhoto
 from tech.validators import sniff_image
 from workorders.choices import FINAL_STATUSES, EventKind
 from workorders.models import WorkOrder, WorkOrderEvent
+from workorders.services import check_field_work
 
 
 def _check_may_write(work_order: WorkOrder, by) -> None:
-    if not by.may_see_site(work_order.site_id):
-        raise NotPermitted("You do not work at this site.")
-    if by.is_customer_viewer:
-        raise NotPermitted("Customer viewers cannot change work orders.")
+    check_field_work(work_order, by)
     if work_order.status in FINAL_STATUSES:
         raise TransitionNotAllowed(f"{work_order.number} is {work_order.status}.")
 

@@ -62,6 +62,18 @@ def _check_site(user, site_id: int) -> None:
         raise NotPermitted("You do not work at this site.")
 
 
+def check_field_work(work_order: WorkOrder, by) -> None:
+    """Raise unless `by` may record field work (checklist, parts, notes) on this work order:
+    planners of its site, and technicians of its site when it is theirs or unassigned."""
+    if by is None:
+        return
+    _check_site(by, work_order.site_id)
+    if by.is_customer_viewer:
+        raise NotPermitted("Customer viewers cannot change work orders.")
+    if by.is_technician and work_order.assignee_id not in (None, by.pk):
+        raise NotPermitted(f"{work_order.number} is assigned to someone else.")
+
+
 def _check_assignee(work_order: WorkOrder, assignee) -> None:
     if assignee is None:
         return
@@ -358,10 +370,7 @@ def checklist_step_record(
 ) -> ChecklistStep:
     """Tick (or untick) a checklist step with its result or measured value."""
     work_order = step.work_order
-    if by is not None:
-        _check_site(by, work_order.site_id)
-        if by.is_customer_viewer:
-            raise NotPermitted("Customer viewers cannot change work orders.")
+    check_field_work(work_order, by)
     if work_order.status not in (Status.IN_PROGRESS, Status.ON_HOLD):
         raise TransitionNotAllowed("Start the work order before ticking its checklist.")
     if done and step.requires_value and value is None:
@@ -378,10 +387,7 @@ def checklist_step_record(
 @transaction.atomic
 def work_order_issue_part(*, work_order: WorkOrder, stock, quantity, by=None):
     """Issue parts from a storeroom of the work order's site to the work order (ledger row)."""
-    if by is not None:
-        _check_site(by, work_order.site_id)
-        if by.is_customer_viewer:
-            raise NotPermitted("Customer viewers cannot issue parts.")
+    check_field_work(work_order, by)
     if work_order.status not in (Status.IN_PROGRESS, Status.ON_HOLD, Status.SCHEDULED):
         raise TransitionNotAllowed(
             f"Parts are issued to scheduled or running work; {work_order.number} is "

@@ -204,3 +204,17 @@ def test_work_order_numbers_are_human_readable_and_unique():
     assert second.number != first.number
     first.refresh_from_db()
     assert first.number.startswith("WO-")
+
+
+def test_technicians_record_field_work_only_on_their_own_or_unassigned_work():
+    from workorders.services import checklist_step_record
+
+    site = SiteFactory()
+    me, colleague = TechnicianFactory(sites=[site]), TechnicianFactory(sites=[site])
+    theirs = move_to(
+        WorkOrderFactory(site=site, assignee=colleague, steps=["Check"]), Status.IN_PROGRESS
+    )
+    with pytest.raises(NotPermitted):
+        checklist_step_record(step=theirs.steps.get(), by=me, result="ok")
+    mine = move_to(WorkOrderFactory(site=site, assignee=me, steps=["Check"]), Status.IN_PROGRESS)
+    assert checklist_step_record(step=mine.steps.get(), by=me, result="ok").done

@@ -69,6 +69,9 @@ class WorkOrderSerializer(serializers.ModelSerializer):
     cause = failure_code_field(FailureCodeKind.CAUSE)
     remedy = failure_code_field(FailureCodeKind.REMEDY)
     is_overdue = serializers.BooleanField(read_only=True)
+    # Declared, so DRF builds no validator for the (asset, condition) constraint: the pipeline
+    # owns that key and the database enforces it.
+    condition = serializers.CharField(read_only=True)
 
     class Meta:
         model = WorkOrder
@@ -99,10 +102,30 @@ class WorkOrderSerializer(serializers.ModelSerializer):
             "cause",
             "remedy",
             "is_overdue",
+            "waiting_for_parts",
+            "job_plan",
+            "pm_plan",
+            "planned_due_at",
+            "condition",
+            "alert_rule",
+            "alert_count",
+            "alert_severity",
+            "first_alert_at",
+            "last_alert_at",
             "created_at",
             "updated_at",
         ]
         read_only_fields = [
+            "waiting_for_parts",
+            "job_plan",
+            "pm_plan",
+            "planned_due_at",
+            "condition",
+            "alert_rule",
+            "alert_count",
+            "alert_severity",
+            "first_alert_at",
+            "last_alert_at",
             "number",
             "site",
             "status",
