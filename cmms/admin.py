@@ -99,6 +99,17 @@ class CmmsAdminSite(admin.AdminSite):
     def has_permission(self, request):
         return may_use_admin(request.user)
 
+    def get_urls(self):
+        from planner.urls import admin_urls
+
+        return admin_urls(self) + super().get_urls()
+
+    def index(self, request, extra_context=None):
+        from planner.selectors import index_counts
+
+        extra_context = {**(extra_context or {}), "planner": index_counts(request.user)}
+        return super().index(request, extra_context)
+
     def login(self, request, extra_context=None):
         if self.login_form is None:
             self.login_form = _planner_login_form()

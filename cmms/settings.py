@@ -47,6 +47,8 @@ INSTALLED_APPS = [
     "pipeline",
     "pm",
     "tech",
+    "planner",
+    "import_export",
 ]
 
 MIDDLEWARE = [

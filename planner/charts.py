@@ -1,0 +1,198 @@
+"""Server-side SVG charts: each builder lays out shapes; `admin/planner/_chart.html` draws them.
+
+No JavaScript, no CDN, nothing inline that a Content-Security-Policy refuses: colours and fonts
+are SVG presentation attributes, not `style`. Every bar carries a <title> (its tooltip) and a
+visible value, so a screenshot reads without hovering.
+"""
+
+from dataclasses import dataclass, field
+
+PALETTE = ("#b42318", "#e8590c", "#f0b429", "#2f9e44", "#1c7ed6", "#7048e8", "#868e96")
+PRIORITY_COLOURS = ("#b42318", "#e8590c", "#f0b429", "#74b816")
+PLANNED, UNPLANNED = "#1c7ed6", "#e8590c"
+AXIS, GRID, INK, MUTED = "#495057", "#e9ecef", "#212529", "#868e96"
+
+
+@dataclass
+class Rect:
+    x: float
+    y: float
+    width: float
+    height: float
+    fill: str
+    title: str = ""
+
+
+@dataclass
+class Text:
+    x: float
+    y: float
+    text: str
+    anchor: str = "start"
+    size: int = 11
+    fill: str = INK
+    weight: str = "normal"
+
+
+@dataclass
+class Line:
+    x1: float
+    y1: float
+    x2: float
+    y2: float
+    stroke: str = GRID
+
+
+@dataclass
+class Chart:
+    width: int
+    height: int
+    label: str
+    rects: list[Rect] = field(default_factory=list)
+    texts: list[Text] = field(default_factory=list)
+    lines: list[Line] = field(default_factory=list)
+    polygons: list[tuple[str, str, str]] = field(default_factory=list)  # points, fill, title
+
+    @property
+    def empty(self) -> bool:
+        return not self.rects and not self.polygons
+
+
+def _nice_max(value: float) -> float:
+    """A round axis maximum at or above `value` (1, 2, 5 x 10^n)."""
+    if value <= 0:
+        return 1
+    magnitude = 1
+    while magnitude * 10 <= value:
+        magnitude *= 10
+    for step in (1, 2, 5, 10):
+        if step * magnitude >= value:
+            return step * magnitude
+    return 10 * magnitude
+
+
+def _fmt(value: float) -> str:
+    return f"{value:g}" if isinstance(value, float) else str(value)
+
+
+def stacked_columns(
+    *,
+    label: str,
+    categories: list[str],
+    series: list[tuple[str, list[float], str]],
+    width: int = 520,
+    height: int = 260,
+) -> Chart:
+    """Vertical stacked columns: one column per category, one coloured segment per series."""
+    chart = Chart(width, height, label)
+    left, right, top, bottom = 40, 10, 28, 40
+    plot_w, plot_h = width - left - right, height - top - bottom
+    totals = [sum(values[i] for _, values, _ in series) for i in range(len(categories))]
+    top_value = _nice_max(max(totals, default=0))
+    _legend(chart, [(name, colour) for name, _, colour in series], x=left, y=14)
+    for tick in range(5):
+        value = top_value * tick / 4
+        y = top + plot_h - plot_h * tick / 4
+        chart.lines.append(Line(left, y, width - right, y))
+        chart.texts.append(Text(left - 6, y + 4, _fmt(round(value, 1)), "end", 10, MUTED))
+    slot = plot_w / max(len(categories), 1)
+    bar_w = min(slot * 0.65, 48)
+    for i, category in enumerate(categories):
+        x = left + slot * i + (slot - bar_w) / 2
+        y = top + plot_h
+        for name, values, colour in series:
+            value = values[i]
+            if not value:
+                continue
+            h = plot_h * value / top_value
+            y -= h
+            chart.rects.append(Rect(x, y, bar_w, h, colour, f"{category}: {_fmt(value)} {name}"))
+        if totals[i]:
+            chart.texts.append(
+                Text(x + bar_w / 2, y - 4, _fmt(totals[i]), "middle", 10, INK, "bold")
+            )
+        chart.texts.append(Text(x + bar_w / 2, top + plot_h + 16, category, "middle", 10, AXIS))
+    chart.lines.append(Line(left, top + plot_h, width - right, top + plot_h, AXIS))
+    return chart
+
+
+def horizontal_bars(
+    *,
+    label: str,
+    rows: list[tuple[str, float, str]],
+    unit: str = "",
+    colour: str = "#1c7ed6",
+    width: int = 520,
+    row_height: int = 24,
+    label_width: int = 150,
+) -> Chart:
+    """One horizontal bar per row (label, value, tooltip), longest first as given."""
+    height = max(len(rows), 1) * row_height + 16
+    chart = Chart(width, height, label)
+    plot_w = width - label_width - 60
+    top_value = max((value for _, value, _ in rows), default=0) or 1
+    for i, (name, value, title) in enumerate(rows):
+        y = 8 + i * row_height
+        w = plot_w * value / top_value
+        chart.texts.append(Text(label_width - 6, y + 15, name, "end", 11, INK))
+        chart.rects.append(Rect(label_width, y + 3, max(w, 1), row_height - 8, colour, title))
+        chart.texts.append(
+            Text(label_width + w + 6, y + 15, f"{_fmt(value)}{unit}", "start", 10, AXIS)
+        )
+    return chart
+
+
+def funnel(*, label: str, steps: list[tuple[str, int]], width: int = 520) -> Chart:
+    """A funnel: one trapezoid per step, its width in proportion to the first step."""
+    step_h, gap = 44, 6
+    height = len(steps) * (step_h + gap) + 4
+    chart = Chart(width, height, label)
+    centre = width / 2
+    first = max(steps[0][1], 1) if steps else 1
+    widths = [max((width - 20) * value / first, 24) for _, value in steps]
+    for i, (name, value) in enumerate(steps):
+        top_w = widths[i]
+        bottom_w = widths[i + 1] if i + 1 < len(widths) else top_w * 0.85
+        y = 2 + i * (step_h + gap)
+        points = " ".join(
+            f"{px:.1f},{py:.1f}"
+            for px, py in (
+                (centre - top_w / 2, y),
+                (centre + top_w / 2, y),
+                (centre + bottom_w / 2, y + step_h),
+                (centre - bottom_w / 2, y + step_h),
+            )
+        )
+        share = f" ({100 * value / first:.0f}%)" if i and steps[0][1] else ""
+        chart.polygons.append((points, PALETTE[4 + i % 3], f"{name}: {value}{share}"))
+        chart.texts.append(Text(centre, y + 19, name, "middle", 11, "#ffffff", "bold"))
+        chart.texts.append(Text(centre, y + 35, f"{value}{share}", "middle", 12, "#ffffff", "bold"))
+    return chart
+
+
+def percent_bar(*, label: str, parts: list[tuple[str, int, str]], width: int = 520) -> Chart:
+    """A single 100 % bar split into parts (name, count, colour), with a legend below it."""
+    chart = Chart(width, 64, label)
+    total = sum(count for _, count, _ in parts)
+    x = 0.0
+    for name, count, colour in parts:
+        if not count:
+            continue
+        w = width * count / total
+        chart.rects.append(
+            Rect(x, 4, w, 28, colour, f"{name}: {count} ({100 * count / total:.0f}%)")
+        )
+        if w > 34:
+            chart.texts.append(
+                Text(x + w / 2, 23, f"{100 * count / total:.0f}%", "middle", 11, "#ffffff", "bold")
+            )
+        x += w
+    _legend(chart, [(f"{name} ({count})", colour) for name, count, colour in parts], x=0, y=52)
+    return chart
+
+
+def _legend(chart: Chart, items: list[tuple[str, str]], *, x: float, y: float) -> None:
+    for name, colour in items:
+        chart.rects.append(Rect(x, y - 9, 10, 10, colour, name))
+        chart.texts.append(Text(x + 14, y, name, "start", 10, AXIS))
+        x += 24 + 6.2 * len(name)

@@ -1,0 +1,426 @@
+"""The planner pages inside the admin: dashboard, triage queue and dispatch board.
+
+Served by the admin site (`CmmsAdminSite.get_urls` wraps each in `admin_view`), so only
+superusers and staff planners get in, and every query starts from `for_user`. Views read
+through `workorders.selectors` and write through services; they only parse and render.
+"""
+
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
+from django.db.models import Case, IntegerField, Value, When
+from django.http import HttpResponseRedirect
+from django.shortcuts import get_object_or_404
+from django.template.response import TemplateResponse
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_http_methods
+
+from accounts.choices import Role
+from alerts import services as alert_services
+from alerts.choices import AlertStatus, Severity
+from alerts.models import Alert
+from assets.models import Asset, Site
+from cmms.admin import SERVICE_ERRORS, service_error_messages, visible_users
+from planner import charts
+from planner.forms import DispatchForm, SitePeriodForm
+from planner.services import work_order_dispatch, work_order_merge
+from workorders import selectors
+from workorders import services as wo_services
+from workorders.choices import OPEN_STATUSES, Status
+from workorders.models import WorkOrder
+
+QUEUE_LIMIT = 100
+REJECT_DEFAULT = "rejected by planner"
+
+
+def _context(request, title: str, **extra) -> dict:
+    return {**admin.site.each_context(request), "title": title, **extra}
+
+
+def _zone(site) -> ZoneInfo:
+    return ZoneInfo(site.timezone) if site else timezone.get_current_timezone()
+
+
+# ---------------------------------------------------------------- dashboard
+
+
+def dashboard(request):
+    """KPIs over a period for one site or all the planner's sites, with SVG charts."""
+    user = request.user
+    sites = Site.objects.for_user(user).order_by("code")
+    form = SitePeriodForm(request.GET or None, sites=sites)
+    site = form.cleaned_data.get("site") if form.is_valid() else None
+    start, end = form.period(_zone(site))
+    work_orders = WorkOrder.objects.for_user(user)
+    alerts = Alert.objects.for_user(user)
+    assets = Asset.objects.for_user(user)
+    if site is not None:
+        work_orders = work_orders.filter(site=site)
+        alerts = alerts.filter(site=site)
+        assets = assets.filter(site=site)
+    kpis = selectors.dashboard(
+        work_orders=work_orders,
+        alerts=alerts,
+        assets=assets,
+        start=start,
+        end=end,
+        now=timezone.now(),
+    )
+    context = _context(
+        request,
+        "Planner dashboard",
+        form=form,
+        site=site,
+        kpis=kpis,
+        last_day=end - timedelta(days=1),
+        charts=_dashboard_charts(kpis),
+        age_buckets=[label for label, *_ in selectors.AGE_BUCKETS],
+        changelist=reverse("admin:workorders_workorder_changelist"),
+    )
+    return TemplateResponse(request, "admin/planner/dashboard.html", context)
+
+
+def _dashboard_charts(kpis: selectors.Dashboard) -> dict:
+    buckets = [label for label, *_ in selectors.AGE_BUCKETS]
+    backlog = charts.stacked_columns(
+        label="Open work orders by age, stacked by priority",
+        categories=buckets,
+        series=[
+            (row.label, row.by_age, charts.PRIORITY_COLOURS[i])
+            for i, row in enumerate(kpis.backlog)
+        ],
+    )
+    pm = kpis.pm
+    pm_chart = charts.percent_bar(
+        label="PM work orders due in the period",
+        parts=[
+            ("on time", pm.on_time, "#2f9e44"),
+            ("late", pm.late, "#f0b429"),
+            ("not done", pm.not_done, "#b42318"),
+        ],
+    )
+    weeks = kpis.planned.weeks
+    planned = charts.stacked_columns(
+        label="Work orders created per week: planned and unplanned",
+        categories=[f"{w.week:%d %b}" for w in weeks],
+        series=[
+            ("planned", [w.planned for w in weeks], charts.PLANNED),
+            ("unplanned", [w.unplanned for w in weeks], charts.UNPLANNED),
+        ],
+        width=max(520, 44 * len(weeks) + 60),
+    )
+    mttr = charts.horizontal_bars(
+        label="Mean time to repair per equipment class, hours",
+        rows=[
+            (r.equipment_class, r.mttr_hours, f"{r.repairs} repairs, MTTR {r.mttr_hours} h")
+            for r in kpis.reliability
+            if r.mttr_hours is not None
+        ],
+        unit=" h",
+        colour="#e8590c",
+    )
+    mtbf = charts.horizontal_bars(
+        label="Mean time between failures per equipment class, hours",
+        rows=[
+            (
+                r.equipment_class,
+                r.mtbf_hours,
+                f"{r.failures} failures on {r.assets} assets, MTBF {r.mtbf_hours} h",
+            )
+            for r in kpis.reliability
+            if r.mtbf_hours is not None
+        ],
+        unit=" h",
+        colour="#2f9e44",
+    )
+    funnel = charts.funnel(label="Alert to work order funnel", steps=kpis.funnel.steps)
+    top = charts.horizontal_bars(
+        label="Assets with the most failures",
+        rows=[
+            (
+                f"{a.tag} ({a.site})",
+                a.failures,
+                f"{a.tag} {a.name}: {a.failures} failures, {a.repair_hours} repair hours",
+            )
+            for a in kpis.top_assets
+        ],
+        colour="#b42318",
+    )
+    return {
+        "backlog": backlog,
+        "pm": pm_chart,
+        "planned": planned,
+        "mttr": mttr,
+        "mtbf": mtbf,
+        "funnel": funnel,
+        "top": top,
+    }
+
+
+# ---------------------------------------------------------------- triage
+
+
+SEVERITY_ORDER = Case(
+    *[When(severity=s, then=Value(Severity.rank(s))) for s in Severity.values],
+    default=Value(0),
+    output_field=IntegerField(),
+)
+
+
+@require_http_methods(["GET", "POST"])
+def triage(request):
+    """Requested work and unmatched alerts in one queue, most urgent and newest first."""
+    if request.method == "POST":
+        _triage_action(request)
+        return HttpResponseRedirect(request.get_full_path())
+    user = request.user
+    sites = Site.objects.for_user(user).order_by("code")
+    site = _chosen_site(request, sites, required=False)
+    requests = WorkOrder.objects.for_user(user).filter(status=Status.REQUESTED)
+    unmatched = Alert.objects.for_user(user).filter(status=AlertStatus.UNMATCHED)
+    if site is not None:
+        requests, unmatched = requests.filter(site=site), unmatched.filter(site=site)
+    request_rows = list(
+        requests.select_related("site", "asset", "requested_by").order_by(
+            "priority", "-created_at", "-id"
+        )[:QUEUE_LIMIT]
+    )
+    _attach_duplicate_candidates(user, request_rows)
+    alert_rows = list(
+        unmatched.select_related("site", "gateway")
+        .annotate(rank=SEVERITY_ORDER)
+        .order_by("-rank", "-received_at", "-id")[:QUEUE_LIMIT]
+    )
+    context = _context(
+        request,
+        "Triage queue",
+        sites=sites,
+        site=site,
+        requests=request_rows,
+        requests_total=_total(request_rows, requests),
+        alerts=alert_rows,
+        alerts_total=_total(alert_rows, unmatched),
+        tags=_asset_tags(user, {a.site_id for a in alert_rows}),
+        reject_default=REJECT_DEFAULT,
+    )
+    return TemplateResponse(request, "admin/planner/triage.html", context)
+
+
+def _total(rows: list, queryset) -> int:
+    return len(rows) if len(rows) < QUEUE_LIMIT else queryset.count()
+
+
+def _attach_duplicate_candidates(user, requests: list[WorkOrder]) -> None:
+    """Per request: other open work on the same asset (the likely originals), one query."""
+    asset_ids = {r.asset_id for r in requests if r.asset_id}
+    open_work = []
+    if asset_ids:
+        open_work = list(
+            WorkOrder.objects.for_user(user)
+            .filter(asset_id__in=asset_ids, status__in=OPEN_STATUSES)
+            .only("id", "number", "title", "status", "asset_id")
+            .order_by("created_at")
+        )
+    for row in requests:
+        row.duplicate_candidates = [
+            w for w in open_work if w.asset_id == row.asset_id and w.pk != row.pk
+        ]
+
+
+def _asset_tags(user, site_ids: set[int]) -> dict[int, list[tuple[str, str]]]:
+    """The asset tags of the sites with unmatched alerts, for the tag input's suggestions."""
+    tags: dict[int, list[tuple[str, str]]] = {pk: [] for pk in site_ids}
+    if site_ids:
+        rows = (
+            Asset.objects.for_user(user)
+            .filter(site_id__in=site_ids)
+            .order_by("tag")
+            .values_list("site_id", "tag", "name")
+        )
+        for site_id, tag, name in rows:
+            tags[site_id].append((tag, name))
+    return tags
+
+
+def _triage_action(request) -> None:
+    """Run one triage decision from the queue's POST and say what happened."""
+    user, data = request.user, request.POST
+    op = data.get("op")
+    try:
+        if op in ("approve", "reject", "merge"):
+            work_order = get_object_or_404(WorkOrder.objects.for_user(user), pk=data.get("id"))
+            if op == "approve":
+                wo_services.work_order_transition(
+                    work_order=work_order, to=Status.APPROVED, by=user
+                )
+                messages.success(request, f"Approved {work_order.number}.")
+            elif op == "reject":
+                reason = data.get("reason", "").strip() or REJECT_DEFAULT
+                wo_services.work_order_transition(
+                    work_order=work_order, to=Status.CANCELLED, by=user, reason=reason
+                )
+                messages.success(request, f"Rejected {work_order.number}: {reason}.")
+            else:
+                into = _work_order_by_number(user, data.get("into", ""))
+                work_order_merge(duplicate=work_order, into=into, by=user)
+                messages.success(request, f"Merged {work_order.number} into {into.number}.")
+        elif op == "map":
+            alert = get_object_or_404(
+                Alert.objects.for_user(user).select_related("site"), pk=data.get("id")
+            )
+            tag = data.get("tag", "").strip()
+            asset = (
+                Asset.objects.for_user(user).filter(site_id=alert.site_id, tag__iexact=tag).first()
+            )
+            if asset is None:
+                raise ValidationError({"tag": f"No asset tagged {tag!r} at {alert.site.code}."})
+            count = alert_services.alerts_map_to_asset(
+                alerts=Alert.objects.filter(pk=alert.pk), asset=asset
+            )
+            if count:
+                messages.success(
+                    request, f"Alert {alert.alert_id} mapped to {asset.tag}; sent for processing."
+                )
+            else:
+                messages.warning(request, f"Alert {alert.alert_id} is no longer unmatched.")
+        else:
+            messages.error(request, "Unknown triage action.")
+    except SERVICE_ERRORS as error:
+        messages.error(request, f"Refused: {service_error_messages(error)}")
+
+
+def _work_order_by_number(user, number: str) -> WorkOrder:
+    number = number.strip().upper()
+    if number.isdigit():
+        number = WorkOrder.format_number(int(number))
+    found = WorkOrder.objects.for_user(user).filter(number=number).first()
+    if found is None:
+        raise ValidationError({"into": f"No work order {number or '(none given)'} at your sites."})
+    return found
+
+
+# ---------------------------------------------------------------- dispatch board
+
+
+def _chosen_site(request, sites, *, required: bool):
+    value = request.GET.get("site", "")
+    if value.isdigit():
+        site = sites.filter(pk=value).first()
+        if site is not None:
+            return site
+    return sites.first() if required else None
+
+
+def _monday(request, zone) -> date:
+    try:
+        day = datetime.strptime(request.GET.get("week", ""), "%Y-%m-%d").date()
+    except ValueError:
+        day = timezone.localdate(timezone=zone)
+    return day - timedelta(days=day.weekday())
+
+
+@require_http_methods(["GET", "POST"])
+def dispatch(request):
+    """A week of scheduled work per technician per day at one site, with each one's load."""
+    user = request.user
+    sites = Site.objects.for_user(user).order_by("code")
+    site = _chosen_site(request, sites, required=True)
+    if site is None:
+        return TemplateResponse(
+            request, "admin/planner/dispatch.html", _context(request, "Dispatch board", site=None)
+        )
+    zone = _zone(site)
+    technicians = (
+        visible_users(user)
+        .filter(role=Role.TECHNICIAN, is_active=True, sites=site)
+        .order_by("first_name", "username")
+    )
+    if request.method == "POST":
+        _dispatch_action(request, site, zone, technicians)
+        return HttpResponseRedirect(request.get_full_path())
+    monday = _monday(request, zone)
+    days = [monday + timedelta(days=i) for i in range(7)]
+    work_orders = WorkOrder.objects.for_user(user).filter(site=site)
+    technician_list = list(technicians)
+    board = selectors.technician_load(work_orders, technician_list, days=days, zone=zone)
+    rows = [_board_row(tech, board[tech.pk], days) for tech in technician_list]
+    to_dispatch = list(
+        work_orders.filter(status__in=(Status.APPROVED, Status.SCHEDULED))
+        .exclude(assignee__isnull=False, scheduled_start__isnull=False)
+        .select_related("asset", "assignee")
+        .order_by("priority", "due_at")[:50]
+    )
+    context = _context(
+        request,
+        f"Dispatch board: {site.code}",
+        sites=sites,
+        site=site,
+        days=days,
+        rows=rows,
+        to_dispatch=to_dispatch,
+        technicians=technician_list,
+        previous_week=monday - timedelta(days=7),
+        next_week=monday + timedelta(days=7),
+        today=timezone.localdate(timezone=zone),
+        zone=zone,
+    )
+    return TemplateResponse(request, "admin/planner/dispatch.html", context)
+
+
+def _board_row(technician, cells: dict, days: list) -> dict:
+    """One technician's week: each day's work, hours against available hours, and load bar."""
+    available = technician.available_hours_per_day
+    row_cells = []
+    for day in days:
+        cell = cells[day]
+        capacity = available if day.weekday() < 5 else 0
+        hours = cell["hours"]
+        load = float(100 * hours / capacity) if capacity else (100.0 if hours else 0.0)
+        level = "over" if load > 100 else "busy" if load >= 80 else "ok"
+        row_cells.append(
+            {
+                "day": day,
+                "orders": cell["orders"],
+                "hours": hours,
+                "capacity": capacity,
+                "load": round(load),
+                "bar": min(load, 100),
+                "level": level,
+            }
+        )
+    week_hours = sum(c["hours"] for c in row_cells)
+    week_capacity = sum(c["capacity"] for c in row_cells)
+    return {
+        "technician": technician,
+        "cells": row_cells,
+        "hours": week_hours,
+        "capacity": week_capacity,
+        "load": round(float(100 * week_hours / week_capacity)) if week_capacity else 0,
+    }
+
+
+def _dispatch_action(request, site, zone, technicians) -> None:
+    form = DispatchForm(request.POST, technicians=technicians)
+    if not form.is_valid():
+        errors = "; ".join(f"{k}: {' '.join(v)}" for k, v in form.errors.items())
+        messages.error(request, f"Not moved: {errors}")
+        return
+    data = form.cleaned_data
+    work_order = get_object_or_404(
+        WorkOrder.objects.for_user(request.user).filter(site=site), pk=data["work_order"]
+    )
+    start = datetime.combine(data["day"], data["time"] or time(7), tzinfo=zone)
+    try:
+        work_order_dispatch(
+            work_order=work_order, assignee=data["assignee"], scheduled_start=start, by=request.user
+        )
+    except SERVICE_ERRORS as error:
+        messages.error(request, f"Refused {work_order.number}: {service_error_messages(error)}")
+        return
+    name = data["assignee"].get_full_name() or data["assignee"].username
+    messages.success(
+        request, f"{work_order.number} dispatched to {name} on {start:%a %d %b %H:%M}."
+    )

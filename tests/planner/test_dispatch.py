@@ -1,0 +1,170 @@
+"""The dispatch board: a week per technician per day, with load; moves go through services."""
+
+from datetime import datetime, timedelta
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+import pytest
+from django.contrib.messages import get_messages
+from django.urls import reverse
+from django.utils import timezone
+
+from planner.services import work_order_dispatch
+from tests.admin.conftest import Plant
+from tests.factories import TechnicianFactory, WorkOrderFactory, move_to
+from workorders.choices import Status
+
+pytestmark = pytest.mark.django_db
+
+URL = reverse("admin:planner-dispatch")
+
+
+@pytest.fixture
+def plant():
+    return Plant("dis")
+
+
+@pytest.fixture
+def planner(client, plant):
+    client.force_login(plant.planner)
+    return client
+
+
+def monday(plant):
+    today = timezone.localdate(timezone=ZoneInfo(plant.site.timezone))
+    return today - timedelta(days=today.weekday())
+
+
+def at(plant, day, hour=8):
+    return datetime.combine(day, datetime.min.time(), tzinfo=ZoneInfo(plant.site.timezone)).replace(
+        hour=hour
+    )
+
+
+def scheduled(plant, technician, start, hours):
+    wo = WorkOrderFactory(site=plant.site, estimated_hours=Decimal(hours))
+    move_to(wo, Status.APPROVED)
+    return work_order_dispatch(
+        work_order=wo, assignee=technician, scheduled_start=start, by=plant.planner
+    )
+
+
+def board(client, plant, **params):
+    response = client.get(URL, {"site": plant.site.pk, **params})
+    assert response.status_code == 200
+    return response
+
+
+def test_the_board_shows_each_technicians_day_with_hours_against_availability(planner, plant):
+    day = monday(plant)
+    tech = plant.technician
+    first = scheduled(plant, tech, at(plant, day, 7), "6")
+    second = scheduled(plant, tech, at(plant, day, 13), "4")
+    scheduled(plant, tech, at(plant, day + timedelta(days=2)), "2")
+    response = board(planner, plant, week=day.isoformat())
+    row = next(r for r in response.context["rows"] if r["technician"] == tech)
+    monday_cell = row["cells"][0]
+    assert [wo.pk for wo in monday_cell["orders"]] == [first.pk, second.pk]
+    assert (monday_cell["hours"], monday_cell["capacity"]) == (Decimal("10"), Decimal("8"))
+    assert (monday_cell["load"], monday_cell["level"]) == (125, "over")
+    assert row["cells"][2]["load"] == 25
+    assert (row["hours"], row["capacity"]) == (Decimal("12"), Decimal("40"))
+    assert row["load"] == 30
+    assert row["cells"][5]["capacity"] == 0  # Saturday
+
+
+def test_work_of_another_week_is_not_on_the_board(planner, plant):
+    day = monday(plant)
+    scheduled(plant, plant.technician, at(plant, day + timedelta(days=7)), "3")
+    response = board(planner, plant, week=day.isoformat())
+    row = response.context["rows"][0]
+    assert sum(c["hours"] for c in row["cells"]) == 0
+
+
+def test_approved_work_without_a_technician_waits_to_be_dispatched(planner, plant):
+    wo = move_to(WorkOrderFactory(site=plant.site), Status.APPROVED)
+    response = board(planner, plant)
+    assert wo in response.context["to_dispatch"]
+
+
+def test_dispatching_assigns_sets_the_start_and_schedules_approved_work(planner, plant):
+    wo = move_to(WorkOrderFactory(site=plant.site), Status.APPROVED)
+    day = monday(plant) + timedelta(days=1)
+    response = planner.post(
+        f"{URL}?site={plant.site.pk}",
+        {"work_order": wo.pk, "assignee": plant.technician.pk, "day": day, "time": "09:30"},
+        follow=True,
+    )
+    wo.refresh_from_db()
+    assert wo.status == Status.SCHEDULED
+    assert wo.assignee == plant.technician
+    assert wo.scheduled_start == at(plant, day, 9).replace(minute=30)
+    assert wo.history.last().changed_by == plant.planner
+    assert any("dispatched to" in str(m) for m in get_messages(response.wsgi_request))
+
+
+def test_reassigning_to_another_technician_moves_the_card(planner, plant):
+    other = TechnicianFactory(sites=[plant.site])
+    day = monday(plant)
+    wo = scheduled(plant, plant.technician, at(plant, day), "2")
+    planner.post(
+        f"{URL}?site={plant.site.pk}",
+        {
+            "work_order": wo.pk,
+            "assignee": other.pk,
+            "day": day + timedelta(days=3),
+            "time": "07:00",
+        },
+    )
+    wo.refresh_from_db()
+    assert wo.assignee == other
+    assert wo.status == Status.SCHEDULED
+    response = board(planner, plant, week=day.isoformat())
+    row = next(r for r in response.context["rows"] if r["technician"] == other)
+    assert [w.pk for w in row["cells"][3]["orders"]] == [wo.pk]
+
+
+def test_dispatching_requested_work_is_refused_and_changes_nothing(planner, plant):
+    wo = WorkOrderFactory(site=plant.site)
+    response = planner.post(
+        f"{URL}?site={plant.site.pk}",
+        {
+            "work_order": wo.pk,
+            "assignee": plant.technician.pk,
+            "day": monday(plant),
+            "time": "07:00",
+        },
+        follow=True,
+    )
+    wo.refresh_from_db()
+    assert (wo.status, wo.assignee, wo.scheduled_start) == (Status.REQUESTED, None, None)
+    [message] = [str(m) for m in get_messages(response.wsgi_request)]
+    assert message.startswith(f"Refused {wo.number}") and "approve it before" in message
+
+
+def test_a_technician_of_another_site_is_not_offered_nor_accepted(planner, plant):
+    outsider = TechnicianFactory()
+    wo = move_to(WorkOrderFactory(site=plant.site), Status.APPROVED)
+    response = planner.post(
+        f"{URL}?site={plant.site.pk}",
+        {"work_order": wo.pk, "assignee": outsider.pk, "day": monday(plant), "time": "07:00"},
+        follow=True,
+    )
+    wo.refresh_from_db()
+    assert wo.assignee is None
+    assert "Not moved" in str(next(iter(get_messages(response.wsgi_request))))
+
+
+def test_the_board_of_another_planners_site_falls_back_to_ones_own(planner, plant):
+    other = Plant("far")
+    response = planner.get(URL, {"site": other.site.pk})
+    assert response.context["site"] == plant.site
+
+
+def test_the_board_costs_a_bounded_number_of_queries(planner, plant, django_assert_max_num_queries):
+    day = monday(plant)
+    for i in range(20):
+        tech = TechnicianFactory(sites=[plant.site])
+        scheduled(plant, tech, at(plant, day + timedelta(days=i % 5)), "2")
+    with django_assert_max_num_queries(14):
+        board(planner, plant, week=day.isoformat())
