@@ -4,10 +4,13 @@ from django import forms
 from django.contrib import admin
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.contrib.admin.views.main import ChangeList
-from django.db.models import OuterRef, Q, Subquery, Sum
+from django.db.models import Exists, OuterRef, Q, Subquery, Sum
+from django.http import HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
+from import_export.admin import ImportExportMixin
+from import_export.formats.base_formats import CSV, XLSX
 
 from assets import services
 from assets.models import (
@@ -30,6 +33,9 @@ from cmms.admin import (
     changed_values,
     service_error_messages,
 )
+from planner.resources import AssetResource, PartResource
+
+IMPORT_FORMATS = [CSV, XLSX]
 
 BREADCRUMB = " \N{SINGLE RIGHT-POINTING ANGLE QUOTATION MARK} "
 VIEW_ONLY = frozenset({"view"})
@@ -95,14 +101,38 @@ class AssetChangeList(ChangeList):
             asset.ancestor_tags = [tags.get(pk, "?") for pk in asset.ancestor_ids()]
 
 
+class ScopedImportExportMixin(ImportExportMixin):
+    """CSV/XLSX import with a preview (row errors before anything is saved) and export.
+
+    The resource gets the importing user, so every lookup is limited to their sites.
+    """
+
+    formats = IMPORT_FORMATS
+
+    def get_import_resource_kwargs(self, request, **kwargs):
+        return {**super().get_import_resource_kwargs(request, **kwargs), "user": request.user}
+
+    def get_export_resource_kwargs(self, request, **kwargs):
+        return {**super().get_export_resource_kwargs(request, **kwargs), "user": request.user}
+
+    def has_import_permission(self, request):
+        return self.has_add_permission(request) and self.has_change_permission(request)
+
+    def has_export_permission(self, request):
+        return self.has_view_permission(request)
+
+
 @admin.register(Asset)
-class AssetAdmin(SiteScopedAdminMixin, admin.ModelAdmin):
+class AssetAdmin(SiteScopedAdminMixin, ScopedImportExportMixin, admin.ModelAdmin):
     """The asset hierarchy, listed in tree order (by materialised path) with breadcrumbs.
 
-    Adding and changing go through `asset_create`/`asset_update`, which keep path and depth.
+    Adding and changing go through `asset_create`/`asset_update`, which keep path and depth;
+    so does the CSV/XLSX import. QR labels print from the technician pages' label sheet.
     """
 
     permissions = NO_DELETE
+    resource_classes = [AssetResource]
+    actions = ("print_labels",)
     list_display = (
         "hierarchy",
         "name",
@@ -112,6 +142,7 @@ class AssetAdmin(SiteScopedAdminMixin, admin.ModelAdmin):
         "criticality",
         "state",
         "manufacturer",
+        "qr_label",
     )
     list_filter = (
         ("site", admin.RelatedOnlyFieldListFilter),
@@ -152,6 +183,18 @@ class AssetAdmin(SiteScopedAdminMixin, admin.ModelAdmin):
             asset.tag,
             format_html(' <small style="color:#888">{}</small>', crumbs) if crumbs else "",
         )
+
+    @admin.display(description="QR label")
+    def qr_label(self, asset):
+        return format_html(
+            '<a href="{}" target="_blank" rel="noopener">label</a>',
+            reverse("tech:asset-label", args=[asset.pk]),
+        )
+
+    @admin.action(description="Print QR labels of the selected assets", permissions=["view"])
+    def print_labels(self, request, queryset):
+        ids = ",".join(str(pk) for pk in queryset.order_by("path").values_list("pk", flat=True))
+        return HttpResponseRedirect(f"{reverse('tech:asset-labels')}?ids={ids}")
 
     @admin.display(description="location in the hierarchy")
     def location(self, asset):
@@ -214,18 +257,67 @@ class MeterReadingAdmin(SiteScopedAdminMixin, admin.ModelAdmin):
 # ---------------------------------------------------------------- parts and stock
 
 
+class PartLowStockFilter(admin.SimpleListFilter):
+    """Parts with a storeroom of the planner's sites at or below its reorder point."""
+
+    title = "stock level"
+    parameter_name = "level"
+
+    def lookups(self, request, model_admin):
+        return [("low", "Low in one of my storerooms (on hand - reserved <= reorder point)")]
+
+    def queryset(self, request, queryset):
+        if self.value() == "low":
+            return queryset.filter(low_somewhere=True)
+        return queryset
+
+
+class PartStockInline(ScopedInlineMixin, admin.TabularInline):
+    """Stock of the part per storeroom of the planner's sites (read-only; change it in Stock)."""
+
+    model = Stock
+    extra = 0
+    can_delete = False
+    show_change_link = True
+    fields = ("storeroom", "on_hand", "reserved", "reorder_point", "bin")
+    readonly_fields = fields
+    verbose_name_plural = "stock per storeroom"
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def get_queryset(self, request):
+        return Stock.objects.for_user(request.user).select_related("storeroom__site", "part")
+
+
 @admin.register(Part)
-class PartAdmin(SiteScopedAdminMixin, admin.ModelAdmin):
-    list_display = ("sku", "name", "unit", "unit_cost", "on_hand_at_my_sites")
+class PartAdmin(SiteScopedAdminMixin, ScopedImportExportMixin, admin.ModelAdmin):
+    """The spare parts catalogue, with stock per storeroom; CSV/XLSX import and export."""
+
+    resource_classes = [PartResource]
+    list_display = ("sku", "name", "unit", "unit_cost", "on_hand_at_my_sites", "low")
+    list_filter = (PartLowStockFilter,)
     search_fields = ("sku", "name")
+    inlines = (PartStockInline,)
 
     def get_queryset(self, request):
         visible = Storeroom.objects.for_user(request.user).values("id")
+        low = Stock.objects.low().filter(part=OuterRef("pk"), storeroom__in=visible)
         return (
             super()
             .get_queryset(request)
-            .annotate(visible_on_hand=Sum("stock__on_hand", filter=Q(stock__storeroom__in=visible)))
+            .annotate(
+                visible_on_hand=Sum("stock__on_hand", filter=Q(stock__storeroom__in=visible)),
+                low_somewhere=Exists(low),
+            )
         )
+
+    @admin.display(description="low stock", boolean=True, ordering="low_somewhere")
+    def low(self, part):
+        return part.low_somewhere
 
     @admin.display(description="on hand (your sites)", ordering="visible_on_hand")
     def on_hand_at_my_sites(self, part):

@@ -1,8 +1,15 @@
+from django import forms
 from django.contrib import admin
+from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
+from django.db import transaction
+from django.template.response import TemplateResponse
 from django.utils import timezone
+from import_export.admin import ExportMixin
+from import_export.formats.base_formats import CSV, XLSX
 
 from accounts.choices import Role
-from assets.models import StockMovement
+from alerts.models import Alert
+from assets.models import Asset, StockMovement
 from cmms.admin import (
     SERVICE_ERRORS,
     ReadOnlyInlineMixin,
@@ -13,6 +20,7 @@ from cmms.admin import (
     service_error_messages,
     visible_users,
 )
+from planner.resources import WorkOrderResource
 from workorders import services
 from workorders.choices import Status
 from workorders.models import (
@@ -145,6 +153,18 @@ class PartsIssuedInline(ReadOnlyInlineMixin, admin.TabularInline):
         )
 
 
+class AlertInline(ReadOnlyInlineMixin, admin.TabularInline):
+    """The condition alerts behind the work order (correlated alerts attach here)."""
+
+    model = Alert
+    fields = ("received_at", "alert_id", "condition", "severity", "state", "value", "unit")
+    verbose_name_plural = "alerts behind this work order"
+    ordering = ("-received_at",)
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).order_by("-received_at")
+
+
 # ---------------------------------------------------------------- work orders
 
 
@@ -164,15 +184,69 @@ class OverdueFilter(admin.SimpleListFilter):
         return queryset
 
 
+class AssetSubtreeFilter(admin.SimpleListFilter):
+    """Work on an asset and everything below it; areas and lines are offered, any id works."""
+
+    title = "asset (and below)"
+    parameter_name = "asset_tree"
+
+    def lookups(self, request, model_admin):
+        rows = (
+            Asset.objects.for_user(request.user)
+            .filter(depth__lte=1)
+            .select_related("site")
+            .order_by("site__code", "path")
+        )
+        return [(a.pk, f"{a.site.code} {'  ' * a.depth}{a.tag} {a.name}") for a in rows]
+
+    def queryset(self, request, queryset):
+        if not (self.value() or "").isdigit():
+            return queryset
+        asset = Asset.objects.for_user(request.user).filter(pk=self.value()).first()
+        if asset is None:
+            return queryset.none()
+        return queryset.filter(asset__path__startswith=asset.path)
+
+
+class TechnicianChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj):
+        sites = ", ".join(sorted(site.code for site in obj.sites.all()))
+        return f"{obj.get_full_name() or obj.username} ({sites})"
+
+
+class AssignForm(forms.Form):
+    technician = TechnicianChoiceField(queryset=None, required=True)
+
+    def __init__(self, *args, technicians, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["technician"].queryset = technicians
+
+
+class ScheduleForm(AssignForm):
+    scheduled_start = forms.DateTimeField(
+        required=False,
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+        help_text="Leave empty to keep each work order's start.",
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["technician"].required = False
+        self.fields["technician"].help_text = "Leave empty to keep each work order's assignee."
+
+
 @admin.register(WorkOrder)
-class WorkOrderAdmin(SiteScopedAdminMixin, admin.ModelAdmin):
+class WorkOrderAdmin(SiteScopedAdminMixin, ExportMixin, admin.ModelAdmin):
     """Planning of work orders. Status changes only by the lifecycle actions of the list.
 
     Adding goes through `work_order_create`, changing through `work_order_update`, status
     actions through `work_order_transition`, so history and rules are those of the API.
+    The filtered list exports to CSV or XLSX ("Export" button: same filters and search).
     """
 
     permissions = NO_DELETE
+    resource_classes = [WorkOrderResource]
+    formats = [CSV, XLSX]
     list_display = (
         "number",
         "title",
@@ -181,9 +255,12 @@ class WorkOrderAdmin(SiteScopedAdminMixin, admin.ModelAdmin):
         "status",
         "priority",
         "type",
+        "source",
         "assignee",
+        "scheduled_start",
         "due_at",
         "overdue",
+        "waiting_for_parts",
     )
     list_filter = (
         "status",
@@ -193,13 +270,14 @@ class WorkOrderAdmin(SiteScopedAdminMixin, admin.ModelAdmin):
         "source",
         "waiting_for_parts",
         ("site", admin.RelatedOnlyFieldListFilter),
+        AssetSubtreeFilter,
         ("assignee", admin.RelatedOnlyFieldListFilter),
     )
     list_select_related = ("site", "asset", "assignee")
     search_fields = ("number", "title", "asset__tag", "asset__name")
     date_hierarchy = "created_at"
     autocomplete_fields = ("asset", "assignee", "required_skill", "problem", "cause", "remedy")
-    actions = ("approve", "schedule", "put_on_hold", "cancel", "close")
+    actions = ("approve", "assign", "schedule", "put_on_hold", "cancel", "close")
     fieldsets = (
         (None, {"fields": ("number", "status", "site", "asset", "title", "description")}),
         ("Planning", {"fields": ("type", "priority", "assignee", "required_skill")}),
@@ -267,6 +345,7 @@ class WorkOrderAdmin(SiteScopedAdminMixin, admin.ModelAdmin):
         LabourInline,
         PartReservationInline,
         PartsIssuedInline,
+        AlertInline,
         StatusChangeInline,
         WorkOrderEventInline,
     )
@@ -343,9 +422,86 @@ class WorkOrderAdmin(SiteScopedAdminMixin, admin.ModelAdmin):
     def approve(self, request, queryset):
         self._transition(request, queryset, to=Status.APPROVED, verb="Approved")
 
+    @admin.action(description="Assign selected work orders to a technician", permissions=["change"])
+    def assign(self, request, queryset):
+        form = self._action_form(request, AssignForm)
+        if not form.is_valid():
+            return self._action_page(request, queryset, form, "assign", "Assign to a technician")
+        technician = form.cleaned_data["technician"]
+        self._per_row(
+            request,
+            queryset,
+            verb=f"Assigned to {technician.username}",
+            change=lambda wo: services.work_order_assign(
+                work_order=wo, assignee=technician, by=request.user
+            ),
+        )
+        return None
+
     @admin.action(description="Schedule selected work orders", permissions=["change"])
     def schedule(self, request, queryset):
-        self._transition(request, queryset, to=Status.SCHEDULED, verb="Scheduled")
+        form = self._action_form(request, ScheduleForm)
+        if not form.is_valid():
+            return self._action_page(request, queryset, form, "schedule", "Schedule work orders")
+        start = form.cleaned_data["scheduled_start"]
+        technician = form.cleaned_data["technician"]
+
+        def schedule_one(work_order):
+            # The lifecycle first: a row it refuses gets no new start or assignee either.
+            if work_order.status != Status.SCHEDULED:
+                services.work_order_transition(
+                    work_order=work_order, to=Status.SCHEDULED, by=request.user
+                )
+            fields = {}
+            if start is not None:
+                fields["scheduled_start"] = start
+            if technician is not None and technician != work_order.assignee:
+                fields["assignee"] = technician
+            if fields:
+                services.work_order_update(work_order=work_order, by=request.user, **fields)
+
+        self._per_row(request, queryset, verb="Scheduled", change=schedule_one)
+        return None
+
+    def _technicians(self, request):
+        return (
+            visible_users(request.user)
+            .filter(role=Role.TECHNICIAN, is_active=True)
+            .prefetch_related("sites")
+            .order_by("first_name", "username")
+        )
+
+    def _action_form(self, request, form_class):
+        data = request.POST if "apply" in request.POST else None
+        return form_class(data, technicians=self._technicians(request))
+
+    def _action_page(self, request, queryset, form, action, title):
+        context = {
+            **self.admin_site.each_context(request),
+            "title": title,
+            "opts": self.model._meta,
+            "form": form,
+            "rows": queryset.select_related("site", "asset", "assignee").order_by("pk"),
+            "action_name": action,
+            "action_checkbox_name": ACTION_CHECKBOX_NAME,
+        }
+        return TemplateResponse(request, "admin/workorders/workorder/action_form.html", context)
+
+    def _per_row(self, request, queryset, *, verb, change):
+        """Apply `change` to each row in its own transaction; report done and refused rows."""
+        done, refused = [], []
+        for work_order in queryset.order_by("pk"):
+            try:
+                with transaction.atomic():
+                    change(work_order)
+            except SERVICE_ERRORS as error:
+                refused.append((work_order.number, service_error_messages(error)))
+            else:
+                done.append(work_order.number)
+        self.report_per_row(request, done=done, refused=refused, verb=verb)
+
+    def has_export_permission(self, request):
+        return self.has_view_permission(request)
 
     @admin.action(description="Put selected work orders on hold", permissions=["change"])
     def put_on_hold(self, request, queryset):
