@@ -17,6 +17,8 @@ from alerts.choices import AlertStatus, ResultStatus
 from alerts.models import Alert, Gateway, GatewaySecret
 from alerts.schema import AlertIn
 from assets.models import Asset
+from audit.choices import AuditAction
+from audit.services import audit_record, field_changes
 
 logger = logging.getLogger(__name__)
 
@@ -42,24 +44,44 @@ def _secret_add(gateway: Gateway) -> str:
 
 @transaction.atomic
 def gateway_create(
-    *, site, name: str, rate_limit_per_minute: int | None = None
+    *, site, name: str, rate_limit_per_minute: int | None = None, by=None
 ) -> tuple[Gateway, str]:
     """Create a gateway and its first secret; the plaintext secret is returned only here."""
     gateway = Gateway(site=site, name=name, rate_limit_per_minute=rate_limit_per_minute)
     gateway.full_clean()
     gateway.save()
-    return gateway, _secret_add(gateway)
+    secret = _secret_add(gateway)
+    audit_record(
+        by=by,
+        action=AuditAction.GATEWAY_CREATE,
+        obj=gateway,
+        site=gateway.site,
+        changes={
+            "name": name,
+            "rate_limit_per_minute": rate_limit_per_minute,
+            "secret_fingerprint": gateway_secrets.fingerprint(secret),
+        },
+    )
+    return gateway, secret
 
 
 @transaction.atomic
-def gateway_rotate_secret(*, gateway: Gateway) -> str:
+def gateway_rotate_secret(*, gateway: Gateway, by=None) -> str:
     """Add a new secret; older ones keep verifying until `gateway_retire_secrets`."""
     Gateway.objects.select_for_update().get(pk=gateway.pk)
-    return _secret_add(gateway)
+    secret = _secret_add(gateway)
+    audit_record(
+        by=by,
+        action=AuditAction.GATEWAY_ROTATE_SECRET,
+        obj=gateway,
+        site=gateway.site,
+        changes={"secret_fingerprint": gateway_secrets.fingerprint(secret)},
+    )
+    return secret
 
 
 @transaction.atomic
-def gateway_retire_secrets(*, gateway: Gateway, now: datetime | None = None) -> int:
+def gateway_retire_secrets(*, gateway: Gateway, now: datetime | None = None, by=None) -> int:
     """Retire every live secret but the newest; returns how many were retired."""
     Gateway.objects.select_for_update().get(pk=gateway.pk)
     live = GatewaySecret.objects.filter(gateway=gateway, retired_at=None).order_by(
@@ -68,30 +90,59 @@ def gateway_retire_secrets(*, gateway: Gateway, now: datetime | None = None) -> 
     newest = live.first()
     if newest is None:
         return 0
-    return live.exclude(pk=newest.pk).update(retired_at=now or timezone.now())
+    older = live.exclude(pk=newest.pk)
+    fingerprints = sorted(older.values_list("fingerprint", flat=True))
+    retired = older.update(retired_at=now or timezone.now())
+    if retired:
+        audit_record(
+            by=by,
+            action=AuditAction.GATEWAY_RETIRE_SECRETS,
+            obj=gateway,
+            site=gateway.site,
+            changes={"retired_fingerprints": fingerprints, "kept_fingerprint": newest.fingerprint},
+        )
+    return retired
 
 
 _UPDATABLE = frozenset({"name", "is_active", "rate_limit_per_minute"})
 
 
 @transaction.atomic
-def gateway_update(*, gateway: Gateway, **fields) -> Gateway:
+def gateway_update(*, gateway: Gateway, by=None, **fields) -> Gateway:
     """Rename a gateway, change its rate limit, or enable/disable it."""
     unknown = set(fields) - _UPDATABLE
     if unknown:
         raise ValidationError({name: "This field cannot be changed." for name in unknown})
+    before = {name: getattr(gateway, name) for name in fields}
     for name, value in fields.items():
         setattr(gateway, name, value)
     gateway.full_clean()
     if fields:
         gateway.save(update_fields=list(fields))
+    changes = field_changes(before, fields)
+    if changes:
+        audit_record(
+            by=by,
+            action=AuditAction.GATEWAY_UPDATE,
+            obj=gateway,
+            site=gateway.site,
+            changes=changes,
+        )
     return gateway
 
 
-def gateway_set_active(*, gateway: Gateway, is_active: bool) -> Gateway:
+@transaction.atomic
+def gateway_set_active(*, gateway: Gateway, is_active: bool, by=None) -> Gateway:
     """Enable or disable a gateway; a disabled gateway's requests answer 401."""
-    Gateway.objects.filter(pk=gateway.pk).update(is_active=is_active)
+    changed = (
+        Gateway.objects.filter(pk=gateway.pk)
+        .exclude(is_active=is_active)
+        .update(is_active=is_active)
+    )
     gateway.is_active = is_active
+    if changed:
+        action = AuditAction.GATEWAY_ENABLE if is_active else AuditAction.GATEWAY_DISABLE
+        audit_record(by=by, action=action, obj=gateway, site=gateway.site)
     return gateway
 
 

@@ -5,7 +5,9 @@ e-mail to the console. Set DATABASE_URL and CELERY_BROKER_URL for PostgreSQL and
 real workers. See README.md ("Configuration") for every variable.
 """
 
+import re
 import zoneinfo
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -23,9 +25,72 @@ if not SECRET_KEY:
     if not DEBUG:
         raise ImproperlyConfigured("SECRET_KEY must be set when DEBUG is off.")
     SECRET_KEY = "django-insecure-demo-only-key-never-use-in-production"
+elif not DEBUG and (
+    len(SECRET_KEY) < 50 or len(set(SECRET_KEY)) < 5 or SECRET_KEY.startswith("django-insecure")
+):
+    raise ImproperlyConfigured(
+        "SECRET_KEY is too weak for DEBUG=0: use at least 50 random characters, e.g. "
+        "python -c 'import secrets; print(secrets.token_urlsafe(50))'."
+    )
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]", "testserver"])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
+
+# Security. With DEBUG=0 the defaults assume a TLS-terminating proxy in front (HTTPS redirect,
+# HSTS, secure cookies, the proxy's X-Forwarded-Proto trusted); a deployment without one says so
+# with TLS_PROXY=0. Each setting may also be overridden on its own. See README "Production".
+TLS_PROXY = env_bool("TLS_PROXY", not DEBUG)
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", TLS_PROXY)
+SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 365 * 24 * 3600 if TLS_PROXY else 0, minimum=0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", True)
+SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", True)
+SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", TLS_PROXY)
+CSRF_COOKIE_SECURE = env_bool("CSRF_COOKIE_SECURE", TLS_PROXY)
+# The header the proxy sets (and overwrites, never passes through from clients) for HTTPS.
+_PROXY_SSL_HEADER = env_str("SECURE_PROXY_SSL_HEADER", "X-Forwarded-Proto" if TLS_PROXY else "")
+SECURE_PROXY_SSL_HEADER = (
+    ("HTTP_" + _PROXY_SSL_HEADER.strip().upper().replace("-", "_"), "https")
+    if _PROXY_SSL_HEADER.strip()
+    else None
+)
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+SESSION_COOKIE_HTTPONLY = True
+SILENCED_SYSTEM_CHECKS = []
+if not DEBUG and not TLS_PROXY:
+    # TLS_PROXY=0 is the operator's explicit choice of plain HTTP: no warnings about HTTPS.
+    SILENCED_SYSTEM_CHECKS += ["security.W004", "security.W008", "security.W012", "security.W016"]
+# Request bodies read into memory (forms, JSON); the webhook caps its own body at 1 MiB.
+DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("DATA_UPLOAD_MAX_MEMORY_SIZE", 2_621_440, minimum=1024)
+DATA_UPLOAD_MAX_NUMBER_FIELDS = 1000
+# Content-Security-Policy (django-csp): same-origin scripts, styles and fonts only; no inline.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+        "base-uri": ["'self'"],
+        "object-src": ["'none'"],
+    }
+}
+# Login throttling (django-axes): failures per (username, client IP) before a cool-off.
+AXES_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5, minimum=1)
+AXES_COOLOFF_TIME = timedelta(minutes=env_int("LOGIN_COOLOFF_MINUTES", 15, minimum=1))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_HTTP_RESPONSE_CODE = 429
+AXES_VERBOSE = False
+AUTHENTICATION_BACKENDS = [
+    "ops.auth.LoginThrottleBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
 
 INSTALLED_APPS = [
     "cmms.admin.CmmsAdminConfig",  # the planners' admin site (role-gated), see cmms/admin.py
@@ -49,10 +114,14 @@ INSTALLED_APPS = [
     "tech",
     "planner",
     "import_export",
+    "axes",
+    "audit",
+    "ops",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -60,6 +129,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "axes.middleware.AxesMiddleware",  # last: turns a login lockout into a 429 answer
 ]
 
 ROOT_URLCONF = "cmms.urls"
@@ -191,6 +261,16 @@ GATEWAY_RATE_LIMIT_PER_MINUTE = env_int("GATEWAY_RATE_LIMIT_PER_MINUTE", 6000, m
 ALERT_SWEEP_GRACE_SECONDS = env_int("ALERT_SWEEP_GRACE_SECONDS", 60, minimum=1)
 ALERT_SWEEP_BATCH_SIZE = env_int("ALERT_SWEEP_BATCH_SIZE", 1000, minimum=1)
 
+# Probes and metrics (ops app): /readyz fails when an alert waits longer than this (0: never,
+# the age is only reported); /metrics answers a bearer METRICS_TOKEN or a staff session.
+READYZ_MAX_ALERT_AGE_SECONDS = env_int("READYZ_MAX_ALERT_AGE_SECONDS", 0, minimum=0)
+METRICS_TOKEN = env_str("METRICS_TOKEN")
+
+_THROTTLE_RATE = re.compile(r"^\d+/(s|sec|second|m|min|minute|h|hour|d|day)$")
+for _name, _default in (("API_THROTTLE_ANON", "1000/minute"), ("API_THROTTLE_USER", "5000/minute")):
+    if not _THROTTLE_RATE.match(env_str(_name, _default)):
+        raise ImproperlyConfigured(f"{_name} must look like 100/minute (per s, m, h or d).")
+
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "rest_framework.authentication.TokenAuthentication",
@@ -203,6 +283,15 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "cmms.api.exceptions.exception_handler",
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
+    # Per user (session or token) and per client IP for anonymous calls; 429 with Retry-After.
+    "DEFAULT_THROTTLE_CLASSES": [
+        "rest_framework.throttling.AnonRateThrottle",
+        "rest_framework.throttling.UserRateThrottle",
+    ],
+    "DEFAULT_THROTTLE_RATES": {
+        "anon": env_str("API_THROTTLE_ANON", "1000/minute"),
+        "user": env_str("API_THROTTLE_USER", "5000/minute"),
+    },
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "CMMS API",

@@ -27,7 +27,7 @@ class GatewayViewSet(SiteScopedModelViewSet):
     def create(self, request, *args, **kwargs):
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        gateway, secret = services.gateway_create(**serializer.validated_data)
+        gateway, secret = services.gateway_create(by=request.user, **serializer.validated_data)
         gateway = self._reload(gateway, secret)
         data = serializers.GatewayCreatedSerializer(gateway, context=self.get_serializer_context())
         return Response(data.data, status=status.HTTP_201_CREATED)
@@ -35,13 +35,15 @@ class GatewayViewSet(SiteScopedModelViewSet):
     def perform_update(self, serializer):
         data = dict(serializer.validated_data)
         data.pop("site", None)
-        serializer.instance = services.gateway_update(gateway=serializer.instance, **data)
+        serializer.instance = services.gateway_update(
+            gateway=serializer.instance, by=self.request.user, **data
+        )
 
     @extend_schema(request=None, responses={201: serializers.SecretSerializer})
     @action(detail=True, methods=["post"], url_path="rotate-secret")
     def rotate_secret(self, request, pk=None):
         """Issue a new secret (shown once); the old ones verify until retire-secrets."""
-        secret = services.gateway_rotate_secret(gateway=self.get_object())
+        secret = services.gateway_rotate_secret(gateway=self.get_object(), by=request.user)
         return Response(
             {"secret": secret, "fingerprint": gateway_secrets.fingerprint(secret)},
             status=status.HTTP_201_CREATED,
@@ -52,7 +54,7 @@ class GatewayViewSet(SiteScopedModelViewSet):
     def retire_secrets(self, request, pk=None):
         """Retire every secret but the newest, ending a rotation."""
         gateway = self.get_object()
-        services.gateway_retire_secrets(gateway=gateway)
+        services.gateway_retire_secrets(gateway=gateway, by=request.user)
         return Response(self.get_serializer(self._reload(gateway)).data)
 
     def _reload(self, gateway, secret=None):

@@ -17,7 +17,7 @@ def job_plan_save(
     replace the existing ones when given. Recorded in the audit trail with `by`."""
     creating = job_plan is None
     job_plan = job_plan or JobPlan()
-    before = model_to_dict(job_plan, fields=list(fields))
+    before = {} if creating else model_to_dict(job_plan, fields=list(fields))
     for name, value in fields.items():
         setattr(job_plan, name, value)
     job_plan.full_clean()

@@ -1,0 +1,16 @@
+from django.db import models
+
+
+class AuditAction(models.TextChoices):
+    """What was done; `<entity>.<verb>` so entries group by entity."""
+
+    GATEWAY_CREATE = "gateway.create", "Gateway created (first secret issued)"
+    GATEWAY_UPDATE = "gateway.update", "Gateway changed"
+    GATEWAY_ENABLE = "gateway.enable", "Gateway enabled"
+    GATEWAY_DISABLE = "gateway.disable", "Gateway disabled"
+    GATEWAY_ROTATE_SECRET = "gateway.rotate_secret", "Gateway secret issued"
+    GATEWAY_RETIRE_SECRETS = "gateway.retire_secrets", "Gateway secrets retired"
+    ALERT_RULE_CREATE = "alert_rule.create", "Alert rule created"
+    ALERT_RULE_UPDATE = "alert_rule.update", "Alert rule changed"
+    JOB_PLAN_CREATE = "job_plan.create", "Job plan created"
+    JOB_PLAN_UPDATE = "job_plan.update", "Job plan changed"

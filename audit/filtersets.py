@@ -1,0 +1,15 @@
+import django_filters
+
+from audit.choices import AuditAction
+from audit.models import AuditEntry
+from cmms.api.filters import MultipleChoiceFilter
+
+
+class AuditEntryFilterSet(django_filters.FilterSet):
+    action = MultipleChoiceFilter(choices=AuditAction.choices)
+    created_after = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
+    created_before = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="lt")
+
+    class Meta:
+        model = AuditEntry
+        fields = ["action", "object_type", "object_id", "site", "actor"]

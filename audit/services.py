@@ -1,0 +1,46 @@
+"""Writing the audit trail. Call inside the transaction of the change, so both commit or
+neither does."""
+
+from django.db import models
+
+from audit.models import AuditEntry
+
+
+def _plain(value):
+    """JSON-friendly form of a field value (model instances by primary key)."""
+    if isinstance(value, models.Model):
+        return value.pk if isinstance(value.pk, int) else str(value.pk)
+    if isinstance(value, (str, int, float, bool)) or value is None:
+        return value
+    return str(value)
+
+
+def audit_record(*, by, action: str, obj: models.Model, site=None, changes=None) -> AuditEntry:
+    """Record that `by` (a user, or None for the system) did `action` to `obj`.
+
+    `changes` maps field names to values (or [old, new] pairs); never pass secrets, only
+    their fingerprints.
+    """
+    user = by if by is not None and getattr(by, "is_authenticated", False) else None
+    return AuditEntry.objects.create(
+        actor=user,
+        actor_name=user.get_username() if user else "",
+        action=action,
+        object_type=obj._meta.label_lower,
+        object_id=str(obj.pk),
+        object_repr=str(obj)[:200],
+        site=site,
+        changes={
+            name: [_plain(v) for v in value] if isinstance(value, (list, tuple)) else _plain(value)
+            for name, value in (changes or {}).items()
+        },
+    )
+
+
+def field_changes(before: dict, after: dict) -> dict:
+    """{field: [old, new]} for the fields whose value differs."""
+    return {
+        name: [_plain(before.get(name)), _plain(value)]
+        for name, value in after.items()
+        if _plain(before.get(name)) != _plain(value)
+    }

@@ -1,0 +1,11 @@
+"""Probes and metrics at the root: /healthz, /readyz, /metrics."""
+
+from django.urls import path
+
+from ops import views
+
+urlpatterns = [
+    path("healthz", views.healthz, name="healthz"),
+    path("readyz", views.readyz, name="readyz"),
+    path("metrics", views.metrics, name="metrics"),
+]

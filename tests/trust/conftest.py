@@ -1,0 +1,156 @@
+"""Two plants, one user per role at the first ("own") plant, and one of each object at both.
+
+The second plant ("foreign") belongs to another customer: nothing of it may be seen,
+changed or even proven to exist by the own plant's users.
+"""
+
+from dataclasses import dataclass, field
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+from django.core.cache import cache
+from django.utils import timezone
+
+from alerts.models import Alert
+from assets import services as asset_services
+from pipeline.services import alert_rule_save
+from pm.services import meter_reading_record, pm_generate_due
+from tests.factories import (
+    AssetFactory,
+    CustomerFactory,
+    CustomerViewerFactory,
+    EquipmentClassFactory,
+    GatewayFactory,
+    JobPlanFactory,
+    MeterFactory,
+    PartFactory,
+    PlannerFactory,
+    PMPlanFactory,
+    SiteFactory,
+    StockFactory,
+    StoreroomFactory,
+    SuperuserFactory,
+    TechnicianFactory,
+    UserFactory,
+    WorkOrderFactory,
+    move_to,
+)
+from workorders.choices import Status
+
+ROLES = ("anonymous", "viewer", "technician", "planner", "superuser")
+MISSING_ID = 987_654_321
+MISSING_UUID = "00000000-0000-4000-8000-000000000000"
+
+
+@pytest.fixture(autouse=True)
+def _fresh_rate_limits():
+    """Throttle counters live in the cache: each test starts with none."""
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@dataclass
+class Plant:
+    site: object
+    objects: dict = field(default_factory=dict)
+
+    def __getattr__(self, name):
+        try:
+            return self.objects[name]
+        except KeyError:
+            raise AttributeError(name) from None
+
+
+def build_plant(customer_name: str, *, code: str, part, job_plan) -> Plant:
+    site = SiteFactory(customer=CustomerFactory(name=customer_name), code=code)
+    pump = AssetFactory(site=site, tag="P-101", equipment_class=EquipmentClassFactory(code="pump"))
+    meter = MeterFactory(asset=pump)
+    storeroom = StoreroomFactory(site=site)
+    spare_storeroom = StoreroomFactory(site=site)
+    stock = StockFactory(part=part, storeroom=storeroom, on_hand=Decimal("10"))
+    technician = TechnicianFactory(sites=[site])
+    work_order = WorkOrderFactory(site=site, asset=pump, steps=["Measure vibration"], assignee=None)
+    move_to(work_order, Status.APPROVED)
+    from workorders import services as wo_services
+
+    wo_services.work_order_assign(work_order=work_order, assignee=technician)
+    move_to(work_order, Status.SCHEDULED)
+    gateway = GatewayFactory(site=site)
+    alert = Alert.objects.create(
+        gateway=gateway,
+        site=site,
+        alert_id=f"{code}-1",
+        asset=pump,
+        asset_tag=pump.tag,
+        condition="vibration.high",
+        severity="major",
+        observed_at=timezone.now(),
+        content_hash="x",
+        status="unmatched",
+    )
+    rule = alert_rule_save(name=f"vibration {code}", site=site, condition_pattern="vibration.*")
+    pm_plan = PMPlanFactory(
+        site=site, asset=pump, job_plan=job_plan, starts_on=timezone.localdate() + timedelta(days=1)
+    )
+    reading = meter_reading_record(meter=meter, value=Decimal("10"), observed_at=timezone.now())
+    movement = asset_services.stock_receive(stock=stock, quantity=Decimal("1"), by=None)
+    from audit.models import AuditEntry
+
+    return Plant(
+        site=site,
+        objects={
+            "customer": site.customer,
+            "pump": pump,
+            "meter": meter,
+            "storeroom": storeroom,
+            "spare_storeroom": spare_storeroom,
+            "stock": stock,
+            "technician": technician,
+            "work_order": work_order,
+            "step": work_order.steps.get(),
+            "gateway": gateway,
+            "alert": alert,
+            "rule": rule,
+            "pm_plan": pm_plan,
+            "occurrence": pm_plan.occurrences.first(),
+            "reading": reading,
+            "movement": movement,
+            "audit": AuditEntry.objects.filter(site=site).first(),
+        },
+    )
+
+
+@dataclass
+class World:
+    own: Plant
+    foreign: Plant
+    users: dict
+    part: object
+    job_plan: object
+
+    def user(self, role):
+        return self.users[role]
+
+
+@pytest.fixture
+def world(db):
+    part = PartFactory(sku="BRG-6205")
+    job_plan = JobPlanFactory(code="lube")
+    own = build_plant("Acme", code="own", part=part, job_plan=job_plan)
+    foreign = build_plant("Globex", code="foreign", part=part, job_plan=job_plan)
+    users = {
+        "anonymous": None,
+        "viewer": CustomerViewerFactory(sites=[own.site]),
+        "technician": own.technician,
+        "planner": PlannerFactory(sites=[own.site]),
+        "superuser": SuperuserFactory(),
+    }
+    pm_generate_due(now=timezone.now() + timedelta(days=3))
+    for plant in (own, foreign):
+        plant.objects["occurrence"] = plant.pm_plan.occurrences.order_by("due_at").first()
+        assert plant.objects["occurrence"] is not None
+    own.objects["colleague"] = UserFactory(sites=[own.site])
+    foreign.objects["colleague"] = UserFactory(sites=[foreign.site])
+    return World(own=own, foreign=foreign, users=users, part=part, job_plan=job_plan)

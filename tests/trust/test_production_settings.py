@@ -1,0 +1,113 @@
+"""Production settings are secure by default: DEBUG=0, a strong SECRET_KEY and ALLOWED_HOSTS
+are all a deployment must set for `check --deploy` to be clean."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+STRONG_KEY = "k3V9-q8Zr2m_Xw7Lp0Tn4Yb6Hc1Jd5Fg8Sa2Qe9Ru3Wi7Oo1Pl4Kj6Mh0Nb5Vc"
+
+
+def manage(*args, **env):
+    """Run manage.py with a clean environment: only PATH and the given variables."""
+    base = {"PATH": os.environ["PATH"], "DATABASE_URL": "sqlite:///:memory:"}
+    return subprocess.run(
+        [sys.executable, "manage.py", *args],
+        cwd=ROOT,
+        env={**base, **env},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def test_check_deploy_is_clean_with_only_debug_secret_key_and_allowed_hosts():
+    result = manage(
+        "check",
+        "--deploy",
+        "--fail-level",
+        "WARNING",
+        DEBUG="0",
+        SECRET_KEY=STRONG_KEY,
+        ALLOWED_HOSTS="cmms.example.com",
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "no issues" in result.stdout
+
+
+def test_without_a_tls_proxy_the_opt_out_is_explicit_and_still_clean():
+    result = manage(
+        "shell",
+        "-c",
+        "from django.conf import settings as s;"
+        " print(s.SECURE_SSL_REDIRECT, s.SESSION_COOKIE_SECURE,"
+        " s.SECURE_HSTS_SECONDS, s.SECURE_PROXY_SSL_HEADER)",
+        DEBUG="0",
+        SECRET_KEY=STRONG_KEY,
+        ALLOWED_HOSTS="cmms.example.com",
+        TLS_PROXY="0",
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().splitlines()[-1].split() == ["False", "False", "0", "None"]
+    check = manage(
+        "check",
+        "--deploy",
+        "--fail-level",
+        "WARNING",
+        DEBUG="0",
+        SECRET_KEY=STRONG_KEY,
+        ALLOWED_HOSTS="cmms.example.com",
+        TLS_PROXY="0",
+    )
+    assert check.returncode == 0, check.stdout + check.stderr
+
+
+def test_behind_a_tls_proxy_https_hsts_and_secure_cookies_are_on():
+    result = manage(
+        "shell",
+        "-c",
+        "from django.conf import settings as s;"
+        " print(s.SECURE_SSL_REDIRECT, s.SESSION_COOKIE_SECURE,"
+        " s.CSRF_COOKIE_SECURE, s.SECURE_HSTS_SECONDS, s.SECURE_HSTS_PRELOAD,"
+        " s.SECURE_PROXY_SSL_HEADER[0])",
+        DEBUG="0",
+        SECRET_KEY=STRONG_KEY,
+        ALLOWED_HOSTS="cmms.example.com",
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().splitlines()[-1].split() == [
+        "True",
+        "True",
+        "True",
+        "31536000",
+        "True",
+        "HTTP_X_FORWARDED_PROTO",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("key", "message"),
+    [
+        (None, "SECRET_KEY must be set"),
+        ("short-key", "SECRET_KEY is too weak"),
+        ("a" * 60, "SECRET_KEY is too weak"),
+        ("django-insecure-" + STRONG_KEY, "SECRET_KEY is too weak"),
+    ],
+)
+def test_the_process_refuses_to_start_without_a_strong_secret_key(key, message):
+    env = {"DEBUG": "0", "ALLOWED_HOSTS": "cmms.example.com"}
+    if key is not None:
+        env["SECRET_KEY"] = key
+    result = manage("check", **env)
+    assert result.returncode != 0
+    assert message in result.stderr
+
+
+def test_a_malformed_throttle_rate_stops_the_process_naming_the_variable():
+    result = manage("check", API_THROTTLE_USER="lots")
+    assert result.returncode != 0
+    assert "API_THROTTLE_USER" in result.stderr
