@@ -32,8 +32,8 @@ from assets.models import (
     Storeroom,
 )
 from workorders import services as wo
-from workorders.choices import FailureCodeKind, Priority, Status, WorkOrderType
-from workorders.models import FailureCode, WorkOrder
+from workorders.choices import FailureCodeKind, Priority, Source, Status, WorkOrderType
+from workorders.models import FailureCode, StatusChange, WorkOrder
 
 DEMO_PASSWORD = "demo1234"
 
@@ -330,6 +330,7 @@ class _Seeder:
         self._meters()
         self.stock = self._stock()
         self._work_orders()
+        _History(self).run()
 
     # -- reference data
 
@@ -651,3 +652,227 @@ def _ensure(model, key: str, rows: list[tuple[str, str]]) -> dict:
         getattr(obj, key): obj
         for obj in model.objects.filter(**{f"{key}__in": [r[0] for r in rows]})
     }
+
+
+# ---------------------------------------------------------------- 90 days of history
+
+HISTORY_DAYS = 90
+FAILURES_PER_SITE = 30
+PM_PER_SITE = 18
+REPAIR_CODES = [
+    ("VIB", "MISALIGN", "REALIGN"),
+    ("LEAK", "SEALWEAR", "RSEAL"),
+    ("OVERHEAT", "LUBE", "LUBRICATE"),
+    ("NOISE", "BRGWEAR", "RBRG"),
+    ("TRIP", "LOOSE", "TIGHTEN"),
+]
+LIFECYCLE_PATH = [
+    Status.REQUESTED,
+    Status.APPROVED,
+    Status.SCHEDULED,
+    Status.IN_PROGRESS,
+    Status.COMPLETED,
+    Status.CLOSED,
+]
+
+
+class _History:
+    """Closed work of the last 90 days, PM with planned due dates, and gateway alerts.
+
+    Written in bulk (a few queries per site) as a record of work done before the demo starts,
+    with a complete status history for each work order, so the planner dashboard has realistic
+    MTTR, MTBF, PM compliance, planned/unplanned and alert funnel figures from the first login.
+    """
+
+    def __init__(self, seeder: "_Seeder"):
+        self.seeder = seeder
+        self.rng = seeder.rng
+        self.now = seeder.now
+
+    def run(self) -> None:
+        from alerts.services import gateway_create
+
+        for code, site in self.seeder.sites.items():
+            users = self.seeder._site_users(code)
+            planner = next(u for d, u in users if d.role == Role.PLANNER and not d.superuser)
+            technicians = [u for d, u in users if d.role == Role.TECHNICIAN]
+            gateway, _secret = gateway_create(site=site, name=f"{code.upper()} edge gateway")
+            orders = self._failures(site, code, technicians) + self._pm(site, code, technicians)
+            self._save(orders, planner)
+            self._alerts(site, gateway, [order for order in orders if order.source == Source.ALERT])
+
+    def _failures(self, site, code, technicians) -> list[WorkOrder]:
+        equipment = self.seeder.equipment[code]
+        # A few bad actors fail again and again: they top the "most failures" chart.
+        weights = [6 if i in (1, 11) else 3 if i % 5 == 0 else 1 for i in range(len(equipment))]
+        orders = []
+        for n in range(FAILURES_PER_SITE):
+            asset = self.rng.choices(equipment, weights=weights)[0]
+            created = self.now - timedelta(
+                days=self.rng.uniform(1, HISTORY_DAYS), hours=self.rng.uniform(0, 8)
+            )
+            started = created + timedelta(hours=self.rng.uniform(0.5, 20))
+            repair = timedelta(hours=self.rng.choice([0.5, 1, 1.5, 2, 3, 4, 6, 8]))
+            problem, cause, remedy = self.rng.choice(REPAIR_CODES)
+            from_alert = n % 3 == 0
+            orders.append(
+                WorkOrder(
+                    site=site,
+                    asset=asset,
+                    type=WorkOrderType.CONDITION_BASED if from_alert else WorkOrderType.CORRECTIVE,
+                    source=Source.ALERT if from_alert else Source.MANUAL,
+                    priority=self.rng.choice([Priority.EMERGENCY, Priority.HIGH, Priority.MEDIUM]),
+                    status=Status.CLOSED,
+                    title=f"{self.seeder.codes[(FailureCodeKind.PROBLEM, problem)].name} "
+                    f"on {asset.tag}",
+                    assignee=self.rng.choice(technicians),
+                    created_at=created,
+                    scheduled_start=created + timedelta(hours=0.25),
+                    due_at=created + timedelta(days=1),
+                    started_at=started,
+                    completed_at=started + repair,
+                    closed_at=started + repair + timedelta(hours=20),
+                    estimated_hours=Decimal("2"),
+                    actual_hours=Decimal(repair.total_seconds() / 3600).quantize(Decimal("0.01")),
+                    problem=self.seeder.codes[(FailureCodeKind.PROBLEM, problem)],
+                    cause=self.seeder.codes[(FailureCodeKind.CAUSE, cause)],
+                    remedy=self.seeder.codes[(FailureCodeKind.REMEDY, remedy)],
+                    condition=f"history-{n}" if from_alert else "",
+                    alert_count=1 if from_alert else 0,
+                    alert_severity="major" if from_alert else "",
+                )
+            )
+        return orders
+
+    def _pm(self, site, code, technicians) -> list[WorkOrder]:
+        equipment = self.seeder.equipment[code]
+        orders = []
+        for n in range(PM_PER_SITE):
+            asset = equipment[(n * 7) % len(equipment)]
+            due = self.now - timedelta(days=HISTORY_DAYS * (n + 0.5) / PM_PER_SITE)
+            created = due - timedelta(days=14)
+            # Most PM is done on time; some late, a few skipped (cancelled).
+            outcome = "late" if n % 5 == 2 else "skipped" if n % 9 == 4 else "on_time"
+            done = due - timedelta(days=self.rng.uniform(0.2, 5))
+            if outcome == "late":
+                done = due + timedelta(days=self.rng.uniform(1, 6))
+            status = Status.CANCELLED if outcome == "skipped" else Status.CLOSED
+            started = done - timedelta(hours=2) if status == Status.CLOSED else None
+            orders.append(
+                WorkOrder(
+                    site=site,
+                    asset=asset,
+                    type=WorkOrderType.INSPECTION if n % 4 == 3 else WorkOrderType.PREVENTIVE,
+                    source=Source.PM,
+                    priority=Priority.LOW if n % 2 else Priority.MEDIUM,
+                    status=status,
+                    title=f"Monthly service of {asset.tag}",
+                    assignee=self.rng.choice(technicians),
+                    created_at=created,
+                    scheduled_start=started - timedelta(hours=1) if started else due,
+                    due_at=due,
+                    planned_due_at=due,
+                    started_at=started,
+                    completed_at=done if status == Status.CLOSED else None,
+                    closed_at=done + timedelta(hours=4),
+                    estimated_hours=Decimal("2"),
+                    actual_hours=Decimal("2") if status == Status.CLOSED else Decimal("0"),
+                    on_hold_reason="",
+                )
+            )
+        return orders
+
+    def _save(self, orders: list[WorkOrder], planner) -> None:
+        WorkOrder.objects.bulk_create(orders)
+        for order in orders:
+            order.number = WorkOrder.format_number(order.pk)
+        WorkOrder.objects.bulk_update(orders, ["number"])
+        changes = []
+        for order in orders:
+            path = LIFECYCLE_PATH if order.status == Status.CLOSED else LIFECYCLE_PATH[:2]
+            moments = [order.created_at, order.created_at, order.scheduled_start, order.started_at,
+                       order.completed_at, order.closed_at]  # fmt: skip
+            previous = ""
+            for to, when in zip(path, moments, strict=False):
+                changes.append(
+                    StatusChange(
+                        work_order=order,
+                        from_status=previous,
+                        to_status=to,
+                        changed_by=planner
+                        if to not in (Status.IN_PROGRESS, Status.COMPLETED)
+                        else order.assignee,
+                        changed_at=when,
+                        reason="created" if not previous else "",
+                    )
+                )
+                previous = to
+            if order.status == Status.CANCELLED:
+                changes.append(
+                    StatusChange(
+                        work_order=order,
+                        from_status=previous,
+                        to_status=Status.CANCELLED,
+                        changed_by=planner,
+                        changed_at=order.closed_at,
+                        reason="skipped: line shut down for a customer audit",
+                    )
+                )
+        StatusChange.objects.bulk_create(changes)
+
+    def _alerts(self, site, gateway, alert_orders: list[WorkOrder]) -> None:
+        from alerts.models import Alert
+
+        alerts = []
+        for n, order in enumerate(alert_orders):
+            # Correlation: a work order often answers two or three alerts of one condition.
+            for repeat in range(1 + n % 3):
+                alerts.append(
+                    self._alert(
+                        site, gateway, f"hist-{order.pk}-{repeat}", order.asset, order.condition,
+                        order.created_at + timedelta(minutes=20 * repeat), status="processed",
+                        work_order=order,
+                    )
+                )  # fmt: skip
+        equipment = self.seeder.equipment[site.code]
+        for n in range(12):
+            asset = equipment[(n * 5) % len(equipment)]
+            when = self.now - timedelta(days=self.rng.uniform(0.5, HISTORY_DAYS))
+            alerts.append(
+                self._alert(site, gateway, f"rec-{n}", asset, "temperature_warning", when,
+                            status="recorded", severity="warning")
+            )  # fmt: skip
+        for n, tag in enumerate(["P-999", "FAN-77", "cv-214"]):
+            when = self.now - timedelta(hours=3 + 20 * n)
+            alerts.append(
+                self._alert(site, gateway, f"unk-{n}", None, "vibration_high", when,
+                            status="unmatched", severity=["critical", "major", "minor"][n],
+                            tag=tag)
+            )  # fmt: skip
+        Alert.objects.bulk_create(alerts)
+
+    def _alert(
+        self, site, gateway, alert_id, asset, condition, when, *, status, severity="major",
+        work_order=None, tag=None,
+    ):  # fmt: skip
+        import hashlib
+
+        from alerts.models import Alert
+
+        return Alert(
+            gateway=gateway,
+            site=site,
+            alert_id=alert_id,
+            asset=asset,
+            asset_tag=tag or asset.tag,
+            condition=condition,
+            severity=severity,
+            observed_at=when,
+            received_at=when + timedelta(seconds=2),
+            value=round(self.rng.uniform(7, 14), 1),
+            unit="mm/s",
+            content_hash=hashlib.sha256(alert_id.encode()).hexdigest(),
+            status=status,
+            work_order=work_order,
+            processed_at=None if status == "unmatched" else when + timedelta(seconds=5),
+        )
