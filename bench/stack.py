@@ -37,7 +37,15 @@ def _psql(sql: str) -> None:
 
 
 class Stack:
-    def __init__(self, *, wsgi="cmms.wsgi", db_name="cmms_bench", web_workers=4, celery_concurrency=2, log_dir=None):
+    def __init__(
+        self,
+        *,
+        wsgi="cmms.wsgi",
+        db_name="cmms_bench",
+        web_workers=4,
+        celery_concurrency=2,
+        log_dir=None,
+    ):
         self.wsgi = wsgi
         self.db_name = db_name
         self.web_workers = web_workers
