@@ -91,9 +91,15 @@ class Worker:
     """A `celery worker` subprocess; `kill()` is SIGKILL of the whole process group."""
 
     def __init__(
-        self, broker_url: str, *, concurrency: int = 2, queues="alerts,default,housekeeping"
+        self,
+        broker_url: str,
+        *,
+        concurrency: int = 2,
+        queues="alerts,default,housekeeping",
+        database_url: str | None = None,
     ):
         self.broker_url = broker_url
+        self.database_url = database_url
         self.concurrency = concurrency
         self.queues = queues
         self.process = None
@@ -102,7 +108,7 @@ class Worker:
     def start(self):
         env = {
             **os.environ,
-            "DATABASE_URL": test_database_url(),
+            "DATABASE_URL": self.database_url or test_database_url(),
             "CELERY_BROKER_URL": self.broker_url,
             "EMAIL_BACKEND": "django.core.mail.backends.locmem.EmailBackend",
             "LOG_LEVEL": "WARNING",
@@ -188,3 +194,57 @@ def wait_until(predicate, *, timeout: float = 60, interval: float = 0.1, message
         time.sleep(interval)
     details = message() if callable(message) else message
     raise AssertionError(f"timed out after {timeout}s: {details}")
+
+
+PG_BIN = Path("/usr/lib/postgresql/15/bin")
+
+
+class PostgresServer:
+    """A private PostgreSQL cluster in a temporary directory on a free port, so a test may
+    stop and restart it without harming anyone else's database. Runs as the postgres user
+    (initdb refuses root)."""
+
+    def __init__(self):
+        self.port = free_port()
+        self.dir = Path(tempfile.mkdtemp(prefix="cmms-pg-"))
+        self.data = self.dir / "data"
+        self.log = self.dir / "postgres.log"
+
+    @staticmethod
+    def available() -> bool:
+        return (PG_BIN / "initdb").exists() and shutil.which("runuser") is not None
+
+    @property
+    def url(self) -> str:
+        return f"postgres://postgres@127.0.0.1:{self.port}/cmms"
+
+    def _as_postgres(self, *args, check=True):
+        return subprocess.run(
+            ["runuser", "-u", "postgres", "--", *map(str, args)],
+            check=check,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+
+    def init(self):
+        shutil.chown(self.dir, "postgres", "postgres")
+        self._as_postgres(PG_BIN / "initdb", "-D", self.data, "-A", "trust", "-U", "postgres")
+        self.start()
+        self._as_postgres(
+            PG_BIN / "createdb", "-h", "127.0.0.1", "-p", self.port, "-U", "postgres", "cmms"
+        )
+        return self
+
+    def start(self):
+        options = f"-p {self.port} -k {self.dir} -c listen_addresses=127.0.0.1 -c fsync=off"
+        self._as_postgres(
+            PG_BIN / "pg_ctl", "-D", self.data, "-o", options, "-l", self.log, "-w", "start"
+        )
+
+    def stop(self, mode: str = "fast"):
+        self._as_postgres(PG_BIN / "pg_ctl", "-D", self.data, "-m", mode, "-w", "stop", check=False)
+
+    def destroy(self):
+        self.stop("immediate")
+        shutil.rmtree(self.dir, ignore_errors=True)

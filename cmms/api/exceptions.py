@@ -1,6 +1,7 @@
 """Turn service errors into clear API answers: 400 with fields, 403, 409 with a message."""
 
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import DataError
 from django.db.models import ProtectedError, RestrictedError
 from rest_framework import status
 from rest_framework.response import Response
@@ -29,5 +30,12 @@ def exception_handler(exc, context):
         return Response(
             {"detail": "It is still in use and cannot be deleted.", "code": "in_use"},
             status=status.HTTP_409_CONFLICT,
+        )
+    if isinstance(exc, DataError):
+        # The database refused a value the validators let through (a date with a time zone
+        # offset PostgreSQL cannot store, a number out of its range): the client's input.
+        return Response(
+            {"detail": "A value in the request is out of range.", "code": "out_of_range"},
+            status=status.HTTP_400_BAD_REQUEST,
         )
     return drf_exception_handler(exc, context)

@@ -9,4 +9,7 @@ ENUM_NAME_OVERRIDES = {
     "WorkOrderStatusEnum": "workorders.choices.Status",
     "WorkOrderTypeEnum": "workorders.choices.WorkOrderType",
     "AlertSeverityEnum": "alerts.choices.Severity",
+    # PM plans' `work_order_status` (approved/scheduled) would otherwise take the name above
+    # and overwrite the work orders' full status enum in the schema.
+    "PMInitialWorkOrderStatusEnum": "pm.choices.WorkOrderStatus",
 }
