@@ -12,6 +12,7 @@ import json
 import os
 import platform
 import time
+import traceback
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -324,27 +325,46 @@ def main(argv=None):
         "machine": machine(),
         "scale": scale,
     }
+    failures = []
+
+    def stage(name, run):
+        """Run one stage; a failure is recorded and reported, and the others still run."""
+        try:
+            run()
+        except Exception as exc:
+            traceback.print_exc()
+            failures.append(name)
+            results.setdefault("errors", {})[name] = f"{type(exc).__name__}: {exc}"
+
     with Stack(wsgi="bench.wsgi") as stack:
         stack.create_database()
         setup_django(stack)
         plant = load_plant()
         stack.start_web()
         if "ingest" in only or "pipeline" in only:
-            results.update(ingest_figures(stack, plant, scale))
-            single_rate = results["single_ingest"]["webhook"]["requests_per_s"]
-            results["pipeline_drain"] = drain_figure(stack, single_rate)
-            results["end_to_end"] = latency_figure(stack, plant, seconds=scale["latency_seconds"])
-            results["storm"] = storm_figure(stack, plant, alerts=scale["storm"], batch=1)
-            results["storm_batched"] = storm_figure(stack, plant, alerts=scale["storm"], batch=100)
+
+            def pipeline():
+                results.update(ingest_figures(stack, plant, scale))
+                single_rate = results["single_ingest"]["webhook"]["requests_per_s"]
+                results["pipeline_drain"] = drain_figure(stack, single_rate)
+                results["end_to_end"] = latency_figure(
+                    stack, plant, seconds=scale["latency_seconds"]
+                )
+                results["storm"] = storm_figure(stack, plant, alerts=scale["storm"], batch=1)
+                results["storm_batched"] = storm_figure(
+                    stack, plant, alerts=scale["storm"], batch=100
+                )
+
+            stage("pipeline", pipeline)
             stack.stop("worker")
         if "api" in only:
             from bench.api_scale import api_figure
 
-            results["api_at_scale"] = api_figure(stack, scale)
+            stage("api", lambda: results.update(api_at_scale=api_figure(stack, scale)))
         if "pm" in only:
             from bench.pm_figure import pm_figure
 
-            results["pm_generation"] = pm_figure(scale)
+            stage("pm", lambda: results.update(pm_generation=pm_figure(scale)))
     results["finished_at"] = datetime.now(tz=UTC).isoformat(timespec="seconds")
     from bench.report import write_report
 
@@ -352,6 +372,8 @@ def main(argv=None):
     print(
         json.dumps({k: v for k, v in results.items() if k != "end_to_end"}, indent=2, default=str)
     )
+    if failures:
+        raise SystemExit(f"bench: stages failed: {', '.join(failures)}")
     return results
 
 

@@ -128,7 +128,7 @@ def query_counts(user, url: str) -> dict:
     from django.test.utils import CaptureQueriesContext
     from rest_framework.test import APIClient
 
-    client = APIClient()
+    client = APIClient(SERVER_NAME="localhost")
     client.force_authenticate(user)
     counts = {}
     for size in (10, 50, 100):

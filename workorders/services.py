@@ -343,10 +343,11 @@ def labour_add(
     hours = Decimal(hours)
     if hours <= 0 or hours > 24:
         raise ValidationError({"hours": "Hours must be more than 0 and at most 24."})
-    if by is not None:
-        _check_site(by, work_order.site_id)
-        if not by.is_planner and technician != by:
-            raise NotPermitted("Technicians record their own time only.")
+    check_field_work(work_order, by)
+    if by is not None and not by.is_planner and technician != by:
+        raise NotPermitted("Technicians record their own time only.")
+    if technician.is_customer_viewer or not technician.may_see_site(work_order.site_id):
+        raise ValidationError({"technician": f"{technician} does not work at this site."})
     if work_order.status in (Status.CLOSED, Status.CANCELLED):
         raise TransitionNotAllowed(f"{work_order.number} is {work_order.status}.")
     started_at = started_at or timezone.now() - timezone.timedelta(hours=float(hours))
