@@ -7,7 +7,8 @@ import logging
 import math
 import time
 
-from django.core.cache import cache
+from django.core.cache import cache, caches
+from django.core.cache.backends.redis import RedisCache
 
 logger = logging.getLogger(__name__)
 
@@ -20,8 +21,7 @@ def check(key: str, limit: int, *, now: float | None = None) -> int | None:
     window = int(now // WINDOW_SECONDS)
     cache_key = f"alerts:rate:{key}:{window}"
     try:
-        cache.add(cache_key, 0, timeout=WINDOW_SECONDS + 5)
-        count = cache.incr(cache_key)
+        count = _count(cache_key)
     except ValueError:  # expired between add and incr: this request opens the window
         count = 1
     except Exception:
@@ -30,3 +30,19 @@ def check(key: str, limit: int, *, now: float | None = None) -> int | None:
     if count <= limit:
         return None
     return max(1, math.ceil((window + 1) * WINDOW_SECONDS - now))
+
+
+def _count(cache_key: str) -> int:
+    """Increment the window's counter: one round trip on Redis (INCR + EXPIRE NX in a
+    pipeline), add + incr on other cache backends."""
+    backend = caches["default"]
+    if isinstance(backend, RedisCache):
+        key = backend.make_and_validate_key(cache_key)
+        client = backend._cache.get_client(key, write=True)
+        pipe = client.pipeline(transaction=False)
+        pipe.incr(key)
+        pipe.expire(key, WINDOW_SECONDS + 5, nx=True)
+        count, _ = pipe.execute()
+        return count
+    cache.add(cache_key, 0, timeout=WINDOW_SECONDS + 5)
+    return cache.incr(cache_key)
