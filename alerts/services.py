@@ -355,25 +355,30 @@ def alerts_enqueue(alert_ids: list[int]) -> int:
     return len(alert_ids)
 
 
+PROCESS_CHUNK = 25
+
+
 def alerts_publish(alert_ids: list[int]) -> int:
-    """Publish one process_alert message per alert over one producer; never raises.
+    """Publish process_alerts messages of PROCESS_CHUNK alerts each over one producer;
+    never raises.
 
     Fails fast on the first broker error (the settings make publishing fail within about
-    a second). Returns how many were published.
+    a second). Returns how many alerts the published messages cover.
     """
-    from alerts.tasks import process_alert
+    from alerts.tasks import process_alerts
 
     sent = 0
+    chunks = [alert_ids[i : i + PROCESS_CHUNK] for i in range(0, len(alert_ids), PROCESS_CHUNK)]
     try:
-        if process_alert.app.conf.task_always_eager:
-            for alert_id in alert_ids:
-                process_alert.apply_async((alert_id,))
-                sent += 1
+        if process_alerts.app.conf.task_always_eager:
+            for chunk in chunks:
+                process_alerts.apply_async((chunk,))
+                sent += len(chunk)
         else:
-            with process_alert.app.producer_or_acquire() as producer:
-                for alert_id in alert_ids:
-                    process_alert.apply_async((alert_id,), producer=producer)
-                    sent += 1
+            with process_alerts.app.producer_or_acquire() as producer:
+                for chunk in chunks:
+                    process_alerts.apply_async((chunk,), producer=producer)
+                    sent += len(chunk)
     except Exception as exc:
         _log_enqueue_failure(len(alert_ids) - sent, len(alert_ids), exc)
     return sent

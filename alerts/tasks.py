@@ -13,8 +13,17 @@ def process_alert(alert_id: int) -> None:
 
 
 @shared_task(acks_late=True, ignore_result=True)
+def process_alerts(alert_ids: list[int]) -> None:
+    """Process a chunk of stored alerts one after the other, each in its own transaction
+    (queue "alerts"): one message for many alerts, so the broker round trips do not dominate."""
+    for alert_id in alert_ids:
+        processing.process_alert(alert_id=alert_id)
+
+
+@shared_task(acks_late=True, ignore_result=True)
 def enqueue_alerts(alert_ids: list[int]) -> int:
-    """Fan a batch out into one process_alert message per alert (queue "alerts")."""
+    """Fan a batch out into process_alerts messages of PROCESS_CHUNK alerts (queue "alerts"),
+    so both processes of a worker node share the batch."""
     return services.alerts_publish(alert_ids)
 
 

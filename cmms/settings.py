@@ -247,6 +247,7 @@ CELERY_TASK_DEFAULT_QUEUE = "default"
 CELERY_TASK_ROUTES = {
     "alerts.tasks.process_alert": {"queue": "alerts"},
     "alerts.tasks.enqueue_alerts": {"queue": "alerts"},
+    "alerts.tasks.process_alerts": {"queue": "alerts"},
     "alerts.tasks.sweep_alerts": {"queue": "housekeeping"},
     "pm.tasks.generate_pm_work_orders": {"queue": "housekeeping"},
 }

@@ -42,13 +42,13 @@ def test_duplicates_are_not_enqueued_again(hook, django_capture_on_commit_callba
 
 def test_publishing_stops_at_the_first_broker_error_and_logs_the_count(caplog):
     failing = mock.patch.object(
-        tasks.process_alert, "apply_async", side_effect=[None, OSError("broker down")]
+        tasks.process_alerts, "apply_async", side_effect=[None, OSError("broker down")]
     )
     with failing, caplog.at_level(logging.WARNING, logger="alerts.services"):
-        sent = services.alerts_publish([1, 2, 3])
+        sent = services.alerts_publish(list(range(60)))
 
-    assert sent == 1
-    assert "Could not enqueue 2 of 3 alert(s)" in caplog.text
+    assert sent == 25  # the first chunk of PROCESS_CHUNK alerts
+    assert "Could not enqueue 35 of 60 alert(s)" in caplog.text
 
 
 def test_a_batch_is_enqueued_with_one_message_and_a_single_alert_directly():
@@ -162,6 +162,9 @@ def test_beat_runs_the_sweeper_and_routes_tasks_to_their_queues(settings):
     assert celery_app.amqp.router.route({}, "alerts.tasks.process_alert")["queue"].name == (
         "alerts"
     )
+    assert celery_app.amqp.router.route({}, "alerts.tasks.process_alerts")["queue"].name == (
+        "alerts"
+    )
     assert celery_app.amqp.router.route({}, "alerts.tasks.sweep_alerts")["queue"].name == (
         "housekeeping"
     )
@@ -207,7 +210,7 @@ def _queued(server) -> list[tuple[str, list]]:
 def _queued_alert_ids(server) -> list[int]:
     ids = []
     for task, args in _queued(server):
-        if task == "alerts.tasks.enqueue_alerts":
+        if task in ("alerts.tasks.enqueue_alerts", "alerts.tasks.process_alerts"):
             ids.extend(args[0])
         else:
             assert task == "alerts.tasks.process_alert"
@@ -228,13 +231,14 @@ def test_with_the_broker_up_accepted_alerts_land_on_the_alerts_queue(hook, priva
 
 
 @pytest.mark.slow
-def test_the_fan_out_task_publishes_one_process_alert_per_alert(private_broker):
-    assert tasks.enqueue_alerts([4, 5, 6]) == 3
+def test_the_fan_out_task_publishes_chunks_of_alerts(private_broker):
+    ids = list(range(1, 61))
+    assert tasks.enqueue_alerts(ids) == 60
 
     assert _queued(private_broker) == [
-        ("alerts.tasks.process_alert", [4]),
-        ("alerts.tasks.process_alert", [5]),
-        ("alerts.tasks.process_alert", [6]),
+        ("alerts.tasks.process_alerts", [ids[:25]]),
+        ("alerts.tasks.process_alerts", [ids[25:50]]),
+        ("alerts.tasks.process_alerts", [ids[50:]]),
     ]
 
 

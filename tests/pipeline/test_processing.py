@@ -400,3 +400,25 @@ def test_one_run_drains_the_waiting_alerts_of_the_same_condition(
     assert [alert_process(alert_id=a.pk) for a in storm[1:]] == [None] * 40
     other_condition.refresh_from_db()
     assert other_condition.status == "received"
+
+
+def test_a_chunk_task_processes_each_alert_in_its_own_transaction(make_alert, monkeypatch):
+    """One bad alert in a chunk is marked failed; the others are processed."""
+    from alerts import tasks
+    from pipeline.services import processing
+
+    good = [make_alert(condition=f"vibration.c{i}") for i in range(3)]
+    bad = make_alert(condition="broken.rule")
+    real_rule_for = processing.rule_for
+
+    def rule_for(alert):
+        if alert.condition == "broken.rule":
+            raise RuntimeError("broken rule")
+        return real_rule_for(alert)
+
+    monkeypatch.setattr(processing, "rule_for", rule_for)
+    tasks.process_alerts([good[0].pk, bad.pk, good[1].pk, good[2].pk])
+    statuses = dict(Alert.objects.values_list("pk", "status"))
+    assert [statuses[a.pk] for a in good] == ["processed"] * 3
+    assert statuses[bad.pk] == "failed"
+    assert WorkOrder.objects.count() == 3
