@@ -149,10 +149,17 @@ def test_concurrent_workers_open_one_work_order_and_link_every_alert(plant, brok
 
 
 def test_a_worker_killed_mid_stream_leaves_nothing_stuck_or_duplicated(plant, broker):
+    """300 conditions, two alerts each: SIGKILL the worker while it opens work orders."""
     worker = Worker(broker.url).start()
     with publishing_to(broker.url):
         for batch in range(6):
-            post_alerts(plant, [alert(batch * 100 + i) for i in range(100)])
+            post_alerts(
+                plant,
+                [
+                    alert(batch * 100 + i, condition=f"vibration.c{(batch % 3) * 100 + i}")
+                    for i in range(100)
+                ],
+            )
         wait_until(
             lambda: Alert.objects.filter(status="processed").count() >= 20,
             timeout=60,
@@ -164,12 +171,14 @@ def test_a_worker_killed_mid_stream_leaves_nothing_stuck_or_duplicated(plant, br
         worker = Worker(broker.url).start()
         try:
             alerts_sweep(grace_seconds=0, limit=1000)
-            wait_until(all_processed(600), timeout=120, message=worker.output)
+            wait_until(all_processed(600), timeout=180, message=worker.output)
         finally:
             worker.stop()
-    wo = WorkOrder.objects.get()
-    assert wo.alert_count == 600
-    assert Alert.objects.filter(work_order=wo).count() == 600
+    assert WorkOrder.objects.count() == 300
+    counts = list(WorkOrder.objects.values_list("condition", "alert_count"))
+    assert len({condition for condition, _ in counts}) == 300
+    assert {count for _, count in counts} == {2}
+    assert not Alert.objects.filter(work_order__isnull=True).exists()
 
 
 def test_redis_restarted_mid_stream_loses_nothing(plant, broker):
