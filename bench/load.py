@@ -8,7 +8,6 @@ import json
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 import uuid
 from pathlib import Path
@@ -58,21 +57,6 @@ class Sender:
                 if attempt:
                     raise
         raise AssertionError("unreachable")
-
-
-def run_senders(n: int, target) -> list:
-    """Run target(index) in n threads; returns their results in index order."""
-    results = [None] * n
-
-    def run(i):
-        results[i] = target(i)
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(n)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    return results
 
 
 def percentile(values: list[float], p: float) -> float:

@@ -51,11 +51,34 @@ def make_alerts(spec: dict, request_no: int) -> list[dict]:
     return out
 
 
+def _drive(concurrency: int, worker) -> dict:
+    """Run worker(index) -> (samples, sent) in `concurrency` threads; collect what they saw."""
+    results = [None] * concurrency
+
+    def run(index: int):
+        results[index] = worker(index)
+
+    start = time.perf_counter()
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(concurrency)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    seconds = time.perf_counter() - start
+    samples = sorted(sample for local, _ in results for sample in local)
+    sent = {alert_id: t for _, local_sent in results for alert_id, t in local_sent.items()}
+    return {
+        "seconds": seconds,
+        "requests": len(samples),
+        "statuses": dict(Counter(str(sample[2]) for sample in samples)),
+        "samples": samples,
+        "sent": sent,
+    }
+
+
 def run_webhook(spec: dict) -> dict:
     signer = Signer(spec["secret"])
     count, concurrency, rate = spec["count"], spec["concurrency"], spec.get("rate")
-    samples, sent = [], {}
-    lock = threading.Lock()
     start = time.perf_counter()
 
     def worker(index: int):
@@ -73,23 +96,9 @@ def run_webhook(spec: dict) -> dict:
             if spec.get("record_ids"):
                 for a in alerts:
                     local_sent[a["alert_id"]] = t_send
-        with lock:
-            samples.extend(local)
-            sent.update(local_sent)
+        return local, local_sent
 
-    threads = [threading.Thread(target=worker, args=(i,)) for i in range(concurrency)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    seconds = time.perf_counter() - start
-    return {
-        "seconds": seconds,
-        "requests": len(samples),
-        "statuses": dict(Counter(str(s[2]) for s in samples)),
-        "samples": sorted(samples),
-        "sent": sent,
-    }
+    return _drive(concurrency, worker)
 
 
 RAW_COLUMNS = (
@@ -103,11 +112,8 @@ def run_raw_insert(spec: dict) -> dict:
     import psycopg
 
     count, concurrency, batch = spec["count"], spec["concurrency"], spec["batch"]
-    samples = []
-    lock = threading.Lock()
     row = "(%s, %s, %s, %s, 'P-0001', 'vibration.c0', 'major', 'active', now(), now(), 11.5, 'mm/s', 7.1, '', '{}', 'x', 'received', '', 0)"
     sql = f"INSERT INTO {spec['table']} ({RAW_COLUMNS}) VALUES " + ", ".join([row] * batch)
-    start = time.perf_counter()
 
     def worker(index: int):
         local = []
@@ -125,22 +131,9 @@ def run_raw_insert(spec: dict) -> dict:
                 t0 = time.perf_counter()
                 conn.execute(sql, params)
                 local.append((t_send, time.perf_counter() - t0, 200))
-        with lock:
-            samples.extend(local)
+        return local, {}
 
-    threads = [threading.Thread(target=worker, args=(i,)) for i in range(concurrency)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    seconds = time.perf_counter() - start
-    return {
-        "seconds": seconds,
-        "requests": len(samples),
-        "statuses": {"200": len(samples)},
-        "samples": sorted(samples),
-        "sent": {},
-    }
+    return _drive(concurrency, worker)
 
 
 def run_get(spec: dict) -> dict:
@@ -151,9 +144,6 @@ def run_get(spec: dict) -> dict:
     parsed = urlparse(spec["base_url"])
     urls, count, concurrency = spec["urls"], spec["count"], spec["concurrency"]
     headers = {"Authorization": f"Token {spec['token']}"} if spec.get("token") else {}
-    samples = []
-    lock = threading.Lock()
-    start = time.perf_counter()
 
     def worker(index: int):
         conn = http.client.HTTPConnection(parsed.hostname, parsed.port, timeout=60)
@@ -166,22 +156,9 @@ def run_get(spec: dict) -> dict:
             response.read()
             local.append((t_send, time.perf_counter() - t0, response.status))
         conn.close()
-        with lock:
-            samples.extend(local)
+        return local, {}
 
-    threads = [threading.Thread(target=worker, args=(i,)) for i in range(concurrency)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    seconds = time.perf_counter() - start
-    return {
-        "seconds": seconds,
-        "requests": len(samples),
-        "statuses": dict(Counter(str(s[2]) for s in samples)),
-        "samples": sorted(samples),
-        "sent": {},
-    }
+    return _drive(concurrency, worker)
 
 
 MODES = {"webhook": run_webhook, "raw-insert": run_raw_insert, "get": run_get}

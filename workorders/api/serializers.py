@@ -50,6 +50,21 @@ class ChecklistStepSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
+# Where a work order comes from and what the pipeline keeps on it: set by services only.
+ORIGIN_FIELDS = [
+    "waiting_for_parts",
+    "job_plan",
+    "pm_plan",
+    "planned_due_at",
+    "condition",
+    "alert_rule",
+    "alert_count",
+    "alert_severity",
+    "first_alert_at",
+    "last_alert_at",
+]
+
+
 class WorkOrderSerializer(serializers.ModelSerializer):
     """A work order. Failure codes (`problem`, `cause`, `remedy`) and `required_skill` are
     written and shown as codes, not ids.
@@ -102,30 +117,12 @@ class WorkOrderSerializer(serializers.ModelSerializer):
             "cause",
             "remedy",
             "is_overdue",
-            "waiting_for_parts",
-            "job_plan",
-            "pm_plan",
-            "planned_due_at",
-            "condition",
-            "alert_rule",
-            "alert_count",
-            "alert_severity",
-            "first_alert_at",
-            "last_alert_at",
+            *ORIGIN_FIELDS,
             "created_at",
             "updated_at",
         ]
         read_only_fields = [
-            "waiting_for_parts",
-            "job_plan",
-            "pm_plan",
-            "planned_due_at",
-            "condition",
-            "alert_rule",
-            "alert_count",
-            "alert_severity",
-            "first_alert_at",
-            "last_alert_at",
+            *ORIGIN_FIELDS,
             "number",
             "site",
             "status",
