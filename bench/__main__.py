@@ -174,7 +174,7 @@ def drain_figure(stack, single_rate: float) -> dict:
     """
     pending = backlog()
     start = time.monotonic()
-    stack.start_worker()
+    stack.start_workers()
     done = wait_for(lambda: backlog() == 0, timeout=900, what="the backlog to drain")
     seconds = done - start
     rate = pending / seconds
@@ -244,6 +244,7 @@ def storm_figure(stack, plant, *, alerts: int, batch: int) -> dict:
             batch=batch,
             concurrency=8,
             fixed_key=["P-0001", f"storm.b{batch}"],
+            severity="major",
         )
     )
     sent = time.monotonic()
@@ -357,6 +358,7 @@ def main(argv=None):
 
             stage("pipeline", pipeline)
             stack.stop("worker")
+            stack.stop("worker-default")
         if "api" in only:
             from bench.api_scale import api_figure
 

@@ -134,7 +134,13 @@ class Stack:
                 time.sleep(0.2)
         raise RuntimeError("gunicorn did not start; see bench/results/logs/gunicorn.log")
 
-    def start_worker(self, name="worker", queues="alerts,default,housekeeping"):
+    def start_workers(self):
+        """The production topology from the README: one node of `celery_concurrency` processes
+        for the alerts queue, one process for notifications and housekeeping."""
+        self.start_worker("worker", queues="alerts")
+        self.start_worker("worker-default", queues="default,housekeeping", concurrency=1)
+
+    def start_worker(self, name="worker", queues="alerts,default,housekeeping", concurrency=None):
         self._spawn(
             name,
             [
@@ -147,7 +153,7 @@ class Stack:
                 "-Q",
                 queues,
                 "-c",
-                str(self.celery_concurrency),
+                str(concurrency or self.celery_concurrency),
                 "--pool",
                 "prefork",
                 "-n",

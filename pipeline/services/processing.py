@@ -149,6 +149,8 @@ def _process_active(alert: Alert) -> str:
             if work_order is None:
                 raise
             _attach(work_order, [alert])
+            _attach_backlog(work_order, alert)
+        return AlertStatus.PROCESSED
     _attach_backlog(work_order, alert)
     return AlertStatus.PROCESSED
 
