@@ -34,6 +34,21 @@ def setup_django(stack: Stack):
     django.setup()
 
 
+def queues_empty(stack) -> bool:
+    """No task messages left on the broker (no-op messages for alerts already drained
+    included), so the next stage does not queue behind the previous one."""
+    import redis
+
+    client = redis.Redis.from_url(stack.env["CELERY_BROKER_URL"])
+    return all(client.llen(queue) == 0 for queue in ("alerts", "default", "housekeeping"))
+
+
+def settle(stack) -> None:
+    wait_for(
+        lambda: backlog() == 0 and queues_empty(stack), timeout=600, what="the queues to empty"
+    )
+
+
 def backlog() -> int:
     from alerts.models import Alert
 
@@ -193,6 +208,7 @@ def latency_figure(stack, plant, *, seconds: int) -> dict:
     from alerts.models import Alert
 
     rate = 50
+    settle(stack)
     result = loadgen(
         webhook_spec(
             stack,
@@ -234,6 +250,7 @@ def storm_figure(stack, plant, *, alerts: int, batch: int) -> dict:
     from alerts.models import Alert
     from workorders.models import WorkOrder
 
+    settle(stack)
     start = time.monotonic()
     result = loadgen(
         webhook_spec(

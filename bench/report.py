@@ -141,12 +141,12 @@ def render_markdown(results: dict, *, plots: list[str]) -> str:
     lines = [
         "# Benchmarks",
         "",
-        f"Run `make bench` (full, {results['mode'] if results['mode'] == 'full' else 'quick'} here) "
-        "to reproduce. Every figure is measured next to its reference in the same run, on the same "
-        "machine, with the real stack on loopback: gunicorn (production settings, DEBUG=0, 4 sync "
-        "workers), one Celery worker node (2 processes), PostgreSQL and Redis; load comes from a "
-        "separate load-generator process. Numbers on a shared 2-core machine are noisy: compare "
-        "the ratios, not the absolute values.",
+        f"Run `make bench` to reproduce (this run: {results['mode']}). Every figure is measured "
+        "next to its reference in the same run, on the same machine, with the real stack on "
+        "loopback: gunicorn (production settings, DEBUG=0, 4 sync workers), one Celery node of 2 "
+        "processes for the `alerts` queue plus one process for notifications and housekeeping, "
+        "PostgreSQL and Redis; load comes from a separate load-generator process. Numbers on a "
+        "shared 2-core machine are noisy: compare the ratios, not the absolute values.",
         "",
         f"- Run: {results['started_at']} → {results.get('finished_at', '?')} ({results['mode']})",
         f"- Machine: {m['cpus']} CPUs ({m['cpu']}), {m['memory_gib']} GiB, {m['platform']}, Python {m['python']}",
@@ -154,6 +154,8 @@ def render_markdown(results: dict, *, plots: list[str]) -> str:
         "| figure | measured | reference (same run) | ratio | target | verdict |",
         "|---|---|---|---|---|---|",
     ]
+    for run in results.get("runs", []):
+        lines.insert(-3, f"- Stages {run['stages']}: {run['started_at']} → {run['finished_at']}")
     lines += [f"| {' | '.join(row)} |" for row in rows(results)]
     if plots:
         lines += ["", "## Plots", ""] + [f"![{p}](bench/results/{p})" for p in plots]
