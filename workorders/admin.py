@@ -235,6 +235,32 @@ class ScheduleForm(AssignForm):
         self.fields["technician"].help_text = "Leave empty to keep each work order's assignee."
 
 
+# Set by the services (alerts, PM, lifecycle), shown read-only to planners.
+ORIGIN_FIELDS = (
+    "job_plan",
+    "pm_plan",
+    "planned_due_at",
+    "waiting_for_parts",
+    "condition",
+    "alert_rule",
+    "alert_severity",
+    "alert_count",
+    "first_alert_at",
+    "last_alert_at",
+)
+PROGRESS_FIELDS = (
+    "source",
+    "requested_by",
+    "on_hold_reason",
+    "started_at",
+    "completed_at",
+    "closed_at",
+    "actual_hours",
+    "created_at",
+    "updated_at",
+)
+
+
 @admin.register(WorkOrder)
 class WorkOrderAdmin(SiteScopedAdminMixin, ExportMixin, admin.ModelAdmin):
     """Planning of work orders. Status changes only by the lifecycle actions of the list.
@@ -287,59 +313,15 @@ class WorkOrderAdmin(SiteScopedAdminMixin, ExportMixin, admin.ModelAdmin):
             "Origin",
             {
                 "classes": ("collapse",),
-                "fields": (
-                    "job_plan",
-                    "pm_plan",
-                    "planned_due_at",
-                    "waiting_for_parts",
-                    "condition",
-                    "alert_rule",
-                    "alert_severity",
-                    "alert_count",
-                    "first_alert_at",
-                    "last_alert_at",
-                ),
+                "fields": ORIGIN_FIELDS,
             },
         ),
         (
             "Progress",
-            {
-                "fields": (
-                    "source",
-                    "requested_by",
-                    "on_hold_reason",
-                    "started_at",
-                    "completed_at",
-                    "closed_at",
-                    "actual_hours",
-                    "created_at",
-                    "updated_at",
-                )
-            },
+            {"fields": PROGRESS_FIELDS},
         ),
     )
-    progress_fields = (
-        "number",
-        "job_plan",
-        "pm_plan",
-        "planned_due_at",
-        "waiting_for_parts",
-        "condition",
-        "alert_rule",
-        "alert_severity",
-        "alert_count",
-        "first_alert_at",
-        "last_alert_at",
-        "source",
-        "requested_by",
-        "on_hold_reason",
-        "started_at",
-        "completed_at",
-        "closed_at",
-        "actual_hours",
-        "created_at",
-        "updated_at",
-    )
+    progress_fields = ("number", *ORIGIN_FIELDS, *PROGRESS_FIELDS)
     inlines = (
         ChecklistStepInline,
         LabourInline,
