@@ -93,9 +93,6 @@ def load(*, work_orders: int, assets: int) -> dict:
     for site in sites:
         WorkOrder.objects.bulk_create(rows(site), batch_size=10_000)
     with connection.cursor() as cursor:
-        cursor.execute(
-            "UPDATE workorders_workorder SET number = 'WO-' || lpad(id::text, 7, '0') WHERE number IS NULL"
-        )
         cursor.execute("ANALYZE")
     tech = User.objects.get(username=f"{sites[0].code}-tech0")
     return {

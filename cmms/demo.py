@@ -783,10 +783,7 @@ class _History:
         return orders
 
     def _save(self, orders: list[WorkOrder], planner) -> None:
-        WorkOrder.objects.bulk_create(orders)
-        for order in orders:
-            order.number = WorkOrder.format_number(order.pk)
-        WorkOrder.objects.bulk_update(orders, ["number"])
+        WorkOrder.objects.bulk_create(orders)  # numbers are computed by the database
         changes = []
         for order in orders:
             path = LIFECYCLE_PATH if order.status == Status.CLOSED else LIFECYCLE_PATH[:2]

@@ -29,6 +29,7 @@ class WorkOrderFilterSet(django_filters.FilterSet):
     repeated); `assignee` is a user id, `me` or `none`; `overdue=true` is open work past due.
     """
 
+    number = django_filters.CharFilter(field_name="number")
     site = django_filters.NumberFilter(field_name="site")
     asset = django_filters.NumberFilter(field_name="asset")
     status = MultipleChoiceFilter(choices=Status.choices)
@@ -46,7 +47,7 @@ class WorkOrderFilterSet(django_filters.FilterSet):
 
     class Meta:
         model = WorkOrder
-        fields = ["number"]
+        fields = []
 
     def filter_assignee(self, queryset, name, value):
         if value == "me":

@@ -2,7 +2,8 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import Case, CharField, Q, Value, When
+from django.db.models.functions import Cast, Concat, LPad
 from django.utils import timezone
 
 from cmms.scoping import SiteScopedQuerySet
@@ -61,8 +62,20 @@ class WorkOrder(models.Model):
 
     site_lookup = "site"
 
-    # NULL only inside the creating transaction, until the id is known.
-    number = models.CharField(max_length=20, unique=True, null=True, editable=False)  # noqa: DJ001
+    # "WO-" + the id padded to 6 digits, computed by the database in the INSERT itself (no
+    # second statement); format_number() is the same rule in Python.
+    number = models.GeneratedField(
+        expression=Case(
+            When(
+                id__lt=10**6,
+                then=Concat(Value("WO-"), LPad(Cast("id", CharField()), 6, Value("0"))),
+            ),
+            default=Concat(Value("WO-"), Cast("id", CharField())),
+        ),
+        output_field=CharField(max_length=20),
+        db_persist=True,
+        unique=True,
+    )
     site = models.ForeignKey("assets.Site", on_delete=models.PROTECT, related_name="work_orders")
     asset = models.ForeignKey(
         "assets.Asset", on_delete=models.PROTECT, related_name="work_orders", null=True, blank=True

@@ -136,9 +136,7 @@ def work_order_create(
     # the database); constraints are enforced by the database too. Skipping their validation
     # queries keeps creation cheap on the alert pipeline's hot path.
     work_order.full_clean(exclude=["number", *_RELATED_FIELDS], validate_constraints=False)
-    work_order.save()
-    work_order.number = WorkOrder.format_number(work_order.pk)
-    WorkOrder.objects.filter(pk=work_order.pk).update(number=work_order.number)
+    work_order.save()  # the database computes the number; RETURNING brings it back
     StatusChange.objects.create(
         work_order=work_order, from_status="", to_status=status, changed_by=by, reason="created"
     )

@@ -27,8 +27,8 @@ from typing import NamedTuple
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Case, CharField, F, Q, Value, When, Window
-from django.db.models.functions import Cast, Concat, LPad, RowNumber
+from django.db.models import F, Q, Window
+from django.db.models.functions import RowNumber
 from django.utils import timezone
 
 from assets.choices import AssetState
@@ -465,19 +465,7 @@ def _create_work_orders(occurrences, plans_by_id, tags, *, now) -> list[WorkOrde
                 created_at=now,
             )
         )
-    WorkOrder.objects.bulk_create(work_orders, batch_size=1000)
-    for wo in work_orders:
-        wo.number = WorkOrder.format_number(wo.pk)
-    # One UPDATE computing WorkOrder.format_number in SQL ("WO-" + id padded to 6 digits).
-    WorkOrder.objects.filter(pk__in=[wo.pk for wo in work_orders]).update(
-        number=Case(
-            When(
-                pk__lt=10**6,
-                then=Concat(Value("WO-"), LPad(Cast("pk", CharField()), 6, Value("0"))),
-            ),
-            default=Concat(Value("WO-"), Cast("pk", CharField())),
-        )
-    )
+    WorkOrder.objects.bulk_create(work_orders, batch_size=1000)  # numbers come back with ids
     for occurrence, wo in zip(occurrences, work_orders, strict=True):
         occurrence.work_order = wo
     _link_work_orders(occurrences)

@@ -23,10 +23,8 @@ def big_plant():
     plant = Plant("big")
     assets = [AssetFactory(site=plant.site, parent=plant.line) for _ in range(20)]
     now = timezone.now()
-    first = WorkOrder.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
     WorkOrder.objects.bulk_create(
         WorkOrder(
-            number=WorkOrder.format_number(first + 1000 + i),
             site=plant.site,
             asset=assets[i % len(assets)],
             title=f"Bulk work {i}",
