@@ -197,3 +197,35 @@ def test_redis_restarted_mid_stream_loses_nothing(plant, broker):
     wo = WorkOrder.objects.get()
     assert wo.alert_count == 200
     assert not Alert.objects.exclude(status="processed").exists()
+
+
+def worker_backends() -> set[tuple[int, datetime]]:
+    """The other sessions on the test database: (pid, backend_start)."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pid, backend_start FROM pg_stat_activity "
+            "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )
+        return set(cursor.fetchall())
+
+
+def test_a_worker_reuses_its_database_connection_across_tasks(plant, broker):
+    """Celery's Django fixup would reconnect for every task; DB_CONN_MAX_AGE rules instead."""
+    worker = Worker(broker.url, concurrency=1).start()
+    try:
+        with publishing_to(broker.url):
+            post_alerts(plant, [alert(0, condition="temp.high.0")])
+        wait_until(all_processed(1), timeout=60, message=worker.output)
+        after_first = worker_backends()
+        with publishing_to(broker.url):
+            for n in range(1, 11):  # one message, one task each
+                post_alerts(plant, [alert(n, condition=f"temp.high.{n}")])
+        wait_until(all_processed(11), timeout=60, message=worker.output)
+        after_all = worker_backends()
+    finally:
+        worker.stop()
+    assert len(after_first) == 1, after_first  # the worker's connection stays open...
+    assert after_all == after_first  # ...and the next ten tasks ran on that same connection
+    assert WorkOrder.objects.count() == 11
