@@ -166,8 +166,7 @@ def _generate_chunk(ids: list[int], *, now: datetime, run: uuid.UUID) -> Generat
         if generated:
             by_id = {plan.pk: plan for plan in plans}
             tags = {t.asset_id: t.tag for ts in targets.values() for t in ts}
-            work_orders = _create_work_orders(generated, by_id, tags, now=now)
-            result.work_order_ids = [wo.pk for wo in work_orders]
+            result.work_order_ids = _create_work_orders(generated, by_id, tags, now=now)
     return result
 
 
@@ -433,47 +432,83 @@ def _meter_due(plan: PMPlan, target: Target, *, now: datetime):
 # --------------------------------------------------------------------------- writing
 
 
-def _create_work_orders(occurrences, plans_by_id, tags, *, now) -> list[WorkOrder]:
-    """Work orders for freshly inserted occurrences, with history, checklist and timeline."""
+def _create_work_orders(occurrences, plans_by_id, tags, *, now) -> list[int]:
+    """Work orders for freshly inserted occurrences, with history, checklist and timeline;
+    returns their ids."""
     job_plan_ids = {plans_by_id[o.plan_id].job_plan_id for o in occurrences}
     with_parts = set(
         JobPlanPart.objects.filter(job_plan_id__in=job_plan_ids).values_list(
             "job_plan_id", flat=True
         )
     )
-    work_orders = []
+    rows = []
     for occurrence in occurrences:
         plan = plans_by_id[occurrence.plan_id]
         job_plan = plan.job_plan
-        work_orders.append(
-            WorkOrder(
-                site_id=plan.site_id,
-                asset_id=occurrence.asset_id,
-                type=WorkOrderType.PREVENTIVE,
-                priority=plan.priority,
-                status=plan.work_order_status,
-                source=Source.PM,
-                title=f"{plan.name}: {tags[occurrence.asset_id]}"[:200],
-                description=_description(plan, occurrence),
-                required_skill_id=job_plan.required_skill_id,
-                estimated_hours=job_plan.estimated_hours,
-                job_plan_id=job_plan.pk,
-                due_at=occurrence.due_at,
-                planned_due_at=occurrence.due_at,
-                pm_plan_id=plan.pk,
-                needs_attention=occurrence.reason[:200] if occurrence.late else "",
-                created_at=now,
-            )
+        rows.append(
+            {
+                "site_id": plan.site_id,
+                "asset_id": occurrence.asset_id,
+                "type": WorkOrderType.PREVENTIVE,
+                "priority": plan.priority,
+                "status": plan.work_order_status,
+                "source": Source.PM,
+                "title": f"{plan.name}: {tags[occurrence.asset_id]}"[:200],
+                "description": _description(plan, occurrence),
+                "required_skill_id": job_plan.required_skill_id,
+                "estimated_hours": job_plan.estimated_hours,
+                "job_plan_id": job_plan.pk,
+                "due_at": occurrence.due_at,
+                "planned_due_at": occurrence.due_at,
+                "pm_plan_id": plan.pk,
+                "needs_attention": occurrence.reason[:200] if occurrence.late else "",
+            }
         )
-    WorkOrder.objects.bulk_create(work_orders, batch_size=1000)  # numbers come back with ids
-    for occurrence, wo in zip(occurrences, work_orders, strict=True):
-        occurrence.work_order = wo
+    ids = _insert_work_orders(rows, now=now)
+    for occurrence, pk in zip(occurrences, ids, strict=True):
+        occurrence.work_order_id = pk
     _link_work_orders(occurrences)
     _insert_children(occurrences, now=now)
-    for wo in work_orders:
-        if wo.job_plan_id in with_parts:
-            _reserve_parts(wo)
-    return work_orders
+    needing_parts = [pk for pk, r in zip(ids, rows, strict=True) if r["job_plan_id"] in with_parts]
+    if needing_parts:
+        for work_order in WorkOrder.objects.filter(pk__in=needing_parts).order_by("pk"):
+            _reserve_parts(work_order)
+    return ids
+
+
+def _insert_work_orders(rows: list[dict], *, now: datetime) -> list[int]:
+    """Insert work orders given as {attname: value} (the same keys in every row); their ids in
+    order. Every other column gets its model default, `created_at` and `updated_at` get `now`.
+
+    On PostgreSQL: one INSERT ... SELECT FROM unnest(one array per column), which costs a
+    fraction of bulk_create's per-value Python for thousands of rows; elsewhere bulk_create.
+    """
+    if connection.vendor != "postgresql":
+        work_orders = [WorkOrder(**row, created_at=now) for row in rows]
+        WorkOrder.objects.bulk_create(work_orders, batch_size=1000)
+        return [wo.pk for wo in work_orders]
+    fields = [WorkOrder._meta.get_field(name) for name in rows[0]]
+    defaults = [
+        (f, now if f.attname in ("created_at", "updated_at") else f.get_default())
+        for f in WorkOrder._meta.concrete_fields
+        if f.attname not in rows[0] and not f.primary_key and not f.generated
+    ]
+    qn = connection.ops.quote_name
+    columns = ", ".join(qn(f.column) for f in [*fields, *(f for f, _ in defaults)])
+    arrays = ", ".join(f"%s::{f.db_type(connection)}[]" for f in fields)
+    aliases = [f"c{i}" for i in range(len(fields))]
+    # Only quoted identifiers, column types and aliases are formatted in; values are parameters.
+    sql = (
+        f"INSERT INTO {qn(WorkOrder._meta.db_table)} ({columns}) "  # noqa: S608
+        f"SELECT {', '.join(f'u.{a}' for a in aliases)}, {', '.join(['%s'] * len(defaults))} "
+        f"FROM unnest({arrays}) WITH ORDINALITY AS u({', '.join(aliases)}, n) "
+        f"ORDER BY u.n RETURNING {qn('id')}"
+    )
+    params = [f.get_db_prep_save(value, connection) for f, value in defaults]  # SELECT list
+    params += [[f.get_db_prep_save(row[f.attname], connection) for row in rows] for f in fields]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return [pk for (pk,) in cursor.fetchall()]
 
 
 def _insert_children(occurrences: list[PMOccurrence], *, now: datetime) -> None:
