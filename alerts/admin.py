@@ -92,11 +92,17 @@ class GatewayAdmin(PlannerSiteScopedAdmin):
 
     def save_model(self, request, obj, form, change):
         if change:
+            # The form has already set the new values on `obj`; the service compares against
+            # the stored row so the audit entry records what actually changed.
             fields = {name: form.cleaned_data[name] for name in form.changed_data}
-            services.gateway_update(gateway=obj, **fields)
+            stored = Gateway.objects.get(pk=obj.pk)
+            services.gateway_update(gateway=stored, by=request.user, **fields)
             return
         gateway, secret = services.gateway_create(
-            site=obj.site, name=obj.name, rate_limit_per_minute=obj.rate_limit_per_minute
+            site=obj.site,
+            name=obj.name,
+            rate_limit_per_minute=obj.rate_limit_per_minute,
+            by=request.user,
         )
         obj.pk = gateway.pk
         obj._state = gateway._state
@@ -122,24 +128,28 @@ class GatewayAdmin(PlannerSiteScopedAdmin):
 
     @admin.action(description="Rotate secret (the old one keeps working until retired)")
     def rotate_secret(self, request, queryset):
-        pairs = [(gw, services.gateway_rotate_secret(gateway=gw)) for gw in queryset]
+        pairs = [
+            (gw, services.gateway_rotate_secret(gateway=gw, by=request.user)) for gw in queryset
+        ]
         return self._show_secrets(request, pairs)
 
     @admin.action(description="Retire old secrets (keep only the newest)")
     def retire_old_secrets(self, request, queryset):
-        retired = sum(services.gateway_retire_secrets(gateway=gw) for gw in queryset)
+        retired = sum(
+            services.gateway_retire_secrets(gateway=gw, by=request.user) for gw in queryset
+        )
         self.message_user(request, f"Retired {retired} secret(s).", messages.SUCCESS)
 
     @admin.action(description="Disable selected gateways")
     def disable(self, request, queryset):
         for gateway in queryset:
-            services.gateway_set_active(gateway=gateway, is_active=False)
+            services.gateway_set_active(gateway=gateway, is_active=False, by=request.user)
         self.message_user(request, "Gateways disabled; their requests now answer 401.")
 
     @admin.action(description="Enable selected gateways")
     def enable(self, request, queryset):
         for gateway in queryset:
-            services.gateway_set_active(gateway=gateway, is_active=True)
+            services.gateway_set_active(gateway=gateway, is_active=True, by=request.user)
         self.message_user(request, "Gateways enabled.")
 
 

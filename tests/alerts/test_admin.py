@@ -4,10 +4,20 @@ import pytest
 from django.contrib.admin import helpers
 from django.test import Client
 
+from alerts import services
 from alerts.choices import AlertStatus
 from alerts.models import Alert, Gateway, GatewaySecret
+from audit.choices import AuditAction
+from audit.models import AuditEntry
+from tests.admin.forms import form_data
 from tests.alerts.conftest import Hook, alert
-from tests.factories import AssetFactory, PlannerFactory, SiteFactory, gateway_with_secret
+from tests.factories import (
+    AssetFactory,
+    PlannerFactory,
+    SiteFactory,
+    SuperuserFactory,
+    gateway_with_secret,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -101,3 +111,78 @@ def test_triage_refuses_an_asset_of_another_site(admin_client, hook):
 
     assert Alert.objects.get().status == AlertStatus.UNMATCHED
     assert Alert.objects.get().asset is None
+
+
+# --- who did it: every admin write on a gateway is in the audit trail under its actor
+
+
+@pytest.fixture(params=["planner", "superuser"])
+def actor(request, site):
+    if request.param == "superuser":
+        return SuperuserFactory()
+    return PlannerFactory(sites=[site])
+
+
+@pytest.fixture
+def actor_client(actor):
+    client = Client()
+    client.force_login(actor)
+    return client
+
+
+def audit_of(gateway, action):
+    return AuditEntry.objects.get(object_id=str(gateway.pk), action=action)
+
+
+def run_action(client, action, gateway):
+    return client.post(
+        "/admin/alerts/gateway/", {"action": action, helpers.ACTION_CHECKBOX_NAME: [gateway.pk]}
+    )
+
+
+def test_creating_a_gateway_in_the_admin_records_who_created_it(actor_client, actor, site):
+    actor_client.post("/admin/alerts/gateway/add/", {"site": site.pk, "name": "Edge 1"})
+
+    entry = audit_of(Gateway.objects.get(name="Edge 1"), AuditAction.GATEWAY_CREATE)
+    assert entry.actor == actor
+    assert entry.actor_name == actor.username
+    assert entry.site == site
+
+
+def test_editing_a_gateway_in_the_admin_records_who_changed_what(actor_client, actor, hook):
+    gateway = hook.gateway
+    url = f"/admin/alerts/gateway/{gateway.pk}/change/"
+    data = form_data(actor_client.get(url), "gateway_form")
+    data.update(name="Edge renamed", rate_limit_per_minute="30")
+
+    response = actor_client.post(url, data)
+
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    entry = audit_of(gateway, AuditAction.GATEWAY_UPDATE)
+    assert entry.actor == actor
+    assert entry.changes == {
+        "name": [gateway.name, "Edge renamed"],
+        "rate_limit_per_minute": [None, 30],
+    }
+
+
+def test_the_rotate_action_records_who_issued_the_new_secret(actor_client, actor, hook):
+    run_action(actor_client, "rotate_secret", hook.gateway)
+
+    assert audit_of(hook.gateway, AuditAction.GATEWAY_ROTATE_SECRET).actor == actor
+
+
+def test_the_retire_action_records_who_retired_the_old_secrets(actor_client, actor, hook):
+    services.gateway_rotate_secret(gateway=hook.gateway)
+
+    run_action(actor_client, "retire_old_secrets", hook.gateway)
+
+    assert audit_of(hook.gateway, AuditAction.GATEWAY_RETIRE_SECRETS).actor == actor
+
+
+def test_the_disable_and_enable_actions_record_who_switched_the_gateway(actor_client, actor, hook):
+    run_action(actor_client, "disable", hook.gateway)
+    run_action(actor_client, "enable", hook.gateway)
+
+    assert audit_of(hook.gateway, AuditAction.GATEWAY_DISABLE).actor == actor
+    assert audit_of(hook.gateway, AuditAction.GATEWAY_ENABLE).actor == actor
