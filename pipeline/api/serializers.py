@@ -54,6 +54,8 @@ class JobPlanSerializer(serializers.ModelSerializer):
 
 
 class AlertRuleSerializer(serializers.ModelSerializer):
+    """A rule; `alert_rule_save` checks the scope (only superusers write global rules)."""
+
     site = ScopedPrimaryKeyRelatedField(
         queryset=Site.objects.all(), allow_null=True, required=False
     )
@@ -86,13 +88,3 @@ class AlertRuleSerializer(serializers.ModelSerializer):
             "requires_approval",
             "cancel_on_clear",
         ]
-
-    def validate(self, attrs):
-        user = self.context["request"].user
-        site = attrs.get("site", getattr(self.instance, "site", None))
-        asset = attrs.get("asset", getattr(self.instance, "asset", None))
-        if site is None and asset is None and not user.is_superuser:
-            raise serializers.ValidationError(
-                {"site": "Only superusers write rules for every site; choose a site."}
-            )
-        return attrs

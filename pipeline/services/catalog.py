@@ -1,5 +1,6 @@
 """Writes to job plans and alert rules (admin and API both call these)."""
 
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.forms.models import model_to_dict
 
@@ -51,16 +52,24 @@ def job_plan_save(
     return job_plan
 
 
+GLOBAL_RULES_ARE_FOR_SUPERUSERS = "Only superusers write rules for every site; choose a site."
+
+
 @transaction.atomic
 def alert_rule_save(*, rule: AlertRule | None = None, by=None, **fields) -> AlertRule:
-    """Create or update an alert rule (validated: the asset must belong to the rule's site).
-    Recorded in the audit trail with `by`."""
+    """Create or update an alert rule (validated: the asset must belong to the rule's site;
+    only superusers, or the system with `by=None`, write global rules, those without a site).
+    Pass the stored row as `rule`, not one already holding the new values, so the audit
+    trail records what changed. Recorded in the audit trail with `by`."""
     creating = rule is None
     rule = rule or AlertRule()
+    was_global = not creating and rule.site_id is None
     before = {name: getattr(rule, name, None) for name in fields} if not creating else {}
     for name, value in fields.items():
         setattr(rule, name, value)
-    rule.full_clean()
+    rule.full_clean()  # fills the site in from the asset
+    if (was_global or rule.site_id is None) and not _may_write_global_rules(by):
+        raise ValidationError({"site": GLOBAL_RULES_ARE_FOR_SUPERUSERS})
     rule.save()
     audit_record(
         by=by,
@@ -70,3 +79,7 @@ def alert_rule_save(*, rule: AlertRule | None = None, by=None, **fields) -> Aler
         changes=field_changes(before, fields),
     )
     return rule
+
+
+def _may_write_global_rules(by) -> bool:
+    return by is None or by.is_superuser
