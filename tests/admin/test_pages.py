@@ -8,7 +8,7 @@ from tests.factories import CustomerViewerFactory, PlannerFactory, TechnicianFac
 
 pytestmark = pytest.mark.django_db
 
-OUR_APPS = {"accounts", "assets", "workorders"}
+OUR_APPS = {"accounts", "assets", "workorders", "pipeline"}
 
 
 def our_model_admins():

@@ -184,6 +184,7 @@ ADMIN_CHANGE = {
     "workorders.workorder": "work_order",
     "alerts.gateway": "gateway",
     "alerts.alert": "alert",
+    "pipeline.alertrule": "rule",
     "pm.pmplan": "pm_plan",
     "pm.pmoccurrence": "occurrence",
     "assets.meterreading": "reading",
