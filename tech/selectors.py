@@ -1,7 +1,8 @@
 """Reads for the technician pages: each page is a fixed, small number of queries."""
 
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 from django.db import connection
 from django.db.models import Prefetch, Q
@@ -40,17 +41,20 @@ class MyWork:
         return len(self.overdue) + len(self.today) + len(self.upcoming)
 
 
-def _end_of_today(now: datetime) -> datetime:
-    local = timezone.localtime(now)
-    return local.replace(hour=0, minute=0, second=0, microsecond=0) + timedelta(days=1)
+def _end_of_today(now: datetime, zone_name: str) -> datetime:
+    """The next local midnight at a site: "today" is the plant's day, not the server's."""
+    zone = ZoneInfo(zone_name)
+    tomorrow = timezone.localdate(now, timezone=zone) + timedelta(days=1)
+    return datetime.combine(tomorrow, time.min, tzinfo=zone)
 
 
 def my_work(user, *, now: datetime | None = None) -> MyWork:
     """The user's open work grouped as overdue / due today / upcoming, by priority and due time,
     plus unassigned work at their sites that they may pick up. Two queries.
+
+    "Today" ends at midnight in each work order's own site time zone.
     """
     now = now or timezone.now()
-    end_of_today = _end_of_today(now)
     work = MyWork()
     assigned = (
         _list_queryset(user)
@@ -60,7 +64,7 @@ def my_work(user, *, now: datetime | None = None) -> MyWork:
     for wo in assigned:
         if wo.due_at is not None and wo.due_at < now:
             work.overdue.append(wo)
-        elif wo.due_at is not None and wo.due_at < end_of_today:
+        elif wo.due_at is not None and wo.due_at < _end_of_today(now, wo.site.timezone):
             work.today.append(wo)
         else:
             work.upcoming.append(wo)
