@@ -4,7 +4,9 @@ Everything else (lifecycle, checklist, labour, parts, work requests) goes throug
 `workorders.services`, exactly as the API does.
 """
 
+import logging
 import uuid
+from functools import partial
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -15,6 +17,8 @@ from tech.validators import sniff_image
 from workorders.choices import FINAL_STATUSES, EventKind
 from workorders.models import WorkOrder, WorkOrderEvent
 from workorders.services import check_field_work
+
+logger = logging.getLogger(__name__)
 
 
 def _check_may_write(work_order: WorkOrder, by) -> None:
@@ -35,14 +39,22 @@ def work_order_note_add(*, work_order: WorkOrder, by, message: str) -> WorkOrder
     )
 
 
-@transaction.atomic
 def work_order_photo_add(*, work_order: WorkOrder, by, upload, caption: str = "") -> WorkOrderPhoto:
-    """Attach a photo (JPEG, PNG, WebP or GIF, checked by its bytes) to the work order."""
+    """Attach a photo (JPEG, PNG, WebP or GIF, checked by its bytes) to the work order.
+
+    The row and its file stay consistent both ways. The file is written before the row is
+    committed, so a committed row always has its file. If anything after the write fails (a
+    refusal, a database error, the commit itself) the transaction rolls back and the file is
+    deleted, so no file outlives its row. Deleting on rollback is only safe when the rollback
+    is final, and Django has no rollback hook, so this service owns its transaction: call it
+    outside any atomic block (`durable=True` refuses otherwise, before anything is written).
+    Only a crash between the write and the commit can leave a stray file, which is never
+    served: photos are served only through their row.
+    """
     try:
         content_type, extension = sniff_image(upload)
     except ValidationError as exc:
         raise ValidationError({"image": exc.messages}) from None
-    _check_may_write(work_order, by)
     photo = WorkOrderPhoto(
         work_order=work_order,
         content_type=content_type,
@@ -50,13 +62,39 @@ def work_order_photo_add(*, work_order: WorkOrder, by, upload, caption: str = ""
         caption=caption.strip()[:200],
         uploaded_by=by,
     )
-    photo.image.save(f"{uuid.uuid4().hex}.{extension}", upload, save=False)
-    photo.save()
-    WorkOrderEvent.objects.create(
-        work_order=work_order,
-        kind=EventKind.NOTE,
-        message=f"Photo added{': ' + photo.caption if photo.caption else ''}",
-        created_by=by,
-        data={"photo": photo.pk},
-    )
+    try:
+        with transaction.atomic(durable=True):
+            _check_may_write(work_order, by)
+            photo.image.save(f"{uuid.uuid4().hex}.{extension}", upload, save=False)
+            photo.save()
+            WorkOrderEvent.objects.create(
+                work_order=work_order,
+                kind=EventKind.NOTE,
+                message=f"Photo added{': ' + photo.caption if photo.caption else ''}",
+                created_by=by,
+                data={"photo": photo.pk},
+            )
+    except BaseException:
+        if photo.image:
+            _delete_file(photo.image.storage, photo.image.name)
+        raise
     return photo
+
+
+def photo_file_discard(*, photo: WorkOrderPhoto, using: str | None = None) -> None:
+    """Delete a deleted photo's file once the deleting transaction commits (kept on rollback).
+
+    Connected to `post_delete` (see `TechConfig.ready`): photo rows also go in cascades that
+    no service sees, and a file deleted before the commit would be lost if the delete rolled back.
+    """
+    if photo.image:
+        storage, name = photo.image.storage, photo.image.name
+        transaction.on_commit(partial(_delete_file, storage, name), using=using)
+
+
+def _delete_file(storage, name: str) -> None:
+    """Delete a stored file; a failure is logged, never raised over the error being handled."""
+    try:
+        storage.delete(name)
+    except Exception:
+        logger.exception("Could not delete photo file %s", name)
