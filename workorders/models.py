@@ -76,7 +76,10 @@ class WorkOrder(models.Model):
         db_persist=True,
         unique=True,
     )
-    site = models.ForeignKey("assets.Site", on_delete=models.PROTECT, related_name="work_orders")
+    # Indexed by the composite indexes below, which all start with the site.
+    site = models.ForeignKey(
+        "assets.Site", on_delete=models.PROTECT, related_name="work_orders", db_index=False
+    )
     asset = models.ForeignKey(
         "assets.Asset", on_delete=models.PROTECT, related_name="work_orders", null=True, blank=True
     )
@@ -179,6 +182,9 @@ class WorkOrder(models.Model):
         ordering = ["-created_at", "-id"]
         indexes = [
             models.Index(fields=["site", "status", "priority"]),
+            # A site's newest work first (the lists' default order) and its overdue work.
+            models.Index(fields=["site", "-created_at", "-id"], name="work_order_site_recent"),
+            models.Index(fields=["site", "status", "due_at"], name="work_order_site_due"),
             models.Index(fields=["assignee", "status", "due_at"]),
             models.Index(fields=["asset", "status"]),
             models.Index(fields=["status", "due_at"]),
