@@ -226,6 +226,13 @@ _VALUE_FIELDS = (
 )
 
 
+def _cast_type(field) -> str:
+    """The column's type for a CAST; text for varchar(n), which a CAST would silently cut
+    where the INSERT refuses an overlong value."""
+    db_type = field.db_type(connection)
+    return "text" if db_type.startswith("varchar") else db_type
+
+
 def _insert_new(rows: list[dict]) -> dict[str, tuple[int, int | None]]:
     """Store the rows that are new, matching asset tags to the site's assets in the same
     statement: INSERT ... SELECT FROM (VALUES ...) LEFT JOIN asset ... ON CONFLICT (gateway_id,
@@ -237,7 +244,7 @@ def _insert_new(rows: list[dict]) -> dict[str, tuple[int, int | None]]:
     fields = [Alert._meta.get_field(name) for name in _VALUE_FIELDS]
     qn = connection.ops.quote_name
     if connection.vendor == "postgresql":
-        typed = [f"CAST(v.column{i} AS {f.db_type(connection)})" for i, f in enumerate(fields, 1)]
+        typed = [f"CAST(v.column{i} AS {_cast_type(f)})" for i, f in enumerate(fields, 1)]
     else:
         typed = [f"v.column{i}" for i in range(1, len(fields) + 1)]
     site, tag = (typed[_VALUE_FIELDS.index(name)] for name in ("site", "asset_tag"))

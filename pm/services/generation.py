@@ -488,14 +488,21 @@ def _insert_work_orders(rows: list[dict], *, now: datetime) -> list[int]:
         WorkOrder.objects.bulk_create(work_orders, batch_size=1000)
         return [wo.pk for wo in work_orders]
     fields = [WorkOrder._meta.get_field(name) for name in rows[0]]
-    defaults = [
-        (f, now if f.attname in ("created_at", "updated_at") else f.get_default())
-        for f in WorkOrder._meta.concrete_fields
-        if f.attname not in rows[0] and not f.primary_key and not f.generated
-    ]
+    defaults = []  # one value for every row: a per-row default must be given in the rows
+    for f in WorkOrder._meta.concrete_fields:
+        if f.attname in rows[0] or f.primary_key or f.generated:
+            continue
+        if f.attname in ("created_at", "updated_at"):
+            defaults.append((f, now))
+        elif (f.has_default() and callable(f.default)) or getattr(f, "auto_now_add", False):
+            raise ValueError(f"WorkOrder.{f.attname} needs a value per row; give it in the rows.")
+        else:
+            defaults.append((f, f.get_default()))
     qn = connection.ops.quote_name
     columns = ", ".join(qn(f.column) for f in [*fields, *(f for f, _ in defaults)])
-    arrays = ", ".join(f"%s::{f.db_type(connection)}[]" for f in fields)
+    # text[] for varchar(n): a cast to varchar(n) would cut an overlong value, the INSERT refuses.
+    types = [f.db_type(connection) for f in fields]
+    arrays = ", ".join(f"%s::{'text' if t.startswith('varchar') else t}[]" for t in types)
     aliases = [f"c{i}" for i in range(len(fields))]
     # Only quoted identifiers, column types and aliases are formatted in; values are parameters.
     sql = (

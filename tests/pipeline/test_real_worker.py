@@ -200,13 +200,13 @@ def test_redis_restarted_mid_stream_loses_nothing(plant, broker):
 
 
 def worker_backends() -> set[tuple[int, datetime]]:
-    """The other sessions on the test database: (pid, backend_start)."""
+    """The other client sessions on the test database (not autovacuum): (pid, backend_start)."""
     from django.db import connection
 
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT pid, backend_start FROM pg_stat_activity "
-            "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            "SELECT pid, backend_start FROM pg_stat_activity WHERE datname = current_database() "
+            "AND backend_type = 'client backend' AND pid <> pg_backend_pid()"
         )
         return set(cursor.fetchall())
 
