@@ -28,3 +28,21 @@ def process_alert(*, alert_id: int) -> str | None:
             alert_id=alert_id, error="".join(traceback.format_exception_only(exc)).strip()
         )
         return "failed"
+
+
+def process_alerts(*, alert_ids: list[int]) -> None:
+    """Process a chunk: the quiet alerts (no work to open or join) settled together in one
+    transaction, then each of the others in its own. If settling the chunk fails for a reason
+    other than the database, every alert takes the one-by-one path, where an error stays with
+    the alert that caused it."""
+    from pipeline.services import alerts_settle_quiet
+
+    try:
+        rest = alerts_settle_quiet(alert_ids=alert_ids)
+    except (OperationalError, InterfaceError):
+        raise
+    except Exception:
+        logger.exception("settling a chunk of %s alerts failed; one by one", len(alert_ids))
+        rest = alert_ids
+    for alert_id in rest:
+        process_alert(alert_id=alert_id)

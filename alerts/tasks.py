@@ -14,10 +14,9 @@ def process_alert(alert_id: int) -> None:
 
 @shared_task(acks_late=True, ignore_result=True)
 def process_alerts(alert_ids: list[int]) -> None:
-    """Process a chunk of stored alerts one after the other, each in its own transaction
-    (queue "alerts"): one message for many alerts, so the broker round trips do not dominate."""
-    for alert_id in alert_ids:
-        processing.process_alert(alert_id=alert_id)
+    """Process a chunk of stored alerts (queue "alerts"): one message for many alerts, so the
+    broker round trips do not dominate; see `alerts.processing.process_alerts`."""
+    processing.process_alerts(alert_ids=alert_ids)
 
 
 @shared_task(acks_late=True, ignore_result=True)

@@ -422,3 +422,87 @@ def test_a_chunk_task_processes_each_alert_in_its_own_transaction(make_alert, mo
     assert [statuses[a.pk] for a in good] == ["processed"] * 3
     assert statuses[bad.pk] == "failed"
     assert WorkOrder.objects.count() == 3
+
+
+# ---------------------------------------------------------------- chunks: quiet alerts together
+
+
+def test_a_chunk_settles_its_quiet_alerts_together_and_the_rest_one_by_one(
+    plant, make_alert, django_assert_max_num_queries
+):
+    from alerts import processing
+    from pipeline.services import alerts_settle_quiet
+    from tests.factories import AssetFactory
+
+    first = make_alert(condition="temperature.high", severity="major")
+    process(first)
+    open_wo = first.work_order
+    quiet = [
+        make_alert(asset=AssetFactory(site=plant["site"]), severity=s)
+        for s in ["minor", "warning"] * 10
+    ]
+    unmatched = make_alert(asset=None, severity="minor")
+    joins = make_alert(condition="temperature.high", severity="warning")  # an open WO exists
+    opens = make_alert(severity="critical")
+    cleared = make_alert(condition="temperature.high", state="cleared", severity="minor")
+    chunk = [a.pk for a in [*quiet, unmatched, joins, opens, cleared]]
+
+    with django_assert_max_num_queries(8):  # whatever the number of quiet alerts
+        rest = alerts_settle_quiet(alert_ids=chunk)
+    assert rest == [joins.pk, opens.pk, cleared.pk]
+    statuses = dict(Alert.objects.values_list("pk", "status"))
+    assert {statuses[a.pk] for a in quiet} == {"recorded"}
+    assert statuses[unmatched.pk] == "unmatched"
+    assert Alert.objects.get(pk=quiet[0].pk).processed_at is not None
+
+    processing.process_alerts(alert_ids=chunk)
+    for alert in (joins, opens, cleared):
+        alert.refresh_from_db()
+    assert joins.work_order == open_wo and joins.status == "processed"
+    assert opens.work_order is not None and opens.work_order != open_wo
+    assert cleared.status == "processed"
+    assert WorkOrder.objects.count() == 2
+
+
+def test_a_chunk_asks_the_rules_whether_a_minor_alert_opens_work(plant, make_alert):
+    from pipeline.services import alerts_settle_quiet
+
+    AlertRule.objects.create(
+        name="any vibration", site=plant["site"], condition_pattern="vibration.*",
+        min_severity="minor",
+    )  # fmt: skip
+    minor = make_alert(severity="minor")
+    warning = make_alert(severity="warning", condition="vibration.low")
+    assert alerts_settle_quiet(alert_ids=[minor.pk, warning.pk]) == [minor.pk]
+    warning.refresh_from_db()
+    assert warning.status == "recorded"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_chunk_leaves_alerts_another_worker_holds(make_alert):
+    from pipeline.services import alerts_settle_quiet
+
+    held, free = make_alert(severity="minor"), make_alert(severity="minor", condition="x.y")
+    locked, release = threading.Event(), threading.Event()
+
+    def hold():
+        from django.db import transaction
+
+        try:
+            with transaction.atomic():
+                Alert.objects.select_for_update().get(pk=held.pk)
+                locked.set()
+                release.wait(10)
+        finally:
+            connection.close()
+
+    holder = threading.Thread(target=hold)
+    holder.start()
+    locked.wait(10)
+    try:
+        assert alerts_settle_quiet(alert_ids=[held.pk, free.pk]) == [held.pk]
+    finally:
+        release.set()
+        holder.join()
+    assert Alert.objects.get(pk=held.pk).status == "received"
+    assert Alert.objects.get(pk=free.pk).status == "recorded"
