@@ -13,7 +13,7 @@ from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
 from accounts.choices import Role
@@ -40,9 +40,15 @@ def alert_process(*, alert_id: int) -> str | None:
     """Process one alert; returns its new status, or None if there was nothing to do."""
     with transaction.atomic():
         _relax_commit_durability()
+        # Whether work is open for the alert's asset and condition comes with the alert: most
+        # alerts find none, and then need no second query to learn it.
+        open_work = WorkOrder.objects.filter(
+            asset_id=OuterRef("asset_id"), condition=OuterRef("condition"), status__in=OPEN_STATUSES
+        )
         alert = (
             Alert.objects.select_for_update(of=("self",))
             .select_related("asset", "site")
+            .annotate(has_open_work=Exists(open_work))
             .filter(pk=alert_id, status__in=PROCESSABLE)
             .first()
         )
@@ -126,7 +132,12 @@ def rule_for(alert: Alert, *, rules: list[AlertRule] | None = None) -> AlertRule
 # ---------------------------------------------------------------- active and cleared alerts
 
 
-def _open_work_order(alert: Alert, *, lock: bool) -> WorkOrder | None:
+def _open_work_order(alert: Alert, *, lock: bool, recheck: bool = False) -> WorkOrder | None:
+    """The open work order of the alert's asset and condition. Unless `recheck`, trusts the
+    `has_open_work` read with the alert: if none was open then, a work order opened since
+    makes the creation fail on the unique index, and the caller rechecks."""
+    if not recheck and getattr(alert, "has_open_work", True) is False:
+        return None
     qs = WorkOrder.objects.filter(
         asset_id=alert.asset_id, condition=alert.condition, status__in=OPEN_STATUSES
     )
@@ -147,7 +158,7 @@ def _process_active(alert: Alert) -> str:
             work_order = _create_from_alert(alert, rule)
         except (IntegrityError, ValidationError):
             # Another worker opened the work order for this (asset, condition) first.
-            work_order = _open_work_order(alert, lock=True)
+            work_order = _open_work_order(alert, lock=True, recheck=True)
             if work_order is None:
                 raise
             _attach(work_order, [alert])
