@@ -20,6 +20,8 @@ from cmms.admin import (
     service_error_messages,
     visible_users,
 )
+from pipeline.services import job_plan_save
+from pipeline.services.catalog import QUANTITY_NOT_POSITIVE
 from planner.resources import WorkOrderResource
 from workorders import services
 from workorders.choices import Status
@@ -552,8 +554,18 @@ class JobPlanStepInline(ScopedInlineMixin, admin.TabularInline):
     fields = ("position", "text", "requires_value", "unit")
 
 
+class JobPlanPartForm(forms.ModelForm):
+    def clean_quantity(self):
+        """Said on the row, in the service's words, instead of naming the database constraint."""
+        quantity = self.cleaned_data["quantity"]
+        if quantity is not None and quantity <= 0:
+            raise forms.ValidationError(QUANTITY_NOT_POSITIVE)
+        return quantity
+
+
 class JobPlanPartInline(ScopedInlineMixin, admin.TabularInline):
     model = JobPlanPart
+    form = JobPlanPartForm
     extra = 0
     fields = ("part", "quantity")
     autocomplete_fields = ("part",)
@@ -564,7 +576,11 @@ class JobPlanPartInline(ScopedInlineMixin, admin.TabularInline):
 
 @admin.register(JobPlan)
 class JobPlanAdmin(SiteScopedAdminMixin, admin.ModelAdmin):
-    """Reusable task templates; retire one with "is active" rather than deleting it."""
+    """Reusable task templates; retire one with "is active" rather than deleting it.
+
+    The plan and its steps and parts are written together by `job_plan_save` once the form
+    and both inlines are valid, so an admin save is validated and audited like an API write.
+    """
 
     permissions = NO_DELETE
     list_display = ("code", "title", "work_type", "required_skill", "estimated_hours", "is_active")
@@ -573,6 +589,51 @@ class JobPlanAdmin(SiteScopedAdminMixin, admin.ModelAdmin):
     search_fields = ("code", "title")
     autocomplete_fields = ("required_skill",)
     inlines = (JobPlanStepInline, JobPlanPartInline)
+
+    def save_model(self, request, obj, form, change):
+        """Nothing yet: `save_related` hands the plan and its inlines to the service at once."""
+
+    def save_related(self, request, form, formsets, change):
+        inlines = {formset.model: formset for formset in formsets}
+        for formset in formsets:
+            formset.save(commit=False)  # only for the admin's history message; nothing is saved
+        fields = changed_values(form, set(form.fields)) if change else dict(form.cleaned_data)
+        steps = _submitted_steps(inlines.get(JobPlanStep))
+        parts = _submitted_parts(inlines.get(JobPlanPart))
+        if change and not fields and steps is None and parts is None:
+            return  # saved unchanged: no write, no empty audit entry
+        saved = self.call_service(
+            job_plan_save,
+            job_plan=JobPlan.objects.get(pk=form.instance.pk) if change else None,
+            steps=steps,
+            parts=parts,
+            by=request.user,
+            **fields,
+        )
+        adopt_saved(form.instance, saved)
+
+
+def _kept_rows(formset) -> list[dict]:
+    """Cleaned data of the inline rows that stay (not empty extras, not marked for deletion)."""
+    deleted = formset.deleted_forms
+    return [f.cleaned_data for f in formset.forms if f.cleaned_data and f not in deleted]
+
+
+def _submitted_steps(formset) -> list[dict] | None:
+    """The steps in position order, or None when the planner left them alone."""
+    if formset is None or not formset.has_changed():
+        return None
+    rows = sorted(_kept_rows(formset), key=lambda row: row["position"])
+    return [
+        {"text": r["text"], "requires_value": r["requires_value"], "unit": r["unit"]} for r in rows
+    ]
+
+
+def _submitted_parts(formset) -> list[tuple] | None:
+    """The (part, quantity) pairs, or None when the planner left them alone."""
+    if formset is None or not formset.has_changed():
+        return None
+    return [(row["part"], row["quantity"]) for row in _kept_rows(formset)]
 
 
 @admin.register(ReorderSuggestion)
