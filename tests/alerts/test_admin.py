@@ -2,7 +2,6 @@ import re
 
 import pytest
 from django.contrib.admin import helpers
-from django.test import Client
 
 from alerts import services
 from alerts.choices import AlertStatus
@@ -23,10 +22,8 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def admin_client(site):
-    client = Client()
-    client.force_login(PlannerFactory(sites=[site]))
-    return client
+def admin_client(site, logged_in):
+    return logged_in(PlannerFactory(sites=[site]))
 
 
 def test_creating_a_gateway_in_the_admin_shows_its_secret_once(admin_client, site, pump):
@@ -124,10 +121,8 @@ def actor(request, site):
 
 
 @pytest.fixture
-def actor_client(actor):
-    client = Client()
-    client.force_login(actor)
-    return client
+def actor_client(actor, logged_in):
+    return logged_in(actor)
 
 
 def audit_of(gateway, action):

@@ -2,7 +2,6 @@
 their sites only (global rules are the superusers'), and every write is in the audit trail."""
 
 import pytest
-from django.test import Client
 from django.urls import reverse
 
 from audit.choices import AuditAction
@@ -44,10 +43,8 @@ def planner(site):
 
 
 @pytest.fixture
-def planner_client(planner):
-    client = Client()
-    client.force_login(planner)
-    return client
+def planner_client(planner, logged_in):
+    return logged_in(planner)
 
 
 @pytest.fixture
@@ -56,10 +53,8 @@ def superuser():
 
 
 @pytest.fixture
-def superuser_client(superuser):
-    client = Client()
-    client.force_login(superuser)
-    return client
+def superuser_client(superuser, logged_in):
+    return logged_in(superuser)
 
 
 @pytest.fixture

@@ -4,7 +4,6 @@ admin save is validated and audited like an API write."""
 from decimal import Decimal
 
 import pytest
-from django.test import Client
 from django.urls import reverse
 
 from audit.choices import AuditAction
@@ -30,10 +29,8 @@ def user(request):
 
 
 @pytest.fixture
-def admin_client(user):
-    client = Client()
-    client.force_login(user)
-    return client
+def admin_client(user, logged_in):
+    return logged_in(user)
 
 
 @pytest.fixture
