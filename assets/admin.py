@@ -26,6 +26,7 @@ from assets.models import (
     Storeroom,
 )
 from cmms.admin import (
+    NO_DELETE,
     SERVICE_ERRORS,
     ScopedInlineMixin,
     SiteScopedAdminMixin,
@@ -39,7 +40,6 @@ IMPORT_FORMATS = [CSV, XLSX]
 
 BREADCRUMB = " \N{SINGLE RIGHT-POINTING ANGLE QUOTATION MARK} "
 VIEW_ONLY = frozenset({"view"})
-NO_DELETE = frozenset({"view", "add", "change"})
 
 
 # ---------------------------------------------------------------- customers and sites

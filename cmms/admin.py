@@ -21,6 +21,8 @@ from accounts.choices import Role
 from cmms.errors import ServiceError
 
 ALL_PERMISSIONS = frozenset({"view", "add", "change", "delete"})
+# For records kept for what refers to them: deactivated or cancelled, never deleted.
+NO_DELETE = frozenset({"view", "add", "change"})
 SERVICE_ERRORS = (ValidationError, ServiceError)
 
 

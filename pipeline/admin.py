@@ -6,11 +6,9 @@ their sites only. Global rules are the superusers' to change; planners see them 
 
 from django.contrib import admin
 
-from cmms.admin import SiteScopedAdminMixin, adopt_saved, changed_values
+from cmms.admin import NO_DELETE, SiteScopedAdminMixin, adopt_saved, changed_values
 from pipeline.models import AlertRule
 from pipeline.services import alert_rule_save
-
-NO_DELETE = frozenset({"view", "add", "change"})
 
 
 @admin.register(AlertRule)

@@ -6,12 +6,11 @@ from django.template.response import TemplateResponse
 from django.urls import path
 from django.utils import timezone
 
-from cmms.admin import SiteScopedAdminMixin, adopt_saved, changed_values
+from cmms.admin import NO_DELETE, SiteScopedAdminMixin, adopt_saved, changed_values
 from pm import selectors, services
 from pm.models import MeterReset, PMOccurrence, PMPlan
 
 VIEW_ONLY = frozenset({"view"})
-NO_DELETE = frozenset({"view", "add", "change"})
 FORECAST_DAYS = 90
 
 

@@ -11,6 +11,7 @@ from accounts.choices import Role
 from alerts.models import Alert
 from assets.models import Asset, StockMovement
 from cmms.admin import (
+    NO_DELETE,
     SERVICE_ERRORS,
     ReadOnlyInlineMixin,
     ScopedInlineMixin,
@@ -40,7 +41,6 @@ from workorders.models import (
 )
 
 VIEW_ONLY = frozenset({"view"})
-NO_DELETE = frozenset({"view", "add", "change"})
 INITIAL_STATUSES = (Status.REQUESTED, Status.APPROVED, Status.SCHEDULED)
 HOLD_REASON = "set by planner"
 CANCEL_REASON = "cancelled by planner"
