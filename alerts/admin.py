@@ -202,7 +202,7 @@ class AlertAdmin(PlannerSiteScopedAdmin):
         if form.is_valid():
             try:
                 count = services.alerts_map_to_asset(
-                    alerts=unmatched, asset=form.cleaned_data["asset"]
+                    alerts=unmatched, asset=form.cleaned_data["asset"], by=request.user
                 )
             except ValidationError as exc:
                 self.message_user(request, "; ".join(exc.messages), messages.ERROR)

@@ -450,11 +450,12 @@ def alerts_sweep(
 # --- triage -------------------------------------------------------------------------------
 
 
-def alerts_map_to_asset(*, alerts, asset: Asset) -> int:
+def alerts_map_to_asset(*, alerts, asset: Asset, by=None) -> int:
     """Attach unmatched alerts to an asset of their site and send them through processing.
 
-    `alerts` is a queryset; alerts of another site than the asset's are refused.
-    Returns how many alerts were mapped.
+    `alerts` is a queryset; alerts of another site than the asset's are refused. The audit
+    trail records who mapped which alerts (one entry on the asset). Returns how many alerts
+    were mapped.
     """
     with transaction.atomic():
         rows = list(
@@ -465,8 +466,17 @@ def alerts_map_to_asset(*, alerts, asset: Asset) -> int:
         if any(site_id != asset.site_id for _, site_id in rows):
             raise ValidationError({"asset": "The asset belongs to another site than the alerts."})
         ids = [pk for pk, _ in rows]
+        if not ids:
+            return 0
         Alert.objects.filter(id__in=ids).update(
             asset=asset, status=AlertStatus.RECEIVED, error="", next_attempt_at=None
+        )
+        audit_record(
+            by=by,
+            action=AuditAction.ALERTS_MAP,
+            obj=asset,
+            site=asset.site,
+            changes={"alerts": sorted(ids), "count": len(ids)},
         )
         transaction.on_commit(partial(alerts_enqueue, ids))
     return len(ids)

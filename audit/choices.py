@@ -10,6 +10,7 @@ class AuditAction(models.TextChoices):
     GATEWAY_DISABLE = "gateway.disable", "Gateway disabled"
     GATEWAY_ROTATE_SECRET = "gateway.rotate_secret", "Gateway secret issued"
     GATEWAY_RETIRE_SECRETS = "gateway.retire_secrets", "Gateway secrets retired"
+    ALERTS_MAP = "alerts.map", "Unmatched alerts mapped to an asset"
     ALERT_RULE_CREATE = "alert_rule.create", "Alert rule created"
     ALERT_RULE_UPDATE = "alert_rule.update", "Alert rule changed"
     JOB_PLAN_CREATE = "job_plan.create", "Job plan created"

@@ -278,7 +278,7 @@ def _triage_action(request) -> None:
             if asset is None:
                 raise ValidationError({"tag": f"No asset tagged {tag!r} at {alert.site.code}."})
             count = alert_services.alerts_map_to_asset(
-                alerts=Alert.objects.filter(pk=alert.pk), asset=asset
+                alerts=Alert.objects.filter(pk=alert.pk), asset=asset, by=user
             )
             if count:
                 messages.success(

@@ -22,8 +22,13 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def admin_client(site, logged_in):
-    return logged_in(PlannerFactory(sites=[site]))
+def admin_planner(site):
+    return PlannerFactory(sites=[site])
+
+
+@pytest.fixture
+def admin_client(admin_planner, logged_in):
+    return logged_in(admin_planner)
 
 
 def test_creating_a_gateway_in_the_admin_shows_its_secret_once(admin_client, site, pump):
@@ -74,7 +79,7 @@ def test_a_planner_sees_only_their_sites_gateways_and_alerts(admin_client, hook)
 
 
 def test_triage_maps_unmatched_alerts_to_an_asset_and_sends_them_to_processing(
-    admin_client, hook, site, django_capture_on_commit_callbacks
+    admin_client, admin_planner, hook, site, django_capture_on_commit_callbacks
 ):
     hook.post({"alerts": [alert("a-1", asset="P-9"), alert("a-2", asset="P-9")]})
     target = AssetFactory(site=site, tag="P-009")
@@ -92,6 +97,9 @@ def test_triage_maps_unmatched_alerts_to_an_asset_and_sends_them_to_processing(
     }
     assert set(Alert.objects.values_list("asset_tag", flat=True)) == {"P-9"}
     assert len(callbacks) == 1
+    entry = AuditEntry.objects.get(action="alerts.map")
+    assert entry.actor == admin_planner
+    assert (entry.object_id, entry.changes) == (str(target.pk), {"alerts": sorted(ids), "count": 2})
 
 
 def test_triage_refuses_an_asset_of_another_site(admin_client, hook):

@@ -8,6 +8,7 @@ from django.urls import reverse
 
 from alerts.choices import AlertStatus
 from alerts.models import Alert
+from audit.models import AuditEntry
 from tests.admin.conftest import Plant
 from tests.factories import AssetFactory, GatewayFactory, WorkOrderFactory, move_to
 from workorders.choices import Priority, Status
@@ -142,6 +143,8 @@ def test_mapping_an_unmatched_alert_to_an_asset_sends_it_for_processing(
     assert (unmatched.status, unmatched.asset) == (AlertStatus.RECEIVED, plant.pump)
     assert messages == [f"Alert a1 mapped to {plant.pump.tag}; sent for processing."]
     enqueue.assert_called_once_with([unmatched.pk])
+    entry = AuditEntry.objects.get(action="alerts.map")
+    assert (entry.actor, entry.changes) == (plant.planner, {"alerts": [unmatched.pk], "count": 1})
 
 
 def test_mapping_to_a_tag_of_another_site_is_refused(planner, plant):
