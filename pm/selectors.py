@@ -7,10 +7,9 @@ from decimal import Decimal
 
 from django.db.models import Count, F, Q
 
-from pm import schedule
-from pm.choices import Anchor, Trigger
+from pm.choices import Trigger
 from pm.models import PMPlan
-from pm.services.generation import Target, attach_state, finished_at, plan_targets
+from pm.services.generation import Target, attach_state, calendar_due_dates, plan_targets
 from workorders.choices import OPEN_STATUSES, Source
 
 FORECAST_CHUNK = 1000
@@ -80,35 +79,7 @@ def _item(plan: PMPlan, target: Target, due_at: datetime, threshold=None) -> For
 def _plan_forecast(plan, target, *, now, until) -> list[ForecastItem]:
     if plan.trigger == Trigger.METER:
         return _meter_forecast(plan, target, now=now, until=until)
-    latest = target.latest
-    tz = plan.tz
-    if plan.anchor == Anchor.FLOATING and latest is not None:
-        base = finished_at(latest)
-        if base is None:
-            return []
-        due = schedule.floating_due(
-            finished_at=base,
-            interval=plan.interval,
-            unit=plan.interval_unit,
-            at=plan.due_time,
-            tz=tz,
-        )
-        in_range = plan.ends_on is None or schedule.local_date(due, tz) <= plan.ends_on
-        return [_item(plan, target, due)] if due <= until and in_range else []
-    after = plan.generate_from - timedelta(microseconds=1)
-    if latest is not None:
-        after = max(after, latest.due_at)
-    dues = schedule.fixed_due_dates(
-        start=plan.starts_on,
-        interval=plan.interval,
-        unit=plan.interval_unit,
-        at=plan.due_time,
-        tz=tz,
-        after=after,
-        until=until,
-        ends_on=plan.ends_on,
-        limit=1 if plan.anchor == Anchor.FLOATING else MAX_PER_TARGET,
-    )
+    dues = calendar_due_dates(plan, target, until=until, limit=MAX_PER_TARGET)
     return [_item(plan, target, due) for due in dues]
 
 

@@ -295,7 +295,8 @@ def due_occurrences(
     if plan.trigger == Trigger.METER:
         pending = _meter_due(plan, target, now=now)
     else:
-        pending = [(due, None, "") for due in _calendar_due(plan, target, now=now)]
+        dues = calendar_due_dates(plan, target, until=now + plan.lead)
+        pending = [(due, None, "") for due in dues]
     occurrences = []
     open_number = target.open_work_order
     for due_at, threshold, superseded in pending:
@@ -341,9 +342,12 @@ def _is_late(plan, target, due_at, threshold, *, now) -> bool:
     )
 
 
-def _calendar_due(plan: PMPlan, target: Target, *, now: datetime) -> list[datetime]:
+def calendar_due_dates(
+    plan: PMPlan, target: Target, *, until: datetime, limit: int = schedule.MAX_CATCH_UP
+) -> list[datetime]:
+    """The next due dates of a calendar plan for one asset, up to `until` (at most `limit`):
+    generation asks up to now + lead, the forecast up to its horizon."""
     tz = plan.tz
-    until = now + plan.lead
     not_before = plan.generate_from - ONE_MICROSECOND
     latest = target.latest
     if plan.anchor == Anchor.FLOATING and latest is not None:
@@ -378,9 +382,9 @@ def _calendar_due(plan: PMPlan, target: Target, *, now: datetime) -> list[dateti
         after=after,
         until=until,
         ends_on=plan.ends_on,
+        # Floating: only the first; later ones follow from its completion.
+        limit=1 if plan.anchor == Anchor.FLOATING else limit,
     )
-    if plan.anchor == Anchor.FLOATING:
-        return list(dues)[:1]  # the first one; later ones follow from its completion
     return list(dues)
 
 

@@ -93,6 +93,31 @@ def test_the_forecast_lists_the_next_ninety_days_of_pm_work(api, planner, make_p
     assert {item["plan"] for item in response.data["results"]} == {plan.pk}
 
 
+def test_the_forecast_shows_the_date_generation_will_use_for_early_floating_work(
+    api, planner, make_plan, site
+):
+    """Floating work finished long before it was due keeps the cadence from its due date;
+    the forecast and generation compute that date with the same code."""
+    plan = make_plan(
+        local(BERLIN, 2024, 12, 1),
+        starts_on=date(2025, 1, 6),
+        interval=1,
+        interval_unit="week",
+        anchor="floating",
+        lead_days=14,
+    )
+    generate_at(local(BERLIN, 2024, 12, 23, 7))  # due 6 Jan, generated 14 days ahead
+    with time_machine.travel(local(BERLIN, 2024, 12, 24, 9), tick=False):
+        move_to(pm_work_orders(plan)[0], Status.COMPLETED)  # a week after is before 6 Jan
+        api.force_authenticate(planner)
+        response = api.get(f"/api/v1/pm-plans/forecast/?days=30&site={site.pk}")
+
+    assert [item["due_at"][:10] for item in response.data["results"]] == ["2025-01-13"]
+    generate_at(local(BERLIN, 2024, 12, 30, 7))  # 14 days before 13 Jan
+    assert len(pm_work_orders(plan)) == 2
+    assert pm_work_orders(plan)[-1].due_at.date() == date(2025, 1, 13)
+
+
 def test_the_forecast_refuses_a_horizon_beyond_a_year(api, planner):
     api.force_authenticate(planner)
     response = api.get("/api/v1/pm-plans/forecast/?days=400")
