@@ -37,6 +37,7 @@ from planner.resources import AssetResource, PartResource
 
 BREADCRUMB = " \N{SINGLE RIGHT-POINTING ANGLE QUOTATION MARK} "
 VIEW_ONLY = frozenset({"view"})
+MAX_INDENTED_DEPTH = 8
 
 
 # ---------------------------------------------------------------- customers and sites
@@ -108,6 +109,10 @@ class AssetAdmin(SiteScopedAdminMixin, SpreadsheetImportExportMixin, admin.Model
 
     permissions = NO_DELETE
     resource_classes = [AssetResource]
+
+    class Media:
+        css = {"all": ("planner/planner.css",)}
+
     actions = ("print_labels",)
     list_display = (
         "hierarchy",
@@ -152,12 +157,13 @@ class AssetAdmin(SiteScopedAdminMixin, SpreadsheetImportExportMixin, admin.Model
     def hierarchy(self, asset):
         trail = getattr(asset, "ancestor_tags", [])
         crumbs = BREADCRUMB.join(trail)
+        # Indented by a class per depth (planner.css): the CSP blocks inline style attributes.
         return format_html(
-            '<span style="padding-left:{}em">{}{}</span>{}',
-            asset.depth * 1.5,
+            '<span class="asset-depth-{}">{}{}</span>{}',
+            min(asset.depth, MAX_INDENTED_DEPTH),
             "└ " if asset.depth else "",
             asset.tag,
-            format_html(' <small style="color:#888">{}</small>', crumbs) if crumbs else "",
+            format_html(' <small class="asset-trail">{}</small>', crumbs) if crumbs else "",
         )
 
     @admin.display(description="QR label")
