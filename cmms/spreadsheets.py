@@ -276,6 +276,16 @@ class SpreadsheetImportExportMixin(SpreadsheetExportMixin, ImportExportMixin):
     def has_import_permission(self, request):
         return self.has_add_permission(request) and self.has_change_permission(request)
 
+    def import_action(self, request, **kwargs):
+        """The preview; a file that cannot be confirmed (errors, limits) is not kept."""
+        response = super().import_action(request, **kwargs)
+        context = getattr(response, "context_data", None) or {}
+        upload = getattr(context.get("form"), "cleaned_data", {}).get("import_file")
+        stored = getattr(upload, "tmp_storage_name", None)
+        if stored and not context.get("confirm_form"):
+            self.get_tmp_storage_class()(name=stored).remove()
+        return response
+
     def get_confirm_form_initial(self, request, import_form):
         initial = super().get_confirm_form_initial(request, import_form)
         if import_form is not None:

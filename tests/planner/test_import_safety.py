@@ -217,3 +217,18 @@ def test_an_unexpected_error_on_a_row_shows_no_traceback_or_path(
     page = response.content.decode()
     assert f"Line number: 1 - {UNEXPECTED}" in page
     assert "/srv/cmms" not in page and "Traceback" not in page
+
+
+def test_a_file_is_kept_only_while_its_preview_waits_for_confirmation(
+    planner, plant, settings, tmp_path
+):
+    settings.IMPORT_TMP_DIR = tmp_path
+    bad = b"sku,name,unit,unit_cost\nBAD,Seal,pcs,cheap\n"
+    assert upload(planner, "part", "bad.csv", bad).context["result"].has_validation_errors()
+    assert list(tmp_path.iterdir()) == []
+
+    preview = upload(planner, "part", "parts.csv", part_rows(plant, 1))
+    assert len(list(tmp_path.iterdir())) == 1
+
+    confirm(planner, "part", preview)
+    assert list(tmp_path.iterdir()) == []
