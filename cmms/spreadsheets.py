@@ -59,16 +59,8 @@ class SpreadsheetResource(resources.ModelResource):
         super().__init__(**kwargs)
         self.user = user
 
-    def export_resource(self, instance, selected_fields=None, **kwargs):
-        """One exported row. (The import preview's diff calls `export_field` and shows values
-        as they are.)"""
-        return [
-            self.neutralised(field, instance, self.export_field(field, instance, **kwargs))
-            for field in self.get_export_fields(selected_fields)
-        ]
-
-    @staticmethod
-    def neutralised(field, instance, rendered):
+    def export_field(self, field, instance, **kwargs):
+        rendered = super().export_field(field, instance, **kwargs)
         if not (isinstance(rendered, str) and rendered.startswith(FORMULA_PREFIXES)):
             return rendered
         if field.attribute and isinstance(field.get_value(instance), TYPED_VALUES):

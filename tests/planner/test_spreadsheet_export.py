@@ -19,7 +19,6 @@ from assets.models import Asset, Part
 from cmms.spreadsheets import SpreadsheetExportMixin, SpreadsheetResource, neutralise_formula
 from tests.admin.conftest import Plant
 from tests.factories import AssetFactory, PartFactory, WorkOrderFactory
-from tests.planner.test_import import upload
 from workorders.models import WorkOrder
 
 pytestmark = pytest.mark.django_db
@@ -178,14 +177,3 @@ def test_the_export_command_neutralises_a_model_it_exports_by_label():
 def test_the_export_command_refuses_a_resource_that_does_not_neutralise():
     with pytest.raises(CommandError, match="not a SpreadsheetResource"):
         call_command("export", "CSV", "import_export.resources.ModelResource")
-
-
-def test_an_import_preview_shows_formula_like_text_as_it_will_be_stored(client):
-    plant = Plant("prv")
-    client.force_login(plant.planner)
-    content = b"sku,name,unit,unit_cost\nEVIL,=SUM(1+1),pcs,-3\n"
-
-    preview = upload(client, "part", "parts.csv", content)
-
-    [row] = preview.context["result"].valid_rows()
-    assert "=SUM(1+1)" in row.diff[1] and "'=SUM" not in row.diff[1]
