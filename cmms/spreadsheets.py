@@ -216,11 +216,18 @@ class ImportFileStorage(BaseStorage):
                 Path(entry.path).unlink(missing_ok=True)
 
 
-def import_file_issue(request, *, name: str, model_label: str) -> str:
+def import_file_issue(
+    request, *, name: str, model_label: str, file_format: str, resource: str
+) -> str:
     """An opaque token for a stored import file, valid in this session for this model only."""
     token = secrets.token_urlsafe(24)
     pending = request.session.get(SESSION_KEY, {})
-    pending[token] = {"name": name, "model": model_label}
+    pending[token] = {
+        "name": name,
+        "model": model_label,
+        "format": file_format,
+        "resource": resource,
+    }
     while len(pending) > PENDING_PER_SESSION:
         oldest = pending.pop(next(iter(pending)))
         ImportFileStorage(name=oldest["name"]).remove()
@@ -228,15 +235,15 @@ def import_file_issue(request, *, name: str, model_label: str) -> str:
     return token
 
 
-def import_file_claim(request, *, token: str, model_label: str) -> str | None:
-    """The stored file's name for a token this session was issued (once), else None."""
+def import_file_claim(request, *, token: str, model_label: str) -> dict | None:
+    """The stored file's name and format for a token this session was issued (once), or None."""
     pending = request.session.get(SESSION_KEY, {})
     entry = pending.get(token)
     if entry is None or entry["model"] != model_label:
         return None
     del pending[token]
     request.session[SESSION_KEY] = pending
-    return entry["name"]
+    return entry
 
 
 # ---------------------------------------------------------------- admin mixins
@@ -290,7 +297,11 @@ class SpreadsheetImportExportMixin(SpreadsheetExportMixin, ImportExportMixin):
         initial = super().get_confirm_form_initial(request, import_form)
         if import_form is not None:
             initial["import_file_name"] = import_file_issue(
-                request, name=initial["import_file_name"], model_label=self.opts.label
+                request,
+                name=initial["import_file_name"],
+                model_label=self.opts.label,
+                file_format=str(initial["format"]),
+                resource=str(initial["resource"] or 0),
             )
         return initial
 
@@ -302,19 +313,21 @@ class SpreadsheetImportExportMixin(SpreadsheetExportMixin, ImportExportMixin):
 
     @method_decorator(require_POST)
     def process_import(self, request, **kwargs):
-        """Imports the file this session previewed, named by its token; nothing else."""
+        """Imports the file this session previewed, named by its token, in the format previewed."""
         if not self.has_import_permission(request):
             raise PermissionDenied
         form = self.create_confirm_form(request)
-        formats = self.get_import_formats()
-        if not form.is_valid() or form.cleaned_data["format"] not in map(str, range(len(formats))):
-            return self.import_page(request, status=400, error=IMPORT_NOT_PENDING)
-        name = import_file_claim(
+        pending = form.is_valid() and import_file_claim(
             request, token=form.cleaned_data["import_file_name"], model_label=self.opts.label
         )
-        if name is None:
+        if not pending:
             return self.import_page(request, status=400, error=IMPORT_NOT_PENDING)
-        input_format = formats[int(form.cleaned_data["format"])](encoding=self.from_encoding)
+        # What was previewed is imported: the format and resource of the preview, not the post's.
+        form.cleaned_data.update(format=pending["format"], resource=pending["resource"])
+        input_format = self.get_import_formats()[int(pending["format"])](
+            encoding=self.from_encoding
+        )
+        name = pending["name"]
         storage = self.get_tmp_storage_class()(
             name=name,
             encoding=None if input_format.is_binary() else self.from_encoding,

@@ -232,3 +232,18 @@ def test_a_file_is_kept_only_while_its_preview_waits_for_confirmation(
 
     confirm(planner, "part", preview)
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_confirmation_imports_in_the_format_and_resource_that_were_previewed(planner, plant):
+    preview = upload(planner, "part", "parts.csv", part_rows(plant, 1))
+    data = {
+        "import_file_name": preview.context["confirm_form"].initial["import_file_name"],
+        "original_file_name": "parts.csv",
+        "format": "1",  # XLSX: the stored CSV would not read
+        "resource": "7",  # no such resource
+    }
+
+    response = planner.post(reverse("admin:assets_part_process_import"), data, follow=True)
+
+    assert response.status_code == 200
+    assert Part.objects.filter(sku="N-0").exists()
