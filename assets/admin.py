@@ -9,8 +9,6 @@ from django.http import HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
-from import_export.admin import ImportExportMixin
-from import_export.formats.base_formats import CSV, XLSX
 
 from assets import services
 from assets.models import (
@@ -34,12 +32,12 @@ from cmms.admin import (
     changed_values,
     service_error_messages,
 )
+from cmms.spreadsheets import SpreadsheetImportExportMixin
 from planner.resources import AssetResource, PartResource
-
-IMPORT_FORMATS = [CSV, XLSX]
 
 BREADCRUMB = " \N{SINGLE RIGHT-POINTING ANGLE QUOTATION MARK} "
 VIEW_ONLY = frozenset({"view"})
+MAX_INDENTED_DEPTH = 8
 
 
 # ---------------------------------------------------------------- customers and sites
@@ -101,29 +99,8 @@ class AssetChangeList(ChangeList):
             asset.ancestor_tags = [tags.get(pk, "?") for pk in asset.ancestor_ids()]
 
 
-class ScopedImportExportMixin(ImportExportMixin):
-    """CSV/XLSX import with a preview (row errors before anything is saved) and export.
-
-    The resource gets the importing user, so every lookup is limited to their sites.
-    """
-
-    formats = IMPORT_FORMATS
-
-    def get_import_resource_kwargs(self, request, **kwargs):
-        return {**super().get_import_resource_kwargs(request, **kwargs), "user": request.user}
-
-    def get_export_resource_kwargs(self, request, **kwargs):
-        return {**super().get_export_resource_kwargs(request, **kwargs), "user": request.user}
-
-    def has_import_permission(self, request):
-        return self.has_add_permission(request) and self.has_change_permission(request)
-
-    def has_export_permission(self, request):
-        return self.has_view_permission(request)
-
-
 @admin.register(Asset)
-class AssetAdmin(SiteScopedAdminMixin, ScopedImportExportMixin, admin.ModelAdmin):
+class AssetAdmin(SiteScopedAdminMixin, SpreadsheetImportExportMixin, admin.ModelAdmin):
     """The asset hierarchy, listed in tree order (by materialised path) with breadcrumbs.
 
     Adding and changing go through `asset_create`/`asset_update`, which keep path and depth;
@@ -132,6 +109,10 @@ class AssetAdmin(SiteScopedAdminMixin, ScopedImportExportMixin, admin.ModelAdmin
 
     permissions = NO_DELETE
     resource_classes = [AssetResource]
+
+    class Media:
+        css = {"all": ("planner/planner.css",)}
+
     actions = ("print_labels",)
     list_display = (
         "hierarchy",
@@ -176,12 +157,13 @@ class AssetAdmin(SiteScopedAdminMixin, ScopedImportExportMixin, admin.ModelAdmin
     def hierarchy(self, asset):
         trail = getattr(asset, "ancestor_tags", [])
         crumbs = BREADCRUMB.join(trail)
+        # Indented by a class per depth (planner.css): the CSP blocks inline style attributes.
         return format_html(
-            '<span style="padding-left:{}em">{}{}</span>{}',
-            asset.depth * 1.5,
+            '<span class="asset-depth-{}">{}{}</span>{}',
+            min(asset.depth, MAX_INDENTED_DEPTH),
             "└ " if asset.depth else "",
             asset.tag,
-            format_html(' <small style="color:#888">{}</small>', crumbs) if crumbs else "",
+            format_html(' <small class="asset-trail">{}</small>', crumbs) if crumbs else "",
         )
 
     @admin.display(description="QR label")
@@ -294,7 +276,7 @@ class PartStockInline(ScopedInlineMixin, admin.TabularInline):
 
 
 @admin.register(Part)
-class PartAdmin(SiteScopedAdminMixin, ScopedImportExportMixin, admin.ModelAdmin):
+class PartAdmin(SiteScopedAdminMixin, SpreadsheetImportExportMixin, admin.ModelAdmin):
     """The spare parts catalogue, with stock per storeroom; CSV/XLSX import and export."""
 
     resource_classes = [PartResource]

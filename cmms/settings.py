@@ -6,6 +6,7 @@ real workers. See README.md ("Configuration") for every variable.
 """
 
 import re
+import tempfile
 import zoneinfo
 from datetime import timedelta
 from pathlib import Path
@@ -188,6 +189,15 @@ STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
 MEDIA_URL = "media/"
 MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(BASE_DIR / "media")))
+# Planner CSV/XLSX imports (admin): limits, shown as a form error, and where an uploaded file
+# waits between its preview and the confirmation (a private folder; files older than a day go).
+IMPORT_MAX_FILE_BYTES = env_int("IMPORT_MAX_FILE_BYTES", 2 * 1024 * 1024, minimum=1024)
+IMPORT_MAX_ROWS = env_int("IMPORT_MAX_ROWS", 500, minimum=1)
+IMPORT_MAX_XLSX_UNCOMPRESSED_BYTES = env_int(
+    "IMPORT_MAX_XLSX_UNCOMPRESSED_BYTES", 10 * 1024 * 1024, minimum=1024
+)
+IMPORT_MAX_CELL_CHARS = env_int("IMPORT_MAX_CELL_CHARS", 1000, minimum=10)
+IMPORT_TMP_DIR = Path(env_str("IMPORT_TMP_DIR", str(Path(tempfile.gettempdir()) / "cmms-imports")))
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {

@@ -7,12 +7,13 @@ paths are right, and every lookup is limited to the importing planner's sites.
 
 from decimal import InvalidOperation
 
-from django.core.exceptions import ObjectDoesNotExist
-from import_export import fields, resources
+from django.core.exceptions import ObjectDoesNotExist, ValidationError
+from import_export import fields
 from import_export.widgets import DecimalWidget, ForeignKeyWidget
 
 from assets import services as asset_services
 from assets.models import Asset, EquipmentClass, Part, Site
+from cmms.spreadsheets import SpreadsheetResource
 from workorders.models import WorkOrder
 
 ASSET_COLUMNS = (
@@ -80,7 +81,7 @@ class EquipmentClassWidget(LookupWidget):
     noun = "equipment class"
 
 
-class AssetResource(resources.ModelResource):
+class AssetResource(SpreadsheetResource):
     """Assets by (site code, tag): new tags are created, known ones updated."""
 
     site = fields.Field("site", "site", SiteWidget(Site, "code"))
@@ -99,10 +100,6 @@ class AssetResource(resources.ModelResource):
         clean_model_instances = True
         use_transactions = True
 
-    def __init__(self, user=None, **kwargs):
-        super().__init__(**kwargs)
-        self.user = user
-
     def before_import(self, dataset, **kwargs):
         self.user = kwargs.get("user", self.user)
 
@@ -116,8 +113,6 @@ class AssetResource(resources.ModelResource):
 
     def validate_instance(self, instance, import_validation_errors=None, validate_unique=True):
         # Path and depth are the service's to compute; skip them here, keep every other check.
-        from django.core.exceptions import ValidationError
-
         errors = dict(import_validation_errors or {})
         try:
             instance.full_clean(exclude=[*errors, "path", "depth"], validate_unique=validate_unique)
@@ -147,7 +142,7 @@ class NumberWidget(DecimalWidget):
             raise ValueError(f"{value!r} is not a number") from None
 
 
-class PartResource(resources.ModelResource):
+class PartResource(SpreadsheetResource):
     """Spare parts by SKU (a global catalogue): new SKUs are created, known ones updated."""
 
     unit_cost = fields.Field("unit_cost", "unit_cost", NumberWidget())
@@ -163,7 +158,7 @@ class PartResource(resources.ModelResource):
         use_transactions = True
 
 
-class WorkOrderResource(resources.ModelResource):
+class WorkOrderResource(SpreadsheetResource):
     """Export of the filtered work order list (the columns a planner reports on)."""
 
     site = fields.Field("site__code", "site")

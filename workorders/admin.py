@@ -4,8 +4,6 @@ from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.db import transaction
 from django.template.response import TemplateResponse
 from django.utils import timezone
-from import_export.admin import ExportMixin
-from import_export.formats.base_formats import CSV, XLSX
 
 from accounts.choices import Role
 from alerts.models import Alert
@@ -21,6 +19,7 @@ from cmms.admin import (
     service_error_messages,
     visible_users,
 )
+from cmms.spreadsheets import SpreadsheetExportMixin
 from pipeline.services import job_plan_save
 from pipeline.services.catalog import QUANTITY_NOT_POSITIVE
 from planner.resources import WorkOrderResource
@@ -264,7 +263,7 @@ PROGRESS_FIELDS = (
 
 
 @admin.register(WorkOrder)
-class WorkOrderAdmin(SiteScopedAdminMixin, ExportMixin, admin.ModelAdmin):
+class WorkOrderAdmin(SiteScopedAdminMixin, SpreadsheetExportMixin, admin.ModelAdmin):
     """Planning of work orders. Status changes only by the lifecycle actions of the list.
 
     Adding goes through `work_order_create`, changing through `work_order_update`, status
@@ -274,7 +273,6 @@ class WorkOrderAdmin(SiteScopedAdminMixin, ExportMixin, admin.ModelAdmin):
 
     permissions = NO_DELETE
     resource_classes = [WorkOrderResource]
-    formats = [CSV, XLSX]
     list_display = (
         "number",
         "title",

@@ -75,7 +75,7 @@ def test_the_asset_list_shows_the_hierarchy_breadcrumb(planner_client, plant_a):
         f"{plant_a.area.tag} \N{SINGLE RIGHT-POINTING ANGLE QUOTATION MARK} {plant_a.line.tag}"
         in html
     )
-    assert "padding-left:3.0em" in html  # the pump sits at depth 2
+    assert "asset-depth-2" in html  # the pump sits at depth 2
 
 
 @pytest.mark.parametrize("factory", [TechnicianFactory, CustomerViewerFactory])

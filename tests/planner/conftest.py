@@ -133,3 +133,9 @@ class KnownPlant:
 @pytest.fixture
 def known(db):
     return KnownPlant()
+
+
+@pytest.fixture(autouse=True)
+def import_files_in_a_test_folder(settings, tmp_path):
+    """Import files waiting for confirmation stay in the test's own folder."""
+    settings.IMPORT_TMP_DIR = tmp_path / "imports"
