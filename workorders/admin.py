@@ -19,8 +19,8 @@ from cmms.admin import (
     adopt_saved,
     changed_values,
     service_error_messages,
-    visible_users,
 )
+from cmms.scoping import visible_users
 from pipeline.services import job_plan_save
 from pipeline.services.catalog import QUANTITY_NOT_POSITIVE
 from planner.resources import WorkOrderResource
