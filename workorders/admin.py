@@ -2,6 +2,7 @@ from django import forms
 from django.contrib import admin
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.db import transaction
+from django.db.models import Prefetch
 from django.template.response import TemplateResponse
 from django.utils import timezone
 from import_export.admin import ExportMixin
@@ -9,7 +10,7 @@ from import_export.formats.base_formats import CSV, XLSX
 
 from accounts.choices import Role
 from alerts.models import Alert
-from assets.models import Asset, StockMovement
+from assets.models import Asset, Site, StockMovement
 from cmms.admin import (
     NO_DELETE,
     SERVICE_ERRORS,
@@ -451,7 +452,8 @@ class WorkOrderAdmin(SiteScopedAdminMixin, ExportMixin, admin.ModelAdmin):
         return (
             visible_users(request.user)
             .filter(role=Role.TECHNICIAN, is_active=True)
-            .prefetch_related("sites")
+            # Labelled with the planner's sites only, never a shared technician's other sites.
+            .prefetch_related(Prefetch("sites", queryset=Site.objects.for_user(request.user)))
             .order_by("first_name", "username")
         )
 

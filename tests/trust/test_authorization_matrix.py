@@ -263,7 +263,7 @@ TECH = [
 PROBES = [
     R("GET", "/healthz", "200 200 200 200 200"),
     R("GET", "/readyz", "200 200 200 200 200"),
-    R("GET", "/metrics", "403 403 403 200 200"),
+    R("GET", "/metrics", "403 403 403 403 200"),  # global counts: not a planner's to read
 ]
 # fmt: on
 
