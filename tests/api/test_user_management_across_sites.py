@@ -222,3 +222,12 @@ def test_a_change_that_touches_no_access_field_writes_no_audit_entry(ber, ber_pl
     colleague = UserFactory(sites=[ber])
     services.user_update(user=colleague, by=ber_planner, first_name="Ann")
     assert not AuditEntry.objects.exists()
+
+
+def test_a_write_to_a_shared_user_is_refused_before_the_body_is_checked(
+    as_user, ber_planner, shared, chi
+):
+    taken = TechnicianFactory(username="taken").username
+    for body in ({"username": taken}, {"sites": [chi.pk]}, {"role": "boss"}):
+        response = as_user(ber_planner).patch(f"/api/v1/users/{shared.pk}/", body, format="json")
+        assert response.status_code == 403, (body, response.data)
