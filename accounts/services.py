@@ -45,6 +45,9 @@ ACCESS_FIELDS = ("role", "is_active", "is_superuser")
 PASSWORD_CHANGED = "changed"
 PASSWORD_DISABLED = "disabled"
 
+# The roles each role may give: only roles it holds or that rank below it.
+GRANTABLE_ROLES = {Role.PLANNER: frozenset(Role)}
+
 ONLY_PLANNERS = "Only planners manage user accounts."
 NOT_A_SUPERUSER = "Only superusers change a superuser's account."
 NO_SITE = "An account without a site is managed by superusers only."
@@ -105,6 +108,8 @@ def _check_grants(by, *, sites: list | None, fields: dict, permissions: dict) ->
     refused = sorted((set(fields) & SUPERUSER_FIELDS) | given)
     if refused:
         raise NotPermitted(f"Only superusers change {', '.join(refused)}.")
+    if "role" in fields and fields["role"] not in GRANTABLE_ROLES.get(by.role, ()):
+        raise NotPermitted("You can only give a role you hold or one below it.")
     if sites is None:
         return
     if any(not by.may_see_site(site.pk) for site in sites):
@@ -184,7 +189,7 @@ def user_create(
     if unknown:
         raise ValidationError({name: "This field cannot be set here." for name in unknown})
     sites = list(sites)
-    _check_grants(by, sites=sites, fields=fields, permissions={})
+    _check_grants(by, sites=sites, fields={**fields, "role": role}, permissions={})
     user = User(username=username, email=email, role=role, **fields)
     _staff_follows_role(user)
     _set_password(user, password)

@@ -231,3 +231,14 @@ def test_a_write_to_a_shared_user_is_refused_before_the_body_is_checked(
     for body in ({"username": taken}, {"sites": [chi.pk]}, {"role": "boss"}):
         response = as_user(ber_planner).patch(f"/api/v1/users/{shared.pk}/", body, format="json")
         assert response.status_code == 403, (body, response.data)
+
+
+def test_a_planner_gives_only_roles_they_hold_or_below(ber, ber_planner, monkeypatch):
+    colleague = TechnicianFactory(sites=[ber])
+    for role in ("planner", "technician", "customer_viewer"):
+        services.user_update(user=colleague, by=ber_planner, role=role)
+    monkeypatch.setitem(services.GRANTABLE_ROLES, "planner", frozenset({"technician"}))
+    with pytest.raises(NotPermitted):
+        services.user_update(user=colleague, by=ber_planner, role="planner")
+    with pytest.raises(NotPermitted):
+        services.user_create(username="x", role="planner", sites=[ber], by=ber_planner)
