@@ -162,3 +162,19 @@ def test_the_users_site_filter_finds_nobody_at_another_site(world, crossing):
 def test_metrics_are_not_a_planners_to_read(world, settings):
     settings.METRICS_TOKEN = "s3cret-metrics-token"
     assert planner_client(world).get("/metrics").status_code == 403
+
+
+def test_a_new_filter_on_values_across_a_relation_lists_only_the_planners_rows(
+    world, crossing, monkeypatch
+):
+    from assets.models import Meter
+
+    world.foreign.pump.name = "zz-globex pump"
+    world.foreign.pump.save()
+    meter_admin = admin.site._registry[Meter]
+    monkeypatch.setattr(meter_admin, "list_filter", ("asset__name", "asset__site"))
+    response = planner_client(world).get(reverse("admin:assets_meter_changelist"))
+    page = response.content.decode()
+    assert world.own.pump.name in page
+    assert "zz-globex pump" not in page
+    assert "Globex Works" not in page
