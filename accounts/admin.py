@@ -1,10 +1,17 @@
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.contrib.admin.utils import unquote
+from django.contrib.auth import update_session_auth_hash
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
-from django.db.models import Count
+from django.db.models import Count, Prefetch, Q
+from django.http import HttpResponseRedirect
+from django.urls import reverse
 
+from accounts import services
 from accounts.choices import Role
 from accounts.models import Skill, User
-from cmms.admin import SiteScopedAdminMixin, visible_users
+from assets.models import Site
+from cmms.admin import NO_DELETE, SiteScopedAdminMixin, adopt_saved, changed_values
+from cmms.scoping import visible_users
 
 SUPERUSER_ONLY = frozenset({"is_superuser", "groups", "user_permissions"})
 
@@ -15,7 +22,10 @@ class SkillAdmin(SiteScopedAdminMixin, admin.ModelAdmin):
     search_fields = ("code", "name")
 
     def get_queryset(self, request):
-        return super().get_queryset(request).annotate(holder_count=Count("users"))
+        # Counted among the people the planner may see, not across every customer's staff.
+        visible = visible_users(request.user).values("pk")
+        holders = Count("users", filter=Q(users__in=visible), distinct=True)
+        return super().get_queryset(request).annotate(holder_count=holders)
 
     @admin.display(description="people", ordering="holder_count")
     def holders(self, skill):
@@ -24,8 +34,16 @@ class SkillAdmin(SiteScopedAdminMixin, admin.ModelAdmin):
 
 @admin.register(User)
 class UserAdmin(SiteScopedAdminMixin, DjangoUserAdmin):
-    """People: role, sites, skills and daily capacity. Planners see the people of their sites."""
+    """People: role, sites, skills and daily capacity. Planners see the people of their sites,
+    with only their own sites shown, and change only those whose sites are all theirs
+    (`accounts.services.user_management_refusal`); the others are read-only to them.
 
+    Every write (the change and add forms, the password form) goes through the account
+    services, so the same rules and audit trail apply as in the API. Accounts are deactivated
+    rather than deleted by planners.
+    """
+
+    planner_permissions = NO_DELETE
     list_display = (
         "username",
         "full_name",
@@ -65,17 +83,19 @@ class UserAdmin(SiteScopedAdminMixin, DjangoUserAdmin):
         ),
         ("Personal info", {"fields": ("first_name", "last_name", "email")}),
         ("Work", {"fields": ("role", "sites", "skills", "available_hours_per_day")}),
-        ("Permissions", {"fields": ("is_active", "is_staff")}),
+        ("Permissions", {"fields": ("is_active",)}),
     )
-    readonly_fields = ("last_login", "date_joined")
+    # Admin access follows the role (planners), set by the services.
+    readonly_fields = ("last_login", "date_joined", "is_staff")
 
     def scope_queryset(self, queryset, request):
-        if request.user.is_superuser:
-            return queryset
         return queryset.filter(pk__in=visible_users(request.user).values("pk"))
 
     def get_queryset(self, request):
-        return super().get_queryset(request).prefetch_related("sites", "skills")
+        # Only the sites the viewer has are loaded: lists, read-only forms and the sites field
+        # never show a shared person's other sites.
+        sites = Prefetch("sites", queryset=Site.objects.for_user(request.user))
+        return super().get_queryset(request).prefetch_related(sites, "skills")
 
     def get_fieldsets(self, request, obj=None):
         fieldsets = super().get_fieldsets(request, obj)
@@ -86,6 +106,16 @@ class UserAdmin(SiteScopedAdminMixin, DjangoUserAdmin):
             for name, opts in fieldsets
         ]
 
+    def has_change_permission(self, request, obj=None):
+        if not super().has_change_permission(request, obj):
+            return False
+        return obj is None or services.may_manage_user(by=request.user, user=obj)
+
+    def has_delete_permission(self, request, obj=None):
+        if not super().has_delete_permission(request, obj):
+            return False
+        return obj is None or services.may_manage_user(by=request.user, user=obj)
+
     def get_search_results(self, request, queryset, search_term):
         """Autocomplete for a work order's assignee offers active technicians only."""
         queryset, may_have_duplicates = super().get_search_results(request, queryset, search_term)
@@ -93,18 +123,64 @@ class UserAdmin(SiteScopedAdminMixin, DjangoUserAdmin):
             queryset = queryset.filter(role=Role.TECHNICIAN, is_active=True)
         return queryset, may_have_duplicates
 
+    def save_model(self, request, obj, form, change):
+        """Nothing yet: `save_related` hands the account with its sites and skills to the
+        service at once."""
+
     def save_related(self, request, form, formsets, change):
-        # A planner edits only the sites they see; memberships of other sites stay as they were.
-        hidden_sites = []
-        if change and not request.user.is_superuser:
-            hidden_sites = list(
-                form.instance.sites.exclude(pk__in=request.user.sites.values("id")).values_list(
-                    "pk", flat=True
-                )
+        data = form.cleaned_data
+        lists = {}
+        if not change or "sites" in form.changed_data:
+            lists["sites"] = list(data.get("sites") or [])
+        if not change or "skills" in form.changed_data:
+            lists["skills"] = [skill.code for skill in data.get("skills") or []]
+        for name in ("groups", "user_permissions"):
+            if change and name in form.changed_data:
+                lists[name] = list(data[name])
+        fields = changed_values(form, services.UPDATABLE_FIELDS | services.SUPERUSER_FIELDS)
+        if change:
+            saved = self.call_service(
+                services.user_update, user=form.instance, by=request.user, **lists, **fields
             )
-        super().save_related(request, form, formsets, change)
-        if hidden_sites:
-            form.instance.sites.add(*hidden_sites)
+        else:
+            fields.pop("username", None)
+            password = data.get("password1") if data.get("set_usable_password", True) else None
+            saved = self.call_service(
+                services.user_create,
+                username=data["username"],
+                password=password,
+                by=request.user,
+                **lists,
+                **fields,
+            )
+        adopt_saved(form.instance, saved)
+
+    def user_change_password(self, request, id, form_url=""):
+        """The password form: shown and checked by Django, written by `user_set_password`
+        (refused, like the change form, for accounts the planner may not manage)."""
+        if request.method == "POST":
+            user = self.get_object(request, unquote(id))
+            if user is not None and self.has_change_permission(request, user):
+                form = self.change_password_form(user, request.POST)
+                if form.is_valid() and (
+                    form.cleaned_data["set_usable_password"] or "unset-password" in request.POST
+                ):
+                    return self._save_password(request, user, form)
+        return super().user_change_password(request, id, form_url)
+
+    def _save_password(self, request, user, form):
+        usable = form.cleaned_data["set_usable_password"]
+        password = form.cleaned_data["password1"] if usable else None
+        user = services.user_set_password(user=user, password=password, by=request.user)
+        self.log_change(request, user, self.construct_change_message(request, form, None))
+        if usable:
+            messages.success(request, "Password changed successfully.")
+        else:
+            messages.success(request, "Password-based authentication was disabled.")
+        update_session_auth_hash(request, user)
+        opts = user._meta
+        url = f"{self.admin_site.name}:{opts.app_label}_{opts.model_name}_change"
+        return HttpResponseRedirect(reverse(url, args=(user.pk,)))
 
     @admin.display(description="name", ordering="last_name")
     def full_name(self, user):

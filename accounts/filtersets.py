@@ -1,12 +1,19 @@
 import django_filters
+from django.db.models import Q
 
 from accounts.choices import Role
 from accounts.models import User
+from assets.models import Site
 
 
 class UserFilterSet(django_filters.FilterSet):
+    """`?site=<id>` looks among the viewer's sites only: another site's id finds nobody, like
+    an id that does not exist (as every other `site` filter of the API), rather than telling
+    which of the viewer's people also work there.
+    """
+
     role = django_filters.ChoiceFilter(choices=Role.choices)
-    site = django_filters.NumberFilter(field_name="sites", label="Site id")
+    site = django_filters.NumberFilter(method="filter_site", label="Site id")
     skill = django_filters.CharFilter(field_name="skills__code", label="Skill code")
     q = django_filters.CharFilter(method="filter_q", label="Username, name or e-mail contains")
 
@@ -14,9 +21,11 @@ class UserFilterSet(django_filters.FilterSet):
         model = User
         fields = ["username", "is_active"]
 
-    def filter_q(self, queryset, name, value):
-        from django.db.models import Q
+    def filter_site(self, queryset, name, value):
+        sites = Site.objects.for_user(getattr(self.request, "user", None))
+        return queryset.filter(sites__in=sites.filter(pk=value))
 
+    def filter_q(self, queryset, name, value):
         return queryset.filter(
             Q(username__icontains=value)
             | Q(first_name__icontains=value)

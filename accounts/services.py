@@ -1,7 +1,16 @@
 """Writes to user accounts: creation and changes, with the site rules for planners.
 
-Superusers manage everyone. Planners manage the users of their own sites and may only give
-sites they have themselves; a user's other sites stay as they are.
+Superusers manage everyone. A planner manages an account only when all of its sites are the
+planner's own (`user_management_refusal`); any other account they can see is read-only to
+them, in the API, the admin and anywhere else, because every write comes through here.
+
+A planner never grants what they do not hold: only their own sites, and no superuser status
+(staff status follows the role). The roles are planner, technician and customer viewer, and a
+planner holds the highest of them, so a planner may give any of the three.
+
+Changes of access (role, sites, active flag, password, superuser status) are written to the
+audit trail, one entry per site concerned (the old and the new sites), so that the planners
+of each of those sites see them; each entry names only its own site.
 """
 
 from collections.abc import Iterable
@@ -14,6 +23,8 @@ from django.db import transaction
 from accounts.choices import Role
 from accounts.models import Skill, User
 from assets.models import Site
+from audit.choices import AuditAction
+from audit.services import audit_record
 from cmms.errors import NotPermitted
 
 UPDATABLE_FIELDS = frozenset(
@@ -27,37 +38,85 @@ UPDATABLE_FIELDS = frozenset(
         "available_hours_per_day",
     }
 )
+# Given by superusers (or the system) only; so are Django's `groups` and `user_permissions`.
+SUPERUSER_FIELDS = frozenset({"is_superuser"})
+# The fields whose change gives or takes access: audited.
+ACCESS_FIELDS = ("role", "is_active", "is_superuser")
+PASSWORD_CHANGED = "changed"
+PASSWORD_DISABLED = "disabled"
+
+# The roles each role may give: only roles it holds or that rank below it.
+GRANTABLE_ROLES = {Role.PLANNER: frozenset(Role)}
+
+ONLY_PLANNERS = "Only planners manage user accounts."
+NOT_A_SUPERUSER = "Only superusers change a superuser's account."
+NO_SITE = "An account without a site is managed by superusers only."
+NOT_ALL_SITES = (
+    "This account also works at sites you do not manage; only a planner of all its sites "
+    "(or a superuser) may change it."
+)
+
+
+def user_management_refusal(*, by, user: User) -> str | None:
+    """Why `by` may not change `user`'s account, or None when they may: the one rule that the
+    API, the admin and any other caller ask.
+
+    The system (`by=None`) and superusers manage every account. A planner manages an account
+    only when every site of it is one of the planner's own: an account shared with a site the
+    planner does not manage is read-only to them, or its other sites could be taken over with
+    its password. Superusers' accounts, and accounts without any site (nobody's to adopt), are
+    managed by superusers only. A planner may change their own account within the same rules.
+    """
+    if by is None or by.is_superuser:
+        return None
+    if not by.is_planner:
+        return ONLY_PLANNERS
+    if user.is_superuser:
+        return NOT_A_SUPERUSER
+    if user.pk is None or user.pk == by.pk:
+        return None
+    # From the table itself: `user` may come with only the viewer's sites prefetched.
+    memberships = User.sites.through.objects.filter(user_id=user.pk)
+    site_ids = set(memberships.values_list("site_id", flat=True))
+    if not site_ids:
+        return NO_SITE
+    if not site_ids <= by.site_ids():
+        return NOT_ALL_SITES
+    return None
+
+
+def may_manage_user(*, by, user: User) -> bool:
+    """True when `by` may change `user`'s account (see `user_management_refusal`)."""
+    return user_management_refusal(by=by, user=user) is None
 
 
 def _check_manager(by, user: User | None = None) -> None:
-    """Raise unless `by` may manage accounts (and `user`, when given)."""
-    if by is None or by.is_superuser:
-        return
-    if not by.is_planner:
-        raise NotPermitted("Only planners manage user accounts.")
-    if user is None or user.pk == by.pk:
-        return
-    shares_a_site = Site.objects.filter(users=user, pk__in=by.site_ids()).exists()
-    if user.is_superuser or not shares_a_site:
-        raise NotPermitted("You manage only the users of your own sites.")
+    """Raise NotPermitted unless `by` may manage accounts (and `user`, when given)."""
+    if by is not None and not by.is_superuser and not by.is_planner:
+        raise NotPermitted(ONLY_PLANNERS)
+    if user is not None:
+        refusal = user_management_refusal(by=by, user=user)
+        if refusal:
+            raise NotPermitted(refusal)
 
 
-def _sites_granted(by, sites: Iterable, *, current: Iterable = ()) -> list:
-    """The sites to set: the requested ones, which must all be `by`'s own, plus the user's
-    current sites that `by` does not have (a planner cannot take those away).
-    """
-    sites = list(sites)
+def _check_grants(by, *, sites: list | None, fields: dict, permissions: dict) -> None:
+    """A planner gives only their own sites, and never superuser status or permissions."""
     if by is None or by.is_superuser:
-        return sites
-    foreign = sorted(str(site) for site in sites if not by.may_see_site(site.pk))
-    if foreign:
-        raise ValidationError(
-            {"sites": f"You can only give your own sites, not {', '.join(foreign)}."}
-        )
-    kept = [site for site in current if not by.may_see_site(site.pk)]
-    if not sites and not kept:
+        return
+    given = {name for name, value in permissions.items() if value is not None}
+    refused = sorted((set(fields) & SUPERUSER_FIELDS) | given)
+    if refused:
+        raise NotPermitted(f"Only superusers change {', '.join(refused)}.")
+    if "role" in fields and fields["role"] not in GRANTABLE_ROLES.get(by.role, ()):
+        raise NotPermitted("You can only give a role you hold or one below it.")
+    if sites is None:
+        return
+    if any(not by.may_see_site(site.pk) for site in sites):
+        # Named like an id that does not exist: another site's existence is not confirmed.
+        raise ValidationError({"sites": "You can only give sites of your own."})
+    if not sites:
         raise ValidationError({"sites": "Give at least one of your sites."})
-    return sites + kept
 
 
 def _skills_for(codes: Iterable[str]) -> list[Skill]:
@@ -92,6 +151,26 @@ def _staff_follows_role(user: User) -> None:
         user.is_staff = user.role == Role.PLANNER
 
 
+def _audit_access(
+    *, by, user: User, action: str, changes: dict, old_sites: set[Site], new_sites: set[Site]
+) -> None:
+    """One audit entry per site concerned (old and new sites), each naming only its own site:
+    the planners of every site see who changed the account's access there, and nothing of the
+    account's other sites. An account without any site gets one entry without a site.
+    """
+    sites = sorted(old_sites | new_sites, key=lambda site: site.pk)
+    for site in sites or [None]:
+        entry = dict(changes)
+        if site is not None and site in old_sites ^ new_sites:
+            # [old, new] membership of this site: ["ber", None] taken away, [None, "chi"] given.
+            entry["sites"] = [
+                site.code if site in old_sites else None,
+                site.code if site in new_sites else None,
+            ]
+        if entry:
+            audit_record(by=by, action=action, obj=user, site=site, changes=entry)
+
+
 @transaction.atomic
 def user_create(
     *,
@@ -106,10 +185,11 @@ def user_create(
 ) -> User:
     """Create an account with a validated, hashed password (or none usable) at the given sites."""
     _check_manager(by)
-    unknown = set(fields) - UPDATABLE_FIELDS
+    unknown = set(fields) - UPDATABLE_FIELDS - SUPERUSER_FIELDS
     if unknown:
         raise ValidationError({name: "This field cannot be set here." for name in unknown})
-    sites = _sites_granted(by, sites)
+    sites = list(sites)
+    _check_grants(by, sites=sites, fields={**fields, "role": role}, permissions={})
     user = User(username=username, email=email, role=role, **fields)
     _staff_follows_role(user)
     _set_password(user, password)
@@ -117,6 +197,17 @@ def user_create(
     user.save()
     user.sites.set(sites)
     user.skills.set(_skills_for(skills))
+    changes = {"role": [None, user.role], "is_active": [None, user.is_active]}
+    if user.is_superuser:
+        changes["is_superuser"] = [None, True]
+    _audit_access(
+        by=by,
+        user=user,
+        action=AuditAction.USER_CREATE,
+        changes=changes,
+        old_sites=set(),
+        new_sites=set(sites),
+    )
     return user
 
 
@@ -128,13 +219,24 @@ def user_update(
     password: str | None = None,
     sites: Iterable | None = None,
     skills: Iterable[str] | None = None,
+    groups: Iterable | None = None,
+    user_permissions: Iterable | None = None,
     **fields,
 ) -> User:
-    """Change an account. `sites`/`skills` replace the lists when given; `password` is validated."""
+    """Change an account. `sites`/`skills` replace the lists when given; `password` is validated.
+
+    Refused (NotPermitted) unless `by` may manage the account as it is now, under its lock.
+    """
+    permissions = {"groups": groups, "user_permissions": user_permissions}
+    user = User.objects.select_for_update().get(pk=user.pk)
     _check_manager(by, user)
-    unknown = set(fields) - UPDATABLE_FIELDS
+    unknown = set(fields) - UPDATABLE_FIELDS - SUPERUSER_FIELDS
     if unknown:
         raise ValidationError({name: "This field cannot be changed here." for name in unknown})
+    sites = None if sites is None else list(sites)
+    _check_grants(by, sites=sites, fields=fields, permissions=permissions)
+    before = {name: getattr(user, name) for name in ACCESS_FIELDS}
+    old_sites = set(Site.objects.filter(users=user))
     for name, value in fields.items():
         setattr(user, name, value)
     _staff_follows_role(user)
@@ -143,9 +245,46 @@ def user_update(
     user.full_clean()
     user.save()
     if sites is not None:
-        user.sites.set(_sites_granted(by, sites, current=Site.objects.filter(users=user)))
+        user.sites.set(sites)
     if skills is not None:
         user.skills.set(_skills_for(skills))
-    if hasattr(user, "_site_ids"):
-        del user._site_ids
+    for name, values in permissions.items():
+        if values is not None:
+            getattr(user, name).set(values)
+    changes = {
+        name: [before[name], getattr(user, name)]
+        for name in ACCESS_FIELDS
+        if before[name] != getattr(user, name)
+    }
+    if password is not None:
+        changes["password"] = PASSWORD_CHANGED
+    new_sites = old_sites if sites is None else set(sites)
+    if changes or old_sites != new_sites:
+        _audit_access(
+            by=by,
+            user=user,
+            action=AuditAction.USER_UPDATE,
+            changes=changes,
+            old_sites=old_sites,
+            new_sites=new_sites,
+        )
+    return user
+
+
+@transaction.atomic
+def user_set_password(*, user: User, password: str | None, by=None) -> User:
+    """Set a validated password, or with None make it unusable (no password login at all)."""
+    user = User.objects.select_for_update().get(pk=user.pk)
+    _check_manager(by, user)
+    _set_password(user, password)
+    user.save(update_fields=["password"])
+    sites = set(Site.objects.filter(users=user))
+    _audit_access(
+        by=by,
+        user=user,
+        action=AuditAction.USER_UPDATE,
+        changes={"password": PASSWORD_CHANGED if password is not None else PASSWORD_DISABLED},
+        old_sites=sites,
+        new_sites=sites,
+    )
     return user

@@ -11,10 +11,12 @@ from alerts import services
 from alerts.choices import AlertStatus
 from alerts.models import Alert, Gateway, GatewaySecret
 from assets.models import Asset, Site
+from cmms.admin import ScopedListFiltersMixin
 
 
-class PlannerSiteScopedAdmin(admin.ModelAdmin):
-    """Planners see and manage only their sites' rows (superusers: everything)."""
+class PlannerSiteScopedAdmin(ScopedListFiltersMixin, admin.ModelAdmin):
+    """Planners see and manage only their sites' rows (superusers: everything), and filter by
+    their sites' sites and gateways only."""
 
     def get_queryset(self, request):
         return super().get_queryset(request).for_user(request.user)

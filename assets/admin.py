@@ -4,7 +4,7 @@ from django import forms
 from django.contrib import admin
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.contrib.admin.views.main import ChangeList
-from django.db.models import Exists, OuterRef, Q, Subquery, Sum
+from django.db.models import Exists, OuterRef, Prefetch, Q, Subquery, Sum
 from django.http import HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
@@ -55,7 +55,9 @@ class CustomerAdmin(SiteScopedAdminMixin, admin.ModelAdmin):
         return queryset.filter(pk__in=Site.objects.for_user(request.user).values("customer_id"))
 
     def get_queryset(self, request):
-        return super().get_queryset(request).prefetch_related("sites")
+        # A customer's other sites are not the planner's to see, not even by code.
+        sites = Prefetch("sites", queryset=Site.objects.for_user(request.user))
+        return super().get_queryset(request).prefetch_related(sites)
 
     @admin.display(description="sites")
     def site_codes(self, customer):

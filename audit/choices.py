@@ -15,3 +15,5 @@ class AuditAction(models.TextChoices):
     ALERT_RULE_UPDATE = "alert_rule.update", "Alert rule changed"
     JOB_PLAN_CREATE = "job_plan.create", "Job plan created"
     JOB_PLAN_UPDATE = "job_plan.update", "Job plan changed"
+    USER_CREATE = "user.create", "User account created"
+    USER_UPDATE = "user.update", "User's role, sites, active flag or password changed"

@@ -7,6 +7,10 @@
 - `SiteScopedAdminMixin` restricts the changelist, change pages and every foreign-key choice to
   the user's sites (`Model.objects.for_user(user)`), and turns errors raised by a service in
   `save_model`/`save_related` into form errors instead of a server error.
+- `ScopedListFiltersMixin` (part of it) turns every list filter over a relation into one that
+  offers only the related rows the listed rows use and the user may see themselves, and every
+  filter on values across a relation into one over the user's rows, so no filter names
+  another site's site, gateway, asset or person.
 
 This module is also the admin's AppConfig (`cmms.admin.CmmsAdminConfig` in INSTALLED_APPS), so
 it must not import models or auth forms at import time.
@@ -14,11 +18,13 @@ it must not import models or auth forms at import time.
 
 from django.contrib import admin, messages
 from django.contrib.admin.apps import AdminConfig
+from django.contrib.admin.utils import get_fields_from_path
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
-from django.db.models import Model, QuerySet
+from django.db.models import BooleanField, DateField, Model, Q
 
 from accounts.choices import Role
 from cmms.errors import ServiceError
+from cmms.scoping import scoped_choices
 
 ALL_PERMISSIONS = frozenset({"view", "add", "change", "delete"})
 # For records kept for what refers to them: deactivated or cancelled, never deleted.
@@ -31,29 +37,6 @@ def may_use_admin(user) -> bool:
     if not user or not user.is_authenticated or not user.is_active:
         return False
     return user.is_superuser or (user.is_staff and user.role == Role.PLANNER)
-
-
-def visible_users(user) -> QuerySet:
-    """Users the given user may see: everyone for superusers, else people of their sites."""
-    from django.contrib.auth import get_user_model
-
-    users = get_user_model().objects.all()
-    if user.is_superuser:
-        return users
-    memberships = users.model.sites.through.objects.filter(site__in=user.sites.values("id"))
-    return users.filter(pk__in=memberships.values("user_id"), is_superuser=False)
-
-
-def scoped_choices(model: type[Model], user) -> QuerySet | None:
-    """The rows of `model` the user may pick in a form, or None when the model is not scoped."""
-    from django.contrib.auth import get_user_model
-
-    if model is get_user_model():
-        return visible_users(user)
-    manager = model._default_manager
-    if hasattr(manager, "for_user"):
-        return manager.for_user(user)
-    return None
 
 
 def service_error_messages(error: Exception) -> str:
@@ -197,7 +180,66 @@ class ScopedChoicesMixin:
         return super().formfield_for_manytomany(db_field, request, **kwargs)
 
 
-class SiteScopedAdminMixin(RoleGatedAdminMixin, ScopedChoicesMixin):
+class ScopedRelatedFieldListFilter(admin.RelatedOnlyFieldListFilter):
+    """A relation's filter choices: the related rows that the listed (already scoped) rows use,
+    limited to those the user may see themselves; a shared person's other sites, another
+    site's gateway or asset never appear.
+    """
+
+    def field_choices(self, field, request, model_admin):
+        used = model_admin.get_queryset(request).values(f"{self.field_path}__pk")
+        limit = Q(pk__in=used)
+        visible = scoped_choices(field.related_model, request.user)
+        if visible is not None:
+            limit &= Q(pk__in=visible.values("pk"))
+        ordering = self.field_admin_ordering(field, request, model_admin)
+        return field.get_choices(include_blank=False, limit_choices_to=limit, ordering=ordering)
+
+
+class ScopedAllValuesFieldListFilter(admin.AllValuesFieldListFilter):
+    """Values of a field across a relation, taken from the listed (scoped) rows only; Django's
+    own filter reads them from every row of the related table.
+    """
+
+    def __init__(self, field, request, params, model, model_admin, field_path):
+        super().__init__(field, request, params, model, model_admin, field_path)
+        rows = model_admin.get_queryset(request)
+        self.lookup_choices = (
+            rows.distinct().order_by(field_path).values_list(field_path, flat=True)
+        )
+
+
+def scoped_list_filter(model: type[Model], entry):
+    """The list filter `entry` (a field path, or a (path, filter class) pair) with its choices
+    computed within the user's sites; custom `SimpleListFilter`s scope themselves.
+    """
+    if isinstance(entry, str):
+        path, filter_class = entry, None
+    elif isinstance(entry, (tuple, list)):
+        path, filter_class = entry
+    else:
+        return entry
+    field = get_fields_from_path(model, path)[-1]
+    if field.is_relation and (
+        filter_class is None or issubclass(filter_class, admin.RelatedFieldListFilter)
+    ):
+        return (path, ScopedRelatedFieldListFilter)
+    plain_values = not field.choices and not isinstance(field, (BooleanField, DateField))
+    if "__" in path and (
+        issubclass(filter_class, admin.AllValuesFieldListFilter) if filter_class else plain_values
+    ):
+        return (path, ScopedAllValuesFieldListFilter)
+    return entry
+
+
+class ScopedListFiltersMixin:
+    """Every list filter's choices within the user's sites (see `scoped_list_filter`)."""
+
+    def get_list_filter(self, request):
+        return [scoped_list_filter(self.model, entry) for entry in super().get_list_filter(request)]
+
+
+class SiteScopedAdminMixin(RoleGatedAdminMixin, ScopedChoicesMixin, ScopedListFiltersMixin):
     """Base of every model admin: role gating, site scoping, and writes through services.
 
     Override `scope_queryset` for models that are not site-owned but still per-customer;

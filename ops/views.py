@@ -3,7 +3,8 @@
 - /healthz: the process answers (no database, no broker): liveness.
 - /readyz: the database answers, the broker answers (when one is configured) and, when
   READYZ_MAX_ALERT_AGE_SECONDS is set, no alert waits longer than that: readiness.
-- /metrics: Prometheus text format; a bearer METRICS_TOKEN or a staff session.
+- /metrics: Prometheus text format; a bearer METRICS_TOKEN or a superuser session (the
+  figures count every customer's plants, so a planner's session does not read them).
 """
 
 import hmac
@@ -74,7 +75,7 @@ def _may_read_metrics(request) -> bool:
     if token and header.startswith("Bearer "):
         return hmac.compare_digest(header.removeprefix("Bearer ").encode(), token.encode())
     user = request.user
-    return bool(user.is_authenticated and user.is_staff)
+    return bool(user.is_authenticated and user.is_superuser)
 
 
 def _gauge(lines: list[str], name: str, help_text: str, samples: list[tuple[str, float]]):
@@ -90,7 +91,7 @@ def metrics(request):
     """Alert backlog, oldest unprocessed alert age, Celery queue lengths, open work orders."""
     if not _may_read_metrics(request):
         return HttpResponse(
-            "Metrics need a bearer METRICS_TOKEN or a staff session.\n",
+            "Metrics need a bearer METRICS_TOKEN or a superuser session.\n",
             status=403,
             content_type="text/plain; charset=utf-8",
         )

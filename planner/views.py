@@ -23,7 +23,8 @@ from alerts import services as alert_services
 from alerts.choices import AlertStatus, Severity
 from alerts.models import Alert
 from assets.models import Asset, Site
-from cmms.admin import SERVICE_ERRORS, service_error_messages, visible_users
+from cmms.admin import SERVICE_ERRORS, service_error_messages
+from cmms.scoping import visible_users
 from planner import charts
 from planner.forms import DispatchForm, SitePeriodForm
 from planner.services import work_order_dispatch, work_order_merge

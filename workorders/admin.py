@@ -2,12 +2,13 @@ from django import forms
 from django.contrib import admin
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.db import transaction
+from django.db.models import Prefetch
 from django.template.response import TemplateResponse
 from django.utils import timezone
 
 from accounts.choices import Role
 from alerts.models import Alert
-from assets.models import Asset, StockMovement
+from assets.models import Asset, Site, StockMovement
 from cmms.admin import (
     NO_DELETE,
     SERVICE_ERRORS,
@@ -17,8 +18,8 @@ from cmms.admin import (
     adopt_saved,
     changed_values,
     service_error_messages,
-    visible_users,
 )
+from cmms.scoping import visible_users
 from cmms.spreadsheets import SpreadsheetExportMixin
 from pipeline.services import job_plan_save
 from pipeline.services.catalog import QUANTITY_NOT_POSITIVE
@@ -449,7 +450,8 @@ class WorkOrderAdmin(SiteScopedAdminMixin, SpreadsheetExportMixin, admin.ModelAd
         return (
             visible_users(request.user)
             .filter(role=Role.TECHNICIAN, is_active=True)
-            .prefetch_related("sites")
+            # Labelled with the planner's sites only, never a shared technician's other sites.
+            .prefetch_related(Prefetch("sites", queryset=Site.objects.for_user(request.user)))
             .order_by("first_name", "username")
         )
 

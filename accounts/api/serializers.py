@@ -35,8 +35,8 @@ class UserSerializer(serializers.ModelSerializer):
     - `password` is write-only: checked by the configured password validators and stored
       hashed; it is never returned. An account created without one has no usable password.
     - `sites` are ids. Planners may only give sites they have themselves: another site's id
-      answers like an id that does not exist. On update, the user's sites that the planner does
-      not have are kept (and not shown to the planner).
+      answers like an id that does not exist. Planners see only their own sites of a person,
+      and change only people whose sites are all theirs (anyone else: 403).
     - `skills` are skill codes (slugs). An unknown code creates the skill, named after the code.
     - Planners get Django admin access (`is_staff`) with their role; the other roles do not.
     """

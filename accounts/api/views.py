@@ -2,6 +2,7 @@ from django.db.models import Prefetch
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, viewsets
 from rest_framework.decorators import action
+from rest_framework.exceptions import PermissionDenied
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 
@@ -18,7 +19,8 @@ class UserViewSet(
     mixins.UpdateModelMixin,
     viewsets.ReadOnlyModelViewSet,
 ):
-    """Accounts: superusers manage everyone, planners the users of their sites.
+    """Accounts: superusers manage everyone; planners see the people of their sites and change
+    those whose sites are all theirs (anyone else they see is read-only: 403).
 
     Accounts are deactivated (`is_active: false`), never deleted, so their history stays.
     """
@@ -37,6 +39,15 @@ class UserViewSet(
             )
             .order_by("username")
         )
+
+    def check_object_permissions(self, request, obj):
+        """Writes to an account the planner may not manage are refused before the body is even
+        validated (`services.user_management_refusal`, the rule the service applies again)."""
+        super().check_object_permissions(request, obj)
+        if self.action in {"update", "partial_update"}:
+            refusal = services.user_management_refusal(by=request.user, user=obj)
+            if refusal:
+                raise PermissionDenied(refusal)
 
     def perform_create(self, serializer):
         user = services.user_create(by=self.request.user, **serializer.validated_data)

@@ -2,6 +2,9 @@
 
 import django_filters
 from django import forms
+from django_filters.rest_framework import DjangoFilterBackend
+
+from cmms.scoping import scoped_choices
 
 
 class CommaSeparatedMultipleChoiceField(forms.MultipleChoiceField):
@@ -31,3 +34,29 @@ class MultipleChoiceFilter(django_filters.MultipleChoiceFilter):
             return qs
         qs = self.get_method(qs)(**{f"{self.field_name}__in": value})
         return qs.distinct() if self.distinct else qs
+
+
+def scope_choice_filters(filterset: django_filters.FilterSet, user) -> None:
+    """Limit every filter that picks related rows by id (`?site=`, `?gateway=`, `?meter=`, ...)
+    to the rows the user may see (`cmms.scoping.scoped_choices`). Another site's id then
+    answers 400, exactly like an id that does not exist, instead of an empty page that
+    confirms it exists. Filters over global catalogues are left as they are.
+    """
+    for choice_filter in filterset.filters.values():
+        if not isinstance(choice_filter, django_filters.filters.QuerySetRequestMixin):
+            continue
+        queryset = choice_filter.get_queryset(filterset.request)
+        visible = scoped_choices(queryset.model, user)
+        if visible is not None:
+            choice_filter.queryset = queryset.filter(pk__in=visible.values("pk"))
+
+
+class ScopedFilterBackend(DjangoFilterBackend):
+    """The API's filter backend: django-filter's, with choice filters scoped to the user's
+    sites (`scope_choice_filters`), for every filterset, present and future."""
+
+    def get_filterset(self, request, queryset, view):
+        filterset = super().get_filterset(request, queryset, view)
+        if filterset is not None:
+            scope_choice_filters(filterset, request.user)
+        return filterset

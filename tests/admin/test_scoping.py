@@ -68,19 +68,3 @@ def test_the_assignee_autocomplete_offers_only_technicians_of_the_planners_sites
     )
     texts = {row["text"] for row in response.json()["results"]}
     assert texts == {plant_a.technician.username}
-
-
-def test_saving_a_user_keeps_the_sites_the_planner_cannot_see(planner_client, plant_a, plant_b):
-    from tests.admin.forms import form_data
-
-    shared = plant_a.technician
-    shared.sites.add(plant_b.site)
-    url = reverse("admin:accounts_user_change", args=[shared.pk])
-    data = form_data(planner_client.get(url), "user_form")
-    assert data["sites"] == str(plant_a.site.pk)
-    data["available_hours_per_day"] = "6.0"
-    response = planner_client.post(url, data)
-    assert response.status_code == 302, response.context["adminform"].form.errors
-    shared.refresh_from_db()
-    assert shared.available_hours_per_day == 6
-    assert set(shared.sites.all()) == {plant_a.site, plant_b.site}

@@ -153,4 +153,9 @@ def world(db):
         assert plant.objects["occurrence"] is not None
     own.objects["colleague"] = UserFactory(sites=[own.site])
     foreign.objects["colleague"] = UserFactory(sites=[foreign.site])
+    # Users managed across sites: at the own plant, someone who also works at the foreign one
+    # (the own planner sees them but may not change them); at the foreign plant, someone of
+    # that plant only.
+    own.objects["shared_user"] = UserFactory(sites=[own.site, foreign.site])
+    foreign.objects["shared_user"] = UserFactory(sites=[foreign.site])
     return World(own=own, foreign=foreign, users=users, part=part, job_plan=job_plan)

@@ -260,14 +260,74 @@ TECH = [
       "302 404 404 404 400"),
 ]
 
+# ---------------------------------------------------------------- users managed across sites
+# `{colleague}` works only at the planner's plant: the planner manages them. `{shared_user}`
+# also works at a plant the planner does not manage: the planner sees them (with the planner's
+# sites only) but may change nothing of the account (403), in the API and the admin alike; a
+# superuser manages both. At the foreign plant both are people the planner cannot see at all.
+NEW_PASSWORD = "correct-Horse-battery-7"
+PASSWORD_FORM = {"password1": NEW_PASSWORD, "password2": NEW_PASSWORD, "usable_password": "true"}
+
+
+def user_form(w, p):
+    return {
+        "username": "renamed",
+        "role": "technician",
+        "available_hours_per_day": "8.0",
+        "is_active": "on",
+        "sites": [str(p.site.pk)],
+    }
+
+
+USERS_ACROSS_SITES = [
+    R("PATCH", "/api/v1/users/{colleague}/#password", "401 403 403 200 200",
+      "401 403 403 404 200", {"password": NEW_PASSWORD}),
+    R("PATCH", "/api/v1/users/{colleague}/#role", "401 403 403 200 200", "401 403 403 404 200",
+      {"role": "planner"}),
+    R("GET", "/api/v1/users/{shared_user}/", "401 403 403 200 200", "401 403 403 404 200"),
+    R("PATCH", "/api/v1/users/{shared_user}/#password", "401 403 403 403 200",
+      "401 403 403 404 200", {"password": NEW_PASSWORD}),
+    R("PATCH", "/api/v1/users/{shared_user}/#role", "401 403 403 403 200",
+      "401 403 403 404 200", {"role": "planner"}),
+    R("PATCH", "/api/v1/users/{shared_user}/#is_active", "401 403 403 403 200",
+      "401 403 403 404 200", {"is_active": False}),
+    R("PATCH", "/api/v1/users/{shared_user}/#username", "401 403 403 403 200",
+      "401 403 403 404 200", {"username": "renamed"}),
+    R("PATCH", "/api/v1/users/{shared_user}/#email", "401 403 403 403 200",
+      "401 403 403 404 200", {"email": "renamed@example.com"}),
+    R("PATCH", "/api/v1/users/{shared_user}/#sites", "401 403 403 403 200",
+      "401 403 403 404 200", lambda w, p: {"sites": [w.own.site.pk]}),
+    R("PUT", "/api/v1/users/{shared_user}/", "401 403 403 403 200", "401 403 403 404 200",
+      lambda w, p: {"username": "renamed", "role": "technician", "sites": [w.own.site.pk]}),
+    R("DELETE", "/api/v1/users/{shared_user}/", "401 403 403 405 405", "401 403 403 405 405"),
+    R("GET", "/admin/accounts/user/{shared_user}/change/", "302 302 302 200 200",
+      "302 302 302 302 200"),
+    R("POST", "/admin/accounts/user/{colleague}/change/", "302 302 302 302 302",
+      "302 302 302 302 302", user_form),
+    R("POST", "/admin/accounts/user/{shared_user}/change/", "302 302 302 403 302",
+      "302 302 302 302 302", user_form),
+    R("GET", "/admin/accounts/user/{colleague}/password/", "302 302 302 200 200",
+      "302 302 302 404 200"),
+    R("POST", "/admin/accounts/user/{colleague}/password/", "302 302 302 302 302",
+      "302 302 302 404 302", PASSWORD_FORM),
+    R("GET", "/admin/accounts/user/{shared_user}/password/", "302 302 302 403 200",
+      "302 302 302 404 200"),
+    R("POST", "/admin/accounts/user/{shared_user}/password/", "302 302 302 403 302",
+      "302 302 302 404 302", PASSWORD_FORM),
+    # Planners deactivate accounts, they do not delete them (any account: 403 before lookup).
+    R("POST", "/admin/accounts/user/{shared_user}/delete/", "302 302 302 403 302",
+      "302 302 302 403 302", {"post": "yes"}),
+]
+# ------------------------------------------------------------ end users managed across sites
+
 PROBES = [
     R("GET", "/healthz", "200 200 200 200 200"),
     R("GET", "/readyz", "200 200 200 200 200"),
-    R("GET", "/metrics", "403 403 403 200 200"),
+    R("GET", "/metrics", "403 403 403 403 200"),  # global counts: not a planner's to read
 ]
 # fmt: on
 
-ROWS = API + ADMIN + TECH + PROBES
+ROWS = API + ADMIN + TECH + PROBES + USERS_ACROSS_SITES
 
 # Answers that are wrong today, each with its reason; strict, so a fix turns them red here.
 KNOWN_BUGS: dict[tuple[str, str | None, str], str] = {}
