@@ -111,3 +111,36 @@ def test_a_malformed_throttle_rate_stops_the_process_naming_the_variable():
     result = manage("check", API_THROTTLE_USER="lots")
     assert result.returncode != 0
     assert "API_THROTTLE_USER" in result.stderr
+
+
+PLAIN_HTTP_PROBES = """
+from django.test import Client
+client = Client(HTTP_HOST="cmms.example.com")
+paths = ["/healthz", "/readyz", "/metrics", "/tech/login/", "/api/v1/", "/admin/", "/healthz/x"]
+for path in paths:
+    response = client.get(path)
+    print(path, response.status_code, response.get("Location", "-"))
+"""
+
+
+def test_probes_answer_on_plain_http_while_everything_else_redirects_to_https():
+    # The documented production settings, with the database down (nothing listens on port 9).
+    result = manage(
+        "shell",
+        "-c",
+        PLAIN_HTTP_PROBES,
+        DEBUG="0",
+        SECRET_KEY=STRONG_KEY,
+        ALLOWED_HOSTS="cmms.example.com",
+        DATABASE_URL="postgres://cmms@127.0.0.1:9/cmms",
+    )
+
+    assert result.returncode == 0, result.stderr
+    answers = dict(line.split(" ", 1) for line in result.stdout.strip().splitlines()[-7:])
+    assert answers["/healthz"] == "200 -"
+    assert answers["/readyz"] == "503 -"  # the database outage is reported, not hidden
+    assert answers["/metrics"] in {"401 -", "403 -"}  # no token: refused by the view, not moved
+    assert answers["/tech/login/"] == "301 https://cmms.example.com/tech/login/"
+    assert answers["/api/v1/"] == "301 https://cmms.example.com/api/v1/"
+    assert answers["/admin/"] == "301 https://cmms.example.com/admin/"
+    assert answers["/healthz/x"] == "301 https://cmms.example.com/healthz/x"
