@@ -90,6 +90,24 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_HTTP_RESPONSE_CODE = 429
 AXES_VERBOSE = False
+# The client address that login lockout and API throttles key on (cmms/client_ip.py). Behind a
+# reverse proxy, TRUSTED_PROXY_HEADER names the header it writes the client's address into and
+# TRUSTED_PROXY_COUNT how many proxies in a row append to it; without one, only the connection's
+# own address counts and no forwarding header is believed (a client could forge it).
+_TRUSTED_PROXY_HEADER = env_str("TRUSTED_PROXY_HEADER").strip()
+if _TRUSTED_PROXY_HEADER and not re.fullmatch(r"[A-Za-z0-9-]+", _TRUSTED_PROXY_HEADER):
+    raise ImproperlyConfigured(
+        f"TRUSTED_PROXY_HEADER must be a header name like X-Forwarded-For, "
+        f"got {_TRUSTED_PROXY_HEADER!r}."
+    )
+CLIENT_IP_HEADERS = (
+    ("HTTP_" + _TRUSTED_PROXY_HEADER.upper().replace("-", "_"), "REMOTE_ADDR")
+    if _TRUSTED_PROXY_HEADER
+    else ("REMOTE_ADDR",)
+)
+# django-ipware counts the proxies listed inside the header; the nearest one is not listed.
+CLIENT_IP_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 1, minimum=1) - 1
+AXES_CLIENT_IP_CALLABLE = "cmms.client_ip.client_ip"
 AUTHENTICATION_BACKENDS = [
     "ops.auth.LoginThrottleBackend",
     "django.contrib.auth.backends.ModelBackend",
@@ -291,8 +309,8 @@ REST_FRAMEWORK = {
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
     # Per user (session or token) and per client IP for anonymous calls; 429 with Retry-After.
     "DEFAULT_THROTTLE_CLASSES": [
-        "rest_framework.throttling.AnonRateThrottle",
-        "rest_framework.throttling.UserRateThrottle",
+        "cmms.api.throttling.AnonRateThrottle",
+        "cmms.api.throttling.UserRateThrottle",
     ],
     "DEFAULT_THROTTLE_RATES": {
         "anon": env_str("API_THROTTLE_ANON", "1000/minute"),

@@ -144,3 +144,23 @@ def test_probes_answer_on_plain_http_while_everything_else_redirects_to_https():
     assert answers["/api/v1/"] == "301 https://cmms.example.com/api/v1/"
     assert answers["/admin/"] == "301 https://cmms.example.com/admin/"
     assert answers["/healthz/x"] == "301 https://cmms.example.com/healthz/x"
+
+
+def test_a_trusted_proxy_header_is_read_only_when_configured():
+    show = (
+        "from django.conf import settings as s; print(s.CLIENT_IP_HEADERS, s.CLIENT_IP_PROXY_COUNT)"
+    )
+
+    default = manage("shell", "-c", show)
+    configured = manage(
+        "shell", "-c", show, TRUSTED_PROXY_HEADER="X-Real-IP", TRUSTED_PROXY_COUNT="2"
+    )
+
+    assert default.stdout.strip().splitlines()[-1] == "('REMOTE_ADDR',) 0"
+    assert configured.stdout.strip().splitlines()[-1] == "('HTTP_X_REAL_IP', 'REMOTE_ADDR') 1"
+
+
+def test_a_malformed_trusted_proxy_header_stops_the_process_naming_the_variable():
+    result = manage("check", TRUSTED_PROXY_HEADER="X-Forwarded-For: 1.2.3.4")
+    assert result.returncode != 0
+    assert "TRUSTED_PROXY_HEADER" in result.stderr
