@@ -122,7 +122,7 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "rest_framework",
-    "rest_framework.authtoken",
+    "knox",
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
@@ -297,7 +297,7 @@ for _name, _default in (("API_THROTTLE_ANON", "1000/minute"), ("API_THROTTLE_USE
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        "knox.auth.TokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
@@ -317,6 +317,17 @@ REST_FRAMEWORK = {
         "user": env_str("API_THROTTLE_USER", "5000/minute"),
     },
 }
+# API tokens (django-rest-knox): hashed at rest, one per device, each revocable on its own.
+# A token issued without an explicit lifetime expires after API_TOKEN_TTL_DAYS (0: never).
+KNOX_TOKEN_MODEL = "accounts.ApiToken"
+API_TOKEN_TTL_DAYS = env_int("API_TOKEN_TTL_DAYS", 90, minimum=0)
+REST_KNOX = {
+    "TOKEN_MODEL": KNOX_TOKEN_MODEL,
+    "TOKEN_TTL": timedelta(days=API_TOKEN_TTL_DAYS) if API_TOKEN_TTL_DAYS else None,
+    "AUTH_HEADER_PREFIX": "Token",
+    "AUTO_REFRESH": False,
+}
+
 SPECTACULAR_SETTINGS = {
     "TITLE": "CMMS API",
     "DESCRIPTION": "Assets, work orders, condition alerts and preventive maintenance.",

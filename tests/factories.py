@@ -5,6 +5,7 @@ from decimal import Decimal
 import factory
 from django.utils import timezone
 
+from accounts import services as account_services
 from accounts.choices import Role
 from accounts.models import Skill, User
 from assets import services as asset_services
@@ -236,6 +237,12 @@ class GatewayFactory(factory.django.DjangoModelFactory):
             alert_services.gateway_set_active(gateway=gateway, is_active=False)
         gateway.plaintext_secret = secret
         return gateway
+
+
+def api_token_key(user, name: str = "test device", **kwargs) -> str:
+    """Issue `user` an API token through the service; returns the key for `Token <key>`."""
+    _token, key = account_services.api_token_issue(user=user, name=name, by=None, **kwargs)
+    return key
 
 
 def gateway_with_secret(**kwargs):

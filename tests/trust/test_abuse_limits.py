@@ -5,10 +5,15 @@ import json
 
 import pytest
 from django.test import Client
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
-from tests.factories import AssetFactory, PlannerFactory, SiteFactory, TechnicianFactory
+from tests.factories import (
+    AssetFactory,
+    PlannerFactory,
+    SiteFactory,
+    TechnicianFactory,
+    api_token_key,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -30,7 +35,7 @@ def test_a_token_past_its_rate_gets_429_with_retry_after_and_others_are_unaffect
     site = SiteFactory()
     busy, other = PlannerFactory(sites=[site]), PlannerFactory(sites=[site])
     client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=busy).key}")
+    client.credentials(HTTP_AUTHORIZATION=f"Token {api_token_key(busy)}")
     answers = [client.get("/api/v1/sites/").status_code for _ in range(6)]
     assert answers == [200] * 5 + [429]
     limited = client.get("/api/v1/sites/")

@@ -164,3 +164,14 @@ def test_a_malformed_trusted_proxy_header_stops_the_process_naming_the_variable(
     result = manage("check", TRUSTED_PROXY_HEADER="X-Forwarded-For: 1.2.3.4")
     assert result.returncode != 0
     assert "TRUSTED_PROXY_HEADER" in result.stderr
+
+
+def test_the_api_token_lifetime_comes_from_the_environment():
+    show = "from django.conf import settings as s; print(s.REST_KNOX['TOKEN_TTL'])"
+
+    lifetimes = [
+        manage("shell", "-c", show, **env).stdout.strip().splitlines()[-1]
+        for env in ({}, {"API_TOKEN_TTL_DAYS": "7"}, {"API_TOKEN_TTL_DAYS": "0"})
+    ]
+
+    assert lifetimes == ["90 days, 0:00:00", "7 days, 0:00:00", "None"]
