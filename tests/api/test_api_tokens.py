@@ -216,12 +216,14 @@ def test_a_planner_issues_a_token_for_a_technician_of_their_site(as_user, planne
 def test_the_schema_documents_the_token_header(api):
     schema = api.get("/api/v1/schema/?format=json").json()
 
-    scheme = schema["components"]["securitySchemes"]["knoxApiToken"]
-    assert scheme["type"] == "apiKey"
-    assert scheme["in"] == "header"
-    assert scheme["name"] == "Authorization"
-    assert "Token" in scheme["description"]
-    assert "tokenAuth" not in schema["components"]["securitySchemes"]
+    schemes = schema["components"]["securitySchemes"]
+    assert set(schemes) == {"tokenAuth", "cookieAuth"}
+    assert schemes["tokenAuth"] == {
+        "type": "apiKey",
+        "in": "header",
+        "name": "Authorization",
+        "description": 'Token-based authentication with required prefix "Token"',
+    }
 
 
 def test_a_key_issued_before_hashing_keeps_working_after_the_migration(technician):
@@ -244,3 +246,13 @@ def test_a_key_issued_before_hashing_keeps_working_after_the_migration(technicia
     assert (migrated.name, migrated.expiry, migrated.created) == ("migrated key", None, NOON)
     assert old_key not in migrated.digest
     assert works(old_key)
+
+
+@pytest.mark.parametrize(
+    "header", ["Token \xff\xfe", "Token " + "a" * 5000, "Token", "Token a b"], ids=repr
+)
+def test_a_malformed_token_header_answers_401_never_500(header):
+    client = APIClient(raise_request_exception=False)
+    client.credentials(HTTP_AUTHORIZATION=header)
+
+    assert client.get("/api/v1/users/me/").status_code == 401
