@@ -256,3 +256,10 @@ def test_a_malformed_token_header_answers_401_never_500(header):
     client.credentials(HTTP_AUTHORIZATION=header)
 
     assert client.get("/api/v1/users/me/").status_code == 401
+
+
+def test_the_hashed_tokens_are_the_only_token_table():
+    # knox's default table (swapped for ours) must not exist: it would block flushing users.
+    tables = {t for t in connection.introspection.table_names() if "token" in t}
+
+    assert tables == {"accounts_apitoken"}
