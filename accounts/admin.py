@@ -1,16 +1,22 @@
+from datetime import timedelta
+
+from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
 from django.contrib.auth import update_session_auth_hash
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.db.models import Count, Prefetch, Q
 from django.http import HttpResponseRedirect
+from django.template.response import TemplateResponse
 from django.urls import reverse
 
 from accounts import services
 from accounts.choices import Role
-from accounts.models import Skill, User
+from accounts.models import ApiToken, Skill, User
 from assets.models import Site
 from cmms.admin import NO_DELETE, SiteScopedAdminMixin, adopt_saved, changed_values
+from cmms.errors import NotPermitted
+from cmms.http import never_store
 from cmms.scoping import visible_users
 
 SUPERUSER_ONLY = frozenset({"is_superuser", "groups", "user_permissions"})
@@ -193,3 +199,87 @@ class UserAdmin(SiteScopedAdminMixin, DjangoUserAdmin):
     @admin.display(description="skills")
     def skill_codes(self, user):
         return ", ".join(skill.code for skill in user.skills.all())
+
+
+class ApiTokenIssueForm(forms.ModelForm):
+    expires_in_days = forms.IntegerField(
+        min_value=1,
+        max_value=3650,
+        required=False,
+        help_text="Empty: the server's default (API_TOKEN_TTL_DAYS).",
+    )
+
+    class Meta:
+        model = ApiToken
+        fields = ["user", "name"]
+
+
+@admin.register(ApiToken)
+class ApiTokenAdmin(SiteScopedAdminMixin, admin.ModelAdmin):
+    """API tokens, one per device: issue one (its key shown once), revoke one or several.
+
+    Planners see the tokens of the people of their sites and revoke those of the users they
+    manage (a technician's lost phone); superusers see everyone's. Only hashes are stored.
+    """
+
+    permissions = frozenset({"view", "add", "delete"})
+    form = ApiTokenIssueForm
+    list_display = ("user", "name", "created", "expiry")
+    list_select_related = ("user",)
+    search_fields = ("user__username", "name")
+    readonly_fields = ("user", "name", "created", "expiry")
+
+    def scope_queryset(self, queryset, request):
+        if request.user.is_superuser:
+            return queryset
+        return queryset.filter(user__in=visible_users(request.user))
+
+    def get_readonly_fields(self, request, obj=None):
+        return self.readonly_fields if obj is not None else ()
+
+    def has_delete_permission(self, request, obj=None):
+        allowed = super().has_delete_permission(request, obj)
+        return allowed and (obj is None or services.may_manage_tokens_of(request.user, obj.user))
+
+    def save_model(self, request, obj, form, change):
+        days = form.cleaned_data.get("expires_in_days")
+        token, key = self.call_service(
+            services.api_token_issue,
+            user=obj.user,
+            name=obj.name,
+            by=request.user,
+            **({"expires_in": timedelta(days=days)} if days else {}),
+        )
+        obj.pk = token.pk
+        obj._state = token._state
+        request._new_api_token = (token, key)
+
+    def response_add(self, request, obj, post_url_continue=None):
+        token, key = request._new_api_token
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "title": "API token issued",
+            "token": token,
+            "key": key,
+        }
+        return never_store(
+            TemplateResponse(request, "admin/accounts/apitoken/issued.html", context)
+        )
+
+    def delete_model(self, request, obj):
+        services.api_token_revoke(token=obj, by=request.user)
+
+    def delete_queryset(self, request, queryset):
+        refused = 0
+        for token in queryset.select_related("user"):
+            try:
+                services.api_token_revoke(token=token, by=request.user)
+            except NotPermitted:
+                refused += 1
+        if refused:
+            self.message_user(
+                request,
+                f"{refused} token(s) of users you do not manage were kept.",
+                messages.WARNING,
+            )

@@ -2,7 +2,7 @@ import django_filters
 from django.db.models import Q
 
 from accounts.choices import Role
-from accounts.models import User
+from accounts.models import ApiToken, User
 from assets.models import Site
 
 
@@ -32,3 +32,13 @@ class UserFilterSet(django_filters.FilterSet):
             | Q(last_name__icontains=value)
             | Q(email__icontains=value)
         )
+
+
+class ApiTokenFilterSet(django_filters.FilterSet):
+    # A plain number, not a choice among all users: a foreign user's id lists nothing, exactly
+    # like an id that does not exist.
+    user = django_filters.NumberFilter(field_name="user", label="User id")
+
+    class Meta:
+        model = ApiToken
+        fields = ["user"]

@@ -1,5 +1,7 @@
 from django.contrib.auth.models import AbstractUser
 from django.db import models
+from django.utils import timezone
+from knox.models import AbstractAuthToken
 
 from accounts.choices import Role
 
@@ -53,3 +55,26 @@ class User(AbstractUser):
     def may_see_site(self, site_id: int) -> bool:
         ids = self.site_ids()
         return ids is None or site_id in ids
+
+
+class ApiToken(AbstractAuthToken):
+    """One user's API token for one device or integration (`Authorization: Token <key>`).
+
+    Stored as a SHA-512 digest by django-rest-knox (the key is shown once, when issued, and
+    cannot be read back), with an optional expiry; revoking a token deletes its row, so a lost
+    phone's token stops working while the user's other devices carry on.
+    """
+
+    id = models.BigAutoField(primary_key=True)
+    digest = models.CharField(max_length=128, unique=True)
+    name = models.CharField(max_length=100, help_text="The device or integration it is for.")
+
+    class Meta:
+        ordering = ["-created", "-id"]
+
+    def __str__(self):
+        return f"{self.user} / {self.name}"
+
+    @property
+    def is_expired(self) -> bool:
+        return self.expiry is not None and self.expiry <= timezone.now()

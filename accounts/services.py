@@ -1,4 +1,4 @@
-"""Writes to user accounts: creation and changes, with the site rules for planners.
+"""Writes to user accounts: creation and changes, with the site rules for planners; API tokens.
 
 Superusers manage everyone. A planner manages an account only when all of its sites are the
 planner's own (`user_management_refusal`); any other account they can see is read-only to
@@ -11,21 +11,29 @@ planner holds the highest of them, so a planner may give any of the three.
 Changes of access (role, sites, active flag, password, superuser status) are written to the
 audit trail, one entry per site concerned (the old and the new sites), so that the planners
 of each of those sites see them; each entry names only its own site.
+
+Everyone issues and revokes their own API tokens; planners also those of the users they
+manage (the same rule).
 """
 
 from collections.abc import Iterable
+from datetime import timedelta
 
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_slug
 from django.db import transaction
+from knox.settings import knox_settings
 
 from accounts.choices import Role
-from accounts.models import Skill, User
+from accounts.models import ApiToken, Skill, User
 from assets.models import Site
 from audit.choices import AuditAction
 from audit.services import audit_record
 from cmms.errors import NotPermitted
+
+DEFAULT_TTL = object()  # api_token_issue: the configured lifetime (API_TOKEN_TTL_DAYS)
+NAME_MAX_LENGTH = ApiToken._meta.get_field("name").max_length
 
 UPDATABLE_FIELDS = frozenset(
     {
@@ -288,3 +296,60 @@ def user_set_password(*, user: User, password: str | None, by=None) -> User:
         new_sites=sites,
     )
     return user
+
+
+# ---------------------------------------------------------------- API tokens
+
+
+def may_manage_tokens_of(by, user: User) -> bool:
+    """Everyone manages their own tokens; planners those of the users they manage."""
+    if by is None or by.pk == user.pk:
+        return True
+    try:
+        _check_manager(by, user)
+    except NotPermitted:
+        return False
+    return True
+
+
+def _check_token_holder(by, user: User) -> None:
+    if not may_manage_tokens_of(by, user):
+        raise NotPermitted("You manage only your own tokens and those of the users you manage.")
+
+
+@transaction.atomic
+def api_token_issue(
+    *, user: User, name: str, by, expires_in: timedelta | object | None = DEFAULT_TTL
+) -> tuple[ApiToken, str]:
+    """Issue a token for one device or integration; returns it and its key, shown only now.
+
+    Only the key's hash is stored. `expires_in` defaults to API_TOKEN_TTL_DAYS (None: never).
+    """
+    _check_token_holder(by, user)
+    if not user.is_active:
+        raise ValidationError({"user": "This account is deactivated."})
+    name = (name or "").strip()
+    if not name:
+        raise ValidationError({"name": "Name the device or integration the token is for."})
+    if len(name) > NAME_MAX_LENGTH:
+        raise ValidationError({"name": f"At most {NAME_MAX_LENGTH} characters."})
+    if expires_in is DEFAULT_TTL:
+        expires_in = knox_settings.TOKEN_TTL
+    if expires_in is not None and expires_in <= timedelta(0):
+        raise ValidationError({"expires_in_days": "A token must live at least one day."})
+    return ApiToken.objects.create(user=user, name=name, expiry=expires_in)
+
+
+@transaction.atomic
+def api_token_revoke(*, token: ApiToken, by) -> None:
+    """Revoke one token (a lost phone): it stops authenticating at once."""
+    _check_token_holder(by, token.user)
+    token.delete()
+
+
+@transaction.atomic
+def api_token_revoke_all(*, user: User, by) -> int:
+    """Revoke every token of `user`; returns how many there were."""
+    _check_token_holder(by, user)
+    revoked, _ = ApiToken.objects.filter(user=user).delete()
+    return revoked

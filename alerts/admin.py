@@ -12,6 +12,7 @@ from alerts.choices import AlertStatus
 from alerts.models import Alert, Gateway, GatewaySecret
 from assets.models import Asset, Site
 from cmms.admin import ScopedListFiltersMixin
+from cmms.http import never_store
 
 
 class PlannerSiteScopedAdmin(ScopedListFiltersMixin, admin.ModelAdmin):
@@ -124,9 +125,7 @@ class GatewayAdmin(PlannerSiteScopedAdmin):
             "pairs": pairs,
             "created": created,
         }
-        response = TemplateResponse(request, "admin/alerts/gateway/secrets.html", context)
-        response["Cache-Control"] = "no-store"
-        return response
+        return never_store(TemplateResponse(request, "admin/alerts/gateway/secrets.html", context))
 
     @admin.action(description="Rotate secret (the old one keeps working until retired)")
     def rotate_secret(self, request, queryset):

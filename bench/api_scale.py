@@ -18,10 +18,10 @@ def load(*, work_orders: int, assets: int) -> dict:
     from django.db.models import CharField, Value
     from django.db.models.functions import Cast, Concat
     from django.utils import timezone
-    from rest_framework.authtoken.models import Token
 
     from accounts.choices import Role
     from accounts.models import User
+    from accounts.services import api_token_issue
     from assets.models import Asset, Customer, Site
     from workorders.choices import Status
     from workorders.models import WorkOrder
@@ -99,8 +99,8 @@ def load(*, work_orders: int, assets: int) -> dict:
     tech = User.objects.get(username=f"{sites[0].code}-tech0")
     return {
         "seconds": round(time.perf_counter() - started, 1),
-        "technician_token": Token.objects.create(user=tech).key,
-        "planner_token": Token.objects.create(user=planner).key,
+        "technician_token": api_token_issue(user=tech, name="bench", by=None)[1],
+        "planner_token": api_token_issue(user=planner, name="bench", by=None)[1],
         "technician": tech,
         "planner": planner,
         "site": sites[0].pk,

@@ -14,10 +14,10 @@ from decimal import Decimal
 from django.contrib.auth.hashers import make_password
 from django.db import transaction
 from django.utils import timezone
-from rest_framework.authtoken.models import Token
 
 from accounts.choices import Role
-from accounts.models import Skill, User
+from accounts.models import ApiToken, Skill, User
+from accounts.services import api_token_issue, api_token_revoke
 from assets.choices import AssetLevel, AssetState, Criticality, MovementKind
 from assets.models import (
     Asset,
@@ -273,6 +273,9 @@ JOBS = [
 LIFECYCLE = [Status.APPROVED, Status.SCHEDULED, Status.IN_PROGRESS, Status.COMPLETED]
 
 
+DEMO_TOKEN_NAME = "demo"
+
+
 @dataclass
 class DemoLogin:
     username: str
@@ -287,14 +290,19 @@ def demo_exists() -> bool:
 
 
 def demo_logins() -> list[DemoLogin]:
-    """The demo users with their role, sites and API token (for printing)."""
+    """The demo users with their role, sites and a fresh API token (for printing).
+
+    Keys are stored hashed and cannot be shown again, so each call replaces every demo user's
+    token named "demo" with a new one.
+    """
     users = {
         u.username: u
         for u in User.objects.filter(username__in=[d.username for d in USERS]).prefetch_related(
             "sites"
         )
     }
-    tokens = dict(Token.objects.filter(user__in=users.values()).values_list("user_id", "key"))
+    for token in ApiToken.objects.filter(user__in=users.values(), name=DEMO_TOKEN_NAME):
+        api_token_revoke(token=token, by=None)
     logins = []
     for demo in USERS:
         user = users.get(demo.username)
@@ -302,7 +310,8 @@ def demo_logins() -> list[DemoLogin]:
             continue
         role = "superuser" if user.is_superuser else user.get_role_display()
         sites = ", ".join(s.code for s in user.sites.all()) or "all"
-        logins.append(DemoLogin(user.username, role, sites, tokens.get(user.pk, ""), DEMO_PASSWORD))
+        _token, key = api_token_issue(user=user, name=DEMO_TOKEN_NAME, by=None)
+        logins.append(DemoLogin(user.username, role, sites, key, DEMO_PASSWORD))
     return logins
 
 
@@ -391,10 +400,6 @@ class _Seeder:
             User.skills.through(user_id=users[d.username].pk, skill_id=self.skills[code].pk)
             for d in new
             for code in d.skills
-        )
-        Token.objects.bulk_create(
-            [Token(user=user, key=Token.generate_key()) for user in users.values()],
-            ignore_conflicts=True,
         )
         return users
 

@@ -42,6 +42,9 @@ CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
 # with TLS_PROXY=0. Each setting may also be overridden on its own. See README "Production".
 TLS_PROXY = env_bool("TLS_PROXY", not DEBUG)
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", TLS_PROXY)
+# Load balancers and orchestrators probe the app port directly over plain HTTP: the probes (and
+# Prometheus with its bearer token) must reach the app, not a redirect to https.
+SECURE_REDIRECT_EXEMPT = [r"^(healthz|readyz|metrics)$"]
 SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 365 * 24 * 3600 if TLS_PROXY else 0, minimum=0)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", True)
 SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", True)
@@ -88,6 +91,24 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_HTTP_RESPONSE_CODE = 429
 AXES_VERBOSE = False
+# The client address that login lockout and API throttles key on (cmms/client_ip.py). Behind a
+# reverse proxy, TRUSTED_PROXY_HEADER names the header it writes the client's address into and
+# TRUSTED_PROXY_COUNT how many proxies in a row append to it; without one, only the connection's
+# own address counts and no forwarding header is believed (a client could forge it).
+_TRUSTED_PROXY_HEADER = env_str("TRUSTED_PROXY_HEADER").strip()
+if _TRUSTED_PROXY_HEADER and not re.fullmatch(r"[A-Za-z0-9-]+", _TRUSTED_PROXY_HEADER):
+    raise ImproperlyConfigured(
+        f"TRUSTED_PROXY_HEADER must be a header name like X-Forwarded-For, "
+        f"got {_TRUSTED_PROXY_HEADER!r}."
+    )
+CLIENT_IP_HEADERS = (
+    ("HTTP_" + _TRUSTED_PROXY_HEADER.upper().replace("-", "_"), "REMOTE_ADDR")
+    if _TRUSTED_PROXY_HEADER
+    else ("REMOTE_ADDR",)
+)
+# django-ipware counts the proxies listed inside the header; the nearest one is not listed.
+CLIENT_IP_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 1, minimum=1) - 1
+AXES_CLIENT_IP_CALLABLE = "cmms.client_ip.client_ip"
 AUTHENTICATION_BACKENDS = [
     "ops.auth.LoginThrottleBackend",
     "django.contrib.auth.backends.ModelBackend",
@@ -102,7 +123,7 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "rest_framework",
-    "rest_framework.authtoken",
+    "knox",
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
@@ -286,7 +307,7 @@ for _name, _default in (("API_THROTTLE_ANON", "1000/minute"), ("API_THROTTLE_USE
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        "accounts.auth.ApiTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
@@ -298,14 +319,28 @@ REST_FRAMEWORK = {
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
     # Per user (session or token) and per client IP for anonymous calls; 429 with Retry-After.
     "DEFAULT_THROTTLE_CLASSES": [
-        "rest_framework.throttling.AnonRateThrottle",
-        "rest_framework.throttling.UserRateThrottle",
+        "cmms.api.throttling.AnonRateThrottle",
+        "cmms.api.throttling.UserRateThrottle",
     ],
     "DEFAULT_THROTTLE_RATES": {
         "anon": env_str("API_THROTTLE_ANON", "1000/minute"),
         "user": env_str("API_THROTTLE_USER", "5000/minute"),
     },
 }
+# API tokens (django-rest-knox): hashed at rest, one per device, each revocable on its own.
+# A token issued without an explicit lifetime expires after API_TOKEN_TTL_DAYS (0: never).
+KNOX_TOKEN_MODEL = "accounts.ApiToken"
+# knox's own migrations would create its unused default table even though the model is swapped
+# (its table would then block flushing the users table); accounts owns the only token table.
+MIGRATION_MODULES = {"knox": None}
+API_TOKEN_TTL_DAYS = env_int("API_TOKEN_TTL_DAYS", 90, minimum=0)
+REST_KNOX = {
+    "TOKEN_MODEL": KNOX_TOKEN_MODEL,
+    "TOKEN_TTL": timedelta(days=API_TOKEN_TTL_DAYS) if API_TOKEN_TTL_DAYS else None,
+    "AUTH_HEADER_PREFIX": "Token",
+    "AUTO_REFRESH": False,
+}
+
 SPECTACULAR_SETTINGS = {
     "TITLE": "CMMS API",
     "DESCRIPTION": "Assets, work orders, condition alerts and preventive maintenance.",

@@ -154,7 +154,7 @@ def _manage(env: dict, *args: str) -> str:
 
 
 def _token_of(username: str, seed_output: str) -> str:
-    match = re.search(rf"^\s*{re.escape(username)}\s.*\s([0-9a-f]{{40}})\s*$", seed_output, re.M)
+    match = re.search(rf"^\s*{re.escape(username)}\s.*\s([0-9a-f]{{64}})\s*$", seed_output, re.M)
     if not match:
         raise SmokeFailure(f"seed_demo printed no API token for {username}:\n{seed_output}")
     return match.group(1)

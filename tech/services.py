@@ -9,11 +9,12 @@ import uuid
 from functools import partial
 
 from django.core.exceptions import ValidationError
+from django.core.files.base import ContentFile
 from django.db import transaction
 
 from cmms.errors import TransitionNotAllowed
 from tech.models import WorkOrderPhoto
-from tech.validators import sniff_image
+from tech.validators import clean_photo
 from workorders.choices import FINAL_STATUSES, EventKind
 from workorders.models import WorkOrder, WorkOrderEvent
 from workorders.services import check_field_work
@@ -40,7 +41,10 @@ def work_order_note_add(*, work_order: WorkOrder, by, message: str) -> WorkOrder
 
 
 def work_order_photo_add(*, work_order: WorkOrder, by, upload, caption: str = "") -> WorkOrderPhoto:
-    """Attach a photo (JPEG, PNG, WebP or GIF, checked by its bytes) to the work order.
+    """Attach a photo (JPEG, PNG, WebP or GIF) to the work order.
+
+    The upload must decode in full with Pillow; what is stored is a re-encoded copy without
+    EXIF or XMP (no GPS position), turned upright as the camera recorded (`clean_photo`).
 
     The row and its file stay consistent both ways. The file is written before the row is
     committed, so a committed row always has its file. If anything after the write fails (a
@@ -52,20 +56,22 @@ def work_order_photo_add(*, work_order: WorkOrder, by, upload, caption: str = ""
     served: photos are served only through their row.
     """
     try:
-        content_type, extension = sniff_image(upload)
+        clean = clean_photo(upload)
     except ValidationError as exc:
         raise ValidationError({"image": exc.messages}) from None
     photo = WorkOrderPhoto(
         work_order=work_order,
-        content_type=content_type,
-        size=upload.size,
+        content_type=clean.content_type,
+        size=len(clean.content),
         caption=caption.strip()[:200],
         uploaded_by=by,
     )
     try:
         with transaction.atomic(durable=True):
             _check_may_write(work_order, by)
-            photo.image.save(f"{uuid.uuid4().hex}.{extension}", upload, save=False)
+            photo.image.save(
+                f"{uuid.uuid4().hex}.{clean.extension}", ContentFile(clean.content), save=False
+            )
             photo.save()
             WorkOrderEvent.objects.create(
                 work_order=work_order,

@@ -1,10 +1,14 @@
 """factory_boy factories for every model; tests build data with these, never by hand."""
 
+import io
 from decimal import Decimal
 
 import factory
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
+from PIL import Image
 
+from accounts import services as account_services
 from accounts.choices import Role
 from accounts.models import Skill, User
 from assets import services as asset_services
@@ -236,6 +240,30 @@ class GatewayFactory(factory.django.DjangoModelFactory):
             alert_services.gateway_set_active(gateway=gateway, is_active=False)
         gateway.plaintext_secret = secret
         return gateway
+
+
+def image_bytes(image_format: str = "PNG", size=(8, 6), *, color=(200, 30, 30), exif=None) -> bytes:
+    """A real image made with Pillow (optionally with EXIF bytes), for photo uploads."""
+    image = Image.new("RGB", size, color)
+    out = io.BytesIO()
+    image.save(out, image_format, **({"exif": exif} if exif else {}))
+    return out.getvalue()
+
+
+def image_upload(image_format: str = "PNG", name: str = "photo", **kwargs) -> SimpleUploadedFile:
+    """An uploaded file holding `image_bytes(...)`."""
+    extension = {"JPEG": "jpg"}.get(image_format, image_format.lower())
+    return SimpleUploadedFile(
+        f"{name}.{extension}",
+        image_bytes(image_format, **kwargs),
+        content_type=f"image/{image_format.lower()}",
+    )
+
+
+def api_token_key(user, name: str = "test device", **kwargs) -> str:
+    """Issue `user` an API token through the service; returns the key for `Token <key>`."""
+    _token, key = account_services.api_token_issue(user=user, name=name, by=None, **kwargs)
+    return key
 
 
 def gateway_with_secret(**kwargs):

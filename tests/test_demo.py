@@ -56,7 +56,7 @@ def test_every_demo_user_can_log_in_with_the_demo_password_and_has_a_token(seede
     assert {login.username for login in logins} == {u.username for u in demo.USERS}
     for login in logins:
         assert Client().login(username=login.username, password=demo.DEMO_PASSWORD), login
-        assert len(login.token) == 40
+        assert len(login.token) == 64
     assert User.objects.get(username="planner.rheinwerk").is_staff
 
 

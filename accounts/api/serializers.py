@@ -3,7 +3,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from accounts.choices import Role
-from accounts.models import User
+from accounts.models import ApiToken, User
 from accounts.selectors import user_list
 from assets.models import Site
 from cmms.api.fields import ScopedPrimaryKeyRelatedField
@@ -71,3 +71,42 @@ class UserSerializer(serializers.ModelSerializer):
             "last_login",
         ]
         read_only_fields = ["is_superuser", "date_joined", "last_login"]
+
+
+class ApiTokenSerializer(serializers.ModelSerializer):
+    """An API token for one device or integration. The key itself is never readable.
+
+    - `user` defaults to the caller; planners may issue tokens to the users they manage.
+    - `expires_in_days` (write-only) defaults to the server's API_TOKEN_TTL_DAYS.
+    - `expiry` is null for a token that never expires (keys migrated from before hashing).
+    """
+
+    user = UserRelatedField(required=False)
+    expires_in_days = serializers.IntegerField(
+        write_only=True, required=False, min_value=1, max_value=3650
+    )
+    expired = serializers.BooleanField(source="is_expired", read_only=True)
+
+    class Meta:
+        model = ApiToken
+        fields = ["id", "user", "name", "created", "expiry", "expired", "expires_in_days"]
+        read_only_fields = ["id", "created", "expiry", "expired"]
+
+
+class ApiTokenIssuedSerializer(ApiTokenSerializer):
+    """The answer to issuing a token: the only time its key (`token`) is shown."""
+
+    token = serializers.CharField(read_only=True)
+
+    class Meta(ApiTokenSerializer.Meta):
+        fields = [*ApiTokenSerializer.Meta.fields, "token"]
+
+
+class ApiTokenRevokeAllSerializer(serializers.Serializer):
+    """Whose tokens to revoke: the caller's by default."""
+
+    user = UserRelatedField(required=False)
+
+
+class ApiTokensRevokedSerializer(serializers.Serializer):
+    revoked = serializers.IntegerField()

@@ -1,6 +1,8 @@
+from datetime import timedelta
+
 from django.db.models import Prefetch
 from drf_spectacular.utils import extend_schema
-from rest_framework import mixins, viewsets
+from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.permissions import IsAuthenticated
@@ -8,10 +10,11 @@ from rest_framework.response import Response
 
 from accounts import filtersets, services
 from accounts.api import serializers
-from accounts.models import User
+from accounts.models import ApiToken, User
 from accounts.selectors import user_list
 from assets.models import Site
 from cmms.api.permissions import IsPlanner
+from cmms.http import never_store
 
 
 class UserViewSet(
@@ -65,3 +68,58 @@ class UserViewSet(
         """The account of whoever is calling (any role)."""
         user = User.objects.prefetch_related("sites", "skills").get(pk=request.user.pk)
         return Response(self.get_serializer(user).data)
+
+
+class ApiTokenViewSet(
+    mixins.CreateModelMixin,
+    mixins.DestroyModelMixin,
+    viewsets.ReadOnlyModelViewSet,
+):
+    """API tokens, one per device or integration: issue, list, revoke one or all.
+
+    Everyone sees and manages their own tokens; planners also those of the users of their
+    sites (a technician's lost phone), superusers everyone's. `DELETE` revokes a token at once.
+    """
+
+    queryset = ApiToken.objects.none()  # for the schema; get_queryset restricts per user
+    serializer_class = serializers.ApiTokenSerializer
+    filterset_class = filtersets.ApiTokenFilterSet
+    permission_classes = [IsAuthenticated]
+
+    def get_queryset(self):
+        viewer = self.request.user
+        return ApiToken.objects.filter(user__in=user_list(viewer=viewer)).select_related("user")
+
+    @extend_schema(responses={201: serializers.ApiTokenIssuedSerializer})
+    def create(self, request, *args, **kwargs):
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        days = data.get("expires_in_days")
+        token, key = services.api_token_issue(
+            user=data.get("user", request.user),
+            name=data["name"],
+            by=request.user,
+            **({"expires_in": timedelta(days=days)} if days else {}),
+        )
+        token.token = key
+        body = serializers.ApiTokenIssuedSerializer(token, context=self.get_serializer_context())
+        return never_store(Response(body.data, status=status.HTTP_201_CREATED))
+
+    def perform_destroy(self, instance):
+        services.api_token_revoke(token=instance, by=self.request.user)
+
+    @extend_schema(
+        request=serializers.ApiTokenRevokeAllSerializer,
+        responses=serializers.ApiTokensRevokedSerializer,
+    )
+    @action(detail=False, methods=["post"], url_path="revoke-all")
+    def revoke_all(self, request):
+        """Revoke every token of a user (the caller by default), e.g. after a lost phone."""
+        serializer = serializers.ApiTokenRevokeAllSerializer(
+            data=request.data, context=self.get_serializer_context()
+        )
+        serializer.is_valid(raise_exception=True)
+        user = serializer.validated_data.get("user", request.user)
+        revoked = services.api_token_revoke_all(user=user, by=request.user)
+        return Response({"revoked": revoked})

@@ -10,6 +10,7 @@ from alerts.filtersets import AlertFilterSet, GatewayFilterSet
 from alerts.models import Alert, Gateway, GatewaySecret
 from cmms.api.permissions import IsPlanner
 from cmms.api.viewsets import SiteScopedModelViewSet, SiteScopedReadOnlyViewSet
+from cmms.http import never_store
 
 
 class GatewayViewSet(SiteScopedModelViewSet):
@@ -30,7 +31,7 @@ class GatewayViewSet(SiteScopedModelViewSet):
         gateway, secret = services.gateway_create(by=request.user, **serializer.validated_data)
         gateway = self._reload(gateway, secret)
         data = serializers.GatewayCreatedSerializer(gateway, context=self.get_serializer_context())
-        return Response(data.data, status=status.HTTP_201_CREATED)
+        return never_store(Response(data.data, status=status.HTTP_201_CREATED))
 
     def perform_update(self, serializer):
         data = dict(serializer.validated_data)
@@ -44,9 +45,11 @@ class GatewayViewSet(SiteScopedModelViewSet):
     def rotate_secret(self, request, pk=None):
         """Issue a new secret (shown once); the old ones verify until retire-secrets."""
         secret = services.gateway_rotate_secret(gateway=self.get_object(), by=request.user)
-        return Response(
-            {"secret": secret, "fingerprint": gateway_secrets.fingerprint(secret)},
-            status=status.HTTP_201_CREATED,
+        return never_store(
+            Response(
+                {"secret": secret, "fingerprint": gateway_secrets.fingerprint(secret)},
+                status=status.HTTP_201_CREATED,
+            )
         )
 
     @extend_schema(request=None, responses={200: serializers.GatewaySerializer})

@@ -35,7 +35,8 @@ def test_creating_a_gateway_in_the_admin_shows_its_secret_once(admin_client, sit
     response = admin_client.post("/admin/alerts/gateway/add/", {"site": site.pk, "name": "Edge 1"})
 
     assert response.status_code == 200
-    assert "no-store" in response["Cache-Control"]
+    assert "no-store" in response["Cache-Control"].split(", ")
+    assert response["Pragma"] == "no-cache"
     secret = re.search(r"whsec_[A-Za-z0-9+/=]+", response.content.decode()).group(0)
     gateway = Gateway.objects.get(name="Edge 1")
     assert Hook(gateway, secret).post(alert()).status_code == 202
@@ -53,6 +54,8 @@ def test_the_rotate_action_shows_a_new_secret_that_verifies_next_to_the_old(admi
 
     new = re.search(r"whsec_[A-Za-z0-9+/=]+", response.content.decode()).group(0)
     assert new != hook.secret
+    assert "no-store" in response["Cache-Control"].split(", ")
+    assert response["Pragma"] == "no-cache"
     assert hook.post(alert("a-1")).status_code == 202
     assert hook.post(alert("a-2"), secret=new).status_code == 202
 

@@ -44,6 +44,26 @@ def test_a_planner_creates_a_gateway_and_sees_its_secret_only_once(api, planner,
     ]
 
 
+def test_the_answers_that_carry_a_gateway_secret_forbid_caching(api, planner, site, hook):
+    api.force_authenticate(planner)
+
+    created = api.post("/api/v1/gateways/", {"site": site.pk, "name": "Edge 1"})
+    rotated = api.post(f"/api/v1/gateways/{hook.gateway.pk}/rotate-secret/")
+
+    for response in (created, rotated):
+        assert response["Cache-Control"] == "no-store"
+        assert response["Pragma"] == "no-cache"
+
+
+def test_gateway_answers_without_a_secret_keep_the_default_caching(api, planner, hook):
+    api.force_authenticate(planner)
+
+    response = api.get(f"/api/v1/gateways/{hook.gateway.pk}/")
+
+    assert response.status_code == 200
+    assert "Pragma" not in response
+
+
 def test_the_created_secret_signs_requests_the_webhook_accepts(api, planner, site, pump):
     api.force_authenticate(planner)
     data = api.post("/api/v1/gateways/", {"site": site.pk, "name": "Edge 1"}).json()

@@ -5,19 +5,17 @@ import re
 import pytest
 from django.contrib.staticfiles import finders
 from django.core.management import call_command
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
-from tests.factories import WorkOrderFactory
+from tests.factories import WorkOrderFactory, api_token_key
 
 pytestmark = pytest.mark.django_db
 
 
 def test_a_token_in_the_authorization_header_authenticates(technician, site_a):
     wo = WorkOrderFactory(site=site_a)
-    token = Token.objects.create(user=technician)
     client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+    client.credentials(HTTP_AUTHORIZATION=f"Token {api_token_key(technician)}")
     response = client.get("/api/v1/work-orders/")
     assert response.status_code == 200
     assert [row["id"] for row in response.data["results"]] == [wo.pk]

@@ -1,7 +1,7 @@
 import pytest
 from django.utils import timezone
 
-from tests.factories import AssetFactory, TechnicianFactory
+from tests.factories import AssetFactory, TechnicianFactory, image_upload
 from tests.tech.conftest import scheduled_work
 from workorders.choices import Status
 
@@ -137,18 +137,16 @@ def test_only_planners_print_labels(client_for, technician, viewer, pump):
 def test_photos_are_served_only_to_users_of_the_site(
     client_for, technician, work, other_site, tmp_path, settings
 ):
-    from django.core.files.uploadedfile import SimpleUploadedFile
 
     settings.MEDIA_ROOT = tmp_path
-    png = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
     client = client_for(technician)
-    upload = SimpleUploadedFile("x.png", png, content_type="image/png")
+    upload = image_upload("PNG", name="x")
     client.post(f"/tech/work-orders/{work.pk}/photos/", {"image": upload, "caption": "Coupling"})
     photo = work.photos.get()
     response = client.get(f"/tech/photos/{photo.pk}/")
     assert response.status_code == 200
     assert response["Content-Type"] == "image/png"
-    assert b"".join(response.streaming_content) == png
+    assert b"".join(response.streaming_content) == (tmp_path / photo.image.name).read_bytes()
     stranger = TechnicianFactory(sites=[other_site])
     assert client_for(stranger).get(f"/tech/photos/{photo.pk}/").status_code == 404
     assert not str(photo.image.name).endswith("x.png")

@@ -12,6 +12,7 @@ import pytest
 from django.core.cache import cache
 from django.utils import timezone
 
+from accounts.services import api_token_issue
 from alerts.models import Alert
 from assets import services as asset_services
 from pipeline.services import alert_rule_save
@@ -158,4 +159,7 @@ def world(db):
     # that plant only.
     own.objects["shared_user"] = UserFactory(sites=[own.site, foreign.site])
     foreign.objects["shared_user"] = UserFactory(sites=[foreign.site])
+    for plant in (own, foreign):
+        token, _key = api_token_issue(user=plant.colleague, name="phone", by=None)
+        plant.objects["api_token"] = token
     return World(own=own, foreign=foreign, users=users, part=part, job_plan=job_plan)

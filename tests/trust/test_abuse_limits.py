@@ -5,10 +5,15 @@ import json
 
 import pytest
 from django.test import Client
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
-from tests.factories import AssetFactory, PlannerFactory, SiteFactory, TechnicianFactory
+from tests.factories import (
+    AssetFactory,
+    PlannerFactory,
+    SiteFactory,
+    TechnicianFactory,
+    api_token_key,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -30,7 +35,7 @@ def test_a_token_past_its_rate_gets_429_with_retry_after_and_others_are_unaffect
     site = SiteFactory()
     busy, other = PlannerFactory(sites=[site]), PlannerFactory(sites=[site])
     client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=busy).key}")
+    client.credentials(HTTP_AUTHORIZATION=f"Token {api_token_key(busy)}")
     answers = [client.get("/api/v1/sites/").status_code for _ in range(6)]
     assert answers == [200] * 5 + [429]
     limited = client.get("/api/v1/sites/")
@@ -66,6 +71,85 @@ def test_repeated_failed_logins_lock_the_account_from_that_client(
     assert client.post(login_url, right).status_code == 429  # even the right password now
     other_client = Client(REMOTE_ADDR="10.9.8.7")
     assert other_client.post(login_url, right).status_code == 302
+
+
+@pytest.fixture
+def behind_a_proxy(settings):
+    """One reverse proxy at 10.0.0.1 that appends the client's address to X-Forwarded-For."""
+    settings.CLIENT_IP_HEADERS = ("HTTP_X_FORWARDED_FOR", "REMOTE_ADDR")
+    settings.CLIENT_IP_PROXY_COUNT = 0
+    settings.AXES_FAILURE_LIMIT = 3
+
+    def through_proxy(forwarded_for: str) -> Client:
+        return Client(REMOTE_ADDR="10.0.0.1", HTTP_X_FORWARDED_FOR=forwarded_for)
+
+    return through_proxy
+
+
+def test_behind_a_proxy_the_lockout_keys_on_the_client_the_proxy_reports(behind_a_proxy):
+    user = TechnicianFactory()
+    wrong = {"username": user.username, "password": "not-the-password"}
+    right = {"username": user.username, "password": "pw-for-tests-1"}
+    attacker = behind_a_proxy("203.0.113.5")
+
+    answers = [attacker.post("/tech/login/", wrong).status_code for _ in range(3)]
+
+    assert answers == [200, 200, 429]
+    # The real user comes through the same proxy from elsewhere: not locked out with them.
+    assert behind_a_proxy("198.51.100.7").post("/tech/login/", right).status_code == 302
+
+
+def test_behind_a_proxy_a_forged_forwarded_for_entry_does_not_dodge_the_lockout(behind_a_proxy):
+    user = TechnicianFactory()
+    wrong = {"username": user.username, "password": "not-the-password"}
+    for _ in range(3):
+        behind_a_proxy("203.0.113.5").post("/tech/login/", wrong)
+
+    # The client wrote the left entry itself; the proxy appended the address it saw.
+    forged = behind_a_proxy("192.0.2.99, 203.0.113.5")
+
+    assert forged.post("/tech/login/", wrong).status_code == 429
+
+
+def test_without_a_proxy_a_forwarded_for_header_is_never_believed(settings):
+    settings.AXES_FAILURE_LIMIT = 3
+    user = TechnicianFactory()
+    wrong = {"username": user.username, "password": "not-the-password"}
+
+    answers = [
+        Client(REMOTE_ADDR="203.0.113.5", HTTP_X_FORWARDED_FOR=f"192.0.2.{n}")
+        .post("/tech/login/", wrong)
+        .status_code
+        for n in range(4)
+    ]
+
+    assert answers == [200, 200, 429, 429]
+
+
+def test_without_a_proxy_anonymous_api_callers_cannot_forge_their_way_past_the_throttle(
+    low_rates,
+):
+    answers = [
+        APIClient(REMOTE_ADDR="203.0.113.5", HTTP_X_FORWARDED_FOR=f"192.0.2.{n}")
+        .get("/api/v1/schema/")
+        .status_code
+        for n in range(4)
+    ]
+
+    assert answers == [200, 200, 200, 429]
+
+
+def test_behind_a_proxy_anonymous_api_callers_are_throttled_per_reported_client(
+    low_rates, behind_a_proxy
+):
+    def call(forwarded_for):
+        client = APIClient(REMOTE_ADDR="10.0.0.1", HTTP_X_FORWARDED_FOR=forwarded_for)
+        return client.get("/api/v1/schema/").status_code
+
+    answers = [call(f"192.0.2.{n}, 203.0.113.5") for n in range(4)]
+
+    assert answers == [200, 200, 200, 429]
+    assert call("198.51.100.7") == 200
 
 
 def test_successful_logins_never_count_towards_a_lockout(settings):

@@ -11,11 +11,16 @@ from django.core.signals import request_finished, request_started
 from django.core.wsgi import get_wsgi_application
 from django.db import close_old_connections
 from hypothesis import HealthCheck, settings
-from rest_framework.authtoken.models import Token
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import response_schema_conformance
 
-from tests.factories import AssetFactory, SiteFactory, SuperuserFactory, WorkOrderFactory
+from tests.factories import (
+    AssetFactory,
+    SiteFactory,
+    SuperuserFactory,
+    WorkOrderFactory,
+    api_token_key,
+)
 
 EXAMPLES_PER_OPERATION = int(os.environ.get("FUZZ_EXAMPLES", "10"))
 examples_run: collections.Counter = collections.Counter()
@@ -38,7 +43,7 @@ def token(transactional_db):
 def _seed() -> str:
     site = SiteFactory()
     WorkOrderFactory(site=site, asset=AssetFactory(site=site))
-    return Token.objects.create(user=SuperuserFactory()).key
+    return api_token_key(SuperuserFactory())
 
 
 @pytest.mark.slow

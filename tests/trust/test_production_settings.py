@@ -111,3 +111,67 @@ def test_a_malformed_throttle_rate_stops_the_process_naming_the_variable():
     result = manage("check", API_THROTTLE_USER="lots")
     assert result.returncode != 0
     assert "API_THROTTLE_USER" in result.stderr
+
+
+PLAIN_HTTP_PROBES = """
+from django.test import Client
+client = Client(HTTP_HOST="cmms.example.com")
+paths = ["/healthz", "/readyz", "/metrics", "/tech/login/", "/api/v1/", "/admin/", "/healthz/x"]
+for path in paths:
+    response = client.get(path)
+    print(path, response.status_code, response.get("Location", "-"))
+"""
+
+
+def test_probes_answer_on_plain_http_while_everything_else_redirects_to_https():
+    # The documented production settings, with the database down (nothing listens on port 9).
+    result = manage(
+        "shell",
+        "-c",
+        PLAIN_HTTP_PROBES,
+        DEBUG="0",
+        SECRET_KEY=STRONG_KEY,
+        ALLOWED_HOSTS="cmms.example.com",
+        DATABASE_URL="postgres://cmms@127.0.0.1:9/cmms",
+    )
+
+    assert result.returncode == 0, result.stderr
+    answers = dict(line.split(" ", 1) for line in result.stdout.strip().splitlines()[-7:])
+    assert answers["/healthz"] == "200 -"
+    assert answers["/readyz"] == "503 -"  # the database outage is reported, not hidden
+    assert answers["/metrics"] in {"401 -", "403 -"}  # no token: refused by the view, not moved
+    assert answers["/tech/login/"] == "301 https://cmms.example.com/tech/login/"
+    assert answers["/api/v1/"] == "301 https://cmms.example.com/api/v1/"
+    assert answers["/admin/"] == "301 https://cmms.example.com/admin/"
+    assert answers["/healthz/x"] == "301 https://cmms.example.com/healthz/x"
+
+
+def test_a_trusted_proxy_header_is_read_only_when_configured():
+    show = (
+        "from django.conf import settings as s; print(s.CLIENT_IP_HEADERS, s.CLIENT_IP_PROXY_COUNT)"
+    )
+
+    default = manage("shell", "-c", show)
+    configured = manage(
+        "shell", "-c", show, TRUSTED_PROXY_HEADER="X-Real-IP", TRUSTED_PROXY_COUNT="2"
+    )
+
+    assert default.stdout.strip().splitlines()[-1] == "('REMOTE_ADDR',) 0"
+    assert configured.stdout.strip().splitlines()[-1] == "('HTTP_X_REAL_IP', 'REMOTE_ADDR') 1"
+
+
+def test_a_malformed_trusted_proxy_header_stops_the_process_naming_the_variable():
+    result = manage("check", TRUSTED_PROXY_HEADER="X-Forwarded-For: 1.2.3.4")
+    assert result.returncode != 0
+    assert "TRUSTED_PROXY_HEADER" in result.stderr
+
+
+def test_the_api_token_lifetime_comes_from_the_environment():
+    show = "from django.conf import settings as s; print(s.REST_KNOX['TOKEN_TTL'])"
+
+    lifetimes = [
+        manage("shell", "-c", show, **env).stdout.strip().splitlines()[-1]
+        for env in ({}, {"API_TOKEN_TTL_DAYS": "7"}, {"API_TOKEN_TTL_DAYS": "0"})
+    ]
+
+    assert lifetimes == ["90 days, 0:00:00", "7 days, 0:00:00", "None"]
