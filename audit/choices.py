@@ -15,3 +15,4 @@ class AuditAction(models.TextChoices):
     ALERT_RULE_UPDATE = "alert_rule.update", "Alert rule changed"
     JOB_PLAN_CREATE = "job_plan.create", "Job plan created"
     JOB_PLAN_UPDATE = "job_plan.update", "Job plan changed"
+    JOB_PLAN_DELETE = "job_plan.delete", "Job plan deleted"

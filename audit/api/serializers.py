@@ -3,7 +3,17 @@ from rest_framework import serializers
 from audit.models import AuditEntry
 
 
+class VisibleSitesField(serializers.Field):
+    """Ids of the sites a shared object's change concerns, limited to the reader's own sites."""
+
+    def to_representation(self, sites):
+        user = self.context["request"].user
+        return sorted(site.pk for site in sites.all() if user.may_see_site(site.pk))
+
+
 class AuditEntrySerializer(serializers.ModelSerializer):
+    sites = VisibleSitesField(read_only=True)
+
     class Meta:
         model = AuditEntry
         fields = [
@@ -16,6 +26,7 @@ class AuditEntrySerializer(serializers.ModelSerializer):
             "object_id",
             "object_repr",
             "site",
+            "sites",
             "changes",
         ]
         read_only_fields = fields
