@@ -3,8 +3,10 @@ from rest_framework import serializers
 from audit.models import AuditEntry
 
 
-class VisibleSitesField(serializers.Field):
+class VisibleSitesField(serializers.ListField):
     """Ids of the sites a shared object's change concerns, limited to the reader's own sites."""
+
+    child = serializers.IntegerField()
 
     def to_representation(self, sites):
         user = self.context["request"].user

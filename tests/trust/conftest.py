@@ -21,6 +21,7 @@ from tests.factories import (
     CustomerFactory,
     CustomerViewerFactory,
     EquipmentClassFactory,
+    FailureCodeFactory,
     GatewayFactory,
     JobPlanFactory,
     MeterFactory,
@@ -28,6 +29,7 @@ from tests.factories import (
     PlannerFactory,
     PMPlanFactory,
     SiteFactory,
+    SkillFactory,
     StockFactory,
     StoreroomFactory,
     SuperuserFactory,
@@ -96,6 +98,10 @@ def build_plant(customer_name: str, *, code: str, part, job_plan) -> Plant:
     )
     reading = meter_reading_record(meter=meter, value=Decimal("10"), observed_at=timezone.now())
     movement = asset_services.stock_receive(stock=stock, quantity=Decimal("1"), by=None)
+    # Shared catalogues: a plan of the site (unused) and one of its customer, used by a rule.
+    site_job_plan = JobPlanFactory(site=site, code=f"{code}-site", steps=["Lock out"])
+    customer_job_plan = JobPlanFactory(customer=site.customer, code=f"{code}-customer")
+    alert_rule_save(name=f"uses {code}-customer", site=site, job_plan=customer_job_plan)
     from audit.models import AuditEntry
 
     return Plant(
@@ -118,6 +124,8 @@ def build_plant(customer_name: str, *, code: str, part, job_plan) -> Plant:
             "reading": reading,
             "movement": movement,
             "audit": AuditEntry.objects.filter(site=site).first(),
+            "site_job_plan": site_job_plan,
+            "customer_job_plan": customer_job_plan,
         },
     )
 
@@ -129,6 +137,7 @@ class World:
     users: dict
     part: object
     job_plan: object
+    shared: dict = field(default_factory=dict)  # global catalogue rows, for every plant
 
     def user(self, role):
         return self.users[role]
@@ -153,4 +162,12 @@ def world(db):
         assert plant.objects["occurrence"] is not None
     own.objects["colleague"] = UserFactory(sites=[own.site])
     foreign.objects["colleague"] = UserFactory(sites=[foreign.site])
-    return World(own=own, foreign=foreign, users=users, part=part, job_plan=job_plan)
+    shared = {
+        "job_plan": job_plan,  # global, used by both plants' PM plans
+        "spare_job_plan": JobPlanFactory(code="spare"),  # global, unused
+        "equipment_class": own.pump.equipment_class,
+        "part": part,
+        "skill": SkillFactory(code="vibration"),
+        "failure_code": FailureCodeFactory(code="VIB"),
+    }
+    return World(own=own, foreign=foreign, users=users, part=part, job_plan=job_plan, shared=shared)
