@@ -54,6 +54,12 @@ class OwnedQuerySet(models.QuerySet):
             return self.filter(shared)
         return self.filter(shared | models.Q(site=site) | models.Q(customer=site.customer_id))
 
+    def hold(self, pk) -> None:
+        """Lock the row until the transaction ends, so it is not deleted meanwhile. Call before
+        saving a row that refers to it: the foreign key is checked only at commit, so without
+        this a concurrent delete's "is it used?" check would not see the new reference."""
+        list(self.select_for_update(no_key=True).filter(pk=pk).values_list("pk", flat=True))
+
     def writable_by(self, user):
         if not user or not user.is_authenticated or not user.is_active:
             return self.none()

@@ -237,6 +237,8 @@ def alert_rule_save(*, rule: AlertRule | None = None, by=None, **fields) -> Aler
     rule.full_clean()  # fills the site in from the asset
     if (was_global or rule.site_id is None) and not _may_write_global_rules(by):
         raise ValidationError({"site": GLOBAL_RULES_ARE_FOR_SUPERUSERS})
+    if rule.job_plan_id is not None:
+        JobPlan.objects.hold(rule.job_plan_id)  # not deleted while this rule starts using it
     rule.save()
     audit_record(
         by=by,
