@@ -45,6 +45,7 @@ def job_plan_save(
     creating = job_plan is None
     if not creating:
         job_plan_check_writable(job_plan=job_plan, by=by)
+    used_before = set() if creating else job_plan_site_ids(job_plan)  # a move is seen there too
     job_plan = job_plan or JobPlan()
     before = {} if creating else model_to_dict(job_plan, fields=list(fields))
     for name, value in fields.items():
@@ -72,7 +73,7 @@ def job_plan_save(
         action=AuditAction.JOB_PLAN_CREATE if creating else AuditAction.JOB_PLAN_UPDATE,
         obj=job_plan,
         site=job_plan.site,
-        sites=job_plan_site_ids(job_plan),
+        sites=used_before | job_plan_site_ids(job_plan),
         changes=changes,
     )
     return job_plan

@@ -371,3 +371,15 @@ def test_a_customers_plan_change_is_seen_at_each_of_its_sites_and_nowhere_else(
     assert "filler Filler v2" in page.content.decode()
     filtered = api(sin_planner).get("/api/v1/audit/", {"site": sin.pk}).json()
     assert [e["action"] for e in filtered["results"]] == ["job_plan.update", "job_plan.create"]
+
+
+def test_moving_a_plan_to_another_site_is_seen_by_the_planners_of_both(
+    chi, ber, chi_planner, ber_planner
+):
+    spare = JobPlanFactory(site=chi, code="spare")
+
+    job_plan_save(job_plan=spare, site=ber, by=SuperuserFactory())
+
+    for planner in (chi_planner, ber_planner):
+        trail = api(planner).get("/api/v1/audit/", {"action": "job_plan.update"}).json()
+        assert [e["changes"] for e in trail["results"]] == [{"site": [chi.pk, ber.pk]}]
