@@ -24,6 +24,9 @@ SUPERUSER_ONLY = frozenset({"is_superuser", "groups", "user_permissions"})
 
 @admin.register(Skill)
 class SkillAdmin(SiteScopedAdminMixin, admin.ModelAdmin):
+    """Trades shared by every site's people and job plans: superusers write."""
+
+    planner_permissions = frozenset({"view"})
     list_display = ("code", "name", "holders")
     search_fields = ("code", "name")
 

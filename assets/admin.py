@@ -49,11 +49,6 @@ class CustomerAdmin(SiteScopedAdminMixin, admin.ModelAdmin):
     list_display = ("name", "site_codes")
     search_fields = ("name",)
 
-    def scope_queryset(self, queryset, request):
-        if request.user.is_superuser:
-            return queryset
-        return queryset.filter(pk__in=Site.objects.for_user(request.user).values("customer_id"))
-
     def get_queryset(self, request):
         # A customer's other sites are not the planner's to see, not even by code.
         sites = Prefetch("sites", queryset=Site.objects.for_user(request.user))
@@ -75,6 +70,9 @@ class SiteAdmin(SiteScopedAdminMixin, admin.ModelAdmin):
 
 @admin.register(EquipmentClass)
 class EquipmentClassAdmin(SiteScopedAdminMixin, admin.ModelAdmin):
+    """Shared by every customer's assets, alert rules and PM plans: superusers write."""
+
+    planner_permissions = VIEW_ONLY
     list_display = ("code", "name")
     search_fields = ("code", "name")
 
@@ -279,7 +277,14 @@ class PartStockInline(ScopedInlineMixin, admin.TabularInline):
 
 @admin.register(Part)
 class PartAdmin(SiteScopedAdminMixin, SpreadsheetImportExportMixin, admin.ModelAdmin):
-    """The spare parts catalogue, with stock per storeroom; CSV/XLSX import and export."""
+    """The spare parts catalogue, with stock per storeroom; CSV/XLSX import and export.
+
+    One part is stocked and costed at every customer's sites, so only superusers write the
+    catalogue (and import it); planners read it and export it, and keep their stock (rows,
+    reorder points, receipts, counts) on the stock pages.
+    """
+
+    planner_permissions = VIEW_ONLY
 
     resource_classes = [PartResource]
     list_display = ("sku", "name", "unit", "unit_cost", "on_hand_at_my_sites", "low")

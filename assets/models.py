@@ -12,10 +12,22 @@ from cmms.scoping import SiteScopedQuerySet
 QTY = {"max_digits": 12, "decimal_places": 3}
 
 
+class CustomerQuerySet(models.QuerySet):
+    def for_user(self, user):
+        """The customers of the user's sites; all for superusers; none for anonymous."""
+        if not user or not user.is_authenticated:
+            return self.none()
+        if user.is_superuser:
+            return self
+        return self.filter(pk__in=user.sites.values("customer"))
+
+
 class Customer(models.Model):
     """A client of the maintenance partner that owns one or more plants (sites)."""
 
     name = models.CharField(max_length=200, unique=True)
+
+    objects = CustomerQuerySet.as_manager()
 
     class Meta:
         ordering = ["name"]

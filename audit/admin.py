@@ -1,15 +1,18 @@
 from django.contrib import admin
+from django.db.models import Prefetch
 
+from assets.models import Site
 from audit.models import AuditEntry
 from cmms.admin import SiteScopedAdminMixin
 
 
 @admin.register(AuditEntry)
 class AuditEntryAdmin(SiteScopedAdminMixin, admin.ModelAdmin):
-    """The audit trail, read-only; planners see the entries of their sites."""
+    """The audit trail, read-only; planners see the entries of their sites, including changes
+    to shared objects (job plans) that their sites use."""
 
     permissions = frozenset({"view"})
-    list_display = ["created_at", "actor_name", "action", "object_repr", "site"]
+    list_display = ["created_at", "actor_name", "action", "object_repr", "site", "used_at"]
     list_filter = ["action", "object_type"]
     search_fields = ["object_repr", "object_id", "actor_name"]
     date_hierarchy = "created_at"
@@ -22,6 +25,16 @@ class AuditEntryAdmin(SiteScopedAdminMixin, admin.ModelAdmin):
         "object_id",
         "object_repr",
         "site",
+        "used_at",
         "changes",
     ]
     readonly_fields = fields
+
+    def get_queryset(self, request):
+        mine = Site.objects.for_user(request.user)  # never name another customer's sites
+        return super().get_queryset(request).prefetch_related(Prefetch("sites", queryset=mine))
+
+    @admin.display(description="used at")
+    def used_at(self, entry):
+        """The sites (of the planner's own) that use the shared object the entry is about."""
+        return ", ".join(site.code for site in entry.sites.all())

@@ -17,3 +17,4 @@ class AuditAction(models.TextChoices):
     JOB_PLAN_UPDATE = "job_plan.update", "Job plan changed"
     USER_CREATE = "user.create", "User account created"
     USER_UPDATE = "user.update", "User's role, sites, active flag or password changed"
+    JOB_PLAN_DELETE = "job_plan.delete", "Job plan deleted"

@@ -5,9 +5,26 @@ from audit.choices import AuditAction
 from cmms.scoping import SiteScopedQuerySet
 
 
+class AuditEntryQuerySet(SiteScopedQuerySet):
+    def for_user(self, user):
+        """Entries of the user's sites: their `site`, or one of the `sites` a shared object's
+        change concerns (a job plan used at several sites); everything for superusers."""
+        if not user or not user.is_authenticated:
+            return self.none()
+        if user.is_superuser:
+            return self
+        mine = user.sites.values("id")
+        shared = self.model.sites.through.objects.filter(site__in=mine)
+        return self.filter(models.Q(site__in=mine) | models.Q(pk__in=shared.values("auditentry")))
+
+
 class AuditEntry(models.Model):
     """One change to something sensitive (gateway secrets, alert rules, job plans): who, when,
     what. Append-only. Secrets never appear in `changes`, only their fingerprints.
+
+    Planners see an entry when its `site`, or one of its `sites`, is theirs: a site-owned
+    object names its site; a shared one (a customer's or a global job plan) names every site
+    that uses it at the time of the change.
 
     Work orders and stock keep their own ledgers (`StatusChange`, `WorkOrderEvent`,
     `StockMovement.created_by`); this trail covers what has none.
@@ -30,10 +47,16 @@ class AuditEntry(models.Model):
     site = models.ForeignKey(
         "assets.Site", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    sites = models.ManyToManyField(
+        "assets.Site",
+        blank=True,
+        related_name="+",
+        help_text="A shared object's change: the sites that use it, whose planners see it.",
+    )
     changes = models.JSONField(default=dict, blank=True)
 
     site_lookup = "site"
-    objects = SiteScopedQuerySet.as_manager()
+    objects = AuditEntryQuerySet.as_manager()
 
     class Meta:
         ordering = ["-created_at", "-id"]

@@ -15,14 +15,17 @@ def _plain(value):
     return str(value)
 
 
-def audit_record(*, by, action: str, obj: models.Model, site=None, changes=None) -> AuditEntry:
+def audit_record(
+    *, by, action: str, obj: models.Model, site=None, sites=(), changes=None
+) -> AuditEntry:
     """Record that `by` (a user, or None for the system) did `action` to `obj`.
 
-    `changes` maps field names to values (or [old, new] pairs); never pass secrets, only
-    their fingerprints.
+    `site` is the site the object belongs to; `sites` (ids or sites) are the sites that use a
+    shared object, whose planners see the entry too. `changes` maps field names to values (or
+    [old, new] pairs); never pass secrets, only their fingerprints.
     """
     user = by if by is not None and getattr(by, "is_authenticated", False) else None
-    return AuditEntry.objects.create(
+    entry = AuditEntry.objects.create(
         actor=user,
         actor_name=user.get_username() if user else "",
         action=action,
@@ -35,6 +38,9 @@ def audit_record(*, by, action: str, obj: models.Model, site=None, changes=None)
             for name, value in (changes or {}).items()
         },
     )
+    if sites:
+        entry.sites.set(sites)
+    return entry
 
 
 def field_changes(before: dict, after: dict) -> dict:

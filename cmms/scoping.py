@@ -46,3 +46,78 @@ def scoped_choices(model: type[models.Model], user) -> models.QuerySet | None:
     if hasattr(manager, "for_user"):
         return manager.for_user(user)
     return None
+
+
+class OwnedQuerySet(models.QuerySet):
+    """Shared catalogue rows that belong to a site, to a customer, or to nobody (global).
+
+    The model has nullable `site` and `customer` foreign keys, at most one of them set.
+
+    - Read (`for_user`): global rows, the rows of the customers of the user's sites, and the
+      rows of the user's sites. Another site's row answers like a missing one.
+    - Usable (`usable_at`): what a rule or plan of a site may refer to: global rows, the site's
+      customer's rows and the site's own.
+    - Write (`writable_by`): superusers write everything, and are the only ones who write global
+      rows. A planner writes the rows of their sites, and a customer's rows only when they plan
+      **all** of that customer's sites: a customer's row is used by every one of its sites, so
+      changing it changes work at each of them, and a planner never changes what happens at a
+      site they do not hold (the rule for users in issue 12 §1 is the same "all sites" rule).
+    """
+
+    def for_user(self, user):
+        if not user or not user.is_authenticated:
+            return self.none()
+        if user.is_superuser:
+            return self
+        mine = user.sites.values("id")
+        return self.filter(
+            models.Q(site__isnull=True, customer__isnull=True)
+            | models.Q(customer__in=user.sites.values("customer"))
+            | models.Q(site__in=mine)
+        )
+
+    def usable_at(self, site):
+        """Rows a rule or plan at `site` may use; `site=None` (every site) may use global rows."""
+        shared = models.Q(site__isnull=True, customer__isnull=True)
+        if site is None:
+            return self.filter(shared)
+        return self.filter(shared | models.Q(site=site) | models.Q(customer=site.customer_id))
+
+    def hold(self, pk) -> None:
+        """Lock the row until the transaction ends, so it is not deleted meanwhile. Call before
+        saving a row that refers to it: the foreign key is checked only at commit, so without
+        this a concurrent delete's "is it used?" check would not see the new reference."""
+        list(self.select_for_update(no_key=True).filter(pk=pk).values_list("pk", flat=True))
+
+    def writable_by(self, user):
+        if not user or not user.is_authenticated or not user.is_active:
+            return self.none()
+        if user.is_superuser:
+            return self
+        if not user.is_planner:
+            return self.none()
+        return self.filter(
+            models.Q(site__in=user.sites.values("id"))
+            | models.Q(customer__in=held_customers(user, self.model))
+        )
+
+
+def held_customers(user, model) -> models.QuerySet:
+    """Ids of the customers all of whose sites are among the user's sites."""
+    site_model = model._meta.get_field("site").related_model
+    mine = user.sites.values("id")
+    elsewhere = site_model.objects.exclude(id__in=mine).values("customer")
+    return site_model.objects.filter(id__in=mine).exclude(customer__in=elsewhere).values("customer")
+
+
+def may_own(user, *, site_id, customer_id, model) -> bool:
+    """Whether `user` (None: the system) may write a row owned by this site or customer."""
+    if user is None or user.is_superuser:
+        return True
+    if not user.is_authenticated or not user.is_active or not user.is_planner:
+        return False
+    if site_id is not None:
+        return user.may_see_site(site_id)
+    if customer_id is not None:
+        return held_customers(user, model).filter(customer=customer_id).exists()
+    return False

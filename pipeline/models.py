@@ -6,6 +6,7 @@ from django.db import models
 
 from alerts.choices import Severity
 from cmms.scoping import SiteScopedQuerySet
+from workorders.models import JOB_PLAN_NOT_USABLE
 
 
 class AlertRuleQuerySet(SiteScopedQuerySet):
@@ -91,6 +92,8 @@ class AlertRule(models.Model):
             raise ValidationError({"asset": "The asset belongs to another site."})
         if self.asset_id and not self.site_id:
             self.site_id = self.asset.site_id
+        if self.job_plan_id is not None and not self.job_plan.is_usable_at(self.site):
+            raise ValidationError({"job_plan": JOB_PLAN_NOT_USABLE})
 
     def response_time(self, severity: str) -> timedelta:
         return getattr(self, f"response_{severity}")

@@ -19,6 +19,7 @@ from pm.choices import (
     WorkOrderStatus,
 )
 from workorders.choices import Priority
+from workorders.models import JOB_PLAN_NOT_USABLE
 
 METER_VALUE = {"max_digits": 16, "decimal_places": 3}
 
@@ -181,6 +182,12 @@ class PMPlan(models.Model):
                 errors["meter_interval"] = "A meter plan needs an interval greater than zero."
         if self.job_plan_id is not None and not self.job_plan.is_active:
             errors["job_plan"] = "The job plan is not active."
+        elif (
+            self.job_plan_id is not None
+            and self.site_id is not None
+            and not self.job_plan.is_usable_at(self.site)
+        ):
+            errors["job_plan"] = JOB_PLAN_NOT_USABLE
         if errors:
             raise ValidationError(errors)
 

@@ -1,14 +1,17 @@
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
+from django.contrib.admin.utils import unquote
 from django.db import transaction
 from django.db.models import Prefetch
+from django.http import HttpResponseRedirect
 from django.template.response import TemplateResponse
+from django.urls import reverse
 from django.utils import timezone
 
 from accounts.choices import Role
 from alerts.models import Alert
-from assets.models import Asset, Site, StockMovement
+from assets.models import Asset, Customer, Site, StockMovement
 from cmms.admin import (
     NO_DELETE,
     SERVICE_ERRORS,
@@ -19,10 +22,10 @@ from cmms.admin import (
     changed_values,
     service_error_messages,
 )
-from cmms.scoping import visible_users
+from cmms.scoping import held_customers, may_own, visible_users
 from cmms.spreadsheets import SpreadsheetExportMixin
-from pipeline.services import job_plan_save
-from pipeline.services.catalog import QUANTITY_NOT_POSITIVE
+from pipeline.services import job_plan_delete, job_plan_save
+from pipeline.services.catalog import QUANTITY_NOT_POSITIVE, job_plan_check_unused
 from planner.resources import WorkOrderResource
 from workorders import services
 from workorders.choices import Status
@@ -48,6 +51,9 @@ CANCEL_REASON = "cancelled by planner"
 
 @admin.register(FailureCode)
 class FailureCodeAdmin(SiteScopedAdminMixin, admin.ModelAdmin):
+    """The failure reporting hierarchy, shared by every site's KPIs: superusers write."""
+
+    planner_permissions = VIEW_ONLY
     list_display = ("code", "name", "kind", "parent")
     list_filter = ("kind",)
     list_select_related = ("parent",)
@@ -548,7 +554,27 @@ class LabourEntryAdmin(SiteScopedAdminMixin, admin.ModelAdmin):
 # ---------------------------------------------------------------- job plans and reorders
 
 
-class JobPlanStepInline(ScopedInlineMixin, admin.TabularInline):
+def may_write_job_plan(request, job_plan) -> bool:
+    """Whether the user may change or delete this plan (None: a new plan), by its owner."""
+    return job_plan is None or may_own(
+        request.user, site_id=job_plan.site_id, customer_id=job_plan.customer_id, model=JobPlan
+    )
+
+
+class JobPlanInlineMixin(ScopedInlineMixin):
+    """Steps and parts are read-only on a plan the planner may read but not write."""
+
+    def has_add_permission(self, request, obj=None):
+        return may_write_job_plan(request, obj) and super().has_add_permission(request, obj)
+
+    def has_change_permission(self, request, obj=None):
+        return may_write_job_plan(request, obj) and super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return may_write_job_plan(request, obj) and super().has_delete_permission(request, obj)
+
+
+class JobPlanStepInline(JobPlanInlineMixin, admin.TabularInline):
     model = JobPlanStep
     extra = 0
     fields = ("position", "text", "requires_value", "unit")
@@ -563,7 +589,7 @@ class JobPlanPartForm(forms.ModelForm):
         return quantity
 
 
-class JobPlanPartInline(ScopedInlineMixin, admin.TabularInline):
+class JobPlanPartInline(JobPlanInlineMixin, admin.TabularInline):
     model = JobPlanPart
     form = JobPlanPartForm
     extra = 0
@@ -576,19 +602,67 @@ class JobPlanPartInline(ScopedInlineMixin, admin.TabularInline):
 
 @admin.register(JobPlan)
 class JobPlanAdmin(SiteScopedAdminMixin, admin.ModelAdmin):
-    """Reusable task templates; retire one with "is active" rather than deleting it.
+    """Reusable task templates of a site, a customer or every site; retire a used one with
+    "is active": deleting one that an alert rule or PM plan uses is refused with their names.
 
-    The plan and its steps and parts are written together by `job_plan_save` once the form
-    and both inlines are valid, so an admin save is validated and audited like an API write.
+    Planners see the plans usable at their sites and change those their sites own (and those
+    of customers all of whose sites they plan); others show read-only. The plan and its steps
+    and parts are written together by `job_plan_save` once the form and both inlines are
+    valid, so an admin save is validated and audited like an API write.
     """
 
-    permissions = NO_DELETE
-    list_display = ("code", "title", "work_type", "required_skill", "estimated_hours", "is_active")
+    list_display = (
+        "code",
+        "title",
+        "owner",
+        "work_type",
+        "required_skill",
+        "estimated_hours",
+        "is_active",
+    )
+    list_select_related = ("required_skill", "site", "customer")
     list_filter = ("work_type", "is_active", "required_skill")
-    list_select_related = ("required_skill",)
     search_fields = ("code", "title")
     autocomplete_fields = ("required_skill",)
     inlines = (JobPlanStepInline, JobPlanPartInline)
+
+    @admin.display(description="owner")
+    def owner(self, job_plan):
+        return job_plan.site or job_plan.customer or "every site"
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "customer" and not request.user.is_superuser:
+            kwargs["queryset"] = Customer.objects.filter(
+                pk__in=held_customers(request.user, JobPlan)
+            )
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def has_change_permission(self, request, obj=None):
+        return may_write_job_plan(request, obj) and super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return may_write_job_plan(request, obj) and super().has_delete_permission(request, obj)
+
+    def get_actions(self, request):
+        actions = super().get_actions(request)
+        actions.pop("delete_selected", None)  # one at a time, through `job_plan_delete`
+        return actions
+
+    def delete_view(self, request, object_id, extra_context=None):
+        """A plan in use is not deleted: back to its page with the names of what uses it."""
+        job_plan = self.get_object(request, unquote(object_id))
+        try:
+            if job_plan is not None and self.has_delete_permission(request, job_plan):
+                job_plan_check_unused(job_plan=job_plan, by=request.user)
+            return super().delete_view(request, object_id, extra_context)
+        except SERVICE_ERRORS as error:
+            self.message_user(request, service_error_messages(error), messages.ERROR)
+            return HttpResponseRedirect(
+                reverse("admin:workorders_jobplan_change", args=[job_plan.pk])
+            )
+
+    def delete_model(self, request, obj):
+        job_plan_delete(job_plan=obj, by=request.user)
 
     def save_model(self, request, obj, form, change):
         """Nothing yet: `save_related` hands the plan and its inlines to the service at once."""

@@ -6,7 +6,7 @@ from django.db.models import Case, CharField, Q, Value, When
 from django.db.models.functions import Cast, Concat, LPad
 from django.utils import timezone
 
-from cmms.scoping import SiteScopedQuerySet
+from cmms.scoping import OwnedQuerySet, SiteScopedQuerySet
 from workorders.choices import (
     OPEN_STATUSES,
     EventKind,
@@ -18,6 +18,10 @@ from workorders.choices import (
 )
 
 User = settings.AUTH_USER_MODEL
+JOB_PLAN_NOT_USABLE = (
+    "This job plan belongs to another site or customer; choose one of this site, its customer "
+    "or every site."
+)
 
 
 class FailureCode(models.Model):
@@ -328,8 +332,28 @@ class LabourEntry(models.Model):
 
 
 class JobPlan(models.Model):
-    """A reusable task template: checklist steps, estimated hours, required skill and parts."""
+    """A reusable task template: checklist steps, estimated hours, required skill and parts.
 
+    Owned by one site, by a customer (usable at all of its sites), or by nobody (global,
+    usable everywhere); who reads, uses and writes which is decided by `OwnedQuerySet`.
+    """
+
+    site = models.ForeignKey(
+        "assets.Site",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="job_plans",
+        help_text="The one site that owns and uses this plan.",
+    )
+    customer = models.ForeignKey(
+        "assets.Customer",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="job_plans",
+        help_text="Or: the customer whose sites all use it. Neither: every site (superusers).",
+    )
     code = models.SlugField(max_length=50, unique=True)
     title = models.CharField(max_length=200)
     description = models.TextField(blank=True)
@@ -342,11 +366,32 @@ class JobPlan(models.Model):
     )
     is_active = models.BooleanField(default=True)
 
+    objects = OwnedQuerySet.as_manager()
+
     class Meta:
         ordering = ["code"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(site__isnull=True) | Q(customer__isnull=True),
+                name="job_plan_one_owner",
+                violation_error_message="A job plan belongs to a site or to a customer, not both.",
+            ),
+        ]
 
     def __str__(self):
         return f"{self.code} {self.title}"
+
+    @property
+    def is_global(self) -> bool:
+        return self.site_id is None and self.customer_id is None
+
+    def is_usable_at(self, site) -> bool:
+        """Whether a rule or PM plan of `site` (None: a rule for every site) may use this plan."""
+        if self.is_global:
+            return True
+        if site is None:
+            return False
+        return self.site_id == site.pk or self.customer_id == site.customer_id
 
 
 class JobPlanStep(models.Model):

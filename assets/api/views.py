@@ -29,13 +29,9 @@ class CustomerViewSet(CatalogueModelViewSet):
     queryset = Customer.objects.all()
     serializer_class = serializers.CustomerSerializer
     filterset_class = filtersets.CustomerFilterSet
-    write_roles = frozenset()
 
     def get_queryset(self):
-        user = self.request.user
-        if user.is_superuser:
-            return super().get_queryset()
-        return super().get_queryset().filter(pk__in=Site.objects.for_user(user).values("customer"))
+        return super().get_queryset().for_user(self.request.user)
 
 
 class SiteViewSet(SiteScopedModelViewSet):
@@ -48,6 +44,8 @@ class SiteViewSet(SiteScopedModelViewSet):
 
 
 class EquipmentClassViewSet(CatalogueModelViewSet):
+    """ISO 14224 equipment classes, shared by every customer: superusers write."""
+
     queryset = EquipmentClass.objects.all()
     serializer_class = serializers.EquipmentClassSerializer
     filterset_class = filtersets.EquipmentClassFilterSet
@@ -94,6 +92,8 @@ class MeterViewSet(SiteScopedNoDeleteViewSet):
 
 
 class PartViewSet(CatalogueModelViewSet):
+    """The spare parts catalogue, shared by every site's stock and costs: superusers write."""
+
     queryset = Part.objects.all()
     serializer_class = serializers.PartSerializer
     filterset_class = filtersets.PartFilterSet

@@ -9,6 +9,6 @@ class AuditEntryViewSet(SiteScopedReadOnlyViewSet):
     """Who changed gateways, secrets, alert rules and job plans (planners, their sites)."""
 
     permission_classes = [IsPlanner]
-    queryset = AuditEntry.objects.all()
+    queryset = AuditEntry.objects.prefetch_related("sites")
     serializer_class = AuditEntrySerializer
     filterset_class = AuditEntryFilterSet

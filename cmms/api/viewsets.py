@@ -42,11 +42,14 @@ class SiteScopedNoDeleteViewSet(
 
 
 class CatalogueModelViewSet(viewsets.ModelViewSet):
-    """Shared catalogues that belong to no site (parts, equipment classes): everyone reads,
-    `write_roles` write. Deleting a row that is still in use answers 409.
+    """Global catalogues that belong to no site (parts, equipment classes): everyone reads,
+    only superusers write, since a change reaches every customer's plants (catalogues owned by
+    a site or a customer, like job plans, are site-scoped viewsets instead). Deleting a row
+    that is still in use answers 409.
     """
 
     permission_classes = [RolePermission]
+    write_roles = frozenset()
 
 
 class CatalogueReadOnlyViewSet(viewsets.ReadOnlyModelViewSet):

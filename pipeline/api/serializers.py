@@ -1,7 +1,7 @@
 from rest_framework import serializers
 
 from accounts.models import Skill
-from assets.models import Asset, EquipmentClass, Part, Site
+from assets.models import Asset, Customer, EquipmentClass, Part, Site
 from cmms.api.fields import ScopedPrimaryKeyRelatedField
 from pipeline.models import AlertRule
 from workorders.models import JobPlan, JobPlanPart, JobPlanStep
@@ -29,7 +29,18 @@ class JobPlanPartSerializer(serializers.ModelSerializer):
 
 
 class JobPlanSerializer(serializers.ModelSerializer):
-    """A job plan with its ordered checklist steps and parts list (both replaced on write)."""
+    """A job plan with its ordered checklist steps and parts list (both replaced on write).
+
+    Owned by a `site` or a `customer` (neither: every site, written by superusers only);
+    `job_plan_save` checks that the writer may own it.
+    """
+
+    site = ScopedPrimaryKeyRelatedField(
+        queryset=Site.objects.all(), allow_null=True, required=False
+    )
+    customer = ScopedPrimaryKeyRelatedField(
+        queryset=Customer.objects.all(), allow_null=True, required=False
+    )
 
     required_skill = serializers.SlugRelatedField(
         slug_field="code", queryset=Skill.objects.all(), allow_null=True, required=False
@@ -41,6 +52,8 @@ class JobPlanSerializer(serializers.ModelSerializer):
         model = JobPlan
         fields = [
             "id",
+            "site",
+            "customer",
             "code",
             "title",
             "description",
@@ -65,7 +78,7 @@ class AlertRuleSerializer(serializers.ModelSerializer):
     equipment_class = serializers.PrimaryKeyRelatedField(
         queryset=EquipmentClass.objects.all(), allow_null=True, required=False
     )
-    job_plan = serializers.PrimaryKeyRelatedField(
+    job_plan = ScopedPrimaryKeyRelatedField(
         queryset=JobPlan.objects.all(), allow_null=True, required=False
     )
 

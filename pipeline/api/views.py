@@ -1,22 +1,21 @@
-from rest_framework import viewsets
-
-from cmms.api.permissions import RolePermission
 from cmms.api.viewsets import SiteScopedModelViewSet
 from pipeline.api.serializers import AlertRuleSerializer, JobPlanSerializer
 from pipeline.filtersets import AlertRuleFilterSet
 from pipeline.models import AlertRule
-from pipeline.services import alert_rule_save, job_plan_save
+from pipeline.services import alert_rule_save, job_plan_delete, job_plan_save
 from workorders.models import JobPlan
 
 
-class JobPlanViewSet(viewsets.ModelViewSet):
-    """Reusable task templates; everyone reads, planners write."""
+class JobPlanViewSet(SiteScopedModelViewSet):
+    """Reusable task templates: global ones, those of the customers of the user's sites and
+    those of the user's sites (another site's plan is a 404). Planners write their sites' plans
+    and those of customers whose sites they all plan; superusers write global ones (403 else).
+    Deleting a plan that an alert rule or PM plan uses answers 409 naming them."""
 
     queryset = JobPlan.objects.select_related("required_skill").prefetch_related(
         "steps", "parts__part"
     )
     serializer_class = JobPlanSerializer
-    permission_classes = [RolePermission]
     filterset_fields = ["is_active", "work_type"]
 
     def perform_create(self, serializer):
@@ -30,6 +29,9 @@ class JobPlanViewSet(viewsets.ModelViewSet):
             by=self.request.user,
             **_job_plan_fields(serializer.validated_data),
         )
+
+    def perform_destroy(self, instance):
+        job_plan_delete(job_plan=instance, by=self.request.user)
 
 
 def _job_plan_fields(data: dict) -> dict:

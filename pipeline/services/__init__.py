@@ -1,6 +1,6 @@
 """Pipeline services: `processing` turns alerts into work; `catalog` writes job plans and rules."""
 
-from pipeline.services.catalog import alert_rule_save, job_plan_save
+from pipeline.services.catalog import alert_rule_save, job_plan_delete, job_plan_save
 from pipeline.services.processing import (
     alert_mark_failed,
     alert_process,
@@ -14,6 +14,7 @@ __all__ = [
     "alert_process",
     "alert_rule_save",
     "alerts_settle_quiet",
+    "job_plan_delete",
     "job_plan_save",
     "rule_for",
     "technician_for",

@@ -17,7 +17,7 @@ class PMPlanSerializer(serializers.ModelSerializer):
     equipment_class = serializers.PrimaryKeyRelatedField(
         queryset=EquipmentClass.objects.all(), allow_null=True, required=False
     )
-    job_plan = serializers.PrimaryKeyRelatedField(queryset=JobPlan.objects.all())
+    job_plan = ScopedPrimaryKeyRelatedField(queryset=JobPlan.objects.all())
 
     class Meta:
         model = PMPlan

@@ -6,6 +6,7 @@ from django.utils import timezone
 
 from cmms.errors import NotPermitted
 from pm.models import PMPlan
+from workorders.models import JobPlan
 
 # Fields that decide which occurrences exist; changing them restarts the schedule from now.
 SCHEDULE_FIELDS = frozenset(
@@ -51,5 +52,7 @@ def pm_plan_save(*, plan: PMPlan | None = None, by=None, **fields) -> PMPlan:
     ):
         plan.generate_from = now
     plan.full_clean()
+    if plan.job_plan_id is not None:
+        JobPlan.objects.hold(plan.job_plan_id)  # not deleted while this plan starts using it
     plan.save()
     return plan

@@ -194,25 +194,36 @@ def test_a_site_timezone_must_be_an_iana_zone(as_user, superuser, site_a):
     assert site_a.timezone == "Europe/Berlin"
 
 
-def test_equipment_classes_read_for_all_written_by_planners(as_user, technician, planner):
-    EquipmentClassFactory(code="motor")
+def test_equipment_classes_read_for_all_written_by_superusers_only(
+    as_user, technician, planner, superuser
+):
+    motor = EquipmentClassFactory(code="motor")
     assert as_user(technician).get("/api/v1/equipment-classes/").data["count"] == 1
-    assert (
-        as_user(technician).post("/api/v1/equipment-classes/", {"code": "fan"}).status_code == 403
-    )
-    created = as_user(planner).post(
-        "/api/v1/equipment-classes/", {"code": "fan", "name": "Fan"}, format="json"
-    )
+    assert as_user(planner).get("/api/v1/equipment-classes/").data["count"] == 1
+    fan = {"code": "fan", "name": "Fan"}
+    assert as_user(technician).post("/api/v1/equipment-classes/", fan).status_code == 403
+    assert as_user(planner).post("/api/v1/equipment-classes/", fan).status_code == 403
+    renamed = as_user(planner).patch(f"/api/v1/equipment-classes/{motor.pk}/", {"name": "x"})
+    assert renamed.status_code == 403
+    assert as_user(planner).delete(f"/api/v1/equipment-classes/{motor.pk}/").status_code == 403
+    created = as_user(superuser).post("/api/v1/equipment-classes/", fan, format="json")
     assert created.status_code == 201
+    motor.refresh_from_db()
+    assert motor.name != "x"
 
 
-def test_parts_catalogue_and_deleting_a_part_in_use_is_409(as_user, technician, planner, site_a):
+def test_parts_catalogue_and_deleting_a_part_in_use_is_409(
+    as_user, technician, planner, superuser, site_a
+):
     part = PartFactory(sku="BRG-6205")
     StockFactory(part=part, storeroom__site=site_a)
     unused = PartFactory()
     assert as_user(technician).get("/api/v1/parts/?sku=BRG-6205").data["count"] == 1
     assert as_user(technician).post("/api/v1/parts/", {"sku": "X", "name": "X"}).status_code == 403
-    client = as_user(planner)
+    assert as_user(planner).post("/api/v1/parts/", {"sku": "X", "name": "X"}).status_code == 403
+    assert as_user(planner).patch(f"/api/v1/parts/{part.pk}/", {"name": "x"}).status_code == 403
+    assert as_user(planner).delete(f"/api/v1/parts/{unused.pk}/").status_code == 403
+    client = as_user(superuser)
     in_use = client.delete(f"/api/v1/parts/{part.pk}/")
     assert in_use.status_code == 409
     assert "in use" in in_use.data["detail"]

@@ -9,7 +9,7 @@ from rest_framework.test import APIClient
 
 from audit.models import AuditEntry
 from pipeline.services import job_plan_save
-from tests.factories import JobPlanFactory, PartFactory, PlannerFactory
+from tests.factories import JobPlanFactory, PartFactory, PlannerFactory, SiteFactory
 from workorders.models import JobPlan
 
 pytestmark = pytest.mark.django_db
@@ -63,12 +63,13 @@ def test_a_refused_save_records_nothing(bearing):
 
 def test_the_api_answers_a_part_listed_twice_with_a_400(bearing):
     api = APIClient()
-    api.force_authenticate(PlannerFactory())
+    site = SiteFactory()
+    api.force_authenticate(PlannerFactory(sites=[site]))
     part = {"part": bearing.pk, "quantity": "1"}
 
     response = api.post(
         "/api/v1/job-plans/",
-        {"code": "twice", "title": "Twice", "parts": [part, part]},
+        {"code": "twice", "title": "Twice", "site": site.pk, "parts": [part, part]},
         format="json",
     )
 

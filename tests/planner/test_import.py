@@ -10,7 +10,7 @@ from django.urls import reverse
 from assets.models import Asset, Part
 from tests.admin.conftest import Plant
 from tests.admin.forms import form_data
-from tests.factories import EquipmentClassFactory, PartFactory
+from tests.factories import EquipmentClassFactory, PartFactory, SuperuserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -112,7 +112,18 @@ def test_an_asset_of_another_site_cannot_be_updated_by_import(planner, plant):
     assert other.pump.name != "Hijacked"
 
 
-def test_parts_import_from_xlsx_with_a_bad_cost_reported_on_its_row(planner, plant):
+@pytest.fixture
+def superuser(logged_in):
+    """Parts are a global catalogue: superusers import them (planners read and export)."""
+    return logged_in(SuperuserFactory())
+
+
+def test_planners_cannot_import_the_global_parts_catalogue(planner):
+    assert planner.get(reverse("admin:assets_part_import")).status_code == 403
+    assert planner.get(reverse("admin:assets_part_changelist")).status_code == 200
+
+
+def test_parts_import_from_xlsx_with_a_bad_cost_reported_on_its_row(superuser):
     PartFactory(sku="BRG-1", name="Old name")
     book = openpyxl.Workbook()
     sheet = book.active
@@ -122,7 +133,7 @@ def test_parts_import_from_xlsx_with_a_bad_cost_reported_on_its_row(planner, pla
     buffer = io.BytesIO()
     book.save(buffer)
 
-    preview = upload(planner, "part", "parts.xlsx", buffer.getvalue(), fmt="xlsx")
+    preview = upload(superuser, "part", "parts.xlsx", buffer.getvalue(), fmt="xlsx")
 
     result = preview.context["result"]
     [bad] = result.invalid_rows
@@ -132,16 +143,16 @@ def test_parts_import_from_xlsx_with_a_bad_cost_reported_on_its_row(planner, pla
     assert not Part.objects.filter(sku="SEAL-9").exists()
 
 
-def test_parts_import_of_a_clean_csv_creates_and_updates(planner, plant):
+def test_parts_import_of_a_clean_csv_creates_and_updates(superuser):
     PartFactory(sku="BRG-1", name="Old name")
     csv = (
         b"sku,name,unit,unit_cost\n"
         b"BRG-1,Ball bearing 6205,pcs,8.40\n"
         b"SEAL-9,Mechanical seal,pcs,185\n"
     )
-    preview = upload(planner, "part", "parts.csv", csv)
+    preview = upload(superuser, "part", "parts.csv", csv)
     assert not preview.context["result"].has_validation_errors()
-    confirm(planner, "part", preview)
+    confirm(superuser, "part", preview)
     assert Part.objects.get(sku="BRG-1").name == "Ball bearing 6205"
     assert str(Part.objects.get(sku="SEAL-9").unit_cost) == "185.00"
 

@@ -22,6 +22,7 @@ from tests.factories import (
     CustomerFactory,
     CustomerViewerFactory,
     EquipmentClassFactory,
+    FailureCodeFactory,
     GatewayFactory,
     JobPlanFactory,
     MeterFactory,
@@ -29,6 +30,7 @@ from tests.factories import (
     PlannerFactory,
     PMPlanFactory,
     SiteFactory,
+    SkillFactory,
     StockFactory,
     StoreroomFactory,
     SuperuserFactory,
@@ -97,6 +99,10 @@ def build_plant(customer_name: str, *, code: str, part, job_plan) -> Plant:
     )
     reading = meter_reading_record(meter=meter, value=Decimal("10"), observed_at=timezone.now())
     movement = asset_services.stock_receive(stock=stock, quantity=Decimal("1"), by=None)
+    # Shared catalogues: a plan of the site (unused) and one of its customer, used by a rule.
+    site_job_plan = JobPlanFactory(site=site, code=f"{code}-site", steps=["Lock out"])
+    customer_job_plan = JobPlanFactory(customer=site.customer, code=f"{code}-customer")
+    alert_rule_save(name=f"uses {code}-customer", site=site, job_plan=customer_job_plan)
     from audit.models import AuditEntry
 
     return Plant(
@@ -119,6 +125,8 @@ def build_plant(customer_name: str, *, code: str, part, job_plan) -> Plant:
             "reading": reading,
             "movement": movement,
             "audit": AuditEntry.objects.filter(site=site).first(),
+            "site_job_plan": site_job_plan,
+            "customer_job_plan": customer_job_plan,
         },
     )
 
@@ -130,6 +138,7 @@ class World:
     users: dict
     part: object
     job_plan: object
+    shared: dict = field(default_factory=dict)  # global catalogue rows, for every plant
 
     def user(self, role):
         return self.users[role]
@@ -162,4 +171,12 @@ def world(db):
     for plant in (own, foreign):
         token, _key = api_token_issue(user=plant.colleague, name="phone", by=None)
         plant.objects["api_token"] = token
-    return World(own=own, foreign=foreign, users=users, part=part, job_plan=job_plan)
+    shared = {
+        "job_plan": job_plan,  # global, used by both plants' PM plans
+        "spare_job_plan": JobPlanFactory(code="spare"),  # global, unused
+        "equipment_class": own.pump.equipment_class,
+        "part": part,
+        "skill": SkillFactory(code="vibration"),
+        "failure_code": FailureCodeFactory(code="VIB"),
+    }
+    return World(own=own, foreign=foreign, users=users, part=part, job_plan=job_plan, shared=shared)

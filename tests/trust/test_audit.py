@@ -61,7 +61,8 @@ def test_alert_rule_and_job_plan_changes_are_recorded_with_what_changed(api, sit
     ).json()
     api.patch(f"/api/v1/alert-rules/{rule['id']}/", {"condition_pattern": "vibration.high"})
     plan = api.post(
-        "/api/v1/job-plans/", {"code": "align", "title": "Align", "work_type": "corrective"}
+        "/api/v1/job-plans/",
+        {"code": "align", "title": "Align", "work_type": "corrective", "site": site.pk},
     ).json()
 
     update = AuditEntry.objects.get(action="alert_rule.update")
@@ -69,6 +70,7 @@ def test_alert_rule_and_job_plan_changes_are_recorded_with_what_changed(api, sit
     assert update.changes == {"condition_pattern": ["vibration.*", "vibration.high"]}
     created = AuditEntry.objects.get(action="job_plan.create", object_id=str(plan["id"]))
     assert created.actor == planner and created.changes["code"] == [None, "align"]
+    assert created.site == site
 
 
 def test_planners_read_the_trail_of_their_sites_only(api, site, planner):

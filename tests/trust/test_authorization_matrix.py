@@ -81,7 +81,7 @@ API = [
     R("PATCH", "/api/v1/sites/{site}/", "401 403 403 403 200", "401 403 403 403 200",
       {"name": "Renamed"}),
     R("GET", "/api/v1/equipment-classes/", "401 200 200 200 200"),
-    R("POST", "/api/v1/equipment-classes/", "401 403 403 201 201", "",
+    R("POST", "/api/v1/equipment-classes/", "401 403 403 403 201", "",
       {"code": "fan", "name": "Fan"}),
     R("GET", "/api/v1/assets/", "401 200 200 200 200"),
     R("GET", "/api/v1/assets/{pump}/", "401 200 200 200 200", "401 404 404 404 200"),
@@ -96,7 +96,7 @@ API = [
     R("PATCH", "/api/v1/meters/{meter}/", "401 403 403 200 200", "401 403 403 404 200",
       {"name": "Hours run"}),
     R("GET", "/api/v1/parts/", "401 200 200 200 200"),
-    R("POST", "/api/v1/parts/", "401 403 403 201 201", "",
+    R("POST", "/api/v1/parts/", "401 403 403 403 201", "",
       {"sku": "SEAL-1", "name": "Seal", "unit_cost": "3.00"}),
     R("GET", "/api/v1/storerooms/", "401 200 200 200 200"),
     R("GET", "/api/v1/storerooms/{storeroom}/", "401 200 200 200 200", "401 404 404 404 200"),
@@ -147,7 +147,8 @@ API = [
     R("GET", "/api/v1/alerts/", "401 200 200 200 200"),
     R("GET", "/api/v1/alerts/{alert}/", "401 200 200 200 200", "401 404 404 404 200"),
     R("GET", "/api/v1/job-plans/", "401 200 200 200 200"),
-    R("POST", "/api/v1/job-plans/", "401 403 403 201 201", "",
+    # A plan for every site: superusers only (planners: 400 "choose a site or a customer").
+    R("POST", "/api/v1/job-plans/", "401 403 403 400 201", "",
       {"code": "align", "title": "Align coupling", "work_type": "corrective"}),
     R("GET", "/api/v1/alert-rules/", "401 200 200 200 200"),
     R("GET", "/api/v1/alert-rules/{rule}/", "401 200 200 200 200", "401 404 404 404 200"),
@@ -336,7 +337,108 @@ PROBES = [
 ]
 # fmt: on
 
-ROWS = API + ADMIN + TECH + PROBES + USERS_ACROSS_SITES
+# ---------------------------------------------------------------- shared catalogues (issue 12 §3)
+# Job plans belong to a site (`{site_job_plan}`, unused), to the plant's customer
+# (`{customer_job_plan}`, used by one of the plant's alert rules) or to every site (SHARED
+# below). Planners write their own site's and customer's plans (the own planner plans all of
+# Acme's sites); another plant's are 404 like missing ones; deleting a plan in use is 409.
+
+
+def attack(w, p):
+    """The reproduced edit: safety steps replaced, 999 of a part added."""
+    return {"steps": [{"text": "Just do it"}], "parts": [{"part": w.part.pk, "quantity": "999"}]}
+
+
+def job_plan_for(owner):
+    def body(w, p):
+        key = "site" if owner == "site" else "customer"
+        value = p.site.pk if owner == "site" else p.site.customer_id
+        return {"code": f"new-{key}", "title": "New", key: value}
+
+    return body
+
+
+# fmt: off
+CATALOGUE = [
+    R("GET", "/api/v1/job-plans/{site_job_plan}/", "401 200 200 200 200", "401 404 404 404 200"),
+    R("GET", "/api/v1/job-plans/{customer_job_plan}/", "401 200 200 200 200",
+      "401 404 404 404 200"),
+    R("PATCH", "/api/v1/job-plans/{site_job_plan}/", "401 403 403 200 200",
+      "401 403 403 404 200", attack),
+    R("PATCH", "/api/v1/job-plans/{customer_job_plan}/", "401 403 403 200 200",
+      "401 403 403 404 200", attack),
+    R("DELETE", "/api/v1/job-plans/{site_job_plan}/", "401 403 403 204 204",
+      "401 403 403 404 204"),
+    R("DELETE", "/api/v1/job-plans/{customer_job_plan}/", "401 403 403 409 409",
+      "401 403 403 404 409"),
+    R("POST", "/api/v1/job-plans/#site", "401 403 403 201 201", "401 403 403 400 201",
+      job_plan_for("site")),
+    R("POST", "/api/v1/job-plans/#customer", "401 403 403 201 201", "401 403 403 400 201",
+      job_plan_for("customer")),
+    # A rule of the own site may not use the foreign plant's plan, not even a superuser's.
+    R("POST", "/api/v1/alert-rules/#job-plan", "401 403 403 201 201", "401 403 403 400 400",
+      lambda w, p: {"name": "r", "site": w.own.site.pk, "job_plan": p.site_job_plan.pk}),
+    R("PATCH", "/api/v1/pm-plans/{pm_plan}/#job-plan", "401 403 403 200 200",
+      "401 403 403 404 400", lambda w, p: {"job_plan": w.own.site_job_plan.pk}),
+    R("GET", "/admin/workorders/jobplan/{site_job_plan}/change/", "302 302 302 200 200",
+      "302 302 302 302 200"),
+    R("GET", "/admin/workorders/jobplan/{site_job_plan}/delete/", "302 302 302 200 200",
+      "302 302 302 302 200"),
+    R("POST", "/admin/workorders/jobplan/{site_job_plan}/delete/", "302 302 302 302 302",
+      "302 302 302 302 302", {"post": "yes"}),
+    # In use: back to the plan's page with the names of what uses it.
+    R("POST", "/admin/workorders/jobplan/{customer_job_plan}/delete/", "302 302 302 302 302",
+      "302 302 302 302 302", {"post": "yes"}),
+    R("GET", "/admin/workorders/jobplan/add/", "302 302 302 200 200"),
+]
+
+# Global catalogue rows (the same for both plants): everyone reads, superusers write.
+SHARED = [
+    R("GET", "/api/v1/job-plans/{job_plan}/", "401 200 200 200 200"),
+    R("PATCH", "/api/v1/job-plans/{job_plan}/", "401 403 403 403 200", attack),
+    R("DELETE", "/api/v1/job-plans/{job_plan}/", "401 403 403 403 409"),
+    R("DELETE", "/api/v1/job-plans/{spare_job_plan}/", "401 403 403 403 204"),
+    R("GET", "/admin/workorders/jobplan/{job_plan}/change/", "302 302 302 200 200"),
+    R("POST", "/admin/workorders/jobplan/{job_plan}/change/", "302 302 302 403 200",
+      {"title": "Hijacked"}),
+    R("POST", "/admin/workorders/jobplan/{job_plan}/delete/", "302 302 302 403 302",
+      {"post": "yes"}),
+    R("PATCH", "/api/v1/equipment-classes/{equipment_class}/", "401 403 403 403 200",
+      {"name": "Renamed"}),
+    R("DELETE", "/api/v1/equipment-classes/{equipment_class}/", "401 403 403 403 409"),
+    R("PATCH", "/api/v1/parts/{part}/", "401 403 403 403 200", {"unit_cost": "0.01"}),
+    R("DELETE", "/api/v1/parts/{part}/", "401 403 403 403 409"),
+    R("GET", "/api/v1/failure-codes/{failure_code}/", "401 200 200 200 200"),
+    R("PATCH", "/api/v1/failure-codes/{failure_code}/", "401 403 403 405 405",
+      {"name": "Renamed"}),
+    *[
+        R("GET", f"/admin/{label}/{{{obj}}}/change/", "302 302 302 200 200")
+        for label, obj in [
+            ("assets/equipmentclass", "equipment_class"),
+            ("assets/part", "part"),
+            ("accounts/skill", "skill"),
+            ("workorders/failurecode", "failure_code"),
+        ]
+    ],
+    *[
+        R(method, f"/admin/{label}/{suffix}", "302 302 302 403 " + ok, "", body)
+        for label, obj in [
+            ("assets/equipmentclass", "equipment_class"),
+            ("assets/part", "part"),
+            ("accounts/skill", "skill"),
+            ("workorders/failurecode", "failure_code"),
+        ]
+        for method, suffix, ok, body in [
+            ("GET", "add/", "200", None),
+            ("POST", f"{{{obj}}}/change/", "200", {"name": "Renamed"}),
+            ("GET", f"{{{obj}}}/delete/", "200", None),
+        ]
+    ],
+    R("GET", "/admin/assets/part/import/", "302 302 302 403 200"),
+]
+# fmt: on
+
+ROWS = API + ADMIN + TECH + PROBES + USERS_ACROSS_SITES + CATALOGUE
 
 # Answers that are wrong today, each with its reason; strict, so a fix turns them red here.
 KNOWN_BUGS: dict[tuple[str, str | None, str], str] = {}
@@ -395,6 +497,21 @@ def test_the_answer_matches_the_matrix(world, row, target, role, expected):
     response = send(world, row, target, role)
     detail = getattr(response, "content", b"")[:300]
     assert response.status_code == expected, detail
+
+
+def shared_cases():
+    for row in SHARED:
+        for role, status in zip(ROLES, row.own.split(), strict=True):
+            yield pytest.param(row, role, int(status), id=f"{row.name}|shared|{role}")
+
+
+@pytest.mark.parametrize(("row", "role", "expected"), list(shared_cases()))
+def test_a_global_catalogue_answers_as_the_matrix_says(world, row, role, expected):
+    body = row.body(world, world.own) if callable(row.body) else row.body
+    url = PLACEHOLDER.sub(lambda m: str(world.shared[m.group(1)].pk), row.url)
+    kwargs = {"format": "json" if url.startswith("/api/") else "multipart"} if body else {}
+    response = getattr(client_for(world, role), row.method.lower())(url, body, **kwargs)
+    assert response.status_code == expected, getattr(response, "content", b"")[:300]
 
 
 def foreign_cases():

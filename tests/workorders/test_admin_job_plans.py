@@ -1,5 +1,6 @@
 """The job plan admin writes the plan, its steps and its parts through `job_plan_save`, so an
-admin save is validated and audited like an API write."""
+admin save is validated and audited like an API write. The plans here belong to the planner's
+site (tests/workorders/test_job_plan_ownership.py covers who may write which plan)."""
 
 from decimal import Decimal
 
@@ -10,7 +11,13 @@ from audit.choices import AuditAction
 from audit.models import AuditEntry
 from pipeline.services import job_plan_save
 from tests.admin.forms import form_data
-from tests.factories import JobPlanFactory, PartFactory, PlannerFactory, SuperuserFactory
+from tests.factories import (
+    JobPlanFactory,
+    PartFactory,
+    PlannerFactory,
+    SiteFactory,
+    SuperuserFactory,
+)
 from workorders import admin as workorders_admin
 from workorders.models import JobPlan
 
@@ -23,9 +30,14 @@ def change_url(job_plan):
     return reverse("admin:workorders_jobplan_change", args=[job_plan.pk])
 
 
+@pytest.fixture
+def site():
+    return SiteFactory()
+
+
 @pytest.fixture(params=["planner", "superuser"])
-def user(request):
-    return PlannerFactory() if request.param == "planner" else SuperuserFactory()
+def user(request, site):
+    return PlannerFactory(sites=[site]) if request.param == "planner" else SuperuserFactory()
 
 
 @pytest.fixture
@@ -39,8 +51,9 @@ def bearing():
 
 
 @pytest.fixture
-def job_plan(bearing):
+def job_plan(bearing, site):
     return JobPlanFactory(
+        site=site,
         code="align",
         title="Align coupling",
         steps=["Lock out", "Measure offset"],
@@ -48,9 +61,10 @@ def job_plan(bearing):
     )
 
 
-def add_form(client, *, steps=(), parts=(), **values):
+def add_form(client, site, *, steps=(), parts=(), **values):
     data = form_data(client.get(ADD_URL), "jobplan_form")
     data.update(code="align", title="Align coupling", work_type="corrective", estimated_hours="2")
+    data["site"] = site.pk
     data.update(values)
     data.update(inline_rows("steps", steps))
     data.update(inline_rows("parts", parts))
@@ -71,10 +85,11 @@ def plan_rows(job_plan):
 
 
 def test_creating_a_job_plan_records_who_created_it_with_its_steps_and_parts(
-    admin_client, user, bearing
+    admin_client, user, bearing, site
 ):
     data = add_form(
         admin_client,
+        site,
         steps=[
             {"position": "1", "text": "Lock out"},
             {"position": "2", "text": "Measure offset", "requires_value": "on", "unit": "mm"},
@@ -186,8 +201,12 @@ def test_a_negative_quantity_shows_on_the_form_and_nothing_changes(admin_client,
     assert not AuditEntry.objects.filter(action=AuditAction.JOB_PLAN_UPDATE).exists()
 
 
-def test_a_code_already_taken_shows_on_the_form_and_nothing_is_created(admin_client, job_plan):
-    data = add_form(admin_client, title="Second align", steps=[{"position": "1", "text": "x"}])
+def test_a_code_already_taken_shows_on_the_form_and_nothing_is_created(
+    admin_client, job_plan, site
+):
+    data = add_form(
+        admin_client, site, title="Second align", steps=[{"position": "1", "text": "x"}]
+    )
 
     response = admin_client.post(ADD_URL, data)
 
@@ -198,7 +217,7 @@ def test_a_code_already_taken_shows_on_the_form_and_nothing_is_created(admin_cli
 
 
 def test_a_refusal_by_the_service_shows_on_the_form_and_saves_nothing(
-    admin_client, bearing, monkeypatch
+    admin_client, bearing, site, monkeypatch
 ):
     """Another planner takes the code between form validation and the write: the service's
     own check refuses it, and the planner sees why instead of a server error."""
@@ -210,6 +229,7 @@ def test_a_refusal_by_the_service_shows_on_the_form_and_saves_nothing(
     monkeypatch.setattr(workorders_admin, "job_plan_save", code_taken_meanwhile)
     data = add_form(
         admin_client,
+        site,
         steps=[{"position": "1", "text": "Lock out"}],
         parts=[{"part": bearing.pk, "quantity": "2"}],
     )
