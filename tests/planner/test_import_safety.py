@@ -25,6 +25,7 @@ from cmms.spreadsheets import (
 )
 from planner import resources
 from tests.admin.conftest import Plant
+from tests.factories import SuperuserFactory
 from tests.planner.test_import import HEADER, confirm, upload
 
 pytestmark = pytest.mark.django_db
@@ -65,6 +66,20 @@ def planner(client, plant):
     return client
 
 
+@pytest.fixture
+def superuser():
+    """Parts are a global catalogue: only superusers import them (issue 12 §3)."""
+    client = Client()
+    client.force_login(SuperuserFactory())
+    return client
+
+
+@pytest.fixture
+def importer(planner, superuser):
+    """The client that may import each model: the plant's planner its assets, a superuser parts."""
+    return {"asset": planner, "part": superuser}
+
+
 def test_every_admin_with_an_import_is_bound_to_the_session_and_limited():
     admins = importing_admins()
     assert {model_admin.model for model_admin in admins} == {model for model, _ in IMPORTS.values()}
@@ -76,8 +91,9 @@ def test_every_admin_with_an_import_is_bound_to_the_session_and_limited():
 
 @pytest.mark.parametrize("name", ["asset", "part"])
 def test_a_confirmation_naming_a_server_file_imports_nothing_and_leaves_the_file(
-    planner, plant, name
+    importer, plant, name
 ):
+    planner = importer[name]
     model, rows = IMPORTS[name]
     victim = Path(tempfile.gettempdir()) / f"victim-{name}.csv"
     victim.write_bytes(rows(plant, 2))
@@ -97,25 +113,23 @@ def test_a_confirmation_naming_a_server_file_imports_nothing_and_leaves_the_file
 
 
 def test_a_preview_can_be_confirmed_once_and_only_by_the_session_that_uploaded_it(planner, plant):
-    preview = upload(planner, "part", "parts.csv", part_rows(plant, 2))
+    preview = upload(planner, "asset", "assets.csv", asset_rows(plant, 2))
     elsewhere = Client()
     elsewhere.force_login(plant.planner)  # the same planner, another session
+    tags = Asset.objects.filter(site=plant.site, tag__startswith="N-")
 
-    stolen = confirm(elsewhere, "part", preview)
+    stolen = confirm(elsewhere, "asset", preview)
     assert stolen.status_code == 400
-    assert not Part.objects.filter(sku="N-0").exists()
+    assert not tags.exists()
 
-    assert confirm(planner, "part", preview).status_code == 200
-    assert set(Part.objects.filter(sku__startswith="N-").values_list("sku", flat=True)) == {
-        "N-0",
-        "N-1",
-    }
-    assert confirm(planner, "part", preview).status_code == 400
+    assert confirm(planner, "asset", preview).status_code == 200
+    assert set(tags.values_list("tag", flat=True)) == {"N-0", "N-1"}
+    assert confirm(planner, "asset", preview).status_code == 400
 
 
-def test_a_confirmation_for_another_models_import_is_refused(planner, plant):
-    preview = upload(planner, "part", "parts.csv", part_rows(plant, 1))
-    response = confirm(planner, "asset", preview)
+def test_a_confirmation_for_another_models_import_is_refused(superuser, plant):
+    preview = upload(superuser, "part", "parts.csv", part_rows(plant, 1))
+    response = confirm(superuser, "asset", preview)
     assert response.status_code == 400
     assert not Part.objects.filter(sku="N-0").exists()
 
@@ -127,7 +141,8 @@ def import_form_errors(response) -> list[str]:
 
 
 @pytest.mark.parametrize("name", ["asset", "part"])
-def test_a_file_over_the_size_limit_is_refused_with_a_form_error(planner, plant, settings, name):
+def test_a_file_over_the_size_limit_is_refused_with_a_form_error(importer, plant, settings, name):
+    planner = importer[name]
     settings.IMPORT_MAX_FILE_BYTES = 1024
     _, rows = IMPORTS[name]
     content = rows(plant, 60)
@@ -141,8 +156,9 @@ def test_a_file_over_the_size_limit_is_refused_with_a_form_error(planner, plant,
 
 @pytest.mark.parametrize("name", ["asset", "part"])
 def test_a_file_with_more_rows_than_the_limit_is_refused_before_its_preview(
-    planner, plant, settings, name
+    importer, plant, settings, name
 ):
+    planner = importer[name]
     settings.IMPORT_MAX_ROWS = 3
     _, rows = IMPORTS[name]
 
@@ -154,7 +170,7 @@ def test_a_file_with_more_rows_than_the_limit_is_refused_before_its_preview(
 
 
 def test_a_workbook_that_unpacks_beyond_the_limit_is_refused_without_echoing_it(
-    planner, plant, settings
+    superuser, plant, settings
 ):
     settings.IMPORT_MAX_XLSX_UNCOMPRESSED_BYTES = 1_000_000
     book = openpyxl.Workbook()
@@ -165,7 +181,7 @@ def test_a_workbook_that_unpacks_beyond_the_limit_is_refused_without_echoing_it(
     book.save(buffer)
     assert len(buffer.getvalue()) < 50_000
 
-    response = upload(planner, "part", "bomb.xlsx", buffer.getvalue(), fmt="xlsx")
+    response = upload(superuser, "part", "bomb.xlsx", buffer.getvalue(), fmt="xlsx")
 
     [error] = import_form_errors(response)
     assert "The workbook unpacks to" in error and "at most 1,000,000 are accepted" in error
@@ -173,12 +189,12 @@ def test_a_workbook_that_unpacks_beyond_the_limit_is_refused_without_echoing_it(
 
 
 def test_a_cell_longer_than_the_limit_is_refused_naming_its_row_and_column(
-    planner, plant, settings
+    superuser, plant, settings
 ):
     settings.IMPORT_MAX_CELL_CHARS = 50
     content = b"sku,name,unit,unit_cost\nOK,Seal,pcs,1\nLONG," + b"x" * 51 + b",pcs,1\n"
 
-    response = upload(planner, "part", "long.csv", content)
+    response = upload(superuser, "part", "long.csv", content)
 
     [error] = import_form_errors(response)
     assert error == "Row 2, column 'name': a cell of 51 characters; at most 50 are accepted."
@@ -220,22 +236,22 @@ def test_an_unexpected_error_on_a_row_shows_no_traceback_or_path(
 
 
 def test_a_file_is_kept_only_while_its_preview_waits_for_confirmation(
-    planner, plant, settings, tmp_path
+    superuser, plant, settings, tmp_path
 ):
     settings.IMPORT_TMP_DIR = tmp_path
     bad = b"sku,name,unit,unit_cost\nBAD,Seal,pcs,cheap\n"
-    assert upload(planner, "part", "bad.csv", bad).context["result"].has_validation_errors()
+    assert upload(superuser, "part", "bad.csv", bad).context["result"].has_validation_errors()
     assert list(tmp_path.iterdir()) == []
 
-    preview = upload(planner, "part", "parts.csv", part_rows(plant, 1))
+    preview = upload(superuser, "part", "parts.csv", part_rows(plant, 1))
     assert len(list(tmp_path.iterdir())) == 1
 
-    confirm(planner, "part", preview)
+    confirm(superuser, "part", preview)
     assert list(tmp_path.iterdir()) == []
 
 
-def test_a_confirmation_imports_in_the_format_and_resource_that_were_previewed(planner, plant):
-    preview = upload(planner, "part", "parts.csv", part_rows(plant, 1))
+def test_a_confirmation_imports_in_the_format_and_resource_that_were_previewed(superuser, plant):
+    preview = upload(superuser, "part", "parts.csv", part_rows(plant, 1))
     data = {
         "import_file_name": preview.context["confirm_form"].initial["import_file_name"],
         "original_file_name": "parts.csv",
@@ -243,7 +259,7 @@ def test_a_confirmation_imports_in_the_format_and_resource_that_were_previewed(p
         "resource": "7",  # no such resource
     }
 
-    response = planner.post(reverse("admin:assets_part_process_import"), data, follow=True)
+    response = superuser.post(reverse("admin:assets_part_process_import"), data, follow=True)
 
     assert response.status_code == 200
     assert Part.objects.filter(sku="N-0").exists()
