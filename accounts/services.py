@@ -127,14 +127,23 @@ def _check_grants(by, *, sites: list | None, fields: dict, permissions: dict) ->
         raise ValidationError({"sites": "Give at least one of your sites."})
 
 
-def _skills_for(codes: Iterable[str]) -> list[Skill]:
-    """Skills by code; an unknown code creates the skill (named after its code)."""
+def _skills_for(codes: Iterable[str], *, by) -> list[Skill]:
+    """Skills by code. Skills are a global catalogue: an unknown code creates the skill (named
+    after its code) only for the system or a superuser; a planner names existing skills."""
     skills = []
     for code in dict.fromkeys(codes):
         try:
             validate_slug(code)
         except ValidationError:
             raise ValidationError({"skills": f"{code!r} is not a valid skill code."}) from None
+        if by is not None and not by.is_superuser:
+            try:
+                skills.append(Skill.objects.get(code=code))
+            except Skill.DoesNotExist:
+                raise ValidationError(
+                    {"skills": f"There is no skill {code!r}; superusers add skills."}
+                ) from None
+            continue
         skill, _ = Skill.objects.get_or_create(
             code=code, defaults={"name": code.replace("-", " ").replace("_", " ").title()}
         )
@@ -204,7 +213,7 @@ def user_create(
     user.full_clean()
     user.save()
     user.sites.set(sites)
-    user.skills.set(_skills_for(skills))
+    user.skills.set(_skills_for(skills, by=by))
     changes = {"role": [None, user.role], "is_active": [None, user.is_active]}
     if user.is_superuser:
         changes["is_superuser"] = [None, True]
@@ -255,7 +264,7 @@ def user_update(
     if sites is not None:
         user.sites.set(sites)
     if skills is not None:
-        user.skills.set(_skills_for(skills))
+        user.skills.set(_skills_for(skills, by=by))
     for name, values in permissions.items():
         if values is not None:
             getattr(user, name).set(values)

@@ -3,7 +3,7 @@
 import pytest
 
 from accounts.models import Skill, User
-from tests.factories import SuperuserFactory, TechnicianFactory
+from tests.factories import SkillFactory, SuperuserFactory, TechnicianFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -58,6 +58,29 @@ def test_unknown_skill_codes_are_created(as_user, superuser, site_a):
     )
     assert response.status_code == 201, response.data
     assert Skill.objects.get(code="thermography").name == "Thermography"
+
+
+def test_a_planner_names_existing_skills_but_cannot_add_one_to_the_global_catalogue(
+    as_user, planner, site_a
+):
+    SkillFactory(code="welding")
+    response = as_user(planner).post(
+        "/api/v1/users/",
+        {"username": "bo", "sites": [site_a.pk], "skills": ["welding", "thermography"]},
+        format="json",
+    )
+    assert response.status_code == 400
+    assert response.data["skills"] == ["There is no skill 'thermography'; superusers add skills."]
+    assert not Skill.objects.filter(code="thermography").exists()
+    assert not User.objects.filter(username="bo").exists()
+
+    response = as_user(planner).post(
+        "/api/v1/users/",
+        {"username": "bo", "sites": [site_a.pk], "skills": ["welding"]},
+        format="json",
+    )
+    assert response.status_code == 201, response.data
+    assert response.data["skills"] == ["welding"]
 
 
 def test_a_malformed_skill_code_is_a_400(as_user, superuser):
