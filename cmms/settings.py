@@ -283,6 +283,11 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "cmms.api.pagination.StandardPagination",
     "PAGE_SIZE": 50,
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    "DEFAULT_PARSER_CLASSES": [
+        "cmms.api.parsers.JSONParser",  # JSON nesting capped at 32 levels
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "cmms.api.exceptions.exception_handler",
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
