@@ -2,11 +2,12 @@ import django_filters
 
 from accounts.choices import Role
 from accounts.models import User
+from cmms.api.filters import FilterSet, IntegerFilter
 
 
-class UserFilterSet(django_filters.FilterSet):
+class UserFilterSet(FilterSet):
     role = django_filters.ChoiceFilter(choices=Role.choices)
-    site = django_filters.NumberFilter(field_name="sites", label="Site id")
+    site = IntegerFilter(field_name="sites", label="Site id")
     skill = django_filters.CharFilter(field_name="skills__code", label="Skill code")
     q = django_filters.CharFilter(method="filter_q", label="Username, name or e-mail contains")
 

@@ -21,6 +21,7 @@ from cmms.admin import (
     service_error_messages,
     visible_users,
 )
+from cmms.inputs import parse_id
 from pipeline.services import job_plan_save
 from pipeline.services.catalog import QUANTITY_NOT_POSITIVE
 from planner.resources import WorkOrderResource
@@ -204,7 +205,8 @@ class AssetSubtreeFilter(admin.SimpleListFilter):
     def queryset(self, request, queryset):
         if not (self.value() or "").isdigit():
             return queryset
-        asset = Asset.objects.for_user(request.user).filter(pk=self.value()).first()
+        asset_id = parse_id(self.value())  # None: digits no id has ("²", twenty nines)
+        asset = Asset.objects.for_user(request.user).filter(pk=asset_id or 0).first()
         if asset is None:
             return queryset.none()
         return queryset.filter(asset__path__startswith=asset.path)
