@@ -12,13 +12,18 @@ This module is also the admin's AppConfig (`cmms.admin.CmmsAdminConfig` in INSTA
 it must not import models or auth forms at import time.
 """
 
+import functools
+
 from django.contrib import admin, messages
+from django.contrib.admin import helpers
 from django.contrib.admin.apps import AdminConfig
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db.models import Model, QuerySet
+from django.http import HttpResponseRedirect
 
 from accounts.choices import Role
 from cmms.errors import ServiceError
+from cmms.inputs import parse_id
 
 ALL_PERMISSIONS = frozenset({"view", "add", "change", "delete"})
 # For records kept for what refers to them: deactivated or cancelled, never deleted.
@@ -116,6 +121,41 @@ class CmmsAdminSite(admin.AdminSite):
         if self.login_form is None:
             self.login_form = _planner_login_form()
         return super().login(request, extra_context)
+
+    def admin_view(self, view, cacheable=False):
+        return super().admin_view(_selection_checked(view), cacheable)
+
+
+def _selection_checked(view):
+    """A changelist whose action names rows by ids that are no ids of its model (`abc` for a
+    UUID, twenty digits, "²") answers with a message, where the action's `pk__in` lookup
+    raised a 500; every model admin gets this, third-party ones too."""
+    model_admin = getattr(view, "__self__", None)
+    if not isinstance(model_admin, admin.ModelAdmin) or view.__name__ != "changelist_view":
+        return view
+
+    @functools.wraps(view)
+    def checked(request, *args, **kwargs):
+        selected = request.POST.getlist(helpers.ACTION_CHECKBOX_NAME)
+        if request.method == "POST" and not all(
+            _is_pk(model_admin.model, value) for value in selected
+        ):
+            messages.error(request, "The selected rows are not rows of this list.")
+            return HttpResponseRedirect(request.get_full_path())
+        return view(request, *args, **kwargs)
+
+    return checked
+
+
+def _is_pk(model, value: str) -> bool:
+    pk = model._meta.pk
+    if pk.get_internal_type() in ("AutoField", "BigAutoField", "IntegerField", "BigIntegerField"):
+        return parse_id(value) is not None
+    try:
+        pk.to_python(value)
+    except ValidationError:
+        return False
+    return True
 
 
 def _planner_login_form():

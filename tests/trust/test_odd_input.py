@@ -391,3 +391,34 @@ def test_merging_into_a_number_that_is_no_id_is_refused_with_a_message(world, lo
 
     assert response.status_code == 200
     assert f"No work order {into.upper()} at your sites" in response.content.decode()
+
+
+def _admin_changelists_with_actions(superuser) -> list[tuple[str, str]]:
+    from django.contrib import admin
+    from django.test import RequestFactory
+
+    request = RequestFactory().get("/admin/")
+    request.user = superuser
+    found = []
+    for model, model_admin in admin.site._registry.items():
+        for action in model_admin.get_actions(request):
+            found.append((f"/admin/{model._meta.app_label}/{model._meta.model_name}/", action))
+    return found
+
+
+@pytest.mark.parametrize("selected", ["abc", "99999999999999999999", "²", "a\x00"])
+def test_admin_actions_on_ids_that_are_no_ids_answer_with_a_message(world, logged_in, selected):
+    superuser = world.user("superuser")
+    client = logged_in(superuser)
+    changelists = _admin_changelists_with_actions(superuser)
+    assert len(changelists) > 10
+
+    answers = {
+        (url, action): client.post(
+            url, {"action": action, "_selected_action": [selected], "index": "0"}
+        ).status_code
+        for url, action in changelists
+    }
+
+    expected = 400 if "\x00" in selected else 302
+    assert answers == dict.fromkeys(answers, expected)
