@@ -24,7 +24,7 @@ from alerts.choices import AlertStatus, Severity
 from alerts.models import Alert
 from assets.models import Asset, Site
 from cmms.admin import SERVICE_ERRORS, service_error_messages, visible_users
-from cmms.inputs import parse_id
+from cmms.inputs import day_in_range, parse_id
 from planner import charts
 from planner.forms import DispatchForm, SitePeriodForm
 from planner.services import work_order_dispatch, work_order_merge
@@ -322,6 +322,8 @@ def _monday(request, zone) -> date:
     try:
         day = datetime.strptime(request.GET.get("week", ""), "%Y-%m-%d").date()
     except ValueError:
+        day = timezone.localdate(timezone=zone)
+    if not day_in_range(day):
         day = timezone.localdate(timezone=zone)
     return day - timedelta(days=day.weekday())
 

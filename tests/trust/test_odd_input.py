@@ -422,3 +422,54 @@ def test_admin_actions_on_ids_that_are_no_ids_answer_with_a_message(world, logge
 
     expected = 400 if "\x00" in selected else 302
     assert answers == dict.fromkeys(answers, expected)
+
+
+@pytest.mark.parametrize(
+    ("start", "end", "message"),
+    [
+        ("0001-01-01", "2025-01-01", "Give a date from 1900-01-01."),
+        ("2025-01-01", "9999-12-31", "Give a date up to 2999-12-31."),
+    ],
+)
+def test_a_dashboard_period_at_the_ends_of_the_calendar_is_a_form_error(
+    world, logged_in, start, end, message
+):
+    client = logged_in(world.user("planner"))
+
+    response = client.get("/admin/planner/", {"start": start, "end": end})
+
+    assert response.status_code == 200
+    assert message in response.content.decode()
+
+
+@pytest.mark.parametrize("week", ["0001-01-01", "9999-12-31"])
+def test_the_dispatch_board_shows_this_week_for_a_week_at_the_ends_of_the_calendar(
+    world, logged_in, week
+):
+    client = logged_in(world.user("planner"))
+
+    response = client.get("/admin/planner/dispatch/", {"week": week})
+
+    assert response.status_code == 200
+    assert week not in response.content.decode()
+
+
+@pytest.mark.parametrize("day", ["0001-01-01", "9999-12-31"])
+def test_dispatching_to_a_day_at_the_ends_of_the_calendar_is_refused(world, logged_in, day):
+    client = logged_in(world.user("planner"))
+    work_order = world.own.work_order
+    before = (work_order.assignee_id, work_order.scheduled_start)
+
+    response = client.post(
+        "/admin/planner/dispatch/",
+        {
+            "work_order": work_order.pk,
+            "assignee": world.own.technician.pk,
+            "day": day,
+            "time": "23:59",
+        },
+    )
+
+    assert response.status_code in (200, 302)
+    work_order.refresh_from_db()
+    assert (work_order.assignee_id, work_order.scheduled_start) == before
