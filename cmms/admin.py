@@ -17,6 +17,7 @@ import functools
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
 from django.contrib.admin.apps import AdminConfig
+from django.contrib.admin.widgets import AutocompleteSelect, AutocompleteSelectMultiple
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db.models import Model, QuerySet
 from django.http import HttpResponseRedirect
@@ -147,12 +148,19 @@ def _selection_checked(view):
     return checked
 
 
+INTEGER_KEYS = frozenset({"AutoField", "BigAutoField", "IntegerField", "BigIntegerField"})
+
+
 def _is_pk(model, value: str) -> bool:
-    pk = model._meta.pk
-    if pk.get_internal_type() in ("AutoField", "BigAutoField", "IntegerField", "BigIntegerField"):
+    return _is_value_of(model._meta.pk, value)
+
+
+def _is_value_of(field, value: str) -> bool:
+    """Whether `value` is one the column `field` can hold (an id within 64 bits, a UUID)."""
+    if field.get_internal_type() in INTEGER_KEYS:
         return parse_id(value) is not None
     try:
-        pk.to_python(value)
+        field.to_python(value)
     except ValidationError:
         return False
     return True
@@ -227,14 +235,43 @@ class ScopedChoicesMixin:
             choices = scoped_choices(db_field.related_model, request.user)
             if choices is not None:
                 kwargs["queryset"] = choices
-        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+        return _ids_checked(super().formfield_for_foreignkey(db_field, request, **kwargs))
 
     def formfield_for_manytomany(self, db_field, request, **kwargs):
         if "queryset" not in kwargs:
             choices = scoped_choices(db_field.related_model, request.user)
             if choices is not None:
                 kwargs["queryset"] = choices
-        return super().formfield_for_manytomany(db_field, request, **kwargs)
+        return _ids_checked(super().formfield_for_manytomany(db_field, request, **kwargs))
+
+
+class _IdsCheckedAutocomplete:
+    """Django's autocomplete widget looks up the posted values as they are when a refused form
+    is shown again: a value that is no id ("abc", a date, twenty digits) raised a 500 there."""
+
+    def optgroups(self, name, value, attr=None):
+        to_field = self.field.remote_field.model._meta.get_field(self.field.remote_field.field_name)
+        valid = [v for v in value if v in (None, "") or _is_value_of(to_field, str(v))]
+        return super().optgroups(name, valid, attr)
+
+
+class _IdsCheckedSelect(_IdsCheckedAutocomplete, AutocompleteSelect):
+    pass
+
+
+class _IdsCheckedSelectMultiple(_IdsCheckedAutocomplete, AutocompleteSelectMultiple):
+    pass
+
+
+def _ids_checked(formfield):
+    widget = getattr(formfield, "widget", None)
+    inner = getattr(widget, "widget", None)  # inside the "add another" wrapper
+    for current in (widget, inner):
+        if isinstance(current, AutocompleteSelectMultiple):
+            current.__class__ = _IdsCheckedSelectMultiple
+        elif isinstance(current, AutocompleteSelect):
+            current.__class__ = _IdsCheckedSelect
+    return formfield
 
 
 class SiteScopedAdminMixin(RoleGatedAdminMixin, ScopedChoicesMixin):

@@ -10,7 +10,9 @@ import pytest
 
 from cmms.api.filters import FilterSet, IntegerFilter
 from tech.selectors import search_work
+from tests.admin.forms import form_data
 from tests.factories import SuperuserFactory
+from tests.trust.test_authorization_matrix import ADMIN_CHANGE
 
 pytestmark = pytest.mark.django_db
 
@@ -202,14 +204,25 @@ def _write_operations() -> list[tuple[str, str]]:
     ]
 
 
-def _request_fields(method: str, path: str) -> list[str]:
-    """The writable fields of an operation's JSON body, read from the OpenAPI schema."""
+def _request_fields(method: str, path: str) -> dict[str, str]:
+    """The writable fields of an operation's JSON body and their formats, from the schema."""
     body = _schema()["paths"][path][method.lower()].get("requestBody", {})
     ref = body.get("content", {}).get("application/json", {}).get("schema", {}).get("$ref")
     if ref is None:
-        return []
+        return {}
     component = _schema()["components"]["schemas"][ref.rsplit("/", 1)[1]]
-    return [name for name, spec in component["properties"].items() if not spec.get("readOnly")]
+    return {
+        name: spec.get("format", "")
+        for name, spec in component["properties"].items()
+        if not spec.get("readOnly")
+    }
+
+
+# Dates at the ends of the calendar, for date fields: arithmetic on them overflows.
+CALENDAR_ENDS = {
+    "date": ["0001-01-01", "9999-12-31"],
+    "date-time": ["0001-01-01T00:00:00Z", "9999-12-31T23:59:59Z"],
+}
 
 
 def _object(world, dotted: str):
@@ -241,9 +254,15 @@ def test_api_writes_with_missing_or_odd_fields_never_answer_500(world, method, p
         url = path.replace("{id}", str(_object(world, OBJECT_OF_PREFIX[prefix]).pk))
     url = url.replace("{step_id}", str(world.own.step.pk))
     body = _valid_body(world, method, url)
-    fields = sorted(set(_request_fields(method, path)) | set(body))
+    formats = _request_fields(method, path)
+    fields = sorted(set(formats) | set(body))
     bodies = [{}]
     bodies += [{**body, field: value} for field in fields for value in ODD_FIELD_VALUES]
+    bodies += [
+        {**body, field: value}
+        for field, format_ in formats.items()
+        for value in CALENDAR_ENDS.get(format_, [])
+    ]
     bodies += [{field: value for field in fields} for value in ODD_BODY_VALUES]
     client = client_for(world, "superuser")
     failures = []
@@ -473,3 +492,25 @@ def test_dispatching_to_a_day_at_the_ends_of_the_calendar_is_refused(world, logg
     assert response.status_code in (200, 302)
     work_order.refresh_from_db()
     assert (work_order.assignee_id, work_order.scheduled_start) == before
+
+
+FORMSET_COUNTS = ("TOTAL_FORMS", "INITIAL_FORMS", "MIN_NUM_FORMS", "MAX_NUM_FORMS")
+
+
+@pytest.mark.parametrize("label", sorted(ADMIN_CHANGE))
+def test_admin_change_forms_with_odd_values_never_answer_500(world, logged_in, label):
+    client = logged_in(world.user("superuser"))
+    name = ADMIN_CHANGE[label]
+    pk = world.own.site.pk if name == "site" else world.own.objects[name].pk
+    url = f"/admin/{label.replace('.', '/')}/{pk}/change/"
+    data = form_data(client.get(url))
+    fields = [k for k in data if not k.endswith(FORMSET_COUNTS) and k != "csrfmiddlewaretoken"]
+
+    failures = [
+        (field, value)
+        for field in fields
+        for value in ("99999999999999999999", "9999-12-31", "0001-01-01")
+        if client.post(url, {**data, field: value}).status_code >= 500
+    ]
+
+    assert not failures
