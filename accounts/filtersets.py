@@ -4,16 +4,17 @@ from django.db.models import Q
 from accounts.choices import Role
 from accounts.models import ApiToken, User
 from assets.models import Site
+from cmms.api.filters import FilterSet, IntegerFilter
 
 
-class UserFilterSet(django_filters.FilterSet):
+class UserFilterSet(FilterSet):
     """`?site=<id>` looks among the viewer's sites only: another site's id finds nobody, like
     an id that does not exist (as every other `site` filter of the API), rather than telling
     which of the viewer's people also work there.
     """
 
     role = django_filters.ChoiceFilter(choices=Role.choices)
-    site = django_filters.NumberFilter(method="filter_site", label="Site id")
+    site = IntegerFilter(method="filter_site", label="Site id")
     skill = django_filters.CharFilter(field_name="skills__code", label="Skill code")
     q = django_filters.CharFilter(method="filter_q", label="Username, name or e-mail contains")
 
@@ -34,10 +35,10 @@ class UserFilterSet(django_filters.FilterSet):
         )
 
 
-class ApiTokenFilterSet(django_filters.FilterSet):
+class ApiTokenFilterSet(FilterSet):
     # A plain number, not a choice among all users: a foreign user's id lists nothing, exactly
     # like an id that does not exist.
-    user = django_filters.NumberFilter(field_name="user", label="User id")
+    user = IntegerFilter(field_name="user", label="User id")
 
     class Meta:
         model = ApiToken

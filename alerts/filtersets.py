@@ -2,10 +2,11 @@ import django_filters
 
 from alerts.choices import AlertStatus, Severity
 from alerts.models import Alert, Gateway
+from cmms.api.filters import FilterSet, IntegerFilter
 
 
-class AlertFilterSet(django_filters.FilterSet):
-    asset = django_filters.NumberFilter(field_name="asset_id")
+class AlertFilterSet(FilterSet):
+    asset = IntegerFilter(field_name="asset_id")
     gateway = django_filters.UUIDFilter(field_name="gateway_id")
     status = django_filters.ChoiceFilter(choices=AlertStatus.choices)
     severity = django_filters.ChoiceFilter(choices=Severity.choices)
@@ -25,7 +26,7 @@ class AlertFilterSet(django_filters.FilterSet):
         ]
 
 
-class GatewayFilterSet(django_filters.FilterSet):
+class GatewayFilterSet(FilterSet):
     class Meta:
         model = Gateway
         fields = ["site", "is_active"]

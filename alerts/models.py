@@ -6,6 +6,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from alerts.choices import AlertState, AlertStatus, Severity
+from cmms.jsondepth import DepthSafeJSONField
 from cmms.scoping import SiteScopedQuerySet
 
 
@@ -99,7 +100,7 @@ class Alert(models.Model):
     unit = models.CharField(max_length=32, blank=True)
     threshold = models.FloatField(null=True, blank=True)
     message = models.TextField(blank=True)
-    attributes = models.JSONField(default=dict, blank=True)
+    attributes = DepthSafeJSONField(default=dict, blank=True)
     content_hash = models.CharField(max_length=64, editable=False)
     status = models.CharField(
         max_length=10, choices=AlertStatus.choices, default=AlertStatus.RECEIVED

@@ -3,8 +3,9 @@
 Hand-written rather than a DRF serializer: a batch of 1,000 alerts is validated on the
 hot path. Every problem is collected as {"index", "field", "message"}; any problem
 refuses the whole request. Values that PostgreSQL would refuse (NUL characters,
-unpaired surrogates, non-finite numbers, out-of-range dates) are schema errors here,
-so nothing a client sends can turn into a 500 later.
+unpaired surrogates, non-finite numbers, out-of-range dates) are schema errors here, and so
+is `attributes` nested deeper than MAX_JSON_DEPTH (which pages could not render), so nothing
+a client sends can turn into a 500 later.
 """
 
 import hashlib
@@ -15,6 +16,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from alerts.choices import AlertState, Severity
+from cmms.jsondepth import MAX_JSON_DEPTH, nested_deeper_than
 
 MAX_ALERTS = 1000
 MAX_ALERT_ID = 128
@@ -243,6 +245,10 @@ def _validate(index: int, item, errors: list[dict]) -> AlertIn | None:
         attributes = {}
     elif not isinstance(attributes, dict):
         errors.append(_error(index, "attributes", "Must be a JSON object."))
+    elif nested_deeper_than(attributes, MAX_JSON_DEPTH):
+        errors.append(
+            _error(index, "attributes", f"Must be nested at most {MAX_JSON_DEPTH} levels deep.")
+        )
     else:
         try:
             attributes_json = json.dumps(

@@ -15,7 +15,8 @@ from assets.models import (
     StockMovement,
     Storeroom,
 )
-from cmms.api.filters import MultipleChoiceFilter
+from cmms.api.filters import FilterSet, IntegerFilter, MultipleChoiceFilter
+from cmms.inputs import parse_id
 
 
 def _assets_of(request):
@@ -27,7 +28,7 @@ class AssetIdFilter(django_filters.ModelChoiceFilter):
     """An asset of the user's sites by id; any other id is a 400."""
 
 
-class CustomerFilterSet(django_filters.FilterSet):
+class CustomerFilterSet(FilterSet):
     name = django_filters.CharFilter(lookup_expr="icontains")
 
     class Meta:
@@ -35,19 +36,19 @@ class CustomerFilterSet(django_filters.FilterSet):
         fields = ["name"]
 
 
-class SiteFilterSet(django_filters.FilterSet):
-    customer = django_filters.NumberFilter(field_name="customer")
+class SiteFilterSet(FilterSet):
+    customer = IntegerFilter(field_name="customer")
 
     class Meta:
         model = Site
         fields = ["code"]
 
 
-class AssetFilterSet(django_filters.FilterSet):
+class AssetFilterSet(FilterSet):
     """`?subtree_of=<id>`: that asset and everything below it, at any depth."""
 
-    site = django_filters.NumberFilter(field_name="site")
-    parent = django_filters.NumberFilter(field_name="parent")
+    site = IntegerFilter(field_name="site")
+    parent = IntegerFilter(field_name="parent")
     root = django_filters.BooleanFilter(
         field_name="parent", lookup_expr="isnull", label="Only top-level assets"
     )
@@ -66,37 +67,40 @@ class AssetFilterSet(django_filters.FilterSet):
         fields = ["tag"]
 
     def filter_equipment_class(self, queryset, name, value):
-        if value.isdigit():
-            return queryset.filter(equipment_class_id=int(value))
+        class_id = parse_id(value)
+        if class_id is not None:
+            return queryset.filter(equipment_class_id=class_id)
+        if value.isdigit():  # digits no id has (too large, or such as "²")
+            return queryset.none()
         return queryset.filter(equipment_class__code=value)
 
     def filter_subtree_of(self, queryset, name, value):
         return queryset.subtree_of(value)
 
 
-class MeterFilterSet(django_filters.FilterSet):
-    site = django_filters.NumberFilter(field_name="asset__site")
-    asset = django_filters.NumberFilter(field_name="asset")
+class MeterFilterSet(FilterSet):
+    site = IntegerFilter(field_name="asset__site")
+    asset = IntegerFilter(field_name="asset")
 
     class Meta:
         model = Meter
         fields = ["code"]
 
 
-class StoreroomFilterSet(django_filters.FilterSet):
-    site = django_filters.NumberFilter(field_name="site")
+class StoreroomFilterSet(FilterSet):
+    site = IntegerFilter(field_name="site")
 
     class Meta:
         model = Storeroom
         fields = ["code"]
 
 
-class StockFilterSet(django_filters.FilterSet):
+class StockFilterSet(FilterSet):
     """`?low=true`: at or below the reorder point, counting reservations as gone."""
 
-    site = django_filters.NumberFilter(field_name="storeroom__site")
-    storeroom = django_filters.NumberFilter(field_name="storeroom")
-    part = django_filters.NumberFilter(field_name="part")
+    site = IntegerFilter(field_name="storeroom__site")
+    storeroom = IntegerFilter(field_name="storeroom")
+    part = IntegerFilter(field_name="part")
     low = django_filters.BooleanFilter(method="filter_low", label="At or below reorder point")
 
     class Meta:
@@ -108,25 +112,25 @@ class StockFilterSet(django_filters.FilterSet):
         return low if value else queryset.exclude(pk__in=low.values("pk"))
 
 
-class StockMovementFilterSet(django_filters.FilterSet):
+class StockMovementFilterSet(FilterSet):
     kind = MultipleChoiceFilter(choices=MovementKind.choices)
-    site = django_filters.NumberFilter(field_name="stock__storeroom__site")
-    part = django_filters.NumberFilter(field_name="stock__part")
-    stock = django_filters.NumberFilter(field_name="stock")
-    work_order = django_filters.NumberFilter(field_name="work_order")
+    site = IntegerFilter(field_name="stock__storeroom__site")
+    part = IntegerFilter(field_name="stock__part")
+    stock = IntegerFilter(field_name="stock")
+    work_order = IntegerFilter(field_name="work_order")
 
     class Meta:
         model = StockMovement
         fields = []
 
 
-class EquipmentClassFilterSet(django_filters.FilterSet):
+class EquipmentClassFilterSet(FilterSet):
     class Meta:
         model = EquipmentClass
         fields = ["code"]
 
 
-class PartFilterSet(django_filters.FilterSet):
+class PartFilterSet(FilterSet):
     q = django_filters.CharFilter(method="filter_q", label="SKU or name contains")
 
     class Meta:

@@ -4,10 +4,10 @@ from django.db.models import Q
 from assets.models import Site
 from audit.choices import AuditAction
 from audit.models import AuditEntry
-from cmms.api.filters import MultipleChoiceFilter
+from cmms.api.filters import FilterSet, MultipleChoiceFilter
 
 
-class AuditEntryFilterSet(django_filters.FilterSet):
+class AuditEntryFilterSet(FilterSet):
     action = MultipleChoiceFilter(choices=AuditAction.choices)
     created_after = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
     created_before = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="lt")

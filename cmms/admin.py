@@ -16,14 +16,20 @@ This module is also the admin's AppConfig (`cmms.admin.CmmsAdminConfig` in INSTA
 it must not import models or auth forms at import time.
 """
 
+import functools
+
 from django.contrib import admin, messages
+from django.contrib.admin import helpers
 from django.contrib.admin.apps import AdminConfig
 from django.contrib.admin.utils import get_fields_from_path
+from django.contrib.admin.widgets import AutocompleteSelect, AutocompleteSelectMultiple
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db.models import BooleanField, DateField, Model, Q
+from django.http import HttpResponseRedirect
 
 from accounts.choices import Role
 from cmms.errors import ServiceError
+from cmms.inputs import parse_id
 from cmms.scoping import scoped_choices
 
 ALL_PERMISSIONS = frozenset({"view", "add", "change", "delete"})
@@ -100,6 +106,48 @@ class CmmsAdminSite(admin.AdminSite):
             self.login_form = _planner_login_form()
         return super().login(request, extra_context)
 
+    def admin_view(self, view, cacheable=False):
+        return super().admin_view(_selection_checked(view), cacheable)
+
+
+def _selection_checked(view):
+    """A changelist whose action names rows by ids that are no ids of its model (`abc` for a
+    UUID, twenty digits, "²") answers with a message, where the action's `pk__in` lookup
+    raised a 500; every model admin gets this, third-party ones too."""
+    model_admin = getattr(view, "__self__", None)
+    if not isinstance(model_admin, admin.ModelAdmin) or view.__name__ != "changelist_view":
+        return view
+
+    @functools.wraps(view)
+    def checked(request, *args, **kwargs):
+        selected = request.POST.getlist(helpers.ACTION_CHECKBOX_NAME)
+        if request.method == "POST" and not all(
+            _is_pk(model_admin.model, value) for value in selected
+        ):
+            messages.error(request, "The selected rows are not rows of this list.")
+            return HttpResponseRedirect(request.get_full_path())
+        return view(request, *args, **kwargs)
+
+    return checked
+
+
+INTEGER_KEYS = frozenset({"AutoField", "BigAutoField", "IntegerField", "BigIntegerField"})
+
+
+def _is_pk(model, value: str) -> bool:
+    return _is_value_of(model._meta.pk, value)
+
+
+def _is_value_of(field, value: str) -> bool:
+    """Whether `value` is one the column `field` can hold (an id within 64 bits, a UUID)."""
+    if field.get_internal_type() in INTEGER_KEYS:
+        return parse_id(value) is not None
+    try:
+        field.to_python(value)
+    except ValidationError:
+        return False
+    return True
+
 
 def _planner_login_form():
     from django.contrib.admin.forms import AdminAuthenticationForm
@@ -170,14 +218,43 @@ class ScopedChoicesMixin:
             choices = scoped_choices(db_field.related_model, request.user)
             if choices is not None:
                 kwargs["queryset"] = choices
-        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+        return _ids_checked(super().formfield_for_foreignkey(db_field, request, **kwargs))
 
     def formfield_for_manytomany(self, db_field, request, **kwargs):
         if "queryset" not in kwargs:
             choices = scoped_choices(db_field.related_model, request.user)
             if choices is not None:
                 kwargs["queryset"] = choices
-        return super().formfield_for_manytomany(db_field, request, **kwargs)
+        return _ids_checked(super().formfield_for_manytomany(db_field, request, **kwargs))
+
+
+class _IdsCheckedAutocomplete:
+    """Django's autocomplete widget looks up the posted values as they are when a refused form
+    is shown again: a value that is no id ("abc", a date, twenty digits) raised a 500 there."""
+
+    def optgroups(self, name, value, attr=None):
+        to_field = self.field.remote_field.model._meta.get_field(self.field.remote_field.field_name)
+        valid = [v for v in value if v in (None, "") or _is_value_of(to_field, str(v))]
+        return super().optgroups(name, valid, attr)
+
+
+class _IdsCheckedSelect(_IdsCheckedAutocomplete, AutocompleteSelect):
+    pass
+
+
+class _IdsCheckedSelectMultiple(_IdsCheckedAutocomplete, AutocompleteSelectMultiple):
+    pass
+
+
+def _ids_checked(formfield):
+    widget = getattr(formfield, "widget", None)
+    inner = getattr(widget, "widget", None)  # inside the "add another" wrapper
+    for current in (widget, inner):
+        if isinstance(current, AutocompleteSelectMultiple):
+            current.__class__ = _IdsCheckedSelectMultiple
+        elif isinstance(current, AutocompleteSelect):
+            current.__class__ = _IdsCheckedSelect
+    return formfield
 
 
 class ScopedRelatedFieldListFilter(admin.RelatedOnlyFieldListFilter):

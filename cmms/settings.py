@@ -148,6 +148,7 @@ MIDDLEWARE = [
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
+    "cmms.middleware.RefuseNulInputMiddleware",  # after CSRF, which has parsed the form
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -314,6 +315,11 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "cmms.api.pagination.StandardPagination",
     "PAGE_SIZE": 50,
     "DEFAULT_FILTER_BACKENDS": ["cmms.api.filters.ScopedFilterBackend"],
+    "DEFAULT_PARSER_CLASSES": [
+        "cmms.api.parsers.JSONParser",  # JSON nesting capped at 32 levels
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "cmms.api.exceptions.exception_handler",
     "TEST_REQUEST_DEFAULT_FORMAT": "json",

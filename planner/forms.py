@@ -4,6 +4,7 @@ from django import forms
 from django.utils import timezone
 
 from assets.models import Site
+from cmms.inputs import DayField
 
 PERIODS = [
     ("7", "Last 7 days"),
@@ -22,10 +23,10 @@ class SitePeriodForm(forms.Form):
     days = forms.TypedChoiceField(
         choices=PERIODS, coerce=int, initial=30, required=False, label="Period"
     )
-    start = forms.DateField(
+    start = DayField(
         required=False, label="or from", widget=forms.DateInput(attrs={"type": "date"})
     )
-    end = forms.DateField(
+    end = DayField(
         required=False, label="to (inclusive)", widget=forms.DateInput(attrs={"type": "date"})
     )
 
@@ -67,7 +68,7 @@ class DispatchForm(forms.Form):
 
     work_order = forms.IntegerField(widget=forms.HiddenInput)
     assignee = forms.ModelChoiceField(queryset=None, empty_label=None)
-    day = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}))
+    day = DayField(widget=forms.DateInput(attrs={"type": "date"}))
     time = forms.TimeField(initial="07:00", widget=forms.TimeInput(attrs={"type": "time"}))
 
     def __init__(self, *args, technicians, **kwargs):

@@ -24,6 +24,7 @@ from alerts.choices import AlertStatus, Severity
 from alerts.models import Alert
 from assets.models import Asset, Site
 from cmms.admin import SERVICE_ERRORS, service_error_messages
+from cmms.inputs import day_in_range, parse_id
 from cmms.scoping import visible_users
 from planner import charts
 from planner.forms import DispatchForm, SitePeriodForm
@@ -252,7 +253,7 @@ def _triage_action(request) -> None:
     op = data.get("op")
     try:
         if op in ("approve", "reject", "merge"):
-            work_order = get_object_or_404(WorkOrder.objects.for_user(user), pk=data.get("id"))
+            work_order = get_object_or_404(WorkOrder.objects.for_user(user), pk=_posted_id(data))
             if op == "approve":
                 wo_services.work_order_transition(
                     work_order=work_order, to=Status.APPROVED, by=user
@@ -270,7 +271,7 @@ def _triage_action(request) -> None:
                 messages.success(request, f"Merged {work_order.number} into {into.number}.")
         elif op == "map":
             alert = get_object_or_404(
-                Alert.objects.for_user(user).select_related("site"), pk=data.get("id")
+                Alert.objects.for_user(user).select_related("site"), pk=_posted_id(data)
             )
             tag = data.get("tag", "").strip()
             asset = (
@@ -293,10 +294,13 @@ def _triage_action(request) -> None:
         messages.error(request, f"Refused: {service_error_messages(error)}")
 
 
+def _posted_id(data) -> int:
+    """The row id a triage form posts; 0 (no such row: a 404) when it is not an id."""
+    return parse_id(data.get("id", "")) or 0
+
+
 def _work_order_by_number(user, number: str) -> WorkOrder:
-    number = number.strip().upper()
-    if number.isdigit():
-        number = WorkOrder.format_number(int(number))
+    number = WorkOrder.number_typed(number)
     found = WorkOrder.objects.for_user(user).filter(number=number).first()
     if found is None:
         raise ValidationError({"into": f"No work order {number or '(none given)'} at your sites."})
@@ -307,9 +311,9 @@ def _work_order_by_number(user, number: str) -> WorkOrder:
 
 
 def _chosen_site(request, sites, *, required: bool):
-    value = request.GET.get("site", "")
-    if value.isdigit():
-        site = sites.filter(pk=value).first()
+    site_id = parse_id(request.GET.get("site", ""))
+    if site_id is not None:
+        site = sites.filter(pk=site_id).first()
         if site is not None:
             return site
     return sites.first() if required else None
@@ -319,6 +323,8 @@ def _monday(request, zone) -> date:
     try:
         day = datetime.strptime(request.GET.get("week", ""), "%Y-%m-%d").date()
     except ValueError:
+        day = timezone.localdate(timezone=zone)
+    if not day_in_range(day):
         day = timezone.localdate(timezone=zone)
     return day - timedelta(days=day.weekday())
 

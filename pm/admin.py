@@ -7,6 +7,7 @@ from django.urls import path
 from django.utils import timezone
 
 from cmms.admin import NO_DELETE, SiteScopedAdminMixin, adopt_saved, changed_values
+from cmms.inputs import parse_id
 from pm import selectors, services
 from pm.models import MeterReset, PMOccurrence, PMPlan
 
@@ -72,9 +73,9 @@ class PMPlanAdmin(SiteScopedAdminMixin, admin.ModelAdmin):
     def forecast_view(self, request):
         """The next 90 days of PM work of the planner's sites, by week."""
         plans = self.get_queryset(request)
-        site = request.GET.get("site")
-        if site and site.isdigit():
-            plans = plans.filter(site_id=int(site))
+        site = request.GET.get("site", "")
+        if site.isdigit():  # digits no id has ("²", twenty nines) match no plan
+            plans = plans.filter(site_id=parse_id(site) or 0)
         items = selectors.pm_forecast(plans=plans, now=timezone.now(), days=FORECAST_DAYS)
         context = {
             **self.admin_site.each_context(request),

@@ -1,12 +1,12 @@
 import django_filters
 
 from assets.models import MeterReading
-from cmms.api.filters import MultipleChoiceFilter
+from cmms.api.filters import FilterSet, IntegerFilter, MultipleChoiceFilter
 from pm.choices import OccurrenceStatus, Scope, Trigger
 from pm.models import MeterReset, PMOccurrence, PMPlan
 
 
-class PMPlanFilterSet(django_filters.FilterSet):
+class PMPlanFilterSet(FilterSet):
     trigger = MultipleChoiceFilter(choices=Trigger.choices)
     scope = MultipleChoiceFilter(choices=Scope.choices)
     name = django_filters.CharFilter(lookup_expr="icontains")
@@ -16,7 +16,7 @@ class PMPlanFilterSet(django_filters.FilterSet):
         fields = ["site", "asset", "equipment_class", "job_plan", "is_active", "trigger", "scope"]
 
 
-class PMOccurrenceFilterSet(django_filters.FilterSet):
+class PMOccurrenceFilterSet(FilterSet):
     status = MultipleChoiceFilter(choices=OccurrenceStatus.choices)
     due_after = django_filters.IsoDateTimeFilter(field_name="due_at", lookup_expr="gte")
     due_before = django_filters.IsoDateTimeFilter(field_name="due_at", lookup_expr="lt")
@@ -26,8 +26,8 @@ class PMOccurrenceFilterSet(django_filters.FilterSet):
         fields = ["plan", "asset", "status", "late"]
 
 
-class MeterReadingFilterSet(django_filters.FilterSet):
-    asset = django_filters.NumberFilter(field_name="meter__asset")
+class MeterReadingFilterSet(FilterSet):
+    asset = IntegerFilter(field_name="meter__asset")
     observed_after = django_filters.IsoDateTimeFilter(field_name="observed_at", lookup_expr="gte")
     observed_before = django_filters.IsoDateTimeFilter(field_name="observed_at", lookup_expr="lt")
 
@@ -36,8 +36,8 @@ class MeterReadingFilterSet(django_filters.FilterSet):
         fields = ["meter"]
 
 
-class MeterResetFilterSet(django_filters.FilterSet):
-    asset = django_filters.NumberFilter(field_name="meter__asset")
+class MeterResetFilterSet(FilterSet):
+    asset = IntegerFilter(field_name="meter__asset")
 
     class Meta:
         model = MeterReset

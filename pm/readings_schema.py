@@ -17,7 +17,7 @@ MAX_READINGS = 1000
 MAX_READING_ID = 128
 MAX_ASSET_TAG = 64
 METER_CODE_RE = re.compile(r"[-a-zA-Z0-9_]{1,50}")
-MAX_VALUE = Decimal("1e13")  # the column holds 13 integer digits
+MAX_VALUE = 10**13  # the column holds 13 integer digits
 KNOWN = frozenset({"reading_id", "asset", "meter", "value", "observed_at"})
 
 
@@ -85,6 +85,23 @@ def _text(index, item, field, errors, max_length) -> str | None:
     return None
 
 
+def _value(index, raw, errors) -> Decimal | None:
+    """The reading as a Decimal of the column's scale; the range is checked on the JSON number
+    itself, since converting 1e27 or 10**40 to that scale is what fails."""
+    if isinstance(raw, bool) or not isinstance(raw, int | float):
+        errors.append(_error(index, "value", "Must be a number."))
+    elif isinstance(raw, float) and not math.isfinite(raw):
+        errors.append(_error(index, "value", "Must be a finite number."))
+    elif -MAX_VALUE < raw < MAX_VALUE:
+        value = Decimal(str(raw)).quantize(Decimal("0.001"))
+        if abs(value) < MAX_VALUE:  # 9999999999999.9999 rounds up to 10^13
+            return value
+        errors.append(_error(index, "value", "Must be less than 10^13 in magnitude."))
+    else:
+        errors.append(_error(index, "value", "Must be less than 10^13 in magnitude."))
+    return None
+
+
 def _validate(index, item, errors) -> ReadingIn | None:
     if not isinstance(item, dict):
         errors.append(_error(index, None, "Each reading must be a JSON object."))
@@ -97,16 +114,7 @@ def _validate(index, item, errors) -> ReadingIn | None:
     meter = item.get("meter")
     if not isinstance(meter, str) or not METER_CODE_RE.fullmatch(meter):
         errors.append(_error(index, "meter", "Must be a meter code (1 to 50 of a-z, 0-9, -, _)."))
-    raw = item.get("value")
-    value = None
-    if isinstance(raw, bool) or not isinstance(raw, int | float):
-        errors.append(_error(index, "value", "Must be a number."))
-    elif isinstance(raw, float) and not math.isfinite(raw):
-        errors.append(_error(index, "value", "Must be a finite number."))
-    else:
-        value = Decimal(str(raw)).quantize(Decimal("0.001"))
-        if abs(value) >= MAX_VALUE:
-            errors.append(_error(index, "value", "Must be less than 10^13 in magnitude."))
+    value = _value(index, item.get("value"), errors)
     observed_at = parse_timestamp(item.get("observed_at"))
     if observed_at is None:
         errors.append(

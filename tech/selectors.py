@@ -91,9 +91,7 @@ def search_work(user, query: str):
     query = query.strip()
     if not query:
         return []
-    number = query.upper()
-    if number.isdigit():
-        number = WorkOrder.format_number(int(number))
+    number = WorkOrder.number_typed(query)
     qs = (
         _list_queryset(user)
         .filter(Q(number__iexact=number) | Q(number__icontains=query) | Q(asset__tag__iexact=query))

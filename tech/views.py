@@ -22,6 +22,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from assets.models import Asset, Site, Stock
 from cmms.errors import ConflictError, NotPermitted
+from cmms.inputs import parse_id
 from tech import selectors
 from tech import services as tech_services
 from tech.forms import (
@@ -572,9 +573,8 @@ def asset_labels(request):
     """A printable sheet of labels: `?site=<id>` (all its assets) or `?ids=1,2,3`."""
     assets = Asset.objects.for_user(request.user).select_related("site").order_by("site", "path")
     if request.GET.get("ids"):
-        try:
-            ids = [int(i) for i in request.GET["ids"].split(",") if i.strip()]
-        except ValueError:
+        ids = [parse_id(i.strip()) for i in request.GET["ids"].split(",") if i.strip()]
+        if None in ids:
             return render(
                 request,
                 "tech/labels.html",
@@ -583,7 +583,8 @@ def asset_labels(request):
             )
         assets = assets.filter(pk__in=ids)
     elif request.GET.get("site", "").isdigit():
-        site = get_object_or_404(Site.objects.for_user(request.user), pk=request.GET["site"])
+        site_id = parse_id(request.GET["site"]) or 0  # digits no id has: 404
+        site = get_object_or_404(Site.objects.for_user(request.user), pk=site_id)
         assets = assets.filter(site=site)
     else:
         sites = Site.objects.for_user(request.user).order_by("code")

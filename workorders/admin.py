@@ -22,6 +22,7 @@ from cmms.admin import (
     changed_values,
     service_error_messages,
 )
+from cmms.inputs import parse_id
 from cmms.scoping import held_customers, may_own, visible_users
 from cmms.spreadsheets import SpreadsheetExportMixin
 from pipeline.services import job_plan_delete, job_plan_save
@@ -210,7 +211,8 @@ class AssetSubtreeFilter(admin.SimpleListFilter):
     def queryset(self, request, queryset):
         if not (self.value() or "").isdigit():
             return queryset
-        asset = Asset.objects.for_user(request.user).filter(pk=self.value()).first()
+        asset_id = parse_id(self.value())  # None: digits no id has ("²", twenty nines)
+        asset = Asset.objects.for_user(request.user).filter(pk=asset_id or 0).first()
         if asset is None:
             return queryset.none()
         return queryset.filter(asset__path__startswith=asset.path)

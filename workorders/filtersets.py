@@ -3,7 +3,8 @@ from django.core.exceptions import ValidationError
 from django.db.models import Q
 from django.utils import timezone
 
-from cmms.api.filters import MultipleChoiceFilter
+from cmms.api.filters import FilterSet, IntegerFilter, MultipleChoiceFilter
+from cmms.inputs import parse_id
 from workorders.choices import (
     OPEN_STATUSES,
     FailureCodeKind,
@@ -15,23 +16,23 @@ from workorders.choices import (
 from workorders.models import FailureCode, WorkOrder
 
 
-class FailureCodeFilterSet(django_filters.FilterSet):
+class FailureCodeFilterSet(FilterSet):
     kind = MultipleChoiceFilter(choices=FailureCodeKind.choices)
-    parent = django_filters.NumberFilter(field_name="parent")
+    parent = IntegerFilter(field_name="parent")
 
     class Meta:
         model = FailureCode
         fields = ["code"]
 
 
-class WorkOrderFilterSet(django_filters.FilterSet):
+class WorkOrderFilterSet(FilterSet):
     """`status`, `priority`, `type` take several values (`?status=requested,approved` or
     repeated); `assignee` is a user id, `me` or `none`; `overdue=true` is open work past due.
     """
 
     number = django_filters.CharFilter(field_name="number")
-    site = django_filters.NumberFilter(field_name="site")
-    asset = django_filters.NumberFilter(field_name="asset")
+    site = IntegerFilter(field_name="site")
+    asset = IntegerFilter(field_name="asset")
     status = MultipleChoiceFilter(choices=Status.choices)
     priority = MultipleChoiceFilter(choices=Priority.choices)
     type = MultipleChoiceFilter(choices=WorkOrderType.choices)
@@ -54,8 +55,9 @@ class WorkOrderFilterSet(django_filters.FilterSet):
             return queryset.filter(assignee=self.request.user)
         if value == "none":
             return queryset.filter(assignee__isnull=True)
-        if value.isdigit():
-            return queryset.filter(assignee_id=int(value))
+        user_id = parse_id(value)
+        if user_id is not None:
+            return queryset.filter(assignee_id=user_id)
         raise ValidationError({"assignee": "Give a user id, `me` or `none`."})
 
     def filter_open(self, queryset, name, value):

@@ -6,6 +6,7 @@ from django.db.models import Case, CharField, Q, Value, When
 from django.db.models.functions import Cast, Concat, LPad
 from django.utils import timezone
 
+from cmms.inputs import parse_id
 from cmms.scoping import OwnedQuerySet, SiteScopedQuerySet
 from workorders.choices import (
     OPEN_STATUSES,
@@ -225,6 +226,16 @@ class WorkOrder(models.Model):
     @staticmethod
     def format_number(pk: int) -> str:
         return f"WO-{pk:06d}"
+
+    @classmethod
+    def number_typed(cls, text: str) -> str:
+        """The number a person means by `text`: "42" is WO-000042; anything else upper-cased.
+
+        Only ids count as digits, so "²" or twenty nines are searched as typed, never int()-ed.
+        """
+        number = text.strip().upper()
+        pk = parse_id(number)
+        return number if pk is None else cls.format_number(pk)
 
 
 class StatusChange(models.Model):

@@ -348,7 +348,10 @@ def labour_add(
         raise ValidationError({"technician": f"{technician} does not work at this site."})
     if work_order.status in (Status.CLOSED, Status.CANCELLED):
         raise TransitionNotAllowed(f"{work_order.number} is {work_order.status}.")
-    started_at = started_at or timezone.now() - timezone.timedelta(hours=float(hours))
+    now = timezone.now()
+    if started_at is not None and started_at > now:
+        raise ValidationError({"started_at": "Labour cannot start in the future."})
+    started_at = started_at or now - timezone.timedelta(hours=float(hours))
     entry = LabourEntry.objects.create(
         work_order=work_order,
         technician=technician,

@@ -394,6 +394,31 @@ def test_too_many_hours_is_a_400_naming_hours(as_user, technician, site_a):
     assert "hours" in response.data
 
 
+def test_labour_without_hours_is_a_400_naming_hours(as_user, technician, site_a):
+    wo = WorkOrderFactory(site=site_a)
+
+    response = as_user(technician).post(url(wo, "labour"), {"note": "no time"}, format="json")
+
+    assert response.status_code == 400
+    assert response.json() == {"hours": ["This field is required."]}
+    assert not wo.labour.exists()
+
+
+@pytest.mark.parametrize("started_at", ["2999-01-01T00:00:00Z", "9999-12-31T23:30:00Z"])
+def test_labour_starting_in_the_future_is_a_400_naming_started_at(
+    as_user, technician, site_a, started_at
+):
+    wo = WorkOrderFactory(site=site_a)
+
+    response = as_user(technician).post(
+        url(wo, "labour"), {"hours": "2", "started_at": started_at}, format="json"
+    )
+
+    assert response.status_code == 400
+    assert response.json() == {"started_at": ["Labour cannot start in the future."]}
+    assert not wo.labour.exists()
+
+
 def test_a_technician_ticks_checklist_steps(as_user, technician, site_a):
     wo = WorkOrderFactory(
         site=site_a,

@@ -122,6 +122,47 @@ def test_schema_errors_refuse_the_whole_request_with_every_problem(gateway, hour
     assert MeterReading.objects.count() == 0
 
 
+@pytest.mark.parametrize(
+    "literal",
+    ["1e27", "1e308", "-1e30", "1" + "0" * 40, "10000000000000", "-10000000000000.0"],
+)
+def test_a_value_beyond_the_meter_column_is_a_400_naming_the_value(gateway, hours, literal):
+    body = (
+        '{"readings": [{"reading_id": "r-1", "asset": "P-101", "meter": "hours", '
+        f'"value": {literal}, "observed_at": "2025-05-01T08:00:00Z"}}]}}'
+    )
+
+    response = post(gateway, None, body=body)
+
+    assert response.status_code == 400
+    assert response.json()["errors"] == [
+        {"index": 0, "field": "value", "message": "Must be less than 10^13 in magnitude."}
+    ]
+    assert MeterReading.objects.count() == 0
+
+
+@pytest.mark.parametrize(
+    "literal", ["1e999999", "-1e999999", "NaN", "Infinity", "-Infinity", "9" * 5000]
+)
+def test_a_number_json_cannot_hold_is_a_400(gateway, hours, literal):
+    body = (
+        '{"readings": [{"reading_id": "r-1", "asset": "P-101", "meter": "hours", '
+        f'"value": {literal}, "observed_at": "2025-05-01T08:00:00Z"}}]}}'
+    )
+
+    response = post(gateway, None, body=body)
+
+    assert response.status_code == 400
+    assert MeterReading.objects.count() == 0
+
+
+def test_the_largest_value_the_column_holds_is_stored(gateway, hours):
+    response = post(gateway, [reading("r-1", 9999999999999.5, "2025-05-01T08:00:00Z")])
+
+    assert response.status_code == 202
+    assert hours.readings.get().value == Decimal("9999999999999.500")
+
+
 def test_readings_from_the_gateway_trigger_a_meter_plan(gateway, hours, make_plan):
     plan = make_plan(
         local(BERLIN, 2025, 4, 1),

@@ -236,7 +236,8 @@ class LabourSerializer(serializers.ModelSerializer):
             "note",
         ]
         read_only_fields = ["work_order", "ended_at", "automatic"]
-        extra_kwargs = {"started_at": {"required": False}}
+        # `hours` has a model default for automatic entries; a recorded one must say it.
+        extra_kwargs = {"started_at": {"required": False}, "hours": {"required": True}}
 
 
 class StepRecordSerializer(serializers.Serializer):
