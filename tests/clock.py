@@ -2,11 +2,13 @@
 
 - `CMMS_TEST_CLOCK` moves the clock of the whole run (this process) with time-machine, ticking
   from there: either a site wall time, `23:55`, meaning that time today at a site in
-  `SITE_ZONE` (close to the real time, so browsers and real worker processes, which keep the
-  real clock, stay within their tolerances), or an instant with an offset,
+  `SITE_ZONE` (the one nearest the real time, so browsers, which keep the real clock, stay
+  within their cookies' lifetimes), or an instant with an offset,
   `2026-03-29T01:55:00+01:00`, to reproduce a failure at that moment.
 - The `site_clock` fixture runs a test once per clock in `SITE_CLOCKS` (midday and just before
   the site's midnight); time-sensitive modules use it for every test.
+- The `real_clock` fixture puts the machine's clock back for tests that talk to real worker or
+  server processes, which time-machine cannot reach: their signatures and timestamps must agree.
 """
 
 import os
@@ -29,8 +31,14 @@ def real_now() -> datetime:
 
 
 def site_wall_time_today(at: time) -> datetime:
-    """`at` o'clock on the site's current (real) day."""
-    return datetime.combine(real_now().date(), at, tzinfo=SITE_ZONE)
+    """`at` o'clock at the site on the day that puts it nearest the real time (within 12
+    hours), so cookies, signatures and caches that another process checks stay valid."""
+    now = real_now()
+    candidates = [
+        datetime.combine(now.date() + timedelta(days=shift), at, tzinfo=SITE_ZONE)
+        for shift in (-1, 0, 1)
+    ]
+    return min(candidates, key=lambda instant: abs(instant - now))
 
 
 def parse_clock(value: str) -> datetime:

@@ -2,7 +2,7 @@ import pytest
 import time_machine
 from rest_framework.test import APIClient
 
-from tests.clock import SITE_CLOCKS, site_wall_time_today, suite_clock
+from tests.clock import SITE_CLOCKS, real_now, site_wall_time_today, suite_clock
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -16,10 +16,21 @@ def _suite_clock():
         yield start
 
 
+@pytest.fixture
+def real_clock():
+    """The machine's clock for tests that talk to real processes (workers, servers), which
+    keep it whatever CMMS_TEST_CLOCK says."""
+    if not time_machine.escape_hatch.is_travelling():
+        yield
+        return
+    with time_machine.travel(real_now(), tick=True):
+        yield
+
+
 @pytest.fixture(params=list(SITE_CLOCKS), ids=list(SITE_CLOCKS))
 def site_clock(request):
     """Run the test once at midday and once just before midnight at the site (Europe/Berlin),
-    on today's date, with the clock ticking from there; yields that instant."""
+    on the day nearest the real time, with the clock ticking from there; yields that instant."""
     start = site_wall_time_today(SITE_CLOCKS[request.param])
     with time_machine.travel(start, tick=True):
         yield start
