@@ -411,3 +411,16 @@ def test_a_reactivated_plan_does_not_count_its_paused_time_as_missed(make_plan):
     assert [(o.due_at.astimezone(o.due_at.tzinfo).date(), o.late) for o in occurrences(plan)] == [
         (date(2025, 3, 1), False)
     ]
+
+
+def test_lengthening_the_lead_of_a_plan_does_not_mark_its_next_occurrence_late(make_plan):
+    plan = make_plan(local(BERLIN, 2025, 1, 1, 10), starts_on=date(2025, 2, 10), interval=1)
+    # On 5 February the lead grows to 7 days: the 10 February occurrence's generation time
+    # (3 February) is now in the past, but nothing could have generated it then.
+    with time_machine.travel(local(BERLIN, 2025, 2, 5, 9), tick=False):
+        pm_plan_save(plan=plan, lead_days=7)
+    generate_at(local(BERLIN, 2025, 2, 5, 9, 15))
+
+    [wo] = pm_work_orders(plan)
+    assert wo.planned_due_at == local(BERLIN, 2025, 2, 10, 6, 0)
+    assert not wo.pm_occurrence.late and wo.needs_attention == ""
