@@ -307,3 +307,10 @@ def test_sign_produces_the_independently_computed_signature():
     assert signing.sign(key=FIXED_KEY, msg_id="msg_1", timestamp=FIXED_NOW, body=FIXED_BODY) == (
         "v1," + reference_signature(b"msg_1")
     )
+
+
+@pytest.mark.parametrize("junk", ["!", "*", "\u00e9", "-", "_"])
+def test_a_correct_signature_with_characters_outside_base64_mixed_in_is_refused(junk):
+    encoded = reference_signature(b"msg_1")
+    mixed = encoded[:10] + junk + encoded[10:]
+    assert refusal(fixed_headers(signature="v1," + mixed)) == "no v1 signature"
