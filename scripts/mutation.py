@@ -9,7 +9,8 @@ working tree is never touched), and fails when fewer than `--threshold` % are ki
     python scripts/mutation.py --all --threshold 0         # every unit, report only
 
 Mutants that cannot change behaviour (equivalent mutants) are listed with a reason each in
-scripts/mutation-equivalents.toml and left out of the score. Tests run against the database
+scripts/mutation-equivalents.toml (by module and the changed line as it reads after the change)
+and left out of the score. Tests run against the database
 in DATABASE_URL (one test database per worker: `<name>_mut<n>`).
 """
 
@@ -31,7 +32,7 @@ import attrs
 import parso
 from cosmic_ray import plugins
 from cosmic_ray.commands.init import init
-from cosmic_ray.mutating import mutate_and_test
+from cosmic_ray.mutating import mutate_and_test, mutate_code
 from cosmic_ray.operators.operator import Example, Operator
 from cosmic_ray.work_db import use_db
 from cosmic_ray.work_item import TestOutcome
@@ -199,6 +200,13 @@ def _regions(path: Path, names) -> list[tuple[int, int]] | None:
     return ranges
 
 
+def _mutated_line(source: str, spec) -> str:
+    """The line a mutant changes, as it reads after the change (how equivalents are listed)."""
+    operator = plugins.get_operator(spec.operator_name)(**spec.operator_args)
+    mutated = mutate_code(source, operator, spec.occurrence) or source
+    return mutated.splitlines()[spec.start_pos[0] - 1].strip()
+
+
 def _equivalents() -> list[dict]:
     entries = tomllib.loads(EQUIVALENTS.read_text())["equivalent"] if EQUIVALENTS.exists() else []
     for entry in entries:
@@ -292,7 +300,8 @@ def _run_unit(name: str, unit: Unit, copies: list[Path], equivalents) -> Outcome
     for module, names in unit.modules.items():
         source = ROOT / module
         regions = _regions(source, names)
-        lines = source.read_text().splitlines()
+        source_text = source.read_text()
+        listed = {e["mutant"].strip() for e in equivalents if e["module"] == module}
         with tempfile.TemporaryDirectory() as tmp, use_db(Path(tmp) / "s.sqlite") as db:
             init([Path(module)], db, {})
             specs = [m for item in db.pending_work_items for m in item.mutations]
@@ -302,18 +311,15 @@ def _run_unit(name: str, unit: Unit, copies: list[Path], equivalents) -> Outcome
             line = spec.start_pos[0]
             if regions is not None and not any(a <= line <= b for a, b in regions):
                 continue
-            text = lines[line - 1].strip()
-            if any(
-                e["module"] == module and e["operator"] == spec.operator_name and e["line"] == text
-                for e in equivalents
-            ):
+            if _mutated_line(source_text, spec) in listed:
                 outcome.equivalent += 1
                 continue
             items.append(spec)
     print(f"{name}: {len(items)} mutants, {outcome.equivalent} equivalent left out", flush=True)
     if os.environ.get("MUTATION_LIST_ONLY"):
         for spec in items:
-            print(f"  {spec.module_path}:{spec.start_pos[0]} {spec.operator_name}")
+            mutant = _mutated_line((ROOT / spec.module_path).read_text(), spec)
+            print(f"  {spec.module_path}:{spec.start_pos[0]} {spec.operator_name}: {mutant}")
         return outcome
 
     started = time.monotonic()
