@@ -35,7 +35,7 @@ from cosmic_ray.commands.init import init
 from cosmic_ray.mutating import mutate_and_test, mutate_code
 from cosmic_ray.operators.operator import Example, Operator
 from cosmic_ray.work_db import use_db
-from cosmic_ray.work_item import TestOutcome
+from cosmic_ray.work_item import TestOutcome, WorkerOutcome
 
 ROOT = Path(__file__).resolve().parent.parent
 EQUIVALENTS = ROOT / "scripts" / "mutation-equivalents.toml"
@@ -163,7 +163,7 @@ class RemoveSetElement(Operator):
         del kept[index]
         code = "{" + ", ".join(kept) + "}" if kept else "set()"
         new = parso.parse(code).children[0]
-        new.prefix = node.prefix
+        new.get_first_leaf().prefix = node.get_first_leaf().prefix
         return new
 
     @classmethod
@@ -343,6 +343,8 @@ def _run_unit(name: str, unit: Unit, copies: list[Path], equivalents) -> Outcome
     with ThreadPoolExecutor(len(copies)) as pool:
         for results in pool.map(run_on, range(len(copies))):
             for spec, result in results:
+                if result.worker_outcome == WorkerOutcome.EXCEPTION:
+                    sys.exit(f"mutation: could not apply {spec}:\n{result.output}")
                 if result.test_outcome == TestOutcome.SURVIVED:
                     outcome.survived.append((spec, result))
                 else:

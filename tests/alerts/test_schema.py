@@ -1,5 +1,6 @@
 """The webhook body schema, through its public validator `parse_body`: every rule and limit."""
 
+import hashlib
 import json
 from datetime import UTC, datetime
 
@@ -424,3 +425,33 @@ def test_the_content_hash_ignores_key_order_and_offsets_of_the_same_instant():
 )
 def test_the_content_hash_changes_with_any_field(change):
     assert parse_body(one())[0].content_hash != parse_body(one(**change))[0].content_hash
+
+
+def test_the_content_hash_is_the_sha256_of_the_documented_canonical_form():
+    # Stored hashes are compared with redeliveries: the canonical form must never drift.
+    canonical = (
+        '{"alert_id":"a-1","asset":"P-101","condition":"bearing_temp_high","message":"Heiß",'
+        '"observed_at":"2025-05-01T12:00:00+00:00","severity":"major","state":"active",'
+        '"threshold":null,"unit":"","value":81.5,"attributes":{"a":[1,"ü"],"b":null}}'
+    )
+    [alert] = parse_body(
+        one(
+            observed_at="2025-05-01T14:00:00+02:00",
+            message="Heiß",
+            value=81.5,
+            attributes={"b": None, "a": [1, "ü"]},
+        )
+    )
+    assert alert.content_hash == hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def test_at_most_20_unknown_fields_of_an_alert_are_named():
+    extra = {f"x{i:02d}": 1 for i in range(25)}
+    errors = errors_of(one(**extra))
+    assert [e["field"] for e in errors] == [f"x{i:02d}" for i in range(20)]
+
+
+def test_at_most_20_fields_next_to_alerts_are_named():
+    extra = {f"x{i:02d}": 1 for i in range(25)}
+    errors = errors_of(body({"alerts": [MINIMAL], **extra}))
+    assert [e["field"] for e in errors] == [f"x{i:02d}" for i in range(20)]
