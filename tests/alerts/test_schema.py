@@ -455,3 +455,9 @@ def test_at_most_20_fields_next_to_alerts_are_named():
     extra = {f"x{i:02d}": 1 for i in range(25)}
     errors = errors_of(body({"alerts": [MINIMAL], **extra}))
     assert [e["field"] for e in errors] == [f"x{i:02d}" for i in range(20)]
+
+
+def test_json_nested_deeper_than_the_parser_goes_is_refused_as_a_whole_body():
+    raw = b'{"a":' * 100_000 + b"1" + b"}" * 100_000
+    [error] = errors_of(raw)
+    assert (error["index"], error["field"]) == (None, None)
