@@ -300,3 +300,32 @@ def test_due_instants_are_at_the_plan_time_in_the_site_zone():
         tz=CHICAGO,
     )
     assert first.astimezone(UTC) == datetime(2025, 7, 1, 19, 15, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(
+    ("start", "interval", "unit", "day", "expected"),
+    [
+        (date(2020, 1, 31), 1, "month", date(2027, 5, 15), 88),  # 31 May 2027
+        (date(2020, 1, 31), 1, "month", date(2027, 5, 31), 88),
+        (date(2020, 1, 31), 1, "month", date(2027, 6, 1), 89),
+        (date(2020, 1, 31), 3, "month", date(2026, 8, 1), 27),  # 31 October 2026
+        (date(2020, 1, 6), 2, "week", date(2026, 11, 30), 180),  # exactly a due date
+        (date(2020, 1, 6), 2, "week", date(2026, 12, 1), 181),
+        (date(2019, 12, 30), 3, "day", date(2031, 2, 1), 1351),  # 3 February 2031
+        (date(2025, 5, 10), 1, "day", date(2025, 5, 11), 1),
+        (date(2025, 5, 10), 1, "month", date(2025, 5, 10), 0),
+        (date(2025, 5, 10), 1, "week", date(2024, 1, 1), 0),
+    ],
+)
+def test_the_first_index_is_the_smallest_due_date_on_or_after_a_day(
+    start, interval, unit, day, expected
+):
+    # Generation starts its walk here: too high skips work, too low costs a walk over years.
+    assert schedule._first_index_from(start, interval, unit, day) == expected
+
+
+def test_the_anchor_day_is_given_by_name_only():
+    with pytest.raises(TypeError):
+        schedule.add_months(date(2025, 1, 31), 1, 31)
+    with pytest.raises(TypeError):
+        schedule.add_interval(date(2025, 1, 31), 1, "month", 31)

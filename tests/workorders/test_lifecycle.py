@@ -29,7 +29,7 @@ from workorders.choices import (
     WorkOrderType,
 )
 from workorders.models import StatusChange
-from workorders.services import work_order_transition
+from workorders.services import check_transition, work_order_transition
 
 pytestmark = pytest.mark.django_db
 
@@ -447,3 +447,9 @@ def test_notes_on_open_or_completed_work_are_taken(start):
     wo = move_to(WorkOrderFactory(site=site, assignee=tech, type="inspection"), start)
     note = work_order_note_add(work_order=wo, by=tech, message=" checked ")
     assert note.message == "checked"
+
+
+def test_who_acts_and_why_are_given_by_name_only():
+    wo = WorkOrderFactory()
+    with pytest.raises(TypeError):
+        check_transition(wo, "approved", None, "because")
