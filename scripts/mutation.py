@@ -9,9 +9,9 @@ working tree is never touched), and fails when fewer than `--threshold` % are ki
     python scripts/mutation.py --all --threshold 0         # every unit, report only
 
 Mutants that cannot change behaviour (equivalent mutants) are listed with a reason each in
-scripts/mutation-equivalents.toml (by module and the changed line as it reads after the change)
-and left out of the score. Tests run against the database
-in DATABASE_URL (one test database per worker: `<name>_mut<n>`).
+scripts/mutation-equivalents.toml (by module and the changed line as it reads after the change,
+and the line before it where that is ambiguous) and left out of the score. Tests run against
+the database in DATABASE_URL (one test database per worker: `<name>_mut<n>`).
 """
 
 import argparse
@@ -301,7 +301,11 @@ def _run_unit(name: str, unit: Unit, copies: list[Path], equivalents) -> Outcome
         source = ROOT / module
         regions = _regions(source, names)
         source_text = source.read_text()
-        listed = {e["mutant"].strip() for e in equivalents if e["module"] == module}
+        listed = {
+            (e["mutant"].strip(), e.get("line", "").strip() or None)
+            for e in equivalents
+            if e["module"] == module
+        }
         with tempfile.TemporaryDirectory() as tmp, use_db(Path(tmp) / "s.sqlite") as db:
             init([Path(module)], db, {})
             specs = [m for item in db.pending_work_items for m in item.mutations]
@@ -311,7 +315,9 @@ def _run_unit(name: str, unit: Unit, copies: list[Path], equivalents) -> Outcome
             line = spec.start_pos[0]
             if regions is not None and not any(a <= line <= b for a, b in regions):
                 continue
-            if _mutated_line(source_text, spec) in listed:
+            original = source_text.splitlines()[spec.start_pos[0] - 1].strip()
+            mutant = _mutated_line(source_text, spec)
+            if (mutant, original) in listed or (mutant, None) in listed:
                 outcome.equivalent += 1
                 continue
             items.append(spec)

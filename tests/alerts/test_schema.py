@@ -461,3 +461,9 @@ def test_json_nested_deeper_than_the_parser_goes_is_refused_as_a_whole_body():
     raw = b'{"a":' * 100_000 + b"1" + b"}" * 100_000
     [error] = errors_of(raw)
     assert (error["index"], error["field"]) == (None, None)
+
+
+@pytest.mark.parametrize("number", ["1e400", "-1e400"])
+def test_a_number_out_of_double_range_inside_attributes_is_refused(number):
+    raw = one().replace(b"}", f', "attributes": {{"peak": {number}}}}}'.encode())
+    assert fields_refused(raw) == {"attributes"}
