@@ -1,5 +1,39 @@
 import pytest
+import time_machine
 from rest_framework.test import APIClient
+
+from tests.clock import SITE_CLOCKS, real_now, site_wall_time_today, suite_clock
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _suite_clock():
+    """CMMS_TEST_CLOCK=23:55 (or an instant with an offset) runs the whole suite from then."""
+    start = suite_clock()
+    if start is None:
+        yield None
+        return
+    with time_machine.travel(start, tick=True):
+        yield start
+
+
+@pytest.fixture
+def real_clock():
+    """The machine's clock for tests that talk to real processes (workers, servers), which
+    keep it whatever CMMS_TEST_CLOCK says."""
+    if not time_machine.escape_hatch.is_travelling():
+        yield
+        return
+    with time_machine.travel(real_now(), tick=True):
+        yield
+
+
+@pytest.fixture(params=list(SITE_CLOCKS), ids=list(SITE_CLOCKS))
+def site_clock(request):
+    """Run the test once at midday and once just before midnight at the site (Europe/Berlin),
+    on the day nearest the real time, with the clock ticking from there; yields that instant."""
+    start = site_wall_time_today(SITE_CLOCKS[request.param])
+    with time_machine.travel(start, tick=True):
+        yield start
 
 
 @pytest.fixture

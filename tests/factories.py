@@ -1,6 +1,7 @@
 """factory_boy factories for every model; tests build data with these, never by hand."""
 
 import io
+import zoneinfo
 from decimal import Decimal
 
 import factory
@@ -303,7 +304,10 @@ class PMPlanFactory(factory.django.DjangoModelFactory):
     interval = 1
     interval_unit = "month"
     anchor = "fixed"
-    starts_on = factory.LazyFunction(lambda: timezone.localdate())
+    # The site's own date: the server's (UTC) date is a day behind or ahead near midnight.
+    starts_on = factory.LazyAttribute(
+        lambda o: timezone.localdate(timezone=zoneinfo.ZoneInfo(o.site.timezone))
+    )
 
     @classmethod
     def _create(cls, model_class, *args, **kwargs):

@@ -331,15 +331,19 @@ def due_occurrences(
 
 
 def _is_late(plan, target, due_at, threshold, *, now) -> bool:
+    """Whether the occurrence's generation time passed (by the grace) while nothing generated
+    it. The generation time counts from `generate_from` at the earliest: a time before the plan
+    existed (or was re-activated or rescheduled) was not missed, so a new plan's first
+    occurrences are on time even when they are already inside the lead window."""
     if threshold is None:
-        return now > due_at - plan.lead + late_grace()
-    stats = target.stats
-    # A meter occurrence is late when the reading that reached it has waited past the grace.
-    return (
-        stats is not None
-        and stats.last_value >= threshold - plan.meter_lead
-        and stats.last_at < now - late_grace()
-    )
+        generation_time = due_at - plan.lead
+    else:
+        stats = target.stats
+        # A meter occurrence is due for generation from the reading that reached it.
+        if stats is None or stats.last_value < threshold - plan.meter_lead:
+            return False
+        generation_time = stats.last_at
+    return now > max(generation_time, plan.generate_from) + late_grace()
 
 
 def calendar_due_dates(

@@ -8,9 +8,12 @@ from cmms.errors import NotPermitted
 from pm.models import PMPlan
 from workorders.models import JobPlan
 
-# Fields that decide which occurrences exist; changing them restarts the schedule from now.
+# Fields that decide which occurrences exist or when they are generated; changing them restarts
+# the schedule from now (a longer lead moves generation times into the past: not missed).
 SCHEDULE_FIELDS = frozenset(
     {
+        "lead_days",
+        "meter_lead",
         "trigger",
         "interval",
         "interval_unit",

@@ -572,6 +572,7 @@ def test_filter_by_assignee_me_and_none(as_user, technician, site_a):
     assert client.get("/api/v1/work-orders/?assignee=someone").status_code == 400
 
 
+@pytest.mark.usefixtures("site_clock")
 def test_filter_overdue(as_user, planner, site_a):
     past = timezone.now() - timezone.timedelta(days=1)
     late = WorkOrderFactory(site=site_a, due_at=past)

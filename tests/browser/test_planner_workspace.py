@@ -10,7 +10,14 @@ import pytest
 from cmms import demo
 from tests.browser.conftest import CHROMIUM  # noqa: F401 (the chromium fixture is there)
 
-pytestmark = [pytest.mark.slow, pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+# The demo data is seeded relative to now and the board shows the site's week: every test runs
+# at midday and just before the site's midnight (tests.clock).
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.browser,
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.usefixtures("site_clock"),
+]
 
 DESKTOP = {"width": 1440, "height": 900}
 

@@ -32,7 +32,12 @@ from tests.workers import RedisServer, Worker, publishing_to, wait_until
 from workorders.choices import Status
 from workorders.models import PartReservation, WorkOrder
 
-pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
+# Real worker processes keep the machine's clock (tests.clock).
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.usefixtures("real_clock"),
+]
 
 
 @pytest.fixture

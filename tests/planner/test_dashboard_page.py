@@ -5,7 +5,8 @@ from django.urls import reverse
 
 from tests.factories import CustomerViewerFactory, SiteFactory, TechnicianFactory
 
-pytestmark = pytest.mark.django_db
+# Depends on the site's day: runs at midday and just before midnight (tests.clock).
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("site_clock")]
 
 URL = "admin:planner-dashboard"
 

@@ -14,7 +14,8 @@ from tests.admin.conftest import Plant
 from tests.factories import TechnicianFactory, WorkOrderFactory, move_to
 from workorders.choices import Status
 
-pytestmark = pytest.mark.django_db
+# Depends on the site's day: runs at midday and just before midnight (tests.clock).
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("site_clock")]
 
 URL = reverse("admin:planner-dispatch")
 

@@ -8,7 +8,8 @@ from tests.factories import AssetFactory, SiteFactory, WorkOrderFactory
 from workorders import selectors
 from workorders.models import WorkOrder
 
-pytestmark = pytest.mark.django_db
+# Depends on the site's day: runs at midday and just before midnight (tests.clock).
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("site_clock")]
 
 
 def scoped(known):

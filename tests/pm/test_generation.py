@@ -336,3 +336,91 @@ def test_generation_queries_do_not_grow_with_the_number_of_plans(site, job_plan)
     assert counts[1] - counts[0] <= (0 if connection.vendor == "postgresql" else 2)
     assert counts[1] <= 20
     assert PMOccurrence.objects.count() == 55
+
+
+def test_a_new_plan_whose_first_due_date_is_inside_its_lead_window_is_generated_on_time(
+    make_plan,
+):
+    # Created on 1 March at 10:00; due 4 March 06:00 with 7 days' lead, so its generation time
+    # (25 February) lies before the plan existed: nothing was missed.
+    plan = make_plan(
+        local(BERLIN, 2025, 3, 1, 10), starts_on=date(2025, 3, 4), lead_days=7, interval=1
+    )
+    result = generate_at(local(BERLIN, 2025, 3, 1, 10, 30))
+
+    [wo] = pm_work_orders(plan)
+    assert (result.generated, result.late) == (1, 0)
+    assert not wo.pm_occurrence.late
+    assert wo.pm_occurrence.reason == ""
+    assert wo.needs_attention == ""
+    assert "late" not in wo.description.lower()
+    assert "(late)" not in wo.events.get().message
+
+
+def test_a_new_daily_plan_started_in_the_past_generates_its_catch_up_on_time(make_plan):
+    plan = make_plan(
+        local(BERLIN, 2025, 4, 10, 9),
+        starts_on=date(2025, 4, 11),
+        interval=1,
+        interval_unit="day",
+        lead_days=3,
+        skip_while_open=False,
+    )
+    generate_at(local(BERLIN, 2025, 4, 10, 9, 30))
+
+    assert [d.day for d in local_dues(plan)] == [11, 12, 13]
+    assert [o.late for o in occurrences(plan)] == [False, False, False]
+
+
+def test_an_occurrence_whose_generation_time_passed_after_the_plan_existed_is_late(make_plan):
+    plan = make_plan(
+        local(BERLIN, 2025, 2, 20, 10), starts_on=date(2025, 3, 4), lead_days=7, interval=1
+    )
+    # Its generation time, 25 February 06:00, passed with the scheduler down until 1 March.
+    generate_at(local(BERLIN, 2025, 3, 1, 12))
+
+    [wo] = pm_work_orders(plan)
+    assert wo.pm_occurrence.late
+    assert wo.needs_attention == (
+        "Generated late: missed occurrence of 2025-03-04 06:00 CET (due 2025-03-04 06:00 CET)."
+    )
+
+
+def test_a_new_plan_is_late_only_when_generation_comes_after_the_grace_from_its_creation(
+    make_plan,
+):
+    plan = make_plan(
+        local(BERLIN, 2025, 3, 1, 10), starts_on=date(2025, 3, 4), lead_days=7, interval=1
+    )
+    # The default grace is 60 minutes: a first run 61 minutes after creation missed it.
+    generate_at(local(BERLIN, 2025, 3, 1, 11, 1))
+
+    assert [o.late for o in occurrences(plan)] == [True]
+
+
+def test_a_reactivated_plan_does_not_count_its_paused_time_as_missed(make_plan):
+    plan = make_plan(
+        local(BERLIN, 2025, 1, 1, 10), starts_on=date(2025, 1, 1), lead_days=7, interval=1
+    )
+    with time_machine.travel(local(BERLIN, 2025, 1, 1, 11), tick=False):
+        pm_plan_save(plan=plan, is_active=False)
+    with time_machine.travel(local(BERLIN, 2025, 2, 27, 9), tick=False):
+        pm_plan_save(plan=plan, is_active=True)
+    generate_at(local(BERLIN, 2025, 2, 27, 9, 30))
+
+    assert [(o.due_at.astimezone(o.due_at.tzinfo).date(), o.late) for o in occurrences(plan)] == [
+        (date(2025, 3, 1), False)
+    ]
+
+
+def test_lengthening_the_lead_of_a_plan_does_not_mark_its_next_occurrence_late(make_plan):
+    plan = make_plan(local(BERLIN, 2025, 1, 1, 10), starts_on=date(2025, 2, 10), interval=1)
+    # On 5 February the lead grows to 7 days: the 10 February occurrence's generation time
+    # (3 February) is now in the past, but nothing could have generated it then.
+    with time_machine.travel(local(BERLIN, 2025, 2, 5, 9), tick=False):
+        pm_plan_save(plan=plan, lead_days=7)
+    generate_at(local(BERLIN, 2025, 2, 5, 9, 15))
+
+    [wo] = pm_work_orders(plan)
+    assert wo.planned_due_at == local(BERLIN, 2025, 2, 10, 6, 0)
+    assert not wo.pm_occurrence.late and wo.needs_attention == ""

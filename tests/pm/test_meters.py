@@ -142,3 +142,23 @@ def test_a_meter_plan_counts_lifetime_hours_across_a_reset(make_plan, hours):
     generate_at(local(BERLIN, 2025, 5, 3, 0, 5))
     [wo] = pm_work_orders(plan)
     assert wo.pm_occurrence.threshold == Decimal("500")
+
+
+def test_a_new_meter_plan_on_a_meter_already_past_its_threshold_is_generated_on_time(
+    make_plan, hours
+):
+    read(hours, "620", 2025, 5, 1, 8)
+    plan = make_plan(
+        local(BERLIN, 2025, 5, 20, 10),
+        trigger="meter",
+        meter_code="hours",
+        meter_interval=Decimal("500"),
+        interval=None,
+        starts_on=None,
+    )
+    generate_at(local(BERLIN, 2025, 5, 20, 10, 30))
+
+    [wo] = pm_work_orders(plan)
+    assert wo.pm_occurrence.threshold == Decimal("500")
+    assert not wo.pm_occurrence.late
+    assert wo.needs_attention == ""

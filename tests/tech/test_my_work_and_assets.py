@@ -5,7 +5,8 @@ from assets.models import MeterReading
 from tests.factories import AssetFactory, MeterFactory
 from tests.tech.conftest import scheduled_work
 
-pytestmark = pytest.mark.django_db
+# Depends on the site's day: runs at midday and just before midnight (tests.clock).
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("site_clock")]
 
 
 def _section(html: str, section_id: str) -> str:

@@ -4,6 +4,7 @@ The second plant ("foreign") belongs to another customer: nothing of it may be s
 changed or even proven to exist by the own plant's users.
 """
 
+import zoneinfo
 from dataclasses import dataclass, field
 from datetime import timedelta
 from decimal import Decimal
@@ -95,7 +96,10 @@ def build_plant(customer_name: str, *, code: str, part, job_plan) -> Plant:
     )
     rule = alert_rule_save(name=f"vibration {code}", site=site, condition_pattern="vibration.*")
     pm_plan = PMPlanFactory(
-        site=site, asset=pump, job_plan=job_plan, starts_on=timezone.localdate() + timedelta(days=1)
+        site=site,
+        asset=pump,
+        job_plan=job_plan,
+        starts_on=timezone.localdate(timezone=zoneinfo.ZoneInfo(site.timezone)) + timedelta(days=1),
     )
     reading = meter_reading_record(meter=meter, value=Decimal("10"), observed_at=timezone.now())
     movement = asset_services.stock_receive(stock=stock, quantity=Decimal("1"), by=None)

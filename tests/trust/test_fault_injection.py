@@ -24,7 +24,8 @@ from standardwebhooks.webhooks import Webhook
 
 from tests.workers import ROOT, PostgresServer, RedisServer, Worker, free_port, wait_until
 
-pytestmark = pytest.mark.slow
+# Real processes keep the machine's clock (tests.clock).
+pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("real_clock")]
 
 BATCHES, PER_BATCH = 16, 50
 SEED = """
