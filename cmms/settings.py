@@ -106,7 +106,7 @@ CLIENT_IP_HEADERS = (
     if _TRUSTED_PROXY_HEADER
     else ("REMOTE_ADDR",)
 )
-# django-ipware counts the proxies listed inside the header; the nearest one is not listed.
+# Proxies listed inside the header besides the client; the nearest one is not listed.
 CLIENT_IP_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 1, minimum=1) - 1
 AXES_CLIENT_IP_CALLABLE = "cmms.client_ip.client_ip"
 AUTHENTICATION_BACKENDS = [

@@ -111,6 +111,33 @@ def test_behind_a_proxy_a_forged_forwarded_for_entry_does_not_dodge_the_lockout(
     assert forged.post("/tech/login/", wrong).status_code == 429
 
 
+@pytest.mark.parametrize(
+    "client_part",
+    [
+        '192.0.2.{n}, "',  # an unclosed quote that a quote-aware parser lets swallow the rest
+        '"192.0.2.{n}',
+        "192.0.2.{n},",
+        "not-an-address-{n}",
+        "192.0.2.{n}:80, [::1]",
+    ],
+)
+def test_behind_a_proxy_only_the_entry_the_proxy_appended_counts_whatever_came_before(
+    behind_a_proxy, client_part
+):
+    user = TechnicianFactory()
+    wrong = {"username": user.username, "password": "not-the-password"}
+
+    # nginx's proxy_add_x_forwarded_for: the client's header, then the address nginx saw.
+    answers = [
+        behind_a_proxy(client_part.format(n=n) + ", 203.0.113.5")
+        .post("/tech/login/", wrong)
+        .status_code
+        for n in range(4)
+    ]
+
+    assert answers == [200, 200, 429, 429]
+
+
 def test_without_a_proxy_a_forwarded_for_header_is_never_believed(settings):
     settings.AXES_FAILURE_LIMIT = 3
     user = TechnicianFactory()
