@@ -270,7 +270,29 @@ def test_api_writes_with_missing_or_odd_fields_never_answer_500(world, method, p
         response = getattr(client, method.lower())(url, data, format="json")
         if response.status_code >= 500:
             failures.append((data, response.status_code))
+    # A number that overflows a float (json.dumps never writes one): every field at once.
+    overflowing = "{" + ", ".join(f"{json.dumps(field)}: 1e400" for field in fields) + "}"
+    response = client.generic(method, url, overflowing, content_type="application/json")
+    if response.status_code >= 500:
+        failures.append((overflowing, response.status_code))
     assert not failures
+
+
+@pytest.mark.parametrize(
+    ("url", "body"),
+    [
+        ("/api/v1/api-tokens/", '{"name": "phone", "user": 1e400}'),
+        ("/api/v1/job-plans/", '{"code": "x", "title": "x", "site": 1e400}'),
+        ("/api/v1/customers/", '{"name": "x", "notes": [1, -1e400]}'),
+    ],
+)
+def test_a_number_that_overflows_a_float_answers_400(api, url, body):
+    api.force_authenticate(SuperuserFactory())
+
+    response = api.generic("POST", url, body, content_type="application/json")
+
+    assert response.status_code == 400
+    assert "Out of range float values are not JSON compliant" in response.json()["detail"]
 
 
 # ---------------------------------------------------------------- integers beyond 64 bits
