@@ -209,7 +209,7 @@ class ApiTokenIssueForm(forms.ModelForm):
         min_value=1,
         max_value=3650,
         required=False,
-        help_text="Empty: the server's default (API_TOKEN_TTL_DAYS).",
+        help_text="Empty: the server's default and longest lifetime (API_TOKEN_TTL_DAYS).",
     )
 
     class Meta:
@@ -239,6 +239,13 @@ class ApiTokenAdmin(SiteScopedAdminMixin, admin.ModelAdmin):
 
     def get_readonly_fields(self, request, obj=None):
         return self.readonly_fields if obj is not None else ()
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        # A key is the person's credential: planners issue tokens for themselves only.
+        if db_field.name == "user" and not request.user.is_superuser:
+            kwargs["queryset"] = User.objects.filter(pk=request.user.pk)
+            kwargs["initial"] = request.user.pk
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
     def has_delete_permission(self, request, obj=None):
         allowed = super().has_delete_permission(request, obj)

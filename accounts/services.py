@@ -19,10 +19,13 @@ manage (the same rule).
 from collections.abc import Iterable
 from datetime import timedelta
 
+from django.conf import settings
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_slug
 from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
 from knox.settings import knox_settings
 
 from accounts.choices import Role
@@ -311,7 +314,7 @@ def user_set_password(*, user: User, password: str | None, by=None) -> User:
 
 
 def may_manage_tokens_of(by, user: User) -> bool:
-    """Everyone manages their own tokens; planners those of the users they manage."""
+    """Everyone revokes their own tokens; planners those of the users they manage."""
     if by is None or by.pk == user.pk:
         return True
     try:
@@ -326,15 +329,46 @@ def _check_token_holder(by, user: User) -> None:
         raise NotPermitted("You manage only your own tokens and those of the users you manage.")
 
 
+def _audit_tokens(*, by, user: User, changes: dict, action: str) -> None:
+    """Issuing and revoking credentials is in the audit trail, seen at each of the user's sites."""
+    sites = set(Site.objects.filter(users=user))
+    _audit_access(
+        by=by, user=user, action=action, changes=changes, old_sites=sites, new_sites=sites
+    )
+
+
+ISSUE_FOR_ONESELF = (
+    "A person issues their own tokens (superusers also for integration accounts); planners "
+    "revoke them."
+)
+ISSUE_FROM_SESSION = (
+    "Issue a new token from a signed-in session (the admin, or the API with a session), not "
+    "with another token: a stolen token could otherwise mint one that outlives its revocation."
+)
+
+
 @transaction.atomic
 def api_token_issue(
-    *, user: User, name: str, by, expires_in: timedelta | object | None = DEFAULT_TTL
+    *,
+    user: User,
+    name: str,
+    by,
+    expires_in: timedelta | object | None = DEFAULT_TTL,
+    from_token: bool = False,
 ) -> tuple[ApiToken, str]:
     """Issue a token for one device or integration; returns it and its key, shown only now.
 
-    Only the key's hash is stored. `expires_in` defaults to API_TOKEN_TTL_DAYS (None: never).
+    Only the key's hash is stored. `expires_in` defaults to API_TOKEN_TTL_DAYS, which is also
+    the longest lifetime allowed (0: no limit, None: never expires). A key is a credential for
+    the person, so only they (or a superuser, for an integration account) may see it: a
+    planner who issued a technician's key could act as them, also at sites given to them later.
+    `from_token` says the caller authenticated with a token, which may not issue another.
     """
-    _check_token_holder(by, user)
+    if by is not None and not by.is_superuser and by.pk != user.pk:
+        raise NotPermitted(ISSUE_FOR_ONESELF)
+    if from_token:
+        raise NotPermitted(ISSUE_FROM_SESSION)
+    user = User.objects.select_for_update().get(pk=user.pk)  # the count below is per user
     if not user.is_active:
         raise ValidationError({"user": "This account is deactivated."})
     name = (name or "").strip()
@@ -342,11 +376,24 @@ def api_token_issue(
         raise ValidationError({"name": "Name the device or integration the token is for."})
     if len(name) > NAME_MAX_LENGTH:
         raise ValidationError({"name": f"At most {NAME_MAX_LENGTH} characters."})
+    longest = knox_settings.TOKEN_TTL
     if expires_in is DEFAULT_TTL:
-        expires_in = knox_settings.TOKEN_TTL
+        expires_in = longest
     if expires_in is not None and expires_in <= timedelta(0):
         raise ValidationError({"expires_in_days": "A token must live at least one day."})
-    return ApiToken.objects.create(user=user, name=name, expiry=expires_in)
+    if longest is not None and (expires_in is None or expires_in > longest):
+        raise ValidationError({"expires_in_days": f"At most {longest.days} days."})
+    live = ApiToken.objects.filter(user=user).filter(
+        Q(expiry__isnull=True) | Q(expiry__gt=timezone.now())
+    )
+    limit = settings.API_TOKEN_LIMIT_PER_USER
+    if live.count() >= limit:
+        raise ValidationError(
+            {"name": f"This account already has {limit} live tokens; revoke one first."}
+        )
+    token, key = ApiToken.objects.create(user=user, name=name, expiry=expires_in)
+    _audit_tokens(by=by, user=user, changes={"api_token": name}, action=AuditAction.API_TOKEN_ISSUE)
+    return token, key
 
 
 @transaction.atomic
@@ -354,11 +401,23 @@ def api_token_revoke(*, token: ApiToken, by) -> None:
     """Revoke one token (a lost phone): it stops authenticating at once."""
     _check_token_holder(by, token.user)
     token.delete()
+    _audit_tokens(
+        by=by,
+        user=token.user,
+        changes={"api_tokens": [token.name]},
+        action=AuditAction.API_TOKEN_REVOKE,
+    )
 
 
 @transaction.atomic
 def api_token_revoke_all(*, user: User, by) -> int:
     """Revoke every token of `user`; returns how many there were."""
     _check_token_holder(by, user)
-    revoked, _ = ApiToken.objects.filter(user=user).delete()
+    tokens = ApiToken.objects.filter(user=user)
+    names = sorted(tokens.values_list("name", flat=True))
+    revoked, _ = tokens.delete()
+    if revoked:
+        _audit_tokens(
+            by=by, user=user, changes={"api_tokens": names}, action=AuditAction.API_TOKEN_REVOKE
+        )
     return revoked

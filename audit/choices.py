@@ -18,3 +18,5 @@ class AuditAction(models.TextChoices):
     USER_CREATE = "user.create", "User account created"
     USER_UPDATE = "user.update", "User's role, sites, active flag or password changed"
     JOB_PLAN_DELETE = "job_plan.delete", "Job plan deleted"
+    API_TOKEN_ISSUE = "api_token.issue", "API token issued"
+    API_TOKEN_REVOKE = "api_token.revoke", "API tokens revoked"

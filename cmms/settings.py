@@ -340,6 +340,8 @@ KNOX_TOKEN_MODEL = "accounts.ApiToken"
 # (its table would then block flushing the users table); accounts owns the only token table.
 MIGRATION_MODULES = {"knox": None}
 API_TOKEN_TTL_DAYS = env_int("API_TOKEN_TTL_DAYS", 90, minimum=0)
+# Live tokens one account may hold at once (every request of a user reads all of them).
+API_TOKEN_LIMIT_PER_USER = env_int("API_TOKEN_LIMIT_PER_USER", 20, minimum=1)
 REST_KNOX = {
     "TOKEN_MODEL": KNOX_TOKEN_MODEL,
     "TOKEN_TTL": timedelta(days=API_TOKEN_TTL_DAYS) if API_TOKEN_TTL_DAYS else None,

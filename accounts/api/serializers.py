@@ -76,8 +76,8 @@ class UserSerializer(serializers.ModelSerializer):
 class ApiTokenSerializer(serializers.ModelSerializer):
     """An API token for one device or integration. The key itself is never readable.
 
-    - `user` defaults to the caller; planners may issue tokens to the users they manage.
-    - `expires_in_days` (write-only) defaults to the server's API_TOKEN_TTL_DAYS.
+    - `user` defaults to the caller; only superusers issue tokens for another account.
+    - `expires_in_days` (write-only) defaults to, and may not exceed, API_TOKEN_TTL_DAYS.
     - `expiry` is null for a token that never expires (keys migrated from before hashing).
     """
 

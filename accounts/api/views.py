@@ -77,8 +77,10 @@ class ApiTokenViewSet(
 ):
     """API tokens, one per device or integration: issue, list, revoke one or all.
 
-    Everyone sees and manages their own tokens; planners also those of the users of their
-    sites (a technician's lost phone), superusers everyone's. `DELETE` revokes a token at once.
+    Everyone issues and revokes their own tokens, issuing from a signed-in session only (a
+    stolen token cannot mint one that outlives it). Planners also see and revoke the tokens of
+    the users they manage (a technician's lost phone); superusers everyone's, and may issue a
+    token for an integration account (`user`). `DELETE` revokes a token at once.
     """
 
     queryset = ApiToken.objects.none()  # for the schema; get_queryset restricts per user
@@ -100,6 +102,7 @@ class ApiTokenViewSet(
             user=data.get("user", request.user),
             name=data["name"],
             by=request.user,
+            from_token=isinstance(request.auth, ApiToken),
             **({"expires_in": timedelta(days=days)} if days else {}),
         )
         token.token = key

@@ -29,12 +29,13 @@ def works(key: str) -> bool:
     return client.get("/api/v1/users/me/").status_code == 200
 
 
-def test_a_planner_issues_a_token_that_is_shown_once_and_never_cached(planner_page, site):
-    technician = TechnicianFactory(sites=[site])
+def test_a_planner_issues_their_own_token_that_is_shown_once_and_never_cached(site, logged_in):
+    planner = PlannerFactory(sites=[site])
+    planner_page = logged_in(planner)
 
     response = planner_page.post(
         "/admin/accounts/apitoken/add/",
-        {"user": technician.pk, "name": "Shared tablet", "expires_in_days": "30"},
+        {"user": planner.pk, "name": "Laptop", "expires_in_days": "30"},
     )
 
     assert response.status_code == 200
@@ -42,7 +43,7 @@ def test_a_planner_issues_a_token_that_is_shown_once_and_never_cached(planner_pa
     assert response["Pragma"] == "no-cache"
     key = re.search(r"<code>([0-9a-f]{64})</code>", response.content.decode()).group(1)
     assert works(key)
-    token = ApiToken.objects.get(user=technician)
+    token = ApiToken.objects.get(user=planner)
     change_page = planner_page.get(f"/admin/accounts/apitoken/{token.pk}/change/")
     assert change_page.status_code == 200
     assert key not in change_page.content.decode()
@@ -82,8 +83,10 @@ def test_another_sites_tokens_are_not_listed_nor_revocable(planner_page):
     assert works(key)
 
 
-def test_a_planner_cannot_issue_a_token_to_another_sites_user(planner_page):
-    stranger = TechnicianFactory(sites=[SiteFactory()])
+@pytest.mark.parametrize("whose", ["another site's", "their own site's"])
+def test_a_planner_cannot_issue_a_token_to_anyone_else(planner_page, site, whose):
+    # A key is the person's credential: a planner who saw it could act as them.
+    stranger = TechnicianFactory(sites=[SiteFactory() if whose == "another site's" else site])
 
     response = planner_page.post(
         "/admin/accounts/apitoken/add/", {"user": stranger.pk, "name": "x"}

@@ -199,15 +199,89 @@ def test_another_sites_users_tokens_answer_like_missing_ones(as_user, planner, s
     assert works(key)
 
 
-def test_a_planner_issues_a_token_for_a_technician_of_their_site(as_user, planner, technician):
+def test_a_planner_cannot_issue_a_token_for_a_technician_of_their_site(
+    as_user, planner, technician
+):
+    # A key is the technician's credential: whoever saw it could act as them, also at sites
+    # given to them later.
     response = as_user(planner).post(
         "/api/v1/api-tokens/", {"name": "shared tablet", "user": technician.pk}
+    )
+
+    assert response.status_code == 403
+    assert "issues their own tokens" in response.json()["detail"]
+    assert not ApiToken.objects.filter(user=technician).exists()
+
+
+def test_a_superuser_issues_a_token_for_an_integration_account(as_user, superuser, technician):
+    response = as_user(superuser).post(
+        "/api/v1/api-tokens/", {"name": "ERP sync", "user": technician.pk}
     )
 
     assert response.status_code == 201
     assert with_token(response.json()["token"]).get("/api/v1/users/me/").json()["username"] == (
         technician.username
     )
+
+
+def test_a_token_cannot_issue_another_token_that_would_outlive_its_revocation(technician):
+    stolen = api_token_key(technician, name="lost phone")
+
+    response = with_token(stolen).post("/api/v1/api-tokens/", {"name": "Pixel 8 (2)"})
+
+    assert response.status_code == 403
+    assert "signed-in session" in response.json()["detail"]
+    assert list(ApiToken.objects.filter(user=technician).values_list("name", flat=True)) == [
+        "lost phone"
+    ]
+
+
+def test_a_token_lives_at_most_the_configured_lifetime(as_user, technician, settings):
+    settings.REST_KNOX = {**settings.REST_KNOX, "TOKEN_TTL": timedelta(days=30)}
+    client = as_user(technician)
+
+    too_long = client.post("/api/v1/api-tokens/", {"name": "Pixel 8", "expires_in_days": 31})
+    longest = client.post("/api/v1/api-tokens/", {"name": "Pixel 8", "expires_in_days": 30})
+
+    assert too_long.status_code == 400
+    assert too_long.json() == {"expires_in_days": ["At most 30 days."]}
+    assert longest.status_code == 201
+
+
+def test_an_account_holds_a_bounded_number_of_live_tokens(as_user, technician, settings):
+    settings.API_TOKEN_LIMIT_PER_USER = 2
+    with time_machine.travel(NOON, tick=False):
+        api_token_key(technician, name="old", expires_in=timedelta(days=1))
+    with time_machine.travel(NOON + timedelta(days=2), tick=False):
+        client = as_user(technician)
+        answers = [
+            client.post("/api/v1/api-tokens/", {"name": f"device {n}"}).status_code
+            for n in range(3)
+        ]
+        refused = client.post("/api/v1/api-tokens/", {"name": "one more"}).json()
+
+    # The expired token does not count.
+    assert answers == [201, 201, 400]
+    assert refused == {"name": ["This account already has 2 live tokens; revoke one first."]}
+
+
+def test_issuing_and_revoking_tokens_is_audited_at_each_of_the_holders_sites(
+    as_user, planner, site_a, site_b
+):
+    from audit.models import AuditEntry
+
+    technician = TechnicianFactory(sites=[site_a, site_b])
+    issued = as_user(technician).post("/api/v1/api-tokens/", {"name": "Pixel 8"}).json()
+    as_user(technician).delete(f"/api/v1/api-tokens/{issued['id']}/")
+
+    entries = AuditEntry.objects.filter(object_id=str(technician.pk)).order_by("id")
+    assert [(e.action, e.site.code, e.changes) for e in entries] == [
+        ("api_token.issue", site_a.code, {"api_token": "Pixel 8"}),
+        ("api_token.issue", site_b.code, {"api_token": "Pixel 8"}),
+        ("api_token.revoke", site_a.code, {"api_tokens": ["Pixel 8"]}),
+        ("api_token.revoke", site_b.code, {"api_tokens": ["Pixel 8"]}),
+    ]
+    assert issued["token"] not in str([e.changes for e in entries])
 
 
 # --- documentation and migration ---------------------------------------------------------
