@@ -7,16 +7,20 @@ from rest_framework import exceptions
 
 
 class ApiTokenAuthentication(TokenAuthentication):
-    """knox's token check, with a key that is not UTF-8 refused as an invalid token (401).
+    """knox's token check, with a key that is not UTF-8, or holds a NUL character, refused as
+    an invalid token (401).
 
-    knox decodes the key without catching the error, which would answer 500 to a client.
+    knox decodes the key without catching the error, and PostgreSQL refuses NUL in the
+    look-up: either would answer 500 to a client.
     """
 
     def authenticate_credentials(self, token: bytes):
         try:
-            token.decode("utf-8")
+            key = token.decode("utf-8")
         except UnicodeDecodeError:
             raise exceptions.AuthenticationFailed(_("Invalid token.")) from None
+        if "\x00" in key:
+            raise exceptions.AuthenticationFailed(_("Invalid token."))
         return super().authenticate_credentials(token)
 
 

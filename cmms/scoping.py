@@ -57,7 +57,7 @@ class OwnedQuerySet(models.QuerySet):
       rows of the user's sites. Another site's row answers like a missing one.
     - Usable (`usable_at`): what a rule or plan of a site may refer to: global rows, the site's
       customer's rows and the site's own.
-    - Write (`writable_by`): superusers write everything, and are the only ones who write global
+    - Write (`may_own`, below): superusers write everything, and are the only ones who write global
       rows. A planner writes the rows of their sites, and a customer's rows only when they plan
       **all** of that customer's sites: a customer's row is used by every one of its sites, so
       changing it changes work at each of them, and a planner never changes what happens at a
@@ -88,18 +88,6 @@ class OwnedQuerySet(models.QuerySet):
         saving a row that refers to it: the foreign key is checked only at commit, so without
         this a concurrent delete's "is it used?" check would not see the new reference."""
         list(self.select_for_update(no_key=True).filter(pk=pk).values_list("pk", flat=True))
-
-    def writable_by(self, user):
-        if not user or not user.is_authenticated or not user.is_active:
-            return self.none()
-        if user.is_superuser:
-            return self
-        if not user.is_planner:
-            return self.none()
-        return self.filter(
-            models.Q(site__in=user.sites.values("id"))
-            | models.Q(customer__in=held_customers(user, self.model))
-        )
 
 
 def held_customers(user, model) -> models.QuerySet:

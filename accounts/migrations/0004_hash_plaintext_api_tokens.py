@@ -51,6 +51,9 @@ class Migration(migrations.Migration):
         ("contenttypes", "0002_remove_content_type_name"),
     ]
 
+    # Irreversible: the plaintext keys are gone once hashed, and the old table with them.
+    # Rolling back past here would leave every integrator without a working key, so Django
+    # refuses to instead of pretending.
     operations = [
-        migrations.RunPython(hash_plaintext_tokens, migrations.RunPython.noop),
+        migrations.RunPython(hash_plaintext_tokens),
     ]

@@ -53,17 +53,6 @@ def scope_choice_filters(filterset: django_filters.FilterSet, user) -> None:
             choice_filter.queryset = queryset.filter(pk__in=visible.values("pk"))
 
 
-class ScopedFilterBackend(DjangoFilterBackend):
-    """The API's filter backend: django-filter's, with choice filters scoped to the user's
-    sites (`scope_choice_filters`), for every filterset, present and future."""
-
-    def get_filterset(self, request, queryset, view):
-        filterset = super().get_filterset(request, queryset, view)
-        if filterset is not None:
-            scope_choice_filters(filterset, request.user)
-        return filterset
-
-
 class Int64Field(forms.IntegerField):
     """A whole number that SQLite and PostgreSQL can both compare with a bigint column."""
 
@@ -108,3 +97,17 @@ class FilterSet(django_filters.FilterSet):
         **django_filters.filterset.FILTER_FOR_DBFIELD_DEFAULTS,
         **{field: {"filter_class": IntegerFilter} for field in _INTEGER_FIELDS},
     }
+
+
+class ScopedFilterBackend(DjangoFilterBackend):
+    """The API's filter backend: django-filter's, with choice filters scoped to the user's
+    sites (`scope_choice_filters`), for every filterset, present and future. Filtersets built
+    from a view's `filterset_fields` derive from our `FilterSet` too (ids range-checked)."""
+
+    filterset_base = FilterSet
+
+    def get_filterset(self, request, queryset, view):
+        filterset = super().get_filterset(request, queryset, view)
+        if filterset is not None:
+            scope_choice_filters(filterset, request.user)
+        return filterset

@@ -300,6 +300,13 @@ def test_the_schema_documents_the_token_header(api):
     }
 
 
+def test_hashing_the_plaintext_keys_is_declared_irreversible():
+    migration = importlib.import_module("accounts.migrations.0004_hash_plaintext_api_tokens")
+
+    [operation] = migration.Migration.operations
+    assert not operation.reversible
+
+
 def test_a_key_issued_before_hashing_keeps_working_after_the_migration(technician):
     old_key = "0123456789abcdef0123456789abcdef01234567"  # DRF authtoken: 40 hex characters
     with connection.cursor() as cursor:
@@ -323,7 +330,9 @@ def test_a_key_issued_before_hashing_keeps_working_after_the_migration(technicia
 
 
 @pytest.mark.parametrize(
-    "header", ["Token \xff\xfe", "Token " + "a" * 5000, "Token", "Token a b"], ids=repr
+    "header",
+    ["Token \xff\xfe", "Token " + "a" * 5000, "Token", "Token a b", "Token abc\x00def" + "0" * 58],
+    ids=repr,
 )
 def test_a_malformed_token_header_answers_401_never_500(header):
     client = APIClient(raise_request_exception=False)
