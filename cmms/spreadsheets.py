@@ -15,6 +15,7 @@ import logging
 import os
 import re
 import secrets
+import stat
 import time as clock
 import zipfile
 from datetime import date, time, timedelta
@@ -25,7 +26,7 @@ from uuid import uuid4
 
 from django.conf import settings
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ImproperlyConfigured, PermissionDenied, ValidationError
 from django.template.response import TemplateResponse
 from django.utils.decorators import method_decorator
 from django.views.decorators.http import require_POST
@@ -185,8 +186,21 @@ class ImportFileStorage(BaseStorage):
 
     @staticmethod
     def folder() -> Path:
+        """The private folder, refused unless this process owns it and nobody else may enter:
+        in a shared temp folder another local user could have made it first, to read uploads
+        or swap a file between preview and confirmation."""
         folder = Path(settings.IMPORT_TMP_DIR)
         folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+        status = folder.lstat()
+        if (
+            not stat.S_ISDIR(status.st_mode)
+            or status.st_uid != os.getuid()
+            or stat.S_IMODE(status.st_mode) & 0o077
+        ):
+            raise ImproperlyConfigured(
+                f"IMPORT_TMP_DIR {folder} must be a folder of this user that nobody else may "
+                "enter (mode 700)."
+            )
         return folder
 
     def path(self) -> Path:

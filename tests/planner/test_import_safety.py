@@ -12,6 +12,7 @@ from pathlib import Path
 import openpyxl
 import pytest
 from django.contrib import admin
+from django.core.exceptions import ImproperlyConfigured
 from django.test import Client
 from django.urls import reverse
 from import_export.admin import ImportMixin
@@ -263,3 +264,23 @@ def test_a_confirmation_imports_in_the_format_and_resource_that_were_previewed(s
 
     assert response.status_code == 200
     assert Part.objects.filter(sku="N-0").exists()
+
+
+@pytest.mark.parametrize("mode", [0o777, 0o750, 0o701])
+def test_a_waiting_folder_others_may_enter_is_refused(settings, tmp_path, mode):
+    # In a shared temp folder another local user could have made it first.
+    folder = tmp_path / "imports"
+    folder.mkdir()
+    folder.chmod(mode)
+    settings.IMPORT_TMP_DIR = folder
+
+    with pytest.raises(ImproperlyConfigured, match="mode 700"):
+        ImportFileStorage.folder()
+
+
+def test_the_waiting_folder_is_made_private(settings, tmp_path):
+    settings.IMPORT_TMP_DIR = tmp_path / "new" / "imports"
+
+    folder = ImportFileStorage.folder()
+
+    assert folder.stat().st_mode & 0o777 == 0o700
