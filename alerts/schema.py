@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from alerts.choices import AlertState, Severity
+from cmms.bodies import BodyInvalid
 from cmms.jsondepth import MAX_JSON_DEPTH, nested_deeper_than
 
 MAX_ALERTS = 1000
@@ -38,10 +39,8 @@ SEVERITIES = frozenset(Severity.values)
 STATES = frozenset(AlertState.values)
 
 
-class SchemaError(Exception):
-    def __init__(self, errors: list[dict]):
-        super().__init__(f"{len(errors)} schema error(s)")
-        self.errors = errors
+class SchemaError(BodyInvalid):
+    pass
 
 
 @dataclass(slots=True)

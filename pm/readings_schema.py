@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
+from cmms.bodies import BodyInvalid
 from pm.hooks import parse_timestamp
 
 MAX_READINGS = 1000
@@ -21,10 +22,8 @@ MAX_VALUE = 10**13  # the column holds 13 integer digits
 KNOWN = frozenset({"reading_id", "asset", "meter", "value", "observed_at"})
 
 
-class SchemaError(Exception):
-    def __init__(self, errors: list[dict]):
-        super().__init__(f"{len(errors)} schema error(s)")
-        self.errors = errors
+class SchemaError(BodyInvalid):
+    pass
 
 
 @dataclass(slots=True)
