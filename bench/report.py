@@ -34,58 +34,84 @@ def _verdict(ok: bool | None) -> str:
     return "-" if ok is None else ("met" if ok else "**missed**")
 
 
-def rows(results: dict) -> list[tuple[str, str, str, str, str, str]]:
+Row = tuple[str, str, str, str, str, str]
+
+
+def rows(results: dict) -> list[Row]:
     """(figure, measured, reference, ratio, target, verdict)"""
     table = []
+    for figure_rows in _FIGURES:
+        table += figure_rows(results)
+    return table
+
+
+def _single_ingest_rows(results: dict) -> list[Row]:
     s = results.get("single_ingest")
-    if s:
-        w, b, r = s["webhook"], s["bare_view"], s["raw_insert"]
-        table.append(
-            (
-                "1. Single-alert ingest (signed webhook)",
-                f"{_fmt(w['requests_per_s'])} req/s; p50/p95/p99 {_fmt(w['p50_ms'])}/{_fmt(w['p95_ms'])}/{_fmt(w['p99_ms'])} ms",
-                f"bare view {_fmt(b['requests_per_s'])} req/s (p95 {_fmt(b['p95_ms'])} ms); raw INSERT+commit {_fmt(r['requests_per_s'])}/s",
-                f"{_ratio(s['ratio_to_bare_view'])} of bare view; {_ratio(s['ratio_to_raw_insert'])} of raw",
-                "≥ 60 % of bare view",
-                _verdict(s["ratio_to_bare_view"] >= 0.6),
-            )
+    if not s:
+        return []
+    w, b, r = s["webhook"], s["bare_view"], s["raw_insert"]
+    return [
+        (
+            "1. Single-alert ingest (signed webhook)",
+            f"{_fmt(w['requests_per_s'])} req/s; p50/p95/p99 {_fmt(w['p50_ms'])}/{_fmt(w['p95_ms'])}/{_fmt(w['p99_ms'])} ms",
+            f"bare view {_fmt(b['requests_per_s'])} req/s (p95 {_fmt(b['p95_ms'])} ms); raw INSERT+commit {_fmt(r['requests_per_s'])}/s",
+            f"{_ratio(s['ratio_to_bare_view'])} of bare view; {_ratio(s['ratio_to_raw_insert'])} of raw",
+            "≥ 60 % of bare view",
+            _verdict(s["ratio_to_bare_view"] >= 0.6),
         )
+    ]
+
+
+def _batch_ingest_rows(results: dict) -> list[Row]:
     b = results.get("batch_ingest")
-    if b:
-        table.append(
-            (
-                "2. Batch ingest (500 alerts/request)",
-                f"{_fmt(b['webhook']['alerts_per_s'])} alerts/s (p95 {_fmt(b['webhook']['p95_ms'])} ms/request)",
-                f"raw multi-row INSERT {_fmt(b['raw_insert']['alerts_per_s'])} rows/s",
-                _ratio(b["ratio_to_raw_insert"]),
-                "≥ 25 % of raw",
-                _verdict(b["ratio_to_raw_insert"] >= 0.25),
-            )
+    if not b:
+        return []
+    return [
+        (
+            "2. Batch ingest (500 alerts/request)",
+            f"{_fmt(b['webhook']['alerts_per_s'])} alerts/s (p95 {_fmt(b['webhook']['p95_ms'])} ms/request)",
+            f"raw multi-row INSERT {_fmt(b['raw_insert']['alerts_per_s'])} rows/s",
+            _ratio(b["ratio_to_raw_insert"]),
+            "≥ 25 % of raw",
+            _verdict(b["ratio_to_raw_insert"] >= 0.25),
         )
+    ]
+
+
+def _end_to_end_rows(results: dict) -> list[Row]:
     e = results.get("end_to_end")
-    if e:
-        table.append(
-            (
-                "3. End-to-end, webhook → work order, 50 alerts/s",
-                f"p50 {_fmt(e['p50_ms'])} ms, p95 {_fmt(e['p95_ms'])} ms, p99 {_fmt(e['p99_ms'])} ms ({e['alerts']} alerts)",
-                "target 250 ms",
-                _ratio(e["p95_ms"] / 250),
-                "p95 ≤ 250 ms",
-                _verdict(e["p95_ms"] <= 250),
-            )
+    if not e:
+        return []
+    return [
+        (
+            "3. End-to-end, webhook → work order, 50 alerts/s",
+            f"p50 {_fmt(e['p50_ms'])} ms, p95 {_fmt(e['p95_ms'])} ms, p99 {_fmt(e['p99_ms'])} ms ({e['alerts']} alerts)",
+            "target 250 ms",
+            _ratio(e["p95_ms"] / 250),
+            "p95 ≤ 250 ms",
+            _verdict(e["p95_ms"] <= 250),
         )
+    ]
+
+
+def _pipeline_drain_rows(results: dict) -> list[Row]:
     d = results.get("pipeline_drain")
-    if d:
-        table.append(
-            (
-                "4. Pipeline drain, 1 worker node (2 processes)",
-                f"{_fmt(d['alerts_per_s'])} alerts/s ({_fmt(d['alerts'])} alerts)",
-                f"single ingest {_fmt(d['single_ingest_requests_per_s'])} alerts/s",
-                f"{d['ratio_to_single_ingest']:.2f}x",
-                "≥ 1.0x",
-                _verdict(d["ratio_to_single_ingest"] >= 1.0),
-            )
+    if not d:
+        return []
+    return [
+        (
+            "4. Pipeline drain, 1 worker node (2 processes)",
+            f"{_fmt(d['alerts_per_s'])} alerts/s ({_fmt(d['alerts'])} alerts)",
+            f"single ingest {_fmt(d['single_ingest_requests_per_s'])} alerts/s",
+            f"{d['ratio_to_single_ingest']:.2f}x",
+            "≥ 1.0x",
+            _verdict(d["ratio_to_single_ingest"] >= 1.0),
         )
+    ]
+
+
+def _storm_rows(results: dict) -> list[Row]:
+    table = []
     for key, label in (("storm", "single-alert requests"), ("storm_batched", "100 alerts/request")):
         st = results.get(key)
         if st:
@@ -106,34 +132,51 @@ def rows(results: dict) -> list[tuple[str, str, str, str, str, str]]:
                     _verdict(ok),
                 )
             )
-    a = results.get("api_at_scale")
-    if a:
-        for name, fig in a["endpoints"].items():
-            table.append(
-                (
-                    f"6. API at scale: {name}",
-                    f"p50 {_fmt(fig['p50_ms'])} ms, p95 {_fmt(fig['p95_ms'])} ms; queries {fig['queries_by_page_size']}",
-                    f"{_fmt(a['work_orders'])} work orders, {_fmt(a['assets'])} assets, {a['sites']} sites",
-                    _ratio(fig["p95_ms"] / 50),
-                    "p95 ≤ 50 ms, queries constant",
-                    _verdict(
-                        fig["p95_ms"] <= 50 and len(set(fig["queries_by_page_size"].values())) == 1
-                    ),
-                )
-            )
-    p = results.get("pm_generation")
-    if p:
-        table.append(
-            (
-                "7. PM generation",
-                f"{_fmt(p['work_orders_per_s'])} work orders/s ({_fmt(p['work_orders'])} from {_fmt(p['plans'])} plans)",
-                "target 2,000/s",
-                _ratio(p["work_orders_per_s"] / 2000),
-                "≥ 2,000/s",
-                _verdict(p["work_orders_per_s"] >= 2000),
-            )
-        )
     return table
+
+
+def _api_at_scale_rows(results: dict) -> list[Row]:
+    a = results.get("api_at_scale")
+    if not a:
+        return []
+    return [
+        (
+            f"6. API at scale: {name}",
+            f"p50 {_fmt(fig['p50_ms'])} ms, p95 {_fmt(fig['p95_ms'])} ms; queries {fig['queries_by_page_size']}",
+            f"{_fmt(a['work_orders'])} work orders, {_fmt(a['assets'])} assets, {a['sites']} sites",
+            _ratio(fig["p95_ms"] / 50),
+            "p95 ≤ 50 ms, queries constant",
+            _verdict(fig["p95_ms"] <= 50 and len(set(fig["queries_by_page_size"].values())) == 1),
+        )
+        for name, fig in a["endpoints"].items()
+    ]
+
+
+def _pm_generation_rows(results: dict) -> list[Row]:
+    p = results.get("pm_generation")
+    if not p:
+        return []
+    return [
+        (
+            "7. PM generation",
+            f"{_fmt(p['work_orders_per_s'])} work orders/s ({_fmt(p['work_orders'])} from {_fmt(p['plans'])} plans)",
+            "target 2,000/s",
+            _ratio(p["work_orders_per_s"] / 2000),
+            "≥ 2,000/s",
+            _verdict(p["work_orders_per_s"] >= 2000),
+        )
+    ]
+
+
+_FIGURES = (
+    _single_ingest_rows,
+    _batch_ingest_rows,
+    _end_to_end_rows,
+    _pipeline_drain_rows,
+    _storm_rows,
+    _api_at_scale_rows,
+    _pm_generation_rows,
+)
 
 
 def render_markdown(results: dict, *, plots: list[str]) -> str:
