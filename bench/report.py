@@ -1,6 +1,7 @@
 """Write the benchmark results: JSON, a Markdown table (BENCHMARKS.md) and PNG plots."""
 
 import json
+from functools import partial
 
 from bench.stack import ROOT
 
@@ -40,15 +41,14 @@ Row = tuple[str, str, str, str, str, str]
 def rows(results: dict) -> list[Row]:
     """(figure, measured, reference, ratio, target, verdict)"""
     table = []
-    for figure_rows in _FIGURES:
-        table += figure_rows(results)
+    for key, figure_rows in _FIGURES:
+        figure = results.get(key)
+        if figure:
+            table += figure_rows(figure)
     return table
 
 
-def _single_ingest_rows(results: dict) -> list[Row]:
-    s = results.get("single_ingest")
-    if not s:
-        return []
+def _single_ingest_rows(s: dict) -> list[Row]:
     w, b, r = s["webhook"], s["bare_view"], s["raw_insert"]
     return [
         (
@@ -62,10 +62,7 @@ def _single_ingest_rows(results: dict) -> list[Row]:
     ]
 
 
-def _batch_ingest_rows(results: dict) -> list[Row]:
-    b = results.get("batch_ingest")
-    if not b:
-        return []
+def _batch_ingest_rows(b: dict) -> list[Row]:
     return [
         (
             "2. Batch ingest (500 alerts/request)",
@@ -78,10 +75,7 @@ def _batch_ingest_rows(results: dict) -> list[Row]:
     ]
 
 
-def _end_to_end_rows(results: dict) -> list[Row]:
-    e = results.get("end_to_end")
-    if not e:
-        return []
+def _end_to_end_rows(e: dict) -> list[Row]:
     return [
         (
             "3. End-to-end, webhook → work order, 50 alerts/s",
@@ -94,10 +88,7 @@ def _end_to_end_rows(results: dict) -> list[Row]:
     ]
 
 
-def _pipeline_drain_rows(results: dict) -> list[Row]:
-    d = results.get("pipeline_drain")
-    if not d:
-        return []
+def _pipeline_drain_rows(d: dict) -> list[Row]:
     return [
         (
             "4. Pipeline drain, 1 worker node (2 processes)",
@@ -110,35 +101,23 @@ def _pipeline_drain_rows(results: dict) -> list[Row]:
     ]
 
 
-def _storm_rows(results: dict) -> list[Row]:
-    table = []
-    for key, label in (("storm", "single-alert requests"), ("storm_batched", "100 alerts/request")):
-        st = results.get(key)
-        if st:
-            ok = (
-                st["drain_seconds"] < 30
-                and st["work_orders_created"] == 1
-                and st["alerts_lost"] == 0
-            )
-            table.append(
-                (
-                    f"5. Storm: {_fmt(st['alerts'])} alerts, 1 asset, 8 senders, {label}",
-                    f"drained in {_fmt(st['drain_seconds'])} s (sent in {_fmt(st['send_seconds'])} s); "
-                    f"{st['work_orders_created']} work order; {st['alerts_lost']} lost; "
-                    f"{st['alerts_not_linked']} unlinked",
-                    "target 30 s",
-                    _ratio(st["drain_seconds"] / 30),
-                    "< 30 s, 1 WO, 0 lost",
-                    _verdict(ok),
-                )
-            )
-    return table
+def _storm_rows(st: dict, *, label: str) -> list[Row]:
+    ok = st["drain_seconds"] < 30 and st["work_orders_created"] == 1 and st["alerts_lost"] == 0
+    return [
+        (
+            f"5. Storm: {_fmt(st['alerts'])} alerts, 1 asset, 8 senders, {label}",
+            f"drained in {_fmt(st['drain_seconds'])} s (sent in {_fmt(st['send_seconds'])} s); "
+            f"{st['work_orders_created']} work order; {st['alerts_lost']} lost; "
+            f"{st['alerts_not_linked']} unlinked",
+            "target 30 s",
+            _ratio(st["drain_seconds"] / 30),
+            "< 30 s, 1 WO, 0 lost",
+            _verdict(ok),
+        )
+    ]
 
 
-def _api_at_scale_rows(results: dict) -> list[Row]:
-    a = results.get("api_at_scale")
-    if not a:
-        return []
+def _api_at_scale_rows(a: dict) -> list[Row]:
     return [
         (
             f"6. API at scale: {name}",
@@ -152,10 +131,7 @@ def _api_at_scale_rows(results: dict) -> list[Row]:
     ]
 
 
-def _pm_generation_rows(results: dict) -> list[Row]:
-    p = results.get("pm_generation")
-    if not p:
-        return []
+def _pm_generation_rows(p: dict) -> list[Row]:
     return [
         (
             "7. PM generation",
@@ -168,14 +144,16 @@ def _pm_generation_rows(results: dict) -> list[Row]:
     ]
 
 
+# (key in the results, its rows), in the order of the table.
 _FIGURES = (
-    _single_ingest_rows,
-    _batch_ingest_rows,
-    _end_to_end_rows,
-    _pipeline_drain_rows,
-    _storm_rows,
-    _api_at_scale_rows,
-    _pm_generation_rows,
+    ("single_ingest", _single_ingest_rows),
+    ("batch_ingest", _batch_ingest_rows),
+    ("end_to_end", _end_to_end_rows),
+    ("pipeline_drain", _pipeline_drain_rows),
+    ("storm", partial(_storm_rows, label="single-alert requests")),
+    ("storm_batched", partial(_storm_rows, label="100 alerts/request")),
+    ("api_at_scale", _api_at_scale_rows),
+    ("pm_generation", _pm_generation_rows),
 )
 
 
