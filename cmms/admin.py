@@ -23,7 +23,6 @@ from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db.models import BooleanField, DateField, Model, Q
 from django.http import HttpResponseRedirect
 
-from accounts.choices import Role
 from cmms.errors import ServiceError
 from cmms.inputs import parse_id
 from cmms.scoping import scoped_choices
@@ -38,7 +37,7 @@ def may_use_admin(user) -> bool:
     """Superusers, and planners who are active staff; nobody else, whatever their flags."""
     if not user or not user.is_authenticated or not user.is_active:
         return False
-    return user.is_superuser or (user.is_staff and user.role == Role.PLANNER)
+    return user.is_superuser or (user.is_staff and user.is_planner)
 
 
 def service_error_messages(error: Exception) -> str:
