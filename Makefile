@@ -37,9 +37,11 @@ MUTATION_THRESHOLD ?= 90
 mutation: install
 	DATABASE_URL=$(TEST_DATABASE_URL) $(BIN)/python scripts/mutation.py $(UNITS) --threshold $(MUTATION_THRESHOLD)
 
+## Style, format, and the apps' layers (import-linter contracts in pyproject.toml)
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
 
 fmt: install
 	$(BIN)/ruff check --fix .

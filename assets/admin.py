@@ -23,6 +23,7 @@ from assets.models import (
     StockMovement,
     Storeroom,
 )
+from assets.resources import AssetResource, PartResource
 from cmms.admin import (
     NO_DELETE,
     SERVICE_ERRORS,
@@ -33,7 +34,6 @@ from cmms.admin import (
     service_error_messages,
 )
 from cmms.spreadsheets import SpreadsheetImportExportMixin
-from planner.resources import AssetResource, PartResource
 
 BREADCRUMB = " \N{SINGLE RIGHT-POINTING ANGLE QUOTATION MARK} "
 VIEW_ONLY = frozenset({"view"})

@@ -1,7 +1,7 @@
-"""The planners' admin: who may enter, which rows they see, and how admin writes reach services.
+"""The planners' admin, its reusable parts: who may enter, which rows they see, and how admin
+writes reach services. The site itself (`CmmsAdminSite`, its login form and AppConfig) is the
+planner app's, in `planner/admin_site.py`; it lets in `may_use_admin` users only.
 
-- `CmmsAdminSite` lets in superusers and active staff planners only; technicians and customer
-  viewers are refused at the login form even when `is_staff` is set.
 - `RoleGatedAdminMixin` answers the model permissions from the role, so planners need no
   Django model permissions; each admin names what it allows in `permissions`.
 - `SiteScopedAdminMixin` restricts the changelist, change pages and every foreign-key choice to
@@ -11,23 +11,18 @@
   offers only the related rows the listed rows use and the user may see themselves, and every
   filter on values across a relation into one over the user's rows, so no filter names
   another site's site, gateway, asset or person.
-
-This module is also the admin's AppConfig (`cmms.admin.CmmsAdminConfig` in INSTALLED_APPS), so
-it must not import models or auth forms at import time.
 """
 
 import functools
 
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
-from django.contrib.admin.apps import AdminConfig
 from django.contrib.admin.utils import get_fields_from_path
 from django.contrib.admin.widgets import AutocompleteSelect, AutocompleteSelectMultiple
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db.models import BooleanField, DateField, Model, Q
 from django.http import HttpResponseRedirect
 
-from accounts.choices import Role
 from cmms.errors import ServiceError
 from cmms.inputs import parse_id
 from cmms.scoping import scoped_choices
@@ -42,7 +37,7 @@ def may_use_admin(user) -> bool:
     """Superusers, and planners who are active staff; nobody else, whatever their flags."""
     if not user or not user.is_authenticated or not user.is_active:
         return False
-    return user.is_superuser or (user.is_staff and user.role == Role.PLANNER)
+    return user.is_superuser or (user.is_staff and user.is_planner)
 
 
 def service_error_messages(error: Exception) -> str:
@@ -79,41 +74,13 @@ class _ServiceRefused(Exception):
         self.error = error
 
 
-# ---------------------------------------------------------------- site and login
+# ---------------------------------------------------------------- changelist actions
 
 
-class CmmsAdminSite(admin.AdminSite):
-    site_header = "CMMS planning"
-    site_title = "CMMS planning"
-    index_title = "Assets, work and stock"
-
-    def has_permission(self, request):
-        return may_use_admin(request.user)
-
-    def get_urls(self):
-        from planner.urls import admin_urls
-
-        return admin_urls(self) + super().get_urls()
-
-    def index(self, request, extra_context=None):
-        from planner.selectors import index_counts
-
-        extra_context = {**(extra_context or {}), "planner": index_counts(request.user)}
-        return super().index(request, extra_context)
-
-    def login(self, request, extra_context=None):
-        if self.login_form is None:
-            self.login_form = _planner_login_form()
-        return super().login(request, extra_context)
-
-    def admin_view(self, view, cacheable=False):
-        return super().admin_view(_selection_checked(view), cacheable)
-
-
-def _selection_checked(view):
+def selection_checked(view):
     """A changelist whose action names rows by ids that are no ids of its model (`abc` for a
     UUID, twenty digits, "²") answers with a message, where the action's `pk__in` lookup
-    raised a 500; every model admin gets this, third-party ones too."""
+    raised a 500; the admin site wraps every model admin's view in it, third-party ones too."""
     model_admin = getattr(view, "__self__", None)
     if not isinstance(model_admin, admin.ModelAdmin) or view.__name__ != "changelist_view":
         return view
@@ -147,30 +114,6 @@ def _is_value_of(field, value: str) -> bool:
     except ValidationError:
         return False
     return True
-
-
-def _planner_login_form():
-    from django.contrib.admin.forms import AdminAuthenticationForm
-
-    class PlannerAuthenticationForm(AdminAuthenticationForm):
-        error_messages = {
-            **AdminAuthenticationForm.error_messages,
-            "not_planner": (
-                "The admin is for planners. Technicians and customer viewers use the "
-                "technician pages and the API."
-            ),
-        }
-
-        def confirm_login_allowed(self, user):
-            super().confirm_login_allowed(user)
-            if not may_use_admin(user):
-                raise ValidationError(self.error_messages["not_planner"], code="not_planner")
-
-    return PlannerAuthenticationForm
-
-
-class CmmsAdminConfig(AdminConfig):
-    default_site = "cmms.admin.CmmsAdminSite"
 
 
 # ---------------------------------------------------------------- permissions by role

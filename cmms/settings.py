@@ -115,7 +115,7 @@ AUTHENTICATION_BACKENDS = [
 ]
 
 INSTALLED_APPS = [
-    "cmms.admin.CmmsAdminConfig",  # the planners' admin site (role-gated), see cmms/admin.py
+    "planner.admin_config.CmmsAdminConfig",  # the planners' admin site, planner/admin_site.py
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -139,6 +139,7 @@ INSTALLED_APPS = [
     "axes",
     "audit",
     "ops",
+    "demo",  # last: seed_demo's data imports every other app
 ]
 
 MIDDLEWARE = [

@@ -19,14 +19,19 @@ import stat
 import time as clock
 import zipfile
 from datetime import date, time, timedelta
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 from io import BytesIO
 from pathlib import Path
 from uuid import uuid4
 
 from django.conf import settings
 from django.contrib import messages
-from django.core.exceptions import ImproperlyConfigured, PermissionDenied, ValidationError
+from django.core.exceptions import (
+    ImproperlyConfigured,
+    ObjectDoesNotExist,
+    PermissionDenied,
+    ValidationError,
+)
 from django.template.response import TemplateResponse
 from django.utils.decorators import method_decorator
 from django.views.decorators.http import require_POST
@@ -35,6 +40,7 @@ from import_export.admin import ExportMixin, ImportExportMixin
 from import_export.formats.base_formats import CSV, XLSX
 from import_export.forms import ImportForm
 from import_export.tmp_storages import BaseStorage
+from import_export.widgets import DecimalWidget, ForeignKeyWidget
 
 logger = logging.getLogger(__name__)
 
@@ -77,6 +83,45 @@ class SpreadsheetResource(resources.ModelResource):
             for error in errors:
                 logger.warning("import row %s failed:\n%s", line, error.traceback)
         return result
+
+
+# ---------------------------------------------------------------- import widgets
+
+
+class LookupWidget(ForeignKeyWidget):
+    """A foreign key by a code, limited to what the importing user may see, with a clear error."""
+
+    noun = "row"
+
+    def scoped(self, row, user):
+        manager = self.model.objects
+        return (
+            manager.for_user(user)
+            if user is not None and hasattr(manager, "for_user")
+            else manager.all()
+        )
+
+    def get_queryset(self, value, row, *args, **kwargs):
+        return self.scoped(row, kwargs.get("user"))
+
+    def clean(self, value, row=None, **kwargs):
+        try:
+            return super().clean(value, row, **kwargs)
+        except ObjectDoesNotExist:
+            raise ValueError(f"no {self.noun} {value!r}{self.where(row)}") from None
+
+    def where(self, row) -> str:
+        return ""
+
+
+class NumberWidget(DecimalWidget):
+    """A decimal; text that is not a number is that row's error on that field."""
+
+    def clean(self, value, row=None, **kwargs):
+        try:
+            return super().clean(value, row, **kwargs)
+        except (InvalidOperation, ValueError):
+            raise ValueError(f"{value!r} is not a number") from None
 
 
 # ---------------------------------------------------------------- import limits

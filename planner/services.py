@@ -10,10 +10,10 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from alerts.models import Alert
-from tech.services import work_order_note_add
 from workorders import services as wo_services
 from workorders.choices import Status
 from workorders.models import WorkOrder
+from workorders.notes import work_order_note_add
 
 DISPATCHABLE = (Status.APPROVED, Status.SCHEDULED, Status.ON_HOLD, Status.IN_PROGRESS)
 

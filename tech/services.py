@@ -1,7 +1,7 @@
-"""Writes that only the technician pages make: notes and photos on a work order.
+"""Writes that only the technician pages make: photos on a work order.
 
-Everything else (lifecycle, checklist, labour, parts, work requests) goes through
-`workorders.services`, exactly as the API does.
+Everything else (notes, lifecycle, checklist, labour, parts, work requests) goes through
+`workorders` services (`workorders.notes`, `workorders.services`), exactly as the API does.
 """
 
 import logging
@@ -12,32 +12,13 @@ from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.db import transaction
 
-from cmms.errors import TransitionNotAllowed
 from tech.models import WorkOrderPhoto
 from tech.validators import clean_photo
-from workorders.choices import FINAL_STATUSES, EventKind
+from workorders.choices import EventKind
 from workorders.models import WorkOrder, WorkOrderEvent
-from workorders.services import check_field_work
+from workorders.notes import check_may_add_to_timeline
 
 logger = logging.getLogger(__name__)
-
-
-def _check_may_write(work_order: WorkOrder, by) -> None:
-    check_field_work(work_order, by)
-    if work_order.status in FINAL_STATUSES:
-        raise TransitionNotAllowed(f"{work_order.number} is {work_order.status}.")
-
-
-@transaction.atomic
-def work_order_note_add(*, work_order: WorkOrder, by, message: str) -> WorkOrderEvent:
-    """Add a note to the work order's timeline."""
-    message = message.strip()
-    if not message:
-        raise ValidationError({"message": "Write something first."})
-    _check_may_write(work_order, by)
-    return WorkOrderEvent.objects.create(
-        work_order=work_order, kind=EventKind.NOTE, message=message, created_by=by
-    )
 
 
 def work_order_photo_add(*, work_order: WorkOrder, by, upload, caption: str = "") -> WorkOrderPhoto:
@@ -68,7 +49,7 @@ def work_order_photo_add(*, work_order: WorkOrder, by, upload, caption: str = ""
     )
     try:
         with transaction.atomic(durable=True):
-            _check_may_write(work_order, by)
+            check_may_add_to_timeline(work_order, by)
             photo.image.save(
                 f"{uuid.uuid4().hex}.{clean.extension}", ContentFile(clean.content), save=False
             )

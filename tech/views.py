@@ -40,6 +40,7 @@ from tech.models import WorkOrderPhoto
 from workorders import services as wo_services
 from workorders.choices import FINAL_STATUSES, Source, Status
 from workorders.models import ChecklistStep, WorkOrder
+from workorders.notes import work_order_note_add
 
 MAX_LABELS = 500
 
@@ -403,9 +404,7 @@ def note_add(request, pk):
     work_order = _scoped_work_order(request, pk)
 
     def action(data):
-        tech_services.work_order_note_add(
-            work_order=work_order, by=request.user, message=data["message"]
-        )
+        work_order_note_add(work_order=work_order, by=request.user, message=data["message"])
 
     return _perform(
         request,

@@ -6,7 +6,7 @@ from django.test import Client
 
 from accounts.models import User
 from assets.models import Asset, Site, Stock, StockMovement
-from cmms import demo
+from demo import data as demo
 from workorders.choices import Status
 from workorders.models import StatusChange, WorkOrder
 

@@ -27,7 +27,6 @@ from cmms.scoping import held_customers, may_own, visible_users
 from cmms.spreadsheets import SpreadsheetExportMixin
 from pipeline.services import job_plan_delete, job_plan_save
 from pipeline.services.catalog import QUANTITY_NOT_POSITIVE, job_plan_check_unused
-from planner.resources import WorkOrderResource
 from workorders import services
 from workorders.choices import Status
 from workorders.models import (
@@ -43,6 +42,7 @@ from workorders.models import (
     WorkOrder,
     WorkOrderEvent,
 )
+from workorders.resources import WorkOrderResource
 
 VIEW_ONLY = frozenset({"view"})
 INITIAL_STATUSES = (Status.REQUESTED, Status.APPROVED, Status.SCHEDULED)

@@ -1,6 +1,7 @@
+"""The alerts app's /api/v1/ routes, on the core router (`cmms.api.routers`) once imported."""
+
 from alerts.api import views
+from cmms.api.routers import router
 
-
-def register(router):
-    router.register("gateways", views.GatewayViewSet, basename="gateway")
-    router.register("alerts", views.AlertViewSet, basename="alert")
+router.register("gateways", views.GatewayViewSet, basename="gateway")
+router.register("alerts", views.AlertViewSet, basename="alert")

@@ -1,22 +1,9 @@
-"""All /api/v1/ routes; each app registers its viewsets on the one router."""
+"""All /api/v1/ routes: each installed app's `api/urls.py` registers on the one router."""
 
-from rest_framework.routers import DefaultRouter
+from django.utils.module_loading import autodiscover_modules
 
-from accounts.api.urls import register as register_accounts
-from alerts.api.urls import register as register_alerts
-from assets.api.urls import register as register_assets
-from audit.api.urls import register as register_audit
-from pipeline.api.urls import register as register_pipeline
-from pm.api.urls import register as register_pm
-from workorders.api.urls import register as register_workorders
+from cmms.api.routers import router
 
-router = DefaultRouter()
-register_accounts(router)
-register_assets(router)
-register_workorders(router)
-register_alerts(router)
-register_pipeline(router)
-register_pm(router)
-register_audit(router)
+autodiscover_modules("api.urls")
 
 urlpatterns = router.urls

@@ -25,6 +25,7 @@ from pipeline.models import AlertRule
 from workorders import services as wo_services
 from workorders.choices import OPEN_STATUSES, EventKind, Source, Status, WorkOrderType
 from workorders.models import WorkOrder, WorkOrderEvent
+from workorders.tasks import notify_assignee
 
 log = logging.getLogger(__name__)
 
@@ -455,8 +456,6 @@ def technician_for(*, site_id: int, skill_id: int | None) -> User | None:
 
 
 def _notify(work_order_id: int) -> None:
-    from pipeline.tasks import notify_assignee
-
     try:
         notify_assignee.delay(work_order_id)
     except Exception:  # the broker is down: the work order is assigned anyway

@@ -1,8 +1,9 @@
+"""The pm app's /api/v1/ routes, on the core router (`cmms.api.routers`) once imported."""
+
+from cmms.api.routers import router
 from pm.api import views
 
-
-def register(router):
-    router.register("pm-plans", views.PMPlanViewSet, basename="pm-plan")
-    router.register("pm-occurrences", views.PMOccurrenceViewSet, basename="pm-occurrence")
-    router.register("meter-readings", views.MeterReadingViewSet, basename="meter-reading")
-    router.register("meter-resets", views.MeterResetViewSet, basename="meter-reset")
+router.register("pm-plans", views.PMPlanViewSet, basename="pm-plan")
+router.register("pm-occurrences", views.PMOccurrenceViewSet, basename="pm-occurrence")
+router.register("meter-readings", views.MeterReadingViewSet, basename="meter-reading")
+router.register("meter-resets", views.MeterResetViewSet, basename="meter-reset")

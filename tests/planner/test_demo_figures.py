@@ -9,7 +9,7 @@ from django.utils import timezone
 from accounts.models import User
 from alerts.models import Alert
 from assets.models import Asset
-from cmms import demo
+from demo import data as demo
 from workorders import selectors
 from workorders.models import WorkOrder
 

@@ -17,6 +17,7 @@ from django.test import Client
 from django.urls import reverse
 from import_export.admin import ImportMixin
 
+from assets import resources
 from assets.models import Asset, Part
 from cmms.spreadsheets import (
     ImportFileStorage,
@@ -24,7 +25,6 @@ from cmms.spreadsheets import (
     LimitedXLSX,
     SpreadsheetImportExportMixin,
 )
-from planner import resources
 from tests.admin.conftest import Plant
 from tests.factories import SuperuserFactory
 from tests.planner.test_import import HEADER, confirm, upload

@@ -9,7 +9,7 @@ from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from cmms.errors import NotPermitted, TransitionNotAllowed
-from tech.services import work_order_note_add, work_order_photo_add
+from tech.services import work_order_photo_add
 from tests.factories import (
     CustomerViewerFactory,
     PlannerFactory,
@@ -29,6 +29,7 @@ from workorders.choices import (
     WorkOrderType,
 )
 from workorders.models import StatusChange
+from workorders.notes import work_order_note_add
 from workorders.services import check_transition, work_order_transition
 
 pytestmark = pytest.mark.django_db

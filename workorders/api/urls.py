@@ -1,6 +1,7 @@
+"""The workorders app's /api/v1/ routes, on the core router (`cmms.api.routers`) once imported."""
+
+from cmms.api.routers import router
 from workorders.api import views
 
-
-def register(router):
-    router.register("work-orders", views.WorkOrderViewSet)
-    router.register("failure-codes", views.FailureCodeViewSet)
+router.register("work-orders", views.WorkOrderViewSet)
+router.register("failure-codes", views.FailureCodeViewSet)

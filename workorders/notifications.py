@@ -1,21 +1,13 @@
-"""Thin Celery tasks of the pipeline: load by id, call a service, own the retry."""
+"""Messages to people about their work: the assignee hears that a work order is theirs."""
 
-from celery import shared_task
 from django.conf import settings
 from django.core.mail import send_mail
 
 from workorders.models import WorkOrder
 
 
-@shared_task(
-    name="pipeline.notify_assignee",
-    acks_late=True,
-    autoretry_for=(OSError,),
-    retry_backoff=True,
-    max_retries=5,
-)
-def notify_assignee(work_order_id: int) -> None:
-    """E-mail the assigned technician that a work order is theirs."""
+def work_order_assignee_notify(*, work_order_id: int) -> None:
+    """E-mail the assigned technician that a work order is theirs (nobody, or no address: none)."""
     work_order = (
         WorkOrder.objects.select_related("assignee", "asset", "site")
         .filter(pk=work_order_id, assignee__isnull=False)

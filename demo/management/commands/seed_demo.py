@@ -1,7 +1,7 @@
 from django.conf import settings
 from django.core.management.base import BaseCommand
 
-from cmms import demo
+from demo.data import DEMO_PASSWORD, demo_logins, seed_demo
 
 
 class Command(BaseCommand):
@@ -11,16 +11,16 @@ class Command(BaseCommand):
     )
 
     def handle(self, *args, **options):
-        if demo.seed_demo():
+        if seed_demo():
             self.stdout.write(self.style.SUCCESS("Demo data created."))
         else:
             self.stdout.write("Demo data already exists; nothing changed.")
         self._print_logins()
 
     def _print_logins(self):
-        logins = demo.demo_logins()
+        logins = demo_logins()
         self.stdout.write("")
-        self.stdout.write(f"Demo logins (password for all: {demo.DEMO_PASSWORD}):")
+        self.stdout.write(f"Demo logins (password for all: {DEMO_PASSWORD}):")
         self.stdout.write(f"  {'username':<20} {'role':<16} {'sites':<10} API token")
         for login in logins:
             self.stdout.write(

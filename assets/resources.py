@@ -1,20 +1,16 @@
-"""CSV/XLSX import and export (django-import-export) for the planners' admin.
+"""CSV/XLSX import and export (django-import-export) of assets and parts for the planners' admin.
 
 Imports show a preview with per-row errors before anything is saved (the dry run rolls back).
 Asset rows are written through `asset_create`/`asset_update`, so the hierarchy's materialised
 paths are right, and every lookup is limited to the importing planner's sites.
 """
 
-from decimal import InvalidOperation
-
-from django.core.exceptions import ObjectDoesNotExist, ValidationError
+from django.core.exceptions import ValidationError
 from import_export import fields
-from import_export.widgets import DecimalWidget, ForeignKeyWidget
 
 from assets import services as asset_services
 from assets.models import Asset, EquipmentClass, Part, Site
-from cmms.spreadsheets import SpreadsheetResource
-from workorders.models import WorkOrder
+from cmms.spreadsheets import LookupWidget, NumberWidget, SpreadsheetResource
 
 ASSET_COLUMNS = (
     "site",
@@ -30,32 +26,6 @@ ASSET_COLUMNS = (
     "serial_number",
     "installed_on",
 )
-
-
-class LookupWidget(ForeignKeyWidget):
-    """A foreign key by a code, limited to what the importing user may see, with a clear error."""
-
-    noun = "row"
-
-    def scoped(self, row, user):
-        manager = self.model.objects
-        return (
-            manager.for_user(user)
-            if user is not None and hasattr(manager, "for_user")
-            else manager.all()
-        )
-
-    def get_queryset(self, value, row, *args, **kwargs):
-        return self.scoped(row, kwargs.get("user"))
-
-    def clean(self, value, row=None, **kwargs):
-        try:
-            return super().clean(value, row, **kwargs)
-        except ObjectDoesNotExist:
-            raise ValueError(f"no {self.noun} {value!r}{self.where(row)}") from None
-
-    def where(self, row) -> str:
-        return ""
 
 
 class SiteWidget(LookupWidget):
@@ -132,16 +102,6 @@ class AssetResource(SpreadsheetResource):
         instance.pk, instance.path, instance.depth = saved.pk, saved.path, saved.depth
 
 
-class NumberWidget(DecimalWidget):
-    """A decimal; text that is not a number is that row's error on that field."""
-
-    def clean(self, value, row=None, **kwargs):
-        try:
-            return super().clean(value, row, **kwargs)
-        except (InvalidOperation, ValueError):
-            raise ValueError(f"{value!r} is not a number") from None
-
-
 class PartResource(SpreadsheetResource):
     """Spare parts by SKU (a global catalogue): new SKUs are created, known ones updated."""
 
@@ -156,34 +116,3 @@ class PartResource(SpreadsheetResource):
         report_skipped = True
         clean_model_instances = True
         use_transactions = True
-
-
-class WorkOrderResource(SpreadsheetResource):
-    """Export of the filtered work order list (the columns a planner reports on)."""
-
-    site = fields.Field("site__code", "site")
-    asset = fields.Field("asset__tag", "asset")
-    assignee = fields.Field("assignee__username", "assignee")
-
-    class Meta:
-        model = WorkOrder
-        fields = (
-            "number",
-            "title",
-            "site",
-            "asset",
-            "status",
-            "priority",
-            "type",
-            "source",
-            "assignee",
-            "created_at",
-            "scheduled_start",
-            "due_at",
-            "started_at",
-            "completed_at",
-            "estimated_hours",
-            "actual_hours",
-            "waiting_for_parts",
-        )
-        export_order = fields

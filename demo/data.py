@@ -6,6 +6,7 @@ numbers, history, labour and the stock ledger are exactly what real use would le
 Deterministic (fixed random seed) and idempotent: a second run changes nothing.
 """
 
+import hashlib
 import random
 from dataclasses import dataclass
 from datetime import timedelta
@@ -18,6 +19,8 @@ from django.utils import timezone
 from accounts.choices import Role
 from accounts.models import ApiToken, Skill, User
 from accounts.services import api_token_issue, api_token_revoke
+from alerts.models import Alert
+from alerts.services import gateway_create
 from assets.choices import AssetLevel, AssetState, Criticality, MovementKind
 from assets.models import (
     Asset,
@@ -695,8 +698,6 @@ class _History:
         self.now = seeder.now
 
     def run(self) -> None:
-        from alerts.services import gateway_create
-
         for code, site in self.seeder.sites.items():
             users = self.seeder._site_users(code)
             planner = next(u for d, u in users if d.role == Role.PLANNER and not d.superuser)
@@ -823,8 +824,6 @@ class _History:
         StatusChange.objects.bulk_create(changes)
 
     def _alerts(self, site, gateway, alert_orders: list[WorkOrder]) -> None:
-        from alerts.models import Alert
-
         alerts = []
         for n, order in enumerate(alert_orders):
             # Correlation: a work order often answers two or three alerts of one condition.
@@ -857,10 +856,6 @@ class _History:
         self, site, gateway, alert_id, asset, condition, when, *, status, severity="major",
         work_order=None, tag=None,
     ):  # fmt: skip
-        import hashlib
-
-        from alerts.models import Alert
-
         return Alert(
             gateway=gateway,
             site=site,
