@@ -16,6 +16,7 @@ from accounts.choices import Role
 from assets import services as asset_services
 from assets.models import Stock
 from cmms.errors import NotPermitted, TransitionNotAllowed
+from cmms.rows import adopt_row
 from workorders.choices import (
     FAILURE_CODES_REQUIRED,
     PLANNER_ONLY_TRANSITIONS,
@@ -278,7 +279,7 @@ def work_order_transition(
         changed_by=by,
         changed_at=now,
     )
-    work_order.__dict__.update({k: v for k, v in locked.__dict__.items() if not k.startswith("_")})
+    adopt_row(work_order, locked)
     return work_order
 
 
