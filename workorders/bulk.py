@@ -12,7 +12,7 @@ import json
 from collections import defaultdict
 from datetime import datetime
 
-from django.db import connection, transaction
+from django.db import DEFAULT_DB_ALIAS, connection, connections, transaction
 from django.db.models import Model
 
 from workorders import creation
@@ -109,32 +109,45 @@ def insert_rows(model: type[Model], rows: list[dict], *, now: datetime | None = 
                     setattr(instance, name, now)
         model.objects.bulk_create(instances, batch_size=500)
         return [instance.pk for instance in instances]
-    fields = [model._meta.get_field(name) for name in rows[0]]
-    defaults = _defaults(model, given=rows[0], now=now)
+    first = rows[0]
+    # A column with one value in every row is one parameter, not an array: Django prepares
+    # each value it sends, and that per-value Python is what this function is here to avoid.
+    same = [name for name in list(first)[1:] if all(row[name] == first[name] for row in rows)]
+    fields = [model._meta.get_field(name) for name in first if name not in same]
+    defaults = [(model._meta.get_field(name), first[name]) for name in same]
+    defaults += _defaults(model, given=first, now=now)
     qn = connection.ops.quote_name
     columns = ", ".join(qn(f.column) for f in [*fields, *(f for f, _ in defaults)])
     aliases = [f"c{i}" for i in range(len(fields))]
-    arrays, selected = [], []
-    for f, alias in zip(fields, aliases, strict=True):
-        column_type = f.db_type(connection)
-        is_json = f.get_internal_type() == "JSONField"
-        # text[] for varchar(n): a cast to varchar(n) would cut an overlong value, the INSERT
-        # refuses. JSON travels as text and is cast per value.
-        text = is_json or column_type.startswith("varchar")
-        arrays.append(f"%s::{'text' if text else column_type}[]")
-        selected.append(f"u.{alias}::jsonb" if is_json else f"u.{alias}")
+    arrays = [f"%s::{_array_type(f)}[]" for f in fields]
+    selected = [
+        f"u.{alias}::jsonb" if _is_json(f) else f"u.{alias}"
+        for f, alias in zip(fields, aliases, strict=True)
+    ]
+    selected += [f"%s::{'jsonb' if _is_json(f) else _array_type(f)}" for f, _ in defaults]
     # Only quoted identifiers, column types and aliases are formatted in; values are parameters.
     sql = (
         f"INSERT INTO {qn(model._meta.db_table)} ({columns}) "  # noqa: S608
-        f"SELECT {', '.join([*selected, *(['%s'] * len(defaults))])} "
+        f"SELECT {', '.join(selected)} "
         f"FROM unnest({', '.join(arrays)}) WITH ORDINALITY AS u({', '.join(aliases)}, n) "
         f"ORDER BY u.n RETURNING {qn(model._meta.pk.column)}"
     )
     params = [f.get_db_prep_save(value, connection) for f, value in defaults]  # SELECT list
-    params += [[_prepared(f, row[f.attname]) for row in rows] for f in fields]
+    params += [_column(f, [row[f.attname] for row in rows]) for f in fields]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         return [pk for (pk,) in cursor.fetchall()]
+
+
+def _is_json(field) -> bool:
+    return field.get_internal_type() == "JSONField"
+
+
+def _array_type(field) -> str:
+    """The type values of `field` travel as: text for varchar(n), whose cast would cut an
+    overlong value the INSERT must refuse, and for JSON, cast per value."""
+    column_type = field.db_type(connection)
+    return "text" if _is_json(field) or column_type.startswith("varchar") else column_type
 
 
 def _defaults(model: type[Model], *, given: dict, now: datetime | None) -> list[tuple]:
@@ -152,7 +165,14 @@ def _defaults(model: type[Model], *, given: dict, now: datetime | None) -> list[
     return defaults
 
 
-def _prepared(field, value):
-    if field.get_internal_type() == "JSONField":
-        return json.dumps(value, cls=field.encoder)
-    return field.get_db_prep_save(value, connection)
+PLAIN = (int, str, bool, type(None))  # sent as they are: nothing for Django to prepare
+
+
+def _column(field, values: list) -> list:
+    """The values of one column as the database takes them."""
+    if _is_json(field):
+        return [json.dumps(value, cls=field.encoder) for value in values]
+    if all(type(value) in PLAIN for value in values):
+        return values
+    db = connections[DEFAULT_DB_ALIAS]  # once, not a thread-local look-up per value
+    return [field.get_db_prep_save(value, db) for value in values]
