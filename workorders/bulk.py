@@ -27,7 +27,7 @@ from workorders.models import (
 from workorders.services import work_order_reserve_job_plan_parts
 
 
-@transaction.atomic
+@transaction.atomic(savepoint=False)  # all or nothing; inside the caller's transaction, no more
 def work_orders_create_bulk(
     *, rows: list[dict], events: list[str], now: datetime, by=None
 ) -> list[int]:
@@ -36,7 +36,10 @@ def work_orders_create_bulk(
     per row) and its job plan's parts reserved; returns their ids in order.
 
     The rows are trusted: callers build them from validated plans (no `full_clean` per row).
+    `by` requested them, as in `work_order_create`.
     """
+    if by is not None:
+        rows = [{"requested_by_id": by.pk, **row} for row in rows]
     ids = insert_rows(WorkOrder, rows, now=now)
     insert_rows(
         StatusChange,
