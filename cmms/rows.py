@@ -16,3 +16,23 @@ def adopt_row(instance: Model, saved: Model) -> None:
     instance._state.fields_cache.update(saved._state.fields_cache)
     instance._state.adding = saved._state.adding
     instance._state.db = saved._state.db
+
+
+class _Unchanged:
+    """The default of a service's keyword argument the caller did not give."""
+
+    def __repr__(self) -> str:
+        return "UNCHANGED"
+
+
+UNCHANGED = _Unchanged()
+
+
+def given(**values) -> dict:
+    """The keyword arguments a caller gave: those that are not UNCHANGED.
+
+    Services spell out every field they write as a keyword argument defaulting to UNCHANGED,
+    then work on `given(...)` of them: an update changes only what was given, a creation
+    leaves the model's default for what was not.
+    """
+    return {name: value for name, value in values.items() if value is not UNCHANGED}
