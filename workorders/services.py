@@ -16,7 +16,7 @@ from accounts.choices import Role
 from assets import services as asset_services
 from assets.models import Stock
 from cmms.errors import NotPermitted, TransitionNotAllowed
-from cmms.rows import adopt_row
+from cmms.rows import UNCHANGED, adopt_row, given
 from workorders import creation
 from workorders.choices import (
     FAILURE_CODES_REQUIRED,
@@ -169,11 +169,48 @@ def _create_children(work_order: WorkOrder, *, by, steps, event: str) -> None:
 
 
 @transaction.atomic
-def work_order_update(*, work_order: WorkOrder, by=None, **fields) -> WorkOrder:
-    """Change a work order's planning fields. Status, site and number are not editable here."""
-    unknown = set(fields) - EDITABLE_FIELDS - {"assignee"}
-    if unknown:
-        raise ValidationError({name: "This field cannot be changed here." for name in unknown})
+def work_order_update(
+    *,
+    work_order: WorkOrder,
+    by=None,
+    title: str = UNCHANGED,
+    description: str = UNCHANGED,
+    priority: int = UNCHANGED,
+    type: str = UNCHANGED,
+    asset=UNCHANGED,
+    due_at=UNCHANGED,
+    scheduled_start=UNCHANGED,
+    estimated_hours=UNCHANGED,
+    required_skill=UNCHANGED,
+    problem=UNCHANGED,
+    cause=UNCHANGED,
+    remedy=UNCHANGED,
+    needs_attention: str = UNCHANGED,
+    assignee=UNCHANGED,
+) -> WorkOrder:
+    """Change a work order's planning fields (EDITABLE_FIELDS) and its assignee. Status, site
+    and number are not editable here."""
+    fields = given(
+        title=title,
+        description=description,
+        priority=priority,
+        type=type,
+        asset=asset,
+        due_at=due_at,
+        scheduled_start=scheduled_start,
+        estimated_hours=estimated_hours,
+        required_skill=required_skill,
+        problem=problem,
+        cause=cause,
+        remedy=remedy,
+        needs_attention=needs_attention,
+        assignee=assignee,
+    )
+    return _replan(work_order, fields, by=by)
+
+
+def _replan(work_order: WorkOrder, fields: dict, *, by) -> WorkOrder:
+    """`work_order_update` with the fields given."""
     if by is not None:
         _check_site(by, work_order.site_id)
         if not by.is_planner:
