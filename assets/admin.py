@@ -40,12 +40,63 @@ VIEW_ONLY = frozenset({"view"})
 MAX_INDENTED_DEPTH = 8
 
 
+# ---------------------------------------------------------------- writes through services
+
+
+class ServiceSavedAdminMixin:
+    """Adding and changing go through the model's services (a refusal is a form error), so
+    the rules are those of the API."""
+
+    create_service = update_service = None  # staticmethod(services.<model>_create / _update)
+    instance_argument = ""  # how the update service names the row it changes
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            fresh = type(obj).objects.get(pk=obj.pk)
+            saved = self.call_service(
+                self.update_service,
+                **{self.instance_argument: fresh},
+                **changed_values(form, set(form.fields)),
+            )
+        else:
+            values = {name: form.cleaned_data[name] for name in form.fields}
+            saved = self.call_service(self.create_service, **values)
+        adopt_saved(obj, saved)
+
+
+class ServiceSavedInlinesMixin:
+    """Rows added or changed in an inline go through their services too. `inline_services`:
+    model -> (create, update, the update's name for the row, the create's name for the parent).
+    Deleting (where the inline allows it) stays the formset's."""
+
+    inline_services = {}
+
+    def save_formset(self, request, form, formset, change):
+        if formset.model not in self.inline_services:
+            return super().save_formset(request, form, formset, change)
+        create, update, argument, parent = self.inline_services[formset.model]
+        formset.save(commit=False)
+        for obj in formset.deleted_objects:
+            obj.delete()
+        for obj, changed in formset.changed_objects:
+            fresh = type(obj).objects.get(pk=obj.pk)
+            values = {name: getattr(obj, name) for name in changed}
+            self.call_service(update, **{argument: fresh}, **values)
+        for obj in formset.new_objects:
+            values = {name: getattr(obj, name) for name in formset.form.base_fields}
+            adopt_saved(obj, self.call_service(create, **{parent: form.instance}, **values))
+        return None
+
+
 # ---------------------------------------------------------------- customers and sites
 
 
 @admin.register(Customer)
-class CustomerAdmin(SiteScopedAdminMixin, admin.ModelAdmin):
+class CustomerAdmin(ServiceSavedAdminMixin, SiteScopedAdminMixin, admin.ModelAdmin):
     planner_permissions = VIEW_ONLY
+    create_service = staticmethod(services.customer_create)
+    update_service = staticmethod(services.customer_update)
+    instance_argument = "customer"
     list_display = ("name", "site_codes")
     search_fields = ("name",)
 
@@ -60,8 +111,11 @@ class CustomerAdmin(SiteScopedAdminMixin, admin.ModelAdmin):
 
 
 @admin.register(Site)
-class SiteAdmin(SiteScopedAdminMixin, admin.ModelAdmin):
+class SiteAdmin(ServiceSavedAdminMixin, SiteScopedAdminMixin, admin.ModelAdmin):
     planner_permissions = VIEW_ONLY
+    create_service = staticmethod(services.site_create)
+    update_service = staticmethod(services.site_update)
+    instance_argument = "site"
     list_display = ("code", "name", "customer", "timezone")
     list_filter = (("customer", admin.RelatedOnlyFieldListFilter), "timezone")
     list_select_related = ("customer",)
@@ -100,7 +154,9 @@ class AssetChangeList(ChangeList):
 
 
 @admin.register(Asset)
-class AssetAdmin(SiteScopedAdminMixin, SpreadsheetImportExportMixin, admin.ModelAdmin):
+class AssetAdmin(
+    ServiceSavedInlinesMixin, SiteScopedAdminMixin, SpreadsheetImportExportMixin, admin.ModelAdmin
+):
     """The asset hierarchy, listed in tree order (by materialised path) with breadcrumbs.
 
     Adding and changing go through `asset_create`/`asset_update`, which keep path and depth;
@@ -145,6 +201,7 @@ class AssetAdmin(SiteScopedAdminMixin, SpreadsheetImportExportMixin, admin.Model
         ),
     )
     inlines = (MeterInline,)
+    inline_services = {Meter: (services.meter_create, services.meter_update, "meter", "asset")}
 
     def get_changelist(self, request, **kwargs):
         return AssetChangeList
@@ -207,7 +264,10 @@ class AssetAdmin(SiteScopedAdminMixin, SpreadsheetImportExportMixin, admin.Model
 
 
 @admin.register(Meter)
-class MeterAdmin(SiteScopedAdminMixin, admin.ModelAdmin):
+class MeterAdmin(ServiceSavedAdminMixin, SiteScopedAdminMixin, admin.ModelAdmin):
+    create_service = staticmethod(services.meter_create)
+    update_service = staticmethod(services.meter_update)
+    instance_argument = "meter"
     list_display = ("asset", "code", "name", "unit", "cumulative", "last_reading")
     list_filter = (("asset__site", admin.RelatedOnlyFieldListFilter), "unit", "cumulative")
     list_select_related = ("asset",)
@@ -276,7 +336,9 @@ class PartStockInline(ScopedInlineMixin, admin.TabularInline):
 
 
 @admin.register(Part)
-class PartAdmin(SiteScopedAdminMixin, SpreadsheetImportExportMixin, admin.ModelAdmin):
+class PartAdmin(
+    ServiceSavedAdminMixin, SiteScopedAdminMixin, SpreadsheetImportExportMixin, admin.ModelAdmin
+):
     """The spare parts catalogue, with stock per storeroom; CSV/XLSX import and export.
 
     One part is stocked and costed at every customer's sites, so only superusers write the
@@ -285,6 +347,9 @@ class PartAdmin(SiteScopedAdminMixin, SpreadsheetImportExportMixin, admin.ModelA
     """
 
     planner_permissions = VIEW_ONLY
+    create_service = staticmethod(services.part_create)
+    update_service = staticmethod(services.part_update)
+    instance_argument = "part"
 
     resource_classes = [PartResource]
     list_display = ("sku", "name", "unit", "unit_cost", "on_hand_at_my_sites", "low")
@@ -327,8 +392,20 @@ class StockInline(ScopedInlineMixin, admin.TabularInline):
 
 
 @admin.register(Storeroom)
-class StoreroomAdmin(SiteScopedAdminMixin, admin.ModelAdmin):
+class StoreroomAdmin(
+    ServiceSavedInlinesMixin, ServiceSavedAdminMixin, SiteScopedAdminMixin, admin.ModelAdmin
+):
     permissions = NO_DELETE
+    create_service = staticmethod(services.storeroom_create)
+    update_service = staticmethod(services.storeroom_update)
+    instance_argument = "storeroom"
+    inline_services = {
+        Stock: (services.stock_create, services.stock_update, "stock", "storeroom"),
+    }
+
+    def get_readonly_fields(self, request, obj=None):
+        return ("site",) if obj else ()  # a storeroom stays at its site (storeroom_update)
+
     list_display = ("code", "name", "site")
     list_filter = (("site", admin.RelatedOnlyFieldListFilter),)
     list_select_related = ("site",)
@@ -378,10 +455,13 @@ class StockQuantitiesForm(forms.Form):
 
 
 @admin.register(Stock)
-class StockAdmin(SiteScopedAdminMixin, admin.ModelAdmin):
+class StockAdmin(ServiceSavedAdminMixin, SiteScopedAdminMixin, admin.ModelAdmin):
     """On hand and reserved change only through the stock services (receive, count)."""
 
     permissions = NO_DELETE
+    create_service = staticmethod(services.stock_create)
+    update_service = staticmethod(services.stock_update)
+    instance_argument = "stock"
     list_display = (
         "part",
         "storeroom",

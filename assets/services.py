@@ -8,8 +8,15 @@ from django.db.models import F, Value
 from django.db.models.functions import Concat, Substr
 
 from assets.choices import MovementKind
-from assets.models import Asset, Stock, StockMovement
+from assets.models import Asset, Customer, Meter, Part, Site, Stock, StockMovement, Storeroom
 from cmms.errors import InsufficientStock
+from cmms.rows import UNCHANGED, given
+
+FIXED_SITE = "Objects stay at their site; create a new one at the other site."
+FIXED_STOCK = {
+    "part": "Stock rows keep their part; create a new row.",
+    "storeroom": "Stock rows keep their storeroom; create a new row.",
+}
 
 # ---------------------------------------------------------------- asset hierarchy
 
@@ -20,9 +27,38 @@ def _path_for(asset: Asset) -> str:
 
 
 @transaction.atomic
-def asset_create(*, site, tag: str, name: str, parent: Asset | None = None, **fields) -> Asset:
+def asset_create(
+    *,
+    site: Site,
+    tag: str,
+    name: str,
+    parent: Asset | None = None,
+    level: str = UNCHANGED,
+    equipment_class=UNCHANGED,
+    criticality: str = UNCHANGED,
+    state: str = UNCHANGED,
+    manufacturer: str = UNCHANGED,
+    model: str = UNCHANGED,
+    serial_number: str = UNCHANGED,
+    installed_on=UNCHANGED,
+) -> Asset:
     """Create an asset and place it in the hierarchy (path and depth)."""
-    asset = Asset(site=site, tag=tag, name=name, parent=parent, **fields)
+    asset = Asset(
+        site=site,
+        tag=tag,
+        name=name,
+        parent=parent,
+        **given(
+            level=level,
+            equipment_class=equipment_class,
+            criticality=criticality,
+            state=state,
+            manufacturer=manufacturer,
+            model=model,
+            serial_number=serial_number,
+            installed_on=installed_on,
+        ),
+    )
     asset.full_clean(exclude=["path"])
     asset.save()
     asset.path = _path_for(asset)
@@ -32,11 +68,40 @@ def asset_create(*, site, tag: str, name: str, parent: Asset | None = None, **fi
 
 
 @transaction.atomic
-def asset_update(*, asset: Asset, **fields) -> Asset:
-    """Change an asset's fields; a new parent moves the whole subtree in one UPDATE."""
+def asset_update(
+    *,
+    asset: Asset,
+    site: Site = UNCHANGED,
+    tag: str = UNCHANGED,
+    name: str = UNCHANGED,
+    parent: Asset | None = UNCHANGED,
+    level: str = UNCHANGED,
+    equipment_class=UNCHANGED,
+    criticality: str = UNCHANGED,
+    state: str = UNCHANGED,
+    manufacturer: str = UNCHANGED,
+    model: str = UNCHANGED,
+    serial_number: str = UNCHANGED,
+    installed_on=UNCHANGED,
+) -> Asset:
+    """Change an asset's fields (its site is fixed); a new parent moves the whole subtree in
+    one UPDATE."""
+    refuse_fixed(asset, {"site": FIXED_SITE}, site=site)
     old_parent_id = asset.parent_id
-    for name, value in fields.items():
-        setattr(asset, name, value)
+    for field, value in given(
+        tag=tag,
+        name=name,
+        parent=parent,
+        level=level,
+        equipment_class=equipment_class,
+        criticality=criticality,
+        state=state,
+        manufacturer=manufacturer,
+        model=model,
+        serial_number=serial_number,
+        installed_on=installed_on,
+    ).items():
+        setattr(asset, field, value)
     asset.full_clean(exclude=["path"])
     if asset.parent_id != old_parent_id:
         _move_subtree(asset)
@@ -55,6 +120,150 @@ def _move_subtree(asset: Asset) -> None:
     )
     asset.path = new_path
     asset.depth = new_path.count("/") - 2
+
+
+def _saved(instance, **values):
+    """Set the given values, validate the row as the model does and save it (a change writes
+    only the given columns, so it cannot undo a concurrent stock movement)."""
+    creating = instance._state.adding
+    for field, value in values.items():
+        setattr(instance, field, value)
+    instance.full_clean()
+    if creating:
+        instance.save()
+    elif values:
+        instance.save(update_fields=list(values))
+    return instance
+
+
+def refuse_fixed(instance, messages: dict[str, str], **values) -> None:
+    """Raise when a value would change a field that is fixed once the row exists (sending the
+    current value is not a change). `messages` says per field why it is fixed."""
+    errors = {
+        field: message
+        for field, message in messages.items()
+        if values.get(field, UNCHANGED) is not UNCHANGED
+        and getattr(values[field], "pk", values[field])
+        != instance._meta.get_field(field).value_from_object(instance)
+    }
+    if errors:
+        raise ValidationError(errors)
+
+
+# ---------------------------------------------------------------- customers and sites
+
+
+@transaction.atomic
+def customer_create(*, name: str) -> Customer:
+    return _saved(Customer(), name=name)
+
+
+@transaction.atomic
+def customer_update(*, customer: Customer, name: str = UNCHANGED) -> Customer:
+    return _saved(customer, **given(name=name))
+
+
+@transaction.atomic
+def site_create(*, customer: Customer, code: str, name: str, timezone: str = UNCHANGED) -> Site:
+    return _saved(Site(), customer=customer, code=code, name=name, **given(timezone=timezone))
+
+
+@transaction.atomic
+def site_update(
+    *,
+    site: Site,
+    customer: Customer = UNCHANGED,
+    code: str = UNCHANGED,
+    name: str = UNCHANGED,
+    timezone: str = UNCHANGED,
+) -> Site:
+    return _saved(site, **given(customer=customer, code=code, name=name, timezone=timezone))
+
+
+# ---------------------------------------------------------------- meters
+
+
+@transaction.atomic
+def meter_create(
+    *, asset: Asset, code: str, name: str, unit: str, cumulative: bool = UNCHANGED
+) -> Meter:
+    return _saved(
+        Meter(), asset=asset, code=code, name=name, unit=unit, **given(cumulative=cumulative)
+    )
+
+
+@transaction.atomic
+def meter_update(
+    *,
+    meter: Meter,
+    asset: Asset = UNCHANGED,
+    code: str = UNCHANGED,
+    name: str = UNCHANGED,
+    unit: str = UNCHANGED,
+    cumulative: bool = UNCHANGED,
+) -> Meter:
+    return _saved(
+        meter, **given(asset=asset, code=code, name=name, unit=unit, cumulative=cumulative)
+    )
+
+
+# ---------------------------------------------------------------- parts, storerooms, stock rows
+
+
+@transaction.atomic
+def part_create(*, sku: str, name: str, unit: str = UNCHANGED, unit_cost=UNCHANGED) -> Part:
+    return _saved(Part(), sku=sku, name=name, **given(unit=unit, unit_cost=unit_cost))
+
+
+@transaction.atomic
+def part_update(
+    *,
+    part: Part,
+    sku: str = UNCHANGED,
+    name: str = UNCHANGED,
+    unit: str = UNCHANGED,
+    unit_cost=UNCHANGED,
+) -> Part:
+    return _saved(part, **given(sku=sku, name=name, unit=unit, unit_cost=unit_cost))
+
+
+@transaction.atomic
+def storeroom_create(*, site: Site, code: str, name: str) -> Storeroom:
+    return _saved(Storeroom(), site=site, code=code, name=name)
+
+
+@transaction.atomic
+def storeroom_update(
+    *, storeroom: Storeroom, site: Site = UNCHANGED, code: str = UNCHANGED, name: str = UNCHANGED
+) -> Storeroom:
+    """Rename a storeroom; it stays at its site."""
+    refuse_fixed(storeroom, {"site": FIXED_SITE}, site=site)
+    return _saved(storeroom, **given(code=code, name=name))
+
+
+@transaction.atomic
+def stock_create(
+    *, part: Part, storeroom: Storeroom, reorder_point=UNCHANGED, bin: str = UNCHANGED
+) -> Stock:
+    """A stock row of a part in a storeroom, empty: quantities arrive as receipts."""
+    return _saved(
+        Stock(), part=part, storeroom=storeroom, **given(reorder_point=reorder_point, bin=bin)
+    )
+
+
+@transaction.atomic
+def stock_update(
+    *,
+    stock: Stock,
+    part: Part = UNCHANGED,
+    storeroom: Storeroom = UNCHANGED,
+    reorder_point=UNCHANGED,
+    bin: str = UNCHANGED,
+) -> Stock:
+    """Change a stock row's reorder point or bin; it keeps its part and storeroom, and its
+    quantities change only through the ledger (receive, issue, return, adjust)."""
+    refuse_fixed(stock, FIXED_STOCK, part=part, storeroom=storeroom)
+    return _saved(stock, **given(reorder_point=reorder_point, bin=bin))
 
 
 # ---------------------------------------------------------------- stock

@@ -25,6 +25,7 @@ from django.http import HttpResponseRedirect
 
 from cmms.errors import ServiceError
 from cmms.inputs import parse_id
+from cmms.rows import adopt_row
 from cmms.scoping import scoped_choices
 
 ALL_PERMISSIONS = frozenset({"view", "add", "change", "delete"})
@@ -351,10 +352,9 @@ class ReadOnlyInlineMixin(ScopedInlineMixin):
 
 
 def adopt_saved(instance: Model, saved: Model) -> None:
-    """Make the admin's form instance the row a service created or changed (pk, computed fields)."""
-    instance.__dict__.update({k: v for k, v in saved.__dict__.items() if k != "_state"})
-    instance._state.adding = False
-    instance._state.db = saved._state.db
+    """Make the admin's form instance the row a service created or changed (pk, computed fields,
+    related objects the service set)."""
+    adopt_row(instance, saved)
 
 
 def changed_values(form, allowed) -> dict:

@@ -16,6 +16,8 @@ from accounts.choices import Role
 from assets import services as asset_services
 from assets.models import Stock
 from cmms.errors import NotPermitted, TransitionNotAllowed
+from cmms.rows import UNCHANGED, adopt_row, given
+from workorders import creation
 from workorders.choices import (
     FAILURE_CODES_REQUIRED,
     PLANNER_ONLY_TRANSITIONS,
@@ -105,9 +107,15 @@ def work_order_create(
     source: str = Source.MANUAL,
     assignee=None,
     steps: Iterable[str | dict] = (),
+    event: str = "",
+    reserve_parts: bool = False,
     **fields,
 ) -> WorkOrder:
-    """Create a work order (with its checklist) in an initial status and record its history."""
+    """Create a work order (with its checklist) in an initial status and record its history.
+
+    `event` puts a creation entry on its timeline; `reserve_parts` reserves its job plan's
+    parts (see `work_order_reserve_job_plan_parts`). Many at once: `workorders.bulk`.
+    """
     if status not in (Status.REQUESTED, Status.APPROVED, Status.SCHEDULED):
         raise ValidationError(
             {"status": "A new work order starts requested, approved or scheduled."}
@@ -137,28 +145,72 @@ def work_order_create(
     # queries keeps creation cheap on the alert pipeline's hot path.
     work_order.full_clean(exclude=["number", *_RELATED_FIELDS], validate_constraints=False)
     work_order.save()  # the database computes the number; RETURNING brings it back
-    StatusChange.objects.create(
-        work_order=work_order, from_status="", to_status=status, changed_by=by, reason="created"
-    )
-    ChecklistStep.objects.bulk_create(
-        ChecklistStep(work_order=work_order, position=i, **_step_fields(step))
-        for i, step in enumerate(steps, start=1)
-    )
+    _create_children(work_order, by=by, steps=steps, event=event)
+    if reserve_parts:
+        work_order_reserve_job_plan_parts(work_order=work_order)
     return work_order
 
 
-def _step_fields(step: str | dict) -> dict:
-    if isinstance(step, str):
-        return {"text": step}
-    return {k: step[k] for k in ("text", "requires_value", "unit") if k in step}
+def _create_children(work_order: WorkOrder, *, by, steps, event: str) -> None:
+    """First history row, checklist and creation event, as `workorders.bulk` writes them."""
+    now = timezone.now()
+    StatusChange.objects.create(
+        **creation.initial_status_change(
+            work_order_id=work_order.pk, status=work_order.status, by=by, at=now
+        )
+    )
+    ChecklistStep.objects.bulk_create(
+        ChecklistStep(**row) for row in creation.checklist(work_order_id=work_order.pk, steps=steps)
+    )
+    if event:
+        WorkOrderEvent.objects.create(
+            **creation.creation_event(work_order_id=work_order.pk, message=event, by=by, at=now)
+        )
 
 
 @transaction.atomic
-def work_order_update(*, work_order: WorkOrder, by=None, **fields) -> WorkOrder:
-    """Change a work order's planning fields. Status, site and number are not editable here."""
-    unknown = set(fields) - EDITABLE_FIELDS - {"assignee"}
-    if unknown:
-        raise ValidationError({name: "This field cannot be changed here." for name in unknown})
+def work_order_update(
+    *,
+    work_order: WorkOrder,
+    by=None,
+    title: str = UNCHANGED,
+    description: str = UNCHANGED,
+    priority: int = UNCHANGED,
+    type: str = UNCHANGED,
+    asset=UNCHANGED,
+    due_at=UNCHANGED,
+    scheduled_start=UNCHANGED,
+    estimated_hours=UNCHANGED,
+    required_skill=UNCHANGED,
+    problem=UNCHANGED,
+    cause=UNCHANGED,
+    remedy=UNCHANGED,
+    needs_attention: str = UNCHANGED,
+    assignee=UNCHANGED,
+) -> WorkOrder:
+    """Change a work order's planning fields (EDITABLE_FIELDS) and its assignee. Status, site
+    and number are not editable here."""
+    fields = given(
+        title=title,
+        description=description,
+        priority=priority,
+        type=type,
+        asset=asset,
+        due_at=due_at,
+        scheduled_start=scheduled_start,
+        estimated_hours=estimated_hours,
+        required_skill=required_skill,
+        problem=problem,
+        cause=cause,
+        remedy=remedy,
+        needs_attention=needs_attention,
+        assignee=assignee,
+    )
+    return _replan(work_order, fields, by=by)
+
+
+def _replan(work_order: WorkOrder, fields: dict, *, by) -> WorkOrder:
+    """`work_order_update` with the fields given."""
     if by is not None:
         _check_site(by, work_order.site_id)
         if not by.is_planner:
@@ -278,7 +330,7 @@ def work_order_transition(
         changed_by=by,
         changed_at=now,
     )
-    work_order.__dict__.update({k: v for k, v in locked.__dict__.items() if not k.startswith("_")})
+    adopt_row(work_order, locked)
     return work_order
 
 
@@ -423,10 +475,7 @@ def failure_code(kind: str, code: str) -> FailureCode:
 
 def job_plan_steps(job_plan) -> list[dict]:
     """The job plan's checklist as step dicts for `work_order_create(steps=...)`."""
-    return [
-        {"text": s.text, "requires_value": s.requires_value, "unit": s.unit}
-        for s in job_plan.steps.all()
-    ]
+    return [creation.job_plan_step(s.text, s.requires_value, s.unit) for s in job_plan.steps.all()]
 
 
 @transaction.atomic
@@ -470,3 +519,16 @@ def work_order_reserve_parts(*, work_order: WorkOrder) -> bool:
             "Not all parts of the job plan could be reserved: waiting for parts.",
         )
     return complete
+
+
+def work_order_reserve_job_plan_parts(*, work_order: WorkOrder) -> bool:
+    """Reserve the job plan's parts of a new work order and save the outcome: a shortfall adds
+    "Waiting for parts" to what needs the planner's attention. Returns whether all were
+    reserved."""
+    if work_order_reserve_parts(work_order=work_order):
+        return True
+    work_order.needs_attention = "; ".join(
+        filter(None, [work_order.needs_attention, "Waiting for parts"])
+    )[:200]
+    work_order.save(update_fields=["needs_attention", "waiting_for_parts", "updated_at"])
+    return False

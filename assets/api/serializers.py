@@ -1,5 +1,6 @@
 from rest_framework import serializers
 
+from assets import services
 from assets.models import (
     QTY,
     Asset,
@@ -12,10 +13,9 @@ from assets.models import (
     StockMovement,
     Storeroom,
 )
+from assets.services import FIXED_SITE
 from cmms.api.fields import ScopedPrimaryKeyRelatedField
-from cmms.api.serializers import ValidatedModelSerializer, refuse_changes
-
-FIXED_SITE = "Objects stay at their site; create a new one at the other site."
+from cmms.api.serializers import ValidatedModelSerializer
 
 
 class CustomerSerializer(ValidatedModelSerializer):
@@ -73,8 +73,8 @@ class AssetSerializer(serializers.ModelSerializer):
         validators = []
 
     def validate(self, attrs):
-        refuse_changes(self, {"site": FIXED_SITE})
         if self.instance is not None:
+            services.refuse_fixed(self.instance, {"site": FIXED_SITE}, **attrs)
             attrs.pop("site", None)
         return attrs
 
@@ -101,7 +101,8 @@ class StoreroomSerializer(ValidatedModelSerializer):
         fields = ["id", "site", "code", "name"]
 
     def validate(self, attrs):
-        refuse_changes(self, {"site": FIXED_SITE})
+        if self.instance is not None:  # the service's rule, before the model's checks
+            services.refuse_fixed(self.instance, {"site": FIXED_SITE}, **attrs)
         return super().validate(attrs)
 
 
@@ -132,13 +133,8 @@ class StockSerializer(ValidatedModelSerializer):
         read_only_fields = ["on_hand", "reserved"]
 
     def validate(self, attrs):
-        refuse_changes(
-            self,
-            {
-                "part": "Stock rows keep their part; create a new row.",
-                "storeroom": "Stock rows keep their storeroom; create a new row.",
-            },
-        )
+        if self.instance is not None:  # the service's rule, before the model's checks
+            services.refuse_fixed(self.instance, services.FIXED_STOCK, **attrs)
         return super().validate(attrs)
 
 

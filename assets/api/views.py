@@ -23,23 +23,45 @@ from cmms.api.viewsets import (
 )
 
 
-class CustomerViewSet(CatalogueModelViewSet):
+class ServiceWritesMixin:
+    """Creating and changing go through the model's services, after the serializer checked
+    the input's shape."""
+
+    create_service = update_service = None  # staticmethod(services.<model>_create / _update)
+    instance_argument = ""  # how the update service names the row it changes
+
+    def perform_create(self, serializer):
+        serializer.instance = self.create_service(**serializer.validated_data)
+
+    def perform_update(self, serializer):
+        self.update_service(
+            **{self.instance_argument: serializer.instance}, **serializer.validated_data
+        )
+
+
+class CustomerViewSet(ServiceWritesMixin, CatalogueModelViewSet):
     """Clients; users see the customers of their sites. Only superusers write."""
 
     queryset = Customer.objects.all()
     serializer_class = serializers.CustomerSerializer
     filterset_class = filtersets.CustomerFilterSet
+    create_service = staticmethod(services.customer_create)
+    update_service = staticmethod(services.customer_update)
+    instance_argument = "customer"
 
     def get_queryset(self):
         return super().get_queryset().for_user(self.request.user)
 
 
-class SiteViewSet(SiteScopedModelViewSet):
+class SiteViewSet(ServiceWritesMixin, SiteScopedModelViewSet):
     """Plants. Only superusers write."""
 
     queryset = Site.objects.all()
     serializer_class = serializers.SiteSerializer
     filterset_class = filtersets.SiteFilterSet
+    create_service = staticmethod(services.site_create)
+    update_service = staticmethod(services.site_update)
+    instance_argument = "site"
     write_roles = frozenset()
 
 
@@ -83,34 +105,46 @@ class AssetViewSet(SiteScopedNoDeleteViewSet):
         return self.get_paginated_response(self.get_serializer(page, many=True).data)
 
 
-class MeterViewSet(SiteScopedNoDeleteViewSet):
+class MeterViewSet(ServiceWritesMixin, SiteScopedNoDeleteViewSet):
     """Measuring points on assets; kept with their readings, never deleted through the API."""
 
     queryset = Meter.objects.all()
     serializer_class = serializers.MeterSerializer
     filterset_class = filtersets.MeterFilterSet
+    create_service = staticmethod(services.meter_create)
+    update_service = staticmethod(services.meter_update)
+    instance_argument = "meter"
 
 
-class PartViewSet(CatalogueModelViewSet):
+class PartViewSet(ServiceWritesMixin, CatalogueModelViewSet):
     """The spare parts catalogue, shared by every site's stock and costs: superusers write."""
 
     queryset = Part.objects.all()
     serializer_class = serializers.PartSerializer
     filterset_class = filtersets.PartFilterSet
+    create_service = staticmethod(services.part_create)
+    update_service = staticmethod(services.part_update)
+    instance_argument = "part"
 
 
-class StoreroomViewSet(SiteScopedModelViewSet):
+class StoreroomViewSet(ServiceWritesMixin, SiteScopedModelViewSet):
     queryset = Storeroom.objects.all()
     serializer_class = serializers.StoreroomSerializer
     filterset_class = filtersets.StoreroomFilterSet
+    create_service = staticmethod(services.storeroom_create)
+    update_service = staticmethod(services.storeroom_update)
+    instance_argument = "storeroom"
 
 
-class StockViewSet(SiteScopedModelViewSet):
+class StockViewSet(ServiceWritesMixin, SiteScopedModelViewSet):
     """Parts per storeroom. Quantities change through `receive`, `adjust` and work orders."""
 
     queryset = Stock.objects.select_related("part", "storeroom")
     serializer_class = serializers.StockSerializer
     filterset_class = filtersets.StockFilterSet
+    create_service = staticmethod(services.stock_create)
+    update_service = staticmethod(services.stock_update)
+    instance_argument = "stock"
 
     @extend_schema(
         request=serializers.StockReceiveSerializer, responses=serializers.StockSerializer

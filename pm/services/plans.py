@@ -5,6 +5,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from cmms.errors import NotPermitted
+from cmms.rows import UNCHANGED, given
 from pm.models import PMPlan
 from workorders.models import JobPlan
 
@@ -28,12 +29,68 @@ SCHEDULE_FIELDS = frozenset(
 
 
 @transaction.atomic
-def pm_plan_save(*, plan: PMPlan | None = None, by=None, **fields) -> PMPlan:
-    """Create or update a PM plan (validated: assets of the plan's site, trigger complete).
+def pm_plan_save(
+    *,
+    plan: PMPlan | None = None,
+    by=None,
+    site=UNCHANGED,
+    name=UNCHANGED,
+    is_active=UNCHANGED,
+    scope=UNCHANGED,
+    asset=UNCHANGED,
+    equipment_class=UNCHANGED,
+    job_plan=UNCHANGED,
+    priority=UNCHANGED,
+    work_order_status=UNCHANGED,
+    skip_while_open=UNCHANGED,
+    trigger=UNCHANGED,
+    interval=UNCHANGED,
+    interval_unit=UNCHANGED,
+    anchor=UNCHANGED,
+    starts_on=UNCHANGED,
+    due_time=UNCHANGED,
+    ends_on=UNCHANGED,
+    lead_days=UNCHANGED,
+    meter_code=UNCHANGED,
+    meter_interval=UNCHANGED,
+    meter_start=UNCHANGED,
+    meter_lead=UNCHANGED,
+) -> PMPlan:
+    """Create or update a PM plan (validated: assets of the plan's site, trigger complete);
+    a field not given keeps its value (its default on a new plan).
 
     Re-activating a plan, or changing its schedule, moves `generate_from` to now: the
     occurrences while it was paused are not "missed" and are not generated late.
     """
+    fields = given(
+        site=site,
+        name=name,
+        is_active=is_active,
+        scope=scope,
+        asset=asset,
+        equipment_class=equipment_class,
+        job_plan=job_plan,
+        priority=priority,
+        work_order_status=work_order_status,
+        skip_while_open=skip_while_open,
+        trigger=trigger,
+        interval=interval,
+        interval_unit=interval_unit,
+        anchor=anchor,
+        starts_on=starts_on,
+        due_time=due_time,
+        ends_on=ends_on,
+        lead_days=lead_days,
+        meter_code=meter_code,
+        meter_interval=meter_interval,
+        meter_start=meter_start,
+        meter_lead=meter_lead,
+    )
+    return _save(plan, fields, by=by)
+
+
+def _save(plan: PMPlan | None, fields: dict, *, by) -> PMPlan:
+    """`pm_plan_save` with the fields given."""
     creating = plan is None
     plan = plan or PMPlan()
     if "site" in fields and not creating and fields["site"].pk != plan.site_id:
