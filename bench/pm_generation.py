@@ -29,8 +29,8 @@ def load(plans: int):
     from django.utils import timezone
 
     from assets.models import Asset, Customer, Site
-    from pipeline.services import job_plan_save
     from pm.models import PMPlan
+    from workorders.job_plans import job_plan_save
 
     tag = uuid.uuid4().hex[:8]
     site = Site.objects.create(
