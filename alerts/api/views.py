@@ -86,11 +86,15 @@ WORK_ORDER_ID = OpenApiParameter(
 
 
 class WorkOrderAlertViewSet(SiteScopedMixin, viewsets.GenericViewSet):
-    """`/work-orders/{id}/alerts/`: the alerts behind a work order of the user's sites (another
-    site's work order is a 404)."""
+    """The alerts behind the work order (provenance), newest first (paginated)."""
 
+    # `/work-orders/{id}/alerts/`, the work order's route served by the alerts app (work orders
+    # sit below alerts); another site's work order is a 404, as on the work order's own routes.
     queryset = Alert.objects.all()
     serializer_class = serializers.AlertSerializer
+
+    def get_view_name(self):
+        return "Alerts"  # as the work order's `alerts` action was named
 
     @extend_schema(
         filters=False,
