@@ -264,6 +264,20 @@ def user_update(
         _set_password(user, password)
     user.full_clean()
     user.save()
+    _replace_relations(user, by=by, sites=sites, skills=skills, permissions=permissions)
+    _audit_update(
+        by=by,
+        user=user,
+        before=before,
+        password_changed=password is not None,
+        old_sites=old_sites,
+        new_sites=old_sites if sites is None else set(sites),
+    )
+    return user
+
+
+def _replace_relations(user: User, *, by, sites, skills, permissions: dict) -> None:
+    """Replace the account's sites, skills, groups and permissions that were given (not None)."""
     if sites is not None:
         user.sites.set(sites)
     if skills is not None:
@@ -271,14 +285,19 @@ def user_update(
     for name, values in permissions.items():
         if values is not None:
             getattr(user, name).set(values)
+
+
+def _audit_update(
+    *, by, user: User, before: dict, password_changed: bool, old_sites: set, new_sites: set
+) -> None:
+    """Record the access changes (fields, password, sites) of an update; nothing when none."""
     changes = {
         name: [before[name], getattr(user, name)]
         for name in ACCESS_FIELDS
         if before[name] != getattr(user, name)
     }
-    if password is not None:
+    if password_changed:
         changes["password"] = PASSWORD_CHANGED
-    new_sites = old_sites if sites is None else set(sites)
     if changes or old_sites != new_sites:
         _audit_access(
             by=by,
@@ -288,7 +307,6 @@ def user_update(
             old_sites=old_sites,
             new_sites=new_sites,
         )
-    return user
 
 
 @transaction.atomic

@@ -7,6 +7,7 @@ from django.db import models
 from django.db.models import Q
 
 from assets.choices import AssetLevel, AssetState, Criticality, MovementKind
+from cmms.fields import optional_foreign_key
 from cmms.scoping import SiteScopedQuerySet
 
 QTY = {"max_digits": 12, "decimal_places": 3}
@@ -291,10 +292,8 @@ class StockMovement(models.Model):
         **QTY, help_text="Signed change of on hand: positive in, negative out."
     )
     on_hand_after = models.DecimalField(**QTY)
-    work_order = models.ForeignKey(
+    work_order = optional_foreign_key(
         "workorders.WorkOrder",
-        null=True,
-        blank=True,
         on_delete=models.PROTECT,
         related_name="stock_movements",
     )

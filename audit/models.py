@@ -2,6 +2,7 @@ from django.conf import settings
 from django.db import models
 
 from audit.choices import AuditAction
+from cmms.fields import optional_foreign_key
 from cmms.scoping import SiteScopedQuerySet
 
 
@@ -31,10 +32,8 @@ class AuditEntry(models.Model):
     """
 
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
-    actor = models.ForeignKey(
+    actor = optional_foreign_key(
         settings.AUTH_USER_MODEL,
-        null=True,
-        blank=True,
         on_delete=models.SET_NULL,
         related_name="+",
         help_text="Empty for changes made by the system (tasks, management commands).",

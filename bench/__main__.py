@@ -130,6 +130,15 @@ def ingest_figures(stack, plant, scale) -> dict:
     """1 and 2: webhook ingest next to the bare view and raw INSERTs (no worker running)."""
     c = scale["concurrency"]
     loadgen(webhook_spec(stack, plant, prefix="warm", count=200, batch=1, concurrency=c))
+    return {
+        "single_ingest": single_ingest_figure(stack, plant, scale),
+        "batch_ingest": batch_ingest_figure(stack, plant, scale),
+    }
+
+
+def single_ingest_figure(stack, plant, scale) -> dict:
+    """1: one alert a request through the webhook, the bare view and raw INSERT+commit."""
+    c = scale["concurrency"]
     single = summarize(
         loadgen(
             webhook_spec(stack, plant, prefix="s", count=scale["singles"], batch=1, concurrency=c)
@@ -151,6 +160,18 @@ def ingest_figures(stack, plant, scale) -> dict:
     raw_single = summarize(
         loadgen(raw_spec(stack, plant, count=scale["singles"], batch=1, concurrency=c))
     )
+    return {
+        "webhook": single,
+        "bare_view": bare,
+        "raw_insert": raw_single,
+        "ratio_to_bare_view": round(single["requests_per_s"] / bare["requests_per_s"], 3),
+        "ratio_to_raw_insert": round(single["requests_per_s"] / raw_single["requests_per_s"], 3),
+        "target": "webhook >= 60% of the bare view",
+    }
+
+
+def batch_ingest_figure(stack, plant, scale) -> dict:
+    """2: 500 alerts a request through the webhook and as raw multi-row INSERTs."""
     batch = summarize(
         loadgen(
             webhook_spec(stack, plant, prefix="b", count=scale["batches"], batch=500, concurrency=4)
@@ -162,22 +183,10 @@ def ingest_figures(stack, plant, scale) -> dict:
         alerts_per_request=500,
     )
     return {
-        "single_ingest": {
-            "webhook": single,
-            "bare_view": bare,
-            "raw_insert": raw_single,
-            "ratio_to_bare_view": round(single["requests_per_s"] / bare["requests_per_s"], 3),
-            "ratio_to_raw_insert": round(
-                single["requests_per_s"] / raw_single["requests_per_s"], 3
-            ),
-            "target": "webhook >= 60% of the bare view",
-        },
-        "batch_ingest": {
-            "webhook": batch,
-            "raw_insert": raw_batch,
-            "ratio_to_raw_insert": round(batch["alerts_per_s"] / raw_batch["alerts_per_s"], 3),
-            "target": "webhook >= 25% of raw multi-row INSERT",
-        },
+        "webhook": batch,
+        "raw_insert": raw_batch,
+        "ratio_to_raw_insert": round(batch["alerts_per_s"] / raw_batch["alerts_per_s"], 3),
+        "target": "webhook >= 25% of raw multi-row INSERT",
     }
 
 
@@ -343,6 +352,21 @@ def main(argv=None):
         "machine": machine(),
         "scale": scale,
     }
+    failures = run_stages(results, scale=scale, only=only)
+    results["finished_at"] = datetime.now(tz=UTC).isoformat(timespec="seconds")
+    from bench.report import write_report
+
+    write_report(results, quick=args.quick)
+    print(
+        json.dumps({k: v for k, v in results.items() if k != "end_to_end"}, indent=2, default=str)
+    )
+    if failures:
+        raise SystemExit(f"bench: stages failed: {', '.join(failures)}")
+    return results
+
+
+def run_stages(results: dict, *, scale: dict, only: set[str]) -> list[str]:
+    """Start the stack and run the chosen stages into `results`; the names of those that failed."""
     failures = []
 
     def stage(name, run):
@@ -360,20 +384,7 @@ def main(argv=None):
         plant = load_plant()
         stack.start_web()
         if "ingest" in only or "pipeline" in only:
-
-            def pipeline():
-                results.update(ingest_figures(stack, plant, scale))
-                single_rate = results["single_ingest"]["webhook"]["requests_per_s"]
-                results["pipeline_drain"] = drain_figure(stack, single_rate)
-                results["end_to_end"] = latency_figure(
-                    stack, plant, seconds=scale["latency_seconds"]
-                )
-                results["storm"] = storm_figure(stack, plant, alerts=scale["storm"], batch=1)
-                results["storm_batched"] = storm_figure(
-                    stack, plant, alerts=scale["storm"], batch=100
-                )
-
-            stage("pipeline", pipeline)
+            stage("pipeline", lambda: pipeline_figures(results, stack, plant, scale))
             stack.stop("worker")
             stack.stop("worker-default")
         if "api" in only:
@@ -384,16 +395,17 @@ def main(argv=None):
             from bench.pm_figure import pm_figure
 
             stage("pm", lambda: results.update(pm_generation=pm_figure(scale)))
-    results["finished_at"] = datetime.now(tz=UTC).isoformat(timespec="seconds")
-    from bench.report import write_report
+    return failures
 
-    write_report(results, quick=args.quick)
-    print(
-        json.dumps({k: v for k, v in results.items() if k != "end_to_end"}, indent=2, default=str)
-    )
-    if failures:
-        raise SystemExit(f"bench: stages failed: {', '.join(failures)}")
-    return results
+
+def pipeline_figures(results: dict, stack, plant, scale) -> None:
+    """1 to 5 into `results`, each as soon as it is measured (a later failure keeps them)."""
+    results.update(ingest_figures(stack, plant, scale))
+    single_rate = results["single_ingest"]["webhook"]["requests_per_s"]
+    results["pipeline_drain"] = drain_figure(stack, single_rate)
+    results["end_to_end"] = latency_figure(stack, plant, seconds=scale["latency_seconds"])
+    results["storm"] = storm_figure(stack, plant, alerts=scale["storm"], batch=1)
+    results["storm_batched"] = storm_figure(stack, plant, alerts=scale["storm"], batch=100)
 
 
 if __name__ == "__main__":

@@ -15,19 +15,37 @@ TECHS_PER_SITE = 10
 
 def load(*, work_orders: int, assets: int) -> dict:
     from django.db import connection
-    from django.db.models import CharField, Value
-    from django.db.models.functions import Cast, Concat
-    from django.utils import timezone
 
-    from accounts.choices import Role
     from accounts.models import User
     from accounts.services import api_token_issue
-    from assets.models import Asset, Customer, Site
-    from workorders.choices import Status
-    from workorders.models import WorkOrder
 
     rng = random.Random(42)
     started = time.perf_counter()
+    sites, asset_ids = _load_sites(assets=assets)
+    techs, planner = _load_people(sites)
+    _load_work_orders(rng, sites, asset_ids, techs, per_site=work_orders // SITES)
+    with connection.cursor() as cursor:
+        # What autovacuum does to a table after a bulk load: planner statistics, and the
+        # visibility map that lets counts be answered from the indexes alone.
+        cursor.execute("VACUUM ANALYZE")
+    tech = User.objects.get(username=f"{sites[0].code}-tech0")
+    return {
+        "seconds": round(time.perf_counter() - started, 1),
+        "technician_token": api_token_issue(user=tech, name="bench", by=None)[1],
+        "planner_token": api_token_issue(user=planner, name="bench", by=None)[1],
+        "technician": tech,
+        "planner": planner,
+        "site": sites[0].pk,
+    }
+
+
+def _load_sites(*, assets: int) -> tuple[list, dict[int, list[int]]]:
+    """SITES sites of one customer with `assets` assets spread over them; site id -> asset ids."""
+    from django.db.models import CharField, Value
+    from django.db.models.functions import Cast, Concat
+
+    from assets.models import Asset, Customer, Site
+
     customer = Customer.objects.create(name="Scale customer")
     sites = Site.objects.bulk_create(
         Site(customer=customer, code=f"scale{n:02d}", name=f"Scale plant {n}") for n in range(SITES)
@@ -45,6 +63,14 @@ def load(*, work_orders: int, assets: int) -> dict:
         site.pk: list(Asset.objects.filter(site=site).values_list("id", flat=True))
         for site in sites
     }
+    return sites, asset_ids
+
+
+def _load_people(sites: list) -> tuple[dict[int, list[int]], object]:
+    """TECHS_PER_SITE technicians per site (site id -> user ids) and a planner of two sites."""
+    from accounts.choices import Role
+    from accounts.models import User
+
     techs = {}
     for site in sites:
         techs[site.pk] = []
@@ -58,6 +84,16 @@ def load(*, work_orders: int, assets: int) -> dict:
     planner.set_unusable_password()
     planner.save()
     planner.sites.add(sites[0], sites[1])
+    return techs, planner
+
+
+def _load_work_orders(rng, sites, asset_ids, techs, *, per_site: int) -> None:
+    """`per_site` work orders per site over three years: 70 % closed, 10 % completed, the rest open."""
+    from django.utils import timezone
+
+    from workorders.choices import Status
+    from workorders.models import WorkOrder
+
     open_statuses = [
         Status.REQUESTED,
         Status.APPROVED,
@@ -66,10 +102,9 @@ def load(*, work_orders: int, assets: int) -> dict:
         Status.ON_HOLD,
     ]
     now = timezone.now()
-    per_site_wo = work_orders // SITES
 
     def rows(site):
-        for n in range(per_site_wo):
+        for n in range(per_site):
             roll = rng.random()
             status = (
                 Status.CLOSED
@@ -92,19 +127,6 @@ def load(*, work_orders: int, assets: int) -> dict:
 
     for site in sites:
         WorkOrder.objects.bulk_create(rows(site), batch_size=10_000)
-    with connection.cursor() as cursor:
-        # What autovacuum does to a table after a bulk load: planner statistics, and the
-        # visibility map that lets counts be answered from the indexes alone.
-        cursor.execute("VACUUM ANALYZE")
-    tech = User.objects.get(username=f"{sites[0].code}-tech0")
-    return {
-        "seconds": round(time.perf_counter() - started, 1),
-        "technician_token": api_token_issue(user=tech, name="bench", by=None)[1],
-        "planner_token": api_token_issue(user=planner, name="bench", by=None)[1],
-        "technician": tech,
-        "planner": planner,
-        "site": sites[0].pk,
-    }
 
 
 def endpoints(data: dict) -> dict:

@@ -24,15 +24,27 @@ def setup_django():
 
 
 def load(plans: int):
-    from django.db.models import CharField, Value
-    from django.db.models.functions import Cast, Concat
-    from django.utils import timezone
-
-    from assets.models import Asset, Customer, Site
-    from pm.models import PMPlan
     from workorders.job_plans import job_plan_save
 
     tag = uuid.uuid4().hex[:8]
+    site = _load_site(tag, assets=plans)
+    job_plan = job_plan_save(
+        code=f"pm-bench-{tag}",
+        title="Monthly lubrication",
+        work_type="preventive",
+        steps=["Grease bearings", "Check vibration", "Clean filters"],
+    )
+    _load_plans(site, job_plan)
+    return site
+
+
+def _load_site(tag: str, *, assets: int):
+    """A Berlin site with `assets` pumps (top-level assets, paths set)."""
+    from django.db.models import CharField, Value
+    from django.db.models.functions import Cast, Concat
+
+    from assets.models import Asset, Customer, Site
+
     site = Site.objects.create(
         customer=Customer.objects.get_or_create(name="Bench")[0],
         code=f"pm-bench-{tag}",
@@ -40,18 +52,22 @@ def load(plans: int):
         timezone="Europe/Berlin",
     )
     Asset.objects.bulk_create(
-        (Asset(site=site, tag=f"P-{n:06d}", name=f"Pump {n}") for n in range(plans)),
+        (Asset(site=site, tag=f"P-{n:06d}", name=f"Pump {n}") for n in range(assets)),
         batch_size=5000,
     )
     Asset.objects.filter(site=site).update(
         path=Concat(Value("/"), Cast("id", CharField()), Value("/"))
     )
-    job_plan = job_plan_save(
-        code=f"pm-bench-{tag}",
-        title="Monthly lubrication",
-        work_type="preventive",
-        steps=["Grease bearings", "Check vibration", "Clean filters"],
-    )
+    return site
+
+
+def _load_plans(site, job_plan) -> None:
+    """One monthly PM plan per asset of the site, each due for generation now."""
+    from django.utils import timezone
+
+    from assets.models import Asset
+    from pm.models import PMPlan
+
     now = timezone.now()
     # Due tomorrow at this time with a lead of one day: each plan is due for generation now.
     local_now = timezone.localtime(now - timedelta(minutes=5), site_tz(site))
@@ -75,7 +91,6 @@ def load(plans: int):
         ),
         batch_size=5000,
     )
-    return site
 
 
 def analyze():

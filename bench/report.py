@@ -1,6 +1,7 @@
 """Write the benchmark results: JSON, a Markdown table (BENCHMARKS.md) and PNG plots."""
 
 import json
+from functools import partial
 
 from bench.stack import ROOT
 
@@ -34,106 +35,126 @@ def _verdict(ok: bool | None) -> str:
     return "-" if ok is None else ("met" if ok else "**missed**")
 
 
-def rows(results: dict) -> list[tuple[str, str, str, str, str, str]]:
+Row = tuple[str, str, str, str, str, str]
+
+
+def rows(results: dict) -> list[Row]:
     """(figure, measured, reference, ratio, target, verdict)"""
     table = []
-    s = results.get("single_ingest")
-    if s:
-        w, b, r = s["webhook"], s["bare_view"], s["raw_insert"]
-        table.append(
-            (
-                "1. Single-alert ingest (signed webhook)",
-                f"{_fmt(w['requests_per_s'])} req/s; p50/p95/p99 {_fmt(w['p50_ms'])}/{_fmt(w['p95_ms'])}/{_fmt(w['p99_ms'])} ms",
-                f"bare view {_fmt(b['requests_per_s'])} req/s (p95 {_fmt(b['p95_ms'])} ms); raw INSERT+commit {_fmt(r['requests_per_s'])}/s",
-                f"{_ratio(s['ratio_to_bare_view'])} of bare view; {_ratio(s['ratio_to_raw_insert'])} of raw",
-                "≥ 60 % of bare view",
-                _verdict(s["ratio_to_bare_view"] >= 0.6),
-            )
-        )
-    b = results.get("batch_ingest")
-    if b:
-        table.append(
-            (
-                "2. Batch ingest (500 alerts/request)",
-                f"{_fmt(b['webhook']['alerts_per_s'])} alerts/s (p95 {_fmt(b['webhook']['p95_ms'])} ms/request)",
-                f"raw multi-row INSERT {_fmt(b['raw_insert']['alerts_per_s'])} rows/s",
-                _ratio(b["ratio_to_raw_insert"]),
-                "≥ 25 % of raw",
-                _verdict(b["ratio_to_raw_insert"] >= 0.25),
-            )
-        )
-    e = results.get("end_to_end")
-    if e:
-        table.append(
-            (
-                "3. End-to-end, webhook → work order, 50 alerts/s",
-                f"p50 {_fmt(e['p50_ms'])} ms, p95 {_fmt(e['p95_ms'])} ms, p99 {_fmt(e['p99_ms'])} ms ({e['alerts']} alerts)",
-                "target 250 ms",
-                _ratio(e["p95_ms"] / 250),
-                "p95 ≤ 250 ms",
-                _verdict(e["p95_ms"] <= 250),
-            )
-        )
-    d = results.get("pipeline_drain")
-    if d:
-        table.append(
-            (
-                "4. Pipeline drain, 1 worker node (2 processes)",
-                f"{_fmt(d['alerts_per_s'])} alerts/s ({_fmt(d['alerts'])} alerts)",
-                f"single ingest {_fmt(d['single_ingest_requests_per_s'])} alerts/s",
-                f"{d['ratio_to_single_ingest']:.2f}x",
-                "≥ 1.0x",
-                _verdict(d["ratio_to_single_ingest"] >= 1.0),
-            )
-        )
-    for key, label in (("storm", "single-alert requests"), ("storm_batched", "100 alerts/request")):
-        st = results.get(key)
-        if st:
-            ok = (
-                st["drain_seconds"] < 30
-                and st["work_orders_created"] == 1
-                and st["alerts_lost"] == 0
-            )
-            table.append(
-                (
-                    f"5. Storm: {_fmt(st['alerts'])} alerts, 1 asset, 8 senders, {label}",
-                    f"drained in {_fmt(st['drain_seconds'])} s (sent in {_fmt(st['send_seconds'])} s); "
-                    f"{st['work_orders_created']} work order; {st['alerts_lost']} lost; "
-                    f"{st['alerts_not_linked']} unlinked",
-                    "target 30 s",
-                    _ratio(st["drain_seconds"] / 30),
-                    "< 30 s, 1 WO, 0 lost",
-                    _verdict(ok),
-                )
-            )
-    a = results.get("api_at_scale")
-    if a:
-        for name, fig in a["endpoints"].items():
-            table.append(
-                (
-                    f"6. API at scale: {name}",
-                    f"p50 {_fmt(fig['p50_ms'])} ms, p95 {_fmt(fig['p95_ms'])} ms; queries {fig['queries_by_page_size']}",
-                    f"{_fmt(a['work_orders'])} work orders, {_fmt(a['assets'])} assets, {a['sites']} sites",
-                    _ratio(fig["p95_ms"] / 50),
-                    "p95 ≤ 50 ms, queries constant",
-                    _verdict(
-                        fig["p95_ms"] <= 50 and len(set(fig["queries_by_page_size"].values())) == 1
-                    ),
-                )
-            )
-    p = results.get("pm_generation")
-    if p:
-        table.append(
-            (
-                "7. PM generation",
-                f"{_fmt(p['work_orders_per_s'])} work orders/s ({_fmt(p['work_orders'])} from {_fmt(p['plans'])} plans)",
-                "target 2,000/s",
-                _ratio(p["work_orders_per_s"] / 2000),
-                "≥ 2,000/s",
-                _verdict(p["work_orders_per_s"] >= 2000),
-            )
-        )
+    for key, figure_rows in _FIGURES:
+        figure = results.get(key)
+        if figure:
+            table += figure_rows(figure)
     return table
+
+
+def _single_ingest_rows(s: dict) -> list[Row]:
+    w, b, r = s["webhook"], s["bare_view"], s["raw_insert"]
+    return [
+        (
+            "1. Single-alert ingest (signed webhook)",
+            f"{_fmt(w['requests_per_s'])} req/s; p50/p95/p99 {_fmt(w['p50_ms'])}/{_fmt(w['p95_ms'])}/{_fmt(w['p99_ms'])} ms",
+            f"bare view {_fmt(b['requests_per_s'])} req/s (p95 {_fmt(b['p95_ms'])} ms); raw INSERT+commit {_fmt(r['requests_per_s'])}/s",
+            f"{_ratio(s['ratio_to_bare_view'])} of bare view; {_ratio(s['ratio_to_raw_insert'])} of raw",
+            "≥ 60 % of bare view",
+            _verdict(s["ratio_to_bare_view"] >= 0.6),
+        )
+    ]
+
+
+def _batch_ingest_rows(b: dict) -> list[Row]:
+    return [
+        (
+            "2. Batch ingest (500 alerts/request)",
+            f"{_fmt(b['webhook']['alerts_per_s'])} alerts/s (p95 {_fmt(b['webhook']['p95_ms'])} ms/request)",
+            f"raw multi-row INSERT {_fmt(b['raw_insert']['alerts_per_s'])} rows/s",
+            _ratio(b["ratio_to_raw_insert"]),
+            "≥ 25 % of raw",
+            _verdict(b["ratio_to_raw_insert"] >= 0.25),
+        )
+    ]
+
+
+def _end_to_end_rows(e: dict) -> list[Row]:
+    return [
+        (
+            "3. End-to-end, webhook → work order, 50 alerts/s",
+            f"p50 {_fmt(e['p50_ms'])} ms, p95 {_fmt(e['p95_ms'])} ms, p99 {_fmt(e['p99_ms'])} ms ({e['alerts']} alerts)",
+            "target 250 ms",
+            _ratio(e["p95_ms"] / 250),
+            "p95 ≤ 250 ms",
+            _verdict(e["p95_ms"] <= 250),
+        )
+    ]
+
+
+def _pipeline_drain_rows(d: dict) -> list[Row]:
+    return [
+        (
+            "4. Pipeline drain, 1 worker node (2 processes)",
+            f"{_fmt(d['alerts_per_s'])} alerts/s ({_fmt(d['alerts'])} alerts)",
+            f"single ingest {_fmt(d['single_ingest_requests_per_s'])} alerts/s",
+            f"{d['ratio_to_single_ingest']:.2f}x",
+            "≥ 1.0x",
+            _verdict(d["ratio_to_single_ingest"] >= 1.0),
+        )
+    ]
+
+
+def _storm_rows(st: dict, *, label: str) -> list[Row]:
+    ok = st["drain_seconds"] < 30 and st["work_orders_created"] == 1 and st["alerts_lost"] == 0
+    return [
+        (
+            f"5. Storm: {_fmt(st['alerts'])} alerts, 1 asset, 8 senders, {label}",
+            f"drained in {_fmt(st['drain_seconds'])} s (sent in {_fmt(st['send_seconds'])} s); "
+            f"{st['work_orders_created']} work order; {st['alerts_lost']} lost; "
+            f"{st['alerts_not_linked']} unlinked",
+            "target 30 s",
+            _ratio(st["drain_seconds"] / 30),
+            "< 30 s, 1 WO, 0 lost",
+            _verdict(ok),
+        )
+    ]
+
+
+def _api_at_scale_rows(a: dict) -> list[Row]:
+    return [
+        (
+            f"6. API at scale: {name}",
+            f"p50 {_fmt(fig['p50_ms'])} ms, p95 {_fmt(fig['p95_ms'])} ms; queries {fig['queries_by_page_size']}",
+            f"{_fmt(a['work_orders'])} work orders, {_fmt(a['assets'])} assets, {a['sites']} sites",
+            _ratio(fig["p95_ms"] / 50),
+            "p95 ≤ 50 ms, queries constant",
+            _verdict(fig["p95_ms"] <= 50 and len(set(fig["queries_by_page_size"].values())) == 1),
+        )
+        for name, fig in a["endpoints"].items()
+    ]
+
+
+def _pm_generation_rows(p: dict) -> list[Row]:
+    return [
+        (
+            "7. PM generation",
+            f"{_fmt(p['work_orders_per_s'])} work orders/s ({_fmt(p['work_orders'])} from {_fmt(p['plans'])} plans)",
+            "target 2,000/s",
+            _ratio(p["work_orders_per_s"] / 2000),
+            "≥ 2,000/s",
+            _verdict(p["work_orders_per_s"] >= 2000),
+        )
+    ]
+
+
+# (key in the results, its rows), in the order of the table.
+_FIGURES = (
+    ("single_ingest", _single_ingest_rows),
+    ("batch_ingest", _batch_ingest_rows),
+    ("end_to_end", _end_to_end_rows),
+    ("pipeline_drain", _pipeline_drain_rows),
+    ("storm", partial(_storm_rows, label="single-alert requests")),
+    ("storm_batched", partial(_storm_rows, label="100 alerts/request")),
+    ("api_at_scale", _api_at_scale_rows),
+    ("pm_generation", _pm_generation_rows),
+)
 
 
 def render_markdown(results: dict, *, plots: list[str]) -> str:

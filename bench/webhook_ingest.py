@@ -100,7 +100,12 @@ def main():
     run = uuid.uuid4().hex[:8]
     for n in range(20):  # warm up connections, caches and code paths
         post(client, url, key, make_alert(f"warm{run}", n))
+    seconds = measure(client, url, key, run=run, args=args)
+    report(seconds, args=args, gateway=gateway, publishing=publishing)
 
+
+def measure(client, url, key, *, run: str, args) -> dict[str, float]:
+    """Seconds taken by the single alerts, the batches, and the batches sent again."""
     started = time.perf_counter()
     for n in range(args.singles):
         post(client, url, key, make_alert(f"s{run}", n))
@@ -117,8 +122,13 @@ def main():
         batch = [make_alert(f"b{run}-{b}", n) for n in range(args.batch_size)]
         post(client, url, key, {"alerts": batch})
     dup_s = time.perf_counter() - dup_started
-    dup_batches = min(args.batches, 10)
+    return {"singles": singles_s, "batches": batches_s, "duplicates": dup_s}
 
+
+def report(seconds: dict[str, float], *, args, gateway, publishing: bool) -> None:
+    """Print the rates; empty the "alerts" queue of what was really published."""
+    singles_s, batches_s, dup_s = seconds["singles"], seconds["batches"], seconds["duplicates"]
+    dup_batches = min(args.batches, 10)
     stored = Alert.objects.filter(gateway=gateway).count()
     from django.db import connection
 

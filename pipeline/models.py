@@ -4,6 +4,7 @@ from datetime import timedelta
 from django.core.exceptions import ValidationError
 from django.db import models
 
+from cmms.fields import optional_foreign_key
 from cmms.scoping import SiteScopedQuerySet
 from pipeline.choices import Severity
 from workorders.models import JOB_PLAN_NOT_USABLE
@@ -28,26 +29,20 @@ class AlertRule(models.Model):
 
     name = models.CharField(max_length=200)
     is_active = models.BooleanField(default=True)
-    site = models.ForeignKey(
+    site = optional_foreign_key(
         "assets.Site",
-        null=True,
-        blank=True,
         on_delete=models.CASCADE,
         related_name="alert_rules",
         help_text="Empty: every site.",
     )
-    asset = models.ForeignKey(
+    asset = optional_foreign_key(
         "assets.Asset",
-        null=True,
-        blank=True,
         on_delete=models.CASCADE,
         related_name="alert_rules",
         help_text="This asset and its whole subtree.",
     )
-    equipment_class = models.ForeignKey(
+    equipment_class = optional_foreign_key(
         "assets.EquipmentClass",
-        null=True,
-        blank=True,
         on_delete=models.CASCADE,
         related_name="alert_rules",
     )
@@ -59,10 +54,8 @@ class AlertRule(models.Model):
     min_severity = models.CharField(
         max_length=10, choices=Severity.choices, default=Severity.WARNING
     )
-    job_plan = models.ForeignKey(
+    job_plan = optional_foreign_key(
         "workorders.JobPlan",
-        null=True,
-        blank=True,
         on_delete=models.PROTECT,
         related_name="alert_rules",
     )

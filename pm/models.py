@@ -9,6 +9,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
+from cmms.fields import optional_foreign_key
 from cmms.scoping import SiteScopedQuerySet
 from pm.choices import (
     Anchor,
@@ -44,18 +45,14 @@ class PMPlan(models.Model):
     is_active = models.BooleanField(default=True)
 
     scope = models.CharField(max_length=20, choices=Scope.choices, default=Scope.ASSET)
-    asset = models.ForeignKey(
+    asset = optional_foreign_key(
         "assets.Asset",
-        null=True,
-        blank=True,
         on_delete=models.PROTECT,
         related_name="pm_plans",
         help_text="The asset (scope asset) or the top of the subtree (scope subtree).",
     )
-    equipment_class = models.ForeignKey(
+    equipment_class = optional_foreign_key(
         "assets.EquipmentClass",
-        null=True,
-        blank=True,
         on_delete=models.PROTECT,
         related_name="pm_plans",
         help_text="Required for scope equipment class; narrows a subtree when given.",

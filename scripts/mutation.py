@@ -296,6 +296,30 @@ def run(names: list[str], *, workers: int, threshold: float) -> int:
 
 def _run_unit(name: str, unit: Unit, copies: list[Path], equivalents) -> Outcome:
     outcome = Outcome(name)
+    items = _mutants(unit, equivalents, outcome)
+    print(f"{name}: {len(items)} mutants, {outcome.equivalent} equivalent left out", flush=True)
+    if os.environ.get("MUTATION_LIST_ONLY"):
+        for spec in items:
+            mutant = _mutated_line((ROOT / spec.module_path).read_text(), spec)
+            print(f"  {spec.module_path}:{spec.start_pos[0]} {spec.operator_name}: {mutant}")
+        return outcome
+
+    started = time.monotonic()
+    commands = [shlex.split(_command(c, i, unit)) for i, c in enumerate(copies)]
+    baseline = [subprocess.run(c) for c in commands]  # noqa: S603 (our own command line)
+    if any(b.returncode for b in baseline):
+        sys.exit(f"mutation: the tests of {name} fail without any mutation")
+    timeout = 3 * (time.monotonic() - started) / len(copies) + 30
+    _test_mutants(items, unit, copies, timeout, outcome)
+    print(f"\n{name}: {time.monotonic() - started:.0f} s")
+    for spec, result in outcome.survived:
+        print(f"SURVIVED {spec.module_path}:{spec.start_pos[0]} {spec.operator_name}")
+        print(result.diff)
+    return outcome
+
+
+def _mutants(unit: Unit, equivalents, outcome: Outcome) -> list:
+    """The unit's mutants inside its regions, less the listed equivalents (counted on `outcome`)."""
     items = []
     for module, names in unit.modules.items():
         source = ROOT / module
@@ -321,19 +345,11 @@ def _run_unit(name: str, unit: Unit, copies: list[Path], equivalents) -> Outcome
                 outcome.equivalent += 1
                 continue
             items.append(spec)
-    print(f"{name}: {len(items)} mutants, {outcome.equivalent} equivalent left out", flush=True)
-    if os.environ.get("MUTATION_LIST_ONLY"):
-        for spec in items:
-            mutant = _mutated_line((ROOT / spec.module_path).read_text(), spec)
-            print(f"  {spec.module_path}:{spec.start_pos[0]} {spec.operator_name}: {mutant}")
-        return outcome
+    return items
 
-    started = time.monotonic()
-    commands = [shlex.split(_command(c, i, unit)) for i, c in enumerate(copies)]
-    baseline = [subprocess.run(c) for c in commands]  # noqa: S603 (our own command line)
-    if any(b.returncode for b in baseline):
-        sys.exit(f"mutation: the tests of {name} fail without any mutation")
-    timeout = 3 * (time.monotonic() - started) / len(copies) + 30
+
+def _test_mutants(items: list, unit: Unit, copies: list[Path], timeout: float, outcome) -> None:
+    """Test the mutants on the copies in parallel (one thread each); tally them on `outcome`."""
 
     def run_on(worker: int):
         copy = copies[worker]
@@ -355,11 +371,6 @@ def _run_unit(name: str, unit: Unit, copies: list[Path], equivalents) -> Outcome
                     outcome.survived.append((spec, result))
                 else:
                     outcome.killed += 1
-    print(f"\n{name}: {time.monotonic() - started:.0f} s")
-    for spec, result in outcome.survived:
-        print(f"SURVIVED {spec.module_path}:{spec.start_pos[0]} {spec.operator_name}")
-        print(result.diff)
-    return outcome
 
 
 def main() -> int:

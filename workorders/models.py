@@ -6,6 +6,7 @@ from django.db.models import Case, CharField, Q, Value, When
 from django.db.models.functions import Cast, Concat, LPad
 from django.utils import timezone
 
+from cmms.fields import optional_foreign_key
 from cmms.inputs import parse_id
 from cmms.scoping import OwnedQuerySet, SiteScopedQuerySet
 from workorders.choices import (
@@ -31,10 +32,8 @@ class FailureCode(models.Model):
     kind = models.CharField(max_length=10, choices=FailureCodeKind.choices)
     code = models.CharField(max_length=32)
     name = models.CharField(max_length=200)
-    parent = models.ForeignKey(
+    parent = optional_foreign_key(
         "self",
-        null=True,
-        blank=True,
         on_delete=models.PROTECT,
         related_name="children",
         help_text="Problems belong to a failure class.",
@@ -48,6 +47,13 @@ class FailureCode(models.Model):
 
     def __str__(self):
         return f"{self.code} {self.name}"
+
+
+def failure_code_field(kind: str) -> models.ForeignKey:
+    """A work order's optional failure code of one kind (problem, cause or remedy)."""
+    return optional_foreign_key(
+        FailureCode, on_delete=models.PROTECT, related_name="+", limit_choices_to={"kind": kind}
+    )
 
 
 class WorkOrderQuerySet(SiteScopedQuerySet):
@@ -141,10 +147,8 @@ class WorkOrder(models.Model):
     condition = models.CharField(
         max_length=64, blank=True, help_text="Alert condition this work order answers, if any."
     )
-    alert_rule = models.ForeignKey(
+    alert_rule = optional_foreign_key(
         "pipeline.AlertRule",
-        null=True,
-        blank=True,
         on_delete=models.SET_NULL,
         related_name="work_orders",
     )
@@ -153,30 +157,9 @@ class WorkOrder(models.Model):
     first_alert_at = models.DateTimeField(null=True, blank=True)
     last_alert_at = models.DateTimeField(null=True, blank=True)
 
-    problem = models.ForeignKey(
-        FailureCode,
-        null=True,
-        blank=True,
-        on_delete=models.PROTECT,
-        related_name="+",
-        limit_choices_to={"kind": FailureCodeKind.PROBLEM},
-    )
-    cause = models.ForeignKey(
-        FailureCode,
-        null=True,
-        blank=True,
-        on_delete=models.PROTECT,
-        related_name="+",
-        limit_choices_to={"kind": FailureCodeKind.CAUSE},
-    )
-    remedy = models.ForeignKey(
-        FailureCode,
-        null=True,
-        blank=True,
-        on_delete=models.PROTECT,
-        related_name="+",
-        limit_choices_to={"kind": FailureCodeKind.REMEDY},
-    )
+    problem = failure_code_field(FailureCodeKind.PROBLEM)
+    cause = failure_code_field(FailureCodeKind.CAUSE)
+    remedy = failure_code_field(FailureCodeKind.REMEDY)
 
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -349,18 +332,14 @@ class JobPlan(models.Model):
     usable everywhere); who reads, uses and writes which is decided by `OwnedQuerySet`.
     """
 
-    site = models.ForeignKey(
+    site = optional_foreign_key(
         "assets.Site",
-        null=True,
-        blank=True,
         on_delete=models.PROTECT,
         related_name="job_plans",
         help_text="The one site that owns and uses this plan.",
     )
-    customer = models.ForeignKey(
+    customer = optional_foreign_key(
         "assets.Customer",
-        null=True,
-        blank=True,
         on_delete=models.PROTECT,
         related_name="job_plans",
         help_text="Or: the customer whose sites all use it. Neither: every site (superusers).",

@@ -167,33 +167,9 @@ def reliability(
     Three grouped queries (assets, failures, repairs), whatever the number of rows.
     """
     period_hours = (end - start).total_seconds() / 3600
-    fleet = dict(
-        assets.exclude(state=AssetState.DECOMMISSIONED)
-        .filter(equipment_class__isnull=False)
-        .order_by()
-        .values_list("equipment_class__name")
-        .annotate(n=Count("id"))
-    )
-    failures = dict(
-        _failures(work_orders, start, end)
-        .filter(asset__equipment_class__isnull=False)
-        .order_by()
-        .values_list("asset__equipment_class__name")
-        .annotate(n=Count("id"))
-    )
-    repairs = {
-        row["asset__equipment_class__name"]: row
-        for row in work_orders.filter(
-            type__in=UNPLANNED_TYPES,
-            completed_at__gte=start,
-            completed_at__lt=end,
-            started_at__isnull=False,
-            asset__equipment_class__isnull=False,
-        )
-        .order_by()
-        .values("asset__equipment_class__name")
-        .annotate(n=Count("id"), mean=Avg(REPAIR_TIME))
-    }
+    fleet = _assets_in_service_by_class(assets)
+    failures = _failures_by_class(work_orders, start, end)
+    repairs = _repairs_by_class(work_orders, start, end)
     rows = []
     for name in sorted(set(fleet) | set(failures) | set(repairs)):
         count = failures.get(name, 0)
@@ -209,6 +185,45 @@ def reliability(
             )
         )
     return rows
+
+
+def _assets_in_service_by_class(assets: QuerySet) -> dict[str, int]:
+    """Equipment class name -> assets of it not decommissioned (the fleet MTBF divides)."""
+    return dict(
+        assets.exclude(state=AssetState.DECOMMISSIONED)
+        .filter(equipment_class__isnull=False)
+        .order_by()
+        .values_list("equipment_class__name")
+        .annotate(n=Count("id"))
+    )
+
+
+def _failures_by_class(work_orders: QuerySet, start: datetime, end: datetime) -> dict[str, int]:
+    """Equipment class name -> failures reported in the period on its assets."""
+    return dict(
+        _failures(work_orders, start, end)
+        .filter(asset__equipment_class__isnull=False)
+        .order_by()
+        .values_list("asset__equipment_class__name")
+        .annotate(n=Count("id"))
+    )
+
+
+def _repairs_by_class(work_orders: QuerySet, start: datetime, end: datetime) -> dict[str, dict]:
+    """Equipment class name -> {"n": repairs completed in the period, "mean": mean repair time}."""
+    return {
+        row["asset__equipment_class__name"]: row
+        for row in work_orders.filter(
+            type__in=UNPLANNED_TYPES,
+            completed_at__gte=start,
+            completed_at__lt=end,
+            started_at__isnull=False,
+            asset__equipment_class__isnull=False,
+        )
+        .order_by()
+        .values("asset__equipment_class__name")
+        .annotate(n=Count("id"), mean=Avg(REPAIR_TIME))
+    }
 
 
 # ---------------------------------------------------------------- planned vs unplanned
