@@ -11,8 +11,9 @@ from alerts import services
 from alerts.choices import AlertStatus
 from alerts.models import Alert, Gateway, GatewaySecret
 from assets.models import Asset, Site
-from cmms.admin import ScopedListFiltersMixin
+from cmms.admin import ReadOnlyInlineMixin, ScopedListFiltersMixin
 from cmms.http import never_store
+from workorders.admin import StatusChangeInline, WorkOrderAdmin
 
 
 class PlannerSiteScopedAdmin(ScopedListFiltersMixin, admin.ModelAdmin):
@@ -221,3 +222,29 @@ class AlertAdmin(PlannerSiteScopedAdmin):
             "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
         }
         return TemplateResponse(request, "admin/alerts/alert/map_to_asset.html", context)
+
+
+# ---------------------------------------------------------------- on the work order page
+
+
+class AlertInline(ReadOnlyInlineMixin, admin.TabularInline):
+    """The condition alerts behind the work order (correlated alerts attach here)."""
+
+    model = Alert
+    fields = ("received_at", "alert_id", "condition", "severity", "state", "value", "unit")
+    verbose_name_plural = "alerts behind this work order"
+    ordering = ("-received_at",)
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).order_by("-received_at")
+
+
+def _show_alerts_on_work_orders() -> None:
+    """Put the alerts inline on the work order page, before its status history: work orders
+    sit below alerts and do not know them, so the alerts app adds what it knows."""
+    inlines = list(WorkOrderAdmin.inlines)
+    inlines.insert(inlines.index(StatusChangeInline), AlertInline)
+    WorkOrderAdmin.inlines = tuple(inlines)
+
+
+_show_alerts_on_work_orders()

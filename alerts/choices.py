@@ -1,28 +1,6 @@
 from django.db import models
 
 
-class Severity(models.TextChoices):
-    """Alert severity as gateways send it (after ThingsBoard); critical is the highest."""
-
-    CRITICAL = "critical", "Critical"
-    MAJOR = "major", "Major"
-    MINOR = "minor", "Minor"
-    WARNING = "warning", "Warning"
-
-    @classmethod
-    def rank(cls, value: str) -> int:
-        """A number to compare severities: critical 4 > major 3 > minor 2 > warning 1; else 0."""
-        return _SEVERITY_RANK.get(value, 0)
-
-
-_SEVERITY_RANK = {
-    Severity.CRITICAL: 4,
-    Severity.MAJOR: 3,
-    Severity.MINOR: 2,
-    Severity.WARNING: 1,
-}
-
-
 class AlertState(models.TextChoices):
     """The condition's state at the gateway."""
 

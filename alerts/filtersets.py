@@ -1,8 +1,9 @@
 import django_filters
 
-from alerts.choices import AlertStatus, Severity
+from alerts.choices import AlertStatus
 from alerts.models import Alert, Gateway
 from cmms.api.filters import FilterSet, IntegerFilter
+from pipeline.choices import Severity
 
 
 class AlertFilterSet(FilterSet):

@@ -5,9 +5,10 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
-from alerts.choices import AlertState, AlertStatus, Severity
+from alerts.choices import AlertState, AlertStatus
 from cmms.jsondepth import DepthSafeJSONField
 from cmms.scoping import SiteScopedQuerySet
+from pipeline.choices import Severity
 
 
 class Gateway(models.Model):

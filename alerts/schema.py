@@ -15,9 +15,10 @@ import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from alerts.choices import AlertState, Severity
+from alerts.choices import AlertState
 from cmms.bodies import BodyInvalid
 from cmms.jsondepth import MAX_JSON_DEPTH, nested_deeper_than
+from pipeline.choices import Severity
 
 MAX_ALERTS = 1000
 MAX_ALERT_ID = 128

@@ -6,14 +6,13 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import partial
 
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
-from django.db.models import Q
 from django.utils import timezone
 
 from alerts import gateway_secrets
 from alerts.choices import AlertStatus, ResultStatus
+from alerts.dispatch import alerts_dispatch
 from alerts.models import Alert, Gateway, GatewaySecret
 from alerts.schema import AlertIn
 from assets.models import Asset
@@ -278,7 +277,7 @@ def alerts_ingest(
     Queries: one INSERT for all new rows (matching asset tags on the way), and one SELECT
     for the alert ids that already existed (to tell duplicates from conflicts). The unique
     constraint, not the lookup, decides which delivery wins under concurrency. New
-    matched alerts are enqueued for processing after commit.
+    matched alerts are dispatched for processing after commit.
     """
     now = now or timezone.now()
     first_index: dict[str, int] = {}
@@ -287,164 +286,87 @@ def alerts_ingest(
     unique = [alerts[i] for i in first_index.values()]
 
     with transaction.atomic():
-        rows = []
-        for alert in unique:
-            rows.append(
-                {
-                    "gateway": gateway.pk,
-                    "site": gateway.site_id,
-                    "alert_id": alert.alert_id,
-                    "asset_tag": alert.asset_tag,
-                    "condition": alert.condition,
-                    "severity": alert.severity,
-                    "state": alert.state,
-                    "observed_at": alert.observed_at,
-                    "received_at": now,
-                    "value": alert.value,
-                    "unit": alert.unit,
-                    "threshold": alert.threshold,
-                    "message": alert.message,
-                    "attributes": alert.attributes,
-                    "content_hash": alert.content_hash,
-                    "error": "",
-                    "attempts": 0,
-                }
-            )
-        inserted = _insert_new(rows)
+        inserted = _insert_new([_row(gateway, alert, now) for alert in unique])
         missing = [alert.alert_id for alert in unique if alert.alert_id not in inserted]
-        existing: dict[str, tuple[int, str]] = {}
-        if missing:
-            existing = {
-                alert_id: (pk, content_hash)
-                for alert_id, pk, content_hash in Alert.objects.filter(
-                    gateway_id=gateway.pk, alert_id__in=missing
-                ).values_list("alert_id", "id", "content_hash")
-            }
-            if len(existing) != len(missing):
-                raise IngestRaced("A conflicting alert disappeared; retry the request.")
-
-        result = IngestResult()
-        to_enqueue = []
-        for index, alert in enumerate(alerts):
-            new_id, asset_id = inserted.get(alert.alert_id, (None, None))
-            if new_id is not None and first_index[alert.alert_id] == index:
-                if asset_id is not None:
-                    status = ResultStatus.ACCEPTED
-                    to_enqueue.append(new_id)
-                else:
-                    status = ResultStatus.UNMATCHED
-                pk = new_id
-            else:
-                if new_id is not None:
-                    pk, stored_hash = new_id, alerts[first_index[alert.alert_id]].content_hash
-                else:
-                    pk, stored_hash = existing[alert.alert_id]
-                same = stored_hash == alert.content_hash
-                status = ResultStatus.DUPLICATE if same else ResultStatus.CONFLICT
-            result.counts[status] += 1
-            result.results.append({"alert_id": alert.alert_id, "id": pk, "status": status.value})
-        if to_enqueue:
-            transaction.on_commit(partial(alerts_enqueue, to_enqueue))
+        existing = _stored_before(gateway, missing)
+        result, to_dispatch = _answer(alerts, first_index, inserted, existing)
+        if to_dispatch:
+            transaction.on_commit(partial(alerts_dispatch, to_dispatch))
     return result
 
 
-# --- outbox -------------------------------------------------------------------------------
+def _row(gateway: Gateway, alert: AlertIn, now: datetime) -> dict:
+    """The columns of one new alert row (see _VALUE_FIELDS)."""
+    return {
+        "gateway": gateway.pk,
+        "site": gateway.site_id,
+        "alert_id": alert.alert_id,
+        "asset_tag": alert.asset_tag,
+        "condition": alert.condition,
+        "severity": alert.severity,
+        "state": alert.state,
+        "observed_at": alert.observed_at,
+        "received_at": now,
+        "value": alert.value,
+        "unit": alert.unit,
+        "threshold": alert.threshold,
+        "message": alert.message,
+        "attributes": alert.attributes,
+        "content_hash": alert.content_hash,
+        "error": "",
+        "attempts": 0,
+    }
 
 
-def alerts_enqueue(alert_ids: list[int]) -> int:
-    """Enqueue processing of these alerts with ONE message; never raises.
-
-    One alert: its process_alert task. Several: an enqueue_alerts task that fans out into
-    one process_alert per alert in a worker, so a 1,000-alert request costs the webhook
-    one publish instead of 1,000. Returns how many alerts the published message covers
-    (0 when the broker is down: the failure is logged with the count, never the payload,
-    and the sweeper enqueues them again later).
-    """
+def _stored_before(gateway: Gateway, alert_ids: list[str]) -> dict[str, tuple[int, str]]:
+    """{alert_id: (id, content hash)} of the gateway's alerts the INSERT found already stored;
+    IngestRaced if one of them vanished meanwhile (a concurrent rollback)."""
     if not alert_ids:
-        return 0
-    from alerts.tasks import enqueue_alerts, process_alert
-
-    try:
-        if len(alert_ids) == 1:
-            process_alert.apply_async((alert_ids[0],))
-        else:
-            enqueue_alerts.apply_async((list(alert_ids),))
-    except Exception as exc:
-        _log_enqueue_failure(len(alert_ids), len(alert_ids), exc)
-        return 0
-    return len(alert_ids)
+        return {}
+    existing = {
+        alert_id: (pk, content_hash)
+        for alert_id, pk, content_hash in Alert.objects.filter(
+            gateway_id=gateway.pk, alert_id__in=alert_ids
+        ).values_list("alert_id", "id", "content_hash")
+    }
+    if len(existing) != len(alert_ids):
+        raise IngestRaced("A conflicting alert disappeared; retry the request.")
+    return existing
 
 
-PROCESS_CHUNK = 25
+def _answer(
+    alerts: list[AlertIn],
+    first_index: dict[str, int],
+    inserted: dict[str, tuple[int, int | None]],
+    existing: dict[str, tuple[int, str]],
+) -> tuple[IngestResult, list[int]]:
+    """The answer for each alert in request order, and the new matched alerts to dispatch.
 
-
-def alerts_publish(alert_ids: list[int]) -> int:
-    """Publish process_alerts messages of PROCESS_CHUNK alerts each over one producer;
-    never raises.
-
-    Fails fast on the first broker error (the settings make publishing fail within about
-    a second). Returns how many alerts the published messages cover.
+    The first copy of a new alert is accepted (or unmatched: no such asset); a later copy, or
+    an alert stored before, is a duplicate when its content hash is the stored one, else a
+    conflict.
     """
-    from alerts.tasks import process_alerts
-
-    sent = 0
-    chunks = [alert_ids[i : i + PROCESS_CHUNK] for i in range(0, len(alert_ids), PROCESS_CHUNK)]
-    try:
-        if process_alerts.app.conf.task_always_eager:
-            for chunk in chunks:
-                process_alerts.apply_async((chunk,))
-                sent += len(chunk)
+    result = IngestResult()
+    to_dispatch = []
+    for index, alert in enumerate(alerts):
+        new_id, asset_id = inserted.get(alert.alert_id, (None, None))
+        if new_id is not None and first_index[alert.alert_id] == index:
+            if asset_id is not None:
+                status = ResultStatus.ACCEPTED
+                to_dispatch.append(new_id)
+            else:
+                status = ResultStatus.UNMATCHED
+            pk = new_id
         else:
-            with process_alerts.app.producer_or_acquire() as producer:
-                for chunk in chunks:
-                    process_alerts.apply_async((chunk,), producer=producer)
-                    sent += len(chunk)
-    except Exception as exc:
-        _log_enqueue_failure(len(alert_ids) - sent, len(alert_ids), exc)
-    return sent
-
-
-def _log_enqueue_failure(missed: int, total: int, exc: Exception) -> None:
-    logger.warning(
-        "Could not enqueue %d of %d alert(s) for processing (%s: %s); "
-        "the sweeper will enqueue them again.",
-        missed,
-        total,
-        type(exc).__name__,
-        exc,
-    )
-
-
-def alerts_sweep(
-    *, now: datetime | None = None, grace_seconds: int | None = None, limit: int | None = None
-) -> int:
-    """Enqueue again a bounded batch of alerts stuck in the outbox, oldest first.
-
-    Due: `received` for longer than the grace period, and `failed` whose next attempt is
-    due. Rows are claimed with SKIP LOCKED and pushed one grace period ahead, so
-    concurrent sweepers and the next runs do not enqueue them again meanwhile.
-    Returns how many alerts were claimed.
-    """
-    now = now or timezone.now()
-    grace = timedelta(
-        seconds=settings.ALERT_SWEEP_GRACE_SECONDS if grace_seconds is None else grace_seconds
-    )
-    limit = limit or settings.ALERT_SWEEP_BATCH_SIZE
-    due = (
-        Q(status=AlertStatus.RECEIVED, received_at__lte=now - grace)
-        & (Q(next_attempt_at=None) | Q(next_attempt_at__lte=now))
-    ) | Q(status=AlertStatus.FAILED, next_attempt_at__lte=now)
-    with transaction.atomic():
-        ids = list(
-            Alert.objects.filter(due)
-            .order_by("received_at", "id")
-            .select_for_update(skip_locked=True)
-            .values_list("id", flat=True)[:limit]
-        )
-        if ids:
-            Alert.objects.filter(id__in=ids).update(next_attempt_at=now + grace)
-            transaction.on_commit(partial(alerts_enqueue, ids))
-    return len(ids)
+            if new_id is not None:
+                pk, stored_hash = new_id, alerts[first_index[alert.alert_id]].content_hash
+            else:
+                pk, stored_hash = existing[alert.alert_id]
+            same = stored_hash == alert.content_hash
+            status = ResultStatus.DUPLICATE if same else ResultStatus.CONFLICT
+        result.counts[status] += 1
+        result.results.append({"alert_id": alert.alert_id, "id": pk, "status": status.value})
+    return result, to_dispatch
 
 
 # --- triage -------------------------------------------------------------------------------
@@ -478,5 +400,5 @@ def alerts_map_to_asset(*, alerts, asset: Asset, by=None) -> int:
             site=asset.site,
             changes={"alerts": sorted(ids), "count": len(ids)},
         )
-        transaction.on_commit(partial(alerts_enqueue, ids))
+        transaction.on_commit(partial(alerts_dispatch, ids))
     return len(ids)

@@ -24,7 +24,7 @@ def setup_django():
 
 
 def load(plans: int):
-    from pipeline.services import job_plan_save
+    from workorders.job_plans import job_plan_save
 
     tag = uuid.uuid4().hex[:8]
     site = _load_site(tag, assets=plans)

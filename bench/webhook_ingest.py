@@ -92,7 +92,7 @@ def main():
 
     publishing = not celery_app.conf.task_always_eager
     if not publishing:
-        services.alerts_enqueue = lambda ids: len(ids)
+        services.alerts_dispatch = lambda ids: len(ids)
 
     gateway, key = setup()
     url = f"/hooks/v1/gateways/{gateway.pk}/alerts"

@@ -1,7 +1,34 @@
 from datetime import timedelta
 
-from alerts.choices import Severity
+from django.db import models
+
 from workorders.choices import Priority
+
+
+class Severity(models.TextChoices):
+    """Alert severity as gateways send it (after ThingsBoard); critical is the highest.
+
+    It lives with the alert rules, which are keyed on it (a rule's minimum severity, its
+    response time per severity); alerts carry it.
+    """
+
+    CRITICAL = "critical", "Critical"
+    MAJOR = "major", "Major"
+    MINOR = "minor", "Minor"
+    WARNING = "warning", "Warning"
+
+    @classmethod
+    def rank(cls, value: str) -> int:
+        """A number to compare severities: critical 4 > major 3 > minor 2 > warning 1; else 0."""
+        return _SEVERITY_RANK.get(value, 0)
+
+
+_SEVERITY_RANK = {
+    Severity.CRITICAL: 4,
+    Severity.MAJOR: 3,
+    Severity.MINOR: 2,
+    Severity.WARNING: 1,
+}
 
 PRIORITY_FOR_SEVERITY = {
     Severity.CRITICAL: Priority.EMERGENCY,

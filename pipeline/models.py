@@ -4,9 +4,9 @@ from datetime import timedelta
 from django.core.exceptions import ValidationError
 from django.db import models
 
-from alerts.choices import Severity
 from cmms.fields import optional_foreign_key
 from cmms.scoping import SiteScopedQuerySet
+from pipeline.choices import Severity
 from workorders.models import JOB_PLAN_NOT_USABLE
 
 

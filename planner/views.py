@@ -20,12 +20,13 @@ from django.views.decorators.http import require_http_methods
 
 from accounts.choices import Role
 from alerts import services as alert_services
-from alerts.choices import AlertStatus, Severity
+from alerts.choices import AlertStatus
 from alerts.models import Alert
 from assets.models import Asset, Site
 from cmms.admin import SERVICE_ERRORS, service_error_messages
 from cmms.inputs import day_in_range, parse_id
 from cmms.scoping import visible_users
+from pipeline.choices import Severity
 from planner import charts
 from planner.forms import DispatchForm, SitePeriodForm
 from planner.services import work_order_dispatch, work_order_merge

@@ -285,7 +285,7 @@ class JobPlanFactory(factory.django.DjangoModelFactory):
 
     @classmethod
     def _create(cls, model_class, *args, **kwargs):
-        from pipeline.services import job_plan_save
+        from workorders.job_plans import job_plan_save
 
         return job_plan_save(**kwargs)
 

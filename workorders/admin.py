@@ -10,7 +10,6 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.choices import Role
-from alerts.models import Alert
 from assets.models import Asset, Customer, Site, StockMovement
 from cmms.admin import (
     NO_DELETE,
@@ -25,10 +24,14 @@ from cmms.admin import (
 from cmms.inputs import parse_id
 from cmms.scoping import held_customers, may_own, visible_users
 from cmms.spreadsheets import SpreadsheetExportMixin
-from pipeline.services import job_plan_delete, job_plan_save
-from pipeline.services.catalog import QUANTITY_NOT_POSITIVE, job_plan_check_unused
 from workorders import services
 from workorders.choices import Status
+from workorders.job_plans import (
+    QUANTITY_NOT_POSITIVE,
+    job_plan_check_unused,
+    job_plan_delete,
+    job_plan_save,
+)
 from workorders.models import (
     ChecklistStep,
     FailureCode,
@@ -160,18 +163,6 @@ class PartsIssuedInline(ReadOnlyInlineMixin, admin.TabularInline):
             .get_queryset(request)
             .select_related("stock__part", "stock__storeroom__site", "created_by")
         )
-
-
-class AlertInline(ReadOnlyInlineMixin, admin.TabularInline):
-    """The condition alerts behind the work order (correlated alerts attach here)."""
-
-    model = Alert
-    fields = ("received_at", "alert_id", "condition", "severity", "state", "value", "unit")
-    verbose_name_plural = "alerts behind this work order"
-    ordering = ("-received_at",)
-
-    def get_queryset(self, request):
-        return super().get_queryset(request).order_by("-received_at")
 
 
 # ---------------------------------------------------------------- work orders
@@ -336,7 +327,7 @@ class WorkOrderAdmin(SiteScopedAdminMixin, SpreadsheetExportMixin, admin.ModelAd
         LabourInline,
         PartReservationInline,
         PartsIssuedInline,
-        AlertInline,
+        # alerts.admin adds the alerts behind the work order here
         StatusChangeInline,
         WorkOrderEventInline,
     )

@@ -5,3 +5,9 @@ from cmms.api.routers import router
 
 router.register("gateways", views.GatewayViewSet, basename="gateway")
 router.register("alerts", views.AlertViewSet, basename="alert")
+# The work order's `alerts/` route: its provenance is the alerts app's to serve.
+router.register(
+    r"work-orders/(?P<pk>[^/.]+)/alerts",
+    views.WorkOrderAlertViewSet,
+    basename="workorder-alerts",
+)

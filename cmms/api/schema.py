@@ -8,7 +8,7 @@ Values are import paths to the choices, so this module imports nothing at settin
 ENUM_NAME_OVERRIDES = {
     "WorkOrderStatusEnum": "workorders.choices.Status",
     "WorkOrderTypeEnum": "workorders.choices.WorkOrderType",
-    "AlertSeverityEnum": "alerts.choices.Severity",
+    "AlertSeverityEnum": "pipeline.choices.Severity",
     # PM plans' `work_order_status` (approved/scheduled) would otherwise take the name above
     # and overwrite the work orders' full status enum in the schema.
     "PMInitialWorkOrderStatusEnum": "pm.choices.WorkOrderStatus",

@@ -2,7 +2,8 @@ from cmms.api.viewsets import SiteScopedModelViewSet
 from pipeline.api.serializers import AlertRuleSerializer, JobPlanSerializer
 from pipeline.filtersets import AlertRuleFilterSet
 from pipeline.models import AlertRule
-from pipeline.services import alert_rule_save, job_plan_delete, job_plan_save
+from pipeline.services import alert_rule_save
+from workorders.job_plans import job_plan_delete, job_plan_save
 from workorders.models import JobPlan
 
 

@@ -45,7 +45,7 @@ def deliver_concurrently(hook, payloads):
 @pytest.fixture
 def no_processing(monkeypatch):
     """Keep the pipeline out of these tests: they are about storing, not processing."""
-    monkeypatch.setattr("alerts.processing.process_alert", lambda *, alert_id: None)
+    monkeypatch.setattr("alerts.processing.alert_process", lambda *, alert_id: None)
 
 
 @pytest.mark.django_db(transaction=True)

@@ -7,7 +7,7 @@ from unittest import mock
 import pytest
 from django.utils import timezone
 
-from alerts import services, tasks
+from alerts import dispatch, sweeping, tasks
 from alerts.choices import AlertStatus
 from alerts.models import Alert
 from cmms.celery import app as celery_app
@@ -20,7 +20,7 @@ from tests.alerts.redis_server import PrivateRedis
 @pytest.mark.django_db
 def test_accepted_alerts_are_enqueued_only_after_commit(hook, django_capture_on_commit_callbacks):
     payload = {"alerts": [alert("a-1"), alert("a-2", asset="P-999"), alert("a-1")]}
-    with mock.patch("alerts.services.alerts_enqueue") as enqueue:
+    with mock.patch("alerts.services.alerts_dispatch") as enqueue:
         with django_capture_on_commit_callbacks(execute=False) as callbacks:
             answer = hook.post(payload).json()
         enqueue.assert_not_called()
@@ -42,10 +42,10 @@ def test_duplicates_are_not_enqueued_again(hook, django_capture_on_commit_callba
 
 def test_publishing_stops_at_the_first_broker_error_and_logs_the_count(caplog):
     failing = mock.patch.object(
-        tasks.process_alerts, "apply_async", side_effect=[None, OSError("broker down")]
+        tasks.alerts_process, "apply_async", side_effect=[None, OSError("broker down")]
     )
-    with failing, caplog.at_level(logging.WARNING, logger="alerts.services"):
-        sent = services.alerts_publish(list(range(60)))
+    with failing, caplog.at_level(logging.WARNING, logger="alerts.dispatch"):
+        sent = dispatch.alerts_dispatch_chunks(list(range(60)))
 
     assert sent == 25  # the first chunk of PROCESS_CHUNK alerts
     assert "Could not enqueue 35 of 60 alert(s)" in caplog.text
@@ -53,11 +53,11 @@ def test_publishing_stops_at_the_first_broker_error_and_logs_the_count(caplog):
 
 def test_a_batch_is_enqueued_with_one_message_and_a_single_alert_directly():
     with (
-        mock.patch.object(tasks.process_alert, "apply_async") as single,
-        mock.patch.object(tasks.enqueue_alerts, "apply_async") as fan_out,
+        mock.patch.object(tasks.alert_process, "apply_async") as single,
+        mock.patch.object(tasks.alerts_dispatch_chunks, "apply_async") as fan_out,
     ):
-        assert services.alerts_enqueue([7]) == 1
-        assert services.alerts_enqueue([1, 2, 3]) == 3
+        assert dispatch.alerts_dispatch([7]) == 1
+        assert dispatch.alerts_dispatch([1, 2, 3]) == 3
 
     single.assert_called_once_with((7,))
     fan_out.assert_called_once_with(([1, 2, 3],))
@@ -65,10 +65,10 @@ def test_a_batch_is_enqueued_with_one_message_and_a_single_alert_directly():
 
 def test_an_enqueue_failure_is_logged_and_answers_zero(caplog):
     failing = mock.patch.object(
-        tasks.enqueue_alerts, "apply_async", side_effect=OSError("broker down")
+        tasks.alerts_dispatch_chunks, "apply_async", side_effect=OSError("broker down")
     )
-    with failing, caplog.at_level(logging.WARNING, logger="alerts.services"):
-        assert services.alerts_enqueue([1, 2]) == 0
+    with failing, caplog.at_level(logging.WARNING, logger="alerts.dispatch"):
+        assert dispatch.alerts_dispatch([1, 2]) == 0
 
     assert "Could not enqueue 2 of 2 alert(s)" in caplog.text
     assert "broker down" in caplog.text
@@ -93,10 +93,10 @@ def test_the_sweeper_enqueues_received_alerts_older_than_the_grace_period_oldest
     ids = dict(Alert.objects.values_list("alert_id", "id"))
 
     with (
-        mock.patch("alerts.services.alerts_enqueue") as enqueue,
+        mock.patch("alerts.sweeping.alerts_dispatch") as enqueue,
         django_capture_on_commit_callbacks(execute=True),
     ):
-        claimed = services.alerts_sweep(now=now, grace_seconds=60)
+        claimed = sweeping.alerts_sweep(now=now, grace_seconds=60)
 
     assert claimed == 2
     enqueue.assert_called_once_with([ids["old-1"], ids["old-2"]])
@@ -109,12 +109,12 @@ def test_swept_alerts_are_not_enqueued_again_until_another_grace_period_passed(
     _stored(hook, "a-1")
     now = timezone.now() + timedelta(minutes=5)
     with (
-        mock.patch("alerts.services.alerts_enqueue"),
+        mock.patch("alerts.sweeping.alerts_dispatch"),
         django_capture_on_commit_callbacks(execute=True),
     ):
-        assert services.alerts_sweep(now=now, grace_seconds=60) == 1
-        assert services.alerts_sweep(now=now + timedelta(seconds=30), grace_seconds=60) == 0
-        assert services.alerts_sweep(now=now + timedelta(seconds=61), grace_seconds=60) == 1
+        assert sweeping.alerts_sweep(now=now, grace_seconds=60) == 1
+        assert sweeping.alerts_sweep(now=now + timedelta(seconds=30), grace_seconds=60) == 0
+        assert sweeping.alerts_sweep(now=now + timedelta(seconds=61), grace_seconds=60) == 1
 
 
 @pytest.mark.django_db
@@ -131,8 +131,8 @@ def test_the_sweeper_retries_failed_alerts_when_due_and_ignores_other_statuses(h
     Alert.objects.filter(alert_id="processed").update(status=AlertStatus.PROCESSED)
     Alert.objects.filter(alert_id="recorded").update(status=AlertStatus.RECORDED)
 
-    with mock.patch("alerts.services.transaction.on_commit") as on_commit:
-        assert services.alerts_sweep(now=now) == 1
+    with mock.patch("alerts.sweeping.transaction.on_commit") as on_commit:
+        assert sweeping.alerts_sweep(now=now) == 1
 
     swept = on_commit.call_args.args[0].args[0]
     assert swept == [Alert.objects.get(alert_id="failed-due").pk]
@@ -141,8 +141,8 @@ def test_the_sweeper_retries_failed_alerts_when_due_and_ignores_other_statuses(h
 @pytest.mark.django_db
 def test_the_sweeper_claims_a_bounded_batch(hook):
     _stored(hook, *[f"a-{i}" for i in range(5)])
-    with mock.patch("alerts.services.transaction.on_commit"):
-        assert services.alerts_sweep(now=timezone.now() + timedelta(hours=1), limit=3) == 3
+    with mock.patch("alerts.sweeping.transaction.on_commit"):
+        assert sweeping.alerts_sweep(now=timezone.now() + timedelta(hours=1), limit=3) == 3
 
 
 @pytest.mark.django_db
@@ -152,8 +152,8 @@ def test_the_sweep_task_runs_batches_until_the_outbox_is_drained(hook, settings)
     _stored(hook, *[f"a-{i}" for i in range(5)])
     Alert.objects.update(received_at=timezone.now() - timedelta(minutes=1))
 
-    with mock.patch("alerts.services.transaction.on_commit"):
-        assert tasks.sweep_alerts() == 5
+    with mock.patch("alerts.sweeping.transaction.on_commit"):
+        assert tasks.alerts_sweep() == 5
 
 
 def test_beat_runs_the_sweeper_and_routes_tasks_to_their_queues(settings):
@@ -233,7 +233,7 @@ def test_with_the_broker_up_accepted_alerts_land_on_the_alerts_queue(hook, priva
 @pytest.mark.slow
 def test_the_fan_out_task_publishes_chunks_of_alerts(private_broker):
     ids = list(range(1, 61))
-    assert tasks.enqueue_alerts(ids) == 60
+    assert tasks.alerts_dispatch_chunks(ids) == 60
 
     assert _queued(private_broker) == [
         ("alerts.tasks.process_alerts", [ids[:25]]),
@@ -249,7 +249,7 @@ def test_alerts_are_accepted_while_redis_is_down_and_swept_once_it_is_back(
 ):
     private_broker.stop()
 
-    with caplog.at_level(logging.WARNING, logger="alerts.services"):
+    with caplog.at_level(logging.WARNING, logger="alerts.dispatch"):
         response = hook.post({"alerts": [alert("a-1"), alert("a-2"), alert("a-3")]})
 
     assert response.status_code == 202
@@ -259,7 +259,7 @@ def test_alerts_are_accepted_while_redis_is_down_and_swept_once_it_is_back(
 
     private_broker.start()
     assert _queued_alert_ids(private_broker) == []
-    claimed = services.alerts_sweep(now=timezone.now() + timedelta(minutes=2))
+    claimed = sweeping.alerts_sweep(now=timezone.now() + timedelta(minutes=2))
 
     assert claimed == 3
     assert _queued_alert_ids(private_broker) == sorted(Alert.objects.values_list("id", flat=True))

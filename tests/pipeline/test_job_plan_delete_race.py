@@ -8,9 +8,10 @@ from django.db import connection, transaction
 
 from cmms.errors import ConflictError
 from pipeline.models import AlertRule
-from pipeline.services import alert_rule_save, job_plan_delete
+from pipeline.services import alert_rule_save
 from pm.models import PMPlan
 from tests.factories import AssetFactory, JobPlanFactory, PMPlanFactory, SiteFactory
+from workorders.job_plans import job_plan_delete
 from workorders.models import JobPlan
 
 

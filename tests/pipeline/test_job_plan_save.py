@@ -8,8 +8,8 @@ from django.core.exceptions import ValidationError
 from rest_framework.test import APIClient
 
 from audit.models import AuditEntry
-from pipeline.services import job_plan_save
 from tests.factories import JobPlanFactory, PartFactory, PlannerFactory, SiteFactory
+from workorders.job_plans import job_plan_save
 from workorders.models import JobPlan
 
 pytestmark = pytest.mark.django_db

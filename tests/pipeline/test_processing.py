@@ -1,4 +1,4 @@
-"""process_alert: policy, rules, correlation, escalation, clearing, scheduling, parts, notices."""
+"""alert_settle: policy, rules, correlation, escalation, clearing, scheduling, parts, notices."""
 
 import threading
 from datetime import timedelta
@@ -9,8 +9,8 @@ from django.core import mail
 from django.db import connection
 
 from alerts.models import Alert
+from alerts.processing import alert_mark_failed, alert_settle
 from pipeline.models import AlertRule
-from pipeline.services import alert_mark_failed, alert_process, job_plan_save
 from tests.factories import (
     EquipmentClassFactory,
     PartFactory,
@@ -21,13 +21,14 @@ from tests.factories import (
     move_to,
 )
 from workorders.choices import Source, Status, WorkOrderType
+from workorders.job_plans import job_plan_save
 from workorders.models import PartReservation, ReorderSuggestion, WorkOrder
 
 pytestmark = pytest.mark.django_db
 
 
 def process(alert):
-    status = alert_process(alert_id=alert.pk)
+    status = alert_settle(alert_id=alert.pk)
     alert.refresh_from_db()
     return status
 
@@ -76,7 +77,7 @@ def test_an_alert_without_an_asset_stays_unmatched(make_alert):
 def test_processing_twice_has_the_effect_of_once(make_alert):
     alert = make_alert()
     assert process(alert) == "processed"
-    assert alert_process(alert_id=alert.pk) is None
+    assert alert_settle(alert_id=alert.pk) is None
     assert WorkOrder.objects.count() == 1
     assert WorkOrder.objects.get().alert_count == 1
 
@@ -365,7 +366,7 @@ def test_concurrent_alerts_for_one_condition_open_exactly_one_work_order(make_al
     def work(alert_id):
         try:
             barrier.wait()
-            alert_process(alert_id=alert_id)
+            alert_settle(alert_id=alert_id)
         except Exception as exc:  # pragma: no cover - reported below
             errors.append(exc)
         finally:
@@ -397,15 +398,14 @@ def test_one_run_drains_the_waiting_alerts_of_the_same_condition(
     assert wo.alert_count == 42
     assert (wo.priority, wo.alert_severity) == (1, "critical")
     assert Alert.objects.filter(work_order=wo, status="processed").count() == 42
-    assert [alert_process(alert_id=a.pk) for a in storm[1:]] == [None] * 40
+    assert [alert_settle(alert_id=a.pk) for a in storm[1:]] == [None] * 40
     other_condition.refresh_from_db()
     assert other_condition.status == "received"
 
 
 def test_a_chunk_task_processes_each_alert_in_its_own_transaction(make_alert, monkeypatch):
     """One bad alert in a chunk is marked failed; the others are processed."""
-    from alerts import tasks
-    from pipeline.services import processing
+    from alerts import processing, tasks
 
     good = [make_alert(condition=f"vibration.c{i}") for i in range(3)]
     bad = make_alert(condition="broken.rule")
@@ -417,7 +417,7 @@ def test_a_chunk_task_processes_each_alert_in_its_own_transaction(make_alert, mo
         return real_rule_for(alert)
 
     monkeypatch.setattr(processing, "rule_for", rule_for)
-    tasks.process_alerts([good[0].pk, bad.pk, good[1].pk, good[2].pk])
+    tasks.alerts_process([good[0].pk, bad.pk, good[1].pk, good[2].pk])
     statuses = dict(Alert.objects.values_list("pk", "status"))
     assert [statuses[a.pk] for a in good] == ["processed"] * 3
     assert statuses[bad.pk] == "failed"
@@ -431,7 +431,7 @@ def test_a_chunk_settles_its_quiet_alerts_together_and_the_rest_one_by_one(
     plant, make_alert, django_assert_max_num_queries
 ):
     from alerts import processing
-    from pipeline.services import alerts_settle_quiet
+    from alerts.processing import alerts_settle_quiet
     from tests.factories import AssetFactory
 
     first = make_alert(condition="temperature.high", severity="major")
@@ -455,7 +455,7 @@ def test_a_chunk_settles_its_quiet_alerts_together_and_the_rest_one_by_one(
     assert statuses[unmatched.pk] == "unmatched"
     assert Alert.objects.get(pk=quiet[0].pk).processed_at is not None
 
-    processing.process_alerts(alert_ids=chunk)
+    processing.alerts_process(alert_ids=chunk)
     for alert in (joins, opens, cleared):
         alert.refresh_from_db()
     assert joins.work_order == open_wo and joins.status == "processed"
@@ -465,7 +465,7 @@ def test_a_chunk_settles_its_quiet_alerts_together_and_the_rest_one_by_one(
 
 
 def test_a_chunk_asks_the_rules_whether_a_minor_alert_opens_work(plant, make_alert):
-    from pipeline.services import alerts_settle_quiet
+    from alerts.processing import alerts_settle_quiet
 
     AlertRule.objects.create(
         name="any vibration", site=plant["site"], condition_pattern="vibration.*",
@@ -480,7 +480,7 @@ def test_a_chunk_asks_the_rules_whether_a_minor_alert_opens_work(plant, make_ale
 
 @pytest.mark.django_db(transaction=True)
 def test_a_chunk_leaves_alerts_another_worker_holds(make_alert):
-    from pipeline.services import alerts_settle_quiet
+    from alerts.processing import alerts_settle_quiet
 
     held, free = make_alert(severity="minor"), make_alert(severity="minor", condition="x.y")
     locked, release = threading.Event(), threading.Event()

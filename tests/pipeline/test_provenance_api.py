@@ -3,7 +3,7 @@
 import pytest
 
 from alerts import processing
-from pipeline.services import alert_process
+from alerts.processing import alert_settle
 from tests.factories import PlannerFactory, SiteFactory
 
 pytestmark = pytest.mark.django_db
@@ -13,8 +13,8 @@ def test_a_work_order_from_alerts_exposes_source_count_rule_and_linked_alerts(
     api, plant, make_alert
 ):
     first = make_alert(severity="major", value=9.1)
-    alert_process(alert_id=first.pk)
-    alert_process(alert_id=make_alert(severity="critical", value=14.2).pk)
+    alert_settle(alert_id=first.pk)
+    alert_settle(alert_id=make_alert(severity="critical", value=14.2).pk)
     planner = PlannerFactory(sites=[plant["site"]])
     api.force_authenticate(planner)
     first.refresh_from_db()
@@ -39,7 +39,7 @@ def test_a_work_order_from_alerts_exposes_source_count_rule_and_linked_alerts(
 
 def test_the_linked_alerts_of_another_sites_work_order_are_a_404(api, plant, make_alert):
     alert = make_alert()
-    alert_process(alert_id=alert.pk)
+    alert_settle(alert_id=alert.pk)
     alert.refresh_from_db()
     api.force_authenticate(PlannerFactory(sites=[SiteFactory()]))
     assert api.get(f"/api/v1/work-orders/{alert.work_order_id}/alerts/").status_code == 404
@@ -53,8 +53,8 @@ def test_an_unexpected_error_marks_the_alert_failed_with_the_error_kept(
     def broken(alert):
         raise RuntimeError("rule store unavailable")
 
-    monkeypatch.setattr("pipeline.services.processing.rule_for", broken)
-    assert processing.process_alert(alert_id=alert.pk) == "failed"
+    monkeypatch.setattr("alerts.processing.rule_for", broken)
+    assert processing.alert_process(alert_id=alert.pk) == "failed"
     alert.refresh_from_db()
     assert alert.status == "failed"
     assert "rule store unavailable" in alert.error

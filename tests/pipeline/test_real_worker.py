@@ -15,9 +15,8 @@ from django.utils import timezone
 from standardwebhooks.webhooks import Webhook
 
 from alerts.models import Alert
-from alerts.services import alerts_sweep
+from alerts.sweeping import alerts_sweep
 from pipeline.models import AlertRule
-from pipeline.services import job_plan_save
 from tests.factories import (
     AssetFactory,
     EquipmentClassFactory,
@@ -30,6 +29,7 @@ from tests.factories import (
 )
 from tests.workers import RedisServer, Worker, publishing_to, wait_until
 from workorders.choices import Status
+from workorders.job_plans import job_plan_save
 from workorders.models import PartReservation, WorkOrder
 
 # Real worker processes keep the machine's clock (tests.clock).

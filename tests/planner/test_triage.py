@@ -135,7 +135,7 @@ def test_mapping_an_unmatched_alert_to_an_asset_sends_it_for_processing(
 ):
     unmatched = alert(plant, tag="PX-9")
     with (
-        mock.patch("alerts.services.alerts_enqueue") as enqueue,
+        mock.patch("alerts.services.alerts_dispatch") as enqueue,
         django_capture_on_commit_callbacks(execute=True),
     ):
         messages = post(planner, op="map", id=unmatched.pk, tag=plant.pump.tag.lower())

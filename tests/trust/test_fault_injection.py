@@ -41,7 +41,7 @@ print("SEED", gateway.pk, secret)
 SWEEP = """
 from datetime import timedelta
 from django.utils import timezone
-from alerts.services import alerts_sweep
+from alerts.sweeping import alerts_sweep
 print("SWEPT", alerts_sweep(now=timezone.now() + timedelta(hours=1), grace_seconds=0))
 """
 

@@ -9,7 +9,6 @@ from django.urls import reverse
 
 from audit.choices import AuditAction
 from audit.models import AuditEntry
-from pipeline.services import job_plan_save
 from tests.admin.forms import form_data
 from tests.factories import (
     JobPlanFactory,
@@ -19,6 +18,7 @@ from tests.factories import (
     SuperuserFactory,
 )
 from workorders import admin as workorders_admin
+from workorders.job_plans import job_plan_save
 from workorders.models import JobPlan
 
 pytestmark = pytest.mark.django_db

@@ -14,7 +14,7 @@ from rest_framework.test import APIClient
 
 from audit.models import AuditEntry
 from cmms.errors import NotPermitted
-from pipeline.services import alert_rule_save, job_plan_delete, job_plan_save
+from pipeline.services import alert_rule_save
 from tests.factories import (
     AssetFactory,
     CustomerFactory,
@@ -26,6 +26,7 @@ from tests.factories import (
     SuperuserFactory,
     TechnicianFactory,
 )
+from workorders.job_plans import job_plan_delete, job_plan_save
 from workorders.models import JobPlan
 
 pytestmark = pytest.mark.django_db

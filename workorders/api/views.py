@@ -4,7 +4,6 @@ from rest_framework.decorators import action
 from rest_framework.generics import get_object_or_404
 from rest_framework.response import Response
 
-from alerts.api.serializers import AlertSerializer
 from assets.api.serializers import StockMovementSerializer
 from cmms.api.viewsets import CatalogueReadOnlyViewSet, SiteScopedNoDeleteViewSet
 from cmms.errors import NotPermitted
@@ -130,14 +129,6 @@ class WorkOrderViewSet(SiteScopedNoDeleteViewSet):
         page = self.paginate_queryset(work_order.history.select_related("changed_by"))
         data = serializers.StatusChangeSerializer(page, many=True).data
         return self.get_paginated_response(data)
-
-    @extend_schema(filters=False, responses=AlertSerializer(many=True))
-    @action(detail=True)
-    def alerts(self, request, pk=None):
-        """The alerts behind the work order (provenance), newest first (paginated)."""
-        work_order = self.get_object()
-        page = self.paginate_queryset(work_order.alerts.order_by("-observed_at", "-id"))
-        return self.get_paginated_response(AlertSerializer(page, many=True).data)
 
     @extend_schema(
         request=serializers.AssignSerializer, responses=serializers.WorkOrderDetailSerializer

@@ -1,4 +1,4 @@
-"""Writes to job plans and alert rules (admin and API both call these).
+"""Writes to job plans, the reusable task templates (admin and API both call these).
 
 Who may write which job plan is `OwnedQuerySet`'s rule (cmms/scoping.py): a planner writes
 the plans of their sites and of customers all of whose sites they plan; global plans are the
@@ -14,8 +14,6 @@ from audit.choices import AuditAction
 from audit.services import audit_record, field_changes
 from cmms.errors import ConflictError, NotPermitted
 from cmms.scoping import may_own
-from pipeline.models import AlertRule
-from pm.models import PMPlan
 from workorders.models import JobPlan, JobPlanPart, JobPlanStep
 
 QUANTITY_NOT_POSITIVE = "Quantity must be greater than zero."
@@ -142,8 +140,9 @@ def _users_of(job_plan: JobPlan) -> list[tuple[str, str, int | None]]:
     """(kind, name, site id) of every alert rule and PM plan that uses the plan."""
     if job_plan.pk is None:
         return []
-    rules = AlertRule.objects.filter(job_plan=job_plan).order_by("name", "pk")
-    plans = PMPlan.objects.filter(job_plan=job_plan).order_by("name", "pk")
+    # Through the reverse relations: the rules and PM plans are the apps above this one.
+    rules = job_plan.alert_rules.order_by("name", "pk")
+    plans = job_plan.pm_plans.order_by("name", "pk")
     return [("alert rule", name, site) for name, site in rules.values_list("name", "site")] + [
         ("PM plan", name, site) for name, site in plans.values_list("name", "site")
     ]
@@ -218,38 +217,3 @@ def _part_rows(job_plan: JobPlan, parts) -> list[JobPlanPart]:
 
 def _messages(error: ValidationError) -> str:
     return "; ".join(f"{field}: {' '.join(msgs)}" for field, msgs in error.message_dict.items())
-
-
-GLOBAL_RULES_ARE_FOR_SUPERUSERS = "Only superusers write rules for every site; choose a site."
-
-
-@transaction.atomic
-def alert_rule_save(*, rule: AlertRule | None = None, by=None, **fields) -> AlertRule:
-    """Create or update an alert rule (validated: the asset must belong to the rule's site;
-    only superusers, or the system with `by=None`, write global rules, those without a site).
-    Pass the stored row as `rule`, not one already holding the new values, so the audit
-    trail records what changed. Recorded in the audit trail with `by`."""
-    creating = rule is None
-    rule = rule or AlertRule()
-    was_global = not creating and rule.site_id is None
-    before = {name: getattr(rule, name, None) for name in fields} if not creating else {}
-    for name, value in fields.items():
-        setattr(rule, name, value)
-    rule.full_clean()  # fills the site in from the asset
-    if (was_global or rule.site_id is None) and not _may_write_global_rules(by):
-        raise ValidationError({"site": GLOBAL_RULES_ARE_FOR_SUPERUSERS})
-    if rule.job_plan_id is not None:
-        JobPlan.objects.hold(rule.job_plan_id)  # not deleted while this rule starts using it
-    rule.save()
-    audit_record(
-        by=by,
-        action=AuditAction.ALERT_RULE_CREATE if creating else AuditAction.ALERT_RULE_UPDATE,
-        obj=rule,
-        site=rule.site,
-        changes=field_changes(before, fields),
-    )
-    return rule
-
-
-def _may_write_global_rules(by) -> bool:
-    return by is None or by.is_superuser
