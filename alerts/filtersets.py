@@ -1,7 +1,7 @@
 import django_filters
 
 from alerts.choices import AlertStatus, Severity
-from alerts.models import Alert, Gateway
+from alerts.models import Alert
 from cmms.api.filters import FilterSet, IntegerFilter
 
 
@@ -24,9 +24,3 @@ class AlertFilterSet(FilterSet):
             "state",
             "work_order",
         ]
-
-
-class GatewayFilterSet(FilterSet):
-    class Meta:
-        model = Gateway
-        fields = ["site", "is_active"]

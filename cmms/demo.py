@@ -695,7 +695,7 @@ class _History:
         self.now = seeder.now
 
     def run(self) -> None:
-        from alerts.services import gateway_create
+        from gateways.services import gateway_create
 
         for code, site in self.seeder.sites.items():
             users = self.seeder._site_users(code)

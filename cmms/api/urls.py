@@ -6,6 +6,7 @@ from accounts.api.urls import register as register_accounts
 from alerts.api.urls import register as register_alerts
 from assets.api.urls import register as register_assets
 from audit.api.urls import register as register_audit
+from gateways.api.urls import register as register_gateways
 from pipeline.api.urls import register as register_pipeline
 from pm.api.urls import register as register_pm
 from workorders.api.urls import register as register_workorders
@@ -14,6 +15,7 @@ router = DefaultRouter()
 register_accounts(router)
 register_assets(router)
 register_workorders(router)
+register_gateways(router)
 register_alerts(router)
 register_pipeline(router)
 register_pm(router)

@@ -1,0 +1,5 @@
+from gateways.api import views
+
+
+def register(router):
+    router.register("gateways", views.GatewayViewSet, basename="gateway")
