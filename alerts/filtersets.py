@@ -1,7 +1,7 @@
 import django_filters
 
 from alerts.choices import AlertStatus
-from alerts.models import Alert, Gateway
+from alerts.models import Alert
 from cmms.api.filters import FilterSet, IntegerFilter
 from pipeline.choices import Severity
 
@@ -25,9 +25,3 @@ class AlertFilterSet(FilterSet):
             "state",
             "work_order",
         ]
-
-
-class GatewayFilterSet(FilterSet):
-    class Meta:
-        model = Gateway
-        fields = ["site", "is_active"]

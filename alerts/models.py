@@ -1,6 +1,3 @@
-import uuid
-
-from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -9,71 +6,6 @@ from alerts.choices import AlertState, AlertStatus
 from cmms.jsondepth import DepthSafeJSONField
 from cmms.scoping import SiteScopedQuerySet
 from pipeline.choices import Severity
-
-
-class Gateway(models.Model):
-    """An IIoT edge device at one site that posts signed condition alerts to the webhook."""
-
-    site_lookup = "site"
-
-    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    site = models.ForeignKey("assets.Site", on_delete=models.PROTECT, related_name="gateways")
-    name = models.CharField(max_length=200)
-    is_active = models.BooleanField(
-        default=True, help_text="A disabled gateway's requests are refused (401)."
-    )
-    rate_limit_per_minute = models.PositiveIntegerField(
-        null=True,
-        blank=True,
-        help_text="Webhook requests per minute; empty: the GATEWAY_RATE_LIMIT_PER_MINUTE setting.",
-    )
-    created_at = models.DateTimeField(auto_now_add=True)
-    last_seen_at = models.DateTimeField(null=True, blank=True, editable=False)
-
-    objects = SiteScopedQuerySet.as_manager()
-
-    class Meta:
-        ordering = ["site", "name"]
-
-    def __str__(self):
-        return self.name
-
-    @property
-    def effective_rate_limit(self) -> int:
-        """Requests per minute this gateway may send."""
-        return self.rate_limit_per_minute or settings.GATEWAY_RATE_LIMIT_PER_MINUTE
-
-
-class GatewaySecret(models.Model):
-    """A signing secret of a gateway, encrypted at rest (see `alerts.secrets`).
-
-    HMAC verification needs the key itself, so it cannot be hashed one-way; it is
-    shown once at creation and never again. Every unretired secret verifies, which
-    is how a rotation works without downtime.
-    """
-
-    site_lookup = "gateway__site"
-
-    gateway = models.ForeignKey(Gateway, on_delete=models.CASCADE, related_name="secrets")
-    encrypted = models.TextField(editable=False)
-    fingerprint = models.CharField(
-        max_length=16, editable=False, help_text="Identifies the secret without revealing it."
-    )
-    created_at = models.DateTimeField(default=timezone.now, editable=False)
-    retired_at = models.DateTimeField(null=True, blank=True, editable=False)
-
-    objects = SiteScopedQuerySet.as_manager()
-
-    class Meta:
-        ordering = ["gateway", "-created_at", "-id"]
-        indexes = [
-            models.Index(
-                fields=["gateway"], condition=Q(retired_at=None), name="gateway_secret_live"
-            )
-        ]
-
-    def __str__(self):
-        return f"secret {self.fingerprint}"
 
 
 class Alert(models.Model):
@@ -85,7 +17,7 @@ class Alert(models.Model):
 
     site_lookup = "site"
 
-    gateway = models.ForeignKey(Gateway, on_delete=models.PROTECT, related_name="alerts")
+    gateway = models.ForeignKey("gateways.Gateway", on_delete=models.PROTECT, related_name="alerts")
     site = models.ForeignKey("assets.Site", on_delete=models.PROTECT, related_name="alerts")
     alert_id = models.CharField(max_length=128)
     asset = models.ForeignKey(

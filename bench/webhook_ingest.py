@@ -32,11 +32,13 @@ django.setup()
 from django.core.management import call_command  # noqa: E402
 from django.test import Client  # noqa: E402
 
-from alerts import gateway_secrets, services, signing  # noqa: E402
+from alerts import services  # noqa: E402
 from alerts.models import Alert  # noqa: E402
 from assets import services as asset_services  # noqa: E402
 from assets.models import Customer, Site  # noqa: E402
 from cmms.celery import app as celery_app  # noqa: E402
+from gateways import gateway_secrets, signing  # noqa: E402
+from gateways.services import gateway_create  # noqa: E402
 
 ASSETS = 50
 
@@ -48,9 +50,7 @@ def setup():
     site = Site.objects.create(customer=customer, code=code, name="Bench plant")
     for n in range(ASSETS):
         asset_services.asset_create(site=site, tag=f"B-{n:03d}", name=f"Bench pump {n}")
-    gateway, secret = services.gateway_create(
-        site=site, name="Bench gateway", rate_limit_per_minute=10**9
-    )
+    gateway, secret = gateway_create(site=site, name="Bench gateway", rate_limit_per_minute=10**9)
     return gateway, gateway_secrets.key_bytes(secret)
 
 

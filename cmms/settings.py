@@ -130,6 +130,7 @@ INSTALLED_APPS = [
     "accounts",
     "assets",
     "workorders",
+    "gateways",
     "alerts",
     "pipeline",
     "pm",

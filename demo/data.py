@@ -20,7 +20,6 @@ from accounts.choices import Role
 from accounts.models import ApiToken, Skill, User
 from accounts.services import api_token_issue, api_token_revoke
 from alerts.models import Alert
-from alerts.services import gateway_create
 from assets.choices import AssetLevel, AssetState, Criticality, MovementKind
 from assets.models import (
     Asset,
@@ -34,6 +33,7 @@ from assets.models import (
     StockMovement,
     Storeroom,
 )
+from gateways.services import gateway_create
 from workorders import services as wo
 from workorders.choices import FailureCodeKind, Priority, Source, Status, WorkOrderType
 from workorders.models import FailureCode, StatusChange, WorkOrder

@@ -282,7 +282,7 @@ class GatewayReading(models.Model):
 
     site_lookup = "gateway__site"
 
-    gateway = models.ForeignKey("alerts.Gateway", on_delete=models.CASCADE, related_name="+")
+    gateway = models.ForeignKey("gateways.Gateway", on_delete=models.CASCADE, related_name="+")
     reading_id = models.CharField(max_length=128)
     meter_reading = models.OneToOneField(
         "assets.MeterReading", on_delete=models.CASCADE, related_name="gateway_reading"

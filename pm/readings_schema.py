@@ -11,8 +11,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
+from alerts.schema import parse_timestamp
 from cmms.bodies import BodyInvalid
-from pm.hooks import parse_timestamp
 
 MAX_READINGS = 1000
 MAX_READING_ID = 128

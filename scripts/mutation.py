@@ -51,7 +51,7 @@ class Unit:
 
 
 UNITS = {
-    "signing": Unit({"alerts/signing.py": None}, ("tests/alerts/test_signing.py",)),
+    "signing": Unit({"gateways/signing.py": None}, ("tests/alerts/test_signing.py",)),
     "lifecycle": Unit(
         {
             "workorders/choices.py": (

@@ -226,19 +226,19 @@ class GatewayFactory(factory.django.DjangoModelFactory):
     """A gateway with one live secret; use `gateway_with_secret` to know its plaintext."""
 
     class Meta:
-        model = "alerts.Gateway"
+        model = "gateways.Gateway"
 
     site = factory.SubFactory(SiteFactory)
     name = factory.Sequence(lambda n: f"Gateway {n}")
 
     @classmethod
     def _create(cls, model_class, *args, **kwargs):
-        from alerts import services as alert_services
+        from gateways import services as gateway_services
 
         is_active = kwargs.pop("is_active", True)
-        gateway, secret = alert_services.gateway_create(**kwargs)
+        gateway, secret = gateway_services.gateway_create(**kwargs)
         if not is_active:
-            alert_services.gateway_set_active(gateway=gateway, is_active=False)
+            gateway_services.gateway_set_active(gateway=gateway, is_active=False)
         gateway.plaintext_secret = secret
         return gateway
 

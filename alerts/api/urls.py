@@ -3,7 +3,6 @@
 from alerts.api import views
 from cmms.api.routers import router
 
-router.register("gateways", views.GatewayViewSet, basename="gateway")
 router.register("alerts", views.AlertViewSet, basename="alert")
 # The work order's `alerts/` route: its provenance is the alerts app's to serve.
 router.register(

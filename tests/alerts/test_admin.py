@@ -3,11 +3,12 @@ import re
 import pytest
 from django.contrib.admin import helpers
 
-from alerts import services
 from alerts.choices import AlertStatus
-from alerts.models import Alert, Gateway, GatewaySecret
+from alerts.models import Alert
 from audit.choices import AuditAction
 from audit.models import AuditEntry
+from gateways import services
+from gateways.models import Gateway, GatewaySecret
 from tests.admin.forms import form_data
 from tests.alerts.conftest import Hook, alert
 from tests.factories import (
@@ -32,7 +33,9 @@ def admin_client(admin_planner, logged_in):
 
 
 def test_creating_a_gateway_in_the_admin_shows_its_secret_once(admin_client, site, pump):
-    response = admin_client.post("/admin/alerts/gateway/add/", {"site": site.pk, "name": "Edge 1"})
+    response = admin_client.post(
+        "/admin/gateways/gateway/add/", {"site": site.pk, "name": "Edge 1"}
+    )
 
     assert response.status_code == 200
     assert "no-store" in response["Cache-Control"].split(", ")
@@ -40,7 +43,7 @@ def test_creating_a_gateway_in_the_admin_shows_its_secret_once(admin_client, sit
     secret = re.search(r"whsec_[A-Za-z0-9+/=]+", response.content.decode()).group(0)
     gateway = Gateway.objects.get(name="Edge 1")
     assert Hook(gateway, secret).post(alert()).status_code == 202
-    change_page = admin_client.get(f"/admin/alerts/gateway/{gateway.pk}/change/")
+    change_page = admin_client.get(f"/admin/gateways/gateway/{gateway.pk}/change/")
     assert change_page.status_code == 200
     assert secret not in change_page.content.decode()
     assert GatewaySecret.objects.get(gateway=gateway).fingerprint in change_page.content.decode()
@@ -48,7 +51,7 @@ def test_creating_a_gateway_in_the_admin_shows_its_secret_once(admin_client, sit
 
 def test_the_rotate_action_shows_a_new_secret_that_verifies_next_to_the_old(admin_client, hook):
     response = admin_client.post(
-        "/admin/alerts/gateway/",
+        "/admin/gateways/gateway/",
         {"action": "rotate_secret", helpers.ACTION_CHECKBOX_NAME: [hook.gateway.pk]},
     )
 
@@ -62,7 +65,7 @@ def test_the_rotate_action_shows_a_new_secret_that_verifies_next_to_the_old(admi
 
 def test_the_disable_action_makes_the_webhook_refuse_the_gateway(admin_client, hook):
     admin_client.post(
-        "/admin/alerts/gateway/",
+        "/admin/gateways/gateway/",
         {"action": "disable", helpers.ACTION_CHECKBOX_NAME: [hook.gateway.pk]},
     )
 
@@ -74,7 +77,7 @@ def test_a_planner_sees_only_their_sites_gateways_and_alerts(admin_client, hook)
     Hook(foreign, foreign_secret).post(alert("foreign"))
     hook.post(alert("mine"))
 
-    gateways = admin_client.get("/admin/alerts/gateway/").content.decode()
+    gateways = admin_client.get("/admin/gateways/gateway/").content.decode()
     alerts = admin_client.get("/admin/alerts/alert/").content.decode()
 
     assert hook.gateway.name in gateways and foreign.name not in gateways
@@ -142,12 +145,12 @@ def audit_of(gateway, action):
 
 def run_action(client, action, gateway):
     return client.post(
-        "/admin/alerts/gateway/", {"action": action, helpers.ACTION_CHECKBOX_NAME: [gateway.pk]}
+        "/admin/gateways/gateway/", {"action": action, helpers.ACTION_CHECKBOX_NAME: [gateway.pk]}
     )
 
 
 def test_creating_a_gateway_in_the_admin_records_who_created_it(actor_client, actor, site):
-    actor_client.post("/admin/alerts/gateway/add/", {"site": site.pk, "name": "Edge 1"})
+    actor_client.post("/admin/gateways/gateway/add/", {"site": site.pk, "name": "Edge 1"})
 
     entry = audit_of(Gateway.objects.get(name="Edge 1"), AuditAction.GATEWAY_CREATE)
     assert entry.actor == actor
@@ -157,7 +160,7 @@ def test_creating_a_gateway_in_the_admin_records_who_created_it(actor_client, ac
 
 def test_editing_a_gateway_in_the_admin_records_who_changed_what(actor_client, actor, hook):
     gateway = hook.gateway
-    url = f"/admin/alerts/gateway/{gateway.pk}/change/"
+    url = f"/admin/gateways/gateway/{gateway.pk}/change/"
     data = form_data(actor_client.get(url), "gateway_form")
     data.update(name="Edge renamed", rate_limit_per_minute="30")
 

@@ -2,7 +2,8 @@ import base64
 
 import pytest
 
-from alerts.models import Alert, Gateway, GatewaySecret
+from alerts.models import Alert
+from gateways.models import Gateway, GatewaySecret
 from tests.alerts.conftest import Hook, alert
 from tests.factories import (
     AssetFactory,

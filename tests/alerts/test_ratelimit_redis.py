@@ -7,7 +7,7 @@ import pytest
 import redis
 from django.core.cache import caches
 
-from alerts import ratelimit
+from gateways import ratelimit
 
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 

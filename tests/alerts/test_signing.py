@@ -6,7 +6,7 @@ import pytest
 import time_machine
 from standardwebhooks.webhooks import Webhook
 
-from alerts import gateway_secrets, signing
+from gateways import gateway_secrets, signing
 
 SECRET = gateway_secrets.generate()
 KEY = gateway_secrets.key_bytes(SECRET)

@@ -8,9 +8,10 @@ from django.db import OperationalError
 from django.test import Client
 from standardwebhooks.webhooks import Webhook
 
-from alerts import services
 from alerts.choices import AlertState, AlertStatus
-from alerts.models import Alert, Gateway
+from alerts.models import Alert
+from gateways import services
+from gateways.models import Gateway
 from tests.alerts.conftest import Hook, alert, signed_headers
 from tests.factories import AssetFactory, SiteFactory, gateway_with_secret
 
@@ -459,7 +460,7 @@ def test_a_gateway_over_its_rate_gets_429_with_retry_after(hook):
 
 
 def test_the_rate_limit_fails_open_when_the_cache_is_down(hook):
-    with mock.patch("alerts.ratelimit.cache.add", side_effect=ConnectionError("cache down")):
+    with mock.patch("gateways.ratelimit.cache.add", side_effect=ConnectionError("cache down")):
         response = hook.post(alert())
 
     assert response.status_code == 202
@@ -474,7 +475,7 @@ def test_an_unavailable_database_answers_503_with_retry_after(hook):
 
 
 def test_an_unavailable_database_during_authentication_answers_503(hook):
-    with mock.patch("alerts.services.gateway_for_webhook", side_effect=OperationalError("down")):
+    with mock.patch("gateways.services.gateway_for_webhook", side_effect=OperationalError("down")):
         response = hook.post(alert())
 
     assert response.status_code == 503

@@ -4,7 +4,8 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from alerts.models import Alert, Gateway
+from alerts.models import Alert
+from gateways.models import Gateway
 from tests.factories import AssetFactory, EquipmentClassFactory, SiteFactory, TechnicianFactory
 
 _ids = itertools.count(1)

@@ -3,8 +3,8 @@ of the site (and only to them); secrets never enter the trail, only fingerprints
 
 import pytest
 
-from alerts import gateway_secrets
 from audit.models import AuditEntry
+from gateways import gateway_secrets
 from tests.factories import (
     CustomerViewerFactory,
     PlannerFactory,

@@ -192,7 +192,7 @@ ADMIN_CHANGE = {
     "assets.stock": "stock",
     "assets.stockmovement": "movement",
     "workorders.workorder": "work_order",
-    "alerts.gateway": "gateway",
+    "gateways.gateway": "gateway",
     "alerts.alert": "alert",
     "pipeline.alertrule": "rule",
     "pm.pmplan": "pm_plan",

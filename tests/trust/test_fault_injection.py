@@ -29,7 +29,7 @@ pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("real_clock")]
 
 BATCHES, PER_BATCH = 16, 50
 SEED = """
-from alerts.services import gateway_create
+from gateways.services import gateway_create
 from assets.services import asset_create
 from tests.factories import SiteFactory, TechnicianFactory, EquipmentClassFactory
 site = SiteFactory()

@@ -66,7 +66,7 @@ def superuser_client():
         "/admin/",
         "/admin/workorders/workorder/",
         "/admin/workorders/workorder/add/",
-        "/admin/alerts/gateway/",
+        "/admin/gateways/gateway/",
         "/admin/audit/auditentry/",
     ],
 )

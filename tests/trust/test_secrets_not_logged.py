@@ -9,7 +9,7 @@ import pytest
 from django.test import Client
 from standardwebhooks.webhooks import Webhook
 
-from alerts import services
+from gateways import services
 from tests.factories import AssetFactory, PlannerFactory, SiteFactory
 
 pytestmark = pytest.mark.django_db

@@ -39,6 +39,8 @@ def fingerprint(secret: str) -> str:
 
 
 def _derive(django_key: str) -> bytes:
+    # The label names the app that first stored secrets; changing it would make every stored
+    # secret unreadable, so it stays "alerts" although gateways own the secrets now.
     raw = hmac.new(
         django_key.encode("utf-8"), b"cmms.alerts.gateway-secret.v1", hashlib.sha256
     ).digest()

@@ -1,6 +1,6 @@
 """Per-gateway fixed-window rate limit in the Django cache (Redis when CACHE_URL is set).
 
-The cache failing must not refuse alerts: the limit then fails open and logs.
+The cache failing must not refuse a gateway's data: the limit then fails open and logs.
 """
 
 import logging
@@ -19,6 +19,7 @@ def check(key: str, limit: int, *, now: float | None = None) -> int | None:
     """Count one request; None if allowed, else the seconds until the window ends."""
     now = time.time() if now is None else now
     window = int(now // WINDOW_SECONDS)
+    # The key's prefix predates the gateways app; kept so a deploy does not reset the windows.
     cache_key = f"alerts:rate:{key}:{window}"
     try:
         count = _count(cache_key)
