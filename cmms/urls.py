@@ -1,10 +1,15 @@
 from csp.decorators import csp_update
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import include, path, re_path
 from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 urlpatterns = [
+    # The gateway admin moved with the model to the gateways app; old bookmarks still land.
+    re_path(
+        r"^admin/alerts/gateway/(?P<rest>.*)$",
+        RedirectView.as_view(url="/admin/gateways/gateway/%(rest)s", query_string=True),
+    ),
     path("admin/", admin.site.urls),
     path("api/v1/", include("cmms.api.urls")),
     path("hooks/v1/", include("alerts.urls")),
