@@ -4,6 +4,9 @@ from rest_framework.test import APIClient
 
 from tests.clock import SITE_CLOCKS, real_now, site_wall_time_today, suite_clock
 
+# The shared plant (site, technician, planner, pump, stock, ...): tests/world.py.
+pytest_plugins = ["tests.world"]
+
 
 @pytest.fixture(scope="session", autouse=True)
 def _suite_clock():
