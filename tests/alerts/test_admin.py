@@ -9,7 +9,6 @@ from alerts.models import Alert, Gateway, GatewaySecret
 from audit.choices import AuditAction
 from audit.models import AuditEntry
 from tests.admin.forms import form_data
-from tests.alerts.conftest import Hook, alert
 from tests.factories import (
     AssetFactory,
     PlannerFactory,
@@ -17,6 +16,7 @@ from tests.factories import (
     SuperuserFactory,
     gateway_with_secret,
 )
+from tests.webhooks import Hook, alert
 
 pytestmark = pytest.mark.django_db
 

@@ -3,7 +3,6 @@ import base64
 import pytest
 
 from alerts.models import Alert, Gateway, GatewaySecret
-from tests.alerts.conftest import Hook, alert
 from tests.factories import (
     AssetFactory,
     PlannerFactory,
@@ -11,13 +10,9 @@ from tests.factories import (
     TechnicianFactory,
     gateway_with_secret,
 )
+from tests.webhooks import Hook, alert
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def planner(site):
-    return PlannerFactory(sites=[site])
 
 
 # --- gateways ---------------------------------------------------------------------------

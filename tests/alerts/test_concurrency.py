@@ -6,7 +6,7 @@ from django.db import connection
 from django.test import Client
 
 from alerts.models import Alert
-from tests.alerts.conftest import alert, signed_headers
+from tests.webhooks import alert, signed_headers
 
 THREADS = 8
 

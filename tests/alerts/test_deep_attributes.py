@@ -7,8 +7,8 @@ from django.db import connection
 from django.utils import timezone
 
 from alerts.models import Alert
-from tests.alerts.conftest import alert
 from tests.factories import GatewayFactory, PlannerFactory, SuperuserFactory
+from tests.webhooks import alert
 
 pytestmark = pytest.mark.django_db
 

@@ -11,8 +11,8 @@ from standardwebhooks.webhooks import Webhook
 from alerts import services
 from alerts.choices import AlertState, AlertStatus
 from alerts.models import Alert, Gateway
-from tests.alerts.conftest import Hook, alert, signed_headers
 from tests.factories import AssetFactory, SiteFactory, gateway_with_secret
+from tests.webhooks import Hook, alert, signed_headers
 
 pytestmark = pytest.mark.django_db
 

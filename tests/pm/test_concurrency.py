@@ -9,7 +9,7 @@ from pm.choices import OccurrenceStatus
 from pm.models import PMOccurrence
 from pm.services import pm_generate_due
 from tests.factories import AssetFactory, JobPlanFactory, PMPlanFactory, SiteFactory
-from tests.pm.conftest import local
+from tests.scheduling import local
 from workorders.models import StatusChange, WorkOrder
 
 BERLIN = "Europe/Berlin"

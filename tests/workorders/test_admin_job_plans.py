@@ -15,7 +15,6 @@ from tests.factories import (
     JobPlanFactory,
     PartFactory,
     PlannerFactory,
-    SiteFactory,
     SuperuserFactory,
 )
 from workorders import admin as workorders_admin
@@ -28,11 +27,6 @@ ADD_URL = reverse("admin:workorders_jobplan_add")
 
 def change_url(job_plan):
     return reverse("admin:workorders_jobplan_change", args=[job_plan.pk])
-
-
-@pytest.fixture
-def site():
-    return SiteFactory()
 
 
 @pytest.fixture(params=["planner", "superuser"])
