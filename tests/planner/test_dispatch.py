@@ -10,8 +10,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from planner.services import work_order_dispatch
-from tests.admin.conftest import Plant
 from tests.factories import TechnicianFactory, WorkOrderFactory, move_to
+from tests.world import Plant
 from workorders.choices import Status
 
 # Depends on the site's day: runs at midday and just before midnight (tests.clock).

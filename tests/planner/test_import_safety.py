@@ -25,9 +25,9 @@ from cmms.spreadsheets import (
     SpreadsheetImportExportMixin,
 )
 from planner import resources
-from tests.admin.conftest import Plant
 from tests.factories import SuperuserFactory
 from tests.planner.test_import import HEADER, confirm, upload
+from tests.world import Plant
 
 pytestmark = pytest.mark.django_db
 

@@ -9,8 +9,8 @@ from django.urls import reverse
 from alerts.choices import AlertStatus
 from alerts.models import Alert
 from audit.models import AuditEntry
-from tests.admin.conftest import Plant
 from tests.factories import AssetFactory, GatewayFactory, WorkOrderFactory, move_to
+from tests.world import Plant
 from workorders.choices import Priority, Status
 
 pytestmark = pytest.mark.django_db

@@ -10,7 +10,6 @@ from django.contrib.messages import get_messages
 from django.urls import reverse
 
 from alerts.models import Alert
-from tests.admin.conftest import Plant
 from tests.factories import (
     AssetFactory,
     GatewayFactory,
@@ -18,6 +17,7 @@ from tests.factories import (
     WorkOrderFactory,
     move_to,
 )
+from tests.world import Plant
 from workorders.choices import Status
 
 pytestmark = pytest.mark.django_db
