@@ -20,17 +20,6 @@ pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("site_clock")]
 URL = reverse("admin:planner-dispatch")
 
 
-@pytest.fixture
-def plant():
-    return Plant("dis")
-
-
-@pytest.fixture
-def planner(client, plant):
-    client.force_login(plant.planner)
-    return client
-
-
 def monday(plant):
     today = timezone.localdate(timezone=ZoneInfo(plant.site.timezone))
     return today - timedelta(days=today.weekday())

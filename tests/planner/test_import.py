@@ -17,17 +17,6 @@ pytestmark = pytest.mark.django_db
 HEADER = "site,tag,name,parent,level,equipment_class,criticality,state\n"
 
 
-@pytest.fixture
-def plant():
-    return Plant("imp")
-
-
-@pytest.fixture
-def planner(client, plant):
-    client.force_login(plant.planner)
-    return client
-
-
 def upload(client, model: str, name: str, content: bytes, fmt: str = "csv"):
     url = reverse(f"admin:assets_{model}_import")
     page = client.get(url)

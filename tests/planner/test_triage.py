@@ -18,17 +18,6 @@ pytestmark = pytest.mark.django_db
 URL = reverse("admin:planner-triage")
 
 
-@pytest.fixture
-def plant():
-    return Plant("tri")
-
-
-@pytest.fixture
-def planner(client, plant):
-    client.force_login(plant.planner)
-    return client
-
-
 def post(client, **data):
     response = client.post(URL, data, follow=True)
     assert response.status_code == 200

@@ -25,17 +25,6 @@ pytestmark = pytest.mark.django_db
 CHANGELIST = reverse("admin:workorders_workorder_changelist")
 
 
-@pytest.fixture
-def plant():
-    return Plant("woa")
-
-
-@pytest.fixture
-def planner(client, plant):
-    client.force_login(plant.planner)
-    return client
-
-
 def act(client, action, objects, **extra):
     data = {"action": action, "_selected_action": [o.pk for o in objects], "index": 0, **extra}
     response = client.post(CHANGELIST, data, follow=True)
