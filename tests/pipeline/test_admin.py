@@ -12,9 +12,7 @@ from tests.admin.forms import form_data
 from tests.factories import (
     AssetFactory,
     JobPlanFactory,
-    PlannerFactory,
     SiteFactory,
-    SuperuserFactory,
 )
 
 pytestmark = pytest.mark.django_db
@@ -38,18 +36,8 @@ def foreign_site():
 
 
 @pytest.fixture
-def planner(site):
-    return PlannerFactory(sites=[site])
-
-
-@pytest.fixture
 def planner_client(planner, logged_in):
     return logged_in(planner)
-
-
-@pytest.fixture
-def superuser():
-    return SuperuserFactory()
 
 
 @pytest.fixture

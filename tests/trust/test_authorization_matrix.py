@@ -20,7 +20,7 @@ from django.urls import get_resolver
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from tests.trust.conftest import MISSING_ID, MISSING_UUID, ROLES
+from tests.trust.plants import MISSING_ID, MISSING_UUID, ROLES
 
 pytestmark = pytest.mark.django_db
 
