@@ -12,9 +12,7 @@ THREADS = 8
 
 # SQLite (the demo) serialises writers and answers 503 "database is locked"; the guarantee
 # under real concurrency is PostgreSQL's.
-pytestmark = pytest.mark.skipif(
-    connection.vendor != "postgresql", reason="concurrent writers need PostgreSQL"
-)
+pytestmark = pytest.mark.postgresql(reason="concurrent writers need PostgreSQL")
 
 
 def deliver_concurrently(hook, payloads):

@@ -15,9 +15,7 @@ from workorders.models import StatusChange, WorkOrder
 BERLIN = "Europe/Berlin"
 
 
-@pytest.mark.skipif(
-    connection.vendor != "postgresql", reason="SQLite locks the whole database for writers"
-)
+@pytest.mark.postgresql(reason="SQLite locks the whole database for writers")
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_runs_create_each_occurrence_exactly_once():
     site = SiteFactory(timezone=BERLIN)
