@@ -33,7 +33,8 @@ test-fast: install
 ## The SQLite code paths (the README's demo runs on SQLite): the fast tests of the packages that
 ## reach every `connection.vendor` branch, on an in-memory SQLite database. Tests marked
 ## `postgresql` (concurrent writers, row locks) are skipped there with their reason.
-SQLITE_TESTS ?= tests/test_demo.py tests/alerts tests/pipeline tests/pm tests/tech
+SQLITE_TESTS ?= tests/test_demo.py tests/alerts tests/pipeline tests/pm tests/tech tests/workorders \
+    tests/assets
 test-sqlite: install
 	DATABASE_URL=sqlite:///:memory: TEST_REDIS_URL=$(TEST_REDIS_URL) $(BIN)/pytest -m "not slow" $(SQLITE_TESTS)
 
