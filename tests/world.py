@@ -82,12 +82,6 @@ def pump(site):
 
 
 @pytest.fixture
-def lone_pump(site):
-    """P-101 at the top of the site's hierarchy (no area above it)."""
-    return AssetFactory(site=site, tag="P-101")
-
-
-@pytest.fixture
 def stock(site):
     """5 ball bearings BRG-6205 in the site's main storeroom."""
     return StockFactory(
