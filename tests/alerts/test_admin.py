@@ -8,7 +8,6 @@ from alerts.choices import AlertStatus
 from alerts.models import Alert, Gateway, GatewaySecret
 from audit.choices import AuditAction
 from audit.models import AuditEntry
-from tests.admin.forms import form_data
 from tests.factories import (
     AssetFactory,
     PlannerFactory,
@@ -16,6 +15,7 @@ from tests.factories import (
     SuperuserFactory,
     gateway_with_secret,
 )
+from tests.forms import form_data
 from tests.webhooks import Hook, alert
 
 pytestmark = pytest.mark.django_db

@@ -8,12 +8,12 @@ from audit.choices import AuditAction
 from audit.models import AuditEntry
 from pipeline.models import AlertRule
 from pipeline.services import alert_rule_save
-from tests.admin.forms import form_data
 from tests.factories import (
     AssetFactory,
     JobPlanFactory,
     SiteFactory,
 )
+from tests.forms import form_data
 
 pytestmark = pytest.mark.django_db
 

@@ -8,8 +8,8 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from assets.models import Asset, Part
-from tests.admin.forms import form_data
 from tests.factories import EquipmentClassFactory, PartFactory, SuperuserFactory
+from tests.forms import form_data
 from tests.world import Plant
 
 pytestmark = pytest.mark.django_db

@@ -10,13 +10,13 @@ from django.urls import reverse
 from audit.choices import AuditAction
 from audit.models import AuditEntry
 from pipeline.services import job_plan_save
-from tests.admin.forms import form_data
 from tests.factories import (
     JobPlanFactory,
     PartFactory,
     PlannerFactory,
     SuperuserFactory,
 )
+from tests.forms import form_data
 from workorders import admin as workorders_admin
 from workorders.models import JobPlan
 
