@@ -6,7 +6,7 @@ export UV_PROJECT_ENVIRONMENT := $(abspath $(VENV))
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/cmms
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
 
-.PHONY: install demo test test-fast lint fmt check smoke bench bench-quick mutation
+.PHONY: install demo test test-fast test-sqlite lint fmt check smoke bench bench-quick mutation
 
 install: $(VENV)/.installed
 
@@ -29,6 +29,14 @@ test: install
 ## Only the fast tests
 test-fast: install
 	DATABASE_URL=$(TEST_DATABASE_URL) TEST_REDIS_URL=$(TEST_REDIS_URL) $(BIN)/pytest -m "not slow"
+
+## The SQLite code paths (the README's demo runs on SQLite): the fast tests of the packages that
+## reach every `connection.vendor` branch, on an in-memory SQLite database. Tests marked
+## `postgresql` (concurrent writers, row locks) are skipped there with their reason.
+SQLITE_TESTS ?= tests/test_demo.py tests/alerts tests/pipeline tests/pm tests/tech tests/workorders \
+    tests/assets
+test-sqlite: install
+	DATABASE_URL=sqlite:///:memory: TEST_REDIS_URL=$(TEST_REDIS_URL) $(BIN)/pytest -m "not slow" $(SQLITE_TESTS)
 
 ## Mutation testing (Cosmic Ray, scripts/mutation.py): signing, lifecycle, PM schedule, alert
 ## schema with their own tests; fails under MUTATION_THRESHOLD % killed. CI: UNITS="signing lifecycle"

@@ -211,6 +211,12 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
+# WhiteNoise reads the folder collectstatic fills once at start-up, or looks files up per
+# request when autorefreshing; it would default to the DEBUG of that moment. Decided here,
+# because Django's test runner turns DEBUG off after settings load: a test run (or a
+# checkout without collectstatic) would warn "No directory at: staticfiles/" for every test
+# client. With DEBUG=0 (collectstatic has run) the missing folder still warns, as it should.
+WHITENOISE_AUTOREFRESH = DEBUG
 MEDIA_URL = "media/"
 MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(BASE_DIR / "media")))
 # Planner CSV/XLSX imports (admin): limits, shown as a form error, and where an uploaded file

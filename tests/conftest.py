@@ -1,8 +1,12 @@
 import pytest
 import time_machine
+from django.db import connection
 from rest_framework.test import APIClient
 
 from tests.clock import SITE_CLOCKS, real_now, site_wall_time_today, suite_clock
+
+# The shared plant (site, technician, planner, pump, stock, ...): tests/world.py.
+pytest_plugins = ["tests.world"]
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -59,3 +63,10 @@ def logged_in():
 def _fast_password_hashing(settings):
     """Hashing with PBKDF2 dominates factory time; tests do not need it to be slow."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+def pytest_runtest_setup(item):
+    """`@pytest.mark.postgresql(reason=...)`: skipped when the tests run on SQLite."""
+    marker = item.get_closest_marker("postgresql")
+    if marker is not None and connection.vendor != "postgresql":
+        pytest.skip(f"needs PostgreSQL: {marker.kwargs['reason']}")

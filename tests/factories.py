@@ -314,3 +314,18 @@ class PMPlanFactory(factory.django.DjangoModelFactory):
         from pm.services import pm_plan_save
 
         return pm_plan_save(**kwargs)
+
+
+def scheduled_work(site, *, assignee=None, asset=None, steps=(), **fields):
+    """A condition-based work order moved to scheduled by a planner, ready for the field."""
+    wo = WorkOrderFactory(
+        site=site,
+        asset=asset or AssetFactory(site=site),
+        type=fields.pop("type", WorkOrderType.CONDITION_BASED),
+        steps=steps,
+        **fields,
+    )
+    move_to(wo, "scheduled")
+    if assignee is not None:
+        wo_services.work_order_assign(work_order=wo, assignee=assignee)
+    return wo

@@ -113,7 +113,13 @@ class Worker:
             "EMAIL_BACKEND": "django.core.mail.backends.locmem.EmailBackend",
             "LOG_LEVEL": "WARNING",
         }
-        self.process = subprocess.Popen(
+        # The worker writes to its own copy of the file; this process closes its handle.
+        with self.log_path.open("ab") as log:
+            self.process = self._popen(env, log)
+        return self
+
+    def _popen(self, env, log):
+        return subprocess.Popen(
             [
                 sys.executable,
                 "-m",
@@ -137,11 +143,10 @@ class Worker:
             ],
             cwd=ROOT,
             env=env,
-            stdout=self.log_path.open("ab"),
+            stdout=log,
             stderr=subprocess.STDOUT,
             start_new_session=True,
         )
-        return self
 
     def kill(self):
         """SIGKILL the worker and its children, as a crashed machine would."""

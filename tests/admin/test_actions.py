@@ -113,7 +113,7 @@ def test_counting_stock_needs_a_reason_and_books_the_difference(planner_client, 
 
 
 def test_on_hand_is_read_only_on_the_stock_change_form(planner_client, plant_a):
-    from tests.admin.forms import form_data
+    from tests.forms import form_data
 
     url = reverse("admin:assets_stock_change", args=[plant_a.stock.pk])
     data = form_data(planner_client.get(url), "stock_form")

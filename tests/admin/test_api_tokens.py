@@ -14,11 +14,6 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def site():
-    return SiteFactory()
-
-
-@pytest.fixture
 def planner_page(site, logged_in):
     return logged_in(PlannerFactory(sites=[site]))
 

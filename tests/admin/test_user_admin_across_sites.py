@@ -7,8 +7,8 @@ from django.urls import reverse
 
 from accounts.models import User
 from audit.models import AuditEntry
-from tests.admin.forms import form_data
 from tests.factories import SuperuserFactory
+from tests.forms import form_data
 
 pytestmark = pytest.mark.django_db
 

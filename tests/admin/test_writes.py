@@ -4,8 +4,8 @@ import pytest
 from django.urls import reverse
 
 from assets.models import Asset
-from tests.admin.forms import form_data
 from tests.factories import AssetFactory, SiteFactory
+from tests.forms import form_data
 from workorders.choices import EventKind, Status
 from workorders.models import WorkOrder
 

@@ -9,8 +9,6 @@ from audit.choices import AuditAction
 from audit.models import AuditEntry
 from gateways import services
 from gateways.models import Gateway, GatewaySecret
-from tests.admin.forms import form_data
-from tests.alerts.conftest import Hook, alert
 from tests.factories import (
     AssetFactory,
     PlannerFactory,
@@ -18,6 +16,8 @@ from tests.factories import (
     SuperuserFactory,
     gateway_with_secret,
 )
+from tests.forms import form_data
+from tests.webhooks import Hook, alert
 
 pytestmark = pytest.mark.django_db
 

@@ -4,7 +4,6 @@ import pytest
 
 from alerts.models import Alert
 from gateways.models import Gateway, GatewaySecret
-from tests.alerts.conftest import Hook, alert
 from tests.factories import (
     AssetFactory,
     PlannerFactory,
@@ -12,13 +11,9 @@ from tests.factories import (
     TechnicianFactory,
     gateway_with_secret,
 )
+from tests.webhooks import Hook, alert
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def planner(site):
-    return PlannerFactory(sites=[site])
 
 
 # --- gateways ---------------------------------------------------------------------------

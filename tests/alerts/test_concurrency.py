@@ -6,15 +6,13 @@ from django.db import connection
 from django.test import Client
 
 from alerts.models import Alert
-from tests.alerts.conftest import alert, signed_headers
+from tests.webhooks import alert, signed_headers
 
 THREADS = 8
 
 # SQLite (the demo) serialises writers and answers 503 "database is locked"; the guarantee
 # under real concurrency is PostgreSQL's.
-pytestmark = pytest.mark.skipif(
-    connection.vendor != "postgresql", reason="concurrent writers need PostgreSQL"
-)
+pytestmark = pytest.mark.postgresql(reason="concurrent writers need PostgreSQL")
 
 
 def deliver_concurrently(hook, payloads):

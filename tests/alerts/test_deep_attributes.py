@@ -7,8 +7,8 @@ from django.db import connection
 from django.utils import timezone
 
 from alerts.models import Alert
-from tests.alerts.conftest import alert
 from tests.factories import GatewayFactory, PlannerFactory, SuperuserFactory
+from tests.webhooks import alert
 
 pytestmark = pytest.mark.django_db
 
@@ -43,7 +43,8 @@ def test_attributes_nested_deeper_than_32_levels_are_a_400_naming_the_field(hook
 @pytest.fixture
 def deep_alert(site, pump):
     """An unmatched alert whose attributes were stored before the cap: 900 levels deep."""
-
+    if connection.vendor != "postgresql":
+        pytest.skip("needs PostgreSQL: stores and reads the document with jsonb casts")
     stored = Alert.objects.create(
         gateway=GatewayFactory(site=site),
         site=site,

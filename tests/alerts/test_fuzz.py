@@ -8,9 +8,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from alerts.models import Alert
-from tests.alerts.conftest import alert, signed_headers
 from tests.factories import AssetFactory, gateway_with_secret
 from tests.fuzzing import ALLOWED, ODD_VALUES, fuzz_settings, json_values, mutated
+from tests.webhooks import alert, signed_headers
 
 any_json = json_values(max_int=10**30, max_size=5, max_leaves=20)
 field_values = st.one_of(

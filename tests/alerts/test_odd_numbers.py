@@ -5,8 +5,8 @@ import json
 import pytest
 
 from alerts.models import Alert
-from tests.alerts.conftest import alert
 from tests.factories import SuperuserFactory
+from tests.webhooks import alert
 
 pytestmark = pytest.mark.django_db
 

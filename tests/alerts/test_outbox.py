@@ -11,8 +11,8 @@ from alerts import dispatch, sweeping, tasks
 from alerts.choices import AlertStatus
 from alerts.models import Alert
 from cmms.celery import app as celery_app
-from tests.alerts.conftest import alert
 from tests.alerts.redis_server import PrivateRedis
+from tests.webhooks import alert
 
 # --- enqueue after commit ---------------------------------------------------------------
 

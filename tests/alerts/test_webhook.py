@@ -12,8 +12,8 @@ from alerts.choices import AlertState, AlertStatus
 from alerts.models import Alert
 from gateways import services
 from gateways.models import Gateway
-from tests.alerts.conftest import Hook, alert, signed_headers
 from tests.factories import AssetFactory, SiteFactory, gateway_with_secret
+from tests.webhooks import Hook, alert, signed_headers
 
 pytestmark = pytest.mark.django_db
 

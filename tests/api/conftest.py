@@ -1,50 +1,16 @@
+"""The API tests speak of site A (the user's, the North plant) and site B (the South plant).
+
+planner, technician, viewer, superuser and as_user are the shared ones of tests/world.py.
+"""
+
 import pytest
 
-from tests.factories import (
-    CustomerViewerFactory,
-    PlannerFactory,
-    SiteFactory,
-    SuperuserFactory,
-    TechnicianFactory,
-)
+
+@pytest.fixture
+def site_a(site):
+    return site
 
 
 @pytest.fixture
-def site_a():
-    return SiteFactory()
-
-
-@pytest.fixture
-def site_b():
-    return SiteFactory()
-
-
-@pytest.fixture
-def planner(site_a):
-    return PlannerFactory(sites=[site_a])
-
-
-@pytest.fixture
-def technician(site_a):
-    return TechnicianFactory(sites=[site_a])
-
-
-@pytest.fixture
-def viewer(site_a):
-    return CustomerViewerFactory(sites=[site_a])
-
-
-@pytest.fixture
-def superuser():
-    return SuperuserFactory()
-
-
-@pytest.fixture
-def as_user(api):
-    """`as_user(user)` returns the API client authenticated as that user."""
-
-    def login(user):
-        api.force_authenticate(user)
-        return api
-
-    return login
+def site_b(other_site):
+    return other_site

@@ -122,6 +122,7 @@ def test_low_stock_counts_reservations_as_gone(db):
     assert ok not in Stock.objects.low()
 
 
+@pytest.mark.postgresql(reason="concurrent issues wait on row locks; SQLite locks the database")
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_issues_never_take_stock_below_zero():
     """Eight real database connections issue 3 each from 10 on hand: exactly 3 succeed."""

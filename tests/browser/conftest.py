@@ -82,10 +82,3 @@ def screenshot():
         page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
 
     return take
-
-
-def log_in(page, username: str, password: str, *, path: str = "/tech/"):
-    page.goto(path)
-    page.fill("#id_username", username)
-    page.fill("#id_password", password)
-    page.click("button:has-text('Log in')")

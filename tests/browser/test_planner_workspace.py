@@ -8,7 +8,6 @@ error in the browser console.
 import pytest
 
 from demo import data as demo
-from tests.browser.conftest import CHROMIUM  # noqa: F401 (the chromium fixture is there)
 
 # The demo data is seeded relative to now and the board shows the site's week: every test runs
 # at midday and just before the site's midnight (tests.clock).

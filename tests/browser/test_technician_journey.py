@@ -5,19 +5,15 @@ from django.utils import timezone
 
 from alerts.models import Alert
 from assets.models import Stock
-from tests.browser.conftest import log_in
+from tests.browser.pages import log_in
 from tests.clock import end_of_site_day
 from tests.factories import (
-    AssetFactory,
     GatewayFactory,
     PartFactory,
-    PlannerFactory,
-    SiteFactory,
     StockFactory,
     StoreroomFactory,
     TechnicianFactory,
     WorkOrderFactory,
-    failure_codes,
     move_to,
 )
 from workorders import services as wo_services
@@ -43,18 +39,14 @@ def my_work_section(due_at) -> str:
 
 
 @pytest.fixture
-def plant():
-    site = SiteFactory(code="north", name="North plant")
-    area = AssetFactory(site=site, tag="AREA-1", name="Pump house", level="area")
-    pump = AssetFactory(site=site, parent=area, tag="P-101", name="Cooling water pump")
+def plant(site, pump, planner, codes):
+    """The shared North plant (tests/world.py) with 4 bearings in store and tina's work."""
     technician = TechnicianFactory(username="tina", first_name="Tina", sites=[site])
-    planner = PlannerFactory(username="paula", sites=[site])
     StockFactory(
         storeroom=StoreroomFactory(site=site, code="main"),
         part=PartFactory(sku="BRG-6205", name="Ball bearing 6205"),
         on_hand=Decimal("4"),
     )
-    failure_codes()
     wo = WorkOrderFactory(
         site=site,
         asset=pump,

@@ -8,14 +8,12 @@ from audit.choices import AuditAction
 from audit.models import AuditEntry
 from pipeline.models import AlertRule
 from pipeline.services import alert_rule_save
-from tests.admin.forms import form_data
 from tests.factories import (
     AssetFactory,
     JobPlanFactory,
-    PlannerFactory,
     SiteFactory,
-    SuperuserFactory,
 )
+from tests.forms import form_data
 
 pytestmark = pytest.mark.django_db
 
@@ -38,18 +36,8 @@ def foreign_site():
 
 
 @pytest.fixture
-def planner(site):
-    return PlannerFactory(sites=[site])
-
-
-@pytest.fixture
 def planner_client(planner, logged_in):
     return logged_in(planner)
-
-
-@pytest.fixture
-def superuser():
-    return SuperuserFactory()
 
 
 @pytest.fixture

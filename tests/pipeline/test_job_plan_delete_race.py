@@ -15,9 +15,7 @@ from workorders.job_plans import job_plan_delete
 from workorders.models import JobPlan
 
 
-@pytest.mark.skipif(
-    connection.vendor != "postgresql", reason="SQLite locks the whole database for writers"
-)
+@pytest.mark.postgresql(reason="SQLite locks the whole database for writers")
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.parametrize("user", ["alert rule", "PM plan"])
 def test_a_delete_racing_a_new_user_of_the_plan_is_refused_naming_it(user):

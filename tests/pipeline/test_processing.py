@@ -356,6 +356,7 @@ def test_a_failed_alert_is_kept_with_its_error_and_retried_with_backoff(make_ale
     assert alert.error == "" and alert.next_attempt_at is None
 
 
+@pytest.mark.postgresql(reason="eight connections write at once; SQLite locks the table")
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_alerts_for_one_condition_open_exactly_one_work_order(make_alert):
     """Eight connections process eight alerts of the same (asset, condition) at once."""
@@ -478,6 +479,7 @@ def test_a_chunk_asks_the_rules_whether_a_minor_alert_opens_work(plant, make_ale
     assert warning.status == "recorded"
 
 
+@pytest.mark.postgresql(reason="SKIP LOCKED rows held by another connection")
 @pytest.mark.django_db(transaction=True)
 def test_a_chunk_leaves_alerts_another_worker_holds(make_alert):
     from alerts.processing import alerts_settle_quiet

@@ -6,21 +6,11 @@ from django.core.exceptions import ValidationError
 
 from pipeline.models import AlertRule
 from pipeline.services import alert_rule_save
-from tests.factories import AssetFactory, PlannerFactory, SiteFactory, SuperuserFactory
+from tests.factories import AssetFactory, SuperuserFactory
 
 pytestmark = pytest.mark.django_db
 
 REFUSAL = "Only superusers write rules for every site; choose a site."
-
-
-@pytest.fixture
-def site():
-    return SiteFactory()
-
-
-@pytest.fixture
-def planner(site):
-    return PlannerFactory(sites=[site])
 
 
 def test_a_planner_cannot_write_a_global_rule(planner):

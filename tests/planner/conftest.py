@@ -19,6 +19,7 @@ from tests.factories import (
     WorkOrderFactory,
     move_to,
 )
+from tests.world import Plant
 from workorders.choices import Priority, Source, Status, WorkOrderType
 from workorders.models import WorkOrder
 
@@ -139,3 +140,16 @@ def known(db):
 def import_files_in_a_test_folder(settings, tmp_path):
     """Import files waiting for confirmation stay in the test's own folder."""
     settings.IMPORT_TMP_DIR = tmp_path / "imports"
+
+
+@pytest.fixture
+def plant():
+    """A plant of its own (tests/world.py: Plant) for the planner's admin pages."""
+    return Plant("pla")
+
+
+@pytest.fixture
+def planner(client, plant):
+    """The test client logged in as the plant's planner (a client, not the user)."""
+    client.force_login(plant.planner)
+    return client

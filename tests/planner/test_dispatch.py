@@ -10,25 +10,14 @@ from django.urls import reverse
 from django.utils import timezone
 
 from planner.services import work_order_dispatch
-from tests.admin.conftest import Plant
 from tests.factories import TechnicianFactory, WorkOrderFactory, move_to
+from tests.world import Plant
 from workorders.choices import Status
 
 # Depends on the site's day: runs at midday and just before midnight (tests.clock).
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("site_clock")]
 
 URL = reverse("admin:planner-dispatch")
-
-
-@pytest.fixture
-def plant():
-    return Plant("dis")
-
-
-@pytest.fixture
-def planner(client, plant):
-    client.force_login(plant.planner)
-    return client
 
 
 def monday(plant):

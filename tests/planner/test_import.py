@@ -8,24 +8,13 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from assets.models import Asset, Part
-from tests.admin.conftest import Plant
-from tests.admin.forms import form_data
 from tests.factories import EquipmentClassFactory, PartFactory, SuperuserFactory
+from tests.forms import form_data
+from tests.world import Plant
 
 pytestmark = pytest.mark.django_db
 
 HEADER = "site,tag,name,parent,level,equipment_class,criticality,state\n"
-
-
-@pytest.fixture
-def plant():
-    return Plant("imp")
-
-
-@pytest.fixture
-def planner(client, plant):
-    client.force_login(plant.planner)
-    return client
 
 
 def upload(client, model: str, name: str, content: bytes, fmt: str = "csv"):

@@ -25,7 +25,6 @@ from cmms.spreadsheets import (
     LimitedXLSX,
     SpreadsheetImportExportMixin,
 )
-from tests.admin.conftest import Plant
 from tests.factories import SuperuserFactory
 from tests.planner.test_import import HEADER, confirm, upload
 
@@ -54,17 +53,6 @@ def part_rows(plant, count: int, name: str = "Seal") -> bytes:
 
 # One clean file per importing model: (model name in URLs, model, rows(plant, count)).
 IMPORTS = {"asset": (Asset, asset_rows), "part": (Part, part_rows)}
-
-
-@pytest.fixture
-def plant():
-    return Plant("imq")
-
-
-@pytest.fixture
-def planner(client, plant):
-    client.force_login(plant.planner)
-    return client
 
 
 @pytest.fixture

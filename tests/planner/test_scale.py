@@ -6,8 +6,8 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from tests.admin.conftest import Plant
 from tests.factories import AssetFactory
+from tests.world import Plant
 from workorders.choices import Priority, Source, Status, WorkOrderType
 from workorders.models import WorkOrder
 

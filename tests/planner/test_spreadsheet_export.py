@@ -17,8 +17,8 @@ from import_export.admin import ExportMixin
 
 from assets.models import Asset, Part
 from cmms.spreadsheets import SpreadsheetExportMixin, SpreadsheetResource, neutralise_formula
-from tests.admin.conftest import Plant
 from tests.factories import AssetFactory, PartFactory, WorkOrderFactory
+from tests.world import Plant
 from workorders.models import WorkOrder
 
 pytestmark = pytest.mark.django_db

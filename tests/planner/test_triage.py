@@ -9,24 +9,13 @@ from django.urls import reverse
 from alerts.choices import AlertStatus
 from alerts.models import Alert
 from audit.models import AuditEntry
-from tests.admin.conftest import Plant
 from tests.factories import AssetFactory, GatewayFactory, WorkOrderFactory, move_to
+from tests.world import Plant
 from workorders.choices import Priority, Status
 
 pytestmark = pytest.mark.django_db
 
 URL = reverse("admin:planner-triage")
-
-
-@pytest.fixture
-def plant():
-    return Plant("tri")
-
-
-@pytest.fixture
-def planner(client, plant):
-    client.force_login(plant.planner)
-    return client
 
 
 def post(client, **data):

@@ -10,7 +10,6 @@ from django.contrib.messages import get_messages
 from django.urls import reverse
 
 from alerts.models import Alert
-from tests.admin.conftest import Plant
 from tests.factories import (
     AssetFactory,
     GatewayFactory,
@@ -18,22 +17,12 @@ from tests.factories import (
     WorkOrderFactory,
     move_to,
 )
+from tests.world import Plant
 from workorders.choices import Status
 
 pytestmark = pytest.mark.django_db
 
 CHANGELIST = reverse("admin:workorders_workorder_changelist")
-
-
-@pytest.fixture
-def plant():
-    return Plant("woa")
-
-
-@pytest.fixture
-def planner(client, plant):
-    client.force_login(plant.planner)
-    return client
 
 
 def act(client, action, objects, **extra):

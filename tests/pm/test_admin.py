@@ -6,7 +6,7 @@ from django.test import Client
 
 from pm.models import PMPlan
 from tests.factories import PlannerFactory
-from tests.pm.conftest import local
+from tests.scheduling import local
 
 pytestmark = pytest.mark.django_db
 

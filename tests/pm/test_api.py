@@ -8,22 +8,16 @@ from pm.models import PMPlan
 from tests.factories import (
     AssetFactory,
     MeterFactory,
-    PlannerFactory,
     SiteFactory,
     TechnicianFactory,
     move_to,
 )
-from tests.pm.conftest import generate_at, local, pm_work_orders
+from tests.scheduling import generate_at, local, pm_work_orders
 from workorders.choices import Status
 
 pytestmark = pytest.mark.django_db
 
 BERLIN = "Europe/Berlin"
-
-
-@pytest.fixture
-def planner(site):
-    return PlannerFactory(sites=[site])
 
 
 def plan_body(site, pump, job_plan, **overrides):

@@ -9,15 +9,13 @@ from pm.choices import OccurrenceStatus
 from pm.models import PMOccurrence
 from pm.services import pm_generate_due
 from tests.factories import AssetFactory, JobPlanFactory, PMPlanFactory, SiteFactory
-from tests.pm.conftest import local
+from tests.scheduling import local
 from workorders.models import StatusChange, WorkOrder
 
 BERLIN = "Europe/Berlin"
 
 
-@pytest.mark.skipif(
-    connection.vendor != "postgresql", reason="SQLite locks the whole database for writers"
-)
+@pytest.mark.postgresql(reason="SQLite locks the whole database for writers")
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_runs_create_each_occurrence_exactly_once():
     site = SiteFactory(timezone=BERLIN)

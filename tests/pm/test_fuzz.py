@@ -10,9 +10,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from assets.models import MeterReading
-from tests.alerts.conftest import signed_headers
 from tests.factories import AssetFactory, MeterFactory, gateway_with_secret
 from tests.fuzzing import ALLOWED, ODD_VALUES, fuzz_settings, json_values, mutated
+from tests.webhooks import signed_headers
 
 pytestmark = pytest.mark.django_db
 

@@ -2,14 +2,13 @@ import json
 from decimal import Decimal
 
 import pytest
-from django.core.cache import cache
 from django.test import Client
 
 from assets.models import MeterReading
 from pm.models import GatewayReading
-from tests.alerts.conftest import signed_headers
 from tests.factories import MeterFactory, gateway_with_secret
-from tests.pm.conftest import generate_at, local, pm_work_orders
+from tests.scheduling import generate_at, local, pm_work_orders
+from tests.webhooks import signed_headers
 
 pytestmark = pytest.mark.django_db
 
@@ -17,10 +16,8 @@ BERLIN = "Europe/Berlin"
 
 
 @pytest.fixture(autouse=True)
-def _clear_cache():
-    cache.clear()
-    yield
-    cache.clear()
+def _clear_cache(empty_cache):
+    pass
 
 
 @pytest.fixture

@@ -18,7 +18,7 @@ from tests.factories import (
     StoreroomFactory,
     move_to,
 )
-from tests.pm.conftest import generate_at, local, local_dues, occurrences, pm_work_orders
+from tests.scheduling import generate_at, local, local_dues, occurrences, pm_work_orders
 from workorders.choices import Source, Status, WorkOrderType
 from workorders.models import ReorderSuggestion, StatusChange
 

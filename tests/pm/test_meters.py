@@ -7,7 +7,7 @@ from cmms.errors import NotPermitted
 from pm.choices import OccurrenceStatus
 from pm.services import meter_reading_record, meter_reset
 from tests.factories import CustomerViewerFactory, MeterFactory
-from tests.pm.conftest import generate_at, local, occurrences, pm_work_orders
+from tests.scheduling import generate_at, local, occurrences, pm_work_orders
 
 pytestmark = pytest.mark.django_db
 

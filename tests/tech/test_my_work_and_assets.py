@@ -2,8 +2,7 @@ import pytest
 from django.utils import timezone
 
 from assets.models import MeterReading
-from tests.factories import AssetFactory, MeterFactory
-from tests.tech.conftest import scheduled_work
+from tests.factories import AssetFactory, MeterFactory, scheduled_work
 
 # Depends on the site's day: runs at midday and just before midnight (tests.clock).
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("site_clock")]

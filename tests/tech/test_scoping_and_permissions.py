@@ -1,8 +1,7 @@
 import pytest
 from django.utils import timezone
 
-from tests.factories import AssetFactory, TechnicianFactory, image_upload
-from tests.tech.conftest import scheduled_work
+from tests.factories import AssetFactory, TechnicianFactory, image_upload, scheduled_work
 from workorders.choices import Status
 
 pytestmark = pytest.mark.django_db

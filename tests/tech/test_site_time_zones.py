@@ -4,8 +4,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from tests.factories import SiteFactory, TechnicianFactory
-from tests.tech.conftest import scheduled_work
+from tests.factories import SiteFactory, TechnicianFactory, scheduled_work
 
 pytestmark = pytest.mark.django_db
 

@@ -4,8 +4,7 @@ import pytest
 from django.test import Client
 
 from assets.models import Stock
-from tests.factories import move_to
-from tests.tech.conftest import scheduled_work
+from tests.factories import move_to, scheduled_work
 from workorders.choices import EventKind, Status
 from workorders.models import WorkOrder
 

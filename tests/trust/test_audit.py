@@ -7,23 +7,12 @@ from audit.models import AuditEntry
 from gateways import gateway_secrets
 from tests.factories import (
     CustomerViewerFactory,
-    PlannerFactory,
     SiteFactory,
     SuperuserFactory,
     TechnicianFactory,
 )
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def site():
-    return SiteFactory()
-
-
-@pytest.fixture
-def planner(site):
-    return PlannerFactory(sites=[site])
 
 
 def test_gateway_creation_rotation_and_retirement_are_recorded_with_fingerprints_only(

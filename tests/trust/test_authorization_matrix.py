@@ -2,7 +2,7 @@
 on an object of the user's own plant and of a foreign plant (another customer's).
 
 Each row is one line: method, URL (with `{own}`/`{foreign}` placeholders naming an object of
-the world in tests/trust/conftest.py, e.g. `{work_order}`), a request body, and the expected
+the world in tests/trust/plants.py, e.g. `{work_order}`), a request body, and the expected
 status for each role in the order anonymous, customer viewer, technician, planner, superuser.
 A row whose URL names no object runs once; a row with `{x}` runs for the own object and the
 foreign one (`own`/`foreign` columns). Every foreign answer must also be exactly the answer to
@@ -20,7 +20,7 @@ from django.urls import get_resolver
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from tests.trust.conftest import MISSING_ID, MISSING_UUID, ROLES
+from tests.trust.plants import MISSING_ID, MISSING_UUID, ROLES
 
 pytestmark = pytest.mark.django_db
 

@@ -16,9 +16,9 @@ from django.test import Client
 from django.urls import reverse
 from import_export.admin import ExportMixin, ImportMixin
 
-from tests.admin.conftest import Plant
 from tests.factories import SuperuserFactory
 from tests.trust.test_headers_and_csp import EVENT_HANDLER, INLINE_SCRIPT, assert_obeys_csp
+from tests.world import Plant
 
 pytestmark = pytest.mark.django_db
 

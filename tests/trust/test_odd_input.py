@@ -10,8 +10,8 @@ import pytest
 
 from cmms.api.filters import FilterSet, IntegerFilter
 from tech.selectors import search_work
-from tests.admin.forms import form_data
 from tests.factories import SuperuserFactory
+from tests.forms import form_data
 from tests.trust.test_authorization_matrix import ADMIN_CHANGE
 
 pytestmark = pytest.mark.django_db

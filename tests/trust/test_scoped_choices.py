@@ -16,7 +16,7 @@ from django_filters.filters import QuerySetRequestMixin
 from alerts.models import Alert
 from cmms.scoping import scoped_choices
 from tests.factories import SiteFactory, TechnicianFactory
-from tests.trust.conftest import MISSING_ID, MISSING_UUID
+from tests.trust.plants import MISSING_ID, MISSING_UUID
 
 pytestmark = pytest.mark.django_db
 

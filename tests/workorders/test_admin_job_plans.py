@@ -9,14 +9,13 @@ from django.urls import reverse
 
 from audit.choices import AuditAction
 from audit.models import AuditEntry
-from tests.admin.forms import form_data
 from tests.factories import (
     JobPlanFactory,
     PartFactory,
     PlannerFactory,
-    SiteFactory,
     SuperuserFactory,
 )
+from tests.forms import form_data
 from workorders import admin as workorders_admin
 from workorders.job_plans import job_plan_save
 from workorders.models import JobPlan
@@ -28,11 +27,6 @@ ADD_URL = reverse("admin:workorders_jobplan_add")
 
 def change_url(job_plan):
     return reverse("admin:workorders_jobplan_change", args=[job_plan.pk])
-
-
-@pytest.fixture
-def site():
-    return SiteFactory()
 
 
 @pytest.fixture(params=["planner", "superuser"])
