@@ -11,12 +11,12 @@ from django.template.response import TemplateResponse
 from django.urls import reverse
 
 from accounts import services
-from accounts.choices import Role
 from accounts.models import ApiToken, Skill, User
 from assets.models import Site
 from cmms.admin import NO_DELETE, SiteScopedAdminMixin, adopt_saved, changed_values
 from cmms.errors import NotPermitted
 from cmms.http import never_store
+from cmms.roles import Role
 from cmms.scoping import visible_users
 
 SUPERUSER_ONLY = frozenset({"is_superuser", "groups", "user_permissions"})

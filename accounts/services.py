@@ -28,12 +28,12 @@ from django.db.models import Q
 from django.utils import timezone
 from knox.settings import knox_settings
 
-from accounts.choices import Role
 from accounts.models import ApiToken, Skill, User
 from assets.models import Site
 from audit.choices import AuditAction
 from audit.services import audit_record
 from cmms.errors import NotPermitted
+from cmms.roles import Role
 
 DEFAULT_TTL = object()  # api_token_issue: the configured lifetime (API_TOKEN_TTL_DAYS)
 NAME_MAX_LENGTH = ApiToken._meta.get_field("name").max_length

@@ -19,10 +19,10 @@ def load(*, work_orders: int, assets: int) -> dict:
     from django.db.models.functions import Cast, Concat
     from django.utils import timezone
 
-    from accounts.choices import Role
     from accounts.models import User
     from accounts.services import api_token_issue
     from assets.models import Asset, Customer, Site
+    from cmms.roles import Role
     from workorders.choices import Status
     from workorders.models import WorkOrder
 

@@ -15,7 +15,6 @@ from django.contrib.auth.hashers import make_password
 from django.db import transaction
 from django.utils import timezone
 
-from accounts.choices import Role
 from accounts.models import ApiToken, Skill, User
 from accounts.services import api_token_issue, api_token_revoke
 from assets.choices import AssetLevel, AssetState, Criticality, MovementKind
@@ -31,6 +30,7 @@ from assets.models import (
     StockMovement,
     Storeroom,
 )
+from cmms.roles import Role
 from workorders import services as wo
 from workorders.choices import FailureCodeKind, Priority, Source, Status, WorkOrderType
 from workorders.models import FailureCode, StatusChange, WorkOrder

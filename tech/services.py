@@ -12,20 +12,13 @@ from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.db import transaction
 
-from cmms.errors import TransitionNotAllowed
 from tech.models import WorkOrderPhoto
 from tech.validators import clean_photo
-from workorders.choices import FINAL_STATUSES, EventKind
+from workorders.choices import EventKind
 from workorders.models import WorkOrder, WorkOrderEvent
-from workorders.services import check_field_work
+from workorders.policy import check_open_field_work
 
 logger = logging.getLogger(__name__)
-
-
-def _check_may_write(work_order: WorkOrder, by) -> None:
-    check_field_work(work_order, by)
-    if work_order.status in FINAL_STATUSES:
-        raise TransitionNotAllowed(f"{work_order.number} is {work_order.status}.")
 
 
 @transaction.atomic
@@ -34,7 +27,7 @@ def work_order_note_add(*, work_order: WorkOrder, by, message: str) -> WorkOrder
     message = message.strip()
     if not message:
         raise ValidationError({"message": "Write something first."})
-    _check_may_write(work_order, by)
+    check_open_field_work(work_order, by)
     return WorkOrderEvent.objects.create(
         work_order=work_order, kind=EventKind.NOTE, message=message, created_by=by
     )
@@ -68,7 +61,7 @@ def work_order_photo_add(*, work_order: WorkOrder, by, upload, caption: str = ""
     )
     try:
         with transaction.atomic(durable=True):
-            _check_may_write(work_order, by)
+            check_open_field_work(work_order, by)
             photo.image.save(
                 f"{uuid.uuid4().hex}.{clean.extension}", ContentFile(clean.content), save=False
             )

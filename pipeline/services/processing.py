@@ -16,10 +16,10 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
-from accounts.choices import Role
 from accounts.models import User
 from alerts.choices import AlertState, AlertStatus, Severity
 from alerts.models import Alert
+from cmms.roles import Role
 from pipeline.choices import DEFAULT_OPENING_SEVERITIES, DEFAULT_RESPONSE, PRIORITY_FOR_SEVERITY
 from pipeline.models import AlertRule
 from workorders import services as wo_services
