@@ -67,6 +67,15 @@ def may_plan(user) -> bool:
     return user is None or user.is_planner
 
 
+def check_planning(by, site_id: int, *, refusal: str) -> None:
+    """Raise unless `by` plans work at the site; `refusal` says what they tried."""
+    if by is None:
+        return
+    check_site(by, site_id)
+    if not may_plan(by):
+        raise NotPermitted(refusal)
+
+
 def check_request_planning(by, fields: dict) -> None:
     """Raise when someone who does not plan gives planning to new work (a work request)."""
     if may_plan(by):

@@ -131,10 +131,9 @@ def work_order_update(*, work_order: WorkOrder, by=None, **fields) -> WorkOrder:
     unknown = set(fields) - EDITABLE_FIELDS - {"assignee"}
     if unknown:
         raise ValidationError({name: "This field cannot be changed here." for name in unknown})
-    if by is not None:
-        policy.check_site(by, work_order.site_id)
-        if not by.is_planner:
-            raise NotPermitted("Only planners change the planning of a work order.")
+    policy.check_planning(
+        by, work_order.site_id, refusal="Only planners change the planning of a work order."
+    )
     if not work_order.is_open and set(fields) - {"problem", "cause", "remedy"}:
         raise TransitionNotAllowed(f"{work_order.number} is {work_order.status}; it cannot change.")
     asset = fields.get("asset", work_order.asset)
@@ -170,10 +169,7 @@ def _event(work_order, kind, message, by=None, data=None) -> WorkOrderEvent:
 @transaction.atomic
 def work_order_assign(*, work_order: WorkOrder, assignee, by=None) -> WorkOrder:
     """Give the work order to a technician of its site (or None to unassign)."""
-    if by is not None:
-        policy.check_site(by, work_order.site_id)
-        if not by.is_planner:
-            raise NotPermitted("Only planners assign work.")
+    policy.check_planning(by, work_order.site_id, refusal="Only planners assign work.")
     if not work_order.is_open:
         raise TransitionNotAllowed(
             f"{work_order.number} is {work_order.status}; it cannot be assigned."
