@@ -16,7 +16,6 @@ from assets.models import Site
 from cmms.admin import NO_DELETE, SiteScopedAdminMixin, adopt_saved, changed_values
 from cmms.errors import NotPermitted
 from cmms.http import never_store
-from cmms.roles import Role
 from cmms.scoping import visible_users
 
 SUPERUSER_ONLY = frozenset({"is_superuser", "groups", "user_permissions"})
@@ -129,7 +128,7 @@ class UserAdmin(SiteScopedAdminMixin, DjangoUserAdmin):
         """Autocomplete for a work order's assignee offers active technicians only."""
         queryset, may_have_duplicates = super().get_search_results(request, queryset, search_term)
         if request.GET.get("field_name") in {"assignee", "technician"}:
-            queryset = queryset.filter(role=Role.TECHNICIAN, is_active=True)
+            queryset = policy.assignable(queryset)
         return queryset, may_have_duplicates
 
     def save_model(self, request, obj, form, change):

@@ -1,11 +1,14 @@
-"""Who may manage whose account: the one rule the API, the admin and the account services ask.
+"""Who may manage whose account (the one rule the API, the admin and the account services
+ask), and who may be given work.
 
 Superusers (and the system) manage every account. A planner manages an account only when all
 of its sites are the planner's own; any other account they can see is read-only to them.
+Work goes to active technicians (of the work's site: `workorders.policy.check_assignee`).
 """
 
 from accounts.models import User
 from cmms.errors import NotPermitted
+from cmms.roles import Role
 
 ONLY_PLANNERS = "Only planners manage user accounts."
 NOT_A_SUPERUSER = "Only superusers change a superuser's account."
@@ -57,3 +60,13 @@ def check_manager(by, user: User | None = None) -> None:
         refusal = user_management_refusal(by=by, user=user)
         if refusal:
             raise NotPermitted(refusal)
+
+
+def may_be_assigned(user: User) -> bool:
+    """Whether `user` may be given work at all: an active technician."""
+    return user.role == Role.TECHNICIAN and user.is_active
+
+
+def assignable(users):
+    """The people of `users` (a queryset) who may be given work (see `may_be_assigned`)."""
+    return users.filter(role=Role.TECHNICIAN, is_active=True)

@@ -14,6 +14,7 @@ read. Superusers act as planners everywhere.
 
 from django.core.exceptions import ValidationError
 
+from accounts import policy as account_policy
 from cmms.errors import NotPermitted, ServiceError, TransitionNotAllowed
 from cmms.roles import Role
 from cmms.scoping import visible_users
@@ -130,7 +131,7 @@ def check_assignee(work_order, assignee) -> None:
     """Raise unless `assignee` may be given the work order: an active technician of its site."""
     if assignee is None:
         return
-    if assignee.role != Role.TECHNICIAN or not assignee.is_active:
+    if not account_policy.may_be_assigned(assignee):
         raise ValidationError({"assignee": f"{assignee} is not an active technician."})
     if not assignee.may_see_site(work_order.site_id):
         raise ValidationError({"assignee": f"{assignee} does not work at site {work_order.site}."})
@@ -139,7 +140,7 @@ def check_assignee(work_order, assignee) -> None:
 def assignable_technicians(user, *, site=None):
     """The people `user` may give work to (at `site`, when given): active technicians they
     see. `check_assignee` still decides per work order."""
-    technicians = visible_users(user).filter(role=Role.TECHNICIAN, is_active=True)
+    technicians = account_policy.assignable(visible_users(user))
     return technicians.filter(sites=site) if site is not None else technicians
 
 
