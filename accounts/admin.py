@@ -10,8 +10,7 @@ from django.http import HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
 
-from accounts import services
-from accounts.choices import Role
+from accounts import policy, services
 from accounts.models import ApiToken, Skill, User
 from assets.models import Site
 from cmms.admin import NO_DELETE, SiteScopedAdminMixin, adopt_saved, changed_values
@@ -45,7 +44,7 @@ class SkillAdmin(SiteScopedAdminMixin, admin.ModelAdmin):
 class UserAdmin(SiteScopedAdminMixin, DjangoUserAdmin):
     """People: role, sites, skills and daily capacity. Planners see the people of their sites,
     with only their own sites shown, and change only those whose sites are all theirs
-    (`accounts.services.user_management_refusal`); the others are read-only to them.
+    (`accounts.policy.user_management_refusal`); the others are read-only to them.
 
     Every write (the change and add forms, the password form) goes through the account
     services, so the same rules and audit trail apply as in the API. Accounts are deactivated
@@ -118,18 +117,18 @@ class UserAdmin(SiteScopedAdminMixin, DjangoUserAdmin):
     def has_change_permission(self, request, obj=None):
         if not super().has_change_permission(request, obj):
             return False
-        return obj is None or services.may_manage_user(by=request.user, user=obj)
+        return obj is None or policy.may_manage_user(by=request.user, user=obj)
 
     def has_delete_permission(self, request, obj=None):
         if not super().has_delete_permission(request, obj):
             return False
-        return obj is None or services.may_manage_user(by=request.user, user=obj)
+        return obj is None or policy.may_manage_user(by=request.user, user=obj)
 
     def get_search_results(self, request, queryset, search_term):
         """Autocomplete for a work order's assignee offers active technicians only."""
         queryset, may_have_duplicates = super().get_search_results(request, queryset, search_term)
         if request.GET.get("field_name") in {"assignee", "technician"}:
-            queryset = queryset.filter(role=Role.TECHNICIAN, is_active=True)
+            queryset = policy.assignable(queryset)
         return queryset, may_have_duplicates
 
     def save_model(self, request, obj, form, change):

@@ -1,10 +1,10 @@
 import django_filters
 from django.db.models import Q
 
-from accounts.choices import Role
 from accounts.models import ApiToken, User
 from assets.models import Site
 from cmms.api.filters import FilterSet, IntegerFilter
+from cmms.roles import Role
 
 
 class UserFilterSet(FilterSet):

@@ -3,7 +3,7 @@ from django.db import models
 from django.utils import timezone
 from knox.models import AbstractAuthToken
 
-from accounts.choices import Role
+from cmms.roles import Role
 
 
 class Skill(models.Model):

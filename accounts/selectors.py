@@ -9,7 +9,7 @@ from cmms.scoping import visible_users
 def user_list(*, viewer) -> QuerySet[User]:
     """The users `viewer` may see: everyone for superusers; for planners, the non-superusers
     who share at least one site with them (`cmms.scoping.visible_users`); for everyone else,
-    only themselves. Which of them a planner may change is `services.user_management_refusal`.
+    only themselves. Which of them a planner may change is `policy.user_management_refusal`.
     """
     if not viewer or not viewer.is_authenticated:
         return User.objects.none()

@@ -1,8 +1,9 @@
 """Writes to user accounts: creation and changes, with the site rules for planners; API tokens.
 
 Superusers manage everyone. A planner manages an account only when all of its sites are the
-planner's own (`user_management_refusal`); any other account they can see is read-only to
-them, in the API, the admin and anywhere else, because every write comes through here.
+planner's own (`accounts.policy.user_management_refusal`); any other account they can see is
+read-only to them, in the API, the admin and anywhere else, because every write comes through
+here.
 
 A planner never grants what they do not hold: only their own sites, and no superuser status
 (staff status follows the role). The roles are planner, technician and customer viewer, and a
@@ -28,12 +29,13 @@ from django.db.models import Q
 from django.utils import timezone
 from knox.settings import knox_settings
 
-from accounts.choices import Role
+from accounts import policy
 from accounts.models import ApiToken, Skill, User
 from assets.models import Site
 from audit.choices import AuditAction
 from audit.services import audit_record
 from cmms.errors import NotPermitted
+from cmms.roles import Role
 
 DEFAULT_TTL = object()  # api_token_issue: the configured lifetime (API_TOKEN_TTL_DAYS)
 NAME_MAX_LENGTH = ApiToken._meta.get_field("name").max_length
@@ -58,57 +60,6 @@ PASSWORD_DISABLED = "disabled"
 
 # The roles each role may give: only roles it holds or that rank below it.
 GRANTABLE_ROLES = {Role.PLANNER: frozenset(Role)}
-
-ONLY_PLANNERS = "Only planners manage user accounts."
-NOT_A_SUPERUSER = "Only superusers change a superuser's account."
-NO_SITE = "An account without a site is managed by superusers only."
-NOT_ALL_SITES = (
-    "This account also works at sites you do not manage; only a planner of all its sites "
-    "(or a superuser) may change it."
-)
-
-
-def user_management_refusal(*, by, user: User) -> str | None:
-    """Why `by` may not change `user`'s account, or None when they may: the one rule that the
-    API, the admin and any other caller ask.
-
-    The system (`by=None`) and superusers manage every account. A planner manages an account
-    only when every site of it is one of the planner's own: an account shared with a site the
-    planner does not manage is read-only to them, or its other sites could be taken over with
-    its password. Superusers' accounts, and accounts without any site (nobody's to adopt), are
-    managed by superusers only. A planner may change their own account within the same rules.
-    """
-    if by is None or by.is_superuser:
-        return None
-    if not by.is_planner:
-        return ONLY_PLANNERS
-    if user.is_superuser:
-        return NOT_A_SUPERUSER
-    if user.pk is None or user.pk == by.pk:
-        return None
-    # From the table itself: `user` may come with only the viewer's sites prefetched.
-    memberships = User.sites.through.objects.filter(user_id=user.pk)
-    site_ids = set(memberships.values_list("site_id", flat=True))
-    if not site_ids:
-        return NO_SITE
-    if not site_ids <= by.site_ids():
-        return NOT_ALL_SITES
-    return None
-
-
-def may_manage_user(*, by, user: User) -> bool:
-    """True when `by` may change `user`'s account (see `user_management_refusal`)."""
-    return user_management_refusal(by=by, user=user) is None
-
-
-def _check_manager(by, user: User | None = None) -> None:
-    """Raise NotPermitted unless `by` may manage accounts (and `user`, when given)."""
-    if by is not None and not by.is_superuser and not by.is_planner:
-        raise NotPermitted(ONLY_PLANNERS)
-    if user is not None:
-        refusal = user_management_refusal(by=by, user=user)
-        if refusal:
-            raise NotPermitted(refusal)
 
 
 def _check_grants(by, *, sites: list | None, fields: dict, permissions: dict) -> None:
@@ -204,7 +155,7 @@ def user_create(
     **fields,
 ) -> User:
     """Create an account with a validated, hashed password (or none usable) at the given sites."""
-    _check_manager(by)
+    policy.check_manager(by)
     unknown = set(fields) - UPDATABLE_FIELDS - SUPERUSER_FIELDS
     if unknown:
         raise ValidationError({name: "This field cannot be set here." for name in unknown})
@@ -249,7 +200,7 @@ def user_update(
     """
     permissions = {"groups": groups, "user_permissions": user_permissions}
     user = User.objects.select_for_update().get(pk=user.pk)
-    _check_manager(by, user)
+    policy.check_manager(by, user)
     unknown = set(fields) - UPDATABLE_FIELDS - SUPERUSER_FIELDS
     if unknown:
         raise ValidationError({name: "This field cannot be changed here." for name in unknown})
@@ -313,7 +264,7 @@ def _audit_update(
 def user_set_password(*, user: User, password: str | None, by=None) -> User:
     """Set a validated password, or with None make it unusable (no password login at all)."""
     user = User.objects.select_for_update().get(pk=user.pk)
-    _check_manager(by, user)
+    policy.check_manager(by, user)
     _set_password(user, password)
     user.save(update_fields=["password"])
     sites = set(Site.objects.filter(users=user))
@@ -336,7 +287,7 @@ def may_manage_tokens_of(by, user: User) -> bool:
     if by is None or by.pk == user.pk:
         return True
     try:
-        _check_manager(by, user)
+        policy.check_manager(by, user)
     except NotPermitted:
         return False
     return True

@@ -64,10 +64,10 @@ def load_plant() -> dict:
     from django.db.models import CharField, Value
     from django.db.models.functions import Cast, Concat
 
-    from accounts.choices import Role
     from accounts.models import User
     from alerts.services import gateway_create
     from assets.models import Asset, Customer, Site
+    from cmms.roles import Role
 
     site = Site.objects.create(
         customer=Customer.objects.create(name="Bench"), code="bench", name="Bench plant"

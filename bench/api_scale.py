@@ -68,8 +68,8 @@ def _load_sites(*, assets: int) -> tuple[list, dict[int, list[int]]]:
 
 def _load_people(sites: list) -> tuple[dict[int, list[int]], object]:
     """TECHS_PER_SITE technicians per site (site id -> user ids) and a planner of two sites."""
-    from accounts.choices import Role
     from accounts.models import User
+    from cmms.roles import Role
 
     techs = {}
     for site in sites:

@@ -19,11 +19,11 @@ from django.contrib import admin, messages
 from django.contrib.admin import helpers
 from django.contrib.admin.utils import get_fields_from_path
 from django.contrib.admin.widgets import AutocompleteSelect, AutocompleteSelectMultiple
-from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
+from django.core.exceptions import ValidationError
 from django.db.models import BooleanField, DateField, Model, Q
 from django.http import HttpResponseRedirect
 
-from cmms.errors import ServiceError
+from cmms.errors import SERVICE_ERRORS, refusal_for
 from cmms.inputs import parse_id
 from cmms.rows import adopt_row
 from cmms.scoping import scoped_choices
@@ -31,7 +31,6 @@ from cmms.scoping import scoped_choices
 ALL_PERMISSIONS = frozenset({"view", "add", "change", "delete"})
 # For records kept for what refers to them: deactivated or cancelled, never deleted.
 NO_DELETE = frozenset({"view", "add", "change"})
-SERVICE_ERRORS = (ValidationError, ServiceError)
 
 
 def may_use_admin(user) -> bool:
@@ -43,28 +42,12 @@ def may_use_admin(user) -> bool:
 
 def service_error_messages(error: Exception) -> str:
     """One line for people from a service's ValidationError or ServiceError."""
-    if isinstance(error, ServiceError):
-        return error.message
-    if hasattr(error, "error_dict"):
-        return "; ".join(
-            msg if field == NON_FIELD_ERRORS else f"{field}: {msg}"
-            for field, msgs in error.message_dict.items()
-            for msg in msgs
-        )
-    return "; ".join(error.messages)
+    return refusal_for(error).message
 
 
 def add_service_error(form, error: Exception) -> None:
     """Show a service's refusal on the form: on the field it names when the form has it."""
-    if isinstance(error, ValidationError) and hasattr(error, "error_dict"):
-        for field, errors in error.message_dict.items():
-            if field in form.fields:
-                form.add_error(field, errors)
-            else:
-                prefix = "" if field == NON_FIELD_ERRORS else f"{field}: "
-                form.add_error(None, [f"{prefix}{msg}" for msg in errors])
-    else:
-        form.add_error(None, service_error_messages(error))
+    refusal_for(error).add_to_form(form)
 
 
 class _ServiceRefused(Exception):

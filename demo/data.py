@@ -16,7 +16,6 @@ from django.contrib.auth.hashers import make_password
 from django.db import transaction
 from django.utils import timezone
 
-from accounts.choices import Role
 from accounts.models import ApiToken, Skill, User
 from accounts.services import api_token_issue, api_token_revoke
 from alerts.models import Alert
@@ -33,6 +32,7 @@ from assets.models import (
     StockMovement,
     Storeroom,
 )
+from cmms.roles import Role
 from gateways.services import gateway_create
 from workorders import services as wo
 from workorders.choices import FailureCodeKind, Priority, Source, Status, WorkOrderType

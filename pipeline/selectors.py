@@ -6,8 +6,8 @@ fields they read (site, asset, condition, severity).
 
 from django.db.models import Q
 
-from accounts.choices import Role
 from accounts.models import User
+from cmms.roles import Role
 from pipeline.models import AlertRule
 from workorders.choices import OPEN_STATUSES
 from workorders.models import WorkOrder

@@ -18,19 +18,17 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
-from accounts.choices import Role
 from alerts import services as alert_services
 from alerts.choices import AlertStatus
 from alerts.models import Alert
 from assets.models import Asset, Site
-from cmms.admin import SERVICE_ERRORS, service_error_messages
+from cmms.errors import SERVICE_ERRORS, refusal_for
 from cmms.inputs import day_in_range, parse_id
-from cmms.scoping import visible_users
 from pipeline.choices import Severity
 from planner import charts
 from planner.forms import DispatchForm, SitePeriodForm
 from planner.services import work_order_dispatch, work_order_merge
-from workorders import selectors
+from workorders import policy, selectors
 from workorders import services as wo_services
 from workorders.choices import OPEN_STATUSES, Status
 from workorders.models import WorkOrder
@@ -87,17 +85,30 @@ def dashboard(request):
 
 
 def _dashboard_charts(kpis: selectors.Dashboard) -> dict:
-    buckets = [label for label, *_ in selectors.AGE_BUCKETS]
-    backlog = charts.stacked_columns(
+    """The dashboard's SVG charts, by name."""
+    return {
+        "backlog": _backlog_chart(kpis),
+        "pm": _pm_chart(kpis.pm),
+        "planned": _planned_chart(kpis.planned.weeks),
+        **_reliability_charts(kpis.reliability),
+        "funnel": charts.funnel(label="Alert to work order funnel", steps=kpis.funnel.steps),
+        "top": _top_assets_chart(kpis.top_assets),
+    }
+
+
+def _backlog_chart(kpis: selectors.Dashboard) -> charts.Chart:
+    return charts.stacked_columns(
         label="Open work orders by age, stacked by priority",
-        categories=buckets,
+        categories=[label for label, *_ in selectors.AGE_BUCKETS],
         series=[
             (row.label, row.by_age, charts.PRIORITY_COLOURS[i])
             for i, row in enumerate(kpis.backlog)
         ],
     )
-    pm = kpis.pm
-    pm_chart = charts.percent_bar(
+
+
+def _pm_chart(pm) -> charts.Chart:
+    return charts.percent_bar(
         label="PM work orders due in the period",
         parts=[
             ("on time", pm.on_time, "#2f9e44"),
@@ -105,8 +116,10 @@ def _dashboard_charts(kpis: selectors.Dashboard) -> dict:
             ("not done", pm.not_done, "#b42318"),
         ],
     )
-    weeks = kpis.planned.weeks
-    planned = charts.stacked_columns(
+
+
+def _planned_chart(weeks) -> charts.Chart:
+    return charts.stacked_columns(
         label="Work orders created per week: planned and unplanned",
         categories=[f"{w.week:%d %b}" for w in weeks],
         series=[
@@ -115,11 +128,15 @@ def _dashboard_charts(kpis: selectors.Dashboard) -> dict:
         ],
         width=max(520, 44 * len(weeks) + 60),
     )
+
+
+def _reliability_charts(reliability) -> dict:
+    """MTTR and MTBF per equipment class (classes without a figure are left out)."""
     mttr = charts.horizontal_bars(
         label="Mean time to repair per equipment class, hours",
         rows=[
             (r.equipment_class, r.mttr_hours, f"{r.repairs} repairs, MTTR {r.mttr_hours} h")
-            for r in kpis.reliability
+            for r in reliability
             if r.mttr_hours is not None
         ],
         unit=" h",
@@ -133,14 +150,17 @@ def _dashboard_charts(kpis: selectors.Dashboard) -> dict:
                 r.mtbf_hours,
                 f"{r.failures} failures on {r.assets} assets, MTBF {r.mtbf_hours} h",
             )
-            for r in kpis.reliability
+            for r in reliability
             if r.mtbf_hours is not None
         ],
         unit=" h",
         colour="#2f9e44",
     )
-    funnel = charts.funnel(label="Alert to work order funnel", steps=kpis.funnel.steps)
-    top = charts.horizontal_bars(
+    return {"mttr": mttr, "mtbf": mtbf}
+
+
+def _top_assets_chart(top_assets) -> charts.Chart:
+    return charts.horizontal_bars(
         label="Assets with the most failures",
         rows=[
             (
@@ -148,19 +168,10 @@ def _dashboard_charts(kpis: selectors.Dashboard) -> dict:
                 a.failures,
                 f"{a.tag} {a.name}: {a.failures} failures, {a.repair_hours} repair hours",
             )
-            for a in kpis.top_assets
+            for a in top_assets
         ],
         colour="#b42318",
     )
-    return {
-        "backlog": backlog,
-        "pm": pm_chart,
-        "planned": planned,
-        "mttr": mttr,
-        "mtbf": mtbf,
-        "funnel": funnel,
-        "top": top,
-    }
 
 
 # ---------------------------------------------------------------- triage
@@ -292,7 +303,7 @@ def _triage_action(request) -> None:
         else:
             messages.error(request, "Unknown triage action.")
     except SERVICE_ERRORS as error:
-        messages.error(request, f"Refused: {service_error_messages(error)}")
+        messages.error(request, f"Refused: {refusal_for(error).message}")
 
 
 def _posted_id(data) -> int:
@@ -341,11 +352,7 @@ def dispatch(request):
             request, "admin/planner/dispatch.html", _context(request, "Dispatch board", site=None)
         )
     zone = _zone(site)
-    technicians = (
-        visible_users(user)
-        .filter(role=Role.TECHNICIAN, is_active=True, sites=site)
-        .order_by("first_name", "username")
-    )
+    technicians = policy.assignable_technicians(user, site=site).order_by("first_name", "username")
     if request.method == "POST":
         _dispatch_action(request, site, zone, technicians)
         return HttpResponseRedirect(request.get_full_path())
@@ -426,7 +433,7 @@ def _dispatch_action(request, site, zone, technicians) -> None:
             work_order=work_order, assignee=data["assignee"], scheduled_start=start, by=request.user
         )
     except SERVICE_ERRORS as error:
-        messages.error(request, f"Refused {work_order.number}: {service_error_messages(error)}")
+        messages.error(request, f"Refused {work_order.number}: {refusal_for(error).message}")
         return
     name = data["assignee"].get_full_name() or data["assignee"].username
     messages.success(

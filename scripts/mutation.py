@@ -61,7 +61,7 @@ UNITS = {
                 "PLANNER_ONLY_TRANSITIONS",
                 "FAILURE_CODES_REQUIRED",
             ),
-            "workorders/services.py": ("check_transition",),
+            "workorders/policy.py": ("check_transition",),
         },
         ("tests/workorders/test_lifecycle.py",),
         ("--reuse-db",),

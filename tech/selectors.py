@@ -10,7 +10,8 @@ from django.utils import timezone
 
 from alerts.models import Alert
 from assets.models import Asset, MeterReading, Stock, StockMovement
-from workorders.choices import OPEN_STATUSES, FailureCodeKind, Status
+from workorders import policy
+from workorders.choices import OPEN_STATUSES, FailureCodeKind
 from workorders.models import (
     FailureCode,
     LabourEntry,
@@ -20,8 +21,6 @@ from workorders.models import (
     WorkOrderEvent,
 )
 
-# Open work a technician can pick up: planned and released, nobody on it yet.
-PICKABLE_STATUSES = (Status.SCHEDULED, Status.IN_PROGRESS, Status.ON_HOLD)
 LIST_LIMIT = 50
 
 
@@ -70,7 +69,7 @@ def my_work(user, *, now: datetime | None = None) -> MyWork:
             work.upcoming.append(wo)
     work.pickable = list(
         _list_queryset(user)
-        .filter(assignee__isnull=True, status__in=PICKABLE_STATUSES)
+        .filter(assignee__isnull=True, status__in=policy.PICK_UP_STATUSES)
         .order_by("priority", "due_at", "id")[:LIST_LIMIT]
     )
     return work

@@ -16,7 +16,7 @@ from tech.models import WorkOrderPhoto
 from tech.validators import clean_photo
 from workorders.choices import EventKind
 from workorders.models import WorkOrder, WorkOrderEvent
-from workorders.notes import check_may_add_to_timeline
+from workorders.policy import check_open_field_work
 
 logger = logging.getLogger(__name__)
 
@@ -49,7 +49,7 @@ def work_order_photo_add(*, work_order: WorkOrder, by, upload, caption: str = ""
     )
     try:
         with transaction.atomic(durable=True):
-            check_may_add_to_timeline(work_order, by)
+            check_open_field_work(work_order, by)
             photo.image.save(
                 f"{uuid.uuid4().hex}.{clean.extension}", ContentFile(clean.content), save=False
             )

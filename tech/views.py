@@ -14,14 +14,15 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import PermissionDenied
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
+from assets import policy as asset_policy
 from assets.models import Asset, Site, Stock
-from cmms.errors import ConflictError, NotPermitted
+from cmms.errors import SERVICE_ERRORS, ConflictError, refusal_for
 from cmms.inputs import parse_id
 from tech import selectors
 from tech import services as tech_services
@@ -37,8 +38,9 @@ from tech.forms import (
     StepForm,
 )
 from tech.models import WorkOrderPhoto
+from workorders import policy
 from workorders import services as wo_services
-from workorders.choices import FINAL_STATUSES, Source, Status
+from workorders.choices import Source, Status
 from workorders.models import ChecklistStep, WorkOrder
 from workorders.notes import work_order_note_add
 
@@ -72,8 +74,8 @@ def planner_required(view):
     @wraps(view)
     @login_required
     def wrapped(request, *args, **kwargs):
-        if not request.user.is_planner:
-            raise PermissionDenied("Only planners print asset labels.")
+        if not asset_policy.may_print_labels(request.user):
+            raise PermissionDenied(asset_policy.LABELS_ARE_PLANNERS)
         return view(request, *args, **kwargs)
 
     return wrapped
@@ -104,26 +106,13 @@ def home(request):
 
 
 def allowed_actions(user, work_order) -> list[tuple[str, str]]:
-    """The field actions this user may take now, decided by the service's own rule check."""
-    actions = []
-    for name, (to, label) in FIELD_ACTIONS.items():
-        if work_order.status not in _ACTION_FROM[name]:
-            continue
-        try:
-            wo_services.check_transition(work_order, to, by=user, reason="-")
-        except ValidationError:
-            pass  # allowed, but needs input (failure codes): the form asks for it
-        except (ConflictError, NotPermitted):
-            continue
-        actions.append((name, label))
-    return actions
-
-
-def _may_work_on(user, work_order) -> bool:
-    """Whether to offer the execution forms; the services still decide on every POST."""
-    if user.is_customer_viewer or work_order.status in FINAL_STATUSES:
-        return False
-    return user.is_planner or work_order.assignee_id in (None, user.pk)
+    """The field actions this user may take now, as the lifecycle policy allows them."""
+    allowed = policy.allowed_transitions(user, work_order)
+    return [
+        (name, label)
+        for name, (to, label) in FIELD_ACTIONS.items()
+        if work_order.status in _ACTION_FROM[name] and to in allowed
+    ]
 
 
 def _load_work_order(user, pk) -> WorkOrder:
@@ -142,7 +131,6 @@ def _page_context(request, work_order, forms: dict) -> dict:
             initial={"result": step.result, "value": step.value}
         )
     part_query = request.GET.get("part_q", "").strip()
-    may_work = _may_work_on(user, work_order)
     context = {
         "wo": work_order,
         "path": selectors.asset_path(work_order.asset),
@@ -150,10 +138,10 @@ def _page_context(request, work_order, forms: dict) -> dict:
         "steps_done": sum(1 for s in steps if s.done),
         "alerts": list(work_order.alerts.all()),
         "actions": allowed_actions(user, work_order),
-        "may_work": may_work,
-        "may_tick": may_work and work_order.status in (Status.IN_PROGRESS, Status.ON_HOLD),
-        "may_issue": may_work
-        and work_order.status in (Status.SCHEDULED, Status.IN_PROGRESS, Status.ON_HOLD),
+        "may_change": policy.may_change_work(user),
+        "may_work": policy.may_do_field_work(user, work_order),
+        "may_tick": policy.may_record_steps(user, work_order),
+        "may_issue": policy.may_issue_parts(user, work_order),
         "codes": (
             selectors.failure_code_choices() if work_order.status == Status.IN_PROGRESS else {}
         ),
@@ -223,17 +211,16 @@ def part_search(request, pk):
             "wo": work_order,
             "part_query": query,
             "part_results": selectors.storeroom_stock(request.user, work_order, query),
-            "may_issue": _may_work_on(request.user, work_order),
+            "may_issue": policy.may_issue_parts(request.user, work_order),
         },
     )
 
 
-def _apply_errors(form, exc: ValidationError) -> None:
-    if hasattr(exc, "error_dict"):
-        for field, errors in exc.message_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
-    else:
-        form.add_error(None, exc.messages)
+def _refused(form, error) -> int:
+    """Show a service's refusal on the form; the page's status code (400, 403 or 409)."""
+    refusal = refusal_for(error)
+    refusal.add_to_form(form)
+    return refusal.status
 
 
 def _perform(request, pk, form, form_name: str, action, *, success: str, anchor: str = ""):
@@ -242,14 +229,8 @@ def _perform(request, pk, form, form_name: str, action, *, success: str, anchor:
     if form.is_valid():
         try:
             action(form.cleaned_data)
-        except ValidationError as exc:
-            _apply_errors(form, exc)
-        except NotPermitted as exc:
-            form.add_error(None, exc.message)
-            status = 403
-        except ConflictError as exc:
-            form.add_error(None, exc.message)
-            status = 409
+        except SERVICE_ERRORS as error:
+            status = _refused(form, error)
         else:
             messages.success(request, success)
             url = reverse("tech:work-order", args=[pk])
@@ -500,11 +481,8 @@ def asset_report_problem(request, pk):
                 source=Source.REQUEST,
                 by=request.user,
             )
-        except ValidationError as exc:
-            _apply_errors(form, exc)
-        except NotPermitted as exc:
-            form.add_error(None, exc.message)
-            status = 403
+        except SERVICE_ERRORS as error:
+            status = _refused(form, error)
         else:
             messages.success(request, f"Thank you. {work_order.number} was sent to the planners.")
             return redirect("tech:asset", pk=asset.pk)
@@ -529,11 +507,8 @@ def request_work(request):
                     source=Source.REQUEST,
                     by=request.user,
                 )
-            except ValidationError as exc:
-                _apply_errors(form, exc)
-            except NotPermitted as exc:
-                form.add_error(None, exc.message)
-                status = 403
+            except SERVICE_ERRORS as error:
+                status = _refused(form, error)
             else:
                 messages.success(
                     request, f"Thank you. {work_order.number} was sent to the planners."

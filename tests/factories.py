@@ -10,7 +10,6 @@ from django.utils import timezone
 from PIL import Image
 
 from accounts import services as account_services
-from accounts.choices import Role
 from accounts.models import Skill, User
 from assets import services as asset_services
 from assets.models import (
@@ -23,6 +22,7 @@ from assets.models import (
     Stock,
     Storeroom,
 )
+from cmms.roles import Role
 from workorders import services as wo_services
 from workorders.choices import FailureCodeKind, Status, WorkOrderType
 from workorders.models import FailureCode, WorkOrder

@@ -9,7 +9,6 @@ from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils import timezone
 
-from accounts.choices import Role
 from assets.models import Asset, Customer, Site, StockMovement
 from cmms.admin import (
     NO_DELETE,
@@ -22,9 +21,9 @@ from cmms.admin import (
     service_error_messages,
 )
 from cmms.inputs import parse_id
-from cmms.scoping import held_customers, may_own, visible_users
+from cmms.scoping import held_customers, may_own
 from cmms.spreadsheets import SpreadsheetExportMixin
-from workorders import services
+from workorders import policy, services
 from workorders.choices import Status
 from workorders.job_plans import (
     QUANTITY_NOT_POSITIVE,
@@ -114,9 +113,7 @@ class LabourInline(OpenWorkOnlyMixin, ScopedInlineMixin, admin.TabularInline):
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         if db_field.name == "technician":
-            kwargs["queryset"] = visible_users(request.user).filter(
-                role=Role.TECHNICIAN, is_active=True
-            )
+            kwargs["queryset"] = policy.assignable_technicians(request.user)
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
     def get_formset(self, request, obj=None, **kwargs):
@@ -447,8 +444,7 @@ class WorkOrderAdmin(SiteScopedAdminMixin, SpreadsheetExportMixin, admin.ModelAd
 
     def _technicians(self, request):
         return (
-            visible_users(request.user)
-            .filter(role=Role.TECHNICIAN, is_active=True)
+            policy.assignable_technicians(request.user)
             # Labelled with the planner's sites only, never a shared technician's other sites.
             .prefetch_related(Prefetch("sites", queryset=Site.objects.for_user(request.user)))
             .order_by("first_name", "username")

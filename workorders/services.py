@@ -12,16 +12,13 @@ from django.db import transaction
 from django.db.models import F, Sum
 from django.utils import timezone
 
-from accounts.choices import Role
 from assets import services as asset_services
 from assets.models import Stock
 from cmms.errors import NotPermitted, TransitionNotAllowed
+from cmms.roles import Role
 from cmms.rows import UNCHANGED, adopt_row, given
-from workorders import creation
+from workorders import creation, policy
 from workorders.choices import (
-    FAILURE_CODES_REQUIRED,
-    PLANNER_ONLY_TRANSITIONS,
-    TRANSITIONS,
     EventKind,
     FailureCodeKind,
     Source,
@@ -57,32 +54,6 @@ EDITABLE_FIELDS = frozenset(
         "needs_attention",
     }
 )
-
-
-def _check_site(user, site_id: int) -> None:
-    if user is not None and not user.may_see_site(site_id):
-        raise NotPermitted("You do not work at this site.")
-
-
-def check_field_work(work_order: WorkOrder, by) -> None:
-    """Raise unless `by` may record field work (checklist, parts, notes) on this work order:
-    planners of its site, and technicians of its site when it is theirs or unassigned."""
-    if by is None:
-        return
-    _check_site(by, work_order.site_id)
-    if by.is_customer_viewer:
-        raise NotPermitted("Customer viewers cannot change work orders.")
-    if by.is_technician and work_order.assignee_id not in (None, by.pk):
-        raise NotPermitted(f"{work_order.number} is assigned to someone else.")
-
-
-def _check_assignee(work_order: WorkOrder, assignee) -> None:
-    if assignee is None:
-        return
-    if assignee.role != Role.TECHNICIAN or not assignee.is_active:
-        raise ValidationError({"assignee": f"{assignee} is not an active technician."})
-    if not assignee.may_see_site(work_order.site_id):
-        raise ValidationError({"assignee": f"{assignee} does not work at site {work_order.site}."})
 
 
 def _check_failure_codes(work_order: WorkOrder) -> None:
@@ -121,8 +92,8 @@ def work_order_create(
             {"status": "A new work order starts requested, approved or scheduled."}
         )
     if by is not None:
-        _check_site(by, site.pk)
-        if not by.is_planner and status != Status.REQUESTED:
+        policy.check_site(by, site.pk)
+        if not policy.may_plan(by) and status != Status.REQUESTED:
             raise NotPermitted("Only planners create approved or scheduled work.")
         if by.is_customer_viewer:
             source = Source.REQUEST
@@ -138,7 +109,7 @@ def work_order_create(
         assignee=assignee,
         **fields,
     )
-    _check_assignee(work_order, assignee)
+    policy.check_assignee(work_order, assignee)
     _check_failure_codes(work_order)
     # Related objects arrive as instances (their existence is known, and foreign keys hold it in
     # the database); constraints are enforced by the database too. Skipping their validation
@@ -211,10 +182,9 @@ def work_order_update(
 
 def _replan(work_order: WorkOrder, fields: dict, *, by) -> WorkOrder:
     """`work_order_update` with the fields given."""
-    if by is not None:
-        _check_site(by, work_order.site_id)
-        if not by.is_planner:
-            raise NotPermitted("Only planners change the planning of a work order.")
+    policy.check_planning(
+        by, work_order.site_id, refusal="Only planners change the planning of a work order."
+    )
     if not work_order.is_open and set(fields) - {"problem", "cause", "remedy"}:
         raise TransitionNotAllowed(f"{work_order.number} is {work_order.status}; it cannot change.")
     asset = fields.get("asset", work_order.asset)
@@ -250,15 +220,12 @@ def _event(work_order, kind, message, by=None, data=None) -> WorkOrderEvent:
 @transaction.atomic
 def work_order_assign(*, work_order: WorkOrder, assignee, by=None) -> WorkOrder:
     """Give the work order to a technician of its site (or None to unassign)."""
-    if by is not None:
-        _check_site(by, work_order.site_id)
-        if not by.is_planner:
-            raise NotPermitted("Only planners assign work.")
+    policy.check_planning(by, work_order.site_id, refusal="Only planners assign work.")
     if not work_order.is_open:
         raise TransitionNotAllowed(
             f"{work_order.number} is {work_order.status}; it cannot be assigned."
         )
-    _check_assignee(work_order, assignee)
+    policy.check_assignee(work_order, assignee)
     work_order.assignee = assignee
     work_order.save(update_fields=["assignee", "updated_at"])
     _event(
@@ -269,38 +236,6 @@ def work_order_assign(*, work_order: WorkOrder, assignee, by=None) -> WorkOrder:
         {"assignee": assignee.pk if assignee else None},
     )
     return work_order
-
-
-def check_transition(work_order: WorkOrder, to: str, *, by, reason: str = "") -> None:
-    """Raise unless `by` may move the work order to `to` now. Call while holding the row lock."""
-    current = work_order.status
-    if to not in Status.values:
-        raise ValidationError({"to": f"{to!r} is not a work order status."})
-    if to not in TRANSITIONS[current]:
-        allowed = ", ".join(sorted(TRANSITIONS[current])) or "none (final status)"
-        raise TransitionNotAllowed(
-            f"{work_order.number} cannot go from {current} to {to}; allowed: {allowed}.",
-            code="illegal_transition",
-        )
-    if by is not None:
-        _check_site(by, work_order.site_id)
-        if by.is_customer_viewer:
-            raise NotPermitted("Customer viewers cannot change work orders.")
-        if not by.is_planner:
-            if (current, to) in PLANNER_ONLY_TRANSITIONS:
-                raise NotPermitted(f"Only planners move work from {current} to {to}.")
-            if work_order.assignee_id not in (None, by.pk):
-                raise NotPermitted(f"{work_order.number} is assigned to someone else.")
-    if to in (Status.ON_HOLD, Status.CANCELLED) and not reason.strip():
-        raise ValidationError({"reason": f"Give a reason to put work {to.replace('_', ' ')}."})
-    if to == Status.COMPLETED and work_order.type in FAILURE_CODES_REQUIRED:
-        missing = [
-            f for f in ("problem", "cause", "remedy") if getattr(work_order, f"{f}_id") is None
-        ]
-        if missing:
-            raise ValidationError(
-                {f: "Required to complete corrective and condition-based work." for f in missing}
-            )
 
 
 @transaction.atomic
@@ -316,7 +251,7 @@ def work_order_transition(
         if completion.get(name) is not None:
             setattr(locked, name, completion[name])
     _check_failure_codes(locked)
-    check_transition(locked, to, by=by, reason=reason)
+    policy.check_transition(locked, to, by=by, reason=reason)
     now = timezone.now()
     previous = locked.status
     _apply_side_effects(locked, previous, to, by=by, now=now, reason=reason)
@@ -393,8 +328,8 @@ def labour_add(
     hours = Decimal(hours)
     if hours <= 0 or hours > 24:
         raise ValidationError({"hours": "Hours must be more than 0 and at most 24."})
-    check_field_work(work_order, by)
-    if by is not None and not by.is_planner and technician != by:
+    policy.check_field_work(work_order, by)
+    if not policy.may_plan(by) and technician != by:
         raise NotPermitted("Technicians record their own time only.")
     if technician.is_customer_viewer or not technician.may_see_site(work_order.site_id):
         raise ValidationError({"technician": f"{technician} does not work at this site."})
@@ -424,9 +359,7 @@ def checklist_step_record(
 ) -> ChecklistStep:
     """Tick (or untick) a checklist step with its result or measured value."""
     work_order = step.work_order
-    check_field_work(work_order, by)
-    if work_order.status not in (Status.IN_PROGRESS, Status.ON_HOLD):
-        raise TransitionNotAllowed("Start the work order before ticking its checklist.")
+    policy.check_step_record(work_order, by)
     if done and step.requires_value and value is None:
         raise ValidationError({"value": f"Step {step.position} needs a measured value."})
     step.done = done
@@ -441,12 +374,7 @@ def checklist_step_record(
 @transaction.atomic
 def work_order_issue_part(*, work_order: WorkOrder, stock, quantity, by=None):
     """Issue parts from a storeroom of the work order's site to the work order (ledger row)."""
-    check_field_work(work_order, by)
-    if work_order.status not in (Status.IN_PROGRESS, Status.ON_HOLD, Status.SCHEDULED):
-        raise TransitionNotAllowed(
-            f"Parts are issued to scheduled or running work; {work_order.number} is "
-            f"{work_order.status}."
-        )
+    policy.check_part_issue(work_order, by)
     reservation = (
         PartReservation.objects.select_for_update()
         .filter(work_order=work_order, stock=stock, issued__lt=F("quantity"))

@@ -2,11 +2,11 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from accounts.choices import Role
 from accounts.models import ApiToken, User
 from accounts.selectors import user_list
 from assets.models import Site
 from cmms.api.fields import ScopedPrimaryKeyRelatedField
+from cmms.roles import Role
 
 
 @extend_schema_field(OpenApiTypes.INT)

@@ -8,7 +8,7 @@ from rest_framework.exceptions import PermissionDenied
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 
-from accounts import filtersets, services
+from accounts import filtersets, policy, services
 from accounts.api import serializers
 from accounts.models import ApiToken, User
 from accounts.selectors import user_list
@@ -45,10 +45,10 @@ class UserViewSet(
 
     def check_object_permissions(self, request, obj):
         """Writes to an account the planner may not manage are refused before the body is even
-        validated (`services.user_management_refusal`, the rule the service applies again)."""
+        validated (`policy.user_management_refusal`, the rule the service applies again)."""
         super().check_object_permissions(request, obj)
         if self.action in {"update", "partial_update"}:
-            refusal = services.user_management_refusal(by=request.user, user=obj)
+            refusal = policy.user_management_refusal(by=request.user, user=obj)
             if refusal:
                 raise PermissionDenied(refusal)
 

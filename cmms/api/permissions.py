@@ -2,6 +2,10 @@
 
 from rest_framework.permissions import SAFE_METHODS, BasePermission
 
+from cmms.roles import Role
+
+PLANNERS_ONLY = frozenset({Role.PLANNER})
+
 
 class RolePermission(BasePermission):
     """Authenticated users read; writes need a role the viewset lists in `write_roles`.
@@ -15,7 +19,7 @@ class RolePermission(BasePermission):
             return False
         if request.method in SAFE_METHODS or user.is_superuser:
             return True
-        write_roles = getattr(view, "write_roles", {"planner"})
+        write_roles = getattr(view, "write_roles", PLANNERS_ONLY)
         action_roles = getattr(view, "action_write_roles", {}).get(getattr(view, "action", None))
         return user.role in (action_roles if action_roles is not None else write_roles)
 

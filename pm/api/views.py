@@ -9,6 +9,7 @@ from cmms.api.viewsets import (
     SiteScopedNoDeleteViewSet,
     SiteScopedReadOnlyViewSet,
 )
+from cmms.roles import Role
 from pm import filtersets, selectors, services
 from pm.api import serializers
 from pm.models import MeterReset, PMOccurrence, PMPlan
@@ -89,7 +90,7 @@ class MeterReadingViewSet(SiteScopedCreateReadViewSet):
     queryset = MeterReading.objects.select_related("recorded_by").order_by("-observed_at", "-id")
     serializer_class = serializers.MeterReadingSerializer
     filterset_class = filtersets.MeterReadingFilterSet
-    write_roles = frozenset({"planner", "technician"})
+    write_roles = frozenset({Role.PLANNER, Role.TECHNICIAN})
 
     def perform_create(self, serializer):
         serializer.instance = services.meter_reading_record(

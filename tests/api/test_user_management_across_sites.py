@@ -2,13 +2,13 @@
 
 The reproduced takeover: a technician at `ber` and `chi`, and the `ber`-only planner setting
 their password (then logging in as them to read `chi`). The rule lives in
-`accounts.services.user_management_refusal`, asked by the API, the admin and the services.
+`accounts.policy.user_management_refusal`, asked by the API, the admin and the services.
 """
 
 import pytest
 from django.core.exceptions import ValidationError
 
-from accounts import services
+from accounts import policy, services
 from accounts.models import User
 from audit.models import AuditEntry
 from cmms.errors import NotPermitted
@@ -103,12 +103,12 @@ def test_a_planner_cannot_change_a_superuser_who_works_at_their_site(ber, ber_pl
     boss = SuperuserFactory(sites=[ber])
     with pytest.raises(NotPermitted):
         services.user_update(user=boss, by=ber_planner, first_name="Bob")
-    assert services.user_management_refusal(by=ber_planner, user=boss) == (services.NOT_A_SUPERUSER)
+    assert policy.user_management_refusal(by=ber_planner, user=boss) == (policy.NOT_A_SUPERUSER)
 
 
 def test_a_user_without_any_site_is_for_superusers_to_manage(as_user, ber, ber_planner):
     loner = TechnicianFactory(username="loner")
-    assert services.user_management_refusal(by=ber_planner, user=loner) == services.NO_SITE
+    assert policy.user_management_refusal(by=ber_planner, user=loner) == policy.NO_SITE
     with pytest.raises(NotPermitted):
         services.user_update(user=loner, by=ber_planner, sites=[ber])
     assert as_user(ber_planner).get(f"/api/v1/users/{loner.pk}/").status_code == 404
@@ -116,7 +116,7 @@ def test_a_user_without_any_site_is_for_superusers_to_manage(as_user, ber, ber_p
 
 
 def test_a_planner_cannot_give_themselves_a_site_or_superuser_status(ber, chi, ber_planner):
-    assert services.may_manage_user(by=ber_planner, user=ber_planner)
+    assert policy.may_manage_user(by=ber_planner, user=ber_planner)
     with pytest.raises(ValidationError) as refused:
         services.user_update(user=ber_planner, by=ber_planner, sites=[ber, chi])
     assert "sites" in str(refused.value)
@@ -154,7 +154,7 @@ def test_the_policy_reads_the_sites_from_the_database_not_from_a_scoped_prefetch
         Prefetch("sites", queryset=Site.objects.for_user(ber_planner))
     ).get(pk=shared.pk)
     assert [site.code for site in seen_by_planner.sites.all()] == ["ber"]
-    assert not services.may_manage_user(by=ber_planner, user=seen_by_planner)
+    assert not policy.may_manage_user(by=ber_planner, user=seen_by_planner)
 
 
 def test_a_role_and_site_change_is_audited_once_per_site_concerned(ber, chi):

@@ -30,7 +30,8 @@ from workorders.choices import (
 )
 from workorders.models import StatusChange
 from workorders.notes import work_order_note_add
-from workorders.services import check_transition, work_order_transition
+from workorders.policy import check_transition
+from workorders.services import work_order_transition
 
 pytestmark = pytest.mark.django_db
 

@@ -6,24 +6,10 @@ from rest_framework.response import Response
 
 from assets.api.serializers import StockMovementSerializer
 from cmms.api.viewsets import CatalogueReadOnlyViewSet, SiteScopedNoDeleteViewSet
-from cmms.errors import NotPermitted
-from workorders import filtersets, services
+from workorders import filtersets, policy, services
 from workorders.api import serializers
 from workorders.choices import Source
 from workorders.models import FailureCode, WorkOrder
-
-# Planning that a work request leaves to the planner who triages it.
-PLANNING_FIELDS = frozenset(
-    {
-        "assignee",
-        "due_at",
-        "scheduled_start",
-        "estimated_hours",
-        "required_skill",
-        "needs_attention",
-    }
-)
-FIELD_WORK = frozenset({"planner", "technician"})
 
 
 class FailureCodeViewSet(CatalogueReadOnlyViewSet):
@@ -45,15 +31,15 @@ class WorkOrderViewSet(SiteScopedNoDeleteViewSet):
     ).prefetch_related("steps")
     serializer_class = serializers.WorkOrderSerializer
     filterset_class = filtersets.WorkOrderFilterSet
-    write_roles = frozenset({"planner", "technician", "customer_viewer"})
+    write_roles = policy.REQUEST_ROLES
     action_write_roles = {
-        "update": {"planner"},
-        "partial_update": {"planner"},
-        "assign": {"planner"},
-        "transition": FIELD_WORK,
-        "labour": FIELD_WORK,
-        "record_step": FIELD_WORK,
-        "issue_part": FIELD_WORK,
+        "update": policy.PLANNING_ROLES,
+        "partial_update": policy.PLANNING_ROLES,
+        "assign": policy.PLANNING_ROLES,
+        "transition": policy.FIELD_WORK_ROLES,
+        "labour": policy.FIELD_WORK_ROLES,
+        "record_step": policy.FIELD_WORK_ROLES,
+        "issue_part": policy.FIELD_WORK_ROLES,
     }
 
     def get_queryset(self):
@@ -72,13 +58,8 @@ class WorkOrderViewSet(SiteScopedNoDeleteViewSet):
     def perform_create(self, serializer):
         user = self.request.user
         data = dict(serializer.validated_data)
-        if not user.is_planner:
-            planning = sorted(PLANNING_FIELDS & {k for k, v in data.items() if v is not None})
-            if planning:
-                raise NotPermitted(
-                    f"Only planners set {', '.join(planning)}; "
-                    "a work request is planned by the planner who approves it."
-                )
+        policy.check_request_planning(user, data)
+        if not policy.may_plan(user):
             data["source"] = Source.REQUEST
         serializer.instance = services.work_order_create(by=user, **data)
 

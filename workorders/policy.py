@@ -1,0 +1,212 @@
+"""Who may do what to a work order: plan it, do its field work, move it along its lifecycle,
+issue parts to it.
+
+Each rule is a `check_*` function that raises the refusal a service answers with
+(`NotPermitted`, `TransitionNotAllowed` or a `ValidationError`); the services call them before
+they write, and the pages and the admin ask the `may_*` functions, which are the same checks,
+to decide which actions to show. `by=None` is the system, which may do everything.
+
+Planners plan (approve, schedule, assign, change the planning, cancel, close, reopen).
+Technicians do the field work (start, pause, resume, complete, checklist, labour, parts,
+notes) on work of their sites that is theirs or nobody's. Customer viewers request work and
+read. Superusers act as planners everywhere.
+"""
+
+from django.core.exceptions import ValidationError
+
+from accounts import policy as account_policy
+from cmms.errors import NotPermitted, ServiceError, TransitionNotAllowed
+from cmms.roles import Role
+from cmms.scoping import visible_users
+from workorders.choices import (
+    FAILURE_CODES_REQUIRED,
+    FINAL_STATUSES,
+    PLANNER_ONLY_TRANSITIONS,
+    TRANSITIONS,
+    Status,
+)
+
+# Who the API lets into each kind of write; the checks below then decide per work order.
+PLANNING_ROLES = frozenset({Role.PLANNER})
+FIELD_WORK_ROLES = frozenset({Role.PLANNER, Role.TECHNICIAN})
+REQUEST_ROLES = frozenset(Role)  # everyone at a site may request work
+
+# Where field work happens: the checklist is ticked on running work, parts go to planned or
+# running work, and a technician picks up nobody's work once it is planned and released.
+CHECKLIST_STATUSES = frozenset({Status.IN_PROGRESS, Status.ON_HOLD})
+PARTS_STATUSES = frozenset({Status.SCHEDULED, Status.IN_PROGRESS, Status.ON_HOLD})
+PICK_UP_STATUSES = (Status.SCHEDULED, Status.IN_PROGRESS, Status.ON_HOLD)
+
+CUSTOMER_VIEWERS_READ = "Customer viewers cannot change work orders."
+
+# Planning that a work request leaves to the planner who triages it.
+PLANNING_FIELDS = frozenset(
+    {
+        "assignee",
+        "due_at",
+        "scheduled_start",
+        "estimated_hours",
+        "required_skill",
+        "needs_attention",
+    }
+)
+
+
+def check_site(user, site_id: int) -> None:
+    """Raise unless `user` works at the site (the system works everywhere)."""
+    if user is not None and not user.may_see_site(site_id):
+        raise NotPermitted("You do not work at this site.")
+
+
+def may_change_work(user) -> bool:
+    """Whether `user` changes work orders at all; customer viewers only read and request."""
+    return user is None or not user.is_customer_viewer
+
+
+def may_plan(user) -> bool:
+    """Whether `user` plans work (approves, schedules, assigns); planners and superusers."""
+    return user is None or user.is_planner
+
+
+def check_planning(by, site_id: int, *, refusal: str) -> None:
+    """Raise unless `by` plans work at the site; `refusal` says what they tried."""
+    if by is None:
+        return
+    check_site(by, site_id)
+    if not may_plan(by):
+        raise NotPermitted(refusal)
+
+
+def check_request_planning(by, fields: dict) -> None:
+    """Raise when someone who does not plan gives planning to new work (a work request)."""
+    if may_plan(by):
+        return
+    given = {name for name, value in fields.items() if value is not None}
+    planning = sorted(PLANNING_FIELDS & given)
+    if planning:
+        raise NotPermitted(
+            f"Only planners set {', '.join(planning)}; "
+            "a work request is planned by the planner who approves it."
+        )
+
+
+def check_field_work(work_order, by) -> None:
+    """Raise unless `by` may record field work (checklist, parts, notes) on this work order:
+    planners of its site, and technicians of its site when it is theirs or unassigned."""
+    if by is None:
+        return
+    check_site(by, work_order.site_id)
+    if not may_change_work(by):
+        raise NotPermitted(CUSTOMER_VIEWERS_READ)
+    if by.is_technician and work_order.assignee_id not in (None, by.pk):
+        raise NotPermitted(f"{work_order.number} is assigned to someone else.")
+
+
+def check_open_field_work(work_order, by) -> None:
+    """`check_field_work`, and the work order is not closed or cancelled (notes, photos,
+    labour are taken on open and completed work)."""
+    check_field_work(work_order, by)
+    if work_order.status in FINAL_STATUSES:
+        raise TransitionNotAllowed(f"{work_order.number} is {work_order.status}.")
+
+
+def check_step_record(work_order, by) -> None:
+    """Raise unless `by` may tick the work order's checklist now."""
+    check_field_work(work_order, by)
+    if work_order.status not in CHECKLIST_STATUSES:
+        raise TransitionNotAllowed("Start the work order before ticking its checklist.")
+
+
+def check_part_issue(work_order, by) -> None:
+    """Raise unless `by` may issue parts to the work order now."""
+    check_field_work(work_order, by)
+    if work_order.status not in PARTS_STATUSES:
+        raise TransitionNotAllowed(
+            f"Parts are issued to scheduled or running work; {work_order.number} is "
+            f"{work_order.status}."
+        )
+
+
+def check_assignee(work_order, assignee) -> None:
+    """Raise unless `assignee` may be given the work order: an active technician of its site."""
+    if assignee is None:
+        return
+    if not account_policy.may_be_assigned(assignee):
+        raise ValidationError({"assignee": f"{assignee} is not an active technician."})
+    if not assignee.may_see_site(work_order.site_id):
+        raise ValidationError({"assignee": f"{assignee} does not work at site {work_order.site}."})
+
+
+def assignable_technicians(user, *, site=None):
+    """The people `user` may give work to (at `site`, when given): active technicians they
+    see. `check_assignee` still decides per work order."""
+    technicians = account_policy.assignable(visible_users(user))
+    return technicians.filter(sites=site) if site is not None else technicians
+
+
+def check_transition(work_order, to: str, *, by, reason: str = "") -> None:
+    """Raise unless `by` may move the work order to `to` now. Call while holding the row lock."""
+    current = work_order.status
+    if to not in Status.values:
+        raise ValidationError({"to": f"{to!r} is not a work order status."})
+    if to not in TRANSITIONS[current]:
+        allowed = ", ".join(sorted(TRANSITIONS[current])) or "none (final status)"
+        raise TransitionNotAllowed(
+            f"{work_order.number} cannot go from {current} to {to}; allowed: {allowed}.",
+            code="illegal_transition",
+        )
+    if by is not None:
+        check_site(by, work_order.site_id)
+        if not may_change_work(by):
+            raise NotPermitted(CUSTOMER_VIEWERS_READ)
+        if not by.is_planner:
+            if (current, to) in PLANNER_ONLY_TRANSITIONS:
+                raise NotPermitted(f"Only planners move work from {current} to {to}.")
+            if work_order.assignee_id not in (None, by.pk):
+                raise NotPermitted(f"{work_order.number} is assigned to someone else.")
+    if to in (Status.ON_HOLD, Status.CANCELLED) and not reason.strip():
+        raise ValidationError({"reason": f"Give a reason to put work {to.replace('_', ' ')}."})
+    if to == Status.COMPLETED and work_order.type in FAILURE_CODES_REQUIRED:
+        missing = [
+            f for f in ("problem", "cause", "remedy") if getattr(work_order, f"{f}_id") is None
+        ]
+        if missing:
+            raise ValidationError(
+                {f: "Required to complete corrective and condition-based work." for f in missing}
+            )
+
+
+def allowed_transitions(user, work_order) -> frozenset[str]:
+    """The statuses `user` may move the work order to now. A change that only lacks input
+    (a reason, failure codes) counts as allowed: the form asks for it."""
+    return frozenset(
+        to
+        for to in TRANSITIONS[work_order.status]
+        if _allows(check_transition, work_order, to, by=user, reason="-")
+    )
+
+
+def may_do_field_work(user, work_order) -> bool:
+    """Whether to offer `user` the field work forms (labour, notes, photos) on this work order."""
+    return _allows(check_open_field_work, work_order, user)
+
+
+def may_record_steps(user, work_order) -> bool:
+    """Whether to offer `user` the checklist forms on this work order now."""
+    return _allows(check_step_record, work_order, user)
+
+
+def may_issue_parts(user, work_order) -> bool:
+    """Whether to offer `user` the parts forms on this work order now."""
+    return _allows(check_part_issue, work_order, user)
+
+
+def _allows(check, *args, **kwargs) -> bool:
+    """Whether `check` lets the action through; one that only lacks input still does."""
+    try:
+        check(*args, **kwargs)
+    except ValidationError:
+        return True
+    except ServiceError:
+        return False
+    return True
