@@ -7,8 +7,8 @@ and the readings view does not reach into another app's private names anywhere e
 
 from alerts import ratelimit, signing
 from alerts import views as alert_views
-from alerts.schema import parse_timestamp
 from alerts.services import gateway_for_webhook, gateway_touch
+from cmms.body_types import parse_timestamp
 
 MAX_BODY_BYTES = alert_views.MAX_BODY_BYTES
 SIGNATURE_HEADERS = alert_views.SIGNATURE_HEADERS
