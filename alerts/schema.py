@@ -39,7 +39,7 @@ class AlertIn:
     """One validated alert, ready to store; `content_hash` tells a redelivery from a change."""
 
     alert_id: types.text(1, MAX_ALERT_ID)
-    asset_tag: types.text(1, MAX_ASSET_TAG) = Field(alias="asset")
+    asset_tag: Annotated[types.text(1, MAX_ASSET_TAG), Field(alias="asset")]
     condition: types.matching(
         CONDITION_RE, "Must be 1 to 64 characters of a-z, 0-9, '_', '.', '-'."
     )
@@ -52,10 +52,10 @@ class AlertIn:
         "e.g. 2025-05-01T12:00:00Z or 2025-05-01T14:00:00+02:00."
     )
     value: types.finite_number() = None
-    unit: types.text(0, MAX_UNIT, required=False) = ""
     threshold: types.finite_number() = None
+    unit: types.text(0, MAX_UNIT, required=False) = ""
     message: types.text(0, MAX_MESSAGE, required=False) = ""
-    attributes: types.json_object(MAX_ATTRIBUTES_BYTES) = Field(default=None, validate_default=True)
+    attributes: types.json_object(MAX_ATTRIBUTES_BYTES) = None
     content_hash: str = dataclasses.field(init=False, default="")
 
     def __post_init__(self):

@@ -14,7 +14,7 @@ from collections.abc import Collection
 from datetime import UTC, datetime
 from typing import Annotated, Any, NoReturn
 
-from pydantic import PlainValidator
+from pydantic import Field, PlainValidator
 from pydantic_core import PydanticCustomError
 
 from cmms.jsondepth import MAX_JSON_DEPTH, nested_deeper_than
@@ -192,9 +192,12 @@ class JSONObject(dict):
 
 def json_object(max_bytes: int, max_depth: int = MAX_JSON_DEPTH) -> Any:
     """A JSON object of at most `max_bytes` serialised, nested at most `max_depth` levels
-    (deeper ones pages could not render), that PostgreSQL can store; null or left out is {}."""
+    (deeper ones pages could not render), that PostgreSQL can store; null or left out (a
+    default of None) is {}."""
     return Annotated[
-        JSONObject, PlainValidator(lambda value: checked_json_object(value, max_bytes, max_depth))
+        JSONObject,
+        PlainValidator(lambda value: checked_json_object(value, max_bytes, max_depth)),
+        Field(validate_default=True),
     ]
 
 

@@ -49,10 +49,11 @@ MeterValue = Annotated[
 @dataclass(slots=True, kw_only=True, config=ConfigDict(extra="forbid"))
 class ReadingIn:
     reading_id: types.printable_text(MAX_READING_ID)
-    asset_tag: types.printable_text(MAX_ASSET_TAG) = Field(alias="asset")
-    meter_code: types.matching(
-        METER_CODE_RE, "Must be a meter code (1 to 50 of a-z, 0-9, -, _)."
-    ) = Field(alias="meter")
+    asset_tag: Annotated[types.printable_text(MAX_ASSET_TAG), Field(alias="asset")]
+    meter_code: Annotated[
+        types.matching(METER_CODE_RE, "Must be a meter code (1 to 50 of a-z, 0-9, -, _)."),
+        Field(alias="meter"),
+    ]
     value: MeterValue
     observed_at: types.timestamp(
         "Must be an RFC 3339 timestamp with an offset, e.g. 2025-05-01T12:00:00Z."
