@@ -13,8 +13,7 @@ import hashlib
 import re
 from typing import Annotated, Any
 
-from pydantic import ConfigDict, Field, TypeAdapter, model_validator
-from pydantic.dataclasses import dataclass
+from pydantic import BeforeValidator, Field, TypeAdapter
 
 from alerts.choices import AlertState, Severity
 from cmms import body_types as types
@@ -34,7 +33,7 @@ class SchemaError(BodyInvalid):
     pass
 
 
-@dataclass(slots=True, kw_only=True, config=ConfigDict(extra="forbid"))
+@types.body_schema
 class AlertIn:
     """One validated alert, ready to store; `content_hash` tells a redelivery from a change."""
 
@@ -78,19 +77,18 @@ class AlertIn:
         self.content_hash = hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
 
-@dataclass(slots=True, kw_only=True, config=ConfigDict(extra="forbid"))
+@types.body_schema
 class AlertBatch:
     alerts: Annotated[list[AlertIn], Field(min_length=1, max_length=MAX_ALERTS)]
 
-    @model_validator(mode="before")
-    @classmethod
-    def _one_alert_is_a_batch_of_one(cls, data: Any) -> Any:
-        if not isinstance(data, dict):
-            types.refuse('The body must be an alert object or {"alerts": [...]}.')
-        return data if "alerts" in data else {"alerts": [data]}
+
+def _one_alert_is_a_batch_of_one(data: Any) -> Any:
+    if not isinstance(data, dict):
+        types.refuse('The body must be an alert object or {"alerts": [...]}.')
+    return data if "alerts" in data else {"alerts": [data]}
 
 
-BODY = TypeAdapter(AlertBatch)
+BODY = TypeAdapter(Annotated[AlertBatch, BeforeValidator(_one_alert_is_a_batch_of_one)])
 WORDING = {
     "extra_forbidden": "Unknown field next to 'alerts'.",
     "unexpected_keyword_argument": "Unknown field next to 'alerts'.",

@@ -14,7 +14,8 @@ from collections.abc import Collection
 from datetime import UTC, datetime
 from typing import Annotated, Any, NoReturn
 
-from pydantic import Field, PlainValidator
+from pydantic import ConfigDict, Field, PlainValidator
+from pydantic.dataclasses import dataclass
 from pydantic_core import PydanticCustomError
 
 from cmms.jsondepth import MAX_JSON_DEPTH, nested_deeper_than
@@ -26,6 +27,12 @@ REQUIRED = "This field is required."
 RFC3339_RE = re.compile(
     r"(\d{4})-(\d{2})-(\d{2})[Tt ](\d{2}):(\d{2}):(\d{2})(\.\d{1,9})?([Zz]|[+-]\d{2}:\d{2})"
 )
+
+
+def body_schema(cls: type) -> type:
+    """`cls` as the pydantic dataclass of a body or of an item in it: unknown fields are
+    refused, fields are given by name."""
+    return dataclass(slots=True, kw_only=True, config=ConfigDict(extra="forbid"))(cls)
 
 
 def refuse(message: str) -> NoReturn:

@@ -11,8 +11,7 @@ import re
 from decimal import Decimal
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, ConfigDict, Field, TypeAdapter, model_validator
-from pydantic.dataclasses import dataclass
+from pydantic import AfterValidator, BeforeValidator, Field, TypeAdapter
 
 from cmms import body_types as types
 from cmms.bodies import BodyInvalid, validate_body
@@ -46,7 +45,7 @@ MeterValue = Annotated[
 ]
 
 
-@dataclass(slots=True, kw_only=True, config=ConfigDict(extra="forbid"))
+@types.body_schema
 class ReadingIn:
     reading_id: types.printable_text(MAX_READING_ID)
     asset_tag: Annotated[types.printable_text(MAX_ASSET_TAG), Field(alias="asset")]
@@ -60,19 +59,18 @@ class ReadingIn:
     )
 
 
-@dataclass(slots=True, kw_only=True, config=ConfigDict(extra="forbid"))
+@types.body_schema
 class ReadingBatch:
     readings: Annotated[list[ReadingIn], Field(min_length=1, max_length=MAX_READINGS)]
 
-    @model_validator(mode="before")
-    @classmethod
-    def _only_readings(cls, data: Any) -> Any:
-        if not isinstance(data, dict) or set(data) != {"readings"}:
-            types.refuse('The body must be {"readings": [...]}.')
-        return data
+
+def _only_readings(data: Any) -> Any:
+    if not isinstance(data, dict) or set(data) != {"readings"}:
+        types.refuse('The body must be {"readings": [...]}.')
+    return data
 
 
-BODY = TypeAdapter(ReadingBatch)
+BODY = TypeAdapter(Annotated[ReadingBatch, BeforeValidator(_only_readings)])
 # pydantic's own errors (the list's shape, the value's range), worded for this body.
 WORDING = {
     "list_type": "Must be a non-empty list of readings.",
