@@ -89,8 +89,8 @@ def _one_alert_is_a_batch_of_one(data: Any) -> Any:
 
 
 BODY = TypeAdapter(Annotated[AlertBatch, BeforeValidator(_one_alert_is_a_batch_of_one)])
+# pydantic's own errors about the body (its shape, the list's length), worded for this body.
 WORDING = {
-    "extra_forbidden": "Unknown field next to 'alerts'.",
     "unexpected_keyword_argument": "Unknown field next to 'alerts'.",
     "list_type": "Must be a list of alert objects.",
     "too_short": "Must hold at least one alert.",
