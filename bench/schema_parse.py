@@ -14,12 +14,12 @@ From bytes to the objects the ingest uses, content hash included, for:
 Each figure is milliseconds per batch: the fastest and the median of `--rounds` runs, the
 parsers taking turns. msgspec is not a dependency: `uv pip install msgspec==0.22.0` to measure it.
 
-The choice (2 shared cores under load, so figures vary by run): pydantic as shipped took
-93-137 ms fastest and 132-215 ms median, msgspec 77-127 and 108-185 (8-22 % faster), the
-hand-written validator 93-163 and 133-221. msgspec is faster only where it stops at the first
-problem; listing every problem, as the pinned error answer does, would take it a second pass
-per field written by hand, while pydantic collects every error with its place, so the
-schemas are pydantic and the hot path is no slower than before.
+The choice (2 cores shared with other work, so figures vary by run; the quietest run, fastest
+/ median): pydantic as shipped 24.7 / 54.2 ms, msgspec 20.8 / 45.8 ms (16-19 % faster; 8-22 %
+over noisier runs), the hand-written validator 27.8 / 58.5 ms. msgspec is faster only where it
+stops at the first problem; listing every problem, as the pinned error answer does, would take
+it a second, hand-written pass per field, while pydantic collects every error with its place.
+So the schemas are pydantic, and the hot path is faster than before.
 """
 
 import argparse
