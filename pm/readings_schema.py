@@ -1,128 +1,87 @@
-"""Parse and validate the body of the gateway readings webhook.
+"""The readings webhook body: {"readings": [{"reading_id", "asset", "meter", "value",
+"observed_at"}]}, declared with pydantic.
 
-{"readings": [{"reading_id", "asset", "meter", "value", "observed_at"}]}; like the alerts
-webhook, any schema problem refuses the whole request with every problem listed.
+Like the alerts webhook, any schema problem refuses the whole request with every problem
+listed (`cmms.bodies` words pydantic's errors in the pinned shape). The value's range is a
+schema rule on the JSON number itself, since converting 1e27 or 10**40 to the column's scale
+is what fails.
 """
 
-import json
-import math
 import re
-from dataclasses import dataclass
-from datetime import datetime
 from decimal import Decimal
+from typing import Annotated, Any
 
-from alerts.schema import parse_timestamp
-from cmms.bodies import BodyInvalid
+from pydantic import AfterValidator, BeforeValidator, Field, TypeAdapter
+
+from cmms import body_types as types
+from cmms.bodies import BodyInvalid, validate_body
 
 MAX_READINGS = 1000
 MAX_READING_ID = 128
 MAX_ASSET_TAG = 64
 METER_CODE_RE = re.compile(r"[-a-zA-Z0-9_]{1,50}")
 MAX_VALUE = 10**13  # the column holds 13 integer digits
-KNOWN = frozenset({"reading_id", "asset", "meter", "value", "observed_at"})
+MAGNITUDE = "Must be less than 10^13 in magnitude."
+SCALE = Decimal("0.001")
 
 
 class SchemaError(BodyInvalid):
     pass
 
 
-@dataclass(slots=True)
+def _column_scale(value: float) -> Decimal:
+    """The reading as a Decimal of the column's scale; 9999999999999.9999 rounds up to 10^13,
+    which the column does not hold either."""
+    scaled = Decimal(str(value)).quantize(SCALE)
+    if abs(scaled) >= MAX_VALUE:
+        types.refuse(MAGNITUDE)
+    return scaled
+
+
+MeterValue = Annotated[
+    types.finite_number("Must be a finite number.", required=True),
+    Field(gt=-MAX_VALUE, lt=MAX_VALUE),
+    AfterValidator(_column_scale),
+]
+
+
+@types.body_schema
 class ReadingIn:
-    reading_id: str
-    asset_tag: str
-    meter_code: str
-    value: Decimal
-    observed_at: datetime
+    reading_id: types.printable_text(MAX_READING_ID)
+    asset_tag: Annotated[types.printable_text(MAX_ASSET_TAG), Field(alias="asset")]
+    meter_code: Annotated[
+        types.matching(METER_CODE_RE, "Must be a meter code (1 to 50 of a-z, 0-9, -, _)."),
+        Field(alias="meter"),
+    ]
+    value: MeterValue
+    observed_at: types.timestamp(
+        "Must be an RFC 3339 timestamp with an offset, e.g. 2025-05-01T12:00:00Z."
+    )
 
 
-def _error(index, field, message) -> dict:
-    return {"index": index, "field": field, "message": message}
+@types.body_schema
+class ReadingBatch:
+    readings: Annotated[list[ReadingIn], Field(min_length=1, max_length=MAX_READINGS)]
 
 
-def _reject_constant(name):
-    raise ValueError(f"{name} is not valid JSON")
+def _only_readings(data: Any) -> Any:
+    if not isinstance(data, dict) or set(data) != {"readings"}:
+        types.refuse('The body must be {"readings": [...]}.')
+    return data
+
+
+BODY = TypeAdapter(Annotated[ReadingBatch, BeforeValidator(_only_readings)])
+# pydantic's own errors (the list's shape, the value's range), worded for this body.
+WORDING = {
+    "list_type": "Must be a non-empty list of readings.",
+    "too_short": "Must be a non-empty list of readings.",
+    "too_long": f"At most {MAX_READINGS} per request.",
+    "greater_than": MAGNITUDE,
+    "less_than": MAGNITUDE,
+    "dataclass_type": "Each reading must be a JSON object.",
+}
 
 
 def parse_body(body: bytes) -> list[ReadingIn]:
     """The validated readings of a request body, or SchemaError with every problem found."""
-    try:
-        data = json.loads(body, parse_constant=_reject_constant)
-    except RecursionError:
-        raise SchemaError([_error(None, None, "JSON is nested too deeply.")]) from None
-    except ValueError as exc:
-        raise SchemaError([_error(None, None, f"Malformed JSON: {exc}")]) from None
-    if not isinstance(data, dict) or set(data) != {"readings"}:
-        raise SchemaError([_error(None, None, 'The body must be {"readings": [...]}.')])
-    items = data["readings"]
-    if not isinstance(items, list) or not items:
-        raise SchemaError([_error(None, "readings", "Must be a non-empty list of readings.")])
-    if len(items) > MAX_READINGS:
-        raise SchemaError([_error(None, "readings", f"At most {MAX_READINGS} per request.")])
-    readings, errors = [], []
-    for index, item in enumerate(items):
-        reading = _validate(index, item, errors)
-        if reading is not None:
-            readings.append(reading)
-        if len(errors) >= 100:
-            errors.append(_error(None, None, "Too many errors; the rest were not checked."))
-            break
-    if errors:
-        raise SchemaError(errors)
-    return readings
-
-
-def _text(index, item, field, errors, max_length) -> str | None:
-    value = item.get(field)
-    if value is None:
-        errors.append(_error(index, field, "This field is required."))
-    elif not isinstance(value, str) or not 1 <= len(value) <= max_length:
-        errors.append(_error(index, field, f"Must be a string of 1 to {max_length} characters."))
-    elif "\x00" in value or not value.isprintable():
-        errors.append(_error(index, field, "Contains control characters."))
-    else:
-        return value
-    return None
-
-
-def _value(index, raw, errors) -> Decimal | None:
-    """The reading as a Decimal of the column's scale; the range is checked on the JSON number
-    itself, since converting 1e27 or 10**40 to that scale is what fails."""
-    if isinstance(raw, bool) or not isinstance(raw, int | float):
-        errors.append(_error(index, "value", "Must be a number."))
-    elif isinstance(raw, float) and not math.isfinite(raw):
-        errors.append(_error(index, "value", "Must be a finite number."))
-    elif -MAX_VALUE < raw < MAX_VALUE:
-        value = Decimal(str(raw)).quantize(Decimal("0.001"))
-        if abs(value) < MAX_VALUE:  # 9999999999999.9999 rounds up to 10^13
-            return value
-        errors.append(_error(index, "value", "Must be less than 10^13 in magnitude."))
-    else:
-        errors.append(_error(index, "value", "Must be less than 10^13 in magnitude."))
-    return None
-
-
-def _validate(index, item, errors) -> ReadingIn | None:
-    if not isinstance(item, dict):
-        errors.append(_error(index, None, "Each reading must be a JSON object."))
-        return None
-    start = len(errors)
-    for key in sorted(set(item) - KNOWN)[:20]:
-        errors.append(_error(index, key, "Unknown field."))
-    reading_id = _text(index, item, "reading_id", errors, MAX_READING_ID)
-    asset_tag = _text(index, item, "asset", errors, MAX_ASSET_TAG)
-    meter = item.get("meter")
-    if not isinstance(meter, str) or not METER_CODE_RE.fullmatch(meter):
-        errors.append(_error(index, "meter", "Must be a meter code (1 to 50 of a-z, 0-9, -, _)."))
-    value = _value(index, item.get("value"), errors)
-    observed_at = parse_timestamp(item.get("observed_at"))
-    if observed_at is None:
-        errors.append(
-            _error(
-                index,
-                "observed_at",
-                "Must be an RFC 3339 timestamp with an offset, e.g. 2025-05-01T12:00:00Z.",
-            )
-        )
-    if len(errors) > start:
-        return None
-    return ReadingIn(reading_id, asset_tag, meter, value, observed_at)
+    return validate_body(body, BODY, wording=WORDING, invalid=SchemaError).readings
