@@ -67,7 +67,14 @@ UNITS = {
         ("--reuse-db",),
     ),
     "schedule": Unit({"pm/schedule.py": None}, ("tests/pm/test_schedule.py",)),
-    "schema": Unit({"alerts/schema.py": None}, ("tests/alerts/test_schema.py",)),
+    "schema": Unit(
+        {"alerts/schema.py": None, "cmms/body_types.py": None, "cmms/bodies.py": None},
+        (
+            "tests/alerts/test_schema.py",
+            "tests/alerts/test_schema_errors.py",
+            "tests/pm/test_readings_schema.py",
+        ),
+    ),
 }
 
 # Cosmic Ray's core operators, with the binary and comparison replacements narrowed to the
