@@ -20,6 +20,22 @@ FIXED_STOCK = {
 
 # ---------------------------------------------------------------- asset hierarchy
 
+# What `asset_create` and `asset_update` write: the API, the import and the export name these.
+ASSET_FIELDS = (
+    "site",
+    "tag",
+    "name",
+    "parent",
+    "level",
+    "equipment_class",
+    "criticality",
+    "state",
+    "manufacturer",
+    "model",
+    "serial_number",
+    "installed_on",
+)
+
 
 def _path_for(asset: Asset) -> str:
     prefix = asset.parent.path if asset.parent_id else "/"
