@@ -21,34 +21,7 @@ class PMPlanSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = PMPlan
-        fields = [
-            "id",
-            "site",
-            "name",
-            "is_active",
-            "scope",
-            "asset",
-            "equipment_class",
-            "job_plan",
-            "priority",
-            "work_order_status",
-            "skip_while_open",
-            "trigger",
-            "interval",
-            "interval_unit",
-            "anchor",
-            "starts_on",
-            "due_time",
-            "ends_on",
-            "lead_days",
-            "meter_code",
-            "meter_interval",
-            "meter_start",
-            "meter_lead",
-            "generate_from",
-            "created_at",
-            "updated_at",
-        ]
+        fields = [field.name for field in PMPlan._meta.concrete_fields]  # every column
         read_only_fields = ["generate_from", "created_at", "updated_at"]
 
 

@@ -9,23 +9,22 @@ from cmms.rows import UNCHANGED, given_fields
 from pm.models import PMPlan
 from workorders.models import JobPlan
 
+# A plan's two triggers, as the admin groups them.
+CALENDAR_TRIGGER_FIELDS = (
+    "trigger",
+    "interval",
+    "interval_unit",
+    "anchor",
+    "starts_on",
+    "due_time",
+    "ends_on",
+    "lead_days",
+)
+METER_TRIGGER_FIELDS = ("meter_code", "meter_interval", "meter_start", "meter_lead")
 # Fields that decide which occurrences exist or when they are generated; changing them restarts
 # the schedule from now (a longer lead moves generation times into the past: not missed).
-SCHEDULE_FIELDS = frozenset(
-    {
-        "lead_days",
-        "meter_lead",
-        "trigger",
-        "interval",
-        "interval_unit",
-        "anchor",
-        "starts_on",
-        "due_time",
-        "meter_code",
-        "meter_interval",
-        "meter_start",
-    }
-)
+# An end date only stops the schedule.
+SCHEDULE_FIELDS = frozenset(CALENDAR_TRIGGER_FIELDS + METER_TRIGGER_FIELDS) - {"ends_on"}
 
 
 @transaction.atomic
