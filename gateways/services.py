@@ -41,12 +41,19 @@ class GatewayRateExceeded(Exception):
 # --- gateways and secrets -------------------------------------------------------------
 
 
-def _secret_add(gateway: Gateway) -> str:
+def _secret_add(gateway: Gateway, *, by, action: str, changes: dict) -> str:
+    """A new live secret for the gateway, audited with its fingerprint (never the secret)."""
     plaintext = gateway_secrets.generate()
+    fingerprint = gateway_secrets.fingerprint(plaintext)
     GatewaySecret.objects.create(
-        gateway=gateway,
-        encrypted=gateway_secrets.encrypt(plaintext),
-        fingerprint=gateway_secrets.fingerprint(plaintext),
+        gateway=gateway, encrypted=gateway_secrets.encrypt(plaintext), fingerprint=fingerprint
+    )
+    audit_record(
+        by=by,
+        action=action,
+        obj=gateway,
+        site=gateway.site,
+        changes={**changes, "secret_fingerprint": fingerprint},
     )
     return plaintext
 
@@ -59,17 +66,11 @@ def gateway_create(
     gateway = Gateway(site=site, name=name, rate_limit_per_minute=rate_limit_per_minute)
     gateway.full_clean()
     gateway.save()
-    secret = _secret_add(gateway)
-    audit_record(
+    secret = _secret_add(
+        gateway,
         by=by,
         action=AuditAction.GATEWAY_CREATE,
-        obj=gateway,
-        site=gateway.site,
-        changes={
-            "name": name,
-            "rate_limit_per_minute": rate_limit_per_minute,
-            "secret_fingerprint": gateway_secrets.fingerprint(secret),
-        },
+        changes={"name": name, "rate_limit_per_minute": rate_limit_per_minute},
     )
     return gateway, secret
 
@@ -78,15 +79,7 @@ def gateway_create(
 def gateway_rotate_secret(*, gateway: Gateway, by=None) -> str:
     """Add a new secret; older ones keep verifying until `gateway_retire_secrets`."""
     Gateway.objects.select_for_update().get(pk=gateway.pk)
-    secret = _secret_add(gateway)
-    audit_record(
-        by=by,
-        action=AuditAction.GATEWAY_ROTATE_SECRET,
-        obj=gateway,
-        site=gateway.site,
-        changes={"secret_fingerprint": gateway_secrets.fingerprint(secret)},
-    )
-    return secret
+    return _secret_add(gateway, by=by, action=AuditAction.GATEWAY_ROTATE_SECRET, changes={})
 
 
 @transaction.atomic
