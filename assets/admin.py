@@ -148,7 +148,11 @@ class AssetChangeList(ChangeList):
 
 @admin.register(Asset)
 class AssetAdmin(
-    ServiceSavedInlinesMixin, SiteScopedAdminMixin, SpreadsheetImportExportMixin, admin.ModelAdmin
+    ServiceSavedInlinesMixin,
+    ServiceSavedAdminMixin,
+    SiteScopedAdminMixin,
+    SpreadsheetImportExportMixin,
+    admin.ModelAdmin,
 ):
     """The asset hierarchy, listed in tree order (by materialised path) with breadcrumbs.
 
@@ -234,26 +238,6 @@ class AssetAdmin(
             return "—"
         ancestors = Asset.objects.ancestors_of(asset, include_self=True)
         return BREADCRUMB.join(f"{a.tag} {a.name}" for a in ancestors)
-
-    def save_model(self, request, obj, form, change):
-        if change:
-            fresh = Asset.objects.get(pk=obj.pk)
-            saved = self.call_service(
-                services.asset_update,
-                asset=fresh,
-                **changed_values(form, set(form.fields) - {"site"}),
-            )
-        else:
-            data = dict(form.cleaned_data)
-            saved = self.call_service(
-                services.asset_create,
-                site=data.pop("site"),
-                tag=data.pop("tag"),
-                name=data.pop("name"),
-                parent=data.pop("parent"),
-                **data,
-            )
-        adopt_saved(obj, saved)
 
 
 @admin.register(Meter)
