@@ -1,6 +1,7 @@
 from rest_framework import serializers
 
 from alerts.models import Alert
+from cmms.api.serializers import columns
 
 # The pipeline's own columns (deduplication hash, retries); the API shows every other one.
 _BOOKKEEPING = frozenset({"content_hash", "error", "attempts", "next_attempt_at"})
@@ -9,7 +10,5 @@ _BOOKKEEPING = frozenset({"content_hash", "error", "attempts", "next_attempt_at"
 class AlertSerializer(serializers.ModelSerializer):
     class Meta:
         model = Alert
-        fields = [
-            field.name for field in Alert._meta.concrete_fields if field.name not in _BOOKKEEPING
-        ]
+        fields = columns(Alert, without=_BOOKKEEPING)
         read_only_fields = fields

@@ -15,7 +15,7 @@ from assets.models import (
 )
 from assets.services import ASSET_FIELDS, FIXED_SITE
 from cmms.api.fields import ScopedPrimaryKeyRelatedField
-from cmms.api.serializers import ValidatedModelSerializer
+from cmms.api.serializers import ValidatedModelSerializer, columns
 
 
 class CustomerSerializer(ValidatedModelSerializer):
@@ -134,5 +134,5 @@ class StockAdjustSerializer(serializers.Serializer):
 class StockMovementSerializer(serializers.ModelSerializer):
     class Meta:
         model = StockMovement
-        fields = [field.name for field in StockMovement._meta.concrete_fields]  # the row as kept
+        fields = columns(StockMovement)
         read_only_fields = fields

@@ -3,6 +3,7 @@ from rest_framework import serializers
 
 from assets.models import Asset, EquipmentClass, Meter, MeterReading, Site
 from cmms.api.fields import ScopedPrimaryKeyRelatedField
+from cmms.api.serializers import columns
 from pm.models import MeterReset, PMOccurrence, PMPlan
 from workorders.models import JobPlan
 
@@ -21,7 +22,7 @@ class PMPlanSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = PMPlan
-        fields = [field.name for field in PMPlan._meta.concrete_fields]  # every column
+        fields = columns(PMPlan)
         read_only_fields = ["generate_from", "created_at", "updated_at"]
 
 
@@ -107,15 +108,5 @@ class MeterResetSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = MeterReset
-        fields = [
-            "id",
-            "meter",
-            "reset_at",
-            "value_before",
-            "value_after",
-            "offset",
-            "reason",
-            "created_by",
-            "created_at",
-        ]
+        fields = columns(MeterReset)
         read_only_fields = ["value_before", "offset", "created_at"]
