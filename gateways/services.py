@@ -48,14 +48,13 @@ def _secret_add(gateway: Gateway, *, by, action: str, changes: dict) -> str:
     GatewaySecret.objects.create(
         gateway=gateway, encrypted=gateway_secrets.encrypt(plaintext), fingerprint=fingerprint
     )
-    audit_record(
-        by=by,
-        action=action,
-        obj=gateway,
-        site=gateway.site,
-        changes={**changes, "secret_fingerprint": fingerprint},
-    )
+    _audit(gateway, by=by, action=action, changes={**changes, "secret_fingerprint": fingerprint})
     return plaintext
+
+
+def _audit(gateway: Gateway, *, by, action: str, changes: dict) -> None:
+    """An audit entry about the gateway, filed under its site."""
+    audit_record(by=by, action=action, obj=gateway, site=gateway.site, changes=changes)
 
 
 @transaction.atomic
@@ -96,11 +95,10 @@ def gateway_retire_secrets(*, gateway: Gateway, now: datetime | None = None, by=
     fingerprints = sorted(older.values_list("fingerprint", flat=True))
     retired = older.update(retired_at=now or timezone.now())
     if retired:
-        audit_record(
+        _audit(
+            gateway,
             by=by,
             action=AuditAction.GATEWAY_RETIRE_SECRETS,
-            obj=gateway,
-            site=gateway.site,
             changes={"retired_fingerprints": fingerprints, "kept_fingerprint": newest.fingerprint},
         )
     return retired
@@ -123,13 +121,7 @@ def gateway_update(*, gateway: Gateway, by=None, **fields) -> Gateway:
         gateway.save(update_fields=list(fields))
     changes = field_changes(before, fields)
     if changes:
-        audit_record(
-            by=by,
-            action=AuditAction.GATEWAY_UPDATE,
-            obj=gateway,
-            site=gateway.site,
-            changes=changes,
-        )
+        _audit(gateway, by=by, action=AuditAction.GATEWAY_UPDATE, changes=changes)
     return gateway
 
 
