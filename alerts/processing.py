@@ -285,15 +285,13 @@ def _settle_cleared(alert: Alert) -> str:
     if work_order is None:
         return AlertStatus.RECORDED
     alert.work_order = work_order
-    WorkOrderEvent.objects.create(
-        work_order=work_order,
-        kind=EventKind.ALERT,
-        message=f"Condition {alert.condition} cleared by the gateway (alert {alert.alert_id}).",
-        data={
-            "alert": alert.pk,
-            "state": alert.state,
-            "observed_at": alert.observed_at.isoformat(),
-        },
+    _alert_event(
+        work_order,
+        alert,
+        EventKind.ALERT,
+        f"Condition {alert.condition} cleared by the gateway (alert {alert.alert_id}).",
+        state=alert.state,
+        observed_at=alert.observed_at.isoformat(),
     )
     rule = work_order.alert_rule
     if (
@@ -340,21 +338,18 @@ def _escalate(work_order: WorkOrder, alert: Alert) -> list[str]:
     new_due = alert.observed_at + _response_time(work_order.alert_rule, alert.severity)
     if work_order.due_at is None or new_due < work_order.due_at:
         work_order.due_at = new_due
-    WorkOrderEvent.objects.create(
-        work_order=work_order,
-        kind=EventKind.PRIORITY,
-        message=(
+    _alert_event(
+        work_order,
+        alert,
+        EventKind.PRIORITY,
+        (
             f"Escalated by a {alert.severity} alert ({alert.alert_id}): priority "
             f"{old['priority']} → {work_order.priority}, due "
             f"{old_due:%Y-%m-%d %H:%M} → {work_order.due_at:%Y-%m-%d %H:%M} UTC"
             if old_due
             else f"Escalated by a {alert.severity} alert: priority {work_order.priority}"
         ),
-        data={
-            "alert": alert.pk,
-            "from": old,
-            "to": {"severity": alert.severity, "priority": work_order.priority},
-        },
+        **{"from": old, "to": {"severity": alert.severity, "priority": work_order.priority}},
     )
     return ["alert_severity", "priority", "due_at"]
 
@@ -429,15 +424,20 @@ def _record_opening(work_order: WorkOrder, alert: Alert, rule: AlertRule | None,
     """The work order's first timeline entry: which alert opened it, by which rule, for whom."""
     source = f"rule “{rule.name}”" if rule else "the default policy (awaiting approval)"
     assigned = f" Assigned to {technician.get_username()}." if technician else ""
+    _alert_event(
+        work_order,
+        alert,
+        EventKind.CREATED,
+        f"Opened from {alert.severity} alert {alert.alert_id} by {source}.{assigned}",
+        rule=rule.pk if rule else None,
+        assignee=technician.pk if technician else None,
+    )
+
+
+def _alert_event(work_order: WorkOrder, alert: Alert, kind: str, message: str, **data) -> None:
+    """A timeline entry of the work order that names the alert it comes from."""
     WorkOrderEvent.objects.create(
-        work_order=work_order,
-        kind=EventKind.CREATED,
-        message=f"Opened from {alert.severity} alert {alert.alert_id} by {source}.{assigned}",
-        data={
-            "alert": alert.pk,
-            "rule": rule.pk if rule else None,
-            "assignee": technician.pk if technician else None,
-        },
+        work_order=work_order, kind=kind, message=message, data={"alert": alert.pk, **data}
     )
 
 

@@ -45,22 +45,21 @@ MAX_INDENTED_DEPTH = 8
 
 class ServiceSavedAdminMixin:
     """Adding and changing go through the model's services (a refusal is a form error), so
-    the rules are those of the API."""
-
-    create_service = update_service = None  # staticmethod(services.<model>_create / _update)
-    instance_argument = ""  # how the update service names the row it changes
+    the rules are those of the API: `services.<model>_create(**values)` and
+    `services.<model>_update(<model>=row, **changed values)`."""
 
     def save_model(self, request, obj, form, change):
+        name = self.model._meta.model_name
         if change:
             fresh = type(obj).objects.get(pk=obj.pk)
             saved = self.call_service(
-                self.update_service,
-                **{self.instance_argument: fresh},
+                getattr(services, f"{name}_update"),
+                **{name: fresh},
                 **changed_values(form, set(form.fields)),
             )
         else:
-            values = {name: form.cleaned_data[name] for name in form.fields}
-            saved = self.call_service(self.create_service, **values)
+            values = {field: form.cleaned_data[field] for field in form.fields}
+            saved = self.call_service(getattr(services, f"{name}_create"), **values)
         adopt_saved(obj, saved)
 
 
@@ -94,9 +93,6 @@ class ServiceSavedInlinesMixin:
 @admin.register(Customer)
 class CustomerAdmin(ServiceSavedAdminMixin, SiteScopedAdminMixin, admin.ModelAdmin):
     planner_permissions = VIEW_ONLY
-    create_service = staticmethod(services.customer_create)
-    update_service = staticmethod(services.customer_update)
-    instance_argument = "customer"
     list_display = ("name", "site_codes")
     search_fields = ("name",)
 
@@ -113,9 +109,6 @@ class CustomerAdmin(ServiceSavedAdminMixin, SiteScopedAdminMixin, admin.ModelAdm
 @admin.register(Site)
 class SiteAdmin(ServiceSavedAdminMixin, SiteScopedAdminMixin, admin.ModelAdmin):
     planner_permissions = VIEW_ONLY
-    create_service = staticmethod(services.site_create)
-    update_service = staticmethod(services.site_update)
-    instance_argument = "site"
     list_display = ("code", "name", "customer", "timezone")
     list_filter = (("customer", admin.RelatedOnlyFieldListFilter), "timezone")
     list_select_related = ("customer",)
@@ -155,7 +148,11 @@ class AssetChangeList(ChangeList):
 
 @admin.register(Asset)
 class AssetAdmin(
-    ServiceSavedInlinesMixin, SiteScopedAdminMixin, SpreadsheetImportExportMixin, admin.ModelAdmin
+    ServiceSavedInlinesMixin,
+    ServiceSavedAdminMixin,
+    SiteScopedAdminMixin,
+    SpreadsheetImportExportMixin,
+    admin.ModelAdmin,
 ):
     """The asset hierarchy, listed in tree order (by materialised path) with breadcrumbs.
 
@@ -242,32 +239,9 @@ class AssetAdmin(
         ancestors = Asset.objects.ancestors_of(asset, include_self=True)
         return BREADCRUMB.join(f"{a.tag} {a.name}" for a in ancestors)
 
-    def save_model(self, request, obj, form, change):
-        if change:
-            fresh = Asset.objects.get(pk=obj.pk)
-            saved = self.call_service(
-                services.asset_update,
-                asset=fresh,
-                **changed_values(form, set(form.fields) - {"site"}),
-            )
-        else:
-            data = dict(form.cleaned_data)
-            saved = self.call_service(
-                services.asset_create,
-                site=data.pop("site"),
-                tag=data.pop("tag"),
-                name=data.pop("name"),
-                parent=data.pop("parent"),
-                **data,
-            )
-        adopt_saved(obj, saved)
-
 
 @admin.register(Meter)
 class MeterAdmin(ServiceSavedAdminMixin, SiteScopedAdminMixin, admin.ModelAdmin):
-    create_service = staticmethod(services.meter_create)
-    update_service = staticmethod(services.meter_update)
-    instance_argument = "meter"
     list_display = ("asset", "code", "name", "unit", "cumulative", "last_reading")
     list_filter = (("asset__site", admin.RelatedOnlyFieldListFilter), "unit", "cumulative")
     list_select_related = ("asset",)
@@ -347,9 +321,6 @@ class PartAdmin(
     """
 
     planner_permissions = VIEW_ONLY
-    create_service = staticmethod(services.part_create)
-    update_service = staticmethod(services.part_update)
-    instance_argument = "part"
 
     resource_classes = [PartResource]
     list_display = ("sku", "name", "unit", "unit_cost", "on_hand_at_my_sites", "low")
@@ -396,9 +367,6 @@ class StoreroomAdmin(
     ServiceSavedInlinesMixin, ServiceSavedAdminMixin, SiteScopedAdminMixin, admin.ModelAdmin
 ):
     permissions = NO_DELETE
-    create_service = staticmethod(services.storeroom_create)
-    update_service = staticmethod(services.storeroom_update)
-    instance_argument = "storeroom"
     inline_services = {
         Stock: (services.stock_create, services.stock_update, "stock", "storeroom"),
     }
@@ -459,9 +427,6 @@ class StockAdmin(ServiceSavedAdminMixin, SiteScopedAdminMixin, admin.ModelAdmin)
     """On hand and reserved change only through the stock services (receive, count)."""
 
     permissions = NO_DELETE
-    create_service = staticmethod(services.stock_create)
-    update_service = staticmethod(services.stock_update)
-    instance_argument = "stock"
     list_display = (
         "part",
         "storeroom",

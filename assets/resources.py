@@ -12,21 +12,6 @@ from assets import services as asset_services
 from assets.models import Asset, EquipmentClass, Part, Site
 from cmms.spreadsheets import LookupWidget, NumberWidget, SpreadsheetResource
 
-ASSET_COLUMNS = (
-    "site",
-    "tag",
-    "name",
-    "parent",
-    "level",
-    "equipment_class",
-    "criticality",
-    "state",
-    "manufacturer",
-    "model",
-    "serial_number",
-    "installed_on",
-)
-
 
 class SiteWidget(LookupWidget):
     noun = "site"
@@ -62,8 +47,8 @@ class AssetResource(SpreadsheetResource):
 
     class Meta:
         model = Asset
-        fields = ASSET_COLUMNS
-        export_order = ASSET_COLUMNS
+        fields = asset_services.ASSET_FIELDS
+        export_order = asset_services.ASSET_FIELDS
         import_id_fields = ("site", "tag")
         skip_unchanged = True
         report_skipped = True
@@ -92,7 +77,7 @@ class AssetResource(SpreadsheetResource):
             raise ValidationError(errors)
 
     def save_instance(self, instance, is_create, row, **kwargs):
-        values = {name: getattr(instance, name) for name in ASSET_COLUMNS}
+        values = {name: getattr(instance, name) for name in asset_services.ASSET_FIELDS}
         if is_create:
             saved = asset_services.asset_create(**values)
         else:

@@ -10,7 +10,7 @@ from django.db.models.functions import Concat, Substr
 from assets.choices import MovementKind
 from assets.models import Asset, Customer, Meter, Part, Site, Stock, StockMovement, Storeroom
 from cmms.errors import InsufficientStock
-from cmms.rows import UNCHANGED, given
+from cmms.rows import UNCHANGED, given, given_fields
 
 FIXED_SITE = "Objects stay at their site; create a new one at the other site."
 FIXED_STOCK = {
@@ -19,6 +19,22 @@ FIXED_STOCK = {
 }
 
 # ---------------------------------------------------------------- asset hierarchy
+
+# What `asset_create` and `asset_update` write: the API, the import and the export name these.
+ASSET_FIELDS = (
+    "site",
+    "tag",
+    "name",
+    "parent",
+    "level",
+    "equipment_class",
+    "criticality",
+    "state",
+    "manufacturer",
+    "model",
+    "serial_number",
+    "installed_on",
+)
 
 
 def _path_for(asset: Asset) -> str:
@@ -43,22 +59,7 @@ def asset_create(
     installed_on=UNCHANGED,
 ) -> Asset:
     """Create an asset and place it in the hierarchy (path and depth)."""
-    asset = Asset(
-        site=site,
-        tag=tag,
-        name=name,
-        parent=parent,
-        **given(
-            level=level,
-            equipment_class=equipment_class,
-            criticality=criticality,
-            state=state,
-            manufacturer=manufacturer,
-            model=model,
-            serial_number=serial_number,
-            installed_on=installed_on,
-        ),
-    )
+    asset = Asset(**given_fields(locals(), Asset))
     asset.full_clean(exclude=["path"])
     asset.save()
     asset.path = _path_for(asset)
@@ -86,21 +87,10 @@ def asset_update(
 ) -> Asset:
     """Change an asset's fields (its site is fixed); a new parent moves the whole subtree in
     one UPDATE."""
+    fields = given_fields(locals(), Asset)
     refuse_fixed(asset, {"site": FIXED_SITE}, site=site)
     old_parent_id = asset.parent_id
-    for field, value in given(
-        tag=tag,
-        name=name,
-        parent=parent,
-        level=level,
-        equipment_class=equipment_class,
-        criticality=criticality,
-        state=state,
-        manufacturer=manufacturer,
-        model=model,
-        serial_number=serial_number,
-        installed_on=installed_on,
-    ).items():
+    for field, value in fields.items():
         setattr(asset, field, value)
     asset.full_clean(exclude=["path"])
     if asset.parent_id != old_parent_id:
@@ -160,12 +150,12 @@ def customer_create(*, name: str) -> Customer:
 
 @transaction.atomic
 def customer_update(*, customer: Customer, name: str = UNCHANGED) -> Customer:
-    return _saved(customer, **given(name=name))
+    return _saved(customer, **given_fields(locals(), Customer))
 
 
 @transaction.atomic
 def site_create(*, customer: Customer, code: str, name: str, timezone: str = UNCHANGED) -> Site:
-    return _saved(Site(), customer=customer, code=code, name=name, **given(timezone=timezone))
+    return _saved(Site(), **given_fields(locals(), Site))
 
 
 @transaction.atomic
@@ -177,7 +167,7 @@ def site_update(
     name: str = UNCHANGED,
     timezone: str = UNCHANGED,
 ) -> Site:
-    return _saved(site, **given(customer=customer, code=code, name=name, timezone=timezone))
+    return _saved(site, **given_fields(locals(), Site))
 
 
 # ---------------------------------------------------------------- meters
@@ -187,9 +177,7 @@ def site_update(
 def meter_create(
     *, asset: Asset, code: str, name: str, unit: str, cumulative: bool = UNCHANGED
 ) -> Meter:
-    return _saved(
-        Meter(), asset=asset, code=code, name=name, unit=unit, **given(cumulative=cumulative)
-    )
+    return _saved(Meter(), **given_fields(locals(), Meter))
 
 
 @transaction.atomic
@@ -202,9 +190,7 @@ def meter_update(
     unit: str = UNCHANGED,
     cumulative: bool = UNCHANGED,
 ) -> Meter:
-    return _saved(
-        meter, **given(asset=asset, code=code, name=name, unit=unit, cumulative=cumulative)
-    )
+    return _saved(meter, **given_fields(locals(), Meter))
 
 
 # ---------------------------------------------------------------- parts, storerooms, stock rows
@@ -212,7 +198,7 @@ def meter_update(
 
 @transaction.atomic
 def part_create(*, sku: str, name: str, unit: str = UNCHANGED, unit_cost=UNCHANGED) -> Part:
-    return _saved(Part(), sku=sku, name=name, **given(unit=unit, unit_cost=unit_cost))
+    return _saved(Part(), **given_fields(locals(), Part))
 
 
 @transaction.atomic
@@ -224,12 +210,12 @@ def part_update(
     unit: str = UNCHANGED,
     unit_cost=UNCHANGED,
 ) -> Part:
-    return _saved(part, **given(sku=sku, name=name, unit=unit, unit_cost=unit_cost))
+    return _saved(part, **given_fields(locals(), Part))
 
 
 @transaction.atomic
 def storeroom_create(*, site: Site, code: str, name: str) -> Storeroom:
-    return _saved(Storeroom(), site=site, code=code, name=name)
+    return _saved(Storeroom(), **given_fields(locals(), Storeroom))
 
 
 @transaction.atomic
@@ -246,9 +232,7 @@ def stock_create(
     *, part: Part, storeroom: Storeroom, reorder_point=UNCHANGED, bin: str = UNCHANGED
 ) -> Stock:
     """A stock row of a part in a storeroom, empty: quantities arrive as receipts."""
-    return _saved(
-        Stock(), part=part, storeroom=storeroom, **given(reorder_point=reorder_point, bin=bin)
-    )
+    return _saved(Stock(), **given_fields(locals(), Stock))
 
 
 @transaction.atomic

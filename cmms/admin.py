@@ -141,18 +141,22 @@ class ScopedChoicesMixin:
     """Foreign-key and many-to-many choices limited to the user's sites."""
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
-        if "queryset" not in kwargs:
-            choices = scoped_choices(db_field.related_model, request.user)
-            if choices is not None:
-                kwargs["queryset"] = choices
+        kwargs = _scoped_queryset(db_field, request, kwargs)
         return _ids_checked(super().formfield_for_foreignkey(db_field, request, **kwargs))
 
     def formfield_for_manytomany(self, db_field, request, **kwargs):
-        if "queryset" not in kwargs:
-            choices = scoped_choices(db_field.related_model, request.user)
-            if choices is not None:
-                kwargs["queryset"] = choices
+        kwargs = _scoped_queryset(db_field, request, kwargs)
         return _ids_checked(super().formfield_for_manytomany(db_field, request, **kwargs))
+
+
+def _scoped_queryset(db_field, request, kwargs: dict) -> dict:
+    """The form field's arguments with its choices limited to what the user may see (unless
+    the caller chose a queryset itself, or the related model is not scoped)."""
+    if "queryset" not in kwargs:
+        choices = scoped_choices(db_field.related_model, request.user)
+        if choices is not None:
+            kwargs["queryset"] = choices
+    return kwargs
 
 
 class _IdsCheckedAutocomplete:

@@ -36,3 +36,16 @@ def given(**values) -> dict:
     leaves the model's default for what was not.
     """
     return {name: value for name, value in values.items() if value is not UNCHANGED}
+
+
+def given_fields(arguments: dict, model: type[Model]) -> dict:
+    """The given keyword arguments (not UNCHANGED) that name fields of `model`, in order.
+
+    A service passes its `locals()` as its first statement, so its signature stays the one
+    list of what it writes (instead of a second list of `name=name` lines); the row it works
+    on and `by` are not fields of the model and stay out.
+    """
+    names = {field.name for field in model._meta.concrete_fields}
+    return {
+        name: value for name, value in arguments.items() if name in names and value is not UNCHANGED
+    }

@@ -41,14 +41,20 @@ class GatewayRateExceeded(Exception):
 # --- gateways and secrets -------------------------------------------------------------
 
 
-def _secret_add(gateway: Gateway) -> str:
+def _secret_add(gateway: Gateway, *, by, action: str, changes: dict) -> str:
+    """A new live secret for the gateway, audited with its fingerprint (never the secret)."""
     plaintext = gateway_secrets.generate()
+    fingerprint = gateway_secrets.fingerprint(plaintext)
     GatewaySecret.objects.create(
-        gateway=gateway,
-        encrypted=gateway_secrets.encrypt(plaintext),
-        fingerprint=gateway_secrets.fingerprint(plaintext),
+        gateway=gateway, encrypted=gateway_secrets.encrypt(plaintext), fingerprint=fingerprint
     )
+    _audit(gateway, by=by, action=action, changes={**changes, "secret_fingerprint": fingerprint})
     return plaintext
+
+
+def _audit(gateway: Gateway, *, by, action: str, changes: dict) -> None:
+    """An audit entry about the gateway, filed under its site."""
+    audit_record(by=by, action=action, obj=gateway, site=gateway.site, changes=changes)
 
 
 @transaction.atomic
@@ -59,17 +65,11 @@ def gateway_create(
     gateway = Gateway(site=site, name=name, rate_limit_per_minute=rate_limit_per_minute)
     gateway.full_clean()
     gateway.save()
-    secret = _secret_add(gateway)
-    audit_record(
+    secret = _secret_add(
+        gateway,
         by=by,
         action=AuditAction.GATEWAY_CREATE,
-        obj=gateway,
-        site=gateway.site,
-        changes={
-            "name": name,
-            "rate_limit_per_minute": rate_limit_per_minute,
-            "secret_fingerprint": gateway_secrets.fingerprint(secret),
-        },
+        changes={"name": name, "rate_limit_per_minute": rate_limit_per_minute},
     )
     return gateway, secret
 
@@ -78,15 +78,7 @@ def gateway_create(
 def gateway_rotate_secret(*, gateway: Gateway, by=None) -> str:
     """Add a new secret; older ones keep verifying until `gateway_retire_secrets`."""
     Gateway.objects.select_for_update().get(pk=gateway.pk)
-    secret = _secret_add(gateway)
-    audit_record(
-        by=by,
-        action=AuditAction.GATEWAY_ROTATE_SECRET,
-        obj=gateway,
-        site=gateway.site,
-        changes={"secret_fingerprint": gateway_secrets.fingerprint(secret)},
-    )
-    return secret
+    return _secret_add(gateway, by=by, action=AuditAction.GATEWAY_ROTATE_SECRET, changes={})
 
 
 @transaction.atomic
@@ -103,11 +95,10 @@ def gateway_retire_secrets(*, gateway: Gateway, now: datetime | None = None, by=
     fingerprints = sorted(older.values_list("fingerprint", flat=True))
     retired = older.update(retired_at=now or timezone.now())
     if retired:
-        audit_record(
+        _audit(
+            gateway,
             by=by,
             action=AuditAction.GATEWAY_RETIRE_SECRETS,
-            obj=gateway,
-            site=gateway.site,
             changes={"retired_fingerprints": fingerprints, "kept_fingerprint": newest.fingerprint},
         )
     return retired
@@ -130,13 +121,7 @@ def gateway_update(*, gateway: Gateway, by=None, **fields) -> Gateway:
         gateway.save(update_fields=list(fields))
     changes = field_changes(before, fields)
     if changes:
-        audit_record(
-            by=by,
-            action=AuditAction.GATEWAY_UPDATE,
-            obj=gateway,
-            site=gateway.site,
-            changes=changes,
-        )
+        _audit(gateway, by=by, action=AuditAction.GATEWAY_UPDATE, changes=changes)
     return gateway
 
 

@@ -30,25 +30,8 @@ class PMPlanAdmin(SiteScopedAdminMixin, admin.ModelAdmin):
         (None, {"fields": ("site", "name", "is_active", "job_plan", "priority")}),
         ("Assets", {"fields": ("scope", "asset", "equipment_class")}),
         ("Work orders", {"fields": ("work_order_status", "skip_while_open")}),
-        (
-            "Calendar trigger",
-            {
-                "fields": (
-                    "trigger",
-                    "interval",
-                    "interval_unit",
-                    "anchor",
-                    "starts_on",
-                    "due_time",
-                    "ends_on",
-                    "lead_days",
-                )
-            },
-        ),
-        (
-            "Meter trigger",
-            {"fields": ("meter_code", "meter_interval", "meter_start", "meter_lead")},
-        ),
+        ("Calendar trigger", {"fields": services.CALENDAR_TRIGGER_FIELDS}),
+        ("Meter trigger", {"fields": services.METER_TRIGGER_FIELDS}),
         ("History", {"fields": ("generate_from", "created_at", "updated_at")}),
     )
     change_list_template = "admin/pm/pmplan/change_list.html"

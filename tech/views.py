@@ -249,6 +249,30 @@ def _scoped_work_order(request, pk) -> WorkOrder:
     return get_object_or_404(WorkOrder.objects.for_user(request.user), pk=pk)
 
 
+def _work_order_form(form_class, form_name: str, *, success: str, anchor: str = ""):
+    """A form posted from the work order page: the view finds the work order among the user's,
+    parses `form_class` and runs `action(request, work_order, data)` through `_perform`."""
+
+    def decorate(action):
+        @wraps(action)
+        def view(request, pk):
+            work_order = _scoped_work_order(request, pk)
+            form = form_class(request.POST, request.FILES)
+            return _perform(
+                request,
+                pk,
+                form,
+                form_name,
+                lambda data: action(request, work_order, data),
+                success=success,
+                anchor=anchor,
+            )
+
+        return require_POST(login_required(view))
+
+    return decorate
+
+
 @require_POST
 @login_required
 def work_order_start(request, pk):
@@ -278,37 +302,18 @@ def _simple_transition(request, pk, name: str, success: str):
     return _perform(request, pk, form, "action_form", action, success=success)
 
 
-@require_POST
-@login_required
-def work_order_pause(request, pk):
-    work_order = _scoped_work_order(request, pk)
-
-    def action(data):
-        wo_services.work_order_transition(
-            work_order=work_order, to=Status.ON_HOLD, by=request.user, reason=data["reason"]
-        )
-
-    return _perform(request, pk, PauseForm(request.POST), "pause_form", action, success="Paused.")
+@_work_order_form(PauseForm, "pause_form", success="Paused.")
+def work_order_pause(request, work_order, data):
+    wo_services.work_order_transition(
+        work_order=work_order, to=Status.ON_HOLD, by=request.user, reason=data["reason"]
+    )
 
 
-@require_POST
-@login_required
-def work_order_complete(request, pk):
-    work_order = _scoped_work_order(request, pk)
-
-    def action(data):
-        codes = {k: data[k] for k in ("problem", "cause", "remedy") if data.get(k) is not None}
-        wo_services.work_order_transition(
-            work_order=work_order, to=Status.COMPLETED, by=request.user, **codes
-        )
-
-    return _perform(
-        request,
-        pk,
-        CompleteForm(request.POST),
-        "complete_form",
-        action,
-        success="Completed. Thank you!",
+@_work_order_form(CompleteForm, "complete_form", success="Completed. Thank you!")
+def work_order_complete(request, work_order, data):
+    codes = {k: data[k] for k in ("problem", "cause", "remedy") if data.get(k) is not None}
+    wo_services.work_order_transition(
+        work_order=work_order, to=Status.COMPLETED, by=request.user, **codes
     )
 
 
@@ -339,28 +344,14 @@ def step_record(request, pk, step_id):
     )
 
 
-@require_POST
-@login_required
-def labour_add(request, pk):
-    work_order = _scoped_work_order(request, pk)
-
-    def action(data):
-        wo_services.labour_add(
-            work_order=work_order,
-            technician=request.user,
-            hours=data["hours"],
-            note=data["note"],
-            by=request.user,
-        )
-
-    return _perform(
-        request,
-        pk,
-        LabourForm(request.POST),
-        "labour_form",
-        action,
-        success="Time recorded.",
-        anchor="labour",
+@_work_order_form(LabourForm, "labour_form", success="Time recorded.", anchor="labour")
+def labour_add(request, work_order, data):
+    wo_services.labour_add(
+        work_order=work_order,
+        technician=request.user,
+        hours=data["hours"],
+        note=data["note"],
+        by=request.user,
     )
 
 
@@ -379,43 +370,15 @@ def part_issue(request, pk):
     return _perform(request, pk, form, "part_form", action, success="Part issued.", anchor="parts")
 
 
-@require_POST
-@login_required
-def note_add(request, pk):
-    work_order = _scoped_work_order(request, pk)
-
-    def action(data):
-        work_order_note_add(work_order=work_order, by=request.user, message=data["message"])
-
-    return _perform(
-        request,
-        pk,
-        NoteForm(request.POST),
-        "note_form",
-        action,
-        success="Note added.",
-        anchor="timeline",
-    )
+@_work_order_form(NoteForm, "note_form", success="Note added.", anchor="timeline")
+def note_add(request, work_order, data):
+    work_order_note_add(work_order=work_order, by=request.user, message=data["message"])
 
 
-@require_POST
-@login_required
-def photo_add(request, pk):
-    work_order = _scoped_work_order(request, pk)
-
-    def action(data):
-        tech_services.work_order_photo_add(
-            work_order=work_order, by=request.user, upload=data["image"], caption=data["caption"]
-        )
-
-    return _perform(
-        request,
-        pk,
-        PhotoForm(request.POST, request.FILES),
-        "photo_form",
-        action,
-        success="Photo added.",
-        anchor="photos",
+@_work_order_form(PhotoForm, "photo_form", success="Photo added.", anchor="photos")
+def photo_add(request, work_order, data):
+    tech_services.work_order_photo_add(
+        work_order=work_order, by=request.user, upload=data["image"], caption=data["caption"]
     )
 
 

@@ -44,7 +44,7 @@ from workorders.models import (
     WorkOrder,
     WorkOrderEvent,
 )
-from workorders.resources import WorkOrderResource
+from workorders.resources import SUMMARY_COLUMNS, WorkOrderResource
 
 VIEW_ONLY = frozenset({"view"})
 INITIAL_STATUSES = (Status.REQUESTED, Status.APPROVED, Status.SCHEDULED)
@@ -271,15 +271,7 @@ class WorkOrderAdmin(SiteScopedAdminMixin, SpreadsheetExportMixin, admin.ModelAd
     permissions = NO_DELETE
     resource_classes = [WorkOrderResource]
     list_display = (
-        "number",
-        "title",
-        "site",
-        "asset",
-        "status",
-        "priority",
-        "type",
-        "source",
-        "assignee",
+        *SUMMARY_COLUMNS,
         "scheduled_start",
         "due_at",
         "overdue",

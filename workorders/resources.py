@@ -5,6 +5,19 @@ from import_export import fields
 from cmms.spreadsheets import SpreadsheetResource
 from workorders.models import WorkOrder
 
+# What says which work order a row is and where it stands: the admin list starts with these too.
+SUMMARY_COLUMNS = (
+    "number",
+    "title",
+    "site",
+    "asset",
+    "status",
+    "priority",
+    "type",
+    "source",
+    "assignee",
+)
+
 
 class WorkOrderResource(SpreadsheetResource):
     """Export of the filtered work order list (the columns a planner reports on)."""
@@ -16,15 +29,7 @@ class WorkOrderResource(SpreadsheetResource):
     class Meta:
         model = WorkOrder
         fields = (
-            "number",
-            "title",
-            "site",
-            "asset",
-            "status",
-            "priority",
-            "type",
-            "source",
-            "assignee",
+            *SUMMARY_COLUMNS,
             "created_at",
             "scheduled_start",
             "due_at",

@@ -16,7 +16,7 @@ from assets import services as asset_services
 from assets.models import Stock
 from cmms.errors import NotPermitted, TransitionNotAllowed
 from cmms.roles import Role
-from cmms.rows import UNCHANGED, adopt_row, given
+from cmms.rows import UNCHANGED, adopt_row, given_fields
 from workorders import creation, policy
 from workorders.choices import (
     EventKind,
@@ -161,22 +161,7 @@ def work_order_update(
 ) -> WorkOrder:
     """Change a work order's planning fields (EDITABLE_FIELDS) and its assignee. Status, site
     and number are not editable here."""
-    fields = given(
-        title=title,
-        description=description,
-        priority=priority,
-        type=type,
-        asset=asset,
-        due_at=due_at,
-        scheduled_start=scheduled_start,
-        estimated_hours=estimated_hours,
-        required_skill=required_skill,
-        problem=problem,
-        cause=cause,
-        remedy=remedy,
-        needs_attention=needs_attention,
-        assignee=assignee,
-    )
+    fields = given_fields(locals(), WorkOrder)
     return _replan(work_order, fields, by=by)
 
 

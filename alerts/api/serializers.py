@@ -1,30 +1,14 @@
 from rest_framework import serializers
 
 from alerts.models import Alert
+from cmms.api.serializers import columns
+
+# The pipeline's own columns (deduplication hash, retries); the API shows every other one.
+_BOOKKEEPING = frozenset({"content_hash", "error", "attempts", "next_attempt_at"})
 
 
 class AlertSerializer(serializers.ModelSerializer):
     class Meta:
         model = Alert
-        fields = [
-            "id",
-            "gateway",
-            "site",
-            "alert_id",
-            "asset",
-            "asset_tag",
-            "condition",
-            "severity",
-            "state",
-            "observed_at",
-            "received_at",
-            "value",
-            "unit",
-            "threshold",
-            "message",
-            "attributes",
-            "status",
-            "work_order",
-            "processed_at",
-        ]
+        fields = columns(Alert, without=_BOOKKEEPING)
         read_only_fields = fields

@@ -13,9 +13,9 @@ from assets.models import (
     StockMovement,
     Storeroom,
 )
-from assets.services import FIXED_SITE
+from assets.services import ASSET_FIELDS, FIXED_SITE
 from cmms.api.fields import ScopedPrimaryKeyRelatedField
-from cmms.api.serializers import ValidatedModelSerializer
+from cmms.api.serializers import ValidatedModelSerializer, columns
 
 
 class CustomerSerializer(ValidatedModelSerializer):
@@ -50,24 +50,7 @@ class AssetSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Asset
-        fields = [
-            "id",
-            "site",
-            "tag",
-            "name",
-            "parent",
-            "level",
-            "equipment_class",
-            "criticality",
-            "state",
-            "manufacturer",
-            "model",
-            "serial_number",
-            "installed_on",
-            "path",
-            "depth",
-            "created_at",
-        ]
+        fields = ["id", *ASSET_FIELDS, "path", "depth", "created_at"]
         read_only_fields = ["path", "depth", "created_at"]
         # (site, tag) uniqueness is checked by the service's full_clean, with the model's message.
         validators = []
@@ -151,15 +134,5 @@ class StockAdjustSerializer(serializers.Serializer):
 class StockMovementSerializer(serializers.ModelSerializer):
     class Meta:
         model = StockMovement
-        fields = [
-            "id",
-            "stock",
-            "kind",
-            "quantity",
-            "on_hand_after",
-            "work_order",
-            "reason",
-            "created_at",
-            "created_by",
-        ]
+        fields = columns(StockMovement)
         read_only_fields = fields

@@ -25,18 +25,22 @@ from cmms.api.viewsets import (
 
 class ServiceWritesMixin:
     """Creating and changing go through the model's services, after the serializer checked
-    the input's shape."""
-
-    create_service = update_service = None  # staticmethod(services.<model>_create / _update)
-    instance_argument = ""  # how the update service names the row it changes
+    the input's shape: `services.<model>_create(**data)` and
+    `services.<model>_update(<model>=row, **data)`, named after the queryset's model."""
 
     def perform_create(self, serializer):
-        serializer.instance = self.create_service(**serializer.validated_data)
+        serializer.instance = self._service("create")(**serializer.validated_data)
 
     def perform_update(self, serializer):
-        self.update_service(
-            **{self.instance_argument: serializer.instance}, **serializer.validated_data
+        self._service("update")(
+            **{self._model_name(): serializer.instance}, **serializer.validated_data
         )
+
+    def _service(self, verb: str):
+        return getattr(services, f"{self._model_name()}_{verb}")
+
+    def _model_name(self) -> str:
+        return self.queryset.model._meta.model_name
 
 
 class CustomerViewSet(ServiceWritesMixin, CatalogueModelViewSet):
@@ -45,9 +49,6 @@ class CustomerViewSet(ServiceWritesMixin, CatalogueModelViewSet):
     queryset = Customer.objects.all()
     serializer_class = serializers.CustomerSerializer
     filterset_class = filtersets.CustomerFilterSet
-    create_service = staticmethod(services.customer_create)
-    update_service = staticmethod(services.customer_update)
-    instance_argument = "customer"
 
     def get_queryset(self):
         return super().get_queryset().for_user(self.request.user)
@@ -59,9 +60,6 @@ class SiteViewSet(ServiceWritesMixin, SiteScopedModelViewSet):
     queryset = Site.objects.all()
     serializer_class = serializers.SiteSerializer
     filterset_class = filtersets.SiteFilterSet
-    create_service = staticmethod(services.site_create)
-    update_service = staticmethod(services.site_update)
-    instance_argument = "site"
     write_roles = frozenset()
 
 
@@ -73,18 +71,12 @@ class EquipmentClassViewSet(CatalogueModelViewSet):
     filterset_class = filtersets.EquipmentClassFilterSet
 
 
-class AssetViewSet(SiteScopedNoDeleteViewSet):
+class AssetViewSet(ServiceWritesMixin, SiteScopedNoDeleteViewSet):
     """The asset hierarchy. Assets are decommissioned (`state`), never deleted."""
 
     queryset = Asset.objects.all()
     serializer_class = serializers.AssetSerializer
     filterset_class = filtersets.AssetFilterSet
-
-    def perform_create(self, serializer):
-        serializer.instance = services.asset_create(**serializer.validated_data)
-
-    def perform_update(self, serializer):
-        services.asset_update(asset=serializer.instance, **serializer.validated_data)
 
     @extend_schema(filters=False, responses=serializers.AssetSerializer(many=True))
     @action(detail=True)
@@ -111,9 +103,6 @@ class MeterViewSet(ServiceWritesMixin, SiteScopedNoDeleteViewSet):
     queryset = Meter.objects.all()
     serializer_class = serializers.MeterSerializer
     filterset_class = filtersets.MeterFilterSet
-    create_service = staticmethod(services.meter_create)
-    update_service = staticmethod(services.meter_update)
-    instance_argument = "meter"
 
 
 class PartViewSet(ServiceWritesMixin, CatalogueModelViewSet):
@@ -122,18 +111,12 @@ class PartViewSet(ServiceWritesMixin, CatalogueModelViewSet):
     queryset = Part.objects.all()
     serializer_class = serializers.PartSerializer
     filterset_class = filtersets.PartFilterSet
-    create_service = staticmethod(services.part_create)
-    update_service = staticmethod(services.part_update)
-    instance_argument = "part"
 
 
 class StoreroomViewSet(ServiceWritesMixin, SiteScopedModelViewSet):
     queryset = Storeroom.objects.all()
     serializer_class = serializers.StoreroomSerializer
     filterset_class = filtersets.StoreroomFilterSet
-    create_service = staticmethod(services.storeroom_create)
-    update_service = staticmethod(services.storeroom_update)
-    instance_argument = "storeroom"
 
 
 class StockViewSet(ServiceWritesMixin, SiteScopedModelViewSet):
@@ -142,9 +125,6 @@ class StockViewSet(ServiceWritesMixin, SiteScopedModelViewSet):
     queryset = Stock.objects.select_related("part", "storeroom")
     serializer_class = serializers.StockSerializer
     filterset_class = filtersets.StockFilterSet
-    create_service = staticmethod(services.stock_create)
-    update_service = staticmethod(services.stock_update)
-    instance_argument = "stock"
 
     @extend_schema(
         request=serializers.StockReceiveSerializer, responses=serializers.StockSerializer

@@ -43,3 +43,9 @@ def refuse_changes(serializer: serializers.Serializer, messages: dict[str, str])
             errors[name] = [message]
     if errors:
         raise serializers.ValidationError(errors)
+
+
+def columns(model, *, without: frozenset[str] = frozenset()) -> list[str]:
+    """The model's columns in declaration order (but `without`): a serializer's `fields` when
+    it shows the row as it is stored, so a list of field names is not written twice."""
+    return [field.name for field in model._meta.concrete_fields if field.name not in without]

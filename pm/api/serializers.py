@@ -3,6 +3,7 @@ from rest_framework import serializers
 
 from assets.models import Asset, EquipmentClass, Meter, MeterReading, Site
 from cmms.api.fields import ScopedPrimaryKeyRelatedField
+from cmms.api.serializers import columns
 from pm.models import MeterReset, PMOccurrence, PMPlan
 from workorders.models import JobPlan
 
@@ -21,34 +22,7 @@ class PMPlanSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = PMPlan
-        fields = [
-            "id",
-            "site",
-            "name",
-            "is_active",
-            "scope",
-            "asset",
-            "equipment_class",
-            "job_plan",
-            "priority",
-            "work_order_status",
-            "skip_while_open",
-            "trigger",
-            "interval",
-            "interval_unit",
-            "anchor",
-            "starts_on",
-            "due_time",
-            "ends_on",
-            "lead_days",
-            "meter_code",
-            "meter_interval",
-            "meter_start",
-            "meter_lead",
-            "generate_from",
-            "created_at",
-            "updated_at",
-        ]
+        fields = columns(PMPlan)
         read_only_fields = ["generate_from", "created_at", "updated_at"]
 
 
@@ -134,15 +108,5 @@ class MeterResetSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = MeterReset
-        fields = [
-            "id",
-            "meter",
-            "reset_at",
-            "value_before",
-            "value_after",
-            "offset",
-            "reason",
-            "created_by",
-            "created_at",
-        ]
+        fields = columns(MeterReset)
         read_only_fields = ["value_before", "offset", "created_at"]

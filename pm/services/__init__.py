@@ -9,9 +9,11 @@ from pm.services.meters import (
     meter_reset,
     meter_statistics,
 )
-from pm.services.plans import pm_plan_save
+from pm.services.plans import CALENDAR_TRIGGER_FIELDS, METER_TRIGGER_FIELDS, pm_plan_save
 
 __all__ = [
+    "CALENDAR_TRIGGER_FIELDS",
+    "METER_TRIGGER_FIELDS",
     "GenerationResult",
     "ReadingRefused",
     "meter_reading_record",

@@ -338,6 +338,13 @@ def _is_late(plan, target, due_at, threshold, *, now) -> bool:
     return now > max(generation_time, plan.generate_from) + late_grace()
 
 
+def _floating_due(plan: PMPlan, base: datetime, tz) -> datetime:
+    """The due date a floating plan's interval puts after `base` (the last work's finish)."""
+    return schedule.floating_due(
+        finished_at=base, interval=plan.interval, unit=plan.interval_unit, at=plan.due_time, tz=tz
+    )
+
+
 def calendar_due_dates(
     plan: PMPlan, target: Target, *, until: datetime, limit: int = schedule.MAX_CATCH_UP
 ) -> list[datetime]:
@@ -350,22 +357,9 @@ def calendar_due_dates(
         base = finished_at(latest)
         if base is None:
             return []  # the last PM work order is still open: the next date is not known yet
-        due = schedule.floating_due(
-            finished_at=base,
-            interval=plan.interval,
-            unit=plan.interval_unit,
-            at=plan.due_time,
-            tz=tz,
-        )
+        due = _floating_due(plan, base, tz)
         if due <= latest.due_at:  # finished long before it was due: keep the cadence going
-            base = latest.due_at
-            due = schedule.floating_due(
-                finished_at=base,
-                interval=plan.interval,
-                unit=plan.interval_unit,
-                at=plan.due_time,
-                tz=tz,
-            )
+            due = _floating_due(plan, latest.due_at, tz)
         in_range = plan.ends_on is None or schedule.local_date(due, tz) <= plan.ends_on
         return [due] if due <= until and in_range else []
     after = max(latest.due_at, not_before) if latest is not None else not_before

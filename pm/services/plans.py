@@ -5,27 +5,26 @@ from django.db import transaction
 from django.utils import timezone
 
 from cmms.errors import NotPermitted
-from cmms.rows import UNCHANGED, given
+from cmms.rows import UNCHANGED, given_fields
 from pm.models import PMPlan
 from workorders.models import JobPlan
 
+# A plan's two triggers, as the admin groups them.
+CALENDAR_TRIGGER_FIELDS = (
+    "trigger",
+    "interval",
+    "interval_unit",
+    "anchor",
+    "starts_on",
+    "due_time",
+    "ends_on",
+    "lead_days",
+)
+METER_TRIGGER_FIELDS = ("meter_code", "meter_interval", "meter_start", "meter_lead")
 # Fields that decide which occurrences exist or when they are generated; changing them restarts
 # the schedule from now (a longer lead moves generation times into the past: not missed).
-SCHEDULE_FIELDS = frozenset(
-    {
-        "lead_days",
-        "meter_lead",
-        "trigger",
-        "interval",
-        "interval_unit",
-        "anchor",
-        "starts_on",
-        "due_time",
-        "meter_code",
-        "meter_interval",
-        "meter_start",
-    }
-)
+# An end date only stops the schedule.
+SCHEDULE_FIELDS = frozenset(CALENDAR_TRIGGER_FIELDS + METER_TRIGGER_FIELDS) - {"ends_on"}
 
 
 @transaction.atomic
@@ -62,30 +61,7 @@ def pm_plan_save(
     Re-activating a plan, or changing its schedule, moves `generate_from` to now: the
     occurrences while it was paused are not "missed" and are not generated late.
     """
-    fields = given(
-        site=site,
-        name=name,
-        is_active=is_active,
-        scope=scope,
-        asset=asset,
-        equipment_class=equipment_class,
-        job_plan=job_plan,
-        priority=priority,
-        work_order_status=work_order_status,
-        skip_while_open=skip_while_open,
-        trigger=trigger,
-        interval=interval,
-        interval_unit=interval_unit,
-        anchor=anchor,
-        starts_on=starts_on,
-        due_time=due_time,
-        ends_on=ends_on,
-        lead_days=lead_days,
-        meter_code=meter_code,
-        meter_interval=meter_interval,
-        meter_start=meter_start,
-        meter_lead=meter_lead,
-    )
+    fields = given_fields(locals(), PMPlan)
     return _save(plan, fields, by=by)
 
 
