@@ -65,7 +65,7 @@ def load_plant() -> dict:
     from django.db.models.functions import Cast, Concat
 
     from accounts.models import User
-    from alerts.services import gateway_create
+    from gateways.services import gateway_create
     from assets.models import Asset, Customer, Site
     from cmms.roles import Role
 
