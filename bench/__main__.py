@@ -65,9 +65,9 @@ def load_plant() -> dict:
     from django.db.models.functions import Cast, Concat
 
     from accounts.models import User
-    from gateways.services import gateway_create
     from assets.models import Asset, Customer, Site
     from cmms.roles import Role
+    from gateways.services import gateway_create
 
     site = Site.objects.create(
         customer=Customer.objects.create(name="Bench"), code="bench", name="Bench plant"
