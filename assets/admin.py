@@ -15,6 +15,7 @@ from assets.resources import AssetResource, PartResource
 from cmms.admin import (
     NO_DELETE,
     SERVICE_ERRORS,
+    VIEW_ONLY,
     ScopedInlineMixin,
     SiteScopedAdminMixin,
     adopt_saved,
@@ -24,7 +25,6 @@ from cmms.admin import (
 from cmms.spreadsheets import SpreadsheetImportExportMixin
 
 BREADCRUMB = " \N{SINGLE RIGHT-POINTING ANGLE QUOTATION MARK} "
-VIEW_ONLY = frozenset({"view"})
 MAX_INDENTED_DEPTH = 8
 
 

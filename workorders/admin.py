@@ -13,6 +13,7 @@ from assets.models import Asset, Customer, Site, StockMovement
 from cmms.admin import (
     NO_DELETE,
     SERVICE_ERRORS,
+    VIEW_ONLY,
     ReadOnlyInlineMixin,
     ScopedInlineMixin,
     SiteScopedAdminMixin,
@@ -33,7 +34,6 @@ from workorders.job_plans import (
 )
 from workorders.resources import SUMMARY_COLUMNS, WorkOrderResource
 
-VIEW_ONLY = frozenset({"view"})
 INITIAL_STATUSES = (Status.REQUESTED, Status.APPROVED, Status.SCHEDULED)
 HOLD_REASON = "set by planner"
 CANCEL_REASON = "cancelled by planner"
