@@ -13,7 +13,7 @@ from django.urls import reverse
 from accounts import policy, services
 from accounts.models import ApiToken, Skill, User
 from assets.models import Site
-from cmms.admin import NO_DELETE, SiteScopedAdminMixin, adopt_saved, changed_values
+from cmms.admin import NO_DELETE, VIEW_ONLY, SiteScopedAdminMixin, adopt_saved, changed_values
 from cmms.errors import NotPermitted
 from cmms.http import never_store
 from cmms.scoping import visible_users
@@ -25,7 +25,7 @@ SUPERUSER_ONLY = frozenset({"is_superuser", "groups", "user_permissions"})
 class SkillAdmin(SiteScopedAdminMixin, admin.ModelAdmin):
     """Trades shared by every site's people and job plans: superusers write."""
 
-    planner_permissions = frozenset({"view"})
+    planner_permissions = VIEW_ONLY
     list_display = ("code", "name", "holders")
     search_fields = ("code", "name")
 

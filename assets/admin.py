@@ -10,23 +10,12 @@ from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 
-from assets import services
-from assets.models import (
-    Asset,
-    Customer,
-    EquipmentClass,
-    Meter,
-    MeterReading,
-    Part,
-    Site,
-    Stock,
-    StockMovement,
-    Storeroom,
-)
+from assets import models, services
 from assets.resources import AssetResource, PartResource
 from cmms.admin import (
     NO_DELETE,
     SERVICE_ERRORS,
+    VIEW_ONLY,
     ScopedInlineMixin,
     SiteScopedAdminMixin,
     adopt_saved,
@@ -36,7 +25,6 @@ from cmms.admin import (
 from cmms.spreadsheets import SpreadsheetImportExportMixin
 
 BREADCRUMB = " \N{SINGLE RIGHT-POINTING ANGLE QUOTATION MARK} "
-VIEW_ONLY = frozenset({"view"})
 MAX_INDENTED_DEPTH = 8
 
 
@@ -90,7 +78,7 @@ class ServiceSavedInlinesMixin:
 # ---------------------------------------------------------------- customers and sites
 
 
-@admin.register(Customer)
+@admin.register(models.Customer)
 class CustomerAdmin(ServiceSavedAdminMixin, SiteScopedAdminMixin, admin.ModelAdmin):
     planner_permissions = VIEW_ONLY
     list_display = ("name", "site_codes")
@@ -98,7 +86,7 @@ class CustomerAdmin(ServiceSavedAdminMixin, SiteScopedAdminMixin, admin.ModelAdm
 
     def get_queryset(self, request):
         # A customer's other sites are not the planner's to see, not even by code.
-        sites = Prefetch("sites", queryset=Site.objects.for_user(request.user))
+        sites = Prefetch("sites", queryset=models.Site.objects.for_user(request.user))
         return super().get_queryset(request).prefetch_related(sites)
 
     @admin.display(description="sites")
@@ -106,7 +94,7 @@ class CustomerAdmin(ServiceSavedAdminMixin, SiteScopedAdminMixin, admin.ModelAdm
         return ", ".join(site.code for site in customer.sites.all())
 
 
-@admin.register(Site)
+@admin.register(models.Site)
 class SiteAdmin(ServiceSavedAdminMixin, SiteScopedAdminMixin, admin.ModelAdmin):
     planner_permissions = VIEW_ONLY
     list_display = ("code", "name", "customer", "timezone")
@@ -115,7 +103,7 @@ class SiteAdmin(ServiceSavedAdminMixin, SiteScopedAdminMixin, admin.ModelAdmin):
     search_fields = ("code", "name", "customer__name")
 
 
-@admin.register(EquipmentClass)
+@admin.register(models.EquipmentClass)
 class EquipmentClassAdmin(SiteScopedAdminMixin, admin.ModelAdmin):
     """Shared by every customer's assets, alert rules and PM plans: superusers write."""
 
@@ -128,7 +116,7 @@ class EquipmentClassAdmin(SiteScopedAdminMixin, admin.ModelAdmin):
 
 
 class MeterInline(ScopedInlineMixin, admin.TabularInline):
-    model = Meter
+    model = models.Meter
     extra = 0
     fields = ("code", "name", "unit", "cumulative")
 
@@ -141,12 +129,12 @@ class AssetChangeList(ChangeList):
         ancestor_ids = {pk for asset in self.result_list for pk in asset.ancestor_ids()}
         tags = {}
         if ancestor_ids:
-            tags = dict(Asset.objects.filter(pk__in=ancestor_ids).values_list("pk", "tag"))
+            tags = dict(models.Asset.objects.filter(pk__in=ancestor_ids).values_list("pk", "tag"))
         for asset in self.result_list:
             asset.ancestor_tags = [tags.get(pk, "?") for pk in asset.ancestor_ids()]
 
 
-@admin.register(Asset)
+@admin.register(models.Asset)
 class AssetAdmin(
     ServiceSavedInlinesMixin,
     ServiceSavedAdminMixin,
@@ -198,7 +186,9 @@ class AssetAdmin(
         ),
     )
     inlines = (MeterInline,)
-    inline_services = {Meter: (services.meter_create, services.meter_update, "meter", "asset")}
+    inline_services = {
+        models.Meter: (services.meter_create, services.meter_update, "meter", "asset")
+    }
 
     def get_changelist(self, request, **kwargs):
         return AssetChangeList
@@ -236,11 +226,11 @@ class AssetAdmin(
     def location(self, asset):
         if not asset.pk:
             return "—"
-        ancestors = Asset.objects.ancestors_of(asset, include_self=True)
+        ancestors = models.Asset.objects.ancestors_of(asset, include_self=True)
         return BREADCRUMB.join(f"{a.tag} {a.name}" for a in ancestors)
 
 
-@admin.register(Meter)
+@admin.register(models.Meter)
 class MeterAdmin(ServiceSavedAdminMixin, SiteScopedAdminMixin, admin.ModelAdmin):
     list_display = ("asset", "code", "name", "unit", "cumulative", "last_reading")
     list_filter = (("asset__site", admin.RelatedOnlyFieldListFilter), "unit", "cumulative")
@@ -249,7 +239,7 @@ class MeterAdmin(ServiceSavedAdminMixin, SiteScopedAdminMixin, admin.ModelAdmin)
     autocomplete_fields = ("asset",)
 
     def get_queryset(self, request):
-        latest = MeterReading.objects.filter(meter=OuterRef("pk")).order_by("-observed_at")
+        latest = models.MeterReading.objects.filter(meter=OuterRef("pk")).order_by("-observed_at")
         latest_value = Subquery(latest.values("value")[:1])
         return super().get_queryset(request).annotate(latest_value=latest_value)
 
@@ -258,7 +248,7 @@ class MeterAdmin(ServiceSavedAdminMixin, SiteScopedAdminMixin, admin.ModelAdmin)
         return "—" if meter.latest_value is None else f"{meter.latest_value} {meter.unit}"
 
 
-@admin.register(MeterReading)
+@admin.register(models.MeterReading)
 class MeterReadingAdmin(SiteScopedAdminMixin, admin.ModelAdmin):
     """Readings come from people and gateways through the API; the admin shows them."""
 
@@ -291,7 +281,7 @@ class PartLowStockFilter(admin.SimpleListFilter):
 class PartStockInline(ScopedInlineMixin, admin.TabularInline):
     """Stock of the part per storeroom of the planner's sites (read-only; change it in Stock)."""
 
-    model = Stock
+    model = models.Stock
     extra = 0
     can_delete = False
     show_change_link = True
@@ -306,10 +296,10 @@ class PartStockInline(ScopedInlineMixin, admin.TabularInline):
         return False
 
     def get_queryset(self, request):
-        return Stock.objects.for_user(request.user).select_related("storeroom__site", "part")
+        return models.Stock.objects.for_user(request.user).select_related("storeroom__site", "part")
 
 
-@admin.register(Part)
+@admin.register(models.Part)
 class PartAdmin(
     ServiceSavedAdminMixin, SiteScopedAdminMixin, SpreadsheetImportExportMixin, admin.ModelAdmin
 ):
@@ -329,8 +319,8 @@ class PartAdmin(
     inlines = (PartStockInline,)
 
     def get_queryset(self, request):
-        visible = Storeroom.objects.for_user(request.user).values("id")
-        low = Stock.objects.low().filter(part=OuterRef("pk"), storeroom__in=visible)
+        visible = models.Storeroom.objects.for_user(request.user).values("id")
+        low = models.Stock.objects.low().filter(part=OuterRef("pk"), storeroom__in=visible)
         return (
             super()
             .get_queryset(request)
@@ -350,7 +340,7 @@ class PartAdmin(
 
 
 class StockInline(ScopedInlineMixin, admin.TabularInline):
-    model = Stock
+    model = models.Stock
     extra = 0
     can_delete = False
     fields = ("part", "on_hand", "reserved", "reorder_point", "bin")
@@ -362,13 +352,13 @@ class StockInline(ScopedInlineMixin, admin.TabularInline):
         return super().get_queryset(request).select_related("part")
 
 
-@admin.register(Storeroom)
+@admin.register(models.Storeroom)
 class StoreroomAdmin(
     ServiceSavedInlinesMixin, ServiceSavedAdminMixin, SiteScopedAdminMixin, admin.ModelAdmin
 ):
     permissions = NO_DELETE
     inline_services = {
-        Stock: (services.stock_create, services.stock_update, "stock", "storeroom"),
+        models.Stock: (services.stock_create, services.stock_update, "stock", "storeroom"),
     }
 
     def get_readonly_fields(self, request, obj=None):
@@ -422,7 +412,7 @@ class StockQuantitiesForm(forms.Form):
         return [(stock, self[f"qty_{stock.pk}"]) for stock in self.rows]
 
 
-@admin.register(Stock)
+@admin.register(models.Stock)
 class StockAdmin(ServiceSavedAdminMixin, SiteScopedAdminMixin, admin.ModelAdmin):
     """On hand and reserved change only through the stock services (receive, count)."""
 
@@ -550,7 +540,7 @@ class StockAdmin(ServiceSavedAdminMixin, SiteScopedAdminMixin, admin.ModelAdmin)
             self.message_user(request, f"{unchanged} counted as already on hand; no movement.")
 
 
-@admin.register(StockMovement)
+@admin.register(models.StockMovement)
 class StockMovementAdmin(SiteScopedAdminMixin, admin.ModelAdmin):
     """The stock ledger: read-only; rows are written by the stock services."""
 

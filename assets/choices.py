@@ -8,21 +8,21 @@ class Criticality(models.TextChoices):
 
 
 class AssetState(models.TextChoices):
-    OPERATING = "operating", "Operating"
-    DEGRADED = "degraded", "Degraded"
-    DOWN = "down", "Down"
-    DECOMMISSIONED = "decommissioned", "Decommissioned"
+    OPERATING = "operating"
+    DEGRADED = "degraded"
+    DOWN = "down"
+    DECOMMISSIONED = "decommissioned"
 
 
 class AssetLevel(models.TextChoices):
-    AREA = "area", "Area"
+    AREA = "area"
     LINE = "line", "Line / system"
     EQUIPMENT = "equipment", "Equipment unit"
-    COMPONENT = "component", "Component"
+    COMPONENT = "component"
 
 
 class MovementKind(models.TextChoices):
-    RECEIPT = "receipt", "Receipt"
+    RECEIPT = "receipt"
     ISSUE = "issue", "Issue to work order"
     RETURN = "return", "Return from work order"
-    ADJUSTMENT = "adjustment", "Adjustment"
+    ADJUSTMENT = "adjustment"

@@ -3,24 +3,14 @@ from django.db.models import Q
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 
+from assets import models
 from assets.choices import AssetLevel, AssetState, Criticality, MovementKind
-from assets.models import (
-    Asset,
-    Customer,
-    EquipmentClass,
-    Meter,
-    Part,
-    Site,
-    Stock,
-    StockMovement,
-    Storeroom,
-)
 from cmms.api.filters import FilterSet, IntegerFilter, MultipleChoiceFilter
 from cmms.inputs import parse_id
 
 
 def _assets_of(request):
-    return Asset.objects.for_user(getattr(request, "user", None))
+    return models.Asset.objects.for_user(getattr(request, "user", None))
 
 
 @extend_schema_field(OpenApiTypes.INT)
@@ -32,7 +22,7 @@ class CustomerFilterSet(FilterSet):
     name = django_filters.CharFilter(lookup_expr="icontains")
 
     class Meta:
-        model = Customer
+        model = models.Customer
         fields = ["name"]
 
 
@@ -40,7 +30,7 @@ class SiteFilterSet(FilterSet):
     customer = IntegerFilter(field_name="customer")
 
     class Meta:
-        model = Site
+        model = models.Site
         fields = ["code"]
 
 
@@ -63,7 +53,7 @@ class AssetFilterSet(FilterSet):
     )
 
     class Meta:
-        model = Asset
+        model = models.Asset
         fields = ["tag"]
 
     def filter_equipment_class(self, queryset, name, value):
@@ -83,7 +73,7 @@ class MeterFilterSet(FilterSet):
     asset = IntegerFilter(field_name="asset")
 
     class Meta:
-        model = Meter
+        model = models.Meter
         fields = ["code"]
 
 
@@ -91,7 +81,7 @@ class StoreroomFilterSet(FilterSet):
     site = IntegerFilter(field_name="site")
 
     class Meta:
-        model = Storeroom
+        model = models.Storeroom
         fields = ["code"]
 
 
@@ -104,7 +94,7 @@ class StockFilterSet(FilterSet):
     low = django_filters.BooleanFilter(method="filter_low", label="At or below reorder point")
 
     class Meta:
-        model = Stock
+        model = models.Stock
         fields = ["bin"]
 
     def filter_low(self, queryset, name, value):
@@ -120,13 +110,13 @@ class StockMovementFilterSet(FilterSet):
     work_order = IntegerFilter(field_name="work_order")
 
     class Meta:
-        model = StockMovement
+        model = models.StockMovement
         fields = []
 
 
 class EquipmentClassFilterSet(FilterSet):
     class Meta:
-        model = EquipmentClass
+        model = models.EquipmentClass
         fields = ["code"]
 
 
@@ -134,7 +124,7 @@ class PartFilterSet(FilterSet):
     q = django_filters.CharFilter(method="filter_q", label="SKU or name contains")
 
     class Meta:
-        model = Part
+        model = models.Part
         fields = ["sku"]
 
     def filter_q(self, queryset, name, value):

@@ -8,18 +8,14 @@ from django.db.models import Q
 
 from assets.choices import AssetLevel, AssetState, Criticality, MovementKind
 from cmms.fields import optional_foreign_key
-from cmms.scoping import SiteScopedQuerySet
+from cmms.scoping import SiteScopedQuerySet, UserScopedQuerySet
 
 QTY = {"max_digits": 12, "decimal_places": 3}
 
 
-class CustomerQuerySet(models.QuerySet):
-    def for_user(self, user):
-        """The customers of the user's sites; all for superusers; none for anonymous."""
-        if not user or not user.is_authenticated:
-            return self.none()
-        if user.is_superuser:
-            return self
+class CustomerQuerySet(UserScopedQuerySet):
+    def visible_to(self, user):
+        """The customers of the user's sites."""
         return self.filter(pk__in=user.sites.values("customer"))
 
 

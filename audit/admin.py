@@ -3,7 +3,7 @@ from django.db.models import Prefetch
 
 from assets.models import Site
 from audit.models import AuditEntry
-from cmms.admin import SiteScopedAdminMixin
+from cmms.admin import VIEW_ONLY, SiteScopedAdminMixin
 
 
 @admin.register(AuditEntry)
@@ -11,7 +11,7 @@ class AuditEntryAdmin(SiteScopedAdminMixin, admin.ModelAdmin):
     """The audit trail, read-only; planners see the entries of their sites, including changes
     to shared objects (job plans) that their sites use."""
 
-    permissions = frozenset({"view"})
+    permissions = VIEW_ONLY
     list_display = ["created_at", "actor_name", "action", "object_repr", "site", "used_at"]
     list_filter = ["action", "object_type"]
     search_fields = ["object_repr", "object_id", "actor_name"]

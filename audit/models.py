@@ -7,13 +7,9 @@ from cmms.scoping import SiteScopedQuerySet
 
 
 class AuditEntryQuerySet(SiteScopedQuerySet):
-    def for_user(self, user):
+    def visible_to(self, user):
         """Entries of the user's sites: their `site`, or one of the `sites` a shared object's
-        change concerns (a job plan used at several sites); everything for superusers."""
-        if not user or not user.is_authenticated:
-            return self.none()
-        if user.is_superuser:
-            return self
+        change concerns (a job plan used at several sites)."""
         mine = user.sites.values("id")
         shared = self.model.sites.through.objects.filter(site__in=mine)
         return self.filter(models.Q(site__in=mine) | models.Q(pk__in=shared.values("auditentry")))

@@ -31,6 +31,8 @@ from cmms.scoping import scoped_choices
 ALL_PERMISSIONS = frozenset({"view", "add", "change", "delete"})
 # For records kept for what refers to them: deactivated or cancelled, never deleted.
 NO_DELETE = frozenset({"view", "add", "change"})
+# For records written by services only: ledgers, history, the audit trail.
+VIEW_ONLY = frozenset({"view"})
 
 
 def may_use_admin(user) -> bool:
@@ -329,7 +331,7 @@ class ScopedInlineMixin(RoleGatedAdminMixin, ScopedChoicesMixin):
 class ReadOnlyInlineMixin(ScopedInlineMixin):
     """A read-only inline (history, events, ledgers): no add, change or delete by anyone."""
 
-    permissions = frozenset({"view"})
+    permissions = VIEW_ONLY
     extra = 0
     can_delete = False
     show_change_link = False

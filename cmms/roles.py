@@ -9,6 +9,6 @@ from django.db import models
 
 
 class Role(models.TextChoices):
-    PLANNER = "planner", "Planner"
-    TECHNICIAN = "technician", "Technician"
+    PLANNER = "planner"
+    TECHNICIAN = "technician"
     CUSTOMER_VIEWER = "customer_viewer", "Customer viewer"

@@ -12,13 +12,24 @@ from django.contrib.auth import get_user_model
 from django.db import models
 
 
-class SiteScopedQuerySet(models.QuerySet):
+class UserScopedQuerySet(models.QuerySet):
+    """Rows scoped to who is asking: nothing for anonymous, everything for superusers, and for
+    everyone else what the model's queryset says in `visible_to`."""
+
     def for_user(self, user):
-        """Rows of the sites the user may see; everything for superusers; nothing for anonymous."""
         if not user or not user.is_authenticated:
             return self.none()
         if user.is_superuser:
             return self
+        return self.visible_to(user)
+
+    def visible_to(self, user):
+        raise NotImplementedError
+
+
+class SiteScopedQuerySet(UserScopedQuerySet):
+    def visible_to(self, user):
+        """Rows of the sites the user may see."""
         lookup = self.model.site_lookup
         return self.filter(**{f"{lookup}__in": user.sites.values("id")})
 
@@ -48,7 +59,7 @@ def scoped_choices(model: type[models.Model], user) -> models.QuerySet | None:
     return None
 
 
-class OwnedQuerySet(models.QuerySet):
+class OwnedQuerySet(UserScopedQuerySet):
     """Shared catalogue rows that belong to a site, to a customer, or to nobody (global).
 
     The model has nullable `site` and `customer` foreign keys, at most one of them set.
@@ -64,11 +75,7 @@ class OwnedQuerySet(models.QuerySet):
       site they do not hold (the rule for users in issue 12 §1 is the same "all sites" rule).
     """
 
-    def for_user(self, user):
-        if not user or not user.is_authenticated:
-            return self.none()
-        if user.is_superuser:
-            return self
+    def visible_to(self, user):
         mine = user.sites.values("id")
         return self.filter(
             models.Q(site__isnull=True, customer__isnull=True)

@@ -12,10 +12,10 @@ class Severity(models.TextChoices):
     response time per severity); alerts carry it.
     """
 
-    CRITICAL = "critical", "Critical"
-    MAJOR = "major", "Major"
-    MINOR = "minor", "Minor"
-    WARNING = "warning", "Warning"
+    CRITICAL = "critical"
+    MAJOR = "major"
+    MINOR = "minor"
+    WARNING = "warning"
 
     @classmethod
     def rank(cls, value: str) -> int:

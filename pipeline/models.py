@@ -11,12 +11,8 @@ from workorders.models import JOB_PLAN_NOT_USABLE
 
 
 class AlertRuleQuerySet(SiteScopedQuerySet):
-    def for_user(self, user):
+    def visible_to(self, user):
         """Rules of the user's sites, plus global rules (no site) for everyone who may read."""
-        if not user or not user.is_authenticated:
-            return self.none()
-        if user.is_superuser:
-            return self
         return self.filter(models.Q(site__isnull=True) | models.Q(site__in=user.sites.values("id")))
 
 

@@ -6,12 +6,11 @@ from django.template.response import TemplateResponse
 from django.urls import path
 from django.utils import timezone
 
-from cmms.admin import NO_DELETE, SiteScopedAdminMixin, adopt_saved, changed_values
+from cmms.admin import NO_DELETE, VIEW_ONLY, SiteScopedAdminMixin, adopt_saved, changed_values
 from cmms.inputs import parse_id
 from pm import selectors, services
 from pm.models import MeterReset, PMOccurrence, PMPlan
 
-VIEW_ONLY = frozenset({"view"})
 FORECAST_DAYS = 90
 
 

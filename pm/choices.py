@@ -10,8 +10,8 @@ class Scope(models.TextChoices):
 
 
 class Trigger(models.TextChoices):
-    CALENDAR = "calendar", "Calendar"
-    METER = "meter", "Meter"
+    CALENDAR = "calendar"
+    METER = "meter"
 
 
 class IntervalUnit(models.TextChoices):
@@ -27,7 +27,7 @@ class Anchor(models.TextChoices):
 
 class OccurrenceStatus(models.TextChoices):
     GENERATED = "generated", "Work order generated"
-    SKIPPED = "skipped", "Skipped"
+    SKIPPED = "skipped"
 
 
 class WorkOrderStatus(models.TextChoices):
@@ -40,8 +40,8 @@ class WorkOrderStatus(models.TextChoices):
 class ReadingResult(models.TextChoices):
     """Per-item answer of the gateway readings webhook."""
 
-    ACCEPTED = "accepted", "Accepted"
+    ACCEPTED = "accepted"
     DUPLICATE = "duplicate", "Duplicate (already stored)"
     CONFLICT = "conflict", "Conflict (same reading_id, different content)"
-    REFUSED = "refused", "Refused"
+    REFUSED = "refused"
     UNMATCHED = "unmatched", "Unmatched (unknown asset or meter)"

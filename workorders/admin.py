@@ -13,6 +13,7 @@ from assets.models import Asset, Customer, Site, StockMovement
 from cmms.admin import (
     NO_DELETE,
     SERVICE_ERRORS,
+    VIEW_ONLY,
     ReadOnlyInlineMixin,
     ScopedInlineMixin,
     SiteScopedAdminMixin,
@@ -23,7 +24,7 @@ from cmms.admin import (
 from cmms.inputs import parse_id
 from cmms.scoping import held_customers, may_own
 from cmms.spreadsheets import SpreadsheetExportMixin
-from workorders import policy, services
+from workorders import models, policy, services
 from workorders.choices import Status
 from workorders.job_plans import (
     QUANTITY_NOT_POSITIVE,
@@ -31,28 +32,14 @@ from workorders.job_plans import (
     job_plan_delete,
     job_plan_save,
 )
-from workorders.models import (
-    ChecklistStep,
-    FailureCode,
-    JobPlan,
-    JobPlanPart,
-    JobPlanStep,
-    LabourEntry,
-    PartReservation,
-    ReorderSuggestion,
-    StatusChange,
-    WorkOrder,
-    WorkOrderEvent,
-)
 from workorders.resources import SUMMARY_COLUMNS, WorkOrderResource
 
-VIEW_ONLY = frozenset({"view"})
 INITIAL_STATUSES = (Status.REQUESTED, Status.APPROVED, Status.SCHEDULED)
 HOLD_REASON = "set by planner"
 CANCEL_REASON = "cancelled by planner"
 
 
-@admin.register(FailureCode)
+@admin.register(models.FailureCode)
 class FailureCodeAdmin(SiteScopedAdminMixin, admin.ModelAdmin):
     """The failure reporting hierarchy, shared by every site's KPIs: superusers write."""
 
@@ -86,7 +73,7 @@ class OpenWorkOnlyMixin:
 class ChecklistStepInline(OpenWorkOnlyMixin, ScopedInlineMixin, admin.TabularInline):
     """Planners write the steps; technicians tick them (results are read-only here)."""
 
-    model = ChecklistStep
+    model = models.ChecklistStep
     extra = 0
     fields = ("position", "text", "requires_value", "unit", "done", "result", "value", "done_by")
     readonly_fields = ("done", "result", "value", "done_by")
@@ -98,7 +85,7 @@ class ChecklistStepInline(OpenWorkOnlyMixin, ScopedInlineMixin, admin.TabularInl
 class LabourInline(OpenWorkOnlyMixin, ScopedInlineMixin, admin.TabularInline):
     """Existing time is read-only; new rows are recorded with `labour_add`."""
 
-    model = LabourEntry
+    model = models.LabourEntry
     extra = 0
     can_delete = False
     fields = ("technician", "started_at", "hours", "note", "ended_at", "automatic")
@@ -123,7 +110,7 @@ class LabourInline(OpenWorkOnlyMixin, ScopedInlineMixin, admin.TabularInline):
 
 
 class PartReservationInline(ReadOnlyInlineMixin, admin.TabularInline):
-    model = PartReservation
+    model = models.PartReservation
     fields = ("stock", "quantity", "issued", "created_at")
     verbose_name_plural = "parts reserved"
 
@@ -132,7 +119,7 @@ class PartReservationInline(ReadOnlyInlineMixin, admin.TabularInline):
 
 
 class StatusChangeInline(ReadOnlyInlineMixin, admin.TabularInline):
-    model = StatusChange
+    model = models.StatusChange
     fields = ("changed_at", "from_status", "to_status", "reason", "changed_by")
     verbose_name_plural = "status history"
 
@@ -141,7 +128,7 @@ class StatusChangeInline(ReadOnlyInlineMixin, admin.TabularInline):
 
 
 class WorkOrderEventInline(ReadOnlyInlineMixin, admin.TabularInline):
-    model = WorkOrderEvent
+    model = models.WorkOrderEvent
     fields = ("created_at", "kind", "message", "created_by")
     verbose_name_plural = "timeline"
 
@@ -259,7 +246,7 @@ PROGRESS_FIELDS = (
 )
 
 
-@admin.register(WorkOrder)
+@admin.register(models.WorkOrder)
 class WorkOrderAdmin(SiteScopedAdminMixin, SpreadsheetExportMixin, admin.ModelAdmin):
     """Planning of work orders. Status changes only by the lifecycle actions of the list.
 
@@ -342,7 +329,7 @@ class WorkOrderAdmin(SiteScopedAdminMixin, SpreadsheetExportMixin, admin.ModelAd
 
     def save_model(self, request, obj, form, change):
         if change:
-            fresh = WorkOrder.objects.get(pk=obj.pk)
+            fresh = models.WorkOrder.objects.get(pk=obj.pk)
             fields = changed_values(form, services.EDITABLE_FIELDS | {"assignee"})
             saved = self.call_service(
                 services.work_order_update, work_order=fresh, by=request.user, **fields
@@ -360,7 +347,7 @@ class WorkOrderAdmin(SiteScopedAdminMixin, SpreadsheetExportMixin, admin.ModelAd
         adopt_saved(obj, saved)
 
     def save_formset(self, request, form, formset, change):
-        if formset.model is not LabourEntry:
+        if formset.model is not models.LabourEntry:
             return super().save_formset(request, form, formset, change)
         for entry in formset.save(commit=False):
             self.call_service(
@@ -494,7 +481,7 @@ class WorkOrderAdmin(SiteScopedAdminMixin, SpreadsheetExportMixin, admin.ModelAd
 # ---------------------------------------------------------------- read-only journals
 
 
-@admin.register(StatusChange)
+@admin.register(models.StatusChange)
 class StatusChangeAdmin(SiteScopedAdminMixin, admin.ModelAdmin):
     """Who moved which work order when: the audit trail, read-only."""
 
@@ -506,7 +493,7 @@ class StatusChangeAdmin(SiteScopedAdminMixin, admin.ModelAdmin):
     date_hierarchy = "changed_at"
 
 
-@admin.register(WorkOrderEvent)
+@admin.register(models.WorkOrderEvent)
 class WorkOrderEventAdmin(SiteScopedAdminMixin, admin.ModelAdmin):
     permissions = VIEW_ONLY
     list_display = ("created_at", "work_order", "kind", "message", "created_by")
@@ -516,7 +503,7 @@ class WorkOrderEventAdmin(SiteScopedAdminMixin, admin.ModelAdmin):
     date_hierarchy = "created_at"
 
 
-@admin.register(LabourEntry)
+@admin.register(models.LabourEntry)
 class LabourEntryAdmin(SiteScopedAdminMixin, admin.ModelAdmin):
     """Timesheets across work orders; time is recorded on the work order or by technicians."""
 
@@ -538,7 +525,10 @@ class LabourEntryAdmin(SiteScopedAdminMixin, admin.ModelAdmin):
 def may_write_job_plan(request, job_plan) -> bool:
     """Whether the user may change or delete this plan (None: a new plan), by its owner."""
     return job_plan is None or may_own(
-        request.user, site_id=job_plan.site_id, customer_id=job_plan.customer_id, model=JobPlan
+        request.user,
+        site_id=job_plan.site_id,
+        customer_id=job_plan.customer_id,
+        model=models.JobPlan,
     )
 
 
@@ -556,7 +546,7 @@ class JobPlanInlineMixin(ScopedInlineMixin):
 
 
 class JobPlanStepInline(JobPlanInlineMixin, admin.TabularInline):
-    model = JobPlanStep
+    model = models.JobPlanStep
     extra = 0
     fields = ("position", "text", "requires_value", "unit")
 
@@ -571,7 +561,7 @@ class JobPlanPartForm(forms.ModelForm):
 
 
 class JobPlanPartInline(JobPlanInlineMixin, admin.TabularInline):
-    model = JobPlanPart
+    model = models.JobPlanPart
     form = JobPlanPartForm
     extra = 0
     fields = ("part", "quantity")
@@ -581,7 +571,7 @@ class JobPlanPartInline(JobPlanInlineMixin, admin.TabularInline):
         return super().get_queryset(request).select_related("part")
 
 
-@admin.register(JobPlan)
+@admin.register(models.JobPlan)
 class JobPlanAdmin(SiteScopedAdminMixin, admin.ModelAdmin):
     """Reusable task templates of a site, a customer or every site; retire a used one with
     "is active": deleting one that an alert rule or PM plan uses is refused with their names.
@@ -614,7 +604,7 @@ class JobPlanAdmin(SiteScopedAdminMixin, admin.ModelAdmin):
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         if db_field.name == "customer" and not request.user.is_superuser:
             kwargs["queryset"] = Customer.objects.filter(
-                pk__in=held_customers(request.user, JobPlan)
+                pk__in=held_customers(request.user, models.JobPlan)
             )
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
@@ -653,13 +643,13 @@ class JobPlanAdmin(SiteScopedAdminMixin, admin.ModelAdmin):
         for formset in formsets:
             formset.save(commit=False)  # only for the admin's history message; nothing is saved
         fields = changed_values(form, set(form.fields)) if change else dict(form.cleaned_data)
-        steps = _submitted_steps(inlines.get(JobPlanStep))
-        parts = _submitted_parts(inlines.get(JobPlanPart))
+        steps = _submitted_steps(inlines.get(models.JobPlanStep))
+        parts = _submitted_parts(inlines.get(models.JobPlanPart))
         if change and not fields and steps is None and parts is None:
             return  # saved unchanged: no write, no empty audit entry
         saved = self.call_service(
             job_plan_save,
-            job_plan=JobPlan.objects.get(pk=form.instance.pk) if change else None,
+            job_plan=models.JobPlan.objects.get(pk=form.instance.pk) if change else None,
             steps=steps,
             parts=parts,
             by=request.user,
@@ -691,7 +681,7 @@ def _submitted_parts(formset) -> list[tuple] | None:
     return [(row["part"], row["quantity"]) for row in _kept_rows(formset)]
 
 
-@admin.register(ReorderSuggestion)
+@admin.register(models.ReorderSuggestion)
 class ReorderSuggestionAdmin(SiteScopedAdminMixin, admin.ModelAdmin):
     """Parts that jobs needed but storerooms could not supply: the buyer's to-do list."""
 

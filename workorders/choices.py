@@ -2,10 +2,10 @@ from django.db import models
 
 
 class WorkOrderType(models.TextChoices):
-    CORRECTIVE = "corrective", "Corrective"
-    PREVENTIVE = "preventive", "Preventive"
+    CORRECTIVE = "corrective"
+    PREVENTIVE = "preventive"
     CONDITION_BASED = "condition_based", "Condition-based"
-    INSPECTION = "inspection", "Inspection"
+    INSPECTION = "inspection"
 
 
 class Priority(models.IntegerChoices):
@@ -16,18 +16,18 @@ class Priority(models.IntegerChoices):
 
 
 class Status(models.TextChoices):
-    REQUESTED = "requested", "Requested"
-    APPROVED = "approved", "Approved"
-    SCHEDULED = "scheduled", "Scheduled"
+    REQUESTED = "requested"
+    APPROVED = "approved"
+    SCHEDULED = "scheduled"
     IN_PROGRESS = "in_progress", "In progress"
     ON_HOLD = "on_hold", "On hold"
-    COMPLETED = "completed", "Completed"
-    CLOSED = "closed", "Closed"
-    CANCELLED = "cancelled", "Cancelled"
+    COMPLETED = "completed"
+    CLOSED = "closed"
+    CANCELLED = "cancelled"
 
 
 class Source(models.TextChoices):
-    MANUAL = "manual", "Manual"
+    MANUAL = "manual"
     REQUEST = "request", "Work request"
     ALERT = "alert", "Condition alert"
     PM = "pm", "Preventive maintenance plan"
@@ -35,20 +35,20 @@ class Source(models.TextChoices):
 
 class FailureCodeKind(models.TextChoices):
     FAILURE_CLASS = "class", "Failure class"
-    PROBLEM = "problem", "Problem"
-    CAUSE = "cause", "Cause"
-    REMEDY = "remedy", "Remedy"
+    PROBLEM = "problem"
+    CAUSE = "cause"
+    REMEDY = "remedy"
 
 
 class EventKind(models.TextChoices):
-    CREATED = "created", "Created"
-    ASSIGNED = "assigned", "Assigned"
-    SCHEDULED = "scheduled", "Scheduled"
+    CREATED = "created"
+    ASSIGNED = "assigned"
+    SCHEDULED = "scheduled"
     PRIORITY = "priority", "Priority changed"
-    NOTE = "note", "Note"
-    ALERT = "alert", "Alert"
-    PARTS = "parts", "Parts"
-    CHECKLIST = "checklist", "Checklist"
+    NOTE = "note"
+    ALERT = "alert"
+    PARTS = "parts"
+    CHECKLIST = "checklist"
 
 
 OPEN_STATUSES = frozenset(

@@ -265,16 +265,29 @@ class WorkOrderEvent(models.Model):
         return self.message
 
 
-class ChecklistStep(models.Model):
+class Step(models.Model):
+    """What a checklist step asks, the same in a job plan and in the work order it is copied
+    to: its place in the list, the instruction, and whether a measured value (in which unit)
+    is wanted."""
+
+    position = models.PositiveSmallIntegerField()
+    text = models.CharField(max_length=500)
+    requires_value = models.BooleanField(default=False)
+    unit = models.CharField(max_length=20, blank=True)
+
+    class Meta:
+        abstract = True
+
+    def __str__(self):
+        return f"{self.position}. {self.text}"
+
+
+class ChecklistStep(Step):
     """One step of a work order's checklist, ticked with a result or a measured value."""
 
     site_lookup = "work_order__site"
 
     work_order = models.ForeignKey(WorkOrder, on_delete=models.CASCADE, related_name="steps")
-    position = models.PositiveSmallIntegerField()
-    text = models.CharField(max_length=500)
-    requires_value = models.BooleanField(default=False)
-    unit = models.CharField(max_length=20, blank=True)
     done = models.BooleanField(default=False)
     result = models.CharField(max_length=500, blank=True)
     value = models.DecimalField(max_digits=14, decimal_places=4, null=True, blank=True)
@@ -290,9 +303,6 @@ class ChecklistStep(models.Model):
                 fields=["work_order", "position"], name="checklist_step_unique_position"
             ),
         ]
-
-    def __str__(self):
-        return f"{self.position}. {self.text}"
 
 
 class LabourEntry(models.Model):
@@ -384,14 +394,10 @@ class JobPlan(models.Model):
         return self.site_id == site.pk or self.customer_id == site.customer_id
 
 
-class JobPlanStep(models.Model):
+class JobPlanStep(Step):
     """One ordered checklist step of a job plan, copied to each work order made from it."""
 
     job_plan = models.ForeignKey(JobPlan, on_delete=models.CASCADE, related_name="steps")
-    position = models.PositiveSmallIntegerField()
-    text = models.CharField(max_length=500)
-    requires_value = models.BooleanField(default=False)
-    unit = models.CharField(max_length=20, blank=True)
 
     class Meta:
         ordering = ["job_plan", "position"]
@@ -400,9 +406,6 @@ class JobPlanStep(models.Model):
                 fields=["job_plan", "position"], name="job_plan_step_unique_position"
             ),
         ]
-
-    def __str__(self):
-        return f"{self.position}. {self.text}"
 
 
 class JobPlanPart(models.Model):

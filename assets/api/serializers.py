@@ -1,18 +1,6 @@
 from rest_framework import serializers
 
-from assets import services
-from assets.models import (
-    QTY,
-    Asset,
-    Customer,
-    EquipmentClass,
-    Meter,
-    Part,
-    Site,
-    Stock,
-    StockMovement,
-    Storeroom,
-)
+from assets import models, services
 from assets.services import ASSET_FIELDS, FIXED_SITE
 from cmms.api.fields import ScopedPrimaryKeyRelatedField
 from cmms.api.serializers import ValidatedModelSerializer, columns
@@ -20,7 +8,7 @@ from cmms.api.serializers import ValidatedModelSerializer, columns
 
 class CustomerSerializer(ValidatedModelSerializer):
     class Meta:
-        model = Customer
+        model = models.Customer
         fields = ["id", "name"]
 
 
@@ -28,13 +16,13 @@ class SiteSerializer(ValidatedModelSerializer):
     """A plant. `timezone` is an IANA time zone name such as `Europe/Berlin`."""
 
     class Meta:
-        model = Site
+        model = models.Site
         fields = ["id", "customer", "code", "name", "timezone"]
 
 
 class EquipmentClassSerializer(ValidatedModelSerializer):
     class Meta:
-        model = EquipmentClass
+        model = models.EquipmentClass
         fields = ["id", "code", "name"]
 
 
@@ -43,13 +31,13 @@ class AssetSerializer(serializers.ModelSerializer):
     server; a new `parent` moves the whole subtree. The site is fixed after creation.
     """
 
-    site = ScopedPrimaryKeyRelatedField(queryset=Site.objects.all())
+    site = ScopedPrimaryKeyRelatedField(queryset=models.Site.objects.all())
     parent = ScopedPrimaryKeyRelatedField(
-        queryset=Asset.objects.all(), allow_null=True, required=False
+        queryset=models.Asset.objects.all(), allow_null=True, required=False
     )
 
     class Meta:
-        model = Asset
+        model = models.Asset
         fields = ["id", *ASSET_FIELDS, "path", "depth", "created_at"]
         read_only_fields = ["path", "depth", "created_at"]
         # (site, tag) uniqueness is checked by the service's full_clean, with the model's message.
@@ -63,24 +51,24 @@ class AssetSerializer(serializers.ModelSerializer):
 
 
 class MeterSerializer(ValidatedModelSerializer):
-    asset = ScopedPrimaryKeyRelatedField(queryset=Asset.objects.all())
+    asset = ScopedPrimaryKeyRelatedField(queryset=models.Asset.objects.all())
 
     class Meta:
-        model = Meter
+        model = models.Meter
         fields = ["id", "asset", "code", "name", "unit", "cumulative"]
 
 
 class PartSerializer(ValidatedModelSerializer):
     class Meta:
-        model = Part
+        model = models.Part
         fields = ["id", "sku", "name", "unit", "unit_cost"]
 
 
 class StoreroomSerializer(ValidatedModelSerializer):
-    site = ScopedPrimaryKeyRelatedField(queryset=Site.objects.all())
+    site = ScopedPrimaryKeyRelatedField(queryset=models.Site.objects.all())
 
     class Meta:
-        model = Storeroom
+        model = models.Storeroom
         fields = ["id", "site", "code", "name"]
 
     def validate(self, attrs):
@@ -94,13 +82,13 @@ class StockSerializer(ValidatedModelSerializer):
     issues and adjustments (`/receive/`, `/adjust/`, work order `/issue-part/`).
     """
 
-    storeroom = ScopedPrimaryKeyRelatedField(queryset=Storeroom.objects.all())
+    storeroom = ScopedPrimaryKeyRelatedField(queryset=models.Storeroom.objects.all())
     site = serializers.IntegerField(source="storeroom.site_id", read_only=True)
     sku = serializers.CharField(source="part.sku", read_only=True)
-    available = serializers.DecimalField(**QTY, read_only=True)
+    available = serializers.DecimalField(**models.QTY, read_only=True)
 
     class Meta:
-        model = Stock
+        model = models.Stock
         fields = [
             "id",
             "part",
@@ -122,17 +110,19 @@ class StockSerializer(ValidatedModelSerializer):
 
 
 class StockReceiveSerializer(serializers.Serializer):
-    quantity = serializers.DecimalField(**QTY)
+    quantity = serializers.DecimalField(**models.QTY)
     reason = serializers.CharField(max_length=200, required=False, default="", allow_blank=True)
 
 
 class StockAdjustSerializer(serializers.Serializer):
-    counted = serializers.DecimalField(**QTY, help_text="The physical count; becomes on hand.")
+    counted = serializers.DecimalField(
+        **models.QTY, help_text="The physical count; becomes on hand."
+    )
     reason = serializers.CharField(max_length=200)
 
 
 class StockMovementSerializer(serializers.ModelSerializer):
     class Meta:
-        model = StockMovement
-        fields = columns(StockMovement)
+        model = models.StockMovement
+        fields = columns(models.StockMovement)
         read_only_fields = fields

@@ -2,19 +2,8 @@ from drf_spectacular.utils import extend_schema
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from assets import filtersets, services
+from assets import filtersets, models, services
 from assets.api import serializers
-from assets.models import (
-    Asset,
-    Customer,
-    EquipmentClass,
-    Meter,
-    Part,
-    Site,
-    Stock,
-    StockMovement,
-    Storeroom,
-)
 from cmms.api.viewsets import (
     CatalogueModelViewSet,
     SiteScopedModelViewSet,
@@ -46,7 +35,7 @@ class ServiceWritesMixin:
 class CustomerViewSet(ServiceWritesMixin, CatalogueModelViewSet):
     """Clients; users see the customers of their sites. Only superusers write."""
 
-    queryset = Customer.objects.all()
+    queryset = models.Customer.objects.all()
     serializer_class = serializers.CustomerSerializer
     filterset_class = filtersets.CustomerFilterSet
 
@@ -57,7 +46,7 @@ class CustomerViewSet(ServiceWritesMixin, CatalogueModelViewSet):
 class SiteViewSet(ServiceWritesMixin, SiteScopedModelViewSet):
     """Plants. Only superusers write."""
 
-    queryset = Site.objects.all()
+    queryset = models.Site.objects.all()
     serializer_class = serializers.SiteSerializer
     filterset_class = filtersets.SiteFilterSet
     write_roles = frozenset()
@@ -66,7 +55,7 @@ class SiteViewSet(ServiceWritesMixin, SiteScopedModelViewSet):
 class EquipmentClassViewSet(CatalogueModelViewSet):
     """ISO 14224 equipment classes, shared by every customer: superusers write."""
 
-    queryset = EquipmentClass.objects.all()
+    queryset = models.EquipmentClass.objects.all()
     serializer_class = serializers.EquipmentClassSerializer
     filterset_class = filtersets.EquipmentClassFilterSet
 
@@ -74,7 +63,7 @@ class EquipmentClassViewSet(CatalogueModelViewSet):
 class AssetViewSet(ServiceWritesMixin, SiteScopedNoDeleteViewSet):
     """The asset hierarchy. Assets are decommissioned (`state`), never deleted."""
 
-    queryset = Asset.objects.all()
+    queryset = models.Asset.objects.all()
     serializer_class = serializers.AssetSerializer
     filterset_class = filtersets.AssetFilterSet
 
@@ -83,14 +72,16 @@ class AssetViewSet(ServiceWritesMixin, SiteScopedNoDeleteViewSet):
     def ancestors(self, request, pk=None):
         """The asset's ancestors from the top of the hierarchy down (paginated)."""
         asset = self.get_object()
-        return self._page(Asset.objects.for_user(request.user).ancestors_of(asset))
+        return self._page(models.Asset.objects.for_user(request.user).ancestors_of(asset))
 
     @extend_schema(filters=False, responses=serializers.AssetSerializer(many=True))
     @action(detail=True)
     def subtree(self, request, pk=None):
         """The asset and everything below it, in hierarchy order (paginated)."""
         asset = self.get_object()
-        return self._page(Asset.objects.for_user(request.user).subtree_of(asset).order_by("path"))
+        return self._page(
+            models.Asset.objects.for_user(request.user).subtree_of(asset).order_by("path")
+        )
 
     def _page(self, queryset):
         page = self.paginate_queryset(queryset)
@@ -100,7 +91,7 @@ class AssetViewSet(ServiceWritesMixin, SiteScopedNoDeleteViewSet):
 class MeterViewSet(ServiceWritesMixin, SiteScopedNoDeleteViewSet):
     """Measuring points on assets; kept with their readings, never deleted through the API."""
 
-    queryset = Meter.objects.all()
+    queryset = models.Meter.objects.all()
     serializer_class = serializers.MeterSerializer
     filterset_class = filtersets.MeterFilterSet
 
@@ -108,13 +99,13 @@ class MeterViewSet(ServiceWritesMixin, SiteScopedNoDeleteViewSet):
 class PartViewSet(ServiceWritesMixin, CatalogueModelViewSet):
     """The spare parts catalogue, shared by every site's stock and costs: superusers write."""
 
-    queryset = Part.objects.all()
+    queryset = models.Part.objects.all()
     serializer_class = serializers.PartSerializer
     filterset_class = filtersets.PartFilterSet
 
 
 class StoreroomViewSet(ServiceWritesMixin, SiteScopedModelViewSet):
-    queryset = Storeroom.objects.all()
+    queryset = models.Storeroom.objects.all()
     serializer_class = serializers.StoreroomSerializer
     filterset_class = filtersets.StoreroomFilterSet
 
@@ -122,7 +113,7 @@ class StoreroomViewSet(ServiceWritesMixin, SiteScopedModelViewSet):
 class StockViewSet(ServiceWritesMixin, SiteScopedModelViewSet):
     """Parts per storeroom. Quantities change through `receive`, `adjust` and work orders."""
 
-    queryset = Stock.objects.select_related("part", "storeroom")
+    queryset = models.Stock.objects.select_related("part", "storeroom")
     serializer_class = serializers.StockSerializer
     filterset_class = filtersets.StockFilterSet
 
@@ -161,6 +152,6 @@ class StockViewSet(ServiceWritesMixin, SiteScopedModelViewSet):
 class StockMovementViewSet(SiteScopedReadOnlyViewSet):
     """The stock ledger: one row per change of on hand, newest first."""
 
-    queryset = StockMovement.objects.all()
+    queryset = models.StockMovement.objects.all()
     serializer_class = serializers.StockMovementSerializer
     filterset_class = filtersets.StockMovementFilterSet
