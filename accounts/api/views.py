@@ -14,6 +14,7 @@ from accounts.models import ApiToken, User
 from accounts.selectors import user_list
 from assets.models import Site
 from cmms.api.permissions import IsPlanner
+from cmms.api.viewsets import ValidatedInputMixin
 from cmms.http import never_store
 
 
@@ -71,6 +72,7 @@ class UserViewSet(
 
 
 class ApiTokenViewSet(
+    ValidatedInputMixin,
     mixins.CreateModelMixin,
     mixins.DestroyModelMixin,
     viewsets.ReadOnlyModelViewSet,
@@ -119,10 +121,7 @@ class ApiTokenViewSet(
     @action(detail=False, methods=["post"], url_path="revoke-all")
     def revoke_all(self, request):
         """Revoke every token of a user (the caller by default), e.g. after a lost phone."""
-        serializer = serializers.ApiTokenRevokeAllSerializer(
-            data=request.data, context=self.get_serializer_context()
-        )
-        serializer.is_valid(raise_exception=True)
-        user = serializer.validated_data.get("user", request.user)
+        data = self.validated(serializers.ApiTokenRevokeAllSerializer)
+        user = data.get("user", request.user)
         revoked = services.api_token_revoke_all(user=user, by=request.user)
         return Response({"revoked": revoked})

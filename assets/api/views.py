@@ -124,7 +124,7 @@ class StockViewSet(ServiceWritesMixin, SiteScopedModelViewSet):
     def receive(self, request, pk=None):
         """Parts arrive: on hand goes up by `quantity` (a receipt in the ledger)."""
         stock = self.get_object()
-        data = self._valid(serializers.StockReceiveSerializer)
+        data = self.validated(serializers.StockReceiveSerializer)
         services.stock_receive(stock=stock, by=request.user, **data)
         return self._fresh(stock)
 
@@ -133,14 +133,9 @@ class StockViewSet(ServiceWritesMixin, SiteScopedModelViewSet):
     def adjust(self, request, pk=None):
         """A physical count: on hand becomes `counted` (the difference is an adjustment)."""
         stock = self.get_object()
-        data = self._valid(serializers.StockAdjustSerializer)
+        data = self.validated(serializers.StockAdjustSerializer)
         services.stock_adjust(stock=stock, by=request.user, **data)
         return self._fresh(stock)
-
-    def _valid(self, serializer_class) -> dict:
-        serializer = serializer_class(data=self.request.data)
-        serializer.is_valid(raise_exception=True)
-        return serializer.validated_data
 
     def _fresh(self, stock):
         stock = self.get_queryset().get(pk=stock.pk)

@@ -9,7 +9,21 @@ from rest_framework import mixins, viewsets
 from cmms.api.permissions import RolePermission
 
 
-class SiteScopedMixin:
+class ValidatedInputMixin:
+    def validated(self, serializer_class, data=None) -> dict:
+        """`data` (the request body unless given) checked by `serializer_class`.
+
+        Invalid input raises, so the answer is a 400 naming each field and why.
+        """
+        serializer = serializer_class(
+            data=self.request.data if data is None else data,
+            context=self.get_serializer_context(),
+        )
+        serializer.is_valid(raise_exception=True)
+        return serializer.validated_data
+
+
+class SiteScopedMixin(ValidatedInputMixin):
     permission_classes = [RolePermission]
 
     def get_queryset(self):

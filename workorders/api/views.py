@@ -75,11 +75,6 @@ class WorkOrderViewSet(SiteScopedNoDeleteViewSet):
         ).data
         return Response(data, status=code)
 
-    def _valid(self, serializer_class) -> dict:
-        serializer = serializer_class(data=self.request.data, context=self.get_serializer_context())
-        serializer.is_valid(raise_exception=True)
-        return serializer.validated_data
-
     @extend_schema(
         request=serializers.TransitionSerializer,
         responses={
@@ -95,7 +90,7 @@ class WorkOrderViewSet(SiteScopedNoDeleteViewSet):
         ⇄ on_hold → completed → closed; cancelled from any open status.
         """
         work_order = self.get_object()
-        data = self._valid(serializers.TransitionSerializer)
+        data = self.validated(serializers.TransitionSerializer)
         codes = {k: data[k] for k in ("problem", "cause", "remedy") if data.get(k) is not None}
         services.work_order_transition(
             work_order=work_order, to=data["to"], reason=data["reason"], by=request.user, **codes
@@ -118,7 +113,7 @@ class WorkOrderViewSet(SiteScopedNoDeleteViewSet):
     def assign(self, request, pk=None):
         """Give the work order to a technician of its site, or `null` to unassign."""
         work_order = self.get_object()
-        data = self._valid(serializers.AssignSerializer)
+        data = self.validated(serializers.AssignSerializer)
         services.work_order_assign(
             work_order=work_order, assignee=data["assignee"], by=request.user
         )
@@ -131,7 +126,7 @@ class WorkOrderViewSet(SiteScopedNoDeleteViewSet):
     def labour(self, request, pk=None):
         """Record time spent (hours, note); `technician` defaults to the caller."""
         work_order = self.get_object()
-        data = self._valid(serializers.LabourSerializer)
+        data = self.validated(serializers.LabourSerializer)
         entry = services.labour_add(
             work_order=work_order,
             technician=data.pop("technician", request.user),
@@ -148,7 +143,7 @@ class WorkOrderViewSet(SiteScopedNoDeleteViewSet):
         """Tick (or untick, `done: false`) a checklist step with a result or measured value."""
         work_order = self.get_object()
         step = get_object_or_404(work_order.steps.select_related("work_order"), pk=step_id)
-        data = self._valid(serializers.StepRecordSerializer)
+        data = self.validated(serializers.StepRecordSerializer)
         step = services.checklist_step_record(step=step, by=request.user, **data)
         return Response(serializers.ChecklistStepSerializer(step).data)
 
@@ -159,7 +154,7 @@ class WorkOrderViewSet(SiteScopedNoDeleteViewSet):
     def issue_part(self, request, pk=None):
         """Issue parts from a storeroom of the site to the work order (a ledger row)."""
         work_order = self.get_object()
-        data = self._valid(serializers.IssuePartSerializer)
+        data = self.validated(serializers.IssuePartSerializer)
         movement = services.work_order_issue_part(
             work_order=work_order, stock=data["stock"], quantity=data["quantity"], by=request.user
         )
