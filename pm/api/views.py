@@ -41,12 +41,9 @@ class PMPlanViewSet(SiteScopedNoDeleteViewSet):
     @action(detail=False)
     def forecast(self, request):
         """PM work due in the next `days` days (default 90) that is not generated yet."""
-        query = serializers.ForecastQuerySerializer(data=request.query_params)
-        query.is_valid(raise_exception=True)
-        plans = self._plans_of_site(query.validated_data.get("site"))
-        items = selectors.pm_forecast(
-            plans=plans, now=timezone.now(), days=query.validated_data["days"]
-        )
+        query = self.validated(serializers.ForecastQuerySerializer, request.query_params)
+        plans = self._plans_of_site(query.get("site"))
+        items = selectors.pm_forecast(plans=plans, now=timezone.now(), days=query["days"])
         data = serializers.ForecastItemSerializer([i.as_dict() for i in items], many=True).data
         return Response({"count": len(data), "results": data})
 
@@ -58,15 +55,14 @@ class PMPlanViewSet(SiteScopedNoDeleteViewSet):
     @action(detail=False)
     def compliance(self, request):
         """PM compliance (completed by the planned due date) and backlog for a period."""
-        query = serializers.ComplianceQuerySerializer(data=request.query_params)
-        query.is_valid(raise_exception=True)
+        query = self.validated(serializers.ComplianceQuerySerializer, request.query_params)
         work_orders = WorkOrder.objects.for_user(request.user)
-        if query.validated_data.get("site") is not None:
-            work_orders = work_orders.filter(site_id=query.validated_data["site"])
+        if query.get("site") is not None:
+            work_orders = work_orders.filter(site_id=query["site"])
         result = selectors.pm_compliance(
             work_orders=work_orders,
-            since=query.validated_data["since"],
-            until=query.validated_data["until"],
+            since=query["since"],
+            until=query["until"],
             now=timezone.now(),
         )
         return Response(serializers.ComplianceSerializer(result).data)

@@ -20,6 +20,7 @@ from assets.models import Meter, MeterReading
 from cmms.errors import NotPermitted
 from pm.choices import ReadingResult
 from pm.models import GatewayReading, MeterReset
+from workorders.policy import may_plan
 
 RATE_WINDOW = timedelta(days=30)
 MIN_RATE_SPAN = timedelta(hours=1)
@@ -126,7 +127,7 @@ def meter_reset(
     """Record that a cumulative meter was reset or replaced; later readings count from
     `value_after` while PM plans keep counting lifetime units."""
     _check_user(by, meter)
-    if by is not None and not by.is_planner:
+    if not may_plan(by):
         raise NotPermitted("Only planners reset meters.")
     if not reason.strip():
         raise ValidationError({"reason": "Say why the meter was reset."})

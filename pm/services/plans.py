@@ -8,6 +8,7 @@ from cmms.errors import NotPermitted
 from cmms.rows import UNCHANGED, given_fields
 from pm.models import PMPlan
 from workorders.models import JobPlan
+from workorders.policy import may_plan
 
 # A plan's two triggers, as the admin groups them.
 CALENDAR_TRIGGER_FIELDS = (
@@ -75,7 +76,7 @@ def _save(plan: PMPlan | None, fields: dict, *, by) -> PMPlan:
     old = {name: getattr(plan, name) for name in SCHEDULE_FIELDS} if not creating else {}
     for name, value in fields.items():
         setattr(plan, name, value)
-    if by is not None and not by.is_planner:
+    if not may_plan(by):
         raise NotPermitted("Only planners write PM plans.")
     if by is not None and plan.site_id is not None and not by.may_see_site(plan.site_id):
         raise NotPermitted("You do not work at this site.")
