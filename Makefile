@@ -5,15 +5,23 @@ BIN := $(VENV)/bin
 export UV_PROJECT_ENVIRONMENT := $(abspath $(VENV))
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/cmms
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
+AXE := node_modules/axe-core/axe.min.js
 
 .PHONY: install demo test test-fast test-sqlite lint fmt check smoke bench bench-quick mutation
 
-install: $(VENV)/.installed
+install: $(VENV)/.installed $(AXE)
 
 $(VENV)/.installed: pyproject.toml uv.lock
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --disable-pip-version-check "uv==0.13.9"
 	$(BIN)/uv sync --frozen --inexact --python $(BIN)/python
+	touch $@
+
+# axe-core for the browser tests' accessibility checks, exactly as package-lock.json pins it;
+# again only when it is missing or the lock changed (npm's files carry old dates: touch).
+$(AXE): package.json package-lock.json
+	@command -v npm >/dev/null || { echo "make install: npm not found; the browser tests need it for axe-core (apt-get install npm)" >&2; exit 1; }
+	npm ci --ignore-scripts --no-audit --no-fund
 	touch $@
 
 ## Start the embedded demo (SQLite, tasks in-process) with demo data on http://127.0.0.1:8000
