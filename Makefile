@@ -25,7 +25,7 @@ $(AXE): package.json package-lock.json
 	touch $@
 
 ## Start the embedded demo (SQLite, tasks in-process) with demo data on http://127.0.0.1:8000
-demo: install
+demo: $(VENV)/.installed  # the demo needs no npm
 	$(BIN)/python manage.py migrate --no-input
 	$(BIN)/python manage.py seed_demo
 	$(BIN)/python manage.py runserver 127.0.0.1:8000
@@ -76,5 +76,5 @@ bench-quick: install
 	$(BIN)/python -m bench --quick
 
 ## The embedded demo path: SQLite migrate + seed_demo + requests (no PostgreSQL needed)
-smoke: install
+smoke: $(VENV)/.installed
 	$(BIN)/python scripts/smoke_demo.py

@@ -140,7 +140,8 @@ def run_raw_insert(spec: dict) -> dict:
 def run_get(spec: dict) -> dict:
     """GET `urls` round-robin, `count` requests from `concurrency` connections.
 
-    Authenticated by `token` (the API) or `cookie` (a logged-in session, for pages). With
+    Authenticated by `token` (the API) or `cookie` (a logged-in session, for pages). `warmup`
+    requests go first and are not measured (their statuses are in "warmup_statuses"). With
     `max_seconds`, a connection sends no new request once that long has passed (and it has sent
     `min_count`), so a slow page costs a bounded time. Each sample also has the body's size.
     """
@@ -153,6 +154,18 @@ def run_get(spec: dict) -> dict:
     if spec.get("cookie"):
         headers["Cookie"] = spec["cookie"]
     max_seconds, min_count = spec.get("max_seconds"), spec.get("min_count", 1)
+
+    def get(conn, url: str) -> tuple[float, float, int, int]:
+        t_send = time.time()
+        t0 = time.perf_counter()
+        conn.request("GET", url, headers=headers)
+        response = conn.getresponse()
+        size = len(response.read())
+        return t_send, time.perf_counter() - t0, response.status, size
+
+    conn = http.client.HTTPConnection(parsed.hostname, parsed.port, timeout=120)
+    warmup = [get(conn, urls[n % len(urls)])[2] for n in range(spec.get("warmup", 0))]
+    conn.close()
     start = time.perf_counter()
 
     def worker(index: int):
@@ -162,16 +175,13 @@ def run_get(spec: dict) -> dict:
             late = max_seconds is not None and time.perf_counter() - start > max_seconds
             if late and len(local) >= min_count:
                 break
-            t_send = time.time()
-            t0 = time.perf_counter()
-            conn.request("GET", urls[n % len(urls)], headers=headers)
-            response = conn.getresponse()
-            size = len(response.read())
-            local.append((t_send, time.perf_counter() - t0, response.status, size))
+            local.append(get(conn, urls[n % len(urls)]))
         conn.close()
         return local, {}
 
-    return _drive(concurrency, worker)
+    result = _drive(concurrency, worker)
+    result["warmup_statuses"] = dict(Counter(str(status) for status in warmup))
+    return result
 
 
 MODES = {"webhook": run_webhook, "raw-insert": run_raw_insert, "get": run_get}

@@ -90,6 +90,11 @@ class Stack:
             ["redis-cli", "-u", f"{REDIS}/14", "FLUSHDB"], check=False, capture_output=True
         )
 
+    def collect_static(self):
+        """What a deployment does before serving pages: with DEBUG=0 a template's `{% static %}`
+        needs collectstatic's manifest (STATIC_ROOT, `staticfiles/`)."""
+        self.manage("collectstatic", "--no-input", "-v", "0")
+
     def manage(self, *args):
         subprocess.run([sys.executable, "manage.py", *args], cwd=ROOT, env=self.env, check=True)
 
