@@ -5,10 +5,11 @@ BIN := $(VENV)/bin
 export UV_PROJECT_ENVIRONMENT := $(abspath $(VENV))
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/cmms
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
+AXE := node_modules/axe-core/axe.min.js
 
 .PHONY: install demo test test-fast test-sqlite lint fmt check smoke bench bench-quick mutation
 
-install: $(VENV)/.installed
+install: $(VENV)/.installed $(AXE)
 
 $(VENV)/.installed: pyproject.toml uv.lock
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -16,8 +17,15 @@ $(VENV)/.installed: pyproject.toml uv.lock
 	$(BIN)/uv sync --frozen --inexact --python $(BIN)/python
 	touch $@
 
+# axe-core for the browser tests' accessibility checks, exactly as package-lock.json pins it;
+# again only when it is missing or the lock changed (npm's files carry old dates: touch).
+$(AXE): package.json package-lock.json
+	@command -v npm >/dev/null || { echo "make install: npm not found; the browser tests need it for axe-core (apt-get install npm)" >&2; exit 1; }
+	npm ci --ignore-scripts --no-audit --no-fund
+	touch $@
+
 ## Start the embedded demo (SQLite, tasks in-process) with demo data on http://127.0.0.1:8000
-demo: install
+demo: $(VENV)/.installed  # the demo needs no npm
 	$(BIN)/python manage.py migrate --no-input
 	$(BIN)/python manage.py seed_demo
 	$(BIN)/python manage.py runserver 127.0.0.1:8000
@@ -68,5 +76,5 @@ bench-quick: install
 	$(BIN)/python -m bench --quick
 
 ## The embedded demo path: SQLite migrate + seed_demo + requests (no PostgreSQL needed)
-smoke: install
+smoke: $(VENV)/.installed
 	$(BIN)/python scripts/smoke_demo.py

@@ -325,6 +325,7 @@ SCALES = {
         "api_work_orders": 20_000,
         "api_assets": 2_000,
         "pm_plans": 2_000,
+        "pages": {"warmup": 4, "count": 6, "max_seconds": 3, "min_count": 3},
     },
     "full": {
         "singles": 3000,
@@ -335,6 +336,9 @@ SCALES = {
         "api_work_orders": 1_000_000,
         "api_assets": 100_000,
         "pm_plans": 100_000,
+        # One warm-up request per gunicorn worker. A page as slow as today's admin list (10 s)
+        # gets 6 measured requests, not 30.
+        "pages": {"warmup": 4, "count": 30, "max_seconds": 60, "min_count": 5},
     },
 }
 
@@ -342,10 +346,16 @@ SCALES = {
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--quick", action="store_true", help="small scale (CI smoke run)")
-    parser.add_argument("--only", default="", help="comma-separated: ingest,pipeline,api,pm")
+    parser.add_argument("--only", default="", help="comma-separated: ingest,pipeline,api,pages,pm")
     args = parser.parse_args(argv)
     scale = SCALES["quick" if args.quick else "full"]
-    only = set(filter(None, args.only.split(","))) or {"ingest", "pipeline", "api", "pm"}
+    only = set(filter(None, args.only.split(","))) or {
+        "ingest",
+        "pipeline",
+        "api",
+        "pages",
+        "pm",
+    }
     results = {
         "started_at": datetime.now(tz=UTC).isoformat(timespec="seconds"),
         "mode": "quick" if args.quick else "full",
@@ -382,20 +392,56 @@ def run_stages(results: dict, *, scale: dict, only: set[str]) -> list[str]:
         stack.create_database()
         setup_django(stack)
         plant = load_plant()
+        if "pages" in only:
+            stack.collect_static()
         stack.start_web()
         if "ingest" in only or "pipeline" in only:
             stage("pipeline", lambda: pipeline_figures(results, stack, plant, scale))
             stack.stop("worker")
             stack.stop("worker-default")
-        if "api" in only:
-            from bench.api_scale import api_figure
-
-            stage("api", lambda: results.update(api_at_scale=api_figure(stack, scale)))
+        if only & {"api", "pages"}:
+            scale_figures(results, stack, scale, only=only, stage=stage)
         if "pm" in only:
             from bench.pm_figure import pm_figure
 
             stage("pm", lambda: results.update(pm_generation=pm_figure(scale)))
     return failures
+
+
+def scale_figures(results: dict, stack, scale, *, only: set[str], stage) -> None:
+    """6 and 8 on one load of the API-scale data; 8 also measures halfway through the load."""
+    from bench import pages_figure
+    from bench.api_scale import api_figure, load
+
+    data = {}
+
+    def checkpoint(part: dict) -> dict:
+        """Figure 8's first size; a failure here is figure 8's, figure 6 still runs."""
+        try:
+            return pages_figure.measure_in_process(part)
+        except Exception as exc:
+            traceback.print_exc()
+            return {"error": f"{type(exc).__name__}: {exc}"}
+
+    stage(
+        "scale-data",
+        lambda: data.update(
+            load(
+                work_orders=scale["api_work_orders"],
+                assets=scale["api_assets"],
+                checkpoint=checkpoint if "pages" in only else None,
+            )
+        ),
+    )
+    if not data:
+        return
+    if "api" in only:
+        stage("api", lambda: results.update(api_at_scale=api_figure(stack, scale, data)))
+    if "pages" in only:
+        stage(
+            "pages",
+            lambda: results.update(pages_at_scale=pages_figure.pages_figure(stack, scale, data)),
+        )
 
 
 def pipeline_figures(results: dict, stack, plant, scale) -> None:

@@ -7,7 +7,8 @@ SPEC modes:
   `concurrency` connections, as fast as possible or at `rate` alerts/s.
 - "raw-insert": the database floor: `count` INSERT statements of `batch` alert-like rows each
   (single row + commit when batch is 1) into a copy of the alerts table, `concurrency` connections.
-OUT: {"seconds", "requests", "statuses": {code: n}, "samples": [[t_send, latency_s, status]],
+OUT: {"seconds", "requests", "statuses": {code: n}, "samples": [[t_send, latency_s, status]]
+      (GETs add the body size in bytes to each sample),
       "sent": {alert_id: t_send}}.
 """
 
@@ -137,28 +138,50 @@ def run_raw_insert(spec: dict) -> dict:
 
 
 def run_get(spec: dict) -> dict:
-    """GET `urls` round-robin with a token, `count` requests from `concurrency` connections."""
+    """GET `urls` round-robin, `count` requests from `concurrency` connections.
+
+    Authenticated by `token` (the API) or `cookie` (a logged-in session, for pages). `warmup`
+    requests go first and are not measured (their statuses are in "warmup_statuses"). With
+    `max_seconds`, a connection sends no new request once that long has passed (and it has sent
+    `min_count`), so a slow page costs a bounded time. Each sample also has the body's size.
+    """
     import http.client
     from urllib.parse import urlparse
 
     parsed = urlparse(spec["base_url"])
     urls, count, concurrency = spec["urls"], spec["count"], spec["concurrency"]
     headers = {"Authorization": f"Token {spec['token']}"} if spec.get("token") else {}
+    if spec.get("cookie"):
+        headers["Cookie"] = spec["cookie"]
+    max_seconds, min_count = spec.get("max_seconds"), spec.get("min_count", 1)
+
+    def get(conn, url: str) -> tuple[float, float, int, int]:
+        t_send = time.time()
+        t0 = time.perf_counter()
+        conn.request("GET", url, headers=headers)
+        response = conn.getresponse()
+        size = len(response.read())
+        return t_send, time.perf_counter() - t0, response.status, size
+
+    conn = http.client.HTTPConnection(parsed.hostname, parsed.port, timeout=120)
+    warmup = [get(conn, urls[n % len(urls)])[2] for n in range(spec.get("warmup", 0))]
+    conn.close()
+    start = time.perf_counter()
 
     def worker(index: int):
-        conn = http.client.HTTPConnection(parsed.hostname, parsed.port, timeout=60)
+        conn = http.client.HTTPConnection(parsed.hostname, parsed.port, timeout=120)
         local = []
         for n in range(index, count, concurrency):
-            t_send = time.time()
-            t0 = time.perf_counter()
-            conn.request("GET", urls[n % len(urls)], headers=headers)
-            response = conn.getresponse()
-            response.read()
-            local.append((t_send, time.perf_counter() - t0, response.status))
+            late = max_seconds is not None and time.perf_counter() - start > max_seconds
+            if late and len(local) >= min_count:
+                break
+            local.append(get(conn, urls[n % len(urls)]))
         conn.close()
         return local, {}
 
-    return _drive(concurrency, worker)
+    result = _drive(concurrency, worker)
+    result["warmup_statuses"] = dict(Counter(str(status) for status in warmup))
+    return result
 
 
 MODES = {"webhook": run_webhook, "raw-insert": run_raw_insert, "get": run_get}

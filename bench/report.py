@@ -144,6 +144,42 @@ def _pm_generation_rows(p: dict) -> list[Row]:
     ]
 
 
+def _kb(size: int) -> str:
+    return f"{size / 1000:,.0f} KB" if size >= 10_000 else f"{size / 1000:,.1f} KB"
+
+
+def _pages_at_scale_rows(p: dict) -> list[Row]:
+    small, full = p["sizes"]
+    rows = []
+    for name, fig in p["pages"].items():
+        measured = (
+            f"p50 {_fmt(fig['p50_ms'])} ms, p95 {_fmt(fig['p95_ms'])} ms "
+            f"({fig['requests']} requests); {_kb(fig['bytes'])}"
+        )
+        target = "p95 ≤ 300 ms, ≤ 500 KB"
+        ok = fig["p95_ms"] <= 300 and fig["bytes"] <= 500_000
+        if fig["list_page"]:
+            q, b = fig["queries_by_size"], fig["bytes_by_size"]
+            measured += (
+                f"; at {_fmt(small['work_orders'])} → {_fmt(full['work_orders'])} work orders: "
+                f"queries {q[0]} → {q[1]}, HTML {_kb(b[0])} → {_kb(b[1])}"
+            )
+            target += "; queries and size constant"
+            ok = ok and fig["constant"]
+        rows.append(
+            (
+                f"8. Pages at scale: {name}",
+                measured,
+                f"{_fmt(p['work_orders'])} work orders, {_fmt(p['assets'])} assets, "
+                f"{p['sites']} sites; {fig['role']}",
+                _ratio(fig["p95_ms"] / 300),
+                target,
+                _verdict(ok),
+            )
+        )
+    return rows
+
+
 # (key in the results, its rows), in the order of the table.
 _FIGURES = (
     ("single_ingest", _single_ingest_rows),
@@ -154,6 +190,7 @@ _FIGURES = (
     ("storm_batched", partial(_storm_rows, label="100 alerts/request")),
     ("api_at_scale", _api_at_scale_rows),
     ("pm_generation", _pm_generation_rows),
+    ("pages_at_scale", _pages_at_scale_rows),
 )
 
 

@@ -20,6 +20,7 @@ ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
 PG = os.environ.get("BENCH_PG", "postgres://postgres@127.0.0.1:5432")
 REDIS = os.environ.get("BENCH_REDIS", "redis://127.0.0.1:6379")
+DB_NAME = os.environ.get("BENCH_DB", "cmms_bench")  # another name lets two runs share a server
 
 
 def free_port() -> int:
@@ -41,7 +42,7 @@ class Stack:
         self,
         *,
         wsgi="cmms.wsgi",
-        db_name="cmms_bench",
+        db_name=DB_NAME,
         web_workers=4,
         celery_concurrency=2,
         log_dir=None,
@@ -88,6 +89,11 @@ class Stack:
         subprocess.run(
             ["redis-cli", "-u", f"{REDIS}/14", "FLUSHDB"], check=False, capture_output=True
         )
+
+    def collect_static(self):
+        """What a deployment does before serving pages: with DEBUG=0 a template's `{% static %}`
+        needs collectstatic's manifest (STATIC_ROOT, `staticfiles/`)."""
+        self.manage("collectstatic", "--no-input", "-v", "0")
 
     def manage(self, *args):
         subprocess.run([sys.executable, "manage.py", *args], cwd=ROOT, env=self.env, check=True)

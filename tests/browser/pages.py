@@ -1,4 +1,15 @@
-"""Steps a person takes in the browser, shared by the browser tests."""
+"""Steps a person takes in the browser, and the checks made on what they see."""
+
+from functools import cache
+from pathlib import Path
+
+import pytest
+
+AXE = Path(__file__).resolve().parents[2] / "node_modules" / "axe-core" / "axe.min.js"
+# WCAG 2.1 A and AA, and Deque's best practices; a page fails on what axe rates as blocking.
+AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "best-practice"]
+BLOCKING = ("serious", "critical")
+TARGETS_SHOWN = 5
 
 
 def log_in(page, username: str, password: str, *, path: str = "/tech/"):
@@ -7,3 +18,45 @@ def log_in(page, username: str, password: str, *, path: str = "/tech/"):
     page.fill("#id_username", username)
     page.fill("#id_password", password)
     page.click("button:has-text('Log in')")
+
+
+@cache
+def _axe_source() -> str:
+    if not AXE.exists():
+        pytest.fail(f"{AXE} is missing: run `make install` (npm ci installs axe-core).")
+    return AXE.read_text()
+
+
+def accessibility_problems(page) -> list[str]:
+    """The serious and critical axe-core violations on the page as it is now, one line each:
+    rule id, impact, help text and the selectors of (up to TARGETS_SHOWN of) the elements.
+
+    axe is evaluated through the browser's debugging protocol, which the pages' CSP (no inline
+    scripts) does not govern, so the pages are checked with their real policy in force.
+    """
+    if not page.evaluate("typeof window.axe === 'object'"):
+        page.evaluate(_axe_source())
+    results = page.evaluate(
+        """tags => axe.run(document, {
+            runOnly: {type: 'tag', values: tags}, resultTypes: ['violations'],
+        })""",
+        AXE_TAGS,
+    )
+    problems = []
+    for violation in results["violations"]:
+        if violation["impact"] not in BLOCKING:
+            continue
+        targets = [" ".join(map(str, node["target"])) for node in violation["nodes"]]
+        more = len(targets) - TARGETS_SHOWN
+        problems.append(
+            f"{violation['id']} ({violation['impact']}): {violation['help']}; "
+            f"{len(targets)} element(s): {', '.join(targets[:TARGETS_SHOWN])}"
+            + (f" and {more} more" if more > 0 else "")
+        )
+    return problems
+
+
+def assert_accessible(page) -> None:
+    """No serious or critical axe-core violation on the page as it is now."""
+    problems = accessibility_problems(page)
+    assert not problems, f"axe-core on {page.url}:\n  " + "\n  ".join(problems)
