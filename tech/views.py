@@ -84,22 +84,47 @@ def planner_required(view):
 # ---------------------------------------------------------------- my work
 
 
+MAX_PAGE = 10**6  # beyond any real list; keeps the offset within what databases take
+
+
 @require_GET
 @login_required
 def home(request):
-    """My work (technicians and planners) or my sites' work (customer viewers), with search."""
+    """My work (technicians and planners) or my sites' work (customer viewers), with search;
+    `?list=<group>&page=<n>` lists one whole group page by page."""
     user = request.user
+    if "list" in request.GET:
+        return _work_list(request, request.GET["list"])
     query = request.GET.get("q", "").strip()
     context = {"query": query}
     if query:
         context["results"] = selectors.search_work(user, query)
         context["asset_results"] = selectors.search_assets(user, query)
     if user.is_customer_viewer:
-        context["open_work"] = selectors.site_work(user)
-        context["finished_work"] = selectors.site_work(user, open_only=False)
+        context["open_work"], context["finished_work"] = selectors.site_work(user)
         return render(request, "tech/site_work.html", context)
     context["work"] = selectors.my_work(user)
     return render(request, "tech/my_work.html", context)
+
+
+def _work_list(request, key: str):
+    """One group of the work page, whole, `PAGE_SIZE` rows a page (no count: one query)."""
+    groups = selectors.work_groups(request.user)
+    page = parse_id(request.GET.get("page", "1"))
+    if key not in groups or not page or page > MAX_PAGE:
+        raise Http404("No such list or page.")
+    rows, has_next = selectors.work_page(request.user, key, page)
+    if page > 1 and not rows:
+        raise Http404("No such page.")
+    context = {
+        "key": key,
+        "title": groups[key],
+        "rows": rows,
+        "page": page,
+        "has_next": has_next,
+        "show_assignee": key in ("open", "finished"),
+    }
+    return render(request, "tech/work_list.html", context)
 
 
 # ---------------------------------------------------------------- work order page
