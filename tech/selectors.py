@@ -98,7 +98,7 @@ def _local_midnight(now: datetime, zone: ZoneInfo, days_ahead: int) -> datetime:
 
 
 def _assigned_groups(user, now: datetime) -> dict[str, Q]:
-    """My open work split by due date: overdue, today, the next days, later or undated.
+    """The conditions that split open work by due date: overdue, today, the next days, later.
 
     "Today" and "the next days" end at midnight in each work order's own site time zone, so
     the split is one condition per time zone of the user's sites (one query reads them).

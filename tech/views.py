@@ -123,7 +123,6 @@ def _work_list(request, key: str):
         "rows": rows,
         "page": page,
         "has_next": has_next,
-        "show_assignee": key in ("open", "finished"),
     }
     return render(request, "tech/work_list.html", context)
 
