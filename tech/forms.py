@@ -9,10 +9,30 @@ from workorders.choices import FailureCodeKind
 from workorders.models import FailureCode
 
 
+def error_sentences(form) -> list[dict]:
+    """A refused form's errors as sentences that name their field, each with the field's name
+    and id (for the error summary's links and the fields' `aria-describedby`).
+
+    A message that does not start with its field's label gets the label in front ("Hours:
+    Ensure this value is less than or equal to 24."); the forms' own messages already name
+    the field ("What is wrong: enter a title."). A hidden field, or a form rendered without
+    ids, has no id to point at.
+    """
+    sentences = [{"field": None, "id": "", "text": str(m)} for m in form.non_field_errors()]
+    for bound in form:
+        label = str(bound.label).rstrip("?:")
+        field_id = "" if bound.is_hidden else bound.auto_id
+        for message in bound.errors:
+            text = message if message.startswith(label) else f"{label}: {message}"
+            sentences.append({"field": bound.name, "id": field_id, "text": text})
+    return sentences
+
+
 class PauseForm(forms.Form):
     reason = forms.CharField(
         max_length=200,
         label="Why pause?",
+        error_messages={"required": "Why pause: enter a reason."},
         help_text="For example: waiting for parts, waiting for a shutdown window.",
     )
 
@@ -30,6 +50,8 @@ class CompleteForm(forms.Form):
 
 
 class StepForm(forms.Form):
+    """One checklist step; each step's form has its own ids (`auto_id="step<pk>-%s"`)."""
+
     done = forms.BooleanField(required=False, initial=True)
     result = forms.CharField(max_length=500, required=False, label="Result")
     value = forms.DecimalField(max_digits=14, decimal_places=4, required=False, label="Value")
@@ -37,14 +59,24 @@ class StepForm(forms.Form):
 
 class LabourForm(forms.Form):
     hours = forms.DecimalField(
-        max_digits=5, decimal_places=2, min_value=Decimal("0.01"), max_value=Decimal("24")
+        max_digits=5,
+        decimal_places=2,
+        min_value=Decimal("0.01"),
+        max_value=Decimal("24"),
+        error_messages={"required": "Hours: enter the hours worked."},
     )
-    note = forms.CharField(max_length=500, required=False)
+    # Not just "Note": the page has a timeline note too, and the two need telling apart.
+    note = forms.CharField(max_length=500, required=False, label="Note on this time")
 
 
 class IssuePartForm(forms.Form):
     stock = forms.IntegerField(widget=forms.HiddenInput)
-    quantity = forms.DecimalField(max_digits=12, decimal_places=3, min_value=Decimal("0.001"))
+    quantity = forms.DecimalField(
+        max_digits=12,
+        decimal_places=3,
+        min_value=Decimal("0.001"),
+        error_messages={"required": "Quantity: enter how many to issue."},
+    )
 
     def __init__(self, *args, stock_queryset=None, **kwargs):
         super().__init__(*args, **kwargs)
@@ -62,26 +94,38 @@ class IssuePartForm(forms.Form):
 
 
 class NoteForm(forms.Form):
-    message = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), max_length=4000)
+    message = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 3}),
+        max_length=4000,
+        label="Note for the timeline",
+        error_messages={"required": "Note for the timeline: write the note."},
+    )
 
 
 class PhotoForm(forms.Form):
     image = forms.FileField(
         label="Photo",
+        error_messages={"required": "Photo: choose a photo to upload."},
         widget=forms.ClearableFileInput(attrs={"accept": "image/*", "capture": "environment"}),
     )
     caption = forms.CharField(max_length=200, required=False)
 
 
 class ReportProblemForm(forms.Form):
-    title = forms.CharField(max_length=200, label="What is wrong?")
+    title = forms.CharField(
+        max_length=200,
+        label="What is wrong?",
+        error_messages={"required": "What is wrong: enter a title."},
+    )
     description = forms.CharField(
         widget=forms.Textarea(attrs={"rows": 4}), required=False, label="Details"
     )
 
 
 class RequestWorkForm(ReportProblemForm):
-    site = forms.ModelChoiceField(queryset=Site.objects.none())
+    site = forms.ModelChoiceField(
+        queryset=Site.objects.none(), error_messages={"required": "Site: choose a site."}
+    )
     asset_tag = forms.CharField(
         max_length=64, required=False, label="Asset tag", help_text="As on the asset's label."
     )

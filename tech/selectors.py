@@ -5,11 +5,12 @@ from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from django.db import connection
-from django.db.models import Prefetch, Q
+from django.db.models import Case, CharField, Count, F, Prefetch, Q, Value, When, Window
+from django.db.models.functions import RowNumber
 from django.utils import timezone
 
 from alerts.models import Alert
-from assets.models import Asset, MeterReading, Stock, StockMovement
+from assets.models import Asset, MeterReading, Site, Stock, StockMovement
 from workorders import policy
 from workorders.choices import OPEN_STATUSES, FailureCodeKind
 from workorders.models import (
@@ -22,67 +23,198 @@ from workorders.models import (
 )
 
 LIST_LIMIT = 50
+GROUP_SIZE = 10  # rows of each group on my work and our work; the rest is a link away
+PAGE_SIZE = 25  # rows of a page of one whole group
+NEXT_DAYS = 7  # "upcoming": the days after today that my work shows
 
 
 def _list_queryset(user):
     return WorkOrder.objects.for_user(user).select_related("asset", "site", "assignee")
 
 
+_BY_URGENCY = ("priority", "due_at", "id")
+_NEWEST_FINISHED = ("-completed_at", "-id")
+
+
+@dataclass
+class Group:
+    """One group of a work list: its first rows, and whether (and how much) more there is.
+
+    `total` is None where counting would grow with the history (finished work, unassigned
+    work at every site); `more` then comes from reading one row past the shown ones.
+    """
+
+    key: str
+    title: str
+    rows: list = field(default_factory=list)
+    total: int | None = None
+    more: bool = False
+
+    @property
+    def count_text(self) -> str:
+        if self.total is not None:
+            return str(self.total)
+        return f"{len(self.rows)}+" if self.more else str(len(self.rows))
+
+
+# The groups of my work (technicians and planners) and of our work (customer viewers), in page
+# order. Each can be listed whole, page by page: `/tech/?list=<key>&page=<n>`.
+MY_WORK_GROUPS = {
+    "overdue": "Overdue",
+    "today": "Today",
+    "upcoming": f"Next {NEXT_DAYS} days",
+    "later": "Later or without a due date",
+    "unassigned": "Unassigned at my sites",
+}
+SITE_WORK_GROUPS = {"open": "Open", "finished": "Recently finished"}
+
+
+def work_groups(user) -> dict[str, str]:
+    """The groups the user's work page shows: key -> title."""
+    return SITE_WORK_GROUPS if user.is_customer_viewer else MY_WORK_GROUPS
+
+
 @dataclass
 class MyWork:
-    overdue: list = field(default_factory=list)
-    today: list = field(default_factory=list)
-    upcoming: list = field(default_factory=list)
-    pickable: list = field(default_factory=list)
+    overdue: Group
+    today: Group
+    upcoming: Group
+    later: Group
+    pickable: Group
+
+    @property
+    def assigned(self) -> list[Group]:
+        return [self.overdue, self.today, self.upcoming, self.later]
 
     @property
     def assigned_count(self) -> int:
-        return len(self.overdue) + len(self.today) + len(self.upcoming)
+        return sum(group.total for group in self.assigned)
 
 
-def _end_of_today(now: datetime, zone_name: str) -> datetime:
-    """The next local midnight at a site: "today" is the plant's day, not the server's."""
-    zone = ZoneInfo(zone_name)
-    tomorrow = timezone.localdate(now, timezone=zone) + timedelta(days=1)
-    return datetime.combine(tomorrow, time.min, tzinfo=zone)
+def _local_midnight(now: datetime, zone: ZoneInfo, days_ahead: int) -> datetime:
+    """Midnight at the start of the day `days_ahead` days after today, in the zone."""
+    day = timezone.localdate(now, timezone=zone) + timedelta(days=days_ahead)
+    return datetime.combine(day, time.min, tzinfo=zone)
+
+
+def _assigned_groups(user, now: datetime) -> dict[str, Q]:
+    """The conditions that split open work by due date: overdue, today, the next days, later.
+
+    "Today" and "the next days" end at midnight in each work order's own site time zone, so
+    the split is one condition per time zone of the user's sites (one query reads them).
+    """
+    zones: dict[str, list[int]] = {}
+    for site_id, zone in Site.objects.for_user(user).order_by().values_list("id", "timezone"):
+        zones.setdefault(zone, []).append(site_id)
+    later = Q(due_at__isnull=True)
+    today = upcoming = Q(pk__in=[])  # no site, no work
+    for zone, site_ids in zones.items():
+        end_of_today = _local_midnight(now, ZoneInfo(zone), 1)
+        end_of_next_days = _local_midnight(now, ZoneInfo(zone), 1 + NEXT_DAYS)
+        at_zone = Q(site_id__in=site_ids)
+        today |= at_zone & Q(due_at__lt=end_of_today)
+        upcoming |= at_zone & Q(due_at__gte=end_of_today, due_at__lt=end_of_next_days)
+        later |= at_zone & Q(due_at__gte=end_of_next_days)
+    return {
+        "overdue": Q(due_at__lt=now),
+        "today": Q(due_at__gte=now) & today,
+        "upcoming": upcoming,
+        "later": later,
+    }
+
+
+def _assigned(user):
+    return _list_queryset(user).filter(assignee=user, status__in=OPEN_STATUSES)
+
+
+def _unassigned(user):
+    return _list_queryset(user).filter(assignee__isnull=True, status__in=policy.PICK_UP_STATUSES)
 
 
 def my_work(user, *, now: datetime | None = None) -> MyWork:
-    """The user's open work grouped as overdue / due today / upcoming, by priority and due time,
-    plus unassigned work at their sites that they may pick up. Two queries.
-
-    "Today" ends at midnight in each work order's own site time zone.
+    """The user's open work in groups (overdue, today, the next days, later), each its first
+    `GROUP_SIZE` rows by priority and due time with its size, plus the first unassigned work at
+    their sites that they may pick up. Three queries (the sites' time zones, the assigned
+    groups with their sizes in one windowed query, the unassigned work), whatever the number
+    of work orders.
     """
     now = now or timezone.now()
-    work = MyWork()
-    assigned = (
-        _list_queryset(user)
-        .filter(assignee=user, status__in=OPEN_STATUSES)
-        .order_by("priority", "due_at", "id")
+    conditions = _assigned_groups(user, now)
+    group_of = Case(
+        *(When(conditions[key], then=Value(key)) for key in ("overdue", "today", "upcoming")),
+        default=Value("later"),
+        output_field=CharField(),
     )
-    for wo in assigned:
-        if wo.due_at is not None and wo.due_at < now:
-            work.overdue.append(wo)
-        elif wo.due_at is not None and wo.due_at < _end_of_today(now, wo.site.timezone):
-            work.today.append(wo)
-        else:
-            work.upcoming.append(wo)
-    work.pickable = list(
-        _list_queryset(user)
-        .filter(assignee__isnull=True, status__in=policy.PICK_UP_STATUSES)
-        .order_by("priority", "due_at", "id")[:LIST_LIMIT]
+    by_group = {"partition_by": [F("group")], "order_by": [F(name) for name in _BY_URGENCY]}
+    rows = (
+        _assigned(user)
+        .annotate(group=group_of)
+        .annotate(
+            rank=Window(RowNumber(), **by_group),
+            group_size=Window(Count("id"), partition_by=[F("group")]),
+        )
+        .filter(rank__lte=GROUP_SIZE)
+        .order_by(*_BY_URGENCY)
     )
-    return work
+    groups = {key: Group(key, MY_WORK_GROUPS[key], total=0) for key in conditions}
+    for work_order in rows:
+        group = groups[work_order.group]
+        group.rows.append(work_order)
+        group.total = work_order.group_size
+    for group in groups.values():
+        group.more = group.total > len(group.rows)
+    pickable = _first_rows(_unassigned(user).order_by(*_BY_URGENCY), "unassigned")
+    return MyWork(pickable=pickable, **groups)
 
 
-def site_work(user, *, open_only: bool = True):
-    """All work of the user's sites (customer viewers and planners): newest first, bounded."""
-    qs = _list_queryset(user)
-    if open_only:
-        qs = qs.filter(status__in=OPEN_STATUSES).order_by("priority", "due_at", "id")
+def _first_rows(queryset, key: str, *, total: int | None = None) -> Group:
+    """The first `GROUP_SIZE` rows of a group; one row more tells whether there are more."""
+    rows = list(queryset[: GROUP_SIZE + 1])
+    title = {**MY_WORK_GROUPS, **SITE_WORK_GROUPS}[key]
+    more = len(rows) > GROUP_SIZE if total is None else total > GROUP_SIZE
+    return Group(key, title, rows[:GROUP_SIZE], total=total, more=more)
+
+
+def _open_at_sites(user):
+    return _list_queryset(user).filter(status__in=OPEN_STATUSES).order_by(*_BY_URGENCY)
+
+
+def _finished_at_sites(user):
+    return _list_queryset(user).exclude(status__in=OPEN_STATUSES).order_by(*_NEWEST_FINISHED)
+
+
+def site_work(user) -> tuple[Group, Group]:
+    """Open and recently finished work of the user's sites (customer viewers): the first rows
+    of each, the open ones counted (open work does not grow with the history; finished work
+    does, so it is not counted). Three queries.
+    """
+    open_work = _open_at_sites(user)
+    return (
+        _first_rows(open_work, "open", total=open_work.count()),
+        _first_rows(_finished_at_sites(user), "finished"),
+    )
+
+
+def work_page(user, key: str, page: int, *, now: datetime | None = None) -> tuple[list, bool]:
+    """One page of a whole group of the user's work page (`PAGE_SIZE` rows) and whether a next
+    page follows: one query (two for my assigned groups, which read the sites' time zones).
+
+    Raises KeyError for a group the user's page does not have.
+    """
+    if key not in work_groups(user):
+        raise KeyError(key)
+    if key == "open":
+        queryset = _open_at_sites(user)
+    elif key == "finished":
+        queryset = _finished_at_sites(user)
+    elif key == "unassigned":
+        queryset = _unassigned(user).order_by(*_BY_URGENCY)
     else:
-        qs = qs.exclude(status__in=OPEN_STATUSES).order_by("-completed_at", "-id")
-    return list(qs[:LIST_LIMIT])
+        condition = _assigned_groups(user, now or timezone.now())[key]
+        queryset = _assigned(user).filter(condition).order_by(*_BY_URGENCY)
+    start = (page - 1) * PAGE_SIZE
+    rows = list(queryset[start : start + PAGE_SIZE + 1])
+    return rows[:PAGE_SIZE], len(rows) > PAGE_SIZE
 
 
 def search_work(user, query: str):

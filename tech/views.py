@@ -18,7 +18,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_http_methods
 
 from assets import policy as asset_policy
 from assets.models import Asset, Site, Stock
@@ -36,6 +36,7 @@ from tech.forms import (
     ReportProblemForm,
     RequestWorkForm,
     StepForm,
+    error_sentences,
 )
 from tech.models import WorkOrderPhoto
 from workorders import policy
@@ -84,22 +85,46 @@ def planner_required(view):
 # ---------------------------------------------------------------- my work
 
 
+MAX_PAGE = 10**6  # beyond any real list; keeps the offset within what databases take
+
+
 @require_GET
 @login_required
 def home(request):
-    """My work (technicians and planners) or my sites' work (customer viewers), with search."""
+    """My work (technicians and planners) or my sites' work (customer viewers), with search;
+    `?list=<group>&page=<n>` lists one whole group page by page."""
     user = request.user
+    if "list" in request.GET:
+        return _work_list(request, request.GET["list"])
     query = request.GET.get("q", "").strip()
     context = {"query": query}
     if query:
         context["results"] = selectors.search_work(user, query)
         context["asset_results"] = selectors.search_assets(user, query)
     if user.is_customer_viewer:
-        context["open_work"] = selectors.site_work(user)
-        context["finished_work"] = selectors.site_work(user, open_only=False)
+        context["open_work"], context["finished_work"] = selectors.site_work(user)
         return render(request, "tech/site_work.html", context)
     context["work"] = selectors.my_work(user)
     return render(request, "tech/my_work.html", context)
+
+
+def _work_list(request, key: str):
+    """One group of the work page, whole, `PAGE_SIZE` rows a page (no count: one query)."""
+    groups = selectors.work_groups(request.user)
+    page = parse_id(request.GET.get("page", "1"))
+    if key not in groups or not page or page > MAX_PAGE:
+        raise Http404("No such list or page.")
+    rows, has_next = selectors.work_page(request.user, key, page)
+    if page > 1 and not rows:
+        raise Http404("No such page.")
+    context = {
+        "key": key,
+        "title": groups[key],
+        "rows": rows,
+        "page": page,
+        "has_next": has_next,
+    }
+    return render(request, "tech/work_list.html", context)
 
 
 # ---------------------------------------------------------------- work order page
@@ -128,7 +153,7 @@ def _page_context(request, work_order, forms: dict) -> dict:
     steps = list(work_order.steps.all())
     for step in steps:
         step.form = step_forms.get(step.pk) or StepForm(
-            initial={"result": step.result, "value": step.value}
+            initial={"result": step.result, "value": step.value}, auto_id=_step_ids(step)
         )
     part_query = request.GET.get("part_q", "").strip()
     context = {
@@ -240,9 +265,34 @@ def _perform(request, pk, form, form_name: str, action, *, success: str, anchor:
     else:
         forms = {form_name: form}
     # The page opens at the top: say there what went wrong, and link to the form.
-    forms["page_errors"] = [m for errors in form.errors.values() for m in errors]
+    forms["page_errors"] = [error["text"] for error in error_sentences(form)]
     forms["error_anchor"] = anchor or "actions"
     return _render_work_order(request, pk, status=status, **forms)
+
+
+def _step_ids(step) -> str:
+    """Ids of a step's fields: one page holds a form per step."""
+    return f"step{step.pk}-%s"
+
+
+def form_address(page: str, anchor: str = ""):
+    """The address a form posts to. POST runs the view; GET goes to the page the form is on.
+
+    A refused form is shown again at the address it was posted to (with its errors and the
+    4xx status); reloading or revisiting that address must lead back to the page, not to 405.
+    """
+
+    def decorate(view):
+        @wraps(view)
+        def wrapped(request, pk, *args, **kwargs):
+            if request.method == "GET":
+                url = reverse(page, args=[pk])
+                return redirect(f"{url}#{anchor}" if anchor else url)
+            return view(request, pk, *args, **kwargs)
+
+        return require_http_methods(["GET", "POST"])(login_required(wrapped))
+
+    return decorate
 
 
 def _scoped_work_order(request, pk) -> WorkOrder:
@@ -268,19 +318,17 @@ def _work_order_form(form_class, form_name: str, *, success: str, anchor: str = 
                 anchor=anchor,
             )
 
-        return require_POST(login_required(view))
+        return form_address("tech:work-order", anchor)(view)
 
     return decorate
 
 
-@require_POST
-@login_required
+@form_address("tech:work-order", "actions")
 def work_order_start(request, pk):
     return _simple_transition(request, pk, "start", "Started. The clock is running.")
 
 
-@require_POST
-@login_required
+@form_address("tech:work-order", "actions")
 def work_order_resume(request, pk):
     return _simple_transition(request, pk, "resume", "Resumed. The clock is running.")
 
@@ -317,8 +365,7 @@ def work_order_complete(request, work_order, data):
     )
 
 
-@require_POST
-@login_required
+@form_address("tech:work-order", "checklist")
 def step_record(request, pk, step_id):
     work_order = _scoped_work_order(request, pk)
     step = get_object_or_404(ChecklistStep.objects.filter(work_order=work_order), pk=step_id)
@@ -336,7 +383,7 @@ def step_record(request, pk, step_id):
     return _perform(
         request,
         pk,
-        StepForm(request.POST),
+        StepForm(request.POST, auto_id=_step_ids(step)),
         f"step:{step.pk}",
         action,
         success=f"Step {step.position} recorded.",
@@ -355,12 +402,12 @@ def labour_add(request, work_order, data):
     )
 
 
-@require_POST
-@login_required
+@form_address("tech:work-order", "parts")
 def part_issue(request, pk):
     work_order = _scoped_work_order(request, pk)
     stock = Stock.objects.for_user(request.user).filter(storeroom__site_id=work_order.site_id)
-    form = IssuePartForm(request.POST, stock_queryset=stock)
+    # One quantity field per stock row on the page: the form has no single field id to name.
+    form = IssuePartForm(request.POST, stock_queryset=stock, auto_id=False)
 
     def action(data):
         wo_services.work_order_issue_part(
@@ -427,8 +474,7 @@ def asset_detail(request, pk):
     return _asset_page(request, pk)
 
 
-@require_POST
-@login_required
+@form_address("tech:asset", "report")
 def asset_report_problem(request, pk):
     """Report a problem on an asset: a work request (status requested) for the planners."""
     asset = get_object_or_404(Asset.objects.for_user(request.user).select_related("site"), pk=pk)

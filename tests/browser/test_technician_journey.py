@@ -130,6 +130,8 @@ def test_a_technician_executes_condition_based_work_on_a_phone(phone, screenshot
     page.click("button:has-text('Complete work')")
     page.wait_for_selector("#page-error")
     assert "Required to complete" in page.inner_text("#page-error")
+    page.wait_for_function("document.activeElement.id === 'page-error'")  # focus on the errors
+    assert page.get_attribute("#id_problem", "aria-invalid") == "true"
     assert page.is_visible("#id_problem")  # the form stays open with its errors
     page.select_option("#id_problem", label="VIB Abnormal vibration")
     page.select_option("#id_cause", label="MISALIGN Misalignment")

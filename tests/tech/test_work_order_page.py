@@ -51,7 +51,7 @@ def test_starting_pausing_resuming_and_completing_follow_the_lifecycle(
 
     response = client.post(url(work, "pause"), {"reason": ""})
     assert response.status_code == 400
-    assert "This field is required" in response.content.decode()
+    assert "Why pause: enter a reason." in response.content.decode()
 
     assert client.post(url(work, "pause"), {"reason": "Waiting for parts"}).status_code == 302
     work.refresh_from_db()
