@@ -111,9 +111,9 @@ def _pm_chart(pm) -> charts.Chart:
     return charts.percent_bar(
         label="PM work orders due in the period",
         parts=[
-            ("on time", pm.on_time, "#2f9e44"),
-            ("late", pm.late, "#f0b429"),
-            ("not done", pm.not_done, "#b42318"),
+            ("on time", pm.on_time, charts.ON_TIME),
+            ("late", pm.late, charts.LATE),
+            ("not done", pm.not_done, charts.NOT_DONE),
         ],
     )
 
@@ -126,7 +126,7 @@ def _planned_chart(weeks) -> charts.Chart:
             ("planned", [w.planned for w in weeks], charts.PLANNED),
             ("unplanned", [w.unplanned for w in weeks], charts.UNPLANNED),
         ],
-        width=max(520, 44 * len(weeks) + 60),
+        width=max(520, 56 * len(weeks) + 60),
     )
 
 
@@ -341,9 +341,17 @@ def _monday(request, zone) -> date:
     return day - timedelta(days=day.weekday())
 
 
+WAITING_LIMIT = 50
+
+
 @require_http_methods(["GET", "POST"])
 def dispatch(request):
-    """A week of scheduled work per technician per day at one site, with each one's load."""
+    """A week of scheduled work per technician per day at one site, with each one's load.
+
+    Only technicians with work there that week have a row (scheduled work, or waiting work
+    assigned to them), and those the planner adds with the chooser (`?tech=`): the page grows
+    with the week's work, not with the roster.
+    """
     user = request.user
     sites = Site.objects.for_user(user).order_by("code")
     site = _chosen_site(request, sites, required=True)
@@ -359,15 +367,18 @@ def dispatch(request):
     monday = _monday(request, zone)
     days = [monday + timedelta(days=i) for i in range(7)]
     work_orders = WorkOrder.objects.for_user(user).filter(site=site)
-    technician_list = list(technicians)
-    board = selectors.technician_load(work_orders, technician_list, days=days, zone=zone)
-    rows = [_board_row(tech, board[tech.pk], days) for tech in technician_list]
+    board = selectors.technician_load(work_orders, technicians, days=days, zone=zone)
     to_dispatch = list(
         work_orders.filter(status__in=(Status.APPROVED, Status.SCHEDULED))
         .exclude(assignee__isnull=False, scheduled_start__isnull=False)
         .select_related("asset", "assignee")
-        .order_by("priority", "due_at")[:50]
+        .order_by("priority", "due_at")[:WAITING_LIMIT]
     )
+    roster = list(technicians)
+    added = _added_technicians(request, roster)
+    on_board = set(board) | {wo.assignee_id for wo in to_dispatch} | added
+    shown = [tech for tech in roster if tech.pk in on_board]
+    rows = [_board_row(t, board.get(t.pk) or selectors.empty_week(days), days) for t in shown]
     context = _context(
         request,
         f"Dispatch board: {site.code}",
@@ -376,13 +387,21 @@ def dispatch(request):
         days=days,
         rows=rows,
         to_dispatch=to_dispatch,
-        technicians=technician_list,
+        technicians=shown,
+        others=[tech for tech in roster if tech.pk not in on_board],
+        added=sorted(added),
         previous_week=monday - timedelta(days=7),
         next_week=monday + timedelta(days=7),
         today=timezone.localdate(timezone=zone),
         zone=zone,
     )
     return TemplateResponse(request, "admin/planner/dispatch.html", context)
+
+
+def _added_technicians(request, roster: list) -> set[int]:
+    """The technicians the planner put on the board with the chooser (`?tech=`), of the roster."""
+    wanted = {parse_id(value) for value in request.GET.getlist("tech")}
+    return {tech.pk for tech in roster if tech.pk in wanted}
 
 
 def _board_row(technician, cells: dict, days: list) -> dict:

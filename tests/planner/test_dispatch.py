@@ -65,9 +65,12 @@ def test_the_board_shows_each_technicians_day_with_hours_against_availability(pl
 
 def test_work_of_another_week_is_not_on_the_board(planner, plant):
     day = monday(plant)
-    scheduled(plant, plant.technician, at(plant, day + timedelta(days=7)), "3")
+    later = scheduled(plant, plant.technician, at(plant, day + timedelta(days=7)), "3")
     response = board(planner, plant, week=day.isoformat())
-    row = response.context["rows"][0]
+    # The technician's only work is next week's: no hours this week, so no row at all.
+    assert response.context["rows"] == []
+    assert f'id="card-{later.pk}"' not in response.content.decode()
+    row = board(planner, plant, week=day.isoformat(), tech=plant.technician.pk).context["rows"][0]
     assert sum(c["hours"] for c in row["cells"]) == 0
 
 
