@@ -161,3 +161,54 @@ def test_the_board_costs_a_bounded_number_of_queries(planner, plant, django_asse
         scheduled(plant, tech, at(plant, day + timedelta(days=i % 5)), "2")
     with django_assert_max_num_queries(14):
         board(planner, plant, week=day.isoformat())
+
+
+def test_a_site_with_sixty_technicians_shows_only_the_three_with_work(planner, plant):
+    day = monday(plant)
+    idle = [TechnicianFactory(sites=[plant.site], first_name=f"Idle{i:02d}") for i in range(57)]
+    busy = [TechnicianFactory(sites=[plant.site], first_name=f"Busy{i}") for i in range(3)]
+    cards = [scheduled(plant, tech, at(plant, day + timedelta(days=i)), "2") for i, tech in
+             enumerate(busy)]  # fmt: skip
+    response = board(planner, plant, week=day.isoformat())
+    shown = {row["technician"] for row in response.context["rows"]} - {plant.technician}
+    assert shown == set(busy)
+    page = response.content.decode()
+    for card in cards:
+        assert f'id="card-{card.pk}"' in page
+    # An idle technician is named once, in the chooser, not in every card's list.
+    assert page.count(idle[0].get_full_name()) == 1
+    assert f'<option value="{idle[0].pk}">' in page.split('id="add-technician"')[1]
+
+
+def test_the_board_does_not_grow_with_the_roster(planner, plant):
+    day = monday(plant)
+    for _ in range(3):
+        scheduled(plant, TechnicianFactory(sites=[plant.site]), at(plant, day), "2")
+    for _ in range(3):
+        move_to(WorkOrderFactory(site=plant.site), Status.APPROVED)  # waiting cards
+    before = len(board(planner, plant, week=day.isoformat()).content)
+    for _ in range(60):
+        TechnicianFactory(sites=[plant.site], first_name="Idle", last_name="Person")
+    after = len(board(planner, plant, week=day.isoformat()).content)
+    # Sixty more technicians add sixty options to the one chooser, nothing per card or day.
+    assert after - before < 60 * 80
+
+
+def test_the_chooser_puts_a_technician_without_work_on_the_board_to_give_them_work(planner, plant):
+    day = monday(plant)
+    idle = TechnicianFactory(sites=[plant.site])
+    waiting = move_to(WorkOrderFactory(site=plant.site), Status.APPROVED)
+    response = board(planner, plant, week=day.isoformat())
+    assert idle not in {row["technician"] for row in response.context["rows"]}
+    response = board(planner, plant, week=day.isoformat(), tech=idle.pk)
+    row = next(r for r in response.context["rows"] if r["technician"] == idle)
+    assert row["hours"] == 0
+    card = response.content.decode().split(f'id="card-{waiting.pk}"')[1]
+    assert f'<option value="{idle.pk}"' in card.split("</select>")[0]
+
+
+def test_the_chooser_ignores_a_technician_of_another_site_and_bad_ids(planner, plant):
+    outsider = TechnicianFactory()
+    response = board(planner, plant, tech=[outsider.pk, "x", "9" * 30, "-1"])
+    assert outsider not in {row["technician"] for row in response.context["rows"]}
+    assert response.context["added"] == []
