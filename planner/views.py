@@ -342,6 +342,7 @@ def _monday(request, zone) -> date:
 
 
 WAITING_LIMIT = 50
+CELL_LIMIT = 8  # cards drawn per technician and day; the day's hours count all its work
 
 
 @require_http_methods(["GET", "POST"])
@@ -405,7 +406,8 @@ def _added_technicians(request, roster: list) -> set[int]:
 
 
 def _board_row(technician, cells: dict, days: list) -> dict:
-    """One technician's week: each day's work, hours against available hours, and load bar."""
+    """One technician's week: each day's work (the first `CELL_LIMIT` cards, and how many more),
+    hours against available hours, and load bar."""
     available = technician.available_hours_per_day
     row_cells = []
     for day in days:
@@ -417,7 +419,8 @@ def _board_row(technician, cells: dict, days: list) -> dict:
         row_cells.append(
             {
                 "day": day,
-                "orders": cell["orders"],
+                "orders": cell["orders"][:CELL_LIMIT],
+                "more": len(cell["orders"][CELL_LIMIT:]),
                 "hours": hours,
                 "capacity": capacity,
                 "load": round(load),

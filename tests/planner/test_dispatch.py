@@ -212,3 +212,16 @@ def test_the_chooser_ignores_a_technician_of_another_site_and_bad_ids(planner, p
     response = board(planner, plant, tech=[outsider.pk, "x", "9" * 30, "-1"])
     assert outsider not in {row["technician"] for row in response.context["rows"]}
     assert response.context["added"] == []
+
+
+def test_a_crowded_day_draws_eight_cards_and_counts_all_its_hours(planner, plant):
+    day = monday(plant)
+    tech = TechnicianFactory(sites=[plant.site])
+    work = [scheduled(plant, tech, at(plant, day, 6 + i), "1") for i in range(11)]
+    response = board(planner, plant, week=day.isoformat())
+    cell = next(r for r in response.context["rows"] if r["technician"] == tech)["cells"][0]
+    assert [wo.pk for wo in cell["orders"]] == [wo.pk for wo in work[:8]]
+    assert (cell["more"], cell["hours"]) == (3, Decimal("11"))
+    page = response.content.decode()
+    assert f'id="card-{work[8].pk}"' not in page
+    assert "and 3 more work orders this day" in page
