@@ -200,6 +200,12 @@ class WorkOrder(models.Model):
                 include=["type", "status", "source", "asset", "started_at", "completed_at"],
                 name="work_order_site_created",
             ),
+            # The triage queue: requested work, most urgent and newest first, read in order.
+            models.Index(
+                fields=["priority", "-created_at", "-id"],
+                condition=Q(status=Status.REQUESTED),
+                name="work_order_requested_queue",
+            ),
             models.Index(
                 fields=["site", "completed_at"],
                 include=["type", "started_at", "asset"],
