@@ -177,10 +177,10 @@ class WorkOrder(models.Model):
             models.Index(fields=["asset", "status"]),
             models.Index(fields=["status", "due_at"]),
             # The planner dashboard (workorders.selectors): each figure is read from one of these
-            # alone (an index-only scan), so all sites over a year never visit the table.
+            # alone (an index-only scan), so all sites over a year never visit the table. The
+            # columns a figure reads are key columns, not INCLUDE: SQLite has no INCLUDE.
             models.Index(
-                fields=["due_at", "priority"],
-                include=["site"],
+                fields=["due_at", "priority", "site"],
                 condition=Q(status__in=sorted(OPEN_STATUSES)),
                 name="work_order_open_due",
             ),
@@ -190,14 +190,21 @@ class WorkOrder(models.Model):
                 name="work_order_open_age",
             ),
             models.Index(
-                fields=["site", "planned_due_at"],
-                include=["status", "completed_at"],
+                fields=["site", "planned_due_at", "status", "completed_at"],
                 condition=Q(source=Source.PM),
                 name="work_order_pm_due",
             ),
             models.Index(
-                fields=["site", "created_at"],
-                include=["type", "status", "source", "asset", "started_at", "completed_at"],
+                fields=[
+                    "site",
+                    "created_at",
+                    "type",
+                    "status",
+                    "source",
+                    "asset",
+                    "started_at",
+                    "completed_at",
+                ],
                 name="work_order_site_created",
             ),
             # The triage queue: requested work, most urgent and newest first, read in order.
@@ -207,8 +214,7 @@ class WorkOrder(models.Model):
                 name="work_order_requested_queue",
             ),
             models.Index(
-                fields=["site", "completed_at"],
-                include=["type", "started_at", "asset"],
+                fields=["site", "completed_at", "type", "started_at", "asset"],
                 condition=Q(completed_at__isnull=False),
                 name="work_order_site_completed",
             ),
