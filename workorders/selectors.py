@@ -379,6 +379,31 @@ def overdue(work_orders: QuerySet, *, now: datetime, limit: int = 20) -> tuple[l
 
 
 @dataclass
+class PeriodFigures:
+    """The figures of a period (as opposed to those of now: backlog and overdue work)."""
+
+    pm: PMCompliance
+    reliability: list[ReliabilityRow]
+    planned: PlannedVsUnplanned
+    funnel: AlertFunnel
+    top_assets: list[AssetFailures]
+
+
+def period_figures(
+    *, work_orders: QuerySet, alerts: QuerySet, assets: QuerySet, start, end, now
+) -> PeriodFigures:
+    """PM compliance, reliability, planned work, the alert funnel and the top assets over one
+    period: the grouped scans of the dashboard (over a year at every site, the costly part)."""
+    return PeriodFigures(
+        pm=pm_compliance(work_orders, start=start, end=min(end, now)),
+        reliability=reliability(work_orders, assets, start=start, end=end),
+        planned=planned_vs_unplanned(work_orders, start=start, end=end),
+        funnel=alert_funnel(alerts, work_orders, start=start, end=end),
+        top_assets=top_assets(work_orders, start=start, end=end),
+    )
+
+
+@dataclass
 class Dashboard:
     start: datetime
     end: datetime
@@ -398,20 +423,35 @@ class Dashboard:
 
 
 def dashboard(
-    *, work_orders: QuerySet, alerts: QuerySet, assets: QuerySet, start, end, now
+    *,
+    work_orders: QuerySet,
+    alerts: QuerySet,
+    assets: QuerySet,
+    start,
+    end,
+    now,
+    period: PeriodFigures | None = None,
 ) -> Dashboard:
-    """Every planner KPI over one period, from scoped querysets (about a dozen queries)."""
+    """Every planner KPI over one period, from scoped querysets (about a dozen queries).
+
+    `period`: the period's figures when already computed (a snapshot kept by beat); the
+    figures of now (backlog, overdue) are always read here.
+    """
+    if period is None:
+        period = period_figures(
+            work_orders=work_orders, alerts=alerts, assets=assets, start=start, end=end, now=now
+        )
     overdue_rows, overdue_total = overdue(work_orders, now=now)
     return Dashboard(
         start=start,
         end=end,
         now=now,
         backlog=backlog(work_orders, now=now),
-        pm=pm_compliance(work_orders, start=start, end=min(end, now)),
-        reliability=reliability(work_orders, assets, start=start, end=end),
-        planned=planned_vs_unplanned(work_orders, start=start, end=end),
-        funnel=alert_funnel(alerts, work_orders, start=start, end=end),
-        top_assets=top_assets(work_orders, start=start, end=end),
+        pm=period.pm,
+        reliability=period.reliability,
+        planned=period.planned,
+        funnel=period.funnel,
+        top_assets=period.top_assets,
         overdue=overdue_rows,
         overdue_total=overdue_total,
     )
