@@ -10,7 +10,8 @@ from zoneinfo import ZoneInfo
 
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
-from django.db.models import Case, IntegerField, Value, When
+from django.db.models import Case, IntegerField, Q, Value, When, Window
+from django.db.models.functions import RowNumber
 from django.http import HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
@@ -227,7 +228,7 @@ def triage(request):
         requests_total=_total(request_rows, requests),
         alerts=alert_rows,
         alerts_total=_total(alert_rows, unmatched),
-        tags=_asset_tags(user, {a.site_id for a in alert_rows}),
+        tags=_asset_tags(user, alert_rows),
         reject_default=REJECT_DEFAULT,
     )
     return TemplateResponse(request, "admin/planner/triage.html", context)
@@ -254,14 +255,24 @@ def _attach_duplicate_candidates(user, requests: list[WorkOrder]) -> None:
         ]
 
 
-def _asset_tags(user, site_ids: set[int]) -> dict[int, list[tuple[str, str]]]:
-    """The asset tags of the sites with unmatched alerts, for the tag input's suggestions."""
-    tags: dict[int, list[tuple[str, str]]] = {pk: [] for pk in site_ids}
-    if site_ids:
+TAG_SUGGESTIONS = 50  # asset tags suggested per site in the map form
+
+
+def _asset_tags(user, alerts: list[Alert]) -> dict[int, list[tuple[str, str]]]:
+    """Per site with unmatched alerts, the tag input's suggestions: up to `TAG_SUGGESTIONS`
+    assets whose tag starts like a tag sent there (its first two characters), in tag order.
+    One query; a site's whole asset list (thousands) is never sent."""
+    tags: dict[int, list[tuple[str, str]]] = {a.site_id: [] for a in alerts}
+    like_sent = Q()
+    for site_id, prefix in {(a.site_id, a.asset_tag[:2]) for a in alerts}:
+        like_sent |= Q(site_id=site_id, tag__istartswith=prefix)
+    if tags:
         rows = (
             Asset.objects.for_user(user)
-            .filter(site_id__in=site_ids)
-            .order_by("tag")
+            .filter(like_sent)
+            .annotate(rank=Window(RowNumber(), partition_by="site_id", order_by="tag"))
+            .filter(rank__lte=TAG_SUGGESTIONS)
+            .order_by("site_id", "tag")
             .values_list("site_id", "tag", "name")
         )
         for site_id, tag, name in rows:
