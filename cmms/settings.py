@@ -292,10 +292,13 @@ CELERY_TASK_ROUTES = {
     "alerts.tasks.process_alerts": {"queue": "alerts"},
     "alerts.tasks.sweep_alerts": {"queue": "housekeeping"},
     "pm.tasks.generate_pm_work_orders": {"queue": "housekeeping"},
+    "planner.tasks.refresh_dashboard_figures": {"queue": "housekeeping"},
 }
 CELERY_BEAT_SCHEDULE: dict = {
     "alerts-sweep": {"task": "alerts.tasks.sweep_alerts", "schedule": 30.0},
     "pm-generate": {"task": "pm.tasks.generate_pm_work_orders", "schedule": 15 * 60.0},
+    # planner.selectors.SNAPSHOT_EVERY_SECONDS
+    "planner-dashboard": {"task": "planner.tasks.refresh_dashboard_figures", "schedule": 10 * 60.0},
 }
 
 # Gateway webhook: requests per gateway per minute (each gateway may override it),

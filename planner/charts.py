@@ -2,7 +2,9 @@
 
 No JavaScript, no CDN, nothing inline that a Content-Security-Policy refuses: colours and fonts
 are SVG presentation attributes, not `style`. Every bar carries a <title> (its tooltip) and a
-visible value, so a screenshot reads without hovering.
+visible value, so a screenshot reads without hovering. Text is at least `MIN_TEXT` px and
+contrasts at least 4.5:1 with what is behind it (WCAG 2.1 AA): dark ink on the page, and on a
+coloured shape whichever of white and ink contrasts more (`ink_on`).
 """
 
 from dataclasses import dataclass, field
@@ -10,7 +12,35 @@ from dataclasses import dataclass, field
 PALETTE = ("#b42318", "#e8590c", "#f0b429", "#2f9e44", "#1c7ed6", "#7048e8", "#868e96")
 PRIORITY_COLOURS = ("#b42318", "#e8590c", "#f0b429", "#74b816")
 PLANNED, UNPLANNED = "#1c7ed6", "#e8590c"
-AXIS, GRID, INK, MUTED = "#495057", "#e9ecef", "#212529", "#868e96"
+ON_TIME, LATE, NOT_DONE = "#237032", "#f0b429", "#b42318"
+AXIS, GRID, INK, WHITE = "#495057", "#e9ecef", "#212529", "#ffffff"  # axis text 8.2:1 on white
+MIN_TEXT = 12
+CHAR_WIDTH = 7.2  # a 12 px system-ui character, generously: what a label may take
+
+
+def _luminance(colour: str) -> float:
+    """WCAG 2.1 relative luminance of a #rrggbb colour."""
+    channels = (int(colour[i : i + 2], 16) / 255 for i in (1, 3, 5))
+    r, g, b = (c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in channels)
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b
+
+
+def contrast(a: str, b: str) -> float:
+    """WCAG 2.1 contrast ratio of two #rrggbb colours (1 to 21)."""
+    light, dark = sorted((_luminance(a), _luminance(b)), reverse=True)
+    return (light + 0.05) / (dark + 0.05)
+
+
+def ink_on(fill: str) -> str:
+    """The text colour for a label drawn on `fill`: white or ink, whichever contrasts more."""
+    return WHITE if contrast(WHITE, fill) >= contrast(INK, fill) else INK
+
+
+def _fit(text: str, width: float) -> str:
+    """`text` cut with an ellipsis to fit `width` px at `MIN_TEXT` px (the full text is in the
+    shape's <title>)."""
+    room = max(int(width / CHAR_WIDTH), 2)
+    return text if len(text) <= room else text[: room - 1] + "…"
 
 
 @dataclass
@@ -29,7 +59,7 @@ class Text:
     y: float
     text: str
     anchor: str = "start"
-    size: int = 11
+    size: int = MIN_TEXT
     fill: str = INK
     weight: str = "normal"
 
@@ -94,7 +124,7 @@ def stacked_columns(
         value = top_value * tick / 4
         y = top + plot_h - plot_h * tick / 4
         chart.lines.append(Line(left, y, width - right, y))
-        chart.texts.append(Text(left - 6, y + 4, _fmt(round(value, 1)), "end", 10, MUTED))
+        chart.texts.append(Text(left - 6, y + 4, _fmt(round(value, 1)), "end", fill=AXIS))
     slot = plot_w / max(len(categories), 1)
     bar_w = min(slot * 0.65, 48)
     for i, category in enumerate(categories):
@@ -108,10 +138,9 @@ def stacked_columns(
             y -= h
             chart.rects.append(Rect(x, y, bar_w, h, colour, f"{category}: {_fmt(value)} {name}"))
         if totals[i]:
-            chart.texts.append(
-                Text(x + bar_w / 2, y - 4, _fmt(totals[i]), "middle", 10, INK, "bold")
-            )
-        chart.texts.append(Text(x + bar_w / 2, top + plot_h + 16, category, "middle", 10, AXIS))
+            chart.texts.append(Text(x + bar_w / 2, y - 4, _fmt(totals[i]), "middle", weight="bold"))
+        label = _fit(category, slot)
+        chart.texts.append(Text(x + bar_w / 2, top + plot_h + 16, label, "middle", fill=AXIS))
     chart.lines.append(Line(left, top + plot_h, width - right, top + plot_h, AXIS))
     return chart
 
@@ -134,22 +163,27 @@ def horizontal_bars(
     for i, (name, value, title) in enumerate(rows):
         y = 8 + i * row_height
         w = plot_w * value / top_value
-        chart.texts.append(Text(label_width - 6, y + 15, name, "end", 11, INK))
+        chart.texts.append(Text(label_width - 6, y + 15, _fit(name, label_width - 8), "end"))
         chart.rects.append(Rect(label_width, y + 3, max(w, 1), row_height - 8, colour, title))
         chart.texts.append(
-            Text(label_width + w + 6, y + 15, f"{_fmt(value)}{unit}", "start", 10, AXIS)
+            Text(label_width + w + 6, y + 15, f"{_fmt(value)}{unit}", "start", fill=AXIS)
         )
     return chart
 
 
 def funnel(*, label: str, steps: list[tuple[str, int]], width: int = 520) -> Chart:
-    """A funnel: one trapezoid per step, its width in proportion to the first step."""
+    """A funnel: one trapezoid per step, its width in proportion to the first step.
+
+    The shapes take the left half; each step's name and count stand beside its shape, in ink
+    on the page, so a long name is never clipped by a narrow shape.
+    """
     step_h, gap = 44, 6
     height = len(steps) * (step_h + gap) + 4
     chart = Chart(width, height, label)
-    centre = width / 2
+    shapes_w = width // 2
+    centre, text_x = shapes_w / 2 + 4, shapes_w + 20
     first = max(steps[0][1], 1) if steps else 1
-    widths = [max((width - 20) * value / first, 24) for _, value in steps]
+    widths = [max(shapes_w * value / first, 24) for _, value in steps]
     for i, (name, value) in enumerate(steps):
         top_w = widths[i]
         bottom_w = widths[i + 1] if i + 1 < len(widths) else top_w * 0.85
@@ -165,8 +199,9 @@ def funnel(*, label: str, steps: list[tuple[str, int]], width: int = 520) -> Cha
         )
         share = f" ({100 * value / first:.0f}%)" if i and steps[0][1] else ""
         chart.polygons.append((points, PALETTE[4 + i % 3], f"{name}: {value}{share}"))
-        chart.texts.append(Text(centre, y + 19, name, "middle", 11, "#ffffff", "bold"))
-        chart.texts.append(Text(centre, y + 35, f"{value}{share}", "middle", 12, "#ffffff", "bold"))
+        room = width - text_x - 4
+        chart.texts.append(Text(text_x, y + 19, _fit(name, room), weight="bold"))
+        chart.texts.append(Text(text_x, y + 36, _fit(f"{value}{share}", room), fill=AXIS))
     return chart
 
 
@@ -182,9 +217,10 @@ def percent_bar(*, label: str, parts: list[tuple[str, int, str]], width: int = 5
         chart.rects.append(
             Rect(x, 4, w, 28, colour, f"{name}: {count} ({100 * count / total:.0f}%)")
         )
-        if w > 34:
+        if w > 40:
+            share = f"{100 * count / total:.0f}%"
             chart.texts.append(
-                Text(x + w / 2, 23, f"{100 * count / total:.0f}%", "middle", 11, "#ffffff", "bold")
+                Text(x + w / 2, 23, share, "middle", fill=ink_on(colour), weight="bold")
             )
         x += w
     _legend(chart, [(f"{name} ({count})", colour) for name, count, colour in parts], x=0, y=52)
@@ -194,5 +230,5 @@ def percent_bar(*, label: str, parts: list[tuple[str, int, str]], width: int = 5
 def _legend(chart: Chart, items: list[tuple[str, str]], *, x: float, y: float) -> None:
     for name, colour in items:
         chart.rects.append(Rect(x, y - 9, 10, 10, colour, name))
-        chart.texts.append(Text(x + 14, y, name, "start", 10, AXIS))
-        x += 24 + 6.2 * len(name)
+        chart.texts.append(Text(x + 14, y, name, fill=AXIS))
+        x += 24 + CHAR_WIDTH * len(name)

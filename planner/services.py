@@ -1,4 +1,5 @@
-"""Planner writes that combine work order services: merging a duplicate, dispatching work.
+"""Planner writes that combine work order services: merging a duplicate, dispatching work;
+and the dashboard's period figures kept for beat (`dashboard_snapshots_refresh`).
 
 They add no rule of their own: the lifecycle, site and assignee checks are those of
 `workorders.services`, called inside one transaction so a refusal leaves nothing half done.
@@ -6,10 +7,23 @@ They add no rule of their own: the lifecycle, site and assignee checks are those
 
 from datetime import datetime
 
+from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils import timezone
 
+from accounts.models import User
 from alerts.models import Alert
+from assets.models import Asset, Site
+from cmms.roles import Role
+from planner.forms import SitePeriodForm
+from planner.selectors import (
+    SNAPSHOT_KEPT_SECONDS,
+    SNAPSHOT_PERIODS,
+    DashboardSnapshot,
+    dashboard_snapshot_key,
+)
+from workorders import selectors as wo_selectors
 from workorders import services as wo_services
 from workorders.choices import Status
 from workorders.models import WorkOrder
@@ -68,3 +82,47 @@ def work_order_dispatch(
     if work_order.status == Status.APPROVED:
         wo_services.work_order_transition(work_order=work_order, to=Status.SCHEDULED, by=by)
     return work_order
+
+
+def dashboard_snapshots_refresh(*, now: datetime | None = None) -> int:
+    """Compute the dashboard's period figures for every set of several sites a planner sees
+    (a planner's sites; every site, for superusers) over the last 30, 90 and 365 days, and keep
+    them in the cache with the time they were computed. Returns how many were kept.
+
+    The periods are those the dashboard's form gives in the server's time zone, so the page
+    finds them by the same key; one site's figures, custom periods and a cache that beat does
+    not share (the demo's in-process cache) are read live by the page instead.
+    """
+    now = now or timezone.now()
+    zone = timezone.get_current_timezone()
+    kept = 0
+    for site_ids in _planner_site_sets():
+        work_orders = WorkOrder.objects.filter(site_id__in=site_ids)
+        alerts = Alert.objects.filter(site_id__in=site_ids)
+        assets = Asset.objects.filter(site_id__in=site_ids)
+        for days in SNAPSHOT_PERIODS:
+            form = SitePeriodForm({"days": str(days)}, sites=Site.objects.none())
+            start, end = form.period(zone)
+            figures = wo_selectors.period_figures(
+                work_orders=work_orders, alerts=alerts, assets=assets, start=start, end=end, now=now
+            )
+            snapshot = DashboardSnapshot(figures=figures, computed_at=now)
+            key = dashboard_snapshot_key(site_ids, start, end)
+            cache.set(key, snapshot, SNAPSHOT_KEPT_SECONDS)
+            kept += 1
+    return kept
+
+
+def _planner_site_sets() -> set[tuple[int, ...]]:
+    """Each active planner's sites when there are several, and every site (superusers)."""
+    memberships: dict[int, set[int]] = {}
+    rows = User.sites.through.objects.filter(
+        user__is_active=True, user__is_staff=True, user__role=Role.PLANNER
+    ).values_list("user_id", "site_id")
+    for user_id, site_id in rows:
+        memberships.setdefault(user_id, set()).add(site_id)
+    sets = {tuple(sorted(ids)) for ids in memberships.values() if len(ids) > 1}
+    every_site = tuple(Site.objects.order_by("pk").values_list("pk", flat=True))
+    if len(every_site) > 1:
+        sets.add(every_site)
+    return sets

@@ -10,7 +10,8 @@ from zoneinfo import ZoneInfo
 
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
-from django.db.models import Case, IntegerField, Value, When
+from django.db.models import Case, IntegerField, Q, Value, When, Window
+from django.db.models.functions import RowNumber
 from django.http import HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
@@ -26,6 +27,7 @@ from cmms.errors import SERVICE_ERRORS, refusal_for
 from cmms.inputs import day_in_range, parse_id
 from pipeline.choices import Severity
 from planner import charts
+from planner import selectors as planner_selectors
 from planner.forms import DispatchForm, SitePeriodForm
 from planner.services import work_order_dispatch, work_order_merge
 from workorders import policy, selectors
@@ -62,6 +64,13 @@ def dashboard(request):
         work_orders = work_orders.filter(site=site)
         alerts = alerts.filter(site=site)
         assets = assets.filter(site=site)
+    snapshot = None
+    custom_period = form.is_valid() and form.cleaned_data.get("start")
+    if site is None and not custom_period:
+        # Several sites over a standard period: the figures beat keeps, when it has them.
+        snapshot = planner_selectors.dashboard_snapshot(
+            sites.values_list("pk", flat=True), start, end
+        )
     kpis = selectors.dashboard(
         work_orders=work_orders,
         alerts=alerts,
@@ -69,6 +78,7 @@ def dashboard(request):
         start=start,
         end=end,
         now=timezone.now(),
+        period=snapshot.figures if snapshot else None,
     )
     context = _context(
         request,
@@ -76,6 +86,7 @@ def dashboard(request):
         form=form,
         site=site,
         kpis=kpis,
+        computed_at=snapshot.computed_at if snapshot else None,
         last_day=end - timedelta(days=1),
         charts=_dashboard_charts(kpis),
         age_buckets=[label for label, *_ in selectors.AGE_BUCKETS],
@@ -111,9 +122,9 @@ def _pm_chart(pm) -> charts.Chart:
     return charts.percent_bar(
         label="PM work orders due in the period",
         parts=[
-            ("on time", pm.on_time, "#2f9e44"),
-            ("late", pm.late, "#f0b429"),
-            ("not done", pm.not_done, "#b42318"),
+            ("on time", pm.on_time, charts.ON_TIME),
+            ("late", pm.late, charts.LATE),
+            ("not done", pm.not_done, charts.NOT_DONE),
         ],
     )
 
@@ -126,7 +137,7 @@ def _planned_chart(weeks) -> charts.Chart:
             ("planned", [w.planned for w in weeks], charts.PLANNED),
             ("unplanned", [w.unplanned for w in weeks], charts.UNPLANNED),
         ],
-        width=max(520, 44 * len(weeks) + 60),
+        width=max(520, 56 * len(weeks) + 60),
     )
 
 
@@ -217,7 +228,7 @@ def triage(request):
         requests_total=_total(request_rows, requests),
         alerts=alert_rows,
         alerts_total=_total(alert_rows, unmatched),
-        tags=_asset_tags(user, {a.site_id for a in alert_rows}),
+        tags=_asset_tags(user, alert_rows),
         reject_default=REJECT_DEFAULT,
     )
     return TemplateResponse(request, "admin/planner/triage.html", context)
@@ -244,14 +255,24 @@ def _attach_duplicate_candidates(user, requests: list[WorkOrder]) -> None:
         ]
 
 
-def _asset_tags(user, site_ids: set[int]) -> dict[int, list[tuple[str, str]]]:
-    """The asset tags of the sites with unmatched alerts, for the tag input's suggestions."""
-    tags: dict[int, list[tuple[str, str]]] = {pk: [] for pk in site_ids}
-    if site_ids:
+TAG_SUGGESTIONS = 50  # asset tags suggested per site in the map form
+
+
+def _asset_tags(user, alerts: list[Alert]) -> dict[int, list[tuple[str, str]]]:
+    """Per site with unmatched alerts, the tag input's suggestions: up to `TAG_SUGGESTIONS`
+    assets whose tag starts like a tag sent there (its first two characters), in tag order.
+    One query; a site's whole asset list (thousands) is never sent."""
+    tags: dict[int, list[tuple[str, str]]] = {a.site_id: [] for a in alerts}
+    like_sent = Q()
+    for site_id, prefix in {(a.site_id, a.asset_tag[:2]) for a in alerts}:
+        like_sent |= Q(site_id=site_id, tag__istartswith=prefix)
+    if tags:
         rows = (
             Asset.objects.for_user(user)
-            .filter(site_id__in=site_ids)
-            .order_by("tag")
+            .filter(like_sent)
+            .annotate(rank=Window(RowNumber(), partition_by="site_id", order_by="tag"))
+            .filter(rank__lte=TAG_SUGGESTIONS)
+            .order_by("site_id", "tag")
             .values_list("site_id", "tag", "name")
         )
         for site_id, tag, name in rows:
@@ -341,9 +362,18 @@ def _monday(request, zone) -> date:
     return day - timedelta(days=day.weekday())
 
 
+WAITING_LIMIT = 50
+CELL_LIMIT = 8  # cards drawn per technician and day; the day's hours count all its work
+
+
 @require_http_methods(["GET", "POST"])
 def dispatch(request):
-    """A week of scheduled work per technician per day at one site, with each one's load."""
+    """A week of scheduled work per technician per day at one site, with each one's load.
+
+    Only technicians with work there that week have a row (scheduled work, or waiting work
+    assigned to them), and those the planner adds with the chooser (`?tech=`): the page grows
+    with the week's work, not with the roster.
+    """
     user = request.user
     sites = Site.objects.for_user(user).order_by("code")
     site = _chosen_site(request, sites, required=True)
@@ -359,15 +389,18 @@ def dispatch(request):
     monday = _monday(request, zone)
     days = [monday + timedelta(days=i) for i in range(7)]
     work_orders = WorkOrder.objects.for_user(user).filter(site=site)
-    technician_list = list(technicians)
-    board = selectors.technician_load(work_orders, technician_list, days=days, zone=zone)
-    rows = [_board_row(tech, board[tech.pk], days) for tech in technician_list]
+    board = selectors.technician_load(work_orders, technicians, days=days, zone=zone)
     to_dispatch = list(
         work_orders.filter(status__in=(Status.APPROVED, Status.SCHEDULED))
         .exclude(assignee__isnull=False, scheduled_start__isnull=False)
         .select_related("asset", "assignee")
-        .order_by("priority", "due_at")[:50]
+        .order_by("priority", "due_at")[:WAITING_LIMIT]
     )
+    roster = list(technicians)
+    added = _added_technicians(request, roster)
+    on_board = set(board) | {wo.assignee_id for wo in to_dispatch} | added
+    shown = [tech for tech in roster if tech.pk in on_board]
+    rows = [_board_row(t, board.get(t.pk) or selectors.empty_week(days), days) for t in shown]
     context = _context(
         request,
         f"Dispatch board: {site.code}",
@@ -376,7 +409,9 @@ def dispatch(request):
         days=days,
         rows=rows,
         to_dispatch=to_dispatch,
-        technicians=technician_list,
+        technicians=shown,
+        others=[tech for tech in roster if tech.pk not in on_board],
+        added=sorted(added),
         previous_week=monday - timedelta(days=7),
         next_week=monday + timedelta(days=7),
         today=timezone.localdate(timezone=zone),
@@ -385,8 +420,15 @@ def dispatch(request):
     return TemplateResponse(request, "admin/planner/dispatch.html", context)
 
 
+def _added_technicians(request, roster: list) -> set[int]:
+    """The technicians the planner put on the board with the chooser (`?tech=`), of the roster."""
+    wanted = {parse_id(value) for value in request.GET.getlist("tech")}
+    return {tech.pk for tech in roster if tech.pk in wanted}
+
+
 def _board_row(technician, cells: dict, days: list) -> dict:
-    """One technician's week: each day's work, hours against available hours, and load bar."""
+    """One technician's week: each day's work (the first `CELL_LIMIT` cards, and how many more),
+    hours against available hours, and load bar."""
     available = technician.available_hours_per_day
     row_cells = []
     for day in days:
@@ -398,7 +440,8 @@ def _board_row(technician, cells: dict, days: list) -> dict:
         row_cells.append(
             {
                 "day": day,
-                "orders": cell["orders"],
+                "orders": cell["orders"][:CELL_LIMIT],
+                "more": len(cell["orders"][CELL_LIMIT:]),
                 "hours": hours,
                 "capacity": capacity,
                 "load": round(load),

@@ -1,5 +1,7 @@
 """The dashboard page: figures with their definitions and SVG charts, scoped to the planner."""
 
+import re
+
 import pytest
 from django.urls import reverse
 
@@ -33,6 +35,17 @@ def test_the_dashboard_shows_each_figure_with_its_definition_and_a_chart(client,
     assert "40.0 % planned" in page
     assert "Work orders created" in page
     assert 'aria-label="Alert to work order funnel"' in page
+
+
+def test_the_definitions_speak_words_not_field_names(client, known):
+    client.force_login(known.planner)
+    page = client.get(reverse(URL)).content.decode()
+    definitions = re.findall(r'<p class="definition">(.*?)</p>', page, flags=re.S)
+    assert len(definitions) == 8
+    for text in definitions:
+        assert not re.search(r"\b[a-z]+_[a-z_]+\b", text), text  # planned_due_at, completed_at
+        assert "<code>" not in text
+    assert "planned_due_at" not in page
 
 
 def test_the_dashboard_uses_no_inline_style_or_script(client, known):

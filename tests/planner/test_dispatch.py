@@ -65,9 +65,12 @@ def test_the_board_shows_each_technicians_day_with_hours_against_availability(pl
 
 def test_work_of_another_week_is_not_on_the_board(planner, plant):
     day = monday(plant)
-    scheduled(plant, plant.technician, at(plant, day + timedelta(days=7)), "3")
+    later = scheduled(plant, plant.technician, at(plant, day + timedelta(days=7)), "3")
     response = board(planner, plant, week=day.isoformat())
-    row = response.context["rows"][0]
+    # The technician's only work is next week's: no hours this week, so no row at all.
+    assert response.context["rows"] == []
+    assert f'id="card-{later.pk}"' not in response.content.decode()
+    row = board(planner, plant, week=day.isoformat(), tech=plant.technician.pk).context["rows"][0]
     assert sum(c["hours"] for c in row["cells"]) == 0
 
 
@@ -158,3 +161,67 @@ def test_the_board_costs_a_bounded_number_of_queries(planner, plant, django_asse
         scheduled(plant, tech, at(plant, day + timedelta(days=i % 5)), "2")
     with django_assert_max_num_queries(14):
         board(planner, plant, week=day.isoformat())
+
+
+def test_a_site_with_sixty_technicians_shows_only_the_three_with_work(planner, plant):
+    day = monday(plant)
+    idle = [TechnicianFactory(sites=[plant.site], first_name=f"Idle{i:02d}") for i in range(57)]
+    busy = [TechnicianFactory(sites=[plant.site], first_name=f"Busy{i}") for i in range(3)]
+    cards = [scheduled(plant, tech, at(plant, day + timedelta(days=i)), "2") for i, tech in
+             enumerate(busy)]  # fmt: skip
+    response = board(planner, plant, week=day.isoformat())
+    shown = {row["technician"] for row in response.context["rows"]} - {plant.technician}
+    assert shown == set(busy)
+    page = response.content.decode()
+    for card in cards:
+        assert f'id="card-{card.pk}"' in page
+    # An idle technician is named once, in the chooser, not in every card's list.
+    assert page.count(idle[0].get_full_name()) == 1
+    assert f'<option value="{idle[0].pk}">' in page.split('id="add-technician"')[1]
+
+
+def test_the_board_does_not_grow_with_the_roster(planner, plant):
+    day = monday(plant)
+    for _ in range(3):
+        scheduled(plant, TechnicianFactory(sites=[plant.site]), at(plant, day), "2")
+    for _ in range(3):
+        move_to(WorkOrderFactory(site=plant.site), Status.APPROVED)  # waiting cards
+    before = len(board(planner, plant, week=day.isoformat()).content)
+    for _ in range(60):
+        TechnicianFactory(sites=[plant.site], first_name="Idle", last_name="Person")
+    after = len(board(planner, plant, week=day.isoformat()).content)
+    # Sixty more technicians add sixty options to the one chooser, nothing per card or day.
+    assert after - before < 60 * 80
+
+
+def test_the_chooser_puts_a_technician_without_work_on_the_board_to_give_them_work(planner, plant):
+    day = monday(plant)
+    idle = TechnicianFactory(sites=[plant.site])
+    waiting = move_to(WorkOrderFactory(site=plant.site), Status.APPROVED)
+    response = board(planner, plant, week=day.isoformat())
+    assert idle not in {row["technician"] for row in response.context["rows"]}
+    response = board(planner, plant, week=day.isoformat(), tech=idle.pk)
+    row = next(r for r in response.context["rows"] if r["technician"] == idle)
+    assert row["hours"] == 0
+    card = response.content.decode().split(f'id="card-{waiting.pk}"')[1]
+    assert f'<option value="{idle.pk}"' in card.split("</select>")[0]
+
+
+def test_the_chooser_ignores_a_technician_of_another_site_and_bad_ids(planner, plant):
+    outsider = TechnicianFactory()
+    response = board(planner, plant, tech=[outsider.pk, "x", "9" * 30, "-1"])
+    assert outsider not in {row["technician"] for row in response.context["rows"]}
+    assert response.context["added"] == []
+
+
+def test_a_crowded_day_draws_eight_cards_and_counts_all_its_hours(planner, plant):
+    day = monday(plant)
+    tech = TechnicianFactory(sites=[plant.site])
+    work = [scheduled(plant, tech, at(plant, day, 6 + i), "1") for i in range(11)]
+    response = board(planner, plant, week=day.isoformat())
+    cell = next(r for r in response.context["rows"] if r["technician"] == tech)["cells"][0]
+    assert [wo.pk for wo in cell["orders"]] == [wo.pk for wo in work[:8]]
+    assert (cell["more"], cell["hours"]) == (3, Decimal("11"))
+    page = response.content.decode()
+    assert f'id="card-{work[8].pk}"' not in page
+    assert "and 3 more work orders this day" in page

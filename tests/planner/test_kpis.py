@@ -1,11 +1,14 @@
 """The dashboard figures on the known plant of conftest.py, worked out by hand there."""
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from alerts.models import Alert
 from assets.models import Asset
-from tests.factories import AssetFactory, SiteFactory, WorkOrderFactory
+from tests.factories import AssetFactory, EquipmentClassFactory, SiteFactory, WorkOrderFactory
 from workorders import selectors
+from workorders.choices import Source, WorkOrderType
 from workorders.models import WorkOrder
 
 # Depends on the site's day: runs at midday and just before midnight (tests.clock).
@@ -100,3 +103,37 @@ def test_another_sites_work_does_not_count_for_the_planner(known):
 def test_the_dashboard_takes_a_bounded_number_of_queries(known, django_assert_max_num_queries):
     with django_assert_max_num_queries(12):
         figures(known)
+
+
+def add_work(known, count: int) -> None:
+    """`count` more work orders of every type, source and priority over the period."""
+    valve = EquipmentClassFactory()
+    assets = [AssetFactory(site=known.site, equipment_class=valve) for _ in range(5)]
+    day = (known.end - known.start) / 30
+    WorkOrder.objects.bulk_create(
+        WorkOrder(
+            site=known.site,
+            asset=assets[i % 5],
+            title=f"More work {i}",
+            type=list(WorkOrderType)[i % 4],
+            source=list(Source)[i % 4],
+            priority=1 + i % 4,
+            created_at=known.now - (i % 25) * day,
+            due_at=known.now - (i % 3) * day,
+            planned_due_at=known.now - (i % 7) * day,
+        )
+        for i in range(count)
+    )
+
+
+def test_the_dashboard_costs_the_same_queries_whatever_the_amount_of_work(known):
+    # Beyond the first screenful of overdue work (which needs a count), the number of queries
+    # does not move with the data.
+    add_work(known, 100)
+    with CaptureQueriesContext(connection) as smaller:
+        figures(known)
+    add_work(known, 900)
+    with CaptureQueriesContext(connection) as larger:
+        data = figures(known)
+    assert data.backlog_total > 1000
+    assert len(larger.captured_queries) == len(smaller.captured_queries)

@@ -9,6 +9,7 @@ from django.urls import reverse
 from alerts.choices import AlertStatus
 from alerts.models import Alert
 from audit.models import AuditEntry
+from planner.views import TAG_SUGGESTIONS
 from tests.factories import AssetFactory, GatewayFactory, WorkOrderFactory, move_to
 from tests.world import Plant
 from workorders.choices import Priority, Status
@@ -154,3 +155,15 @@ def test_the_queue_page_costs_the_same_queries_for_many_rows(
     with django_assert_max_num_queries(14):
         response = planner.get(URL)
     assert len(response.context["requests"]) == 30
+
+
+def test_the_map_form_suggests_a_bounded_list_of_tags_like_the_one_sent(planner, plant):
+    for n in range(60):
+        AssetFactory(site=plant.site, tag=f"PX-{n:03d}")
+    AssetFactory(site=plant.site, tag="ZZ-1")
+    alert(plant, tag="PX-99")
+    page = planner.get(URL).content.decode()
+    datalist = page.split(f'<datalist id="tags-{plant.site.pk}">')[1].split("</datalist>")[0]
+    assert datalist.count("<option") == TAG_SUGGESTIONS
+    assert '<option value="PX-000">' in datalist
+    assert "ZZ-1" not in datalist
