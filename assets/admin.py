@@ -316,6 +316,7 @@ class PartAdmin(
     list_display = ("sku", "name", "unit", "unit_cost", "on_hand_at_my_sites", "low")
     list_filter = (PartLowStockFilter,)
     search_fields = ("sku", "name")
+    ordering = ("sku",)  # unique, so indexed: a stable page order (lists and autocomplete)
     inlines = (PartStockInline,)
 
     def get_queryset(self, request):

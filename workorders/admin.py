@@ -14,10 +14,12 @@ from cmms.admin import (
     NO_DELETE,
     SERVICE_ERRORS,
     VIEW_ONLY,
+    AutocompleteFilterMixin,
     ReadOnlyInlineMixin,
     ScopedInlineMixin,
     SiteScopedAdminMixin,
     adopt_saved,
+    autocomplete_widget,
     changed_values,
     service_error_messages,
 )
@@ -168,20 +170,20 @@ class OverdueFilter(admin.SimpleListFilter):
         return queryset
 
 
-class AssetSubtreeFilter(admin.SimpleListFilter):
-    """Work on an asset and everything below it; areas and lines are offered, any id works."""
+class AssetSubtreeFilter(AutocompleteFilterMixin, admin.SimpleListFilter):
+    """Work on an asset and everything below it; the asset is chosen by search (any id works)."""
 
     title = "asset (and below)"
     parameter_name = "asset_tree"
 
+    def __init__(self, request, params, model, model_admin):
+        self.request = request
+        self.model_admin = model_admin
+        self.source_field = models.WorkOrder._meta.get_field("asset")
+        super().__init__(request, params, model, model_admin)
+
     def lookups(self, request, model_admin):
-        rows = (
-            Asset.objects.for_user(request.user)
-            .filter(depth__lte=1)
-            .select_related("site")
-            .order_by("site__code", "path")
-        )
-        return [(a.pk, f"{a.site.code} {'  ' * a.depth}{a.tag} {a.name}") for a in rows]
+        return ()  # nothing listed: the asset is found by search
 
     def queryset(self, request, queryset):
         if not (self.value() or "").isdigit():
@@ -200,11 +202,17 @@ class TechnicianChoiceField(forms.ModelChoiceField):
 
 
 class AssignForm(forms.Form):
+    """The technician is found by search (the people admin's autocomplete, scoped to the
+    planner's sites) and must be one `assignable_technicians` allows."""
+
     technician = TechnicianChoiceField(queryset=None, required=True)
 
-    def __init__(self, *args, technicians, **kwargs):
+    def __init__(self, *args, technicians, admin_site, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["technician"].queryset = technicians
+        field = self.fields["technician"]
+        field.widget = autocomplete_widget(models.WorkOrder._meta.get_field("assignee"), admin_site)
+        field.widget.is_required = field.required
+        field.queryset = technicians  # also the widget's choices: the chosen person's label
 
 
 class ScheduleForm(AssignForm):
@@ -217,6 +225,7 @@ class ScheduleForm(AssignForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["technician"].required = False
+        self.fields["technician"].widget.is_required = False
         self.fields["technician"].help_text = "Leave empty to keep each work order's assignee."
 
 
@@ -431,7 +440,7 @@ class WorkOrderAdmin(SiteScopedAdminMixin, SpreadsheetExportMixin, admin.ModelAd
 
     def _action_form(self, request, form_class):
         data = request.POST if "apply" in request.POST else None
-        return form_class(data, technicians=self._technicians(request))
+        return form_class(data, technicians=self._technicians(request), admin_site=self.admin_site)
 
     def _action_page(self, request, queryset, form, action, title):
         context = {
