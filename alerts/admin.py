@@ -44,10 +44,17 @@ class AlertAdmin(PlannerSiteScopedAdmin):
         "received_at",
         "work_order",
     ]
-    list_filter = ["status", "severity", "state", "site", "gateway", "condition"]
+    list_filter = [
+        "status",
+        "severity",
+        "state",
+        "site",
+        "gateway",
+        "condition",
+        ("received_at", admin.DateFieldListFilter),
+    ]
     search_fields = ["alert_id", "asset_tag", "condition"]
     list_select_related = ["gateway", "asset", "work_order"]
-    date_hierarchy = "received_at"
     actions = ["map_to_asset"]
 
     def has_add_permission(self, request):

@@ -26,8 +26,11 @@ from django.contrib.admin.utils import get_fields_from_path
 from django.contrib.admin.views.main import PAGE_VAR
 from django.contrib.admin.widgets import AutocompleteSelect, AutocompleteSelectMultiple
 from django.core.exceptions import ValidationError
-from django.db.models import BooleanField, DateField, Model, Q
+from django.core.paginator import Paginator
+from django.db import connections
+from django.db.models import BooleanField, DateField, Model, Q, QuerySet
 from django.http import HttpResponseRedirect
+from django.utils.functional import cached_property
 
 from cmms.errors import SERVICE_ERRORS, refusal_for
 from cmms.inputs import parse_id
@@ -375,6 +378,51 @@ def _searched_filter(model, entry) -> bool:
     return isinstance(filter_class, type) and issubclass(filter_class, AutocompleteFilterMixin)
 
 
+# ---------------------------------------------------------------- counting large lists
+
+
+class EstimatedCountPaginator(Paginator):
+    """Counts an unfiltered list of a large table from PostgreSQL's statistics instead of
+    reading every row: `pg_class.reltuples`, which autovacuum and ANALYZE keep close to the
+    truth. A filtered list (a planner's sites, a status, a search), a table smaller than
+    `EXACT_BELOW` rows and any list on SQLite are counted exactly.
+    """
+
+    EXACT_BELOW = 10_000
+
+    @cached_property
+    def count(self):
+        estimate = estimated_rows(self.object_list)
+        if estimate is not None and estimate >= self.EXACT_BELOW:
+            return estimate
+        return super().count
+
+
+def estimated_rows(queryset) -> int | None:
+    """The planner's estimate of the rows of an unfiltered queryset's table, or None when the
+    queryset is filtered, distinct, sliced or grouped, not on PostgreSQL, or never analysed."""
+    if not isinstance(queryset, QuerySet):
+        return None
+    query = queryset.query
+    connection = connections[queryset.db]
+    if (
+        connection.vendor != "postgresql"
+        or query.where
+        or query.distinct
+        or query.combinator
+        or query.is_sliced
+        or query.group_by is not None
+    ):
+        return None
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT reltuples::bigint FROM pg_class WHERE oid = to_regclass(%s)",
+            [connection.ops.quote_name(queryset.model._meta.db_table)],
+        )
+        row = cursor.fetchone()
+    return row[0] if row and row[0] >= 0 else None
+
+
 class SiteScopedAdminMixin(RoleGatedAdminMixin, ScopedChoicesMixin, ScopedListFiltersMixin):
     """Base of every model admin: role gating, site scoping, and writes through services.
 
@@ -383,6 +431,7 @@ class SiteScopedAdminMixin(RoleGatedAdminMixin, ScopedChoicesMixin, ScopedListFi
     """
 
     show_full_result_count = False  # one COUNT less on every changelist
+    paginator = EstimatedCountPaginator  # and no COUNT over a whole large table
 
     def get_queryset(self, request):
         return self.scope_queryset(super().get_queryset(request), request)

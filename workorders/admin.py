@@ -35,6 +35,7 @@ from workorders.job_plans import (
     job_plan_save,
 )
 from workorders.resources import SUMMARY_COLUMNS, WorkOrderResource
+from workorders.search import work_orders_matching
 
 INITIAL_STATUSES = (Status.REQUESTED, Status.APPROVED, Status.SCHEDULED)
 HOLD_REASON = "set by planner"
@@ -283,10 +284,13 @@ class WorkOrderAdmin(SiteScopedAdminMixin, SpreadsheetExportMixin, admin.ModelAd
         ("site", admin.RelatedOnlyFieldListFilter),
         AssetSubtreeFilter,
         ("assignee", admin.RelatedOnlyFieldListFilter),
+        ("created_at", admin.DateFieldListFilter),
     )
     list_select_related = ("site", "asset", "assignee")
-    search_fields = ("number", "title", "asset__tag", "asset__name")
-    date_hierarchy = "created_at"
+    # Searched by `work_orders_matching`: a number by the start of it, words in the title,
+    # description or the asset's tag and name, each from an index.
+    search_fields = ("number", "title", "description", "asset__tag", "asset__name")
+    search_help_text = "A number (WO-0500, 500), or words of the title, description or asset."
     autocomplete_fields = ("asset", "assignee", "required_skill", "problem", "cause", "remedy")
     actions = ("approve", "assign", "schedule", "put_on_hold", "cancel", "close")
     fieldsets = (
@@ -331,6 +335,12 @@ class WorkOrderAdmin(SiteScopedAdminMixin, SpreadsheetExportMixin, admin.ModelAd
         if db_field.name == "status":
             kwargs["choices"] = [(s.value, s.label) for s in INITIAL_STATUSES]
         return super().formfield_for_choice_field(db_field, request, **kwargs)
+
+    def get_search_results(self, request, queryset, search_term):
+        if not search_term.strip():
+            return queryset, False
+        assets = Asset.objects.for_user(request.user)
+        return work_orders_matching(queryset, search_term, assets=assets), False
 
     @admin.display(boolean=True, description="overdue")
     def overdue(self, work_order):
@@ -496,20 +506,26 @@ class StatusChangeAdmin(SiteScopedAdminMixin, admin.ModelAdmin):
 
     permissions = VIEW_ONLY
     list_display = ("changed_at", "work_order", "from_status", "to_status", "reason", "changed_by")
-    list_filter = ("to_status", ("work_order__site", admin.RelatedOnlyFieldListFilter))
+    list_filter = (
+        "to_status",
+        ("work_order__site", admin.RelatedOnlyFieldListFilter),
+        ("changed_at", admin.DateFieldListFilter),
+    )
     list_select_related = ("work_order", "changed_by")
     search_fields = ("work_order__number", "reason")
-    date_hierarchy = "changed_at"
 
 
 @admin.register(models.WorkOrderEvent)
 class WorkOrderEventAdmin(SiteScopedAdminMixin, admin.ModelAdmin):
     permissions = VIEW_ONLY
     list_display = ("created_at", "work_order", "kind", "message", "created_by")
-    list_filter = ("kind", ("work_order__site", admin.RelatedOnlyFieldListFilter))
+    list_filter = (
+        "kind",
+        ("work_order__site", admin.RelatedOnlyFieldListFilter),
+        ("created_at", admin.DateFieldListFilter),
+    )
     list_select_related = ("work_order", "created_by")
     search_fields = ("work_order__number", "message")
-    date_hierarchy = "created_at"
 
 
 @admin.register(models.LabourEntry)
@@ -522,10 +538,10 @@ class LabourEntryAdmin(SiteScopedAdminMixin, admin.ModelAdmin):
         ("technician", admin.RelatedOnlyFieldListFilter),
         ("work_order__site", admin.RelatedOnlyFieldListFilter),
         "automatic",
+        ("started_at", admin.DateFieldListFilter),
     )
     list_select_related = ("technician", "work_order")
     search_fields = ("work_order__number", "technician__username", "note")
-    date_hierarchy = "started_at"
 
 
 # ---------------------------------------------------------------- job plans and reorders
