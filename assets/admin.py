@@ -180,6 +180,9 @@ class AssetAdmin(
     search_help_text = "The start of a tag (P-1 finds P-10), or words of the name."
     autocomplete_fields = ("parent", "equipment_class")
     list_per_page = 100
+    # Tree order within a site, read from the (site, path) index; Meta's ("site", "path")
+    # sorts by the site's code, which means sorting every row.
+    ordering = ("site_id", "path")
     fieldsets = (
         (None, {"fields": ("site", "parent", "location", "tag", "name", "level")}),
         ("Equipment", {"fields": ("equipment_class", "criticality", "state")}),

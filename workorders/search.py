@@ -16,7 +16,7 @@ from django.db.models import Q, QuerySet
 from assets.search import assets_matching, words
 from workorders.models import WorkOrder
 
-NUMBER = re.compile(r"^(?P<prefix>WO-?)?(?P<digits>\d{1,19})$", re.IGNORECASE)
+NUMBER = re.compile(r"^(?P<prefix>WO-?)?(?P<digits>\d{1,19})$", re.IGNORECASE | re.ASCII)
 ASSET_IDS_LISTED = 500
 
 
