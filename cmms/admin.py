@@ -264,7 +264,11 @@ class AutocompleteFilterMixin:
             queryset=queryset,
             required=False,
             label=self.title,
-            widget=autocomplete_widget(self.source_field, self.model_admin.admin_site),
+            widget=_IdsCheckedSelect(
+                self.source_field,
+                self.model_admin.admin_site,
+                attrs={"data-width": "100%"},  # select2's option: the sidebar's width
+            ),
         )
         form_class = type("AutocompleteFilterForm", (forms.Form,), {self.parameter_name: field})
         return form_class(initial={self.parameter_name: value}, prefix=None)

@@ -163,3 +163,10 @@ def test_large_lists_neither_count_everything_nor_offer_a_date_hierarchy(label):
     assert model_admin.show_full_result_count is False
     assert issubclass(model_admin.paginator, EstimatedCountPaginator)
     assert model_admin.date_hierarchy is None
+
+
+def test_a_journal_finds_a_work_orders_rows_by_its_number(planner_client, plant_a):
+    wanted = WorkOrderFactory(site=plant_a.site)
+    url = reverse("admin:workorders_statuschange_changelist")
+    rows = found(planner_client, url, wanted.number.lower())
+    assert rows and {row.work_order_id for row in rows} == {wanted.pk}
