@@ -278,11 +278,8 @@ class AutocompleteFilterMixin:
 
     def choices(self, changelist):
         value = changelist.params.get(self.parameter_name)
-        keep = {
-            key: item
-            for key, item in changelist.params.items()
-            if key not in (self.parameter_name, PAGE_VAR)
-        }
+        mine = {*self.expected_parameters(), PAGE_VAR}
+        keep = {key: item for key, item in changelist.params.items() if key not in mine}
         yield {
             "form": self._autocomplete_form(self.request, value),
             "field_name": self.parameter_name,
@@ -304,6 +301,23 @@ class AutocompleteRelatedListFilter(AutocompleteFilterMixin, admin.RelatedFieldL
 
     def field_choices(self, field, request, model_admin):
         return []  # nothing listed: the row is found by search
+
+    def choices(self, changelist):
+        for choice in super().choices(changelist):
+            # A nullable relation keeps Django's "none" link (unassigned work, for one).
+            if self.include_empty_choice:
+                choice["empty"] = {
+                    "label": self.empty_value_display,
+                    "selected": bool(self.lookup_val_isnull),
+                    "url": changelist.get_query_string(
+                        {self.lookup_kwarg_isnull: "True"}, [self.lookup_kwarg]
+                    ),
+                }
+            choice["clear_url"] = changelist.get_query_string(
+                remove=[self.lookup_kwarg, self.lookup_kwarg_isnull]
+            )
+            choice["selected"] = choice["selected"] or bool(self.lookup_val_isnull)
+            yield choice
 
 
 class ScopedRelatedFieldListFilter(admin.RelatedOnlyFieldListFilter):

@@ -205,3 +205,16 @@ def test_autocomplete_search_for_a_tag_finds_the_asset_of_the_planners_site_only
     ids = {row["id"] for row in answer.json()["results"]}
     assert str(plant_a.pump.pk) in ids
     assert str(plant_b.pump.pk) not in ids
+
+
+def test_the_assignee_filter_keeps_its_link_to_unassigned_work(crowded_site, client):
+    unassigned = WorkOrderFactory(site=crowded_site.site)
+    client.force_login(crowded_site.planner)
+    page = client.get(url(WorkOrder, "changelist"))
+    block = page.content.decode().split('data-filter-title="assignee"')[1].split("</details>")[0]
+    assert "?assignee__isnull=True" in block
+    none = client.get(url(WorkOrder, "changelist"), {"assignee__isnull": "True"})
+    assert unassigned in none.context["cl"].result_list
+    assert all(row.assignee_id is None for row in none.context["cl"].result_list)
+    form = none.content.decode().split('data-filter-title="assignee"')[1].split("</form>")[0]
+    assert 'name="assignee__isnull"' not in form  # choosing a person replaces "none"
