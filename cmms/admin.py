@@ -238,10 +238,10 @@ def _ids_checked(formfield):
 # ---------------------------------------------------------------- list filters
 
 
-def autocomplete_widget(source_field, admin_site):
+def autocomplete_widget(source_field, admin_site, attrs=None):
     """Django's admin autocomplete for the relation `source_field`: its answers come from the
     related model's admin (`get_queryset` scoped to the user's sites, `get_search_results`)."""
-    return _IdsCheckedSelect(source_field, admin_site)
+    return _IdsCheckedSelect(source_field, admin_site, attrs=attrs)
 
 
 class AutocompleteFilterMixin:
@@ -264,7 +264,7 @@ class AutocompleteFilterMixin:
             queryset=queryset,
             required=False,
             label=self.title,
-            widget=_IdsCheckedSelect(
+            widget=autocomplete_widget(
                 self.source_field,
                 self.model_admin.admin_site,
                 attrs={"data-width": "100%"},  # select2's option: the sidebar's width
