@@ -10,17 +10,23 @@ from alerts import services
 from alerts.choices import AlertStatus
 from alerts.models import Alert
 from assets.models import Asset
-from cmms.admin import ReadOnlyInlineMixin
+from cmms.admin import ReadOnlyInlineMixin, autocomplete_widget
 from gateways.admin import PlannerSiteScopedAdmin
 from workorders.admin import StatusChangeInline, WorkOrderAdmin
 
 
 class MapToAssetForm(forms.Form):
+    """The asset is found by search (the asset admin's autocomplete, scoped to the planner's
+    sites) and must be one of `assets` (the alerts' site)."""
+
     asset = forms.ModelChoiceField(queryset=Asset.objects.none())
 
-    def __init__(self, *args, assets, **kwargs):
+    def __init__(self, *args, assets, admin_site, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["asset"].queryset = assets
+        field = self.fields["asset"]
+        field.widget = autocomplete_widget(Alert._meta.get_field("asset"), admin_site)
+        field.widget.is_required = True
+        field.queryset = assets  # also the widget's choices: the chosen asset's label
 
 
 @admin.register(Alert)
@@ -38,10 +44,17 @@ class AlertAdmin(PlannerSiteScopedAdmin):
         "received_at",
         "work_order",
     ]
-    list_filter = ["status", "severity", "state", "site", "gateway", "condition"]
+    list_filter = [
+        "status",
+        "severity",
+        "state",
+        "site",
+        "gateway",
+        "condition",
+        ("received_at", admin.DateFieldListFilter),
+    ]
     search_fields = ["alert_id", "asset_tag", "condition"]
     list_select_related = ["gateway", "asset", "work_order"]
-    date_hierarchy = "received_at"
     actions = ["map_to_asset"]
 
     def has_add_permission(self, request):
@@ -60,7 +73,11 @@ class AlertAdmin(PlannerSiteScopedAdmin):
             )
             return None
         assets = Asset.objects.for_user(request.user).filter(site_id=site_ids.pop())
-        form = MapToAssetForm(request.POST if "apply" in request.POST else None, assets=assets)
+        form = MapToAssetForm(
+            request.POST if "apply" in request.POST else None,
+            assets=assets,
+            admin_site=self.admin_site,
+        )
         if form.is_valid():
             try:
                 count = services.alerts_map_to_asset(

@@ -65,6 +65,7 @@ class Alert(models.Model):
         indexes = [
             models.Index(fields=["status", "received_at"], name="alert_outbox"),
             models.Index(fields=["site", "-received_at"], name="alert_site_recent"),
+            models.Index(fields=["-received_at", "-id"], name="alert_recent"),  # every site's
             models.Index(fields=["asset", "condition"], name="alert_asset_condition"),
         ]
 

@@ -12,6 +12,7 @@ from django.utils.html import format_html, format_html_join
 
 from assets import models, services
 from assets.resources import AssetResource, PartResource
+from assets.search import assets_matching
 from cmms.admin import (
     NO_DELETE,
     SERVICE_ERRORS,
@@ -174,9 +175,14 @@ class AssetAdmin(
         ("equipment_class", admin.RelatedOnlyFieldListFilter),
     )
     list_select_related = ("site", "equipment_class")
-    search_fields = ("tag", "name", "manufacturer", "model", "serial_number")
+    # Searched by `assets_matching`: the start of the tag or words of the name, from indexes.
+    search_fields = ("tag", "name")
+    search_help_text = "The start of a tag (P-1 finds P-10), or words of the name."
     autocomplete_fields = ("parent", "equipment_class")
     list_per_page = 100
+    # Tree order within a site, read from the (site, path) index; Meta's ("site", "path")
+    # sorts by the site's code, which means sorting every row.
+    ordering = ("site_id", "path")
     fieldsets = (
         (None, {"fields": ("site", "parent", "location", "tag", "name", "level")}),
         ("Equipment", {"fields": ("equipment_class", "criticality", "state")}),
@@ -192,6 +198,9 @@ class AssetAdmin(
 
     def get_changelist(self, request, **kwargs):
         return AssetChangeList
+
+    def get_search_results(self, request, queryset, search_term):
+        return assets_matching(queryset, search_term), False
 
     def get_readonly_fields(self, request, obj=None):
         # Moving an asset to another site would orphan its subtree; that is not an edit.
@@ -254,10 +263,12 @@ class MeterReadingAdmin(SiteScopedAdminMixin, admin.ModelAdmin):
 
     permissions = VIEW_ONLY
     list_display = ("meter", "value", "observed_at", "recorded_by")
-    list_filter = (("meter__asset__site", admin.RelatedOnlyFieldListFilter),)
+    list_filter = (
+        ("meter__asset__site", admin.RelatedOnlyFieldListFilter),
+        ("observed_at", admin.DateFieldListFilter),
+    )
     list_select_related = ("meter__asset", "recorded_by")
     search_fields = ("meter__code", "meter__asset__tag")
-    date_hierarchy = "observed_at"
 
 
 # ---------------------------------------------------------------- parts and stock
@@ -316,6 +327,8 @@ class PartAdmin(
     list_display = ("sku", "name", "unit", "unit_cost", "on_hand_at_my_sites", "low")
     list_filter = (PartLowStockFilter,)
     search_fields = ("sku", "name")
+    # The grouped (Sum) queryset drops Meta.ordering: the unique, indexed sku keeps pages stable.
+    ordering = ("sku",)
     inlines = (PartStockInline,)
 
     def get_queryset(self, request):
@@ -555,7 +568,10 @@ class StockMovementAdmin(SiteScopedAdminMixin, admin.ModelAdmin):
         "reason",
         "created_by",
     )
-    list_filter = ("kind", ("stock__storeroom__site", admin.RelatedOnlyFieldListFilter))
+    list_filter = (
+        "kind",
+        ("stock__storeroom__site", admin.RelatedOnlyFieldListFilter),
+        ("created_at", admin.DateFieldListFilter),
+    )
     list_select_related = ("stock__part", "stock__storeroom__site", "work_order", "created_by")
     search_fields = ("stock__part__sku", "stock__part__name", "work_order__number", "reason")
-    date_hierarchy = "created_at"

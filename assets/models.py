@@ -8,6 +8,7 @@ from django.db.models import Q
 
 from assets.choices import AssetLevel, AssetState, Criticality, MovementKind
 from cmms.fields import optional_foreign_key
+from cmms.indexes import trigram_index
 from cmms.scoping import SiteScopedQuerySet, UserScopedQuerySet
 
 QTY = {"max_digits": 12, "decimal_places": 3}
@@ -128,7 +129,13 @@ class Asset(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["site", "tag"], name="asset_tag_unique_per_site"),
         ]
-        indexes = [models.Index(fields=["site", "equipment_class"])]
+        indexes = [
+            models.Index(fields=["site", "equipment_class"]),
+            models.Index(fields=["site", "path"], name="asset_site_path"),  # the lists' order
+            # Searches by tag (exact, prefix) and name (contained), on PostgreSQL.
+            trigram_index("tag", name="asset_tag_trgm"),
+            trigram_index("name", name="asset_name_trgm"),
+        ]
 
     def __str__(self):
         return f"{self.tag} {self.name}"
@@ -203,6 +210,10 @@ class Part(models.Model):
 
     class Meta:
         ordering = ["sku"]
+        indexes = [
+            trigram_index("sku", name="part_sku_trgm"),
+            trigram_index("name", name="part_name_trgm"),
+        ]
 
     def __str__(self):
         return f"{self.sku} {self.name}"

@@ -13,9 +13,8 @@ class AuditEntryAdmin(SiteScopedAdminMixin, admin.ModelAdmin):
 
     permissions = VIEW_ONLY
     list_display = ["created_at", "actor_name", "action", "object_repr", "site", "used_at"]
-    list_filter = ["action", "object_type"]
+    list_filter = ["action", "object_type", ("created_at", admin.DateFieldListFilter)]
     search_fields = ["object_repr", "object_id", "actor_name"]
-    date_hierarchy = "created_at"
     list_select_related = ["site"]
     fields = [
         "created_at",

@@ -11,17 +11,26 @@ planner app's, in `planner/admin_site.py`; it lets in `may_use_admin` users only
   offers only the related rows the listed rows use and the user may see themselves, and every
   filter on values across a relation into one over the user's rows, so no filter names
   another site's site, gateway, asset or person.
+- Relations whose rows grow with the data (`GROWING_MODELS`: assets, parts, people, work
+  orders...) are never listed: their form fields and list filters are chosen by search through
+  Django's admin autocomplete (`AutocompleteJsonView`, answering from the related model's
+  admin, which is scoped to the user's sites), so a page stays the same size at a million rows.
 """
 
 import functools
 
+from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
 from django.contrib.admin.utils import get_fields_from_path
+from django.contrib.admin.views.main import PAGE_VAR
 from django.contrib.admin.widgets import AutocompleteSelect, AutocompleteSelectMultiple
 from django.core.exceptions import ValidationError
-from django.db.models import BooleanField, DateField, Model, Q
+from django.core.paginator import Paginator
+from django.db import connections
+from django.db.models import BooleanField, DateField, Model, Q, QuerySet
 from django.http import HttpResponseRedirect
+from django.utils.functional import cached_property
 
 from cmms.errors import SERVICE_ERRORS, refusal_for
 from cmms.inputs import parse_id
@@ -139,8 +148,44 @@ class RoleGatedAdminMixin:
         return self._allows(request, "delete")
 
 
+# Models whose rows grow with the data (a plant has thousands of assets, a partner a million
+# work orders): a relation to one of them is chosen by search, never offered as a list.
+GROWING_MODELS = frozenset(
+    {
+        "accounts.User",
+        "alerts.Alert",
+        "assets.Asset",
+        "assets.Meter",
+        "assets.Part",
+        "assets.Stock",
+        "pm.PMPlan",
+        "workorders.WorkOrder",
+    }
+)
+
+
+def grows_with_data(model: type[Model]) -> bool:
+    return model._meta.label in GROWING_MODELS
+
+
 class ScopedChoicesMixin:
-    """Foreign-key and many-to-many choices limited to the user's sites."""
+    """Foreign-key and many-to-many choices limited to the user's sites; a relation to a model
+    that grows with the data is an autocomplete field (searched, not listed)."""
+
+    def get_autocomplete_fields(self, request):
+        named = tuple(super().get_autocomplete_fields(request))
+        raw = set(self.raw_id_fields)
+        growing = tuple(
+            field.name
+            for field in self.model._meta.get_fields()
+            if (field.many_to_one or field.many_to_many or field.one_to_one)
+            and field.concrete
+            and field.editable
+            and grows_with_data(field.related_model)
+            and field.name not in named
+            and field.name not in raw
+        )
+        return named + growing
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         kwargs = _scoped_queryset(db_field, request, kwargs)
@@ -190,6 +235,91 @@ def _ids_checked(formfield):
     return formfield
 
 
+# ---------------------------------------------------------------- list filters
+
+
+def autocomplete_widget(source_field, admin_site, attrs=None):
+    """Django's admin autocomplete for the relation `source_field`: its answers come from the
+    related model's admin (`get_queryset` scoped to the user's sites, `get_search_results`)."""
+    return _IdsCheckedSelect(source_field, admin_site, attrs=attrs)
+
+
+class AutocompleteFilterMixin:
+    """A list filter whose one value is chosen by search (Django's admin autocomplete over
+    `source_field`) in a small GET form, instead of a link per row: the sidebar stays the same
+    size whatever the number of rows. The chosen row's label is looked up within the user's
+    sites; the other parameters of the list are kept as hidden fields.
+
+    The filter sets `parameter_name`, `source_field` and `model_admin` before `choices`.
+    """
+
+    template = "admin/cmms/autocomplete_filter.html"
+
+    def _autocomplete_form(self, request, value):
+        related = self.source_field.related_model
+        queryset = scoped_choices(related, request.user)
+        if queryset is None:
+            queryset = related._default_manager.all()
+        field = forms.ModelChoiceField(
+            queryset=queryset,
+            required=False,
+            label=self.title,
+            widget=autocomplete_widget(
+                self.source_field,
+                self.model_admin.admin_site,
+                attrs={"data-width": "100%"},  # select2's option: the sidebar's width
+            ),
+        )
+        form_class = type("AutocompleteFilterForm", (forms.Form,), {self.parameter_name: field})
+        return form_class(initial={self.parameter_name: value}, prefix=None)
+
+    def has_output(self):
+        return True
+
+    def choices(self, changelist):
+        value = changelist.params.get(self.parameter_name)
+        mine = {*self.expected_parameters(), PAGE_VAR}
+        keep = {key: item for key, item in changelist.params.items() if key not in mine}
+        yield {
+            "form": self._autocomplete_form(self.request, value),
+            "field_name": self.parameter_name,
+            "hidden": sorted(keep.items()),
+            "selected": value not in (None, ""),
+            "clear_url": changelist.get_query_string(remove=[self.parameter_name]),
+        }
+
+
+class AutocompleteRelatedListFilter(AutocompleteFilterMixin, admin.RelatedFieldListFilter):
+    """A relation's filter (`asset`, `assignee`, `stock__part`...) chosen by search."""
+
+    def __init__(self, field, request, params, model, model_admin, field_path):
+        self.request = request
+        self.model_admin = model_admin
+        self.source_field = field
+        super().__init__(field, request, params, model, model_admin, field_path)
+        self.parameter_name = self.lookup_kwarg
+
+    def field_choices(self, field, request, model_admin):
+        return []  # nothing listed: the row is found by search
+
+    def choices(self, changelist):
+        for choice in super().choices(changelist):
+            # A nullable relation keeps Django's "none" link (unassigned work, for one).
+            if self.include_empty_choice:
+                choice["empty"] = {
+                    "label": self.empty_value_display,
+                    "selected": bool(self.lookup_val_isnull),
+                    "url": changelist.get_query_string(
+                        {self.lookup_kwarg_isnull: "True"}, [self.lookup_kwarg]
+                    ),
+                }
+            choice["clear_url"] = changelist.get_query_string(
+                remove=[self.lookup_kwarg, self.lookup_kwarg_isnull]
+            )
+            choice["selected"] = choice["selected"] or bool(self.lookup_val_isnull)
+            yield choice
+
+
 class ScopedRelatedFieldListFilter(admin.RelatedOnlyFieldListFilter):
     """A relation's filter choices: the related rows that the listed (already scoped) rows use,
     limited to those the user may see themselves; a shared person's other sites, another
@@ -233,6 +363,8 @@ def scoped_list_filter(model: type[Model], entry):
     if field.is_relation and (
         filter_class is None or issubclass(filter_class, admin.RelatedFieldListFilter)
     ):
+        if grows_with_data(field.related_model):
+            return (path, AutocompleteRelatedListFilter)
         return (path, ScopedRelatedFieldListFilter)
     plain_values = not field.choices and not isinstance(field, (BooleanField, DateField))
     if "__" in path and (
@@ -243,10 +375,70 @@ def scoped_list_filter(model: type[Model], entry):
 
 
 class ScopedListFiltersMixin:
-    """Every list filter's choices within the user's sites (see `scoped_list_filter`)."""
+    """Every list filter's choices within the user's sites (see `scoped_list_filter`); the
+    changelist carries the autocomplete's scripts when a filter is chosen by search."""
 
     def get_list_filter(self, request):
         return [scoped_list_filter(self.model, entry) for entry in super().get_list_filter(request)]
+
+    @property
+    def media(self):
+        media = super().media
+        if any(_searched_filter(self.model, entry) for entry in self.list_filter):
+            # The scripts and styles every autocomplete widget carries (none depends on a field).
+            media += AutocompleteSelect(None, self.admin_site).media
+        return media
+
+
+def _searched_filter(model, entry) -> bool:
+    chosen = scoped_list_filter(model, entry)
+    filter_class = chosen[1] if isinstance(chosen, (tuple, list)) else chosen
+    return isinstance(filter_class, type) and issubclass(filter_class, AutocompleteFilterMixin)
+
+
+# ---------------------------------------------------------------- counting large lists
+
+
+class EstimatedCountPaginator(Paginator):
+    """Counts an unfiltered list of a large table from PostgreSQL's statistics instead of
+    reading every row: `pg_class.reltuples`, which autovacuum and ANALYZE keep close to the
+    truth. A filtered list (a planner's sites, a status, a search), a table smaller than
+    `EXACT_BELOW` rows and any list on SQLite are counted exactly.
+    """
+
+    EXACT_BELOW = 10_000
+
+    @cached_property
+    def count(self):
+        estimate = estimated_rows(self.object_list)
+        if estimate is not None and estimate >= self.EXACT_BELOW:
+            return estimate
+        return super().count
+
+
+def estimated_rows(queryset) -> int | None:
+    """The planner's estimate of the rows of an unfiltered queryset's table, or None when the
+    queryset is filtered, distinct, sliced or grouped, not on PostgreSQL, or never analysed."""
+    if not isinstance(queryset, QuerySet):
+        return None
+    query = queryset.query
+    connection = connections[queryset.db]
+    if (
+        connection.vendor != "postgresql"
+        or query.where
+        or query.distinct
+        or query.combinator
+        or query.is_sliced
+        or query.group_by is not None
+    ):
+        return None
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT reltuples::bigint FROM pg_class WHERE oid = to_regclass(%s)",
+            [connection.ops.quote_name(queryset.model._meta.db_table)],
+        )
+        row = cursor.fetchone()
+    return row[0] if row and row[0] >= 0 else None
 
 
 class SiteScopedAdminMixin(RoleGatedAdminMixin, ScopedChoicesMixin, ScopedListFiltersMixin):
@@ -257,6 +449,7 @@ class SiteScopedAdminMixin(RoleGatedAdminMixin, ScopedChoicesMixin, ScopedListFi
     """
 
     show_full_result_count = False  # one COUNT less on every changelist
+    paginator = EstimatedCountPaginator  # and no COUNT over a whole large table
 
     def get_queryset(self, request):
         return self.scope_queryset(super().get_queryset(request), request)

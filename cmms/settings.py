@@ -122,6 +122,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
+    "django.contrib.postgres",  # trigram search indexes (cmms/indexes.py); inert on SQLite
     "rest_framework",
     "knox",
     "django_filters",

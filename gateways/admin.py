@@ -5,7 +5,7 @@ from django.db.models import Count, Q
 from django.template.response import TemplateResponse
 
 from assets.models import Asset, Site
-from cmms.admin import ScopedListFiltersMixin
+from cmms.admin import EstimatedCountPaginator, ScopedListFiltersMixin
 from cmms.http import never_store
 from gateways import services
 from gateways.models import Gateway, GatewaySecret
@@ -14,6 +14,9 @@ from gateways.models import Gateway, GatewaySecret
 class PlannerSiteScopedAdmin(ScopedListFiltersMixin, admin.ModelAdmin):
     """Planners see and manage only their sites' rows (superusers: everything), and filter by
     their sites' sites and gateways only. The alerts admin builds on it too."""
+
+    show_full_result_count = False
+    paginator = EstimatedCountPaginator
 
     def get_queryset(self, request):
         return super().get_queryset(request).for_user(request.user)

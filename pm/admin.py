@@ -75,10 +75,9 @@ class PMOccurrenceAdmin(SiteScopedAdminMixin, admin.ModelAdmin):
 
     permissions = VIEW_ONLY
     list_display = ("plan", "asset", "due_at", "threshold", "status", "late", "work_order")
-    list_filter = ("status", "late")
+    list_filter = ("status", "late", ("due_at", admin.DateFieldListFilter))
     list_select_related = ("plan", "asset", "work_order")
     search_fields = ("plan__name", "asset__tag", "work_order__number")
-    date_hierarchy = "due_at"
 
 
 @admin.register(MeterReset)

@@ -21,6 +21,7 @@ from workorders.models import (
     WorkOrder,
     WorkOrderEvent,
 )
+from workorders.search import work_orders_by_number_or_tag
 
 LIST_LIMIT = 50
 GROUP_SIZE = 10  # rows of each group on my work and our work; the rest is a link away
@@ -218,17 +219,14 @@ def work_page(user, key: str, page: int, *, now: datetime | None = None) -> tupl
 
 
 def search_work(user, query: str):
-    """Work orders whose number or asset tag matches the query (exact or contained)."""
+    """Work orders whose number starts with the query (`42` is WO-000042) or whose asset's tag
+    is the query; both from indexes (`workorders.search`)."""
     query = query.strip()
     if not query:
         return []
-    number = WorkOrder.number_typed(query)
-    qs = (
-        _list_queryset(user)
-        .filter(Q(number__iexact=number) | Q(number__icontains=query) | Q(asset__tag__iexact=query))
-        .order_by("-created_at", "-id")
-    )
-    return list(qs[:LIST_LIMIT])
+    assets = Asset.objects.for_user(user)
+    qs = work_orders_by_number_or_tag(_list_queryset(user), query, assets=assets)
+    return list(qs.order_by("-created_at", "-id")[:LIST_LIMIT])
 
 
 def search_assets(user, query: str):
@@ -238,7 +236,7 @@ def search_assets(user, query: str):
     qs = (
         Asset.objects.for_user(user)
         .select_related("site")
-        .filter(Q(tag__iexact=query) | Q(tag__istartswith=query))
+        .filter(tag__istartswith=query)  # the exact tag too; a trigram index on PostgreSQL
     )
     return list(qs.order_by("tag")[:LIST_LIMIT])
 

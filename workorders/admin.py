@@ -16,10 +16,12 @@ from cmms.admin import (
     NO_DELETE,
     SERVICE_ERRORS,
     VIEW_ONLY,
+    AutocompleteFilterMixin,
     ReadOnlyInlineMixin,
     ScopedInlineMixin,
     SiteScopedAdminMixin,
     adopt_saved,
+    autocomplete_widget,
     changed_values,
     service_error_messages,
 )
@@ -35,6 +37,7 @@ from workorders.job_plans import (
     job_plan_save,
 )
 from workorders.resources import SUMMARY_COLUMNS, WorkOrderResource
+from workorders.search import number_prefix, work_orders_matching
 
 INITIAL_STATUSES = (Status.REQUESTED, Status.APPROVED, Status.SCHEDULED)
 HOLD_REASON = "set by planner"
@@ -170,20 +173,20 @@ class OverdueFilter(admin.SimpleListFilter):
         return queryset
 
 
-class AssetSubtreeFilter(admin.SimpleListFilter):
-    """Work on an asset and everything below it; areas and lines are offered, any id works."""
+class AssetSubtreeFilter(AutocompleteFilterMixin, admin.SimpleListFilter):
+    """Work on an asset and everything below it; the asset is chosen by search (any id works)."""
 
     title = "asset (and below)"
     parameter_name = "asset_tree"
 
+    def __init__(self, request, params, model, model_admin):
+        self.request = request
+        self.model_admin = model_admin
+        self.source_field = models.WorkOrder._meta.get_field("asset")
+        super().__init__(request, params, model, model_admin)
+
     def lookups(self, request, model_admin):
-        rows = (
-            Asset.objects.for_user(request.user)
-            .filter(depth__lte=1)
-            .select_related("site")
-            .order_by("site__code", "path")
-        )
-        return [(a.pk, f"{a.site.code} {'  ' * a.depth}{a.tag} {a.name}") for a in rows]
+        return ()  # nothing listed: the asset is found by search
 
     def queryset(self, request, queryset):
         if not (self.value() or "").isdigit():
@@ -202,11 +205,17 @@ class TechnicianChoiceField(forms.ModelChoiceField):
 
 
 class AssignForm(forms.Form):
+    """The technician is found by search (the people admin's autocomplete, scoped to the
+    planner's sites) and must be one `assignable_technicians` allows."""
+
     technician = TechnicianChoiceField(queryset=None, required=True)
 
-    def __init__(self, *args, technicians, **kwargs):
+    def __init__(self, *args, technicians, admin_site, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["technician"].queryset = technicians
+        field = self.fields["technician"]
+        field.widget = autocomplete_widget(models.WorkOrder._meta.get_field("assignee"), admin_site)
+        field.widget.is_required = field.required
+        field.queryset = technicians  # also the widget's choices: the chosen person's label
 
 
 class ScheduleForm(AssignForm):
@@ -219,6 +228,7 @@ class ScheduleForm(AssignForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["technician"].required = False
+        self.fields["technician"].widget.is_required = False
         self.fields["technician"].help_text = "Leave empty to keep each work order's assignee."
 
 
@@ -293,10 +303,13 @@ class WorkOrderAdmin(SiteScopedAdminMixin, SpreadsheetExportMixin, admin.ModelAd
         ("site", admin.RelatedOnlyFieldListFilter),
         AssetSubtreeFilter,
         ("assignee", admin.RelatedOnlyFieldListFilter),
+        ("created_at", admin.DateFieldListFilter),
     )
     list_select_related = ("site", "asset", "assignee")
-    search_fields = ("number", "title", "asset__tag", "asset__name")
-    date_hierarchy = "created_at"
+    # Searched by `work_orders_matching`: a number by the start of it, words in the title,
+    # description or the asset's tag and name, each from an index.
+    search_fields = ("number", "title", "description", "asset__tag", "asset__name")
+    search_help_text = "A number (WO-0500, 500), or words of the title, description or asset."
     autocomplete_fields = ("asset", "assignee", "required_skill", "problem", "cause", "remedy")
     actions = ("approve", "assign", "schedule", "put_on_hold", "cancel", "close")
     fieldsets = (
@@ -369,6 +382,12 @@ class WorkOrderAdmin(SiteScopedAdminMixin, SpreadsheetExportMixin, admin.ModelAd
         if moment and work_order.is_overdue:
             return format_html('{} <strong class="overdue">overdue</strong>', moment)
         return moment
+
+    def get_search_results(self, request, queryset, search_term):
+        if not search_term.strip():
+            return queryset, False
+        assets = Asset.objects.for_user(request.user)
+        return work_orders_matching(queryset, search_term, assets=assets), False
 
     def save_model(self, request, obj, form, change):
         if change:
@@ -474,7 +493,7 @@ class WorkOrderAdmin(SiteScopedAdminMixin, SpreadsheetExportMixin, admin.ModelAd
 
     def _action_form(self, request, form_class):
         data = request.POST if "apply" in request.POST else None
-        return form_class(data, technicians=self._technicians(request))
+        return form_class(data, technicians=self._technicians(request), admin_site=self.admin_site)
 
     def _action_page(self, request, queryset, form, action, title):
         context = {
@@ -524,30 +543,47 @@ class WorkOrderAdmin(SiteScopedAdminMixin, SpreadsheetExportMixin, admin.ModelAd
 # ---------------------------------------------------------------- read-only journals
 
 
+class WorkOrderNumberSearchMixin:
+    """A work order number in the search box (`WO-0500`, `500`) is looked up by the start of
+    the number on its index, instead of `icontains` over every search field and row."""
+
+    def get_search_results(self, request, queryset, search_term):
+        prefix = number_prefix(search_term)
+        if prefix is None:
+            return super().get_search_results(request, queryset, search_term)
+        return queryset.filter(work_order__number__startswith=prefix), False
+
+
 @admin.register(models.StatusChange)
-class StatusChangeAdmin(SiteScopedAdminMixin, admin.ModelAdmin):
+class StatusChangeAdmin(WorkOrderNumberSearchMixin, SiteScopedAdminMixin, admin.ModelAdmin):
     """Who moved which work order when: the audit trail, read-only."""
 
     permissions = VIEW_ONLY
     list_display = ("changed_at", "work_order", "from_status", "to_status", "reason", "changed_by")
-    list_filter = ("to_status", ("work_order__site", admin.RelatedOnlyFieldListFilter))
+    list_filter = (
+        "to_status",
+        ("work_order__site", admin.RelatedOnlyFieldListFilter),
+        ("changed_at", admin.DateFieldListFilter),
+    )
     list_select_related = ("work_order", "changed_by")
     search_fields = ("work_order__number", "reason")
-    date_hierarchy = "changed_at"
 
 
 @admin.register(models.WorkOrderEvent)
-class WorkOrderEventAdmin(SiteScopedAdminMixin, admin.ModelAdmin):
+class WorkOrderEventAdmin(WorkOrderNumberSearchMixin, SiteScopedAdminMixin, admin.ModelAdmin):
     permissions = VIEW_ONLY
     list_display = ("created_at", "work_order", "kind", "message", "created_by")
-    list_filter = ("kind", ("work_order__site", admin.RelatedOnlyFieldListFilter))
+    list_filter = (
+        "kind",
+        ("work_order__site", admin.RelatedOnlyFieldListFilter),
+        ("created_at", admin.DateFieldListFilter),
+    )
     list_select_related = ("work_order", "created_by")
     search_fields = ("work_order__number", "message")
-    date_hierarchy = "created_at"
 
 
 @admin.register(models.LabourEntry)
-class LabourEntryAdmin(SiteScopedAdminMixin, admin.ModelAdmin):
+class LabourEntryAdmin(WorkOrderNumberSearchMixin, SiteScopedAdminMixin, admin.ModelAdmin):
     """Timesheets across work orders; time is recorded on the work order or by technicians."""
 
     permissions = VIEW_ONLY
@@ -556,10 +592,10 @@ class LabourEntryAdmin(SiteScopedAdminMixin, admin.ModelAdmin):
         ("technician", admin.RelatedOnlyFieldListFilter),
         ("work_order__site", admin.RelatedOnlyFieldListFilter),
         "automatic",
+        ("started_at", admin.DateFieldListFilter),
     )
     list_select_related = ("technician", "work_order")
     search_fields = ("work_order__number", "technician__username", "note")
-    date_hierarchy = "started_at"
 
 
 # ---------------------------------------------------------------- job plans and reorders
@@ -725,7 +761,7 @@ def _submitted_parts(formset) -> list[tuple] | None:
 
 
 @admin.register(models.ReorderSuggestion)
-class ReorderSuggestionAdmin(SiteScopedAdminMixin, admin.ModelAdmin):
+class ReorderSuggestionAdmin(WorkOrderNumberSearchMixin, SiteScopedAdminMixin, admin.ModelAdmin):
     """Parts that jobs needed but storerooms could not supply: the buyer's to-do list."""
 
     permissions = VIEW_ONLY

@@ -7,6 +7,7 @@ from django.db.models.functions import Cast, Concat, LPad
 from django.utils import timezone
 
 from cmms.fields import optional_foreign_key
+from cmms.indexes import trigram_index
 from cmms.inputs import parse_id
 from cmms.scoping import OwnedQuerySet, SiteScopedQuerySet
 from workorders.choices import (
@@ -218,6 +219,9 @@ class WorkOrder(models.Model):
                 condition=Q(completed_at__isnull=False),
                 name="work_order_site_completed",
             ),
+            # Free-text search of titles and descriptions, on PostgreSQL.
+            trigram_index("title", name="work_order_title_trgm"),
+            trigram_index("description", name="work_order_description_trgm"),
         ]
         constraints = [
             models.CheckConstraint(
@@ -279,7 +283,10 @@ class StatusChange(models.Model):
 
     class Meta:
         ordering = ["changed_at", "id"]
-        indexes = [models.Index(fields=["work_order", "changed_at"])]
+        indexes = [
+            models.Index(fields=["work_order", "changed_at"]),
+            models.Index(fields=["changed_at", "id"], name="status_change_order"),  # the journal
+        ]
 
     def __str__(self):
         return f"{self.from_status or '-'} -> {self.to_status}"
@@ -301,7 +308,10 @@ class WorkOrderEvent(models.Model):
 
     class Meta:
         ordering = ["created_at", "id"]
-        indexes = [models.Index(fields=["work_order", "created_at"])]
+        indexes = [
+            models.Index(fields=["work_order", "created_at"]),
+            models.Index(fields=["created_at", "id"], name="work_order_event_order"),  # journal
+        ]
 
     def __str__(self):
         return self.message
