@@ -9,11 +9,14 @@ from pathlib import Path
 
 import pytest
 
+from tests.browser.pages import DESKTOP
+
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "artifacts" / "screenshots"
 PHONE = {"width": 360, "height": 740}
+
 CHROMIUM_ARGS = [
     "--no-sandbox",
     "--disable-gpu",
@@ -62,6 +65,26 @@ def phone(chromium, live_server, settings):
     yield new_page
     for context in contexts:
         context.close()
+
+
+@pytest.fixture
+def desk(chromium, live_server):
+    """A desktop-sized page on the demo data, logged in to the admin as the Berlin planner."""
+    from demo import data as demo
+
+    demo.seed_demo()
+    context = chromium.new_context(viewport=DESKTOP, base_url=live_server.url)
+    context.set_default_timeout(15_000)
+    page = context.new_page()
+    page.console_errors = []
+    page.on("console", lambda msg: _console_error(page, msg))
+    page.goto("/admin/login/")
+    page.fill("#id_username", "planner.rheinwerk")
+    page.fill("#id_password", demo.DEMO_PASSWORD)
+    page.click("input[type=submit]")
+    page.wait_for_selector("#planner-index")
+    yield page
+    context.close()
 
 
 def _console_error(page, msg) -> None:

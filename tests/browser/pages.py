@@ -5,6 +5,8 @@ from pathlib import Path
 
 import pytest
 
+DESKTOP = {"width": 1440, "height": 900}  # the planner's screen
+
 AXE = Path(__file__).resolve().parents[2] / "node_modules" / "axe-core" / "axe.min.js"
 # WCAG 2.1 A and AA, and Deque's best practices; a page fails on what axe rates as blocking.
 AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "best-practice"]

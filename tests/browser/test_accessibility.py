@@ -9,7 +9,7 @@ import pytest
 
 from assets.models import Site
 from demo import data as demo
-from tests.browser.pages import accessibility_problems, log_in
+from tests.browser.pages import DESKTOP, accessibility_problems, log_in
 from workorders.choices import OPEN_STATUSES
 from workorders.models import WorkOrder
 
@@ -19,8 +19,6 @@ pytestmark = [
     pytest.mark.django_db(transaction=True),
     pytest.mark.usefixtures("site_clock"),
 ]
-
-DESKTOP = {"width": 1440, "height": 900}
 
 
 @pytest.fixture

@@ -7,8 +7,6 @@ error in the browser console.
 
 import pytest
 
-from demo import data as demo
-
 # The demo data is seeded relative to now and the board shows the site's week: every test runs
 # at midday and just before the site's midnight (tests.clock).
 pytestmark = [
@@ -17,32 +15,6 @@ pytestmark = [
     pytest.mark.django_db(transaction=True),
     pytest.mark.usefixtures("site_clock"),
 ]
-
-DESKTOP = {"width": 1440, "height": 900}
-
-
-@pytest.fixture
-def desk(chromium, live_server):
-    """A desktop-sized page, logged in to the admin as the demo planner of the Berlin plant."""
-    demo.seed_demo()
-    context = chromium.new_context(viewport=DESKTOP, base_url=live_server.url)
-    context.set_default_timeout(15_000)
-    page = context.new_page()
-    page.console_errors = []
-    page.on("console", lambda msg: _console_error(page, msg))
-    page.goto("/admin/login/")
-    page.fill("#id_username", "planner.rheinwerk")
-    page.fill("#id_password", demo.DEMO_PASSWORD)
-    page.click("input[type=submit]")
-    page.wait_for_selector("#planner-index")
-    yield page
-    context.close()
-
-
-def _console_error(page, msg) -> None:
-    # Script errors and CSP refusals count; a missing /favicon.ico ("Failed to load") does not.
-    if msg.type == "error" and not msg.text.startswith("Failed to load resource"):
-        page.console_errors.append(msg.text)
 
 
 def drawn(page, selector: str) -> int:
