@@ -33,7 +33,9 @@ def _list_queryset(user):
     return WorkOrder.objects.for_user(user).select_related("asset", "site", "assignee")
 
 
-_BY_URGENCY = ("priority", "due_at", "id")
+# Work without a due date comes after dated work, on every database (PostgreSQL sorts NULL
+# last in ascending order, SQLite first).
+_BY_URGENCY = (F("priority").asc(), F("due_at").asc(nulls_last=True), F("id").asc())
 _NEWEST_FINISHED = ("-completed_at", "-id")
 
 
@@ -146,7 +148,7 @@ def my_work(user, *, now: datetime | None = None) -> MyWork:
         default=Value("later"),
         output_field=CharField(),
     )
-    by_group = {"partition_by": [F("group")], "order_by": [F(name) for name in _BY_URGENCY]}
+    by_group = {"partition_by": [F("group")], "order_by": list(_BY_URGENCY)}
     rows = (
         _assigned(user)
         .annotate(group=group_of)
