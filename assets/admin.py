@@ -177,7 +177,10 @@ class AssetAdmin(
     list_select_related = ("site", "equipment_class")
     # Searched by `assets_matching`: the start of the tag or words of the name, from indexes.
     search_fields = ("tag", "name")
-    search_help_text = "The start of a tag (P-1 finds P-10), or words of the name."
+    search_help_text = (
+        "The start of a tag (P-1 finds P-10), or words of the name, manufacturer, model or "
+        "serial number."
+    )
     autocomplete_fields = ("parent", "equipment_class")
     list_per_page = 100
     # Tree order within a site, read from the (site, path) index; Meta's ("site", "path")
@@ -200,7 +203,7 @@ class AssetAdmin(
         return AssetChangeList
 
     def get_search_results(self, request, queryset, search_term):
-        return assets_matching(queryset, search_term), False
+        return assets_matching(queryset, search_term, details=True), False
 
     def get_readonly_fields(self, request, obj=None):
         # Moving an asset to another site would orphan its subtree; that is not an edit.

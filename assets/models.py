@@ -135,6 +135,9 @@ class Asset(models.Model):
             # Searches by tag (exact, prefix) and name (contained), on PostgreSQL.
             trigram_index("tag", name="asset_tag_trgm"),
             trigram_index("name", name="asset_name_trgm"),
+            trigram_index("manufacturer", name="asset_manufacturer_trgm"),
+            trigram_index("model", name="asset_model_trgm"),
+            trigram_index("serial_number", name="asset_serial_number_trgm"),
         ]
 
     def __str__(self):

@@ -15,10 +15,19 @@ def words(text: str) -> list[str]:
     return text.split()[:MAX_WORDS]
 
 
-def assets_matching(assets: QuerySet, text: str) -> QuerySet:
-    """The assets of `assets` whose tag starts with, or whose name contains, every word."""
+DETAILS = ("manufacturer", "model", "serial_number")
+
+
+def assets_matching(assets: QuerySet, text: str, *, details: bool = False) -> QuerySet:
+    """The assets of `assets` whose tag starts with, or whose name contains, every word; with
+    `details`, a word may also be in the manufacturer, model or serial number (the asset
+    list's search box, where a nameplate is what a planner has in hand)."""
     for word in words(text):
-        assets = assets.filter(Q(tag__istartswith=word) | Q(name__icontains=word))
+        match = Q(tag__istartswith=word) | Q(name__icontains=word)
+        if details:
+            for field in DETAILS:
+                match |= Q(**{f"{field}__icontains": word})
+        assets = assets.filter(match)
     return assets
 
 

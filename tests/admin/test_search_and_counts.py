@@ -76,6 +76,25 @@ def test_the_asset_admin_finds_a_tag_by_its_start_and_a_name_by_its_words(
     assert found(planner_client, ASSETS, plant_b.pump.tag) == []
 
 
+def test_the_asset_admin_finds_a_nameplate_by_manufacturer_model_or_serial_number(
+    planner_client, plant_a, plant_b
+):
+    pump = AssetFactory(
+        site=plant_a.site,
+        tag="P-300",
+        name="Cooling pump",
+        manufacturer="Grundfos",
+        model="CR 32-2",
+        serial_number="SN-98765",
+    )
+    AssetFactory(site=plant_b.site, tag="P-301", name="Other plant", manufacturer="Grundfos")
+    assert found(planner_client, ASSETS, "grundfos") == [pump]  # not the other plant's
+    assert found(planner_client, ASSETS, "cr 32") == [pump]
+    assert found(planner_client, ASSETS, "98765") == [pump]
+    assert found(planner_client, ASSETS, "grundfos 98765") == [pump]  # every word matches
+    assert found(planner_client, ASSETS, "grundfos 11111") == []
+
+
 @pytest.mark.postgresql(reason="the plan of a trigram or pattern index")
 @pytest.mark.parametrize(
     ("text", "index"),
@@ -97,6 +116,22 @@ def test_work_order_search_is_answered_from_indexes(plant_a, text, index):
 @pytest.mark.parametrize("index", ["asset_tag_trgm", "asset_name_trgm"])
 def test_asset_search_is_answered_from_trigram_indexes(plant_a, index):
     plan = indexed_plan(assets_matching(Asset.objects.all(), "P-1"))
+    assert index in plan, plan
+
+
+@pytest.mark.postgresql(reason="the plan of a trigram index")
+@pytest.mark.parametrize(
+    "index",
+    [
+        "asset_tag_trgm",
+        "asset_name_trgm",
+        "asset_manufacturer_trgm",
+        "asset_model_trgm",
+        "asset_serial_number_trgm",
+    ],
+)
+def test_the_asset_lists_search_of_nameplates_is_answered_from_trigram_indexes(plant_a, index):
+    plan = indexed_plan(assets_matching(Asset.objects.all(), "CR-32", details=True))
     assert index in plan, plan
 
 
