@@ -348,9 +348,18 @@ def latest_readings(meters) -> dict[int, MeterReading]:
     return latest
 
 
-def asset_work(user, asset):
-    """(open work, last 20 finished) on an asset: two queries."""
+ASSET_OPEN_WORK_SHOWN = 20
+
+
+def asset_work(user, asset) -> tuple[list, int, list]:
+    """(the most urgent open work, how much is open, the last 20 finished) on an asset.
+
+    At most ASSET_OPEN_WORK_SHOWN open rows: the count is only read when the rows reach that
+    bound (an index count on asset and status). Two or three queries.
+    """
     qs = _list_queryset(user).filter(asset=asset)
-    open_work = list(qs.filter(status__in=OPEN_STATUSES).order_by("priority", "due_at", "id"))
+    open_qs = qs.filter(status__in=OPEN_STATUSES)
+    open_work = list(open_qs.order_by(*_BY_URGENCY)[:ASSET_OPEN_WORK_SHOWN])
+    open_count = open_qs.count() if len(open_work) == ASSET_OPEN_WORK_SHOWN else len(open_work)
     history = list(qs.exclude(status__in=OPEN_STATUSES).order_by("-completed_at", "-id")[:20])
-    return open_work, history
+    return open_work, open_count, history

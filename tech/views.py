@@ -456,12 +456,13 @@ def _asset_page(request, pk, *, form=None, status=200):
     readings = selectors.latest_readings(meters)
     for meter in meters:
         meter.latest = readings.get(meter.pk)
-    open_work, history = selectors.asset_work(request.user, asset)
+    open_work, open_count, history = selectors.asset_work(request.user, asset)
     context = {
         "asset": asset,
         "path": selectors.asset_path(asset),
         "meters": meters,
         "open_work": open_work,
+        "open_count": open_count,
         "history": history,
         "form": form or ReportProblemForm(),
     }

@@ -9,7 +9,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from tech.selectors import GROUP_SIZE, PAGE_SIZE
+from tech.selectors import ASSET_OPEN_WORK_SHOWN, GROUP_SIZE, PAGE_SIZE
 from tests.factories import AssetFactory, TechnicianFactory
 from workorders.choices import Status
 from workorders.models import WorkOrder
@@ -28,9 +28,12 @@ def _fixed_clock(time_machine):
     time_machine.move_to(NOW, tick=False)
 
 
-def _bulk(site, count: int, *, assignee=None, status=Status.SCHEDULED, due=None, **fields):
-    """`count` work orders in one INSERT; `due(i)` gives the i-th due date."""
-    asset = AssetFactory(site=site)
+def _bulk(
+    site, count: int, *, assignee=None, status=Status.SCHEDULED, due=None, asset=None, **fields
+):
+    """`count` work orders in one INSERT (on a new asset unless given); `due(i)` gives the i-th
+    due date."""
+    asset = asset or AssetFactory(site=site)
     return WorkOrder.objects.bulk_create(
         WorkOrder(
             site=site,
@@ -219,3 +222,27 @@ def test_our_work_shows_bounded_open_and_finished_work_with_links(client_for, vi
     assert sorted(listed) == sorted(wo.number for wo in finished)
     assert len(open_work) == 30
     assert client.get("/tech/", {"list": "overdue"}).status_code == 404
+
+
+def test_the_asset_page_shows_the_most_urgent_open_work_and_how_much_is_open(
+    client_for, technician, site
+):
+    work = _bulk(site, 45, due=lambda i: NOW + timedelta(hours=i))
+    asset = work[0].asset
+    client = client_for(technician)
+    url = f"/tech/assets/{asset.pk}/"
+
+    html = client.get(url).content.decode()
+
+    section = _section(html, "open-work")
+    most_urgent = sorted(work, key=_urgency)[:ASSET_OPEN_WORK_SHOWN]
+    assert _numbers(section) == [wo.number for wo in most_urgent]
+    assert '<span class="count">45</span>' in section
+    assert f"The {ASSET_OPEN_WORK_SHOWN} most urgent of 45 shown." in section
+    with CaptureQueriesContext(connection) as few:
+        client.get(url)
+    _bulk(site, 300, asset=asset, due=lambda i: NOW + timedelta(days=i))
+    with CaptureQueriesContext(connection) as many:
+        larger = client.get(url).content.decode()
+    assert len(many) == len(few)
+    assert len(_numbers(_section(larger, "open-work"))) == ASSET_OPEN_WORK_SHOWN
