@@ -39,6 +39,8 @@ def load(*, work_orders: int, assets: int, checkpoint=None, first_share: float =
         per_site_assets = round(assets * share) // SITES
         per_site_work = round(work_orders * share) // SITES
         _load_assets(sites, asset_ids, start=assets_done, count=per_site_assets)
+        if part == 0:
+            _load_busy_weeks(tech, sites[0], asset_ids[sites[0].pk])
         _load_work_orders(
             rng, sites, asset_ids, techs, start=work_orders_done, per_site=per_site_work
         )
@@ -112,6 +114,50 @@ def _load_people(sites: list) -> tuple[dict[int, list[int]], object]:
     planner.save()
     planner.sites.add(sites[0], sites[1])
     return techs, planner
+
+
+BUSY_WEEK = 12  # per due window: more than the technician pages show in a group (10)
+
+
+def _load_busy_weeks(tech, site, asset_ids: list[int]) -> None:
+    """Open work for the measured technician: overdue, due today, in the next days and later.
+
+    The three-year spread of the rest gives one technician only a few open work orders due
+    near now at 10 % of the data; these fill every group of their pages from the first size
+    on, so the two-size check compares pages whose groups are full at both sizes. Loaded
+    once, with the first part: they are 48 of the technician's work orders at either size.
+    """
+    from datetime import datetime, time
+    from zoneinfo import ZoneInfo
+
+    from django.utils import timezone
+
+    from workorders.choices import Status
+    from workorders.models import WorkOrder
+
+    now = timezone.now()
+    zone = ZoneInfo(site.timezone)
+    tomorrow = datetime.combine(now.astimezone(zone).date() + timedelta(days=1), time.min, zone)
+    windows = {  # (first due, last due)
+        "overdue": (now - timedelta(days=20), now - timedelta(hours=1)),
+        "today": (now + (tomorrow - now) / 2, tomorrow - timedelta(minutes=1)),
+        "next days": (tomorrow + timedelta(hours=1), tomorrow + timedelta(days=6, hours=23)),
+        "later": (tomorrow + timedelta(days=10), tomorrow + timedelta(days=60)),
+    }
+    WorkOrder.objects.bulk_create(
+        WorkOrder(
+            site=site,
+            asset_id=asset_ids[n % len(asset_ids)],
+            title=f"Busy {window} {n}",
+            status=Status.SCHEDULED,
+            priority=1 + n % 4,
+            assignee=tech,
+            due_at=first + (last - first) * n / BUSY_WEEK,
+            created_at=now - timedelta(days=1),
+        )
+        for window, (first, last) in windows.items()
+        for n in range(BUSY_WEEK)
+    )
 
 
 def _load_work_orders(rng, sites, asset_ids, techs, *, start: int, per_site: int) -> None:
