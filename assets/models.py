@@ -121,6 +121,10 @@ class Asset(models.Model):
     serial_number = models.CharField(max_length=100, blank=True)
     installed_on = models.DateField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    # Kept by the fleet check: set while every sensor watching the asset is silent (stale,
+    # never seen, or behind an offline gateway), to the last time any of them was heard.
+    # Empty for an asset no sensor watches: no monitoring is not lost monitoring.
+    not_monitored_since = models.DateTimeField(null=True, blank=True, editable=False)
 
     objects = AssetQuerySet.as_manager()
 

@@ -135,6 +135,7 @@ INSTALLED_APPS = [
     "alerts",
     "pipeline",
     "pm",
+    "fleet",
     "tech",
     "planner",
     "import_export",
@@ -300,7 +301,24 @@ CELERY_BEAT_SCHEDULE: dict = {
     "pm-generate": {"task": "pm.tasks.generate_pm_work_orders", "schedule": 15 * 60.0},
     # planner.selectors.SNAPSHOT_EVERY_SECONDS
     "planner-dashboard": {"task": "planner.tasks.refresh_dashboard_figures", "schedule": 10 * 60.0},
+    # fleet.checks: silent gateways and stale sensors (one query for the whole fleet), then
+    # low batteries and outdated firmware, less often.
+    "fleet-check": {"task": "fleet.tasks.check_connectivity", "schedule": 60.0},
+    "fleet-upkeep": {"task": "fleet.tasks.check_upkeep", "schedule": 60 * 60.0},
 }
+
+# IIoT fleet health (fleet app). Fleet work goes to a technician with this skill (code) at the
+# gateway's site; unstarted silence work is closed when its gateway is heard again (False:
+# it stays open, with the recovery on its timeline). A battery is low below the percentage,
+# or when its trend runs it empty within the lead days; one sample is kept every so often.
+FLEET_SKILL = env_str("FLEET_SKILL", "iiot")
+FLEET_CLOSE_RECOVERED_WORK = env_bool("FLEET_CLOSE_RECOVERED_WORK", True)
+FLEET_BATTERY_LOW_PERCENT = env_int("FLEET_BATTERY_LOW_PERCENT", 20, minimum=0)
+FLEET_BATTERY_LEAD_DAYS = env_int("FLEET_BATTERY_LEAD_DAYS", 14, minimum=1)
+FLEET_BATTERY_SAMPLE_EVERY_SECONDS = env_int(
+    "FLEET_BATTERY_SAMPLE_EVERY_SECONDS", 6 * 3600, minimum=60
+)
+FLEET_BATTERY_KEEP_DAYS = env_int("FLEET_BATTERY_KEEP_DAYS", 90, minimum=7)
 
 # Gateway webhook: requests per gateway per minute (each gateway may override it),
 # and how long an alert may stay `received` before the sweeper enqueues it again.

@@ -14,6 +14,7 @@ urlpatterns = [
     path("api/v1/", include("cmms.api.urls")),
     path("hooks/v1/", include("alerts.urls")),
     path("hooks/v1/", include("pm.urls")),
+    path("hooks/v1/", include("fleet.urls")),
     path("api/v1/schema/", SpectacularAPIView.as_view(), name="schema"),
     # The split view serves its start-up script as a file, so no inline script runs; Swagger
     # UI's page keeps one inline <style> block, allowed on this page only.

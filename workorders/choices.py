@@ -31,6 +31,7 @@ class Source(models.TextChoices):
     REQUEST = "request", "Work request"
     ALERT = "alert", "Condition alert"
     PM = "pm", "Preventive maintenance plan"
+    FLEET = "fleet", "IIoT fleet health"
 
 
 class FailureCodeKind(models.TextChoices):
@@ -49,6 +50,17 @@ class EventKind(models.TextChoices):
     ALERT = "alert"
     PARTS = "parts"
     CHECKLIST = "checklist"
+    CONNECTIVITY = "connectivity"
+
+
+class DeviceIssue(models.TextChoices):
+    """What is wrong with a gateway or sensor that a fleet work order answers (at most one open
+    work order per device and issue)."""
+
+    GATEWAY_SILENT = "gateway_silent", "Gateway silent"
+    SENSOR_STALE = "sensor_stale", "Sensor stale"
+    BATTERY_LOW = "battery_low", "Battery low"
+    FIRMWARE_OUTDATED = "firmware_outdated", "Firmware outdated"
 
 
 OPEN_STATUSES = frozenset(

@@ -12,6 +12,7 @@ from cmms.inputs import parse_id
 from cmms.scoping import OwnedQuerySet, SiteScopedQuerySet
 from workorders.choices import (
     OPEN_STATUSES,
+    DeviceIssue,
     EventKind,
     FailureCodeKind,
     Priority,
@@ -154,6 +155,25 @@ class WorkOrder(models.Model):
         related_name="work_orders",
     )
     alert_count = models.PositiveIntegerField(default=0)
+    # Work on the IIoT fleet: the gateway (and sensor) it is about and what is wrong, at most
+    # one open work order per device and issue.
+    gateway = models.ForeignKey(
+        "gateways.Gateway",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="work_orders",
+        db_index=False,  # work_order_by_gateway, a partial index: most work is not fleet work
+    )
+    sensor = models.ForeignKey(
+        "gateways.Sensor",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="work_orders",
+        db_index=False,  # work_order_by_sensor
+    )
+    device_issue = models.CharField(max_length=20, choices=DeviceIssue.choices, blank=True)
     alert_severity = models.CharField(max_length=10, blank=True)
     first_alert_at = models.DateTimeField(null=True, blank=True)
     last_alert_at = models.DateTimeField(null=True, blank=True)
@@ -219,6 +239,16 @@ class WorkOrder(models.Model):
                 condition=Q(completed_at__isnull=False),
                 name="work_order_site_completed",
             ),
+            models.Index(
+                fields=["gateway", "-created_at"],
+                condition=Q(gateway__isnull=False),
+                name="work_order_by_gateway",
+            ),
+            models.Index(
+                fields=["sensor", "-created_at"],
+                condition=Q(sensor__isnull=False),
+                name="work_order_by_sensor",
+            ),
             # Free-text search of titles and descriptions, on PostgreSQL.
             trigram_index("title", name="work_order_title_trgm"),
             trigram_index("description", name="work_order_description_trgm"),
@@ -234,6 +264,19 @@ class WorkOrder(models.Model):
                 fields=["asset", "condition"],
                 condition=Q(status__in=sorted(OPEN_STATUSES)) & ~Q(condition=""),
                 name="one_open_work_order_per_asset_condition",
+            ),
+            # Fleet work: one open work order per gateway and issue, and per sensor and issue.
+            models.UniqueConstraint(
+                fields=["gateway", "device_issue"],
+                condition=Q(status__in=sorted(OPEN_STATUSES))
+                & ~Q(device_issue="")
+                & Q(sensor__isnull=True),
+                name="one_open_work_order_per_gateway_issue",
+            ),
+            models.UniqueConstraint(
+                fields=["sensor", "device_issue"],
+                condition=Q(status__in=sorted(OPEN_STATUSES)) & ~Q(device_issue=""),
+                name="one_open_work_order_per_sensor_issue",
             ),
         ]
 
