@@ -17,6 +17,15 @@ from gateways.choices import (
     SensorState,
 )
 
+
+class GatewayQuerySet(SiteScopedQuerySet):
+    def with_connectivity(self, now, name: str = "status"):
+        """Annotated with the connectivity at `now` (gateways.health), computed in the database."""
+        from gateways.health import with_connectivity
+
+        return with_connectivity(self, now, name)
+
+
 PERCENT = [MinValueValidator(0), MaxValueValidator(100)]
 DBM = [MinValueValidator(-200), MaxValueValidator(50)]
 
@@ -85,7 +94,7 @@ class Gateway(models.Model):
         null=True, blank=True, editable=False, validators=PERCENT
     )
 
-    objects = SiteScopedQuerySet.as_manager()
+    objects = GatewayQuerySet.as_manager()
 
     class Meta:
         db_table = "alerts_gateway"

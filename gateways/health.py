@@ -1,0 +1,73 @@
+"""When a gateway is online, late, offline or never seen: one definition, in Python and in SQL.
+
+A gateway is **online** while it has been silent for at most its heartbeat interval, **late**
+while silent for longer but at most interval + grace, **offline** beyond that, and **never
+seen** until its first sign of life. A sign of life is any signed request it sends that is
+admitted (a heartbeat, alerts, readings): `Gateway.last_seen_at`. Heartbeats record it to the
+second; alerts and readings at most once a minute (`gateways.services.LAST_SEEN_RESOLUTION`).
+The boundaries belong to the earlier state: silent for exactly the interval is still online.
+"""
+
+from datetime import datetime, timedelta
+
+from django.db import models
+from django.db.models import Case, DurationField, F, Func, Value, When
+
+from gateways.choices import Connectivity
+
+
+def connectivity_at(
+    *, last_seen_at: datetime | None, interval_seconds: int, grace_seconds: int, now: datetime
+) -> str:
+    """The Connectivity value of a gateway last seen at `last_seen_at`, at `now`."""
+    if last_seen_at is None:
+        return Connectivity.NEVER_SEEN
+    silent = now - last_seen_at
+    if silent <= timedelta(seconds=interval_seconds):
+        return Connectivity.ONLINE
+    if silent <= timedelta(seconds=interval_seconds + grace_seconds):
+        return Connectivity.LATE
+    return Connectivity.OFFLINE
+
+
+def gateway_connectivity(gateway, now: datetime) -> str:
+    """`connectivity_at` for a Gateway instance."""
+    return connectivity_at(
+        last_seen_at=gateway.last_seen_at,
+        interval_seconds=gateway.heartbeat_interval_seconds,
+        grace_seconds=gateway.heartbeat_grace_seconds,
+        now=now,
+    )
+
+
+class Seconds(Func):
+    """A whole number of seconds (an integer column) as a duration, to add to a datetime."""
+
+    output_field = DurationField()
+    template = "(%(expressions)s * INTERVAL '1 second')"
+
+    def as_sqlite(self, compiler, connection, **extra_context):
+        # Django keeps SQLite durations as integer microseconds.
+        return self.as_sql(compiler, connection, template="(%(expressions)s * 1000000)")
+
+
+def _seconds(field: str) -> Seconds:
+    return Seconds(F(field))
+
+
+def with_connectivity(queryset: models.QuerySet, now: datetime, name: str = "status"):
+    """The Gateway queryset annotated with `connectivity_at` at `now` as `name`, computed by
+    the database (one query for a whole fleet)."""
+    late_from = F("last_seen_at") + _seconds("heartbeat_interval_seconds")
+    offline_from = late_from + _seconds("heartbeat_grace_seconds")
+    return queryset.alias(_late_from=late_from, _offline_from=offline_from).annotate(
+        **{
+            name: Case(
+                When(last_seen_at__isnull=True, then=Value(Connectivity.NEVER_SEEN.value)),
+                When(_late_from__gte=now, then=Value(Connectivity.ONLINE.value)),
+                When(_offline_from__gte=now, then=Value(Connectivity.LATE.value)),
+                default=Value(Connectivity.OFFLINE.value),
+                output_field=models.CharField(),
+            )
+        }
+    )
