@@ -136,6 +136,8 @@ class Asset(models.Model):
         indexes = [
             models.Index(fields=["site", "equipment_class"]),
             models.Index(fields=["site", "path"], name="asset_site_path"),  # the lists' order
+            # `?tag=` across every site (a superuser's, an integration's lookup by tag alone).
+            models.Index(fields=["tag"], name="asset_tag"),
             # Searches by tag (exact, prefix) and name (contained), on PostgreSQL.
             trigram_index("tag", name="asset_tag_trgm"),
             trigram_index("name", name="asset_name_trgm"),

@@ -23,6 +23,7 @@ def plans_naming(index: str, plans: list[str]) -> list[str]:
         ("/api/v1/parts/?q=bear", "part_sku_trgm"),
         ("/api/v1/parts/?q=bear", "part_name_trgm"),
         ("/api/v1/work-orders/?number=WO-000001", "workorders_workorder_number_"),
+        ("/api/v1/assets/?tag=P-101", "using asset_tag on"),
     ],
 )
 def test_search_parameters_are_answered_from_indexes(as_user, superuser, site, url, index):
