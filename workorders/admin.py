@@ -12,6 +12,7 @@ from django.utils.formats import date_format
 from django.utils.html import format_html
 
 from assets.models import Asset, Customer, Site, StockMovement
+from assets.search import words
 from cmms.admin import (
     NO_DELETE,
     SERVICE_ERRORS,
@@ -543,19 +544,30 @@ class WorkOrderAdmin(SiteScopedAdminMixin, SpreadsheetExportMixin, admin.ModelAd
 # ---------------------------------------------------------------- read-only journals
 
 
-class WorkOrderNumberSearchMixin:
-    """A work order number in the search box (`WO-0500`, `500`) is looked up by the start of
-    the number on its index, instead of `icontains` over every search field and row."""
+class JournalSearchMixin:
+    """The search box of a journal, answered from indexes: a work order number (`WO-0500`,
+    `500`) by the start of the number on its index; other text, every word somewhere in the
+    entry's `journal_text_field` (a trigram index on PostgreSQL). Not `icontains` over every
+    search field and row, which is what Django's default search would run; without a
+    `journal_text_field`, other text is searched the default way."""
+
+    journal_text_field: str | None = None
 
     def get_search_results(self, request, queryset, search_term):
+        if not search_term.strip():
+            return queryset, False
         prefix = number_prefix(search_term)
-        if prefix is None:
+        if prefix is not None:
+            return queryset.filter(work_order__number__startswith=prefix), False
+        if self.journal_text_field is None:
             return super().get_search_results(request, queryset, search_term)
-        return queryset.filter(work_order__number__startswith=prefix), False
+        for word in words(search_term):
+            queryset = queryset.filter(**{f"{self.journal_text_field}__icontains": word})
+        return queryset, False
 
 
 @admin.register(models.StatusChange)
-class StatusChangeAdmin(WorkOrderNumberSearchMixin, SiteScopedAdminMixin, admin.ModelAdmin):
+class StatusChangeAdmin(JournalSearchMixin, SiteScopedAdminMixin, admin.ModelAdmin):
     """Who moved which work order when: the audit trail, read-only."""
 
     permissions = VIEW_ONLY
@@ -567,10 +579,11 @@ class StatusChangeAdmin(WorkOrderNumberSearchMixin, SiteScopedAdminMixin, admin.
     )
     list_select_related = ("work_order", "changed_by")
     search_fields = ("work_order__number", "reason")
+    journal_text_field = "reason"
 
 
 @admin.register(models.WorkOrderEvent)
-class WorkOrderEventAdmin(WorkOrderNumberSearchMixin, SiteScopedAdminMixin, admin.ModelAdmin):
+class WorkOrderEventAdmin(JournalSearchMixin, SiteScopedAdminMixin, admin.ModelAdmin):
     permissions = VIEW_ONLY
     list_display = ("created_at", "work_order", "kind", "message", "created_by")
     list_filter = (
@@ -580,10 +593,11 @@ class WorkOrderEventAdmin(WorkOrderNumberSearchMixin, SiteScopedAdminMixin, admi
     )
     list_select_related = ("work_order", "created_by")
     search_fields = ("work_order__number", "message")
+    journal_text_field = "message"
 
 
 @admin.register(models.LabourEntry)
-class LabourEntryAdmin(WorkOrderNumberSearchMixin, SiteScopedAdminMixin, admin.ModelAdmin):
+class LabourEntryAdmin(JournalSearchMixin, SiteScopedAdminMixin, admin.ModelAdmin):
     """Timesheets across work orders; time is recorded on the work order or by technicians."""
 
     permissions = VIEW_ONLY
@@ -595,7 +609,8 @@ class LabourEntryAdmin(WorkOrderNumberSearchMixin, SiteScopedAdminMixin, admin.M
         ("started_at", admin.DateFieldListFilter),
     )
     list_select_related = ("technician", "work_order")
-    search_fields = ("work_order__number", "technician__username", "note")
+    search_fields = ("work_order__number", "note")  # the technician is a filter
+    journal_text_field = "note"
 
 
 # ---------------------------------------------------------------- job plans and reorders
@@ -761,7 +776,7 @@ def _submitted_parts(formset) -> list[tuple] | None:
 
 
 @admin.register(models.ReorderSuggestion)
-class ReorderSuggestionAdmin(WorkOrderNumberSearchMixin, SiteScopedAdminMixin, admin.ModelAdmin):
+class ReorderSuggestionAdmin(JournalSearchMixin, SiteScopedAdminMixin, admin.ModelAdmin):
     """Parts that jobs needed but storerooms could not supply: the buyer's to-do list."""
 
     permissions = VIEW_ONLY

@@ -329,6 +329,7 @@ class StatusChange(models.Model):
         indexes = [
             models.Index(fields=["work_order", "changed_at"]),
             models.Index(fields=["changed_at", "id"], name="status_change_order"),  # the journal
+            trigram_index("reason", name="status_change_reason_trgm"),  # its search
         ]
 
     def __str__(self):
@@ -354,6 +355,7 @@ class WorkOrderEvent(models.Model):
         indexes = [
             models.Index(fields=["work_order", "created_at"]),
             models.Index(fields=["created_at", "id"], name="work_order_event_order"),  # journal
+            trigram_index("message", name="work_order_event_message_trgm"),  # its search
         ]
 
     def __str__(self):
@@ -418,6 +420,7 @@ class LabourEntry(models.Model):
     class Meta:
         ordering = ["work_order", "started_at"]
         verbose_name_plural = "labour entries"
+        indexes = [trigram_index("note", name="labour_note_trgm")]  # the timesheets' search
         constraints = [
             models.CheckConstraint(condition=Q(hours__gte=0), name="labour_hours_not_negative"),
             models.CheckConstraint(
