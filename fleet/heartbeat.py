@@ -118,6 +118,7 @@ def _battery_sample(
         devices |= Q(sensor__isnull=True)
     recent = set(
         BatterySample.objects.filter(devices, gateway=gateway, at__gt=since)
+        .order_by()  # not the model's ordering, which DISTINCT would join and sort by
         .values_list("sensor_id", flat=True)
         .distinct()
     )
