@@ -4,12 +4,15 @@ One transaction and a constant number of statements whatever the number of senso
 gateways beating every minute is the load this is measured for). The gateway's row is updated
 first, which locks it: two heartbeats of one gateway are stored one after the other, so the
 sensors they register never collide and the cap on sensors per gateway is counted right.
+Only a writer that does not take that lock (a planner adding a sensor by hand at that very
+moment) can still collide; the heartbeat is then refused as HeartbeatRaced, answered 503 with
+Retry-After, and the gateway's next heartbeat updates the sensor.
 """
 
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Q
 
 from fleet.connectivity import gateway_heard
@@ -25,11 +28,23 @@ _GATEWAY_FIELDS = ("firmware", "uptime_seconds", "signal_dbm", "battery_percent"
 _SENSOR_FIELDS = ("last_sample_at", "battery_percent", "signal_dbm")
 
 
-@transaction.atomic
+class HeartbeatRaced(Exception):
+    """Another writer registered one of the heartbeat's new sensors meanwhile; nothing of the
+    heartbeat was stored. Retrying (or the next heartbeat) finds the sensor known."""
+
+
 def heartbeat_ingest(*, gateway: Gateway, heartbeat: Heartbeat, now: datetime) -> dict:
     """Store `heartbeat` of the (authenticated) `gateway` as heard at `now`; returns the 202
     answer: the gateway, its recorded connectivity after this heartbeat, and how many sensors
-    were updated, registered and ignored (over the cap)."""
+    were updated, registered and ignored (over the cap). Raises HeartbeatRaced."""
+    try:
+        with transaction.atomic():
+            return _store(gateway, heartbeat, now)
+    except IntegrityError as exc:
+        raise HeartbeatRaced(f"sensor registered meanwhile for gateway {gateway.pk}") from exc
+
+
+def _store(gateway: Gateway, heartbeat: Heartbeat, now: datetime) -> dict:
     _gateway_update(gateway, heartbeat, now)
     updated, registered, ignored = _sensors_update(gateway, heartbeat.sensors, now)
     _battery_sample(gateway, heartbeat, [*updated, *registered], now)
@@ -69,9 +84,7 @@ def _sensors_update(
     if not reports:
         return [], [], 0
     by_code = {report.id: report for report in reports}
-    known = list(
-        Sensor.objects.filter(gateway=gateway, code__in=by_code).only("id", "code", *_SENSOR_FIELDS)
-    )
+    known = _known_sensors(gateway, list(by_code))
     for sensor in known:
         _apply(sensor, by_code.pop(sensor.code), now)
     if known:
@@ -86,6 +99,12 @@ def _sensors_update(
     if new:
         Sensor.objects.bulk_create(new)
     return known, new, len(unknown) - len(new)
+
+
+def _known_sensors(gateway: Gateway, codes: list[str]) -> list[Sensor]:
+    return list(
+        Sensor.objects.filter(gateway=gateway, code__in=codes).only("id", "code", *_SENSOR_FIELDS)
+    )
 
 
 def _apply(sensor: Sensor, report: SensorReport, now: datetime) -> Sensor:

@@ -3,7 +3,7 @@ signed, refused and retried exactly like the alerts webhook."""
 
 from datetime import datetime
 
-from fleet.heartbeat import heartbeat_ingest
+from fleet.heartbeat import HeartbeatRaced, heartbeat_ingest
 from fleet.schema import Heartbeat, parse_body
 from gateways.models import Gateway
 from gateways.webhooks import signed_ingestion_view
@@ -15,4 +15,6 @@ def _ingest(*, gateway: Gateway, items: Heartbeat, now: datetime) -> dict:
 
 
 # POST /hooks/v1/gateways/{gateway_id}/heartbeat: a signed sign of life with health figures.
-gateway_heartbeat = signed_ingestion_view(parse_body=parse_body, ingest=_ingest, name="heartbeat")
+gateway_heartbeat = signed_ingestion_view(
+    parse_body=parse_body, ingest=_ingest, retry_later=(HeartbeatRaced,), name="heartbeat"
+)

@@ -236,3 +236,19 @@ def test_a_rotated_secret_verifies_until_it_is_retired(heartbeat_hook):
     services.gateway_retire_secrets(gateway=heartbeat_hook.gateway)
     assert heartbeat_hook.post({}, secret=old).status_code == 401
     assert heartbeat_hook.post({}, secret=new).status_code == 202
+
+
+def test_a_sensor_registered_meanwhile_by_another_writer_answers_503_and_stores_nothing(
+    heartbeat_hook, monkeypatch
+):
+    # A planner added "vib-01" by hand after the heartbeat looked for its known sensors.
+    Sensor.objects.create(gateway=heartbeat_hook.gateway, code="vib-01")
+    monkeypatch.setattr("fleet.heartbeat._known_sensors", lambda gateway, codes: [])
+
+    response = heartbeat_hook.post({"firmware": "2.4.1", "sensors": [{"id": "vib-01"}]})
+
+    assert response.status_code == 503
+    assert response["Retry-After"] == "5"
+    gateway = Gateway.objects.get(pk=heartbeat_hook.gateway.pk)
+    assert (gateway.firmware, gateway.last_heartbeat_at, gateway.last_seen_at) == ("", None, None)
+    assert Sensor.objects.get().last_reported_at is None
