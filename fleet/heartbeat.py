@@ -29,8 +29,9 @@ _SENSOR_FIELDS = ("last_sample_at", "battery_percent", "signal_dbm")
 
 
 class HeartbeatRaced(Exception):
-    """Another writer registered one of the heartbeat's new sensors meanwhile; nothing of the
-    heartbeat was stored. Retrying (or the next heartbeat) finds the sensor known."""
+    """Another writer changed what the heartbeat relies on meanwhile (registered one of its new
+    sensors, or deleted the gateway); nothing of the heartbeat was stored. A retry (or the next
+    heartbeat) finds the sensor known, or the gateway refused."""
 
 
 def heartbeat_ingest(*, gateway: Gateway, heartbeat: Heartbeat, now: datetime) -> dict:
@@ -40,7 +41,7 @@ def heartbeat_ingest(*, gateway: Gateway, heartbeat: Heartbeat, now: datetime) -
     try:
         with transaction.atomic():
             return _store(gateway, heartbeat, now)
-    except IntegrityError as exc:
+    except IntegrityError as exc:  # the unique (gateway, code) of a sensor
         raise HeartbeatRaced(f"sensor registered meanwhile for gateway {gateway.pk}") from exc
 
 
@@ -70,7 +71,8 @@ def _gateway_update(gateway: Gateway, heartbeat: Heartbeat, now: datetime) -> No
         value = getattr(heartbeat, name)
         if value is not UNSET:
             values[name] = value
-    Gateway.objects.filter(pk=gateway.pk).update(**values)
+    if not Gateway.objects.filter(pk=gateway.pk).update(**values):
+        raise HeartbeatRaced(f"gateway {gateway.pk} deleted meanwhile")
     for name, value in values.items():
         setattr(gateway, name, value)
 

@@ -12,6 +12,7 @@ from django.db import OperationalError
 from django.test import Client
 
 from alerts.models import Alert
+from fleet import heartbeat as ingest_module
 from gateways import services
 from gateways.models import BatterySample, Gateway, Sensor
 from tests.factories import gateway_with_secret
@@ -209,7 +210,7 @@ def test_every_reason_to_refuse_a_signature_gets_one_answer(site):
 
 
 def test_an_unavailable_database_while_storing_answers_503_like_alerts(heartbeat_hook):
-    with mock.patch("fleet.heartbeat._sensors_update", side_effect=OperationalError("lost")):
+    with mock.patch.object(ingest_module, "_sensors_update", side_effect=OperationalError("lost")):
         response = heartbeat_hook.post(json.loads(VALID["heartbeat"]))
 
     assert response.status_code == 503
@@ -243,7 +244,7 @@ def test_a_sensor_registered_meanwhile_by_another_writer_answers_503_and_stores_
 ):
     # A planner added "vib-01" by hand after the heartbeat looked for its known sensors.
     Sensor.objects.create(gateway=heartbeat_hook.gateway, code="vib-01")
-    monkeypatch.setattr("fleet.heartbeat._known_sensors", lambda gateway, codes: [])
+    monkeypatch.setattr(ingest_module, "_known_sensors", lambda gateway, codes: [])
 
     response = heartbeat_hook.post({"firmware": "2.4.1", "sensors": [{"id": "vib-01"}]})
 
@@ -252,3 +253,18 @@ def test_a_sensor_registered_meanwhile_by_another_writer_answers_503_and_stores_
     gateway = Gateway.objects.get(pk=heartbeat_hook.gateway.pk)
     assert (gateway.firmware, gateway.last_heartbeat_at, gateway.last_seen_at) == ("", None, None)
     assert Sensor.objects.get().last_reported_at is None
+
+
+def test_a_gateway_deleted_after_it_was_admitted_answers_503_not_500(heartbeat_hook, monkeypatch):
+    original = ingest_module._gateway_update
+
+    def deleted_first(gateway, heartbeat, now):
+        Gateway.objects.filter(pk=gateway.pk).delete()
+        original(gateway, heartbeat, now)
+
+    monkeypatch.setattr(ingest_module, "_gateway_update", deleted_first)
+
+    response = heartbeat_hook.post({"sensors": [{"id": "vib-01"}]})
+
+    assert response.status_code == 503
+    assert not Sensor.objects.exists()
