@@ -12,7 +12,7 @@ Retry-After, and the gateway's next heartbeat updates the sensor.
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Q
 
 from fleet.connectivity import gateway_heard
@@ -90,7 +90,7 @@ def _sensors_update(
     for sensor in known:
         _apply(sensor, by_code.pop(sensor.code), now)
     if known:
-        Sensor.objects.bulk_update(known, ["last_reported_at", *_SENSOR_FIELDS])
+        _sensors_save(known, now)
     unknown = list(by_code.values())  # in the order of the body
     room = 0
     if unknown:
@@ -101,6 +101,41 @@ def _sensors_update(
     if new:
         Sensor.objects.bulk_create(new)
     return known, new, len(unknown) - len(new)
+
+
+def _sensors_save(sensors: list[Sensor], now: datetime) -> None:
+    """Write the reported fields of `sensors` in one UPDATE ... FROM (VALUES ...), on
+    PostgreSQL and SQLite alike (the VALUES columns are column1, column2, ... on both;
+    PostgreSQL needs their types spelled out). Django's bulk_update builds a CASE per field
+    and row, which costs milliseconds per sensor in Python alone."""
+    fields = [Sensor._meta.pk, *(Sensor._meta.get_field(name) for name in _SENSOR_FIELDS)]
+    qn = connection.ops.quote_name
+    if connection.vendor == "postgresql":
+        types = [fields[0].rel_db_type(connection), *(f.db_type(connection) for f in fields[1:])]
+        columns = [f"CAST(v.column{i} AS {kind})" for i, kind in enumerate(types, 1)]
+    else:
+        columns = [f"v.column{i}" for i in range(1, len(fields) + 1)]
+    placeholder = "(" + ", ".join(["%s"] * len(fields)) + ")"
+    reported = Sensor._meta.get_field("last_reported_at")
+    params = [reported.get_db_prep_save(now, connection)]
+    params += [
+        field.get_db_prep_save(getattr(sensor, field.attname), connection)
+        for sensor in sensors
+        for field in fields
+    ]
+    assignments = ", ".join(
+        f"{qn(field.column)} = {column}"
+        for field, column in zip(fields[1:], columns[1:], strict=True)
+    )
+    # Only quoted identifiers, column types and placeholders are formatted in; values are
+    # parameters.
+    sql = (
+        f"UPDATE {qn(Sensor._meta.db_table)} SET {qn(reported.column)} = %s, {assignments} "  # noqa: S608
+        f"FROM (VALUES {', '.join([placeholder] * len(sensors))}) AS v "
+        f"WHERE {qn(Sensor._meta.db_table)}.{qn(fields[0].column)} = {columns[0]}"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
 
 
 def _known_sensors(gateway: Gateway, codes: list[str]) -> list[Sensor]:
