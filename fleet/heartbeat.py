@@ -9,6 +9,7 @@ moment) can still collide; the heartbeat is then refused as HeartbeatRaced, answ
 Retry-After, and the gateway's next heartbeat updates the sensor.
 """
 
+import dataclasses
 from datetime import datetime, timedelta
 
 from django.conf import settings
@@ -77,24 +78,39 @@ def _gateway_update(gateway: Gateway, heartbeat: Heartbeat, now: datetime) -> No
         setattr(gateway, name, value)
 
 
+@dataclasses.dataclass(slots=True)
+class _Known:
+    """A known sensor's reported fields, as stored, then as this heartbeat leaves them."""
+
+    id: int
+    code: str
+    last_sample_at: datetime | None
+    battery_percent: int | None
+    signal_dbm: int | None
+
+
 def _sensors_update(
     gateway: Gateway, reports: list[SensorReport], now: datetime
-) -> tuple[list[Sensor], list[Sensor], int]:
+) -> tuple[list[_Known], list[Sensor], int]:
     """(updated, registered, how many unknown were ignored): the known sensors get the
     reports (what a report left out stays; inactive ones stay inactive), unknown ids are
-    registered without an asset (a planner links them) up to MAX_SENSORS_PER_GATEWAY."""
+    registered without an asset (a planner links them) up to MAX_SENSORS_PER_GATEWAY.
+
+    Every sensor of the gateway is read (at most about MAX_SENSORS_PER_GATEWAY, as tuples):
+    one indexed query that also counts them for the cap, cheaper than a 500-code IN list."""
     if not reports:
         return [], [], 0
-    by_code = {report.id: report for report in reports}
-    known = _known_sensors(gateway, list(by_code))
-    for sensor in known:
-        _apply(sensor, by_code.pop(sensor.code), now)
+    stored = _gateway_sensors(gateway)
+    known, unknown = [], []
+    for report in reports:
+        sensor = stored.get(report.id)
+        if sensor is None:
+            unknown.append(report)
+        else:
+            known.append(_apply(sensor, report, now))
     if known:
         _sensors_save(known, now)
-    unknown = list(by_code.values())  # in the order of the body
-    room = 0
-    if unknown:
-        room = max(0, MAX_SENSORS_PER_GATEWAY - Sensor.objects.filter(gateway=gateway).count())
+    room = max(0, MAX_SENSORS_PER_GATEWAY - len(stored))
     new = [
         _apply(Sensor(gateway=gateway, code=report.id), report, now) for report in unknown[:room]
     ]
@@ -103,26 +119,33 @@ def _sensors_update(
     return known, new, len(unknown) - len(new)
 
 
-def _sensors_save(sensors: list[Sensor], now: datetime) -> None:
+def _gateway_sensors(gateway: Gateway) -> dict[str, _Known]:
+    rows = Sensor.objects.filter(gateway=gateway).values_list("id", "code", *_SENSOR_FIELDS)
+    return {row[1]: _Known(*row) for row in rows.order_by()}
+
+
+def _sensors_save(sensors: list[_Known], now: datetime) -> None:
     """Write the reported fields of `sensors` in one UPDATE ... FROM (VALUES ...), on
     PostgreSQL and SQLite alike (the VALUES columns are column1, column2, ... on both;
-    PostgreSQL needs their types spelled out). Django's bulk_update builds a CASE per field
-    and row, which costs milliseconds per sensor in Python alone."""
+    PostgreSQL needs their types spelled out, and adapts the values itself). Django's
+    bulk_update builds a CASE per field and row, which costs milliseconds per sensor in
+    Python alone."""
     fields = [Sensor._meta.pk, *(Sensor._meta.get_field(name) for name in _SENSOR_FIELDS)]
     qn = connection.ops.quote_name
+    reported = Sensor._meta.get_field("last_reported_at")
+    params = [reported.get_db_prep_save(now, connection)]
     if connection.vendor == "postgresql":
         types = [fields[0].rel_db_type(connection), *(f.db_type(connection) for f in fields[1:])]
         columns = [f"CAST(v.column{i} AS {kind})" for i, kind in enumerate(types, 1)]
+        params += [getattr(sensor, f.attname) for sensor in sensors for f in fields]
     else:
         columns = [f"v.column{i}" for i in range(1, len(fields) + 1)]
+        params += [
+            f.get_db_prep_save(getattr(sensor, f.attname), connection)
+            for sensor in sensors
+            for f in fields
+        ]
     placeholder = "(" + ", ".join(["%s"] * len(fields)) + ")"
-    reported = Sensor._meta.get_field("last_reported_at")
-    params = [reported.get_db_prep_save(now, connection)]
-    params += [
-        field.get_db_prep_save(getattr(sensor, field.attname), connection)
-        for sensor in sensors
-        for field in fields
-    ]
     assignments = ", ".join(
         f"{qn(field.column)} = {column}"
         for field, column in zip(fields[1:], columns[1:], strict=True)
@@ -138,14 +161,10 @@ def _sensors_save(sensors: list[Sensor], now: datetime) -> None:
         cursor.execute(sql, params)
 
 
-def _known_sensors(gateway: Gateway, codes: list[str]) -> list[Sensor]:
-    return list(
-        Sensor.objects.filter(gateway=gateway, code__in=codes).only("id", "code", *_SENSOR_FIELDS)
-    )
-
-
-def _apply(sensor: Sensor, report: SensorReport, now: datetime) -> Sensor:
-    sensor.last_reported_at = now
+def _apply(sensor, report: SensorReport, now: datetime):
+    """`sensor` (a _Known or a new Sensor) with what `report` says, reported at `now`."""
+    if isinstance(sensor, Sensor):
+        sensor.last_reported_at = now
     for name in _SENSOR_FIELDS:
         value = getattr(report, name)
         if value is not UNSET:
@@ -153,9 +172,7 @@ def _apply(sensor: Sensor, report: SensorReport, now: datetime) -> Sensor:
     return sensor
 
 
-def _battery_sample(
-    gateway: Gateway, heartbeat: Heartbeat, sensors: list[Sensor], now: datetime
-) -> None:
+def _battery_sample(gateway: Gateway, heartbeat: Heartbeat, sensors: list, now: datetime) -> None:
     """A battery sample for each device that reported a level and has none in the last
     FLEET_BATTERY_SAMPLE_EVERY_SECONDS: enough points for the trend, not one a minute."""
     reported = {
@@ -163,7 +180,7 @@ def _battery_sample(
         for report in heartbeat.sensors
         if report.battery_percent is not UNSET and report.battery_percent is not None
     }
-    levels = {sensor.pk: reported[sensor.code] for sensor in sensors if sensor.code in reported}
+    levels = {sensor.id: reported[sensor.code] for sensor in sensors if sensor.code in reported}
     if heartbeat.battery_percent is not UNSET and heartbeat.battery_percent is not None:
         levels[None] = heartbeat.battery_percent  # the gateway's own
     if not levels:

@@ -244,7 +244,7 @@ def test_a_sensor_registered_meanwhile_by_another_writer_answers_503_and_stores_
 ):
     # A planner added "vib-01" by hand after the heartbeat looked for its known sensors.
     Sensor.objects.create(gateway=heartbeat_hook.gateway, code="vib-01")
-    monkeypatch.setattr(ingest_module, "_known_sensors", lambda gateway, codes: [])
+    monkeypatch.setattr(ingest_module, "_gateway_sensors", lambda gateway: {})
 
     response = heartbeat_hook.post({"firmware": "2.4.1", "sensors": [{"id": "vib-01"}]})
 
