@@ -29,6 +29,7 @@ from django.db.models import (
     BooleanField,
     Case,
     CharField,
+    Count,
     Exists,
     F,
     Max,
@@ -206,7 +207,9 @@ def _record_gateway_transitions(now: datetime) -> list[Transition]:
     """Claim (row locks, SKIP LOCKED) and record every active gateway whose computed state
     differs from its recorded one: one SELECT for the fleet, bulk writes for the changes."""
     rows = list(
-        Gateway.objects.select_for_update(skip_locked=True)
+        # No ordering: it would join the site, and FOR UPDATE would lock it too.
+        Gateway.objects.select_for_update(skip_locked=True, of=("self",))
+        .order_by()
         .filter(is_active=True)
         .with_connectivity(now, name="computed")
         .exclude(computed=F("connectivity"))
@@ -223,7 +226,9 @@ def _record_sensor_transitions(now: datetime) -> list[Transition]:
     """As `_record_gateway_transitions`, for the sensors (their gateway's state judged at the
     same `now`, so a gateway recorded offline and its sensors recorded stale agree)."""
     rows = list(
-        sensor_states(_checked_sensors().select_for_update(skip_locked=True, of=("self",)), now)
+        sensor_states(
+            _checked_sensors().select_for_update(skip_locked=True, of=("self",)).order_by(), now
+        )
         .exclude(computed=F("state"))
         .values("id", "gateway_id", "state", "computed", "last_sample_at")
     )
@@ -450,19 +455,33 @@ def mark_unmonitored_assets() -> None:
     """Keep `Asset.not_monitored_since` in two statements: set it on every asset whose
     watching sensors (active, behind an active gateway) are all silent (stale or never seen,
     which covers an offline gateway) to the latest sample any of them reported (empty if none
-    ever did), and clear it where one is live again or none watches any more."""
-    watching = _checked_sensors().filter(asset_id=OuterRef("pk"))
-    live = watching.filter(state=SensorState.LIVE)
+    ever did), and clear it everywhere else.
+
+    The silent assets come from one grouped pass over the sensors (a semi-join for the
+    database), so the statements cost the same whether 10 or 10,000 assets are watched; only
+    the silent ones are then visited for their latest sample.
+    """
+    silent = (
+        _checked_sensors()
+        .filter(asset__isnull=False)
+        .order_by()
+        .values("asset_id")
+        .annotate(live=Count("pk", filter=Q(state=SensorState.LIVE)))
+        .filter(live=0)
+        .values("asset_id")
+    )
     latest = Subquery(
-        watching.order_by()
+        _checked_sensors()
+        .filter(asset_id=OuterRef("pk"))
+        .order_by()
         .values("asset_id")
         .annotate(latest=Max("last_sample_at"))
         .values("latest")[:1]
     )
-    Asset.objects.filter(not_monitored_since__isnull=False).filter(
-        Q(Exists(live)) | ~Q(Exists(watching))
-    ).update(not_monitored_since=None)
-    Asset.objects.filter(Exists(watching), ~Exists(live)).alias(latest=latest).filter(
+    Asset.objects.filter(not_monitored_since__isnull=False).exclude(pk__in=silent).update(
+        not_monitored_since=None
+    )
+    Asset.objects.filter(pk__in=silent).alias(latest=latest).filter(
         Q(not_monitored_since__isnull=True, latest__isnull=False)
         | Q(not_monitored_since__lt=F("latest"))
         | Q(not_monitored_since__gt=F("latest"))
