@@ -14,9 +14,10 @@ for each difference:
 - then keeps `Asset.not_monitored_since` in two bulk statements.
 
 Two checks at once record each transition once: the rows that changed are claimed with
-`SELECT ... FOR UPDATE SKIP LOCKED`, so a second check skips what the first holds and, once the
-first commits, finds the recorded state equal to the computed one. The heartbeat ingest calls
-`gateway_heard` when a silent gateway speaks, which takes the same row lock.
+`SELECT ... FOR NO KEY UPDATE SKIP LOCKED`, so a second check skips what the first holds and,
+once the first commits, finds the recorded state equal to the computed one. The heartbeat ingest
+calls `gateway_heard` when a silent gateway speaks, which takes the same row lock. The claim is
+NO KEY: rows that merely reference a claimed gateway (events, work orders) do not wait for it.
 """
 
 import logging
@@ -158,13 +159,16 @@ def check_connectivity(*, now: datetime) -> CheckResult:
             if t.to_state == Connectivity.ONLINE and t.from_state in RECOVERING_FROM
         ]
         result.recovered += _recover_gateways(heard, heard_at=None)
-        result.opened += _open_stale_work(now=now, skill=skill)
         live_again = [
             t.sensor_id
             for t in result.sensors
             if t.to_state == SensorState.LIVE and t.from_state == SensorState.STALE
         ]
         result.recovered += _recover_sensors(live_again)
+    # After the claimed rows are released: stale work may be on any sensor, also one whose
+    # gateway another check holds, and two checks inserting several such work orders in one
+    # transaction each could wait for each other. One transaction per work order cannot.
+    result.opened += _open_stale_work(now=now, skill=skill)
     mark_unmonitored_assets()
     return result
 
@@ -177,7 +181,7 @@ def gateway_heard(*, gateway, now: datetime) -> None:
         # The recorded state is read under the row lock: a check that recorded `offline` a
         # moment ago is seen, and a concurrent check cannot record the same recovery.
         row = (
-            Gateway.objects.select_for_update()
+            Gateway.objects.select_for_update(no_key=True)
             .filter(pk=gateway.pk)
             .exclude(connectivity=Connectivity.ONLINE)
             .values("connectivity", "last_seen_at")
@@ -208,7 +212,7 @@ def _record_gateway_transitions(now: datetime) -> list[Transition]:
     differs from its recorded one: one SELECT for the fleet, bulk writes for the changes."""
     rows = list(
         # No ordering: it would join the site, and FOR UPDATE would lock it too.
-        Gateway.objects.select_for_update(skip_locked=True, of=("self",))
+        Gateway.objects.select_for_update(skip_locked=True, no_key=True, of=("self",))
         .order_by()
         .filter(is_active=True)
         .with_connectivity(now, name="computed")
@@ -227,7 +231,10 @@ def _record_sensor_transitions(now: datetime) -> list[Transition]:
     same `now`, so a gateway recorded offline and its sensors recorded stale agree)."""
     rows = list(
         sensor_states(
-            _checked_sensors().select_for_update(skip_locked=True, of=("self",)).order_by(), now
+            _checked_sensors()
+            .select_for_update(skip_locked=True, no_key=True, of=("self",))
+            .order_by(),
+            now,
         )
         .exclude(computed=F("state"))
         .values("id", "gateway_id", "state", "computed", "last_sample_at")

@@ -19,7 +19,6 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
-from django.db import transaction
 from django.db.models import (
     Count,
     F,
@@ -77,12 +76,13 @@ def check_upkeep(*, now: datetime) -> UpkeepResult:
     """Open battery and firmware work that is due at `now`; forget old battery samples."""
     result = UpkeepResult()
     skill = work.FleetSkill()
-    with transaction.atomic():
-        result.samples_deleted, _ = BatterySample.objects.filter(
-            at__lt=now - timedelta(days=settings.FLEET_BATTERY_KEEP_DAYS)
-        ).delete()
-        result.opened += _open_battery_work(now=now, skill=skill)
-        result.opened += _open_firmware_work(now=now, skill=skill, result=result)
+    result.samples_deleted, _ = BatterySample.objects.filter(
+        at__lt=now - timedelta(days=settings.FLEET_BATTERY_KEEP_DAYS)
+    ).delete()
+    # Each work order is opened in its own transaction (fleet.work.fleet_work_open): two checks
+    # at once then never hold one new work order each while waiting for the other's.
+    result.opened += _open_battery_work(now=now, skill=skill)
+    result.opened += _open_firmware_work(now=now, skill=skill, result=result)
     return result
 
 

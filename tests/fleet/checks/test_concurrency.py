@@ -10,7 +10,7 @@ from django.db import connection
 from fleet import work
 from fleet.connectivity import check_connectivity
 from gateways.models import ConnectivityEvent
-from tests.fleet.checks.conftest import OFFLINE_AT, T0, make_gateway, make_sensor
+from tests.fleet.checks.conftest import OFFLINE_AT, SECOND, T0, make_gateway, make_sensor
 from workorders.choices import DeviceIssue, Priority
 from workorders.models import WorkOrder
 
@@ -93,3 +93,56 @@ def test_concurrent_openings_of_the_same_work_answer_with_one_work_order(site):
     assert len({pk for pk, _ in answers}) == 1
     assert sorted(created for _, created in answers) == [False] * (THREADS - 1) + [True]
     assert WorkOrder.objects.count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_heartbeats_and_checks_at_once_record_a_recovery_once_and_settle_the_work_once(
+    silent_fleet,
+):
+    from fleet.connectivity import gateway_heard
+    from gateways.models import Gateway
+
+    with time_machine.travel(OFFLINE_AT, tick=False):
+        check_connectivity(now=OFFLINE_AT)
+    back = OFFLINE_AT + 3600 * SECOND
+    gateway = silent_fleet[0]
+    Gateway.objects.filter(pk=gateway.pk).update(last_seen_at=back)
+    calls = iter(range(THREADS))
+
+    def heartbeat_or_check():
+        if next(calls) % 2:
+            gateway_heard(gateway=Gateway.objects.get(pk=gateway.pk), now=back)
+        else:
+            check_connectivity(now=back)
+
+    with time_machine.travel(back, tick=False):
+        answers = run_concurrently(heartbeat_or_check)
+
+    assert not [a for a in answers if isinstance(a, Exception)], answers
+    recoveries = ConnectivityEvent.objects.filter(gateway=gateway, sensor=None, to_state="online")
+    assert recoveries.count() == 1
+    work_order = WorkOrder.objects.get(gateway=gateway, device_issue=DeviceIssue.GATEWAY_SILENT)
+    assert work_order.status == "cancelled"
+    assert work_order.events.filter(kind="connectivity").count() == 1
+    # Its sensor has still said nothing since T0: its own stale work, opened once.
+    assert (
+        WorkOrder.objects.filter(gateway=gateway, device_issue=DeviceIssue.SENSOR_STALE).count()
+        == 1
+    )
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_checks_open_one_work_order_per_stale_sensor(silent_fleet):
+    from gateways.models import Gateway
+
+    stale_at = T0 + 7200 * SECOND
+    Gateway.objects.update(last_seen_at=stale_at)  # the gateways report; their sensors do not
+
+    with time_machine.travel(stale_at, tick=False):
+        answers = run_concurrently(lambda: check_connectivity(now=stale_at))
+
+    assert not [a for a in answers if isinstance(a, Exception)], answers
+    assert sum(len(a.sensors) for a in answers) == len(silent_fleet)
+    stale = WorkOrder.objects.filter(device_issue=DeviceIssue.SENSOR_STALE)
+    assert stale.count() == len(silent_fleet)
+    assert sum(len(a.opened) for a in answers) == len(silent_fleet)
