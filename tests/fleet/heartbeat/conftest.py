@@ -1,0 +1,24 @@
+import pytest
+
+from tests.factories import gateway_with_secret
+from tests.webhooks import Hook
+
+
+class HeartbeatHook(Hook):
+    """Posts signed requests to one gateway's heartbeat webhook."""
+
+    @property
+    def url(self):
+        return f"/hooks/v1/gateways/{self.gateway.pk}/heartbeat"
+
+
+@pytest.fixture(autouse=True)
+def _empty_cache(empty_cache):
+    """Every test here starts without rate limit counters (they live in the cache)."""
+
+
+@pytest.fixture
+def heartbeat_hook(site):
+    """Signed posts to the heartbeat webhook of a gateway at the site."""
+    gateway, secret = gateway_with_secret(site=site)
+    return HeartbeatHook(gateway, secret)
