@@ -1,12 +1,469 @@
 """Gateways and sensors going silent and coming back: transitions, events, and their work.
 
-(Interface; the checks helper builds it.)
+`check_connectivity` (beat, every minute) compares what each active device *is* at `now`
+(computed by the database: `gateways.health` for gateways, `sensor_states` here for sensors)
+with what was last recorded, in one query per kind of device whatever the fleet's size, and
+for each difference:
+
+- records the transition (`connectivity`/`connectivity_since`, a sensor's `state`/`state_since`)
+  and a `ConnectivityEvent`, in bulk;
+- opens silence work for a gateway that went offline, and stale work for a sensor that is stale
+  while its gateway is online (`fleet.work`, at most one open per device and issue);
+- notes a recovery on the open work, and cancels it when nobody started it
+  (FLEET_CLOSE_RECOVERED_WORK);
+- then keeps `Asset.not_monitored_since` in two bulk statements.
+
+Two checks at once record each transition once: the rows that changed are claimed with
+`SELECT ... FOR UPDATE SKIP LOCKED`, so a second check skips what the first holds and, once the
+first commits, finds the recorded state equal to the computed one. The heartbeat ingest calls
+`gateway_heard` when a silent gateway speaks, which takes the same row lock.
 """
 
+import logging
+from collections import defaultdict
+from dataclasses import dataclass, field
 from datetime import datetime
+
+from django.db import transaction
+from django.db.models import (
+    BooleanField,
+    Case,
+    CharField,
+    Exists,
+    F,
+    Max,
+    OuterRef,
+    Q,
+    Subquery,
+    Value,
+    When,
+)
+
+from assets.models import Asset
+from fleet import work
+from gateways.choices import Connectivity, SensorState
+from gateways.health import Seconds
+from gateways.models import ConnectivityEvent, Gateway, Sensor
+from workorders.choices import OPEN_STATUSES, DeviceIssue
+from workorders.models import WorkOrder
+
+log = logging.getLogger(__name__)
+
+CHUNK = 2000
+RECOVERING_FROM = frozenset({Connectivity.LATE, Connectivity.OFFLINE})
+
+
+@dataclass
+class Transition:
+    """One recorded change of a device's state."""
+
+    gateway_id: object
+    sensor_id: int | None
+    from_state: str
+    to_state: str
+    silent_since: datetime | None
+
+
+@dataclass
+class CheckResult:
+    """What one check did: the transitions it recorded, the work it opened and the work it
+    found recovered (noted, and cancelled when unstarted)."""
+
+    gateways: list[Transition] = field(default_factory=list)
+    sensors: list[Transition] = field(default_factory=list)
+    opened: list = field(default_factory=list)
+    recovered: list = field(default_factory=list)
+
+
+# ---------------------------------------------------------------- the sensors' definition
+
+
+def sensor_state_at(
+    *, last_sample_at: datetime | None, stale_after_seconds: int, gateway_offline: bool, now
+) -> str:
+    """A sensor's state at `now`: never seen until a sample is reported; stale when its last
+    sample is older than `stale_after_seconds` or its gateway is offline; else live. Exactly
+    `stale_after_seconds` old is still live (the boundary belongs to the earlier state, as for
+    gateways)."""
+    if last_sample_at is None:
+        return SensorState.NEVER_SEEN
+    if gateway_offline or (now - last_sample_at).total_seconds() > stale_after_seconds:
+        return SensorState.STALE
+    return SensorState.LIVE
+
+
+def _gateway_offline_from(prefix: str = "gateway__"):
+    return (
+        F(f"{prefix}last_seen_at")
+        + Seconds(F(f"{prefix}heartbeat_interval_seconds"))
+        + Seconds(F(f"{prefix}heartbeat_grace_seconds"))
+    )
+
+
+def sensor_states(queryset, now: datetime, name: str = "computed"):
+    """The Sensor queryset annotated with `sensor_state_at` at `now` as `name`, and whether its
+    gateway is offline at `now` as `gateway_offline` (computed by the database)."""
+    gateway_online_until = F("gateway__last_seen_at") + Seconds(
+        F("gateway__heartbeat_interval_seconds")
+    )
+    return queryset.alias(
+        _gateway_offline_from=_gateway_offline_from(),
+        _gateway_online_until=gateway_online_until,
+        _stale_from=F("last_sample_at") + Seconds(F("stale_after_seconds")),
+    ).annotate(
+        gateway_offline=Case(
+            When(_gateway_offline_from__lt=now, then=Value(True)),
+            default=Value(False),
+            output_field=BooleanField(),
+        ),
+        gateway_online=Case(
+            When(_gateway_online_until__gte=now, then=Value(True)),
+            default=Value(False),
+            output_field=BooleanField(),
+        ),
+        **{
+            name: Case(
+                When(last_sample_at__isnull=True, then=Value(SensorState.NEVER_SEEN.value)),
+                When(_gateway_offline_from__lt=now, then=Value(SensorState.STALE.value)),
+                When(_stale_from__gte=now, then=Value(SensorState.LIVE.value)),
+                default=Value(SensorState.STALE.value),
+                output_field=CharField(),
+            )
+        },
+    )
+
+
+def _checked_sensors():
+    """Sensors the check looks after: active, behind an active gateway."""
+    return Sensor.objects.filter(is_active=True, gateway__is_active=True)
+
+
+# ---------------------------------------------------------------- the check
+
+
+def check_connectivity(*, now: datetime) -> CheckResult:
+    """Record every transition of the fleet at `now` and open and settle its work (see the
+    module's docstring). Safe to run concurrently with itself and with heartbeats."""
+    result = CheckResult()
+    skill = work.FleetSkill()
+    with transaction.atomic():
+        result.gateways = _record_gateway_transitions(now)
+        result.sensors = _record_sensor_transitions(now)
+        offline = [t.gateway_id for t in result.gateways if t.to_state == Connectivity.OFFLINE]
+        result.opened += _open_silence_work(offline, now=now, skill=skill)
+        heard = [
+            t.gateway_id
+            for t in result.gateways
+            if t.to_state == Connectivity.ONLINE and t.from_state in RECOVERING_FROM
+        ]
+        result.recovered += _recover_gateways(heard, heard_at=None)
+        result.opened += _open_stale_work(now=now, skill=skill)
+        live_again = [
+            t.sensor_id
+            for t in result.sensors
+            if t.to_state == SensorState.LIVE and t.from_state == SensorState.STALE
+        ]
+        result.recovered += _recover_sensors(live_again)
+    mark_unmonitored_assets()
+    return result
 
 
 def gateway_heard(*, gateway, now: datetime) -> None:
     """A signed heartbeat was just stored for `gateway`: if its recorded connectivity is not
     online, record the recovery now (event, timeline, unstarted work closed) instead of
     waiting for the next check. Called by the heartbeat ingest, inside its transaction."""
+    with transaction.atomic():
+        # The recorded state is read under the row lock: a check that recorded `offline` a
+        # moment ago is seen, and a concurrent check cannot record the same recovery.
+        row = (
+            Gateway.objects.select_for_update()
+            .filter(pk=gateway.pk)
+            .exclude(connectivity=Connectivity.ONLINE)
+            .values("connectivity", "last_seen_at")
+            .first()
+        )
+        if row is None:
+            return
+        Gateway.objects.filter(pk=gateway.pk).update(
+            connectivity=Connectivity.ONLINE, connectivity_since=now
+        )
+        ConnectivityEvent.objects.create(
+            gateway_id=gateway.pk,
+            from_state=row["connectivity"],
+            to_state=Connectivity.ONLINE,
+            at=now,
+            silent_since=row["last_seen_at"],
+        )
+        gateway.connectivity, gateway.connectivity_since = Connectivity.ONLINE, now
+        if row["connectivity"] in RECOVERING_FROM:
+            _recover_gateways([gateway.pk], heard_at=now)
+
+
+# ---------------------------------------------------------------- transitions
+
+
+def _record_gateway_transitions(now: datetime) -> list[Transition]:
+    """Claim (row locks, SKIP LOCKED) and record every active gateway whose computed state
+    differs from its recorded one: one SELECT for the fleet, bulk writes for the changes."""
+    rows = list(
+        Gateway.objects.select_for_update(skip_locked=True)
+        .filter(is_active=True)
+        .with_connectivity(now, name="computed")
+        .exclude(computed=F("connectivity"))
+        .values("id", "connectivity", "computed", "last_seen_at")
+    )
+    transitions = [
+        Transition(r["id"], None, r["connectivity"], r["computed"], r["last_seen_at"]) for r in rows
+    ]
+    _write(Gateway, transitions, now, state="connectivity", since="connectivity_since")
+    return transitions
+
+
+def _record_sensor_transitions(now: datetime) -> list[Transition]:
+    """As `_record_gateway_transitions`, for the sensors (their gateway's state judged at the
+    same `now`, so a gateway recorded offline and its sensors recorded stale agree)."""
+    rows = list(
+        sensor_states(_checked_sensors().select_for_update(skip_locked=True, of=("self",)), now)
+        .exclude(computed=F("state"))
+        .values("id", "gateway_id", "state", "computed", "last_sample_at")
+    )
+    transitions = [
+        Transition(r["gateway_id"], r["id"], r["state"], r["computed"], r["last_sample_at"])
+        for r in rows
+    ]
+    _write(Sensor, transitions, now, state="state", since="state_since")
+    return transitions
+
+
+def _write(model, transitions: list[Transition], now: datetime, *, state: str, since: str):
+    """One UPDATE per new state and chunk, and the events in bulk. Call while holding the
+    rows' locks."""
+    groups = defaultdict(list)
+    for t in transitions:
+        groups[t.to_state].append(t.sensor_id if model is Sensor else t.gateway_id)
+    for to_state, ids in groups.items():
+        for start in range(0, len(ids), CHUNK):
+            model.objects.filter(pk__in=ids[start : start + CHUNK]).update(
+                **{state: to_state, since: now}
+            )
+    ConnectivityEvent.objects.bulk_create(
+        (
+            ConnectivityEvent(
+                gateway_id=t.gateway_id,
+                sensor_id=t.sensor_id,
+                from_state=t.from_state,
+                to_state=t.to_state,
+                at=now,
+                silent_since=t.silent_since,
+            )
+            for t in transitions
+        ),
+        batch_size=CHUNK,
+    )
+
+
+# ---------------------------------------------------------------- silence work
+
+
+def _open_silence_work(gateway_ids: list, *, now: datetime, skill) -> list:
+    """A corrective work order for each gateway that went offline (one open per gateway):
+    prioritised by the most critical asset its active sensors watch, listing those assets."""
+    if not gateway_ids:
+        return []
+    watched = defaultdict(dict)
+    for sensor in (
+        Sensor.objects.filter(gateway_id__in=gateway_ids, is_active=True, asset__isnull=False)
+        .select_related("asset")
+        .order_by("asset__criticality", "asset__tag")
+        .only("gateway_id", "asset__tag", "asset__name", "asset__criticality")
+    ):
+        watched[sensor.gateway_id].setdefault(sensor.asset_id, sensor.asset)
+    existing = work.open_work_by_device(DeviceIssue.GATEWAY_SILENT, gateway_ids=gateway_ids)
+    opened = []
+    for gateway in Gateway.objects.filter(pk__in=gateway_ids).select_related("site", "asset"):
+        since = work.local_time(gateway.last_seen_at, gateway.site)
+        label = work.gateway_label(gateway)
+        current = existing.get(work.Device(gateway.pk))
+        if current is not None:
+            work.fleet_work_note(current, f"Gateway {label} silent again since {since}.")
+            continue
+        assets = list(watched[gateway.pk].values())
+        priority = work.priority_for(a.criticality for a in assets)
+        work_order, created = work.fleet_work_open(
+            device=work.Device(gateway.pk),
+            issue=DeviceIssue.GATEWAY_SILENT,
+            site=gateway.site,
+            asset=gateway.asset,
+            title=f"Gateway {label} silent since {since}",
+            description=_silence_description(gateway, label, since, assets),
+            priority=priority,
+            due_at=now + work.response_time(priority),
+            now=now,
+            event=f"Opened by the fleet check: gateway {label} offline, silent since {since}.",
+            skill=skill,
+        )
+        if created:
+            opened.append(work_order)
+    return opened
+
+
+def _silence_description(gateway, label: str, since: str, assets: list) -> str:
+    lines = [
+        f"Gateway {label} ({gateway.name}) has sent nothing since {since} "
+        f"({gateway.site.timezone}): no heartbeat, alert or reading for longer than its "
+        f"heartbeat interval ({gateway.heartbeat_interval_seconds} s) plus its grace "
+        f"({gateway.heartbeat_grace_seconds} s).",
+        "",
+    ]
+    if assets:
+        lines += ["Assets not monitored meanwhile:", work.asset_list(assets)]
+    else:
+        lines.append("No active sensor of this gateway watches an asset.")
+    return "\n".join(lines)
+
+
+def _recover_gateways(gateway_ids: list, *, heard_at: datetime | None) -> list:
+    """Note on each recovered gateway's open silence work that it was heard again (at
+    `heard_at`, or its last sign of life), cancelling unstarted work as recovered."""
+    if not gateway_ids:
+        return []
+    found = work.open_work_by_device(DeviceIssue.GATEWAY_SILENT, gateway_ids=gateway_ids)
+    if not found:
+        return []
+    last_seen = dict(
+        Gateway.objects.filter(pk__in=[d.gateway_id for d in found]).values_list(
+            "pk", "last_seen_at"
+        )
+    )
+    for device, work_order in found.items():
+        heard = heard_at or last_seen[device.gateway_id]
+        silent_since = _silent_since(device, Connectivity.OFFLINE) or work_order.created_at
+        at = work.local_time(heard, work_order.site)
+        work.fleet_work_recover(
+            work_order=work_order,
+            note=f"Gateway heard again at {at}, silent for {work.duration(heard - silent_since)}.",
+            reason=f"Recovered: gateway heard again at {at}",
+        )
+    return list(found.values())
+
+
+def _silent_since(device, went: str) -> datetime | None:
+    """When the device's last silence began, from the event that recorded it going `went`."""
+    return (
+        ConnectivityEvent.objects.filter(to_state=went, **device.lookup())
+        .order_by("-at", "-id")
+        .values_list("silent_since", flat=True)
+        .first()
+    )
+
+
+# ---------------------------------------------------------------- stale sensor work
+
+
+def _open_stale_work(*, now: datetime, skill) -> list:
+    """Work for every stale sensor whose gateway is online and that has had no stale work since
+    it went stale (one query finds them).
+
+    Judged on the recorded state rather than on this check's transitions, so a sensor that went
+    stale while its gateway was silent (the silence work covered it) gets its own work once the
+    gateway is back and the sensor still says nothing. A late gateway's sensors wait: within its
+    grace the gateway either reports or goes offline. Work cancelled by a planner is not opened
+    again until the sensor has been live and gone stale anew.
+    """
+    stale_work = WorkOrder.objects.filter(
+        sensor=OuterRef("pk"), device_issue=DeviceIssue.SENSOR_STALE
+    )
+    candidates = (
+        sensor_states(_checked_sensors().filter(state=SensorState.STALE), now)
+        .filter(gateway_online=True, computed=SensorState.STALE)
+        .exclude(Exists(stale_work.filter(created_at__gte=OuterRef("state_since"))))
+        .exclude(Exists(stale_work.filter(status__in=OPEN_STATUSES)))
+        .select_related("gateway__site", "gateway__asset", "asset")
+    )
+    opened = []
+    for sensor in candidates:
+        gateway = sensor.gateway
+        since = work.local_time(sensor.last_sample_at, gateway.site)
+        name = sensor.name or sensor.code
+        where = sensor.asset.tag if sensor.asset_id else work.gateway_label(gateway)
+        priority = work.priority_for([sensor.asset.criticality] if sensor.asset_id else [])
+        work_order, created = work.fleet_work_open(
+            device=work.Device(gateway.pk, sensor.pk),
+            issue=DeviceIssue.SENSOR_STALE,
+            site=gateway.site,
+            asset=sensor.asset,
+            title=f"Sensor {name} on {where} stale since {since}",
+            description=_stale_description(sensor, name, since),
+            priority=priority,
+            due_at=now + work.response_time(priority),
+            now=now,
+            event=f"Opened by the fleet check: sensor {name} stale, no sample since {since}.",
+            skill=skill,
+        )
+        if created:
+            opened.append(work_order)
+    return opened
+
+
+def _stale_description(sensor, name: str, since: str) -> str:
+    gateway = sensor.gateway
+    measures = f" ({sensor.measures})" if sensor.measures else ""
+    lines = [
+        f"Sensor {name}{measures} behind gateway {work.gateway_label(gateway)} has reported no "
+        f"sample since {since} ({gateway.site.timezone}), longer than its "
+        f"{sensor.stale_after_seconds} s. The gateway itself is online.",
+    ]
+    if sensor.asset_id:
+        lines += ["", "Not monitored by this sensor meanwhile:", work.asset_list([sensor.asset])]
+    return "\n".join(lines)
+
+
+def _recover_sensors(sensor_ids: list) -> list:
+    """Note on each live-again sensor's open stale work that it reports again (its last
+    sample), cancelling unstarted work as recovered."""
+    if not sensor_ids:
+        return []
+    found = work.open_work_by_device(DeviceIssue.SENSOR_STALE, sensor_ids=sensor_ids)
+    if not found:
+        return []
+    last_sample = dict(
+        Sensor.objects.filter(pk__in=[d.sensor_id for d in found]).values_list(
+            "pk", "last_sample_at"
+        )
+    )
+    for device, work_order in found.items():
+        heard = last_sample[device.sensor_id]
+        silent_since = _silent_since(device, SensorState.STALE) or work_order.created_at
+        at = work.local_time(heard, work_order.site)
+        work.fleet_work_recover(
+            work_order=work_order,
+            note=f"Sensor heard again at {at}, silent for {work.duration(heard - silent_since)}.",
+            reason=f"Recovered: sensor heard again at {at}",
+        )
+    return list(found.values())
+
+
+# ---------------------------------------------------------------- monitoring lost
+
+
+def mark_unmonitored_assets() -> None:
+    """Keep `Asset.not_monitored_since` in two statements: set it on every asset whose
+    watching sensors (active, behind an active gateway) are all silent (stale or never seen,
+    which covers an offline gateway) to the latest sample any of them reported (empty if none
+    ever did), and clear it where one is live again or none watches any more."""
+    watching = _checked_sensors().filter(asset_id=OuterRef("pk"))
+    live = watching.filter(state=SensorState.LIVE)
+    latest = Subquery(
+        watching.order_by()
+        .values("asset_id")
+        .annotate(latest=Max("last_sample_at"))
+        .values("latest")[:1]
+    )
+    Asset.objects.filter(not_monitored_since__isnull=False).filter(
+        Q(Exists(live)) | ~Q(Exists(watching))
+    ).update(not_monitored_since=None)
+    Asset.objects.filter(Exists(watching), ~Exists(live)).alias(latest=latest).filter(
+        Q(not_monitored_since__isnull=True, latest__isnull=False)
+        | Q(not_monitored_since__lt=F("latest"))
+        | Q(not_monitored_since__gt=F("latest"))
+    ).update(not_monitored_since=latest)
