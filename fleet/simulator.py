@@ -170,9 +170,17 @@ class Plan:
         seed: int = 0,
         firmware: str = "2.4.1",
         storm_assets: list[str] | None = None,
+        degrade: str = "",
     ):
+        """`degrade`: the code of the sensor that degrades (default: the first)."""
         self.phases = phases
         self.sensors = sensors
+        codes = [s.code for s in sensors]
+        if degrade and degrade not in codes:
+            raise ValueError(f"No sensor {degrade!r} to degrade: the sensors are {codes}.")
+        self.degrading = next((s for s in sensors if s.code == degrade), None) or (
+            sensors[0] if sensors else None
+        )
         self.interval = interval
         self.rng = random.Random(seed)
         self.storm_assets = storm_assets or sorted({s.asset_tag for s in sensors})
@@ -250,7 +258,7 @@ class Plan:
             device.signal = max(-110, min(-40, device.signal + rng.randint(-2, 2)))
             state.hours[sensor.code] += self.interval / 3600
             measure = sensor.measure
-            if scenario == "degrading" and sensor is self.sensors[0]:
+            if scenario == "degrading" and sensor is self.degrading:
                 # The degrading sensor climbs from healthy past critical within 6 ticks.
                 state.values[sensor.code] += (measure.critical - measure.baseline) / 5.5
             else:
@@ -297,9 +305,9 @@ class Plan:
 
     def _degrading_alerts(self, now: datetime) -> list[dict]:
         """An alert each time the degrading sensor crosses into a worse severity."""
-        if not self.sensors:
+        sensor = self.degrading
+        if sensor is None:
             return []
-        sensor = self.sensors[0]
         measure, value = sensor.measure, self.state.values[sensor.code]
         limits = (measure.warning, measure.major, measure.critical)
         level = sum(value >= limit for limit in limits)
@@ -554,6 +562,7 @@ def simulator_for(
     log: Callable[[str], None],
     seed: int = 0,
     firmware: str = "2.4.1",
+    degrade: str = "",
 ) -> Simulator:
     """A simulator over HTTP on the real clock; ValueError for a bad plan, URL or interval."""
     if interval <= 0:
@@ -604,6 +613,7 @@ DEMO_HEARTBEAT_GRACE_SECONDS = 60
 # (late after 60 s, offline after 120 s; the fleet check runs every minute).
 DEMO_PLAN = "steady:3,degrading:6,silent"
 DEMO_INTERVAL = 20.0
+DEMO_DEGRADING = "vib-01"
 DEMO_SENSORS = (("vib-01", "vibration"), ("temp-02", "temperature"), ("vib-03", "vibration"))
 
 

@@ -18,6 +18,7 @@ from django.urls import NoReverseMatch, reverse
 
 from cmms.celery import app
 from fleet.simulator import (
+    DEMO_DEGRADING,
     DEMO_INTERVAL,
     DEMO_PLAN,
     SimulatorStopped,
@@ -117,6 +118,7 @@ class Command(BaseCommand):
                 scenario=options["scenario"],
                 interval=options["interval"],
                 log=lambda line: self._log(f"gateway: {line}"),
+                degrade=DEMO_DEGRADING,
             )
         except ValueError as exc:
             raise CommandError(str(exc)) from None
@@ -133,7 +135,7 @@ class Command(BaseCommand):
         threading.Thread(target=run, name="demo-gateway", daemon=True).start()
 
     def _print_guide(self, base: str, gateway, sensors, options) -> None:
-        degrading = sensors[0].asset_tag if sensors else "-"
+        degrading = next((s.asset_tag for s in sensors if s.code == DEMO_DEGRADING), "-")
         lines = [
             "",
             f"Simulated gateway “{gateway.name}” at {gateway.site} ({gateway.pk}):",

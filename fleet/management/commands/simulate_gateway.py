@@ -6,6 +6,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import connection
 
 from fleet.simulator import (
+    DEMO_DEGRADING,
     DEMO_INTERVAL,
     DEMO_PLAN,
     SCENARIOS,
@@ -46,6 +47,9 @@ class Command(BaseCommand):
             help="CODE=TAG[:METER],... (e.g. vib-01=P-101:hours); default: the gateway's "
             "registered sensors (needs database access)",
         )
+        parser.add_argument(
+            "--degrade", default="", help="the code of the sensor that degrades (default: first)"
+        )
         parser.add_argument("--count", type=int, help="stop after this many ticks")
         parser.add_argument("--duration", type=float, help="stop after this many seconds")
         parser.add_argument("--seed", type=int, default=0, help="random seed (reproducible runs)")
@@ -79,6 +83,7 @@ class Command(BaseCommand):
                 log=self._log,
                 seed=options["seed"],
                 firmware=options["firmware"],
+                degrade=options["degrade"] or (DEMO_DEGRADING if demo else ""),
             )
         except ValueError as exc:
             raise CommandError(str(exc)) from None
