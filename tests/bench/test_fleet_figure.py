@@ -35,6 +35,7 @@ def test_the_silence_check_sees_gateways_go_late_then_offline_and_one_come_back(
     assert figure["median_ms"] > 0
 
 
+@pytest.mark.postgresql(reason="concurrent requests to the live server (the bench runs on it)")
 @pytest.mark.django_db(transaction=True)
 def test_the_load_generator_sends_heartbeats_the_webhook_accepts(live_server, real_clock):
     fleet = load_fleet(10)

@@ -131,6 +131,6 @@ def test_bad_options_are_refused_with_a_reason(args, env, message, monkeypatch):
 def test_demo_mode_is_refused_outside_the_embedded_demo(settings):
     from django.db import connection
 
-    settings.DEBUG = connection.vendor == "sqlite"  # never both DEBUG and SQLite here
+    settings.DEBUG = connection.vendor != "sqlite"  # never both DEBUG and SQLite here
     with pytest.raises(CommandError, match="embedded demo only"):
         simulate("--demo", "--count", "1")
