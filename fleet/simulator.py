@@ -573,6 +573,7 @@ def simulator_for(
         interval=interval,
         seed=seed,
         firmware=firmware,
+        degrade=degrade,
     )
     sender = Sender(
         transport=HttpTransport(url),

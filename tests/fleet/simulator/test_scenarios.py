@@ -135,3 +135,30 @@ def test_the_degrading_sensor_can_be_chosen():
     }
     with pytest.raises(ValueError, match="No sensor"):
         Plan(phases=parse_plan("degrading"), sensors=SENSORS, interval=60, degrade="nope")
+
+
+def test_the_command_side_simulator_degrades_the_sensor_it_is_told_to():
+    from fleet.simulator import simulator_for
+
+    simulator = simulator_for(
+        url="http://127.0.0.1:1",
+        gateway_id="g",
+        secret="whsec_" + "A" * 43 + "=",
+        sensors=SENSORS,
+        scenario="steady:1,degrading:6,silent",
+        interval=20,
+        log=print,
+        degrade="temp-02",
+    )
+    assert simulator.plan.degrading.code == "temp-02"
+    assert simulator.plan.total_ticks is None
+    with pytest.raises(ValueError, match="interval"):
+        simulator_for(
+            url="http://x",
+            gateway_id="g",
+            secret="whsec_x",
+            sensors=SENSORS,
+            scenario="steady",
+            interval=0,
+            log=print,
+        )
