@@ -183,7 +183,8 @@ class Plan:
         )
         self.interval = interval
         self.rng = random.Random(seed)
-        self.storm_assets = storm_assets or sorted({s.asset_tag for s in sensors})
+        # Each storm alert goes twice into a request of at most 1,000 alerts.
+        self.storm_assets = (storm_assets or sorted({s.asset_tag for s in sensors}))[:500]
         rng = self.rng
         self.state = GatewayState(
             firmware=firmware,
@@ -448,16 +449,18 @@ class Sender:
                 self._wait_or_stop(attempt, delay, request.kind)
                 continue
             self.sent += 1
-            self.log(
+            line = (
                 f"{_iso(now)} {request.kind} {response.status} {self._outcome(request, response)}"
             )
             if 200 <= response.status < 300:
+                self.log(line)
                 return response
             if response.status in RETRY_STATUSES:
                 delay = _retry_after(response) or _backoff(attempt)
-                self.log(f"{' ' * 4}retrying in {delay:g} s")
+                self.log(f"{line}; retrying in {delay:g} s")
                 self._wait_or_stop(attempt, delay, request.kind)
                 continue
+            self.log(line)
             raise SimulatorStopped(
                 f"{request.kind} refused with {response.status}: {_text(response.body)}"
             )
