@@ -24,11 +24,12 @@ $(AXE): package.json package-lock.json
 	npm ci --ignore-scripts --no-audit --no-fund
 	touch $@
 
-## Start the embedded demo (SQLite, tasks in-process) with demo data on http://127.0.0.1:8000
+## Start the embedded demo (SQLite, tasks in-process) with demo data on http://127.0.0.1:8000,
+## beat's fleet checks in-process and a simulated gateway (docs/fleet-simulator.md)
 demo: $(VENV)/.installed  # the demo needs no npm
 	$(BIN)/python manage.py migrate --no-input
 	$(BIN)/python manage.py seed_demo
-	$(BIN)/python manage.py runserver 127.0.0.1:8000
+	$(BIN)/python manage.py run_demo 127.0.0.1:8000
 
 ## Run the whole test suite against PostgreSQL and Redis (slow tests included)
 test: install

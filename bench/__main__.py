@@ -326,6 +326,8 @@ SCALES = {
         "api_assets": 2_000,
         "pm_plans": 2_000,
         "pages": {"warmup": 4, "count": 6, "max_seconds": 3, "min_count": 3},
+        "fleet_gateways": 200,
+        "fleet_heartbeats": 400,
     },
     "full": {
         "singles": 3000,
@@ -339,6 +341,9 @@ SCALES = {
         # One warm-up request per gunicorn worker. A page as slow as today's admin list (10 s)
         # gets 6 measured requests, not 30.
         "pages": {"warmup": 4, "count": 30, "max_seconds": 60, "min_count": 5},
+        # 10,000 gateways beating every 60 s; 6,000 heartbeats is over half a minute of it.
+        "fleet_gateways": 10_000,
+        "fleet_heartbeats": 6_000,
     },
 }
 
@@ -346,7 +351,9 @@ SCALES = {
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--quick", action="store_true", help="small scale (CI smoke run)")
-    parser.add_argument("--only", default="", help="comma-separated: ingest,pipeline,api,pages,pm")
+    parser.add_argument(
+        "--only", default="", help="comma-separated: ingest,pipeline,api,pages,pm,fleet"
+    )
     args = parser.parse_args(argv)
     scale = SCALES["quick" if args.quick else "full"]
     only = set(filter(None, args.only.split(","))) or {
@@ -355,6 +362,7 @@ def main(argv=None):
         "api",
         "pages",
         "pm",
+        "fleet",
     }
     results = {
         "started_at": datetime.now(tz=UTC).isoformat(timespec="seconds"),
@@ -405,6 +413,10 @@ def run_stages(results: dict, *, scale: dict, only: set[str]) -> list[str]:
             from bench.pm_figure import pm_figure
 
             stage("pm", lambda: results.update(pm_generation=pm_figure(scale)))
+        if "fleet" in only:
+            from bench.fleet_figure import fleet_figure
+
+            stage("fleet", lambda: results.update(fleet=fleet_figure(stack, scale)))
     return failures
 
 

@@ -5,6 +5,9 @@
 SPEC modes:
 - "webhook": signed alert requests (`batch` alerts each) to `path`; `count` requests from
   `concurrency` connections, as fast as possible or at `rate` alerts/s.
+- "heartbeat": signed heartbeats of many gateways (`gateways`: [[id, secret], ...], round
+  robin, `sensors` sensor reports each) to their heartbeat webhooks; `count` requests from
+  `concurrency` connections, as fast as possible.
 - "raw-insert": the database floor: `count` INSERT statements of `batch` alert-like rows each
   (single row + commit when batch is 1) into a copy of the alerts table, `concurrency` connections.
 OUT: {"seconds", "requests", "statuses": {code: n}, "samples": [[t_send, latency_s, status]]
@@ -102,6 +105,42 @@ def run_webhook(spec: dict) -> dict:
     return _drive(concurrency, worker)
 
 
+def heartbeat_body(n: int, sensors: int) -> bytes:
+    """A gateway's heartbeat with `sensors` sensor reports (codes s0, s1, ...)."""
+    now = datetime.now(tz=UTC).isoformat(timespec="seconds")
+    return json.dumps(
+        {
+            "firmware": "2.4.1",
+            "uptime_seconds": 86400 + n,
+            "signal_dbm": -71,
+            "battery_percent": 88,
+            "sensors": [
+                {"id": f"s{k}", "last_sample_at": now, "battery_percent": 61, "signal_dbm": -80}
+                for k in range(sensors)
+            ],
+        }
+    ).encode()
+
+
+def run_heartbeat(spec: dict) -> dict:
+    gateways = spec["gateways"]
+    signers = [Signer(secret) for _, secret in gateways]
+    count, concurrency = spec["count"], spec["concurrency"]
+
+    def worker(index: int):
+        sender = Sender(spec["base_url"])
+        local = []
+        for n in range(index, count, concurrency):
+            which = n % len(gateways)
+            body = heartbeat_body(n, spec["sensors"])
+            path = f"/hooks/v1/gateways/{gateways[which][0]}/heartbeat"
+            status, latency, t_send = sender.post(path, body, signers[which].headers(body))
+            local.append((t_send, latency, status))
+        return local, {}
+
+    return _drive(concurrency, worker)
+
+
 RAW_COLUMNS = (
     "gateway_id, site_id, alert_id, asset_id, asset_tag, condition, severity, state, "
     "observed_at, received_at, value, unit, threshold, message, attributes, content_hash, "
@@ -184,7 +223,12 @@ def run_get(spec: dict) -> dict:
     return result
 
 
-MODES = {"webhook": run_webhook, "raw-insert": run_raw_insert, "get": run_get}
+MODES = {
+    "webhook": run_webhook,
+    "heartbeat": run_heartbeat,
+    "raw-insert": run_raw_insert,
+    "get": run_get,
+}
 
 
 def main():

@@ -180,6 +180,40 @@ def _pages_at_scale_rows(p: dict) -> list[Row]:
     return rows
 
 
+def _fleet_rows(f: dict) -> list[Row]:
+    rows = []
+    h = f.get("heartbeats")
+    if h:
+        rows.append(
+            (
+                f"9. Fleet heartbeats: {_fmt(h['gateways'])} gateways, "
+                f"{h['sensors_per_gateway']} sensors each",
+                f"{_fmt(h['requests_per_s'])} heartbeats/s; p50/p95 "
+                f"{_fmt(h['p50_ms'])}/{_fmt(h['p95_ms'])} ms ({_fmt(h['requests'])} requests, "
+                f"{_fmt(h['ok'])} answered 202)",
+                f"10,000 gateways every 60 s: {_fmt(h['implied_rate_per_s'])}/s",
+                f"{h['ratio_to_implied']:.2f}x",
+                "≥ 166.7/s",
+                _verdict(h["ratio_to_implied"] >= 1.0 and h["ok"] == h["requests"]),
+            )
+        )
+    c = f.get("silence_check")
+    if c:
+        rows.append(
+            (
+                f"10. Silence check over {_fmt(c['gateways'])} gateways",
+                f"median {_fmt(c['median_ms'])} ms, slowest {_fmt(c['max_ms'])} ms "
+                f"({len(c['runs'])} checks); queries {c['queries']}; transitions "
+                f"{[r['gateway_transitions'] for r in c['runs']]}",
+                f"{_fmt(c['sensors'])} sensors; {c['silent']} silent, {c['recovering']} back",
+                _ratio(c["median_ms"] / 1000),
+                "median < 1 s",
+                _verdict(c["median_ms"] < 1000),
+            )
+        )
+    return rows
+
+
 # (key in the results, its rows), in the order of the table.
 _FIGURES = (
     ("single_ingest", _single_ingest_rows),
@@ -191,6 +225,7 @@ _FIGURES = (
     ("api_at_scale", _api_at_scale_rows),
     ("pm_generation", _pm_generation_rows),
     ("pages_at_scale", _pages_at_scale_rows),
+    ("fleet", _fleet_rows),
 )
 
 
