@@ -154,12 +154,14 @@ def horizontal_bars(
     width: int = 520,
     row_height: int = 24,
     label_width: int = 150,
+    scale_max: float | None = None,
 ) -> Chart:
-    """One horizontal bar per row (label, value, tooltip), longest first as given."""
+    """One horizontal bar per row (label, value, tooltip), longest first as given; bars are
+    scaled to the largest value, or to `scale_max` (100 for percentages) when given."""
     height = max(len(rows), 1) * row_height + 16
     chart = Chart(width, height, label)
     plot_w = width - label_width - 60
-    top_value = max((value for _, value, _ in rows), default=0) or 1
+    top_value = scale_max or max((value for _, value, _ in rows), default=0) or 1
     for i, (name, value, title) in enumerate(rows):
         y = 8 + i * row_height
         w = plot_w * value / top_value
