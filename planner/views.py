@@ -211,9 +211,9 @@ def triage(request):
     if site is not None:
         requests, unmatched = requests.filter(site=site), unmatched.filter(site=site)
     request_rows = list(
-        requests.select_related("site", "asset", "requested_by").order_by(
-            "priority", "-created_at", "-id"
-        )[:QUEUE_LIMIT]
+        fleet_selectors.work_orders_with_monitoring(requests)
+        .select_related("site", "asset", "requested_by")
+        .order_by("priority", "-created_at", "-id")[:QUEUE_LIMIT]
     )
     _attach_duplicate_candidates(user, request_rows)
     alert_rows = list(
