@@ -103,8 +103,9 @@ def _open_fleet_work():
     return Coalesce(Subquery(open_work, output_field=IntegerField()), 0)
 
 
-def _histogram(gateways, column: str, buckets, unit: str) -> list[tuple[str, int]]:
-    """How many gateways have `column` in each bucket; one aggregate query."""
+def _histogram(gateways, column: str, buckets) -> list[tuple[str, int]]:
+    """How many gateways have `column` in each bucket [low, high), and how many reported
+    none; one aggregate query. Labels are short (they stand under a column)."""
     counted = gateways.aggregate(
         **{
             f"b{i}": Count("pk", filter=Q(**{f"{column}__gte": low, f"{column}__lt": high}))
@@ -115,13 +116,13 @@ def _histogram(gateways, column: str, buckets, unit: str) -> list[tuple[str, int
     rows = []
     for i, (low, high) in enumerate(buckets):
         if i == 0:
-            name = f"< {high}{unit}"
+            name = f"< {high}"
         elif i == len(buckets) - 1:
-            name = f"≥ {low}{unit}"
+            name = f"≥ {low}"
         else:
-            name = f"{low} to {high}{unit}"
+            name = f"{low}\u2013{high}"  # an en dash: "-100-90" would read as minus
         rows.append((name, counted[f"b{i}"]))
-    rows.append(("not reported", counted["unknown"]))
+    rows.append(("none", counted["unknown"]))
     return rows
 
 
@@ -182,8 +183,8 @@ def fleet_view(user, *, sites, site=None, now: datetime, days: int = 7, page_num
         sites=rows,
         page=page,
         availability=by_gateway,
-        battery=_histogram(gateways, "battery_percent", BATTERY_BUCKETS, " %"),
-        signal=_histogram(gateways, "signal_dbm", SIGNAL_BUCKETS, " dBm"),
+        battery=_histogram(gateways, "battery_percent", BATTERY_BUCKETS),
+        signal=_histogram(gateways, "signal_dbm", SIGNAL_BUCKETS),
         firmware=_firmware(gateways),
     )
 

@@ -112,13 +112,17 @@ def stacked_columns(
     series: list[tuple[str, list[float], str]],
     width: int = 520,
     height: int = 260,
+    counts: bool = False,
 ) -> Chart:
-    """Vertical stacked columns: one column per category, one coloured segment per series."""
+    """Vertical stacked columns: one column per category, one coloured segment per series.
+    `counts`: the values are whole numbers, so the axis never shows a fraction (0.5 gateway)."""
     chart = Chart(width, height, label)
     left, right, top, bottom = 40, 10, 28, 40
     plot_w, plot_h = width - left - right, height - top - bottom
     totals = [sum(values[i] for _, values, _ in series) for i in range(len(categories))]
     top_value = _nice_max(max(totals, default=0))
+    if counts:  # the next multiple of the 4 tick steps: every tick a whole number
+        top_value = max(4, -(-int(max(totals, default=0)) // 4) * 4)
     _legend(chart, [(name, colour) for name, _, colour in series], x=left, y=14)
     for tick in range(5):
         value = top_value * tick / 4

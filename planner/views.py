@@ -551,12 +551,13 @@ def _fleet_charts(view: fleet_selectors.FleetView) -> dict:
             label="Gateways by battery level, percent",
             categories=[name for name, _ in view.battery],
             series=[("gateways", [n for _, n in view.battery], "#1c7ed6")],
+            counts=True,
         ),
         "signal": charts.stacked_columns(
             label="Gateways by signal strength, dBm",
             categories=[name for name, _ in view.signal],
             series=[("gateways", [n for _, n in view.signal], "#7048e8")],
-            width=600,
+            counts=True,
         ),
         "firmware": charts.horizontal_bars(
             label="Gateways by firmware version",

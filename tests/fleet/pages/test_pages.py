@@ -321,3 +321,15 @@ def test_a_planner_links_a_gateway_to_an_asset_in_the_admin(client_for, planner,
         "EG-200",
         60,
     )
+
+
+@pytest.mark.parametrize(("largest", "top"), [(1, 4), (2, 4), (3, 4), (5, 8), (10, 12), (20, 20)])
+def test_count_histograms_have_whole_number_ticks(largest, top):
+    from planner import charts
+
+    chart = charts.stacked_columns(
+        label="x", categories=["a", "b"], series=[("n", [largest, 0], "#1c7ed6")], counts=True
+    )
+    ticks = [float(t.text) for t in chart.texts if t.anchor == "end"]
+    assert max(ticks) == top
+    assert all(tick.is_integer() for tick in ticks)
