@@ -64,7 +64,6 @@ class GatewaySerializer(serializers.ModelSerializer):
         ]
         # One gateway per asset: checked by the service (full_clean), said on `asset`.
         validators = []
-        extra_kwargs = {"asset": {"validators": []}}
 
     def get_secrets(self, gateway) -> list[dict]:
         return [

@@ -17,33 +17,27 @@ from gateways.filtersets import GatewayFilterSet, SensorFilterSet
 from gateways.models import Gateway, GatewaySecret, Sensor
 
 
-def _count(queryset) -> Coalesce:
-    """The rows of `queryset` (correlated with OuterRef) counted in a subquery: one scalar per
-    listed gateway, inside the list's single query."""
-    counted = queryset.order_by().values("gateway").annotate(n=Count("pk", distinct=True))
+def _per_gateway(rows, gateway_path: str) -> Coalesce:
+    """How many of `rows` (correlated with the outer gateway through OuterRef) each gateway
+    has, as a scalar subquery: one figure per listed gateway inside the list's one query."""
+    counted = rows.order_by().values(gateway_path).annotate(n=Count("pk", distinct=True))
     return Coalesce(Subquery(counted.values("n"), output_field=IntegerField()), 0)
 
 
 def gateways_with_health(queryset, now):
     """Gateways with their status at `now`, how many active sensors they have and how many of
     the assets those watch are not monitored now; one query for a page of any size."""
-    sensors = Sensor.objects.filter(gateway=OuterRef("pk"), is_active=True)
     return queryset.with_connectivity(now).annotate(
-        sensor_count=_count(sensors),
-        unmonitored_asset_count=Coalesce(
-            Subquery(
-                Asset.objects.filter(
-                    sensors__gateway=OuterRef("pk"),
-                    sensors__is_active=True,
-                    not_monitored_since__isnull=False,
-                )
-                .order_by()
-                .values("sensors__gateway")
-                .annotate(n=Count("pk", distinct=True))
-                .values("n"),
-                output_field=IntegerField(),
+        sensor_count=_per_gateway(
+            Sensor.objects.filter(gateway=OuterRef("pk"), is_active=True), "gateway"
+        ),
+        unmonitored_asset_count=_per_gateway(
+            Asset.objects.filter(
+                sensors__gateway=OuterRef("pk"),
+                sensors__is_active=True,
+                not_monitored_since__isnull=False,
             ),
-            0,
+            "sensors__gateway",
         ),
     )
 

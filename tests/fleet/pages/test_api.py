@@ -284,3 +284,17 @@ def test_unknown_sensor_fields_in_a_body_never_break_it(as_user, planner, gatewa
     )
     assert response.status_code == 400
     assert {"code", "stale_after_seconds"} <= set(response.json())
+
+
+def test_a_gateway_counts_the_assets_its_sensors_leave_unmonitored(
+    as_user, planner, gateway, sensor, pump
+):
+    from django.utils import timezone
+
+    from assets.models import Asset
+    from gateways.services import sensor_create
+
+    sensor_create(gateway=gateway, code="vib-2", asset=pump)  # the same asset, counted once
+    Asset.objects.filter(pk=pump.pk).update(not_monitored_since=timezone.now())
+    body = as_user(planner).get(f"/api/v1/gateways/{gateway.pk}/").json()
+    assert (body["sensor_count"], body["unmonitored_asset_count"]) == (2, 1)
