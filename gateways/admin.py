@@ -16,6 +16,7 @@ from cmms.admin import (
     ScopedListFiltersMixin,
     SiteScopedAdminMixin,
     adopt_saved,
+    autocomplete_widget,
     changed_values,
 )
 from cmms.http import never_store
@@ -53,6 +54,9 @@ class PlannerSiteScopedAdmin(ScopedListFiltersMixin, admin.ModelAdmin):
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         if db_field.related_model in (Site, Asset):
             kwargs["queryset"] = db_field.related_model.objects.for_user(request.user)
+        if db_field.name in self.get_autocomplete_fields(request):
+            # Searched, scoped, and a posted value that is no id is shown again without a 500.
+            kwargs.setdefault("widget", autocomplete_widget(db_field, self.admin_site))
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
 
