@@ -1,4 +1,5 @@
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 from django import forms
 from django.contrib import admin
@@ -8,7 +9,10 @@ from django.db.models import Exists, OuterRef, Prefetch, Q, Subquery, Sum
 from django.http import HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
+from django.utils import timezone
+from django.utils.dateformat import format as date_format
 from django.utils.html import format_html, format_html_join
+from django.utils.safestring import mark_safe
 
 from assets import models, services
 from assets.resources import AssetResource, PartResource
@@ -193,6 +197,7 @@ class AssetAdmin(
             "Nameplate",
             {"fields": ("manufacturer", "model", "serial_number", "installed_on")},
         ),
+        ("Monitoring", {"fields": ("monitoring",)}),
     )
     inlines = (MeterInline,)
     inline_services = {
@@ -207,7 +212,30 @@ class AssetAdmin(
 
     def get_readonly_fields(self, request, obj=None):
         # Moving an asset to another site would orphan its subtree; that is not an edit.
-        return ("location", "site") if obj else ("location",)
+        return ("location", "site", "monitoring") if obj else ("location", "monitoring")
+
+    @admin.display(description="monitoring")
+    def monitoring(self, asset):
+        """Whether the sensors watching the asset are heard (the fleet check keeps
+        `not_monitored_since`); said in words, in the site's time."""
+        if not asset.pk:
+            return "—"
+        if asset.not_monitored_since:
+            since = timezone.localtime(asset.not_monitored_since, ZoneInfo(asset.site.timezone))
+            return format_html(
+                '<strong class="not-monitored">Not monitored since {}</strong>: none of the '
+                "sensors watching it has been heard since.",
+                date_format(since, "j M Y H:i T"),
+            )
+        sensors = asset.sensors.filter(is_active=True)
+        if not sensors.exists():
+            return "No active sensor watches this asset."
+        if not sensors.filter(last_sample_at__isnull=False).exists():
+            return mark_safe(
+                '<strong class="not-monitored">Never monitored</strong>: its sensors have not '
+                "reported yet."
+            )
+        return "Monitored: a sensor watching it is heard."
 
     @admin.display(description="asset")
     def hierarchy(self, asset):

@@ -19,6 +19,7 @@ from django.utils import timezone
 from accounts.models import ApiToken, Skill, User
 from accounts.services import api_token_issue, api_token_revoke
 from alerts.models import Alert
+from assets import services as asset_services
 from assets.choices import AssetLevel, AssetState, Criticality, MovementKind
 from assets.models import (
     Asset,
@@ -33,7 +34,9 @@ from assets.models import (
     Storeroom,
 )
 from cmms.roles import Role
-from gateways.services import gateway_create
+from gateways.choices import Connectivity, SensorState
+from gateways.models import BatterySample, ConnectivityEvent, FirmwareTarget, Gateway, Sensor
+from gateways.services import gateway_create, gateway_update, sensor_create
 from workorders import services as wo
 from workorders.choices import FailureCodeKind, Priority, Source, Status, WorkOrderType
 from workorders.models import FailureCode, StatusChange, WorkOrder
@@ -343,6 +346,7 @@ class _Seeder:
         self.stock = self._stock()
         self._work_orders()
         _History(self).run()
+        _Fleet(self).run()
 
     # -- reference data
 
@@ -873,3 +877,196 @@ class _History:
             work_order=work_order,
             processed_at=None if status == "unmatched" else when + timedelta(seconds=5),
         )
+
+
+# -- the IIoT fleet: gateways as equipment, sensors, a week of connectivity, batteries, firmware
+
+GATEWAY_MODEL = "EG-200"
+FIRMWARE_TARGET = "2.4.1"
+# site -> (gateway tag, state now, firmware, battery %, signal dBm); battery None: mains power
+FLEET = {
+    "ber": [
+        ("GW-01", Connectivity.ONLINE, "2.4.1", None, -63),
+        ("GW-02", Connectivity.ONLINE, "2.4.1", 71, -84),
+        ("GW-03", Connectivity.OFFLINE, "2.3.0", 18, -104),
+    ],
+    "chi": [
+        ("GW-01", Connectivity.ONLINE, "2.4.1", None, -58),
+        ("GW-02", Connectivity.LATE, "2.2.7", 44, -93),
+    ],
+    "sin": [
+        ("GW-01", Connectivity.ONLINE, "2.4.1", 88, -75),
+        ("GW-02", Connectivity.NEVER_SEEN, "", None, None),
+    ],
+}
+SENSORS_PER_GATEWAY = 3
+MEASURES = [("vibration", "mm/s"), ("temperature", "°C"), ("current", "A")]
+FLEET_DAYS = 8
+# How long ago each state's gateway was last heard (heartbeat every 300 s, grace 600 s).
+SILENT_FOR = {
+    Connectivity.ONLINE: timedelta(seconds=40),
+    Connectivity.LATE: timedelta(minutes=7),
+    Connectivity.OFFLINE: timedelta(hours=3),
+}
+
+
+class _Fleet:
+    """The partner's IIoT kit at each demo site, as a week of heartbeats and the fleet check
+    would have left it: gateways recorded as assets (GW-01...) of one hardware model, sensors
+    watching equipment, connectivity events with a few outages, falling batteries and one
+    firmware target. The fleet view shows it from the first login; a gateway's status is
+    computed when a page is shown, so without heartbeats (the simulator) they fall silent."""
+
+    def __init__(self, seeder: "_Seeder"):
+        self.seeder = seeder
+        self.rng = seeder.rng
+        self.now = seeder.now
+
+    def run(self) -> None:
+        FirmwareTarget.objects.get_or_create(
+            model=GATEWAY_MODEL,
+            defaults={"version": FIRMWARE_TARGET, "notes": "Fixes the modem watchdog."},
+        )
+        events, samples = [], []
+        for code, rows in FLEET.items():
+            site = self.seeder.sites[code]
+            watched = iter(self.seeder.equipment[code])
+            for tag, state, firmware, battery, signal in rows:
+                gateway = self._gateway(site, tag, state, firmware, battery, signal)
+                sensors = [
+                    self._sensor(gateway, next(watched), n, state)
+                    for n in range(SENSORS_PER_GATEWAY)
+                ]
+                chain = self._events(gateway, state)
+                if chain:
+                    Gateway.objects.filter(pk=gateway.pk).update(connectivity_since=chain[-1].at)
+                events += chain
+                samples += self._battery(gateway, battery)
+                self._unmonitored(gateway, sensors, state)
+        ConnectivityEvent.objects.bulk_create(events)
+        BatterySample.objects.bulk_create(samples)
+
+    def _gateway(self, site, tag, state, firmware, battery, signal) -> Gateway:
+        asset = asset_services.asset_create(
+            site=site,
+            tag=tag,
+            name=f"IIoT edge gateway {tag}",
+            level=AssetLevel.EQUIPMENT,
+            criticality=Criticality.B,
+            manufacturer="Edgeworks",
+            model=GATEWAY_MODEL,
+        )
+        gateway, _secret = gateway_create(site=site, name=f"{site.code.upper()} {tag}")
+        gateway_update(gateway=gateway, asset=asset, model=GATEWAY_MODEL)
+        if state != Connectivity.NEVER_SEEN:
+            last = self.now - SILENT_FOR[state]
+            Gateway.objects.filter(pk=gateway.pk).update(
+                last_seen_at=last,
+                last_heartbeat_at=last,
+                connectivity=state,
+                firmware=firmware,
+                uptime_seconds=self.rng.randrange(2, 40) * 86400,
+                battery_percent=battery,
+                signal_dbm=signal,
+            )
+        return gateway
+
+    def _since(self, state) -> timedelta:
+        return (
+            self.now
+            - {
+                Connectivity.ONLINE: timedelta(hours=20),
+                Connectivity.LATE: timedelta(minutes=2),
+                Connectivity.OFFLINE: timedelta(hours=2, minutes=45),
+            }[state]
+        )
+
+    def _sensor(self, gateway, asset, n: int, state) -> Sensor:
+        measures, unit = MEASURES[n % len(MEASURES)]
+        sensor = sensor_create(
+            gateway=gateway,
+            code=f"{measures[:4]}-{asset.tag}",
+            name=f"{measures.capitalize()} of {asset.tag}",
+            measures=measures,
+            unit=unit,
+            asset=asset,
+        )
+        if state == Connectivity.NEVER_SEEN:
+            return sensor
+        heard = self.now - SILENT_FOR[state] - timedelta(seconds=20)
+        live = state != Connectivity.OFFLINE
+        Sensor.objects.filter(pk=sensor.pk).update(
+            state=SensorState.LIVE if live else SensorState.STALE,
+            state_since=self.now - timedelta(hours=20) if live else self._since(state),
+            last_sample_at=heard,
+            last_reported_at=heard,
+            battery_percent=self.rng.randrange(30, 100),
+            signal_dbm=self.rng.randrange(-95, -60),
+        )
+        sensor.last_sample_at = heard
+        return sensor
+
+    def _events(self, gateway, state) -> list[ConnectivityEvent]:
+        """Installed FLEET_DAYS ago, a couple of outages of a few hours, and the state now."""
+        if state == Connectivity.NEVER_SEEN:
+            return []
+        start = self.now - timedelta(days=FLEET_DAYS)
+        timeline = [(start, Connectivity.NEVER_SEEN, Connectivity.ONLINE)]
+        for _ in range(self.rng.randrange(1, 4)):
+            down = start + timedelta(hours=self.rng.randrange(12, (FLEET_DAYS - 1) * 24))
+            hours = timedelta(hours=self.rng.choice([1, 2, 4, 9]))
+            if down + hours >= self.now - timedelta(days=1):
+                continue
+            timeline += [
+                (down, Connectivity.ONLINE, Connectivity.LATE),
+                (down + timedelta(minutes=5), Connectivity.LATE, Connectivity.OFFLINE),
+                (down + hours, Connectivity.OFFLINE, Connectivity.ONLINE),
+            ]
+        if state == Connectivity.LATE:
+            timeline.append((self._since(state), Connectivity.ONLINE, Connectivity.LATE))
+        if state == Connectivity.OFFLINE:
+            since = self._since(state)
+            timeline += [
+                (since - timedelta(minutes=10), Connectivity.ONLINE, Connectivity.LATE),
+                (since, Connectivity.LATE, Connectivity.OFFLINE),
+            ]
+        timeline.sort()
+        # Outages drawn at random may overlap; keep the states a chain (each from = last to).
+        chain, current = [], None
+        for at, _from, to in timeline:
+            if to == current:
+                continue
+            chain.append(
+                ConnectivityEvent(
+                    gateway=gateway,
+                    from_state=current or Connectivity.NEVER_SEEN,
+                    to_state=to,
+                    at=at,
+                    silent_since=at - timedelta(minutes=5) if to != Connectivity.ONLINE else None,
+                )
+            )
+            current = to
+        return chain
+
+    def _battery(self, gateway, battery) -> list[BatterySample]:
+        """A sample a day for two weeks, falling to today's level."""
+        if battery is None:
+            return []
+        per_day = 3 if battery < 30 else 1
+        return [
+            BatterySample(
+                gateway=gateway,
+                at=self.now - timedelta(days=day),
+                percent=min(100, battery + per_day * day),
+            )
+            for day in range(14, -1, -1)
+        ]
+
+    def _unmonitored(self, gateway, sensors: list[Sensor], state) -> None:
+        """What the fleet check keeps: the assets watched only by a silent gateway's sensors
+        are not monitored since their sensors were last heard."""
+        if state == Connectivity.OFFLINE:
+            for sensor in sensors:
+                Asset.objects.filter(pk=sensor.asset_id).update(
+                    not_monitored_since=sensor.last_sample_at
+                )

@@ -8,13 +8,13 @@ from collections.abc import Mapping
 from datetime import datetime, timedelta
 
 from django.core.exceptions import ValidationError
-from django.db import connection, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from audit.choices import AuditAction
 from audit.services import audit_record, field_changes
 from gateways import gateway_secrets, ratelimit, signing
-from gateways.models import Gateway, GatewaySecret
+from gateways.models import Gateway, GatewaySecret, Sensor
 
 logger = logging.getLogger(__name__)
 
@@ -104,12 +104,23 @@ def gateway_retire_secrets(*, gateway: Gateway, now: datetime | None = None, by=
     return retired
 
 
-_UPDATABLE = frozenset({"name", "is_active", "rate_limit_per_minute"})
+_UPDATABLE = frozenset(
+    {
+        "name",
+        "is_active",
+        "rate_limit_per_minute",
+        "asset",
+        "model",
+        "heartbeat_interval_seconds",
+        "heartbeat_grace_seconds",
+    }
+)
 
 
 @transaction.atomic
 def gateway_update(*, gateway: Gateway, by=None, **fields) -> Gateway:
-    """Rename a gateway, change its rate limit, or enable/disable it."""
+    """Rename a gateway, change its rate limit, enable/disable it, link it to an asset of its
+    site (the gateway as equipment), or set its model and heartbeat interval and grace."""
     unknown = set(fields) - _UPDATABLE
     if unknown:
         raise ValidationError({name: "This field cannot be changed." for name in unknown})
@@ -118,11 +129,106 @@ def gateway_update(*, gateway: Gateway, by=None, **fields) -> Gateway:
         setattr(gateway, name, value)
     gateway.full_clean()
     if fields:
-        gateway.save(update_fields=list(fields))
+        try:
+            with transaction.atomic():
+                gateway.save(update_fields=list(fields))
+        except IntegrityError:
+            # Another gateway was linked to the same asset meanwhile (one gateway per asset).
+            raise ValidationError({"asset": "Another gateway is recorded as this asset."}) from None
     changes = field_changes(before, fields)
     if changes:
         _audit(gateway, by=by, action=AuditAction.GATEWAY_UPDATE, changes=changes)
     return gateway
+
+
+# --- sensors ---------------------------------------------------------------------------
+
+_SENSOR_UPDATABLE = frozenset(
+    {"code", "name", "measures", "unit", "asset", "is_active", "stale_after_seconds"}
+)
+CODE_TAKEN = "This gateway already has a sensor with this code."
+
+
+def _sensor_save(sensor: Sensor, update_fields=None) -> None:
+    """Validate and save; the code is unique per gateway, said on `code` (a concurrent twin
+    that wins the race is the database's refusal, answered the same way)."""
+    sensor.full_clean(validate_constraints=False)
+    taken = Sensor.objects.filter(gateway_id=sensor.gateway_id, code=sensor.code)
+    if taken.exclude(pk=sensor.pk).exists():
+        raise ValidationError({"code": CODE_TAKEN})
+    try:
+        with transaction.atomic():
+            sensor.save(update_fields=update_fields)
+    except IntegrityError:
+        raise ValidationError({"code": CODE_TAKEN}) from None
+
+
+def _sensor_audit(sensor: Sensor, *, by, changes: dict) -> None:
+    """Sensor changes are changes of its gateway's kit: audited as gateway changes, filed
+    under the site, naming the sensor."""
+    audit_record(
+        by=by,
+        action=AuditAction.GATEWAY_UPDATE,
+        obj=sensor,
+        site=sensor.gateway.site,
+        changes={"gateway": str(sensor.gateway_id), **changes},
+    )
+
+
+@transaction.atomic
+def sensor_create(
+    *,
+    gateway: Gateway,
+    code: str,
+    name: str = "",
+    measures: str = "",
+    unit: str = "",
+    asset=None,
+    is_active: bool = True,
+    stale_after_seconds: int | None = None,
+    by=None,
+) -> Sensor:
+    """Record a sensor behind a gateway, watching an asset of the gateway's site (or none)."""
+    sensor = Sensor(
+        gateway=gateway,
+        code=code,
+        name=name,
+        measures=measures,
+        unit=unit,
+        asset=asset,
+        is_active=is_active,
+    )
+    if stale_after_seconds is not None:
+        sensor.stale_after_seconds = stale_after_seconds
+    _sensor_save(sensor)
+    _sensor_audit(
+        sensor,
+        by=by,
+        changes={
+            "sensor_created": sensor.code,
+            "asset": sensor.asset_id,
+            "measures": sensor.measures,
+        },
+    )
+    return sensor
+
+
+@transaction.atomic
+def sensor_update(*, sensor: Sensor, by=None, **fields) -> Sensor:
+    """Rename or recode a sensor, say what it measures, point it at another asset of its site,
+    change when it counts as stale, or (de)activate it. It stays behind its gateway."""
+    unknown = set(fields) - _SENSOR_UPDATABLE
+    if unknown:
+        raise ValidationError({name: "This field cannot be changed." for name in unknown})
+    before = {name: getattr(sensor, name) for name in fields}
+    for name, value in fields.items():
+        setattr(sensor, name, value)
+    if fields:
+        _sensor_save(sensor, update_fields=list(fields))
+    changes = field_changes(before, fields)
+    if changes:
+        _sensor_audit(sensor, by=by, changes=changes)
+    return sensor
 
 
 @transaction.atomic

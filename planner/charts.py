@@ -112,13 +112,17 @@ def stacked_columns(
     series: list[tuple[str, list[float], str]],
     width: int = 520,
     height: int = 260,
+    counts: bool = False,
 ) -> Chart:
-    """Vertical stacked columns: one column per category, one coloured segment per series."""
+    """Vertical stacked columns: one column per category, one coloured segment per series.
+    `counts`: the values are whole numbers, so the axis never shows a fraction (0.5 gateway)."""
     chart = Chart(width, height, label)
     left, right, top, bottom = 40, 10, 28, 40
     plot_w, plot_h = width - left - right, height - top - bottom
     totals = [sum(values[i] for _, values, _ in series) for i in range(len(categories))]
     top_value = _nice_max(max(totals, default=0))
+    if counts:  # the next multiple of the 4 tick steps: every tick a whole number
+        top_value = max(4, -(-int(max(totals, default=0)) // 4) * 4)
     _legend(chart, [(name, colour) for name, _, colour in series], x=left, y=14)
     for tick in range(5):
         value = top_value * tick / 4
@@ -154,12 +158,14 @@ def horizontal_bars(
     width: int = 520,
     row_height: int = 24,
     label_width: int = 150,
+    scale_max: float | None = None,
 ) -> Chart:
-    """One horizontal bar per row (label, value, tooltip), longest first as given."""
+    """One horizontal bar per row (label, value, tooltip), longest first as given; bars are
+    scaled to the largest value, or to `scale_max` (100 for percentages) when given."""
     height = max(len(rows), 1) * row_height + 16
     chart = Chart(width, height, label)
     plot_w = width - label_width - 60
-    top_value = max((value for _, value, _ in rows), default=0) or 1
+    top_value = scale_max or max((value for _, value, _ in rows), default=0) or 1
     for i, (name, value, title) in enumerate(rows):
         y = 8 + i * row_height
         w = plot_w * value / top_value

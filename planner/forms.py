@@ -75,3 +75,25 @@ class DispatchForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["assignee"].queryset = technicians
         self.fields["assignee"].label_from_instance = lambda u: u.get_full_name() or u.username
+
+
+FLEET_PERIODS = [("7", "Last 7 days"), ("30", "Last 30 days"), ("90", "Last 90 days")]
+
+
+class FleetForm(forms.Form):
+    """Which site (or all the planner's sites), over which period availability is computed,
+    and which page of gateways."""
+
+    site = forms.ModelChoiceField(
+        queryset=Site.objects.none(), required=False, empty_label="All my sites"
+    )
+    days = forms.TypedChoiceField(
+        choices=FLEET_PERIODS, coerce=int, initial=7, required=False, label="Availability over"
+    )
+    page = forms.IntegerField(
+        min_value=1, max_value=1_000_000, required=False, widget=forms.HiddenInput
+    )
+
+    def __init__(self, *args, sites, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["site"].queryset = sites

@@ -11,4 +11,5 @@ def admin_urls(site) -> list:
         path("planner/", site.admin_view(views.dashboard), name="planner-dashboard"),
         path("planner/triage/", site.admin_view(views.triage), name="planner-triage"),
         path("planner/dispatch/", site.admin_view(views.dispatch), name="planner-dispatch"),
+        path("planner/fleet/", site.admin_view(views.fleet), name="planner-fleet"),
     ]

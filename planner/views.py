@@ -25,10 +25,12 @@ from alerts.models import Alert
 from assets.models import Asset, Site
 from cmms.errors import SERVICE_ERRORS, refusal_for
 from cmms.inputs import day_in_range, parse_id
+from fleet import selectors as fleet_selectors
+from gateways.choices import Connectivity
 from pipeline.choices import Severity
 from planner import charts
 from planner import selectors as planner_selectors
-from planner.forms import DispatchForm, SitePeriodForm
+from planner.forms import DispatchForm, FleetForm, SitePeriodForm
 from planner.services import work_order_dispatch, work_order_merge
 from workorders import policy, selectors
 from workorders import services as wo_services
@@ -209,9 +211,9 @@ def triage(request):
     if site is not None:
         requests, unmatched = requests.filter(site=site), unmatched.filter(site=site)
     request_rows = list(
-        requests.select_related("site", "asset", "requested_by").order_by(
-            "priority", "-created_at", "-id"
-        )[:QUEUE_LIMIT]
+        fleet_selectors.work_orders_with_monitoring(requests)
+        .select_related("site", "asset", "requested_by")
+        .order_by("priority", "-created_at", "-id")[:QUEUE_LIMIT]
     )
     _attach_duplicate_candidates(user, request_rows)
     alert_rows = list(
@@ -482,3 +484,98 @@ def _dispatch_action(request, site, zone, technicians) -> None:
     messages.success(
         request, f"{work_order.number} dispatched to {name} on {start:%a %d %b %H:%M}."
     )
+
+
+# ---------------------------------------------------------------- IIoT fleet
+
+
+STATUS_COLOURS = {
+    Connectivity.ONLINE: charts.ON_TIME,
+    Connectivity.LATE: charts.LATE,
+    Connectivity.OFFLINE: charts.NOT_DONE,
+    Connectivity.NEVER_SEEN: "#868e96",
+}
+AVAILABILITY_CHART_ROWS = 20
+
+
+def fleet(request):
+    """The partner's gateways per customer and site: how many are online, late, offline or
+    never seen, a page of gateways (worst first) with their health and availability, and the
+    battery, signal and firmware distributions. Bounded: one page of gateways at a time."""
+    user = request.user
+    sites = Site.objects.for_user(user).order_by("code")
+    form = FleetForm(request.GET or None, sites=sites)
+    data = form.cleaned_data if form.is_valid() else {}
+    site = data.get("site")
+    view = fleet_selectors.fleet_view(
+        user,
+        sites=sites,
+        site=site,
+        now=timezone.now(),
+        days=data.get("days") or 7,
+        page_number=data.get("page") or 1,
+    )
+    context = _context(
+        request,
+        "IIoT fleet",
+        form=form,
+        site=site,
+        fleet=view,
+        statuses=[(s.value, s.label) for s in fleet_selectors.STATUSES],
+        charts=_fleet_charts(view),
+        query=_query_without_page(request),
+    )
+    status = 200 if form.is_valid() or not request.GET else 400
+    return TemplateResponse(request, "admin/planner/fleet.html", context, status=status)
+
+
+def _query_without_page(request) -> str:
+    query = request.GET.copy()
+    query.pop("page", None)
+    return query.urlencode()
+
+
+def _fleet_charts(view: fleet_selectors.FleetView) -> dict:
+    """The fleet page's SVG charts, by name."""
+    rated = [g for g in view.page.object_list if g.availability.percent is not None]
+    rated.sort(key=lambda g: (g.availability.percent, g.name))
+    return {
+        "status": charts.percent_bar(
+            label="Gateways by status now",
+            parts=[
+                (s.label.lower(), view.counts[s.value], STATUS_COLOURS[s])
+                for s in fleet_selectors.STATUSES
+            ],
+        ),
+        "battery": charts.stacked_columns(
+            label="Gateways by battery level, percent",
+            categories=[name for name, _ in view.battery],
+            series=[("gateways", [n for _, n in view.battery], "#1c7ed6")],
+            counts=True,
+        ),
+        "signal": charts.stacked_columns(
+            label="Gateways by signal strength, dBm",
+            categories=[name for name, _ in view.signal],
+            series=[("gateways", [n for _, n in view.signal], "#7048e8")],
+            counts=True,
+        ),
+        "firmware": charts.horizontal_bars(
+            label="Gateways by firmware version",
+            rows=[(version, n, f"{version}: {n} gateways") for version, n in view.firmware],
+            colour="#1c7ed6",
+        ),
+        "availability": charts.horizontal_bars(
+            label=f"Availability over the last {view.days} days, least available first, percent",
+            rows=[
+                (
+                    g.name,
+                    g.availability.percent,
+                    f"{g.name} ({g.site.code}): {g.availability.percent} % available",
+                )
+                for g in rated[:AVAILABILITY_CHART_ROWS]
+            ],
+            unit=" %",
+            colour="#2f9e44",
+            scale_max=100,
+        ),
+    }

@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from alerts.models import Alert
 from assets.models import Asset, MeterReading, Site, Stock, StockMovement
+from fleet.selectors import with_monitoring, work_orders_with_monitoring
 from workorders import policy
 from workorders.choices import OPEN_STATUSES, FailureCodeKind
 from workorders.models import (
@@ -251,7 +252,7 @@ def work_order_for_page(user, pk: int) -> WorkOrder:
     related = ["site", "asset", "assignee", "problem", "cause", "remedy"]
     related += ["job_plan", "alert_rule", "pm_plan"]
     return (
-        WorkOrder.objects.for_user(user)
+        work_orders_with_monitoring(WorkOrder.objects.for_user(user))
         .select_related(*related)
         .prefetch_related(
             "steps__done_by",
@@ -322,11 +323,12 @@ def storeroom_stock(user, work_order: WorkOrder, query: str):
 
 
 def asset_for_page(user, pk: int):
-    """An asset with its site, meters (with the latest reading) and criticality. Raises
-    Asset.DoesNotExist for another site's asset.
+    """An asset with its site, meters (with the latest reading), criticality and whether its
+    sensors never reported (`never_monitored`). Raises Asset.DoesNotExist for another site's
+    asset.
     """
     return (
-        Asset.objects.for_user(user)
+        with_monitoring(Asset.objects.for_user(user))
         .select_related("site", "equipment_class", "parent")
         .prefetch_related("meters")
         .get(pk=pk)

@@ -38,8 +38,10 @@ class AssetSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = models.Asset
-        fields = ["id", *ASSET_FIELDS, "path", "depth", "created_at"]
-        read_only_fields = ["path", "depth", "created_at"]
+        fields = ["id", *ASSET_FIELDS, "path", "depth", "not_monitored_since", "created_at"]
+        # not_monitored_since: set by the fleet check while every sensor watching the asset
+        # is silent (the last time one was heard); null when monitored or watched by none.
+        read_only_fields = ["path", "depth", "not_monitored_since", "created_at"]
         # (site, tag) uniqueness is checked by the service's full_clean, with the model's message.
         validators = []
 

@@ -12,4 +12,7 @@ ENUM_NAME_OVERRIDES = {
     # PM plans' `work_order_status` (approved/scheduled) would otherwise take the name above
     # and overwrite the work orders' full status enum in the schema.
     "PMInitialWorkOrderStatusEnum": "pm.choices.WorkOrderStatus",
+    # A gateway's `status` (online/late/offline/never_seen) and a sensor's `state`.
+    "GatewayStatusEnum": "gateways.choices.Connectivity",
+    "SensorStateEnum": "gateways.choices.SensorState",
 }

@@ -4,3 +4,4 @@ from cmms.api.routers import router
 from gateways.api import views
 
 router.register("gateways", views.GatewayViewSet, basename="gateway")
+router.register("sensors", views.SensorViewSet, basename="sensor")

@@ -102,6 +102,8 @@ def test_the_planner_pages_have_no_serious_accessibility_violation(
         "/admin/planner/",
         "/admin/planner/triage/",
         f"/admin/planner/dispatch/?site={site.pk}",
+        "/admin/planner/fleet/",
+        "/admin/gateways/gateway/",
         "/admin/workorders/workorder/",
         f"/admin/workorders/workorder/{work_order.pk}/change/",
         "/admin/assets/asset/",

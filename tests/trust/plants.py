@@ -14,6 +14,7 @@ from django.utils import timezone
 from accounts.services import api_token_issue
 from alerts.models import Alert
 from assets import services as asset_services
+from gateways.services import sensor_create
 from pipeline.services import alert_rule_save
 from pm.services import meter_reading_record, pm_generate_due
 from tests.factories import (
@@ -72,6 +73,7 @@ def build_plant(customer_name: str, *, code: str, part, job_plan) -> Plant:
     wo_services.work_order_assign(work_order=work_order, assignee=technician)
     move_to(work_order, Status.SCHEDULED)
     gateway = GatewayFactory(site=site)
+    sensor = sensor_create(gateway=gateway, code="vib-1", asset=pump)
     alert = Alert.objects.create(
         gateway=gateway,
         site=site,
@@ -112,6 +114,7 @@ def build_plant(customer_name: str, *, code: str, part, job_plan) -> Plant:
             "work_order": work_order,
             "step": work_order.steps.get(),
             "gateway": gateway,
+            "sensor": sensor,
             "alert": alert,
             "rule": rule,
             "pm_plan": pm_plan,

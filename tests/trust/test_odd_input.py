@@ -177,6 +177,7 @@ OBJECT_OF_PREFIX = {
     "stock": "stock",
     "work-orders": "work_order",
     "gateways": "gateway",
+    "sensors": "sensor",
     "job-plans": "pm_plan.job_plan",
     "alert-rules": "rule",
     "pm-plans": "pm_plan",

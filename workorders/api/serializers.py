@@ -1,3 +1,5 @@
+from datetime import datetime
+
 from rest_framework import serializers
 
 from accounts.api.serializers import UserRelatedField
@@ -87,6 +89,10 @@ class WorkOrderSerializer(serializers.ModelSerializer):
     # Declared, so DRF builds no validator for the (asset, condition) constraint: the pipeline
     # owns that key and the database enforces it.
     condition = serializers.CharField(read_only=True)
+    not_monitored_since = serializers.SerializerMethodField(
+        help_text="The work order's asset's: since when none of its sensors is heard (null: "
+        "monitored, watched by no sensor, or no asset)."
+    )
 
     class Meta:
         model = WorkOrder
@@ -117,6 +123,7 @@ class WorkOrderSerializer(serializers.ModelSerializer):
             "cause",
             "remedy",
             "is_overdue",
+            "not_monitored_since",
             *ORIGIN_FIELDS,
             "created_at",
             "updated_at",
@@ -136,6 +143,10 @@ class WorkOrderSerializer(serializers.ModelSerializer):
             "created_at",
             "updated_at",
         ]
+
+    def get_not_monitored_since(self, work_order) -> datetime | None:
+        asset = work_order.asset
+        return asset.not_monitored_since if asset is not None else None
 
     def validate(self, attrs):
         instance = self.instance

@@ -27,7 +27,7 @@ class WorkOrderViewSet(SiteScopedNoDeleteViewSet):
     """
 
     queryset = WorkOrder.objects.select_related(
-        "required_skill", "problem", "cause", "remedy"
+        "asset", "required_skill", "problem", "cause", "remedy"
     ).prefetch_related("steps")
     serializer_class = serializers.WorkOrderSerializer
     filterset_class = filtersets.WorkOrderFilterSet
