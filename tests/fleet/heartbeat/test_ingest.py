@@ -59,9 +59,10 @@ def test_it_stores_the_gateways_health_and_when_it_was_heard(heartbeat_hook, clo
     assert (gateway.last_seen_at, gateway.last_heartbeat_at) == (NOW, NOW)
     assert (gateway.firmware, gateway.uptime_seconds) == ("2.4.1", 86400)
     assert (gateway.signal_dbm, gateway.battery_percent) == (-71, 88)
+    assert (gateway.connectivity, gateway.connectivity_since) == (Connectivity.ONLINE, NOW)
     assert answer == {
         "gateway": str(gateway.pk),
-        "connectivity": Connectivity.NEVER_SEEN,  # the checks record the recovery, not this
+        "connectivity": Connectivity.ONLINE,  # its first sign of life, recorded at once
         "sensors": {"updated": 0, "registered": 0, "ignored": 0},
     }
 
@@ -346,9 +347,10 @@ def test_the_number_of_queries_does_not_grow_with_the_number_of_sensors(site, cl
 
     assert counts[1] == counts[100]
     # Gateway with secrets, savepoint pair, the gateway's update, its sensors, their update or
-    # the new ones' insert, recent battery samples, their insert, connectivity, and once more
-    # when the gateway is not recorded online (the recovery is a stub today).
-    assert counts[100] <= 11
+    # the new ones' insert, recent battery samples, their insert, connectivity; a gateway not
+    # recorded online (a new one here) is recorded online at once: its row locked, the state
+    # and its event written, and its open silence work looked up.
+    assert counts[100] <= 15
 
 
 # --- recovery ---------------------------------------------------------------------------
