@@ -10,7 +10,9 @@ FLEET_BATTERY_KEEP_DAYS are deleted.
 
 Firmware is **outdated** when the gateway's hardware model has a `FirmwareTarget` and the
 version it reports is older (PEP 440 ordering, `packaging.version`). A version that does not
-parse is not compared; it is logged.
+parse is not compared; it is logged. Open firmware work whose gateway has since reached its
+target (updated over the air, or the target was lowered) is settled like recovered silence
+work: noted on its timeline and, unstarted, cancelled (`fleet.work.fleet_work_recover`).
 """
 
 import logging
@@ -19,6 +21,7 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
+from django.db import transaction
 from django.db.models import (
     Count,
     F,
@@ -37,7 +40,7 @@ from packaging.version import InvalidVersion, Version
 
 from fleet import work
 from gateways.models import BatterySample, FirmwareTarget, Gateway, Sensor
-from workorders.choices import DeviceIssue, Priority
+from workorders.choices import OPEN_STATUSES, DeviceIssue, EventKind, Priority
 from workorders.models import WorkOrder
 
 log = logging.getLogger(__name__)
@@ -53,6 +56,7 @@ FIRMWARE_DUE = timedelta(days=30)
 @dataclass
 class UpkeepResult:
     opened: list = field(default_factory=list)
+    settled: list = field(default_factory=list)
     samples_deleted: int = 0
     unparsable_versions: list = field(default_factory=list)
 
@@ -83,6 +87,7 @@ def check_upkeep(*, now: datetime) -> UpkeepResult:
     # at once then never hold one new work order each while waiting for the other's.
     result.opened += _open_battery_work(now=now, skill=skill)
     result.opened += _open_firmware_work(now=now, skill=skill, result=result)
+    result.settled += _settle_firmware_work()
     return result
 
 
@@ -337,3 +342,39 @@ def _open_firmware_work(*, now: datetime, skill, result: UpkeepResult) -> list:
         if created:
             opened.append(work_order)
     return opened
+
+
+def _settle_firmware_work() -> list:
+    """Open firmware work whose gateway now runs at least its model's target: noted, and
+    cancelled when unstarted (one query to find it; each settled in its own transaction)."""
+    target = FirmwareTarget.objects.filter(model=OuterRef("gateway__model")).values("version")[:1]
+    candidates = list(
+        WorkOrder.objects.filter(
+            device_issue=DeviceIssue.FIRMWARE_OUTDATED,
+            sensor__isnull=True,
+            status__in=OPEN_STATUSES,
+        )
+        .annotate(target=Subquery(target))
+        .filter(target__isnull=False)
+        .select_related("gateway")
+    )
+    settled = []
+    for candidate in candidates:
+        current = parse_version(candidate.gateway.firmware)
+        wanted = parse_version(candidate.target)
+        if current is None or wanted is None or current < wanted:
+            continue
+        with transaction.atomic():
+            work_order = WorkOrder.objects.select_for_update().get(pk=candidate.pk)
+            firmware = candidate.gateway.firmware
+            said = work_order.events.filter(kind=EventKind.CONNECTIVITY, data__firmware=firmware)
+            if work_order.status not in OPEN_STATUSES or said.exists():
+                continue  # settled meanwhile, or started work told so already
+            work.fleet_work_recover(
+                work_order=work_order,
+                note=f"The gateway now runs firmware {firmware} (target {candidate.target}).",
+                reason=f"Resolved: the gateway runs firmware {firmware}, its target.",
+                firmware=firmware,
+            )
+        settled.append(work_order)
+    return settled

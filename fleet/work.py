@@ -212,10 +212,11 @@ def fleet_work_note(work_order: WorkOrder, message: str, **data) -> None:
     )
 
 
-def fleet_work_recover(*, work_order: WorkOrder, note: str, reason: str) -> bool:
+def fleet_work_recover(*, work_order: WorkOrder, note: str, reason: str, **data) -> bool:
     """The device of `work_order` is heard again: say so on its timeline and, when
     FLEET_CLOSE_RECOVERED_WORK is on and nobody started the work, cancel it with `reason`.
-    Started work stays open with the note. Returns whether it was cancelled."""
+    Started work stays open with the note (`data` kept with it). Returns whether it was
+    cancelled."""
     cancel = settings.FLEET_CLOSE_RECOVERED_WORK and work_order.status in UNSTARTED
     if cancel:
         note += " The work had not started: cancelled as recovered."
@@ -223,7 +224,7 @@ def fleet_work_recover(*, work_order: WorkOrder, note: str, reason: str) -> bool
         note += " The work stays open (FLEET_CLOSE_RECOVERED_WORK is off)."
     else:
         note += " The work had started: it stays open."
-    fleet_work_note(work_order, note, recovered=True, cancelled=bool(cancel))
+    fleet_work_note(work_order, note, recovered=True, cancelled=bool(cancel), **data)
     if cancel:
         wo_services.work_order_transition(work_order=work_order, to=Status.CANCELLED, reason=reason)
     return bool(cancel)

@@ -56,3 +56,11 @@ class Hook:
         return self.client.post(
             self.url, data=body, content_type=content_type, headers=signed, **kwargs
         )
+
+
+class HeartbeatHook(Hook):
+    """Posts signed requests to one gateway's heartbeat webhook."""
+
+    @property
+    def url(self):
+        return f"/hooks/v1/gateways/{self.gateway.pk}/heartbeat"

@@ -10,7 +10,7 @@ from django.db import connection
 from fleet import work
 from fleet.connectivity import check_connectivity
 from gateways.models import ConnectivityEvent
-from tests.fleet.checks.conftest import OFFLINE_AT, SECOND, T0, make_gateway, make_sensor
+from tests.fleet.checks.devices import OFFLINE_AT, SECOND, T0, make_gateway, make_sensor
 from workorders.choices import DeviceIssue, Priority
 from workorders.models import WorkOrder
 

@@ -8,7 +8,7 @@ from django.test.utils import CaptureQueriesContext
 from gateways.choices import Connectivity, SensorState
 from gateways.models import ConnectivityEvent, Gateway, Sensor
 from tests.factories import AssetFactory
-from tests.fleet.checks.conftest import GRACE, INTERVAL, SECOND, STALE_AFTER, T0
+from tests.fleet.checks.devices import GRACE, INTERVAL, SECOND, STALE_AFTER, T0
 
 
 def fleet(site, size):

@@ -7,7 +7,7 @@ from assets.choices import Criticality
 from gateways.choices import SensorState
 from gateways.models import ConnectivityEvent
 from tests.factories import AssetFactory
-from tests.fleet.checks.conftest import (
+from tests.fleet.checks.devices import (
     OFFLINE_AT,
     SECOND,
     STALE_AFTER,

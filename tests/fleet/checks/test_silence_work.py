@@ -8,7 +8,7 @@ import pytest
 from assets.choices import Criticality
 from fleet.connectivity import gateway_heard
 from tests.factories import AssetFactory, TechnicianFactory, move_to
-from tests.fleet.checks.conftest import OFFLINE_AT, SECOND, T0, heard, make_gateway, make_sensor
+from tests.fleet.checks.devices import OFFLINE_AT, SECOND, T0, heard, make_gateway, make_sensor
 from workorders.choices import DeviceIssue, EventKind, Priority, Source, Status, WorkOrderType
 from workorders.models import WorkOrder
 

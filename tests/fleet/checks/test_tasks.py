@@ -5,7 +5,7 @@ import pytest
 from cmms.celery import app
 from fleet import tasks
 from gateways.models import FirmwareTarget, Gateway
-from tests.fleet.checks.conftest import OFFLINE_AT, make_gateway
+from tests.fleet.checks.devices import OFFLINE_AT, make_gateway
 from workorders.models import WorkOrder
 
 

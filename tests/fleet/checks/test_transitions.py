@@ -5,7 +5,7 @@ import pytest
 from fleet.connectivity import gateway_heard
 from gateways.choices import Connectivity
 from gateways.models import ConnectivityEvent
-from tests.fleet.checks.conftest import GRACE, INTERVAL, SECOND, T0, heard
+from tests.fleet.checks.devices import GRACE, INTERVAL, SECOND, T0, heard
 
 BOUNDARIES = [
     (INTERVAL - 1, Connectivity.ONLINE),
@@ -77,7 +77,7 @@ def test_the_whole_walk_online_late_offline_online_is_four_events_however_often_
 def test_a_gateway_never_heard_from_stays_never_seen_and_its_first_sign_of_life_is_an_event(
     clock, site
 ):
-    from tests.fleet.checks.conftest import make_gateway
+    from tests.fleet.checks.devices import make_gateway
 
     gateway = make_gateway(site, last_seen_at=None)
     clock.check(T0 + 86400 * SECOND)
@@ -93,7 +93,7 @@ def test_a_gateway_never_heard_from_stays_never_seen_and_its_first_sign_of_life_
 
 @pytest.mark.django_db
 def test_an_inactive_gateway_is_not_checked(clock, site):
-    from tests.fleet.checks.conftest import make_gateway
+    from tests.fleet.checks.devices import make_gateway
 
     make_gateway(site, is_active=False)
 

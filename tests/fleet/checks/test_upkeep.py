@@ -8,8 +8,8 @@ import pytest
 from fleet.upkeep import check_upkeep, parse_version, projected_empty
 from gateways.models import BatterySample, FirmwareTarget, Gateway, Sensor
 from tests.factories import move_to
-from tests.fleet.checks.conftest import T0, make_gateway, make_sensor
-from workorders.choices import DeviceIssue, Priority, Status
+from tests.fleet.checks.devices import T0, make_gateway, make_sensor
+from workorders.choices import DeviceIssue, EventKind, Priority, Status
 from workorders.models import WorkOrder
 
 DAY = timedelta(days=1)
@@ -231,3 +231,27 @@ def test_an_unparsable_version_is_not_compared_and_is_logged(clock, site, target
 def test_versions_compare_by_their_numbers_not_their_text():
     assert parse_version("2.10.0") > parse_version("2.9.9")
     assert parse_version("nightly") is None
+
+
+@pytest.mark.django_db
+def test_firmware_work_is_settled_once_the_gateway_reaches_its_target(clock, site, target, planner):
+    started, waiting = make_gateway(site, model="EG-100"), make_gateway(site, model="EG-100")
+    Gateway.objects.filter(pk__in=[started.pk, waiting.pk]).update(firmware="2.9.3")
+    check_upkeep(now=T0)
+    started_work = firmware_work().get(gateway=started)
+    move_to(started_work, Status.IN_PROGRESS, by=planner)
+
+    Gateway.objects.filter(pk__in=[started.pk, waiting.pk]).update(firmware="2.10.0")
+    result = check_upkeep(now=T0 + DAY)
+    check_upkeep(now=T0 + 2 * DAY)
+
+    cancelled = firmware_work().get(gateway=waiting)
+    assert cancelled.status == Status.CANCELLED
+    assert "firmware 2.10.0" in cancelled.history.last().reason
+    started_work.refresh_from_db()
+    assert started_work.status == Status.IN_PROGRESS  # begun: the technician closes it
+    notes = started_work.events.filter(kind=EventKind.CONNECTIVITY)
+    assert [e.message for e in notes] == [
+        "The gateway now runs firmware 2.10.0 (target 2.10.0). The work had started: it stays open."
+    ]
+    assert {w.pk for w in result.settled} == {cancelled.pk, started_work.pk}  # once each

@@ -1,15 +1,7 @@
 import pytest
 
 from tests.factories import gateway_with_secret
-from tests.webhooks import Hook
-
-
-class HeartbeatHook(Hook):
-    """Posts signed requests to one gateway's heartbeat webhook."""
-
-    @property
-    def url(self):
-        return f"/hooks/v1/gateways/{self.gateway.pk}/heartbeat"
+from tests.webhooks import HeartbeatHook
 
 
 @pytest.fixture(autouse=True)

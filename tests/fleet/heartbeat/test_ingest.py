@@ -12,7 +12,7 @@ from fleet import heartbeat as ingest_module
 from gateways.choices import Connectivity, SensorState
 from gateways.models import BatterySample, Gateway, Sensor
 from tests.factories import AssetFactory, gateway_with_secret
-from tests.fleet.heartbeat.conftest import HeartbeatHook
+from tests.webhooks import HeartbeatHook
 
 pytestmark = pytest.mark.django_db
 

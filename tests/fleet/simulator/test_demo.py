@@ -72,7 +72,7 @@ def test_demo_mode_sends_the_demo_gateways_story(metered, settings, monkeypatch)
 
     from django.core.management import call_command
 
-    from tests.fleet.simulator.conftest import ClientTransport
+    from tests.fleet.simulator.transports import ClientTransport
 
     settings.DEBUG = True
     assert connection.vendor == "sqlite"

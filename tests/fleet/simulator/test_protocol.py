@@ -13,7 +13,7 @@ from fleet.connectivity import check_connectivity
 from fleet.simulator import Plan, Sender, Simulator, parse_plan, sensors_of
 from gateways.choices import Connectivity
 from gateways.models import Gateway, Sensor
-from tests.fleet.simulator.conftest import ClientTransport
+from tests.fleet.simulator.transports import ClientTransport
 from workorders.choices import Source
 from workorders.models import WorkOrder
 

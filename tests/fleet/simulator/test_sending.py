@@ -6,7 +6,7 @@ import pytest
 from standardwebhooks.webhooks import Webhook
 
 from fleet.simulator import Request, Response, Sender, SimulatorStopped
-from tests.fleet.simulator.conftest import FakeClock, ScriptedTransport
+from tests.fleet.simulator.transports import FakeClock, ScriptedTransport
 
 SECRET = "whsec_MfKQ9r8GKYqqzxKp+1nV8aQ2cN4b0D3WmJ7uX6yTzE4="
 HEARTBEAT = Request("heartbeat", {"firmware": "2.4.1", "sensors": []})
