@@ -10,7 +10,7 @@ names its place in `sensors` as the index, the gateway's own fields have no inde
 import dataclasses
 import re
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 
 from django.utils import timezone
@@ -25,6 +25,9 @@ MAX_UPTIME_SECONDS = 10**10
 MIN_DBM, MAX_DBM = -200, 50
 # A gateway's clock may run a little ahead of ours; a sample further in the future is a bug.
 MAX_SAMPLE_AHEAD = timedelta(minutes=5)
+# An unset clock reads as year 1 or 1970 on many devices: such a sample time is refused, not
+# stored (it would make the sensor look silent since antiquity, and is no local time anywhere).
+EARLIEST_SAMPLE = datetime(2000, 1, 1, tzinfo=UTC)
 SENSOR_ID_RE = re.compile(r"[A-Za-z0-9_.:-]{1,64}")
 
 
@@ -89,6 +92,8 @@ def _sample_time(value: Any) -> datetime:
         types.refuse(TIMESTAMP)
     if parsed > timezone.now() + MAX_SAMPLE_AHEAD:
         types.refuse("Must not be more than 5 minutes in the future.")
+    if parsed < EARLIEST_SAMPLE:
+        types.refuse("Must not be before 2000-01-01 (is the sensor's clock set?).")
     return parsed
 
 

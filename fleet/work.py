@@ -216,7 +216,18 @@ def fleet_work_recover(*, work_order: WorkOrder, note: str, reason: str, **data)
     """The device of `work_order` is heard again: say so on its timeline and, when
     FLEET_CLOSE_RECOVERED_WORK is on and nobody started the work, cancel it with `reason`.
     Started work stays open with the note (`data` kept with it). Returns whether it was
-    cancelled."""
+    cancelled.
+
+    The status is read again under the work order's lock: a technician who starts (or
+    finishes) the work at that moment is not overruled by a status read before."""
+    with transaction.atomic():
+        work_order = WorkOrder.objects.select_for_update().get(pk=work_order.pk)
+        if work_order.status not in OPEN_STATUSES:
+            return False  # finished or cancelled meanwhile: nothing to settle
+        return _recover(work_order, note=note, reason=reason, **data)
+
+
+def _recover(work_order: WorkOrder, *, note: str, reason: str, **data) -> bool:
     cancel = settings.FLEET_CLOSE_RECOVERED_WORK and work_order.status in UNSTARTED
     if cancel:
         note += " The work had not started: cancelled as recovered."

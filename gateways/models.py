@@ -26,6 +26,9 @@ class GatewayQuerySet(SiteScopedQuerySet):
         return with_connectivity(self, now, name)
 
 
+# Shorter than this, a gateway that only sends alerts or readings (a sign of life recorded at
+# most once a minute, judged by a check every minute) would flap offline and back.
+MIN_SILENCE_SECONDS = 120
 PERCENT = [MinValueValidator(0), MaxValueValidator(100)]
 DBM = [MinValueValidator(-200), MaxValueValidator(50)]
 
@@ -115,6 +118,17 @@ class Gateway(models.Model):
         super().clean()
         if self.asset_id and self.site_id and self.asset.site_id != self.site_id:
             raise ValidationError({"asset": "The asset belongs to another site."})
+        silence = (self.heartbeat_interval_seconds or 0) + (self.heartbeat_grace_seconds or 0)
+        if silence < MIN_SILENCE_SECONDS:
+            raise ValidationError(
+                {
+                    "heartbeat_grace_seconds": (
+                        f"Interval and grace together must be at least {MIN_SILENCE_SECONDS} s: "
+                        "alerts and readings record a sign of life once a minute, and the "
+                        "check runs every minute."
+                    )
+                }
+            )
 
     @property
     def effective_rate_limit(self) -> int:

@@ -110,6 +110,7 @@ class SensorSerializer(serializers.ModelSerializer):
     asset = ScopedPrimaryKeyRelatedField(
         queryset=Asset.objects.all(), allow_null=True, required=False
     )
+    gateway_name = serializers.CharField(source="gateway.name", read_only=True)
     site = serializers.IntegerField(source="gateway.site_id", read_only=True)
     battery = serializers.IntegerField(source="battery_percent", read_only=True, allow_null=True)
     signal = serializers.IntegerField(source="signal_dbm", read_only=True, allow_null=True)
@@ -119,6 +120,7 @@ class SensorSerializer(serializers.ModelSerializer):
         fields = [
             "id",
             "gateway",
+            "gateway_name",
             "site",
             "code",
             "name",
@@ -144,6 +146,15 @@ class SensorSerializer(serializers.ModelSerializer):
         ]
         # (gateway, code) is unique: checked by the service, said on `code`.
         validators = []
+
+    def to_representation(self, sensor):
+        """A gateway's id is its webhook URL: only planners (who manage gateways) read it;
+        technicians see its name."""
+        data = super().to_representation(sensor)
+        user = getattr(self.context.get("request"), "user", None)
+        if user is None or not user.is_planner:
+            data["gateway"] = None
+        return data
 
     def validate_gateway(self, gateway):
         if self.instance is not None and gateway != self.instance.gateway:

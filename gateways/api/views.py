@@ -1,3 +1,4 @@
+from django.db import transaction
 from django.db.models import Count, IntegerField, OuterRef, Prefetch, Subquery
 from django.db.models.functions import Coalesce
 from django.utils import timezone
@@ -66,9 +67,10 @@ class GatewayViewSet(SiteScopedModelViewSet):
             for name in ("asset", "model", "heartbeat_interval_seconds", "heartbeat_grace_seconds")
             if name in data
         }
-        gateway, secret = services.gateway_create(by=request.user, **data)
-        if settings:
-            services.gateway_update(gateway=gateway, by=request.user, **settings)
+        with transaction.atomic():  # refused settings leave no gateway behind
+            gateway, secret = services.gateway_create(by=request.user, **data)
+            if settings:
+                services.gateway_update(gateway=gateway, by=request.user, **settings)
         gateway = self._reload(gateway, secret)
         data = serializers.GatewayCreatedSerializer(gateway, context=self.get_serializer_context())
         return never_store(Response(data.data, status=status.HTTP_201_CREATED))
@@ -76,9 +78,8 @@ class GatewayViewSet(SiteScopedModelViewSet):
     def perform_update(self, serializer):
         data = dict(serializer.validated_data)
         data.pop("site", None)
-        serializer.instance = services.gateway_update(
-            gateway=serializer.instance, by=self.request.user, **data
-        )
+        gateway = services.gateway_update(gateway=serializer.instance, by=self.request.user, **data)
+        serializer.instance = self._reload(gateway)  # its status and counts as they are now
 
     @extend_schema(request=None, responses={201: serializers.SecretSerializer})
     @action(detail=True, methods=["post"], url_path="rotate-secret")

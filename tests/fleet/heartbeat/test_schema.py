@@ -215,6 +215,21 @@ def test_a_sample_up_to_five_minutes_ahead_is_accepted_and_later_ones_refused():
     ]
 
 
+@pytest.mark.parametrize("unset", ["0001-01-01T00:00:00Z", "1970-01-01T00:00:00Z"])
+def test_a_sample_time_from_an_unset_clock_is_refused(unset):
+    assert errors_of({"sensors": [sensor(last_sample_at=unset)]}) == [
+        {
+            "index": 0,
+            "field": "last_sample_at",
+            "message": "Must not be before 2000-01-01 (is the sensor's clock set?).",
+        }
+    ]
+    earliest = parse_body(
+        json.dumps({"sensors": [sensor(last_sample_at="2000-01-01T00:00:00Z")]}).encode()
+    )
+    assert earliest.sensors[0].last_sample_at == datetime(2000, 1, 1, tzinfo=UTC)
+
+
 def test_a_sample_time_with_an_offset_is_stored_in_utc():
     [report] = parse_body(
         json.dumps({"sensors": [sensor(last_sample_at="2026-11-30T08:59:12.5+01:00")]}).encode()

@@ -5,9 +5,10 @@ from datetime import timedelta
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
 from audit.models import AuditEntry
-from gateways.models import Sensor
+from gateways.models import Gateway, Sensor
 from tests.factories import GatewayFactory
 from tests.fleet.pages.devices import seen
 
@@ -117,6 +118,37 @@ def test_an_interval_out_of_range_is_a_400_naming_it(as_user, planner, gateway):
     assert "heartbeat_interval_seconds" in str(response.json())
 
 
+def test_interval_and_grace_too_short_for_signs_of_life_are_a_400(as_user, planner, gateway):
+    response = as_user(planner).patch(
+        f"/api/v1/gateways/{gateway.pk}/",
+        {"heartbeat_interval_seconds": 30, "heartbeat_grace_seconds": 60},
+        format="json",
+    )
+    assert response.status_code == 400
+    assert "at least 120 s" in str(response.json())
+
+
+def test_a_patch_answers_the_status_as_it_is_after_the_change(as_user, planner, gateway):
+    Gateway.objects.filter(pk=gateway.pk).update(last_seen_at=timezone.now() - timedelta(minutes=6))
+    answer = as_user(planner).patch(
+        f"/api/v1/gateways/{gateway.pk}/", {"heartbeat_interval_seconds": 600}, format="json"
+    )
+    assert answer.status_code == 200
+    assert answer.json()["status"] == "online"  # 6 minutes is within the new interval
+
+
+def test_a_refused_creation_leaves_no_gateway_behind(as_user, planner, site, pump):
+    taken = GatewayFactory(site=site, name="GW-01")
+    Gateway.objects.filter(pk=taken.pk).update(asset=pump)
+    before = Gateway.objects.count()
+    response = as_user(planner).post(
+        "/api/v1/gateways/", {"site": site.pk, "name": "GW-09", "asset": pump.pk}, format="json"
+    )
+    assert response.status_code == 400
+    assert "asset" in str(response.json())
+    assert Gateway.objects.count() == before
+
+
 def test_a_gateway_is_created_with_its_equipment_fields(as_user, planner, site, pump):
     response = as_user(planner).post(
         "/api/v1/gateways/",
@@ -141,9 +173,13 @@ def test_planners_and_technicians_read_sensors_and_viewers_do_not(
     assert as_user(viewer).get("/api/v1/sensors/").status_code == 403
 
 
-def test_a_sensor_reads_with_its_state(as_user, technician, sensor, pump, gateway):
+def test_a_sensor_reads_with_its_state(as_user, technician, planner, sensor, pump, gateway):
     body = as_user(technician).get(f"/api/v1/sensors/{sensor.pk}/").json()
-    assert body["gateway"] == str(gateway.pk)
+    # A gateway's id is its webhook URL: planners read it, technicians its name only.
+    assert (body["gateway"], body["gateway_name"]) == (None, gateway.name)
+    assert as_user(planner).get(f"/api/v1/sensors/{sensor.pk}/").json()["gateway"] == str(
+        gateway.pk
+    )
     assert body["asset"] == pump.pk
     assert body["site"] == gateway.site_id
     assert body["state"] == "never_seen"
