@@ -6,6 +6,7 @@ alerts to the server over HTTP, then falls silent. A newcomer sees alerts become
 then the silent gateway become a work order, within minutes.
 """
 
+import json
 import logging
 import threading
 import time
@@ -15,10 +16,14 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection
 from django.urls import NoReverseMatch, reverse
+from django.utils import timezone
 
 from cmms.celery import app
+from fleet.heartbeat import heartbeat_ingest
+from fleet.schema import parse_body
 from fleet.simulator import (
     DEMO_DEGRADING,
+    DEMO_GATEWAY_NAME,
     DEMO_INTERVAL,
     DEMO_PLAN,
     SimulatorStopped,
@@ -26,6 +31,8 @@ from fleet.simulator import (
     sensors_of,
     simulator_for,
 )
+from gateways.choices import Connectivity
+from gateways.models import Gateway
 
 # The beat entries (cmms.settings.CELERY_BEAT_SCHEDULE) the demo runs in-process: the fleet
 # checks (silent gateways every minute) and the alert sweeper. PM generation and the
@@ -74,6 +81,46 @@ class InProcessBeat:
             connection.close()
 
 
+class SeededFleet:
+    """The seeded gateways that are online when the demo starts keep sending heartbeats (every
+    minute, in-process, through the heartbeat service, as the webhook would store them), so the
+    only gateways to fall silent are the ones the story has silent: the seeded late and offline
+    ones, and the simulated gateway."""
+
+    EVERY = 60.0
+
+    def __init__(self, *, log):
+        self.log = log
+        self.stop = threading.Event()
+        self.ids = list(
+            Gateway.objects.filter(is_active=True, connectivity=Connectivity.ONLINE)
+            .exclude(name=DEMO_GATEWAY_NAME)
+            .values_list("pk", flat=True)
+        )
+
+    def beat(self) -> None:
+        now = timezone.now()
+        for gateway in Gateway.objects.filter(pk__in=self.ids).prefetch_related("sensors"):
+            sample = now.isoformat()
+            body = {
+                "sensors": [{"id": s.code, "last_sample_at": sample} for s in gateway.sensors.all()]
+            }
+            heartbeat_ingest(
+                gateway=gateway, heartbeat=parse_body(json.dumps(body).encode()), now=now
+            )
+
+    def loop(self) -> None:
+        try:
+            while not self.stop.is_set():
+                try:
+                    self.beat()
+                except Exception as exc:  # the demo goes on; say why
+                    self.log(f"seeded gateways: heartbeat failed: {exc!r}")
+                self.stop.wait(self.EVERY)
+        finally:
+            connection.close()
+
+
 class Command(BaseCommand):
     help = (
         "Run the embedded demo: the development server, beat's fleet checks in-process, and a "
@@ -94,6 +141,8 @@ class Command(BaseCommand):
         # One line per eager task run every minute would drown the gateway's lines.
         logging.getLogger("celery.app.trace").setLevel(logging.WARNING)
         base = "http://" + options["addrport"].replace("0.0.0.0", "127.0.0.1")  # noqa: S104
+        seeded = SeededFleet(log=self._log)
+        threading.Thread(target=seeded.loop, name="demo-seeded-fleet", daemon=True).start()
         beat = InProcessBeat.from_settings(log=self._log)
         threading.Thread(target=beat.loop, name="demo-beat", daemon=True).start()
         if not options["no_simulator"]:
@@ -102,6 +151,7 @@ class Command(BaseCommand):
             call_command("runserver", options["addrport"], use_reloader=False)
         finally:
             beat.stop.set()
+            seeded.stop.set()
 
     def _start_simulator(self, base: str, options) -> None:
         try:

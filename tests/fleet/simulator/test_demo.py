@@ -143,3 +143,47 @@ def test_a_failing_task_is_logged_and_the_beat_goes_on(monkeypatch):
     beat = InProcessBeat({"check": 60.0}, log=lines.append, clock=FakeMonotonic())
     assert beat.run_due() == ["check"]
     assert "check failed" in lines[0]
+
+
+@pytest.mark.django_db
+def test_the_seeded_gateways_online_at_the_start_keep_sending_heartbeats(site, pump):
+    """Only the gateways the demo's story has silent fall silent while the demo runs."""
+    from datetime import timedelta
+
+    import time_machine
+    from django.utils import timezone
+
+    from demo.management.commands.run_demo import SeededFleet
+    from gateways.choices import Connectivity, SensorState
+    from gateways.models import Sensor
+
+    start = timezone.now()
+    with time_machine.travel(start, tick=False) as clock:
+        online = Gateway.objects.create(
+            site=site, name="GW-01", last_seen_at=start, connectivity=Connectivity.ONLINE
+        )
+        watching = Sensor.objects.create(gateway=online, code="vib-1", asset=pump)
+        offline = Gateway.objects.create(
+            site=site,
+            name="GW-03",
+            last_seen_at=start - timedelta(hours=3),
+            connectivity=Connectivity.OFFLINE,
+        )
+        simulated = Gateway.objects.create(
+            site=site, name=DEMO_GATEWAY_NAME, last_seen_at=start, connectivity=Connectivity.ONLINE
+        )
+        seeded = SeededFleet(log=print)
+
+        later = start + timedelta(minutes=30)
+        clock.move_to(later)
+        seeded.beat()
+
+    assert seeded.ids == [online.pk]  # not the silent one, not the simulated one
+    for gateway, heard in ((online, later), (offline, start - timedelta(hours=3))):
+        gateway.refresh_from_db()
+        assert gateway.last_seen_at == heard
+    simulated.refresh_from_db()
+    assert simulated.last_seen_at == start  # the simulator speaks for it
+    watching.refresh_from_db()
+    assert watching.last_sample_at == later
+    assert watching.state == SensorState.NEVER_SEEN  # judged by the check, not the heartbeat
