@@ -34,6 +34,7 @@ from assets.models import (
     Storeroom,
 )
 from cmms.roles import Role
+from fleet.connectivity import silence_work_open
 from gateways.choices import Connectivity, SensorState
 from gateways.models import BatterySample, ConnectivityEvent, FirmwareTarget, Gateway, Sensor
 from gateways.services import gateway_create, gateway_update, sensor_create
@@ -945,6 +946,12 @@ class _Fleet:
                 self._unmonitored(gateway, sensors, state)
         ConnectivityEvent.objects.bulk_create(events)
         BatterySample.objects.bulk_create(samples)
+        # The offline gateways went offline before the demo began: their silence work is open,
+        # as the check opened it then.
+        offline = Gateway.objects.filter(
+            site__in=self.seeder.sites.values(), connectivity=Connectivity.OFFLINE
+        )
+        silence_work_open(list(offline.values_list("pk", flat=True)), now=self.now)
 
     def _gateway(self, site, tag, state, firmware, battery, signal) -> Gateway:
         asset = asset_services.asset_create(

@@ -277,6 +277,12 @@ def _write(model, transitions: list[Transition], now: datetime, *, state: str, s
 # ---------------------------------------------------------------- silence work
 
 
+def silence_work_open(gateway_ids: list, *, now: datetime) -> list:
+    """Open the silence work of gateways recorded offline (as the check does when they go
+    offline; at most one open per gateway). For data loaded with its state, like the demo's."""
+    return _open_silence_work(gateway_ids, now=now, skill=work.FleetSkill())
+
+
 def _open_silence_work(gateway_ids: list, *, now: datetime, skill) -> list:
     """A corrective work order for each gateway that went offline (one open per gateway):
     prioritised by the most critical asset its active sensors watch, listing those assets."""
