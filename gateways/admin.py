@@ -12,6 +12,7 @@ from cmms.admin import (
     NO_DELETE,
     VIEW_ONLY,
     EstimatedCountPaginator,
+    NamedInputsMixin,
     ReadOnlyInlineMixin,
     ScopedListFiltersMixin,
     SiteScopedAdminMixin,
@@ -26,7 +27,7 @@ from gateways.models import ConnectivityEvent, FirmwareTarget, Gateway, GatewayS
 RECENT_EVENTS = 20
 
 
-class PlannerSiteScopedAdmin(ScopedListFiltersMixin, admin.ModelAdmin):
+class PlannerSiteScopedAdmin(NamedInputsMixin, ScopedListFiltersMixin, admin.ModelAdmin):
     """Planners see and manage only their sites' rows (superusers: everything), and filter by
     their sites' sites and gateways only. The alerts admin builds on it too."""
 

@@ -69,6 +69,17 @@ def test_the_change_pages_with_inlines_render_for_a_planner(planner_client, plan
     assert plant_a.stock.part.sku in html  # parts issued inline
 
 
+def test_each_date_and_time_input_has_its_own_accessible_name(planner_client, plant_a):
+    """Django writes "Date:" and "Time:" as bare text; screen readers need a name per input."""
+    assert plant_a.work_order.is_open  # its dates are editable
+    page = planner_client.get(url(type(plant_a.work_order), "change", plant_a.work_order.pk))
+    html = page.content.decode()
+    assert 'id="id_due_at_0"' in html
+    assert 'aria-label="Due at: date"' in html
+    assert 'aria-label="Due at: time"' in html
+    assert 'aria-label="Scheduled start: date"' in html
+
+
 def test_the_asset_list_shows_the_hierarchy_breadcrumb(planner_client, plant_a):
     html = planner_client.get(url(type(plant_a.pump), "changelist")).content.decode()
     assert (
