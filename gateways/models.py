@@ -2,7 +2,7 @@ import uuid
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.validators import MaxValueValidator, MinValueValidator
+from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -31,6 +31,9 @@ class GatewayQuerySet(SiteScopedQuerySet):
 MIN_SILENCE_SECONDS = 120
 PERCENT = [MinValueValidator(0), MaxValueValidator(100)]
 DBM = [MinValueValidator(-200), MaxValueValidator(50)]
+TOPIC_LEVEL = RegexValidator(
+    r"^[^/+#\s]+$", "One MQTT topic level: no slash, '+', '#' or white space."
+)
 
 
 class Gateway(models.Model):
@@ -96,12 +99,32 @@ class Gateway(models.Model):
     battery_percent = models.PositiveSmallIntegerField(
         null=True, blank=True, editable=False, validators=PERCENT
     )
+    # Sparkplug B identity (spBv1.0/{group}/NBIRTH/{edge node}): both or neither. Its devices
+    # are the sensors whose `code` is the Sparkplug device id.
+    sparkplug_group_id = models.CharField(
+        "Sparkplug group id", max_length=64, blank=True, validators=[TOPIC_LEVEL]
+    )
+    sparkplug_edge_node_id = models.CharField(
+        "Sparkplug edge node id", max_length=64, blank=True, validators=[TOPIC_LEVEL]
+    )
 
     objects = GatewayQuerySet.as_manager()
 
     class Meta:
         db_table = "alerts_gateway"
         ordering = ["site", "name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["sparkplug_group_id", "sparkplug_edge_node_id"],
+                condition=~Q(sparkplug_edge_node_id=""),
+                name="gateway_unique_sparkplug_node",
+            ),
+            models.CheckConstraint(
+                condition=Q(sparkplug_group_id="", sparkplug_edge_node_id="")
+                | (~Q(sparkplug_group_id="") & ~Q(sparkplug_edge_node_id="")),
+                name="gateway_sparkplug_node_whole",
+            ),
+        ]
         indexes = [
             # The fleet check: active gateways heard from at least once, by when.
             models.Index(
@@ -118,6 +141,11 @@ class Gateway(models.Model):
         super().clean()
         if self.asset_id and self.site_id and self.asset.site_id != self.site_id:
             raise ValidationError({"asset": "The asset belongs to another site."})
+        if bool(self.sparkplug_group_id) != bool(self.sparkplug_edge_node_id):
+            missing = "sparkplug_edge_node_id" if self.sparkplug_group_id else "sparkplug_group_id"
+            raise ValidationError(
+                {missing: "A Sparkplug node needs both its group id and its edge node id."}
+            )
         silence = (self.heartbeat_interval_seconds or 0) + (self.heartbeat_grace_seconds or 0)
         if silence < MIN_SILENCE_SECONDS:
             raise ValidationError(
