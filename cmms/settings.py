@@ -136,6 +136,8 @@ INSTALLED_APPS = [
     "pipeline",
     "pm",
     "fleet",
+    "sparkplug",
+    "mqtt",
     "tech",
     "planner",
     "import_export",
@@ -321,6 +323,15 @@ FLEET_BATTERY_SAMPLE_EVERY_SECONDS = env_int(
     "FLEET_BATTERY_SAMPLE_EVERY_SECONDS", 6 * 3600, minimum=60
 )
 FLEET_BATTERY_KEEP_DAYS = env_int("FLEET_BATTERY_KEEP_DAYS", 90, minimum=7)
+
+# MQTT (mqtt and sparkplug apps, docs/mqtt.md): the broker as one URL with the system's own
+# credentials, mqtt[s]://user:password@host:port. Empty (the embedded demo): no consumer, and
+# gateways get no broker clients. The system's client must hold Mosquitto's dynamic security
+# admin role (it manages the gateways' clients and roles) and may subscribe to every topic.
+MQTT_URL = env_str("MQTT_URL")
+MQTT_CLIENT_ID = env_str("MQTT_CLIENT_ID", "cmms-consumer")
+# The Sparkplug B host application id: the system publishes spBv1.0/STATE/{id}.
+SPARKPLUG_HOST_ID = env_str("SPARKPLUG_HOST_ID", "cmms")
 
 # Gateway webhook: requests per gateway per minute (each gateway may override it),
 # and how long an alert may stay `received` before the sweeper enqueues it again.

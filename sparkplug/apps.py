@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class SparkplugConfig(AppConfig):
+    name = "sparkplug"
+    verbose_name = "Sparkplug B"
