@@ -524,12 +524,17 @@ class Simulator:
         self.clock = clock
         self.sleep = sleep
 
-    def ticks(self, *, count: int | None = None, duration: float | None = None) -> Iterator[int]:
-        """The ticks to run: until `count` ticks, `duration` seconds or the plan's end."""
-        started = self.clock()
+    def _last_tick(self, count: int | None) -> int | None:
+        """How many ticks run at most (None: until stopped or `duration` is over)."""
         limit = self.plan.total_ticks
         if count is not None:
             limit = count if limit is None else min(limit, count)
+        return limit
+
+    def ticks(self, *, count: int | None = None, duration: float | None = None) -> Iterator[int]:
+        """The ticks to run: until `count` ticks, `duration` seconds or the plan's end."""
+        started = self.clock()
+        limit = self._last_tick(count)
         tick = 0
         while limit is None or tick < limit:
             if duration is not None and (self.clock() - started).total_seconds() >= duration:
@@ -540,6 +545,7 @@ class Simulator:
     def run(self, *, count: int | None = None, duration: float | None = None) -> int:
         """Send the plan's requests; returns the number of HTTP answers received."""
         previous = None
+        limit = self._last_tick(count)
         for tick in self.ticks(count=count, duration=duration):
             scenario = self.plan.scenario_at(tick)
             if scenario != previous:
@@ -549,7 +555,7 @@ class Simulator:
                 previous = scenario
             for request in self.plan.requests(tick, self.clock()):
                 self.sender.send(request)
-            if self.plan.total_ticks is None or tick + 1 < self.plan.total_ticks:
+            if limit is None or tick + 1 < limit:  # no wait after the last tick
                 self.sleep(self.plan.interval)
         return self.sender.sent
 

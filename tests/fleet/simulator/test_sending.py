@@ -5,7 +5,16 @@ import json
 import pytest
 from standardwebhooks.webhooks import Webhook
 
-from fleet.simulator import Request, Response, Sender, SimulatorStopped
+from fleet.simulator import (
+    Plan,
+    Request,
+    Response,
+    Sender,
+    Simulator,
+    SimulatorStopped,
+    parse_plan,
+    parse_sensors,
+)
 from tests.fleet.simulator.transports import FakeClock, ScriptedTransport
 
 SECRET = "whsec_MfKQ9r8GKYqqzxKp+1nV8aQ2cN4b0D3WmJ7uX6yTzE4="
@@ -115,3 +124,20 @@ def test_one_line_per_request_says_what_was_sent_and_never_the_secret():
     assert "1 alerts: P-101 vibration.high major (accepted 1)" in lines[1]
     key = SECRET.removeprefix("whsec_")
     assert not any(key in line or key[:12] in line for line in lines)
+
+
+def test_the_simulator_waits_one_interval_between_ticks_and_none_after_the_last():
+    transport = ScriptedTransport(*[ok() for _ in range(6)])
+    sender, clock, _lines = sender_for(transport)
+    plan = Plan(
+        phases=parse_plan("steady"),
+        sensors=parse_sensors("vib-01=P-101:hours"),
+        interval=60.0,
+        seed=1,
+    )
+    simulator = Simulator(
+        plan=plan, sender=sender, log=lambda line: None, clock=clock, sleep=clock.sleep
+    )
+    simulator.run(count=3)
+    assert clock.slept == [60.0, 60.0]
+    assert len(transport.requests) == 6  # heartbeat and readings on each of the three ticks
