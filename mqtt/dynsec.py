@@ -208,6 +208,7 @@ class Dynsec:
         self._client: mqtt.Client | None = None
         self._connack: int | None = None
         self._subacks: dict[int, tuple] = {}
+        self._pending: set[str] = set()
         self._responses: dict[str, dict] = {}
 
     # connection
@@ -268,8 +269,9 @@ class Dynsec:
         except (ValueError, KeyError, TypeError):
             return
         for response in responses:
+            # Every admin connection reads every answer: keep only the answers to ours.
             key = response.get("correlationData") if isinstance(response, dict) else None
-            if isinstance(key, str):
+            if key in self._pending:
                 self._responses[key] = response
 
     def _wait(self, done: Callable[[], bool], what: str) -> None:
@@ -302,6 +304,7 @@ class Dynsec:
     def _execute(self, commands: list[Command]) -> list[dict]:
         token = secrets.token_hex(8)
         keys = [f"{token}:{index}" for index in range(len(commands))]
+        self._pending.update(keys)
         payload = {
             "commands": [
                 {**command, "correlationData": key}
@@ -311,11 +314,14 @@ class Dynsec:
         info = self._client.publish(CONTROL_TOPIC, json.dumps(payload), qos=1)
         if info.rc != mqtt.MQTT_ERR_SUCCESS:
             raise DynsecUnavailable(f"Lost the MQTT broker: {mqtt.error_string(info.rc)}.")
-        self._wait(
-            lambda: all(key in self._responses for key in keys),
-            f"waiting for the answer to {commands[0]['command']}",
-        )
-        return [self._responses.pop(key) for key in keys]
+        try:
+            self._wait(
+                lambda: all(key in self._responses for key in keys),
+                f"waiting for the answer to {commands[0]['command']}",
+            )
+            return [self._responses.pop(key) for key in keys]
+        finally:
+            self._pending.difference_update(keys)
 
     def run(self, commands: list[Command]) -> list[dict]:
         """Execute `commands`; DynsecError naming every one the plugin refused."""

@@ -83,7 +83,7 @@ class Device:
 
 
 @pytest.fixture
-def broker(mosquitto, settings):
+def broker(mosquitto, settings, real_clock):
     settings.MQTT_URL = mosquitto.url
     devices = []
 
@@ -395,3 +395,16 @@ def test_a_wrong_admin_password_is_an_error_not_an_outage(mosquitto):
 
     assert not isinstance(error.value, dynsec.DynsecUnavailable)
     assert "wrong" not in str(error.value)
+
+
+def test_many_commands_are_answered_in_order_across_control_messages(mosquitto):
+    names = [f"client-{index}" for index in range(dynsec.COMMANDS_PER_MESSAGE + 20)]
+
+    with dynsec.Dynsec(mosquitto.url) as session:
+        session.run([dynsec.create_client(name, "x") for name in names[::2]])
+        answers = session.execute([dynsec.get_client(name) for name in names])
+
+    assert [bool(answer.get("error")) for answer in answers] == [
+        index % 2 == 1 for index in range(len(names))
+    ]
+    assert [answer["data"]["client"]["username"] for answer in answers[::2]] == names[::2]
