@@ -237,9 +237,18 @@ def _is_uuid(text: str) -> bool:
         return False
 
 
-def sync_all_gateways(*, broker: Dynsec | None = None) -> dict[str, list[str]]:
+@dataclass
+class Reconciliation:
+    """What reconciling every gateway did: changes and refusals per gateway id."""
+
+    changes: dict[str, list[str]] = field(default_factory=dict)
+    failures: dict[str, str] = field(default_factory=dict)
+
+
+def sync_all_gateways(*, broker: Dynsec | None = None) -> Reconciliation:
     """Reconcile every gateway, and remove the clients and roles of gateways that no longer
-    exist; returns the changes per gateway id (only those that changed).
+    exist. A command the plugin refuses for one gateway is reported and the others go on;
+    losing the broker (DynsecUnavailable) stops it.
 
     One listing of the broker's clients and roles and one reading of the database find the
     gateways that differ; only those are reconciled, one by one under their row lock
@@ -251,7 +260,7 @@ def sync_all_gateways(*, broker: Dynsec | None = None) -> dict[str, list[str]]:
     clients = {client["username"]: client for client in broker.clients()}
     roles = {role["rolename"]: role for role in broker.roles()}
     desired = _every_gateway_access()
-    changes = {}
+    result = Reconciliation()
     for gateway_id in sorted(set(desired) | _managed_ids(clients, roles)):
         differs = access_commands(
             gateway_id,
@@ -259,8 +268,16 @@ def sync_all_gateways(*, broker: Dynsec | None = None) -> dict[str, list[str]]:
             client=clients.get(gateway_id),
             role=roles.get(role_name(gateway_id)),
         )
-        if differs:
+        if not differs:
+            continue
+        try:
             made = sync_gateway(gateway_id, broker=broker)
-            if made:
-                changes[gateway_id] = made
-    return changes
+        except dynsec.DynsecUnavailable:
+            raise
+        except dynsec.DynsecError as exc:
+            logger.error("Broker access of gateway %s not reconciled: %s", gateway_id, exc)
+            result.failures[gateway_id] = str(exc)
+            continue
+        if made:
+            result.changes[gateway_id] = made
+    return result

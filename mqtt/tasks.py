@@ -51,9 +51,9 @@ def sync_all_gateway_access() -> None:
     if not settings.MQTT_URL:
         return
     try:
-        changes = access.sync_all_gateways()
+        result = access.sync_all_gateways()
     except DynsecUnavailable as exc:
         logger.warning("Gateways' broker access not reconciled: %s", exc)
         return
-    for gateway_id, made in changes.items():
+    for gateway_id, made in result.changes.items():
         logger.info("Broker access of gateway %s repaired: %s.", gateway_id, "; ".join(made))

@@ -13,7 +13,7 @@ from io import StringIO
 import paho.mqtt.client as mqtt
 import pytest
 from celery.exceptions import Retry
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 from django.utils import timezone
 
 from gateways import services as gateway_services
@@ -326,7 +326,7 @@ def test_reconciling_twice_changes_nothing_and_keeps_gateways_connected(
     assert connected.connect() == 0
 
     assert access.sync_gateway(gateway.pk) == []
-    assert access.sync_all_gateways() == {}
+    assert access.sync_all_gateways() == access.Reconciliation()
 
     assert connected.subscribe(f"cmms/v1/gateways/{gateway.pk}/#") == REFUSED  # a round trip
     assert not connected.disconnected.is_set()
@@ -359,6 +359,33 @@ def test_the_reconcile_command_repairs_a_client_deleted_behind_the_systems_back(
     assert out.getvalue() == "Every gateway was in sync.\n"
 
 
+def test_a_refusal_for_one_gateway_does_not_stop_the_others(
+    broker, gateway_with_secret, monkeypatch
+):
+    refused, _ = gateway_with_secret()
+    repaired, secret = gateway_with_secret()
+    with dynsec.Dynsec() as session:
+        session.run([dynsec.delete_client(str(repaired.pk))])
+    plan = access.access_commands
+
+    def refused_plan(gateway_id, *args, **kwargs):
+        if gateway_id == str(refused.pk):
+            return [dynsec.delete_client("nobody")]
+        return plan(gateway_id, *args, **kwargs)
+
+    monkeypatch.setattr(access, "access_commands", refused_plan)
+    out, err = StringIO(), StringIO()
+
+    with pytest.raises(CommandError, match="1 gateway"):
+        call_command("mqtt_sync_access", stdout=out, stderr=err)
+
+    assert f"  createClient {repaired.pk} (password set)" in out.getvalue().splitlines()
+    assert err.getvalue() == (
+        f"gateway {refused.pk} not reconciled: deleteClient nobody: Client not found\n"
+    )
+    assert broker.connack(repaired.pk, secret) == mqtt.CONNACK_ACCEPTED
+
+
 # --- the broker unreachable -----------------------------------------------------------------
 
 
@@ -370,6 +397,8 @@ def test_an_unreachable_broker_is_retried_with_backoff_and_never_fails_a_service
 
     with pytest.raises(dynsec.DynsecUnavailable, match="Cannot reach the MQTT broker"):
         access.sync_gateway(gateway.pk)
+    with pytest.raises(CommandError, match="Cannot reach the MQTT broker"):
+        call_command("mqtt_sync_access", stdout=StringIO())
     # Rotating still works; the in-process task gives up quietly (the beat repairs it).
     new = committed(gateway_services.gateway_rotate_secret, gateway=gateway)
     # A worker retries, later each time.

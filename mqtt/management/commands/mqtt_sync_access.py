@@ -18,13 +18,19 @@ class Command(BaseCommand):
             self.stdout.write("MQTT_URL is not set: gateways have no broker access to manage.")
             return
         try:
-            changes = access.sync_all_gateways()
+            result = access.sync_all_gateways()
         except DynsecError as exc:
             raise CommandError(str(exc)) from None
-        for gateway_id, made in changes.items():
+        for gateway_id, made in result.changes.items():
             self.stdout.write(f"gateway {gateway_id}:")
             for change in made:
                 self.stdout.write(f"  {change}")
-        self.stdout.write(
-            f"{len(changes)} gateway(s) changed." if changes else "Every gateway was in sync."
-        )
+        changed = len(result.changes)
+        if changed or result.failures:
+            self.stdout.write(f"{changed} gateway(s) changed.")
+        else:
+            self.stdout.write("Every gateway was in sync.")
+        if result.failures:
+            for gateway_id, reason in result.failures.items():
+                self.stderr.write(f"gateway {gateway_id} not reconciled: {reason}")
+            raise CommandError(f"{len(result.failures)} gateway(s) could not be reconciled.")
