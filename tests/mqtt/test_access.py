@@ -29,6 +29,11 @@ REFUSED = 0x80
 TIMEOUT = 5
 
 
+def wait_for(predicate, message=""):
+    """A broker packet arrives within milliseconds: poll often, give up after TIMEOUT."""
+    return wait_until(predicate, timeout=TIMEOUT, interval=0.005, message=message)
+
+
 class Device:
     """An MQTT client as a gateway (or the admin) runs it; every wait is on a broker packet."""
 
@@ -62,20 +67,20 @@ class Device:
         """The CONNACK code: 0 accepted, 4 bad user name or password, 5 not authorised."""
         self.client.connect("127.0.0.1", self.port, keepalive=10)
         self.client.loop_start()
-        wait_until(lambda: self.connack is not None, timeout=TIMEOUT, message="no CONNACK")
+        wait_for(lambda: self.connack is not None, "no CONNACK")
         return self.connack
 
     def subscribe(self, topic: str) -> int:
         """The granted QoS, or 0x80 when the broker refused the subscription."""
         _, mid = self.client.subscribe(topic, qos=1)
-        (granted,) = wait_until(lambda: self.subacks.get(mid), timeout=TIMEOUT, message=topic)
+        (granted,) = wait_for(lambda: self.subacks.get(mid), topic)
         return granted
 
     def publish(self, topic: str, payload: bytes = b"{}") -> None:
         """Publish at QoS 1 and wait for the PUBACK (sent for a refused message too: MQTT
         3.1.1 has no way to say no, the broker drops it)."""
         info = self.client.publish(topic, payload, qos=1)
-        wait_until(lambda: info.mid in self.pubacks, timeout=TIMEOUT, message=topic)
+        wait_for(lambda: info.mid in self.pubacks, topic)
 
     def close(self) -> None:
         self.client.disconnect()
@@ -170,7 +175,7 @@ def test_gateway_a_cannot_publish_on_gateway_bs_topics(broker, gateway_with_secr
     # the one on B's topic would have arrived before it, had the broker let it through.
     device.publish(f"cmms/v1/gateways/{b.pk}/alerts", b'{"forged": true}')
     device.publish(f"cmms/v1/gateways/{a.pk}/alerts", b'{"own": true}')
-    wait_until(lambda: received(admin, f"cmms/v1/gateways/{a.pk}/alerts"), timeout=TIMEOUT)
+    wait_for(lambda: received(admin, f"cmms/v1/gateways/{a.pk}/alerts"))
 
     assert not received(admin, f"cmms/v1/gateways/{b.pk}/alerts")
     assert device.subscribe(f"cmms/v1/gateways/{b.pk}/#") == REFUSED
@@ -288,7 +293,7 @@ def test_sparkplug_acls_follow_the_gateways_identity(broker, gateway_with_secret
     device.publish("spBv1.0/plant/NBIRTH/other")
     device.publish("spBv1.0/plant/DDATA/press-1/vibration-1")
     device.publish("spBv1.0/plant/NBIRTH/press-1")
-    wait_until(lambda: received(admin, "spBv1.0/plant/NBIRTH/press-1"), timeout=TIMEOUT)
+    wait_for(lambda: received(admin, "spBv1.0/plant/NBIRTH/press-1"))
     assert received(admin, "spBv1.0/plant/DDATA/press-1/vibration-1")
     assert not received(admin, "spBv1.0/plant/NBIRTH/other")
 
@@ -299,7 +304,7 @@ def test_sparkplug_acls_follow_the_gateways_identity(broker, gateway_with_secret
     assert device.subscribe("spBv1.0/plant/NCMD/press-2") == 1
     device.publish("spBv1.0/plant/NBIRTH/press-1")
     device.publish("spBv1.0/plant/NBIRTH/press-2")
-    wait_until(lambda: received(admin, "spBv1.0/plant/NBIRTH/press-2"), timeout=TIMEOUT)
+    wait_for(lambda: received(admin, "spBv1.0/plant/NBIRTH/press-2"))
     assert [topic for topic, _ in admin.messages].count("spBv1.0/plant/NBIRTH/press-1") == 1
 
     # Without an identity, only its plain JSON topics remain.
