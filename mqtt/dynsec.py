@@ -13,6 +13,7 @@ description (`describe`).
 import json
 import logging
 import secrets
+import socket
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -228,6 +229,9 @@ class Dynsec:
         except OSError as exc:  # refused, unreachable, timed out, TLS failure
             raise DynsecUnavailable(f"Cannot reach the MQTT broker at {where}: {exc}.") from None
         self._client = client
+        # Each command waits for its answer: small packets go out at once (paho 1.6 leaves
+        # Nagle's algorithm on, which waits for the peer's delayed ACK).
+        client.socket().setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         try:
             self._wait(lambda: self._connack is not None, "waiting for CONNACK")
             if self._connack != mqtt.CONNACK_ACCEPTED:
@@ -235,7 +239,7 @@ class Dynsec:
                     f"The MQTT broker at {where} refused the system's account "
                     f"{self.broker.username!r}: {mqtt.connack_string(self._connack)}."
                 )
-            result, mid = client.subscribe(RESPONSE_TOPIC, qos=1)
+            result, mid = client.subscribe(RESPONSE_TOPIC, qos=0)
             if result != mqtt.MQTT_ERR_SUCCESS:
                 raise DynsecUnavailable(f"Lost the MQTT broker: {mqtt.error_string(result)}.")
             self._wait(lambda: mid in self._subacks, "waiting for SUBACK")
@@ -311,7 +315,9 @@ class Dynsec:
                 for command, key in zip(commands, keys, strict=True)
             ]
         }
-        info = self._client.publish(CONTROL_TOPIC, json.dumps(payload), qos=1)
+        # QoS 0: the answer is the acknowledgement. (At QoS 1 the broker's PUBACK goes first,
+        # and Nagle's algorithm holds the answer behind it until our delayed ACK, ~40 ms.)
+        info = self._client.publish(CONTROL_TOPIC, json.dumps(payload), qos=0)
         if info.rc != mqtt.MQTT_ERR_SUCCESS:
             raise DynsecUnavailable(f"Lost the MQTT broker: {mqtt.error_string(info.rc)}.")
         try:
