@@ -39,9 +39,14 @@ def sync_gateway_access(self, gateway_id: str) -> None:
             # periodic reconciliation repairs it.
             logger.warning("Broker access of gateway %s not synced: %s", gateway_id, exc)
             return
-        raise self.retry(
-            exc=exc, countdown=retry_countdown(self.request.retries), max_retries=MAX_RETRIES
-        ) from None
+        countdown = retry_countdown(self.request.retries)
+        logger.warning(
+            "Broker access of gateway %s not synced, retrying in %.0f s: %s",
+            gateway_id,
+            countdown,
+            exc,
+        )
+        raise self.retry(exc=exc, countdown=countdown, max_retries=MAX_RETRIES) from None
 
 
 @shared_task(name=SYNC_ALL_GATEWAY_ACCESS, ignore_result=True)
