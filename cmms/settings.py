@@ -332,6 +332,15 @@ MQTT_URL = env_str("MQTT_URL")
 MQTT_CLIENT_ID = env_str("MQTT_CLIENT_ID", "cmms-consumer")
 # The Sparkplug B host application id: the system publishes spBv1.0/STATE/{id}.
 SPARKPLUG_HOST_ID = env_str("SPARKPLUG_HOST_ID", "cmms")
+# Gateways' broker clients follow the database (mqtt.access): each change is queued on commit,
+# and every gateway is reconciled every 10 minutes (two listings and one query when nothing
+# changed), which repairs a lost message or a client changed behind the system's back.
+CELERY_TASK_ROUTES["mqtt.tasks.sync_all_gateway_access"] = {"queue": "housekeeping"}
+if MQTT_URL:
+    CELERY_BEAT_SCHEDULE["mqtt-sync-access"] = {
+        "task": "mqtt.tasks.sync_all_gateway_access",
+        "schedule": 10 * 60.0,
+    }
 
 # Gateway webhook: requests per gateway per minute (each gateway may override it),
 # and how long an alert may stay `received` before the sweeper enqueues it again.

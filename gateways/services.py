@@ -15,6 +15,7 @@ from audit.choices import AuditAction
 from audit.services import audit_record, field_changes
 from gateways import gateway_secrets, ratelimit, signing
 from gateways.models import Gateway, GatewaySecret, Sensor
+from gateways.signals import gateway_access_changed
 
 logger = logging.getLogger(__name__)
 
@@ -57,6 +58,15 @@ def _audit(gateway: Gateway, *, by, action: str, changes: dict) -> None:
     audit_record(by=by, action=action, obj=gateway, site=gateway.site, changes=changes)
 
 
+def _access_changed(gateway: Gateway) -> None:
+    """After commit, tell the apps above that who may connect as the gateway changed (its
+    broker client follows, mqtt.access); a receiver's error is logged, never the caller's."""
+    gateway_id = gateway.pk
+    transaction.on_commit(
+        lambda: gateway_access_changed.send(sender=Gateway, gateway_id=gateway_id), robust=True
+    )
+
+
 @transaction.atomic
 def gateway_create(
     *, site, name: str, rate_limit_per_minute: int | None = None, by=None
@@ -71,6 +81,7 @@ def gateway_create(
         action=AuditAction.GATEWAY_CREATE,
         changes={"name": name, "rate_limit_per_minute": rate_limit_per_minute},
     )
+    _access_changed(gateway)
     return gateway, secret
 
 
@@ -78,7 +89,9 @@ def gateway_create(
 def gateway_rotate_secret(*, gateway: Gateway, by=None) -> str:
     """Add a new secret; older ones keep verifying until `gateway_retire_secrets`."""
     Gateway.objects.select_for_update().get(pk=gateway.pk)
-    return _secret_add(gateway, by=by, action=AuditAction.GATEWAY_ROTATE_SECRET, changes={})
+    secret = _secret_add(gateway, by=by, action=AuditAction.GATEWAY_ROTATE_SECRET, changes={})
+    _access_changed(gateway)
+    return secret
 
 
 @transaction.atomic
@@ -101,6 +114,7 @@ def gateway_retire_secrets(*, gateway: Gateway, now: datetime | None = None, by=
             action=AuditAction.GATEWAY_RETIRE_SECRETS,
             changes={"retired_fingerprints": fingerprints, "kept_fingerprint": newest.fingerprint},
         )
+        _access_changed(gateway)
     return retired
 
 
@@ -113,14 +127,19 @@ _UPDATABLE = frozenset(
         "model",
         "heartbeat_interval_seconds",
         "heartbeat_grace_seconds",
+        "sparkplug_group_id",
+        "sparkplug_edge_node_id",
     }
 )
+# What the gateway's broker client and role are made from (mqtt.access).
+_ACCESS_FIELDS = frozenset({"is_active", "sparkplug_group_id", "sparkplug_edge_node_id"})
 
 
 @transaction.atomic
 def gateway_update(*, gateway: Gateway, by=None, **fields) -> Gateway:
     """Rename a gateway, change its rate limit, enable/disable it, link it to an asset of its
-    site (the gateway as equipment), or set its model and heartbeat interval and grace."""
+    site (the gateway as equipment), set its model and heartbeat interval and grace, or its
+    Sparkplug identity (group and edge node id, both or neither)."""
     unknown = set(fields) - _UPDATABLE
     if unknown:
         raise ValidationError({name: "This field cannot be changed." for name in unknown})
@@ -132,12 +151,18 @@ def gateway_update(*, gateway: Gateway, by=None, **fields) -> Gateway:
         try:
             with transaction.atomic():
                 gateway.save(update_fields=list(fields))
-        except IntegrityError:
-            # Another gateway was linked to the same asset meanwhile (one gateway per asset).
+        except IntegrityError as exc:
+            # Another gateway took the same asset or Sparkplug node meanwhile (both unique).
+            if "sparkplug" in str(exc):
+                raise ValidationError(
+                    {"sparkplug_edge_node_id": "Another gateway is this Sparkplug edge node."}
+                ) from None
             raise ValidationError({"asset": "Another gateway is recorded as this asset."}) from None
     changes = field_changes(before, fields)
     if changes:
         _audit(gateway, by=by, action=AuditAction.GATEWAY_UPDATE, changes=changes)
+    if _ACCESS_FIELDS & set(changes):
+        _access_changed(gateway)
     return gateway
 
 
@@ -243,6 +268,7 @@ def gateway_set_active(*, gateway: Gateway, is_active: bool, by=None) -> Gateway
     if changed:
         action = AuditAction.GATEWAY_ENABLE if is_active else AuditAction.GATEWAY_DISABLE
         audit_record(by=by, action=action, obj=gateway, site=gateway.site)
+        _access_changed(gateway)
     return gateway
 
 
