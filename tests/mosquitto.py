@@ -8,6 +8,7 @@ Persistence is on, so a restarted broker keeps the persistent sessions and their
 messages (Mosquitto writes them on a clean shutdown, `stop()`; `kill()` loses what is unsaved).
 """
 
+import os
 import shutil
 import signal
 import socket
@@ -62,6 +63,9 @@ class MosquittoServer:
         self.config.write_text(
             "\n".join(
                 (
+                    # Started as root, Mosquitto would switch to the `mosquitto` user, which
+                    # may not read this private directory (the dynamic security file).
+                    *(["user root"] if os.geteuid() == 0 else []),
                     "per_listener_settings false",
                     f"listener {self.port} 127.0.0.1",
                     "allow_anonymous false",
