@@ -1,8 +1,8 @@
 """A real Sparkplug B edge node process for the end-to-end test: pysparkplug's EdgeNode with one
 device, through a real broker. It births (bdSeq as given: a node keeps it across restarts),
-publishes the given node and device values (the first of each in its births), prints "published", and stays connected until it
-is killed (its will, an NDEATH, is then published by the broker) or, with --clean, disconnects
-with an NDEATH of its own.
+publishes the given node and device values (the first of each in its births), prints
+"published", and stays connected until it is killed (its will, an NDEATH, is then published by
+the broker) or, with --clean, disconnects with an NDEATH of its own.
 
     python -m tests.mqtt.sparkplug_edge --port P --username U --password W --bdseq N \
         --hours 100,101 --temps 79,80.5
