@@ -18,8 +18,9 @@ gateway's `EdgeNodeSession` so one node's messages apply in order, and then:
 A message that can never be applied raises `MessageRejected` with the reason (malformed topic,
 unknown or inactive node, unknown device, undecodable payload, unknown alias, data before the
 node's or device's birth); the consumer records it and acknowledges it. Per Sparkplug 3.0 a
-host that gets data before a birth should ask the node to rebirth (NCMD `Node Control/Rebirth`);
-this host records the rejection, and the node's next reconnection births it again.
+host that gets data before a birth should ask the node to rebirth: such a rejection carries,
+as its `rebirth` attribute, the NCMD `Node Control/Rebirth` message (topic, payload) for the
+consumer to publish after recording it (`rebirth_message`).
 """
 
 import json
@@ -28,7 +29,18 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from django.conf import settings
-from pysparkplug import DBirth, DData, DDeath, NBirth, NData, NDeath
+from pysparkplug import (
+    DataType,
+    DBirth,
+    DData,
+    DDeath,
+    Metric,
+    NBirth,
+    NCmd,
+    NData,
+    NDeath,
+    get_current_timestamp,
+)
 
 from fleet.presence import gateway_alive, gateway_died, sensor_alive, sensor_died
 from gateways.messages import MessageRejected
@@ -43,6 +55,7 @@ NAMESPACE = "spBv1.0"
 NODE_TYPES = {"NBIRTH": NBirth, "NDEATH": NDeath, "NDATA": NData}
 DEVICE_TYPES = {"DBIRTH": DBirth, "DDEATH": DDeath, "DDATA": DData}
 BD_SEQ = "bdSeq"
+REBIRTH = "Node Control/Rebirth"
 
 
 def state_message(*, online: bool, timestamp_ms: int) -> tuple[str, bytes]:
@@ -51,6 +64,15 @@ def state_message(*, online: bool, timestamp_ms: int) -> tuple[str, bytes]:
     topic = f"{NAMESPACE}/STATE/{settings.SPARKPLUG_HOST_ID}"
     payload = json.dumps({"online": online, "timestamp": timestamp_ms}, separators=(",", ":"))
     return topic, payload.encode()
+
+
+def rebirth_message(*, group_id: str, edge_node_id: str) -> tuple[str, bytes]:
+    """The NCMD asking an edge node to publish its births again (`Node Control/Rebirth` =
+    true): its topic and Sparkplug B payload, to publish with QoS 0, not retained."""
+    now = get_current_timestamp()
+    command = NCmd(timestamp=now, metrics=(Metric(now, REBIRTH, DataType.BOOLEAN, value=True),))
+    topic = f"{NAMESPACE}/{group_id}/NCMD/{edge_node_id}"
+    return topic, command.encode(include_dtypes=True)
 
 
 @dataclass(frozen=True)
@@ -157,6 +179,15 @@ class _Message:
     def reject(self, reason: str):
         return MessageRejected(reason, gateway=self.gateway)
 
+    def reject_before_birth(self, reason: str):
+        """A rejection of data the host cannot interpret without the node's births: it carries
+        the rebirth command for the consumer to publish."""
+        rejection = self.reject(f"{reason}; the node must rebirth.")
+        rejection.rebirth = rebirth_message(
+            group_id=self.parsed.group_id, edge_node_id=self.parsed.edge_node_id
+        )
+        return rejection
+
     # --- the edge node ---------------------------------------------------------------
 
     def nbirth(self) -> None:
@@ -244,9 +275,7 @@ class _Message:
         sensor = self.sensor()
         device = DeviceSession.objects.filter(sensor=sensor, online=True).first()
         if device is None:
-            raise self.reject(
-                f"DDATA of device {sensor.code!r} before its DBIRTH (the node must rebirth)."
-            )
+            raise self.reject_before_birth(f"DDATA of device {sensor.code!r} before its DBIRTH")
         data = _decode(DData, self.payload, topic=self.parsed, birth=_Aliases(device))
         if not self.sequence(data.seq, data.timestamp):
             return
@@ -258,9 +287,9 @@ class _Message:
 
     def require_birth(self) -> None:
         if not self.session.online:
-            raise self.reject(
+            raise self.reject_before_birth(
                 f"{self.parsed.message_type} before the edge node's NBIRTH (or after its "
-                "NDEATH): its aliases and sequence are unknown; the node must rebirth."
+                "NDEATH): its aliases and sequence are unknown"
             )
 
     def sensor(self) -> Sensor:

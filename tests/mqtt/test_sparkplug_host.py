@@ -10,6 +10,7 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
+from pysparkplug import NCmd
 
 from alerts.models import Alert
 from assets.models import MeterReading
@@ -201,6 +202,10 @@ def test_data_before_a_birth_is_rejected_as_needing_a_rebirth(gateway, node, t0)
     refusal = rejected(node.ndata(t0, {"Motor/Hours": 1.0}), t0)
     assert "before the edge node's NBIRTH" in refusal.reason
     assert refusal.gateway == gateway
+    topic, payload = refusal.rebirth  # what the consumer publishes: NCMD Node Control/Rebirth
+    assert topic == "spBv1.0/plant/NCMD/line1"
+    (metric,) = NCmd.decode(payload).metrics
+    assert (metric.name, metric.value) == ("Node Control/Rebirth", True)
 
 
 def test_unknown_node_device_and_bad_messages_are_rejected_with_reasons(gateway, sensor, node, t0):
