@@ -294,10 +294,17 @@ def _write(model, transitions: list[Transition], now: datetime, *, state: str, s
 # ---------------------------------------------------------------- silence work
 
 
-def silence_work_open(gateway_ids: list, *, now: datetime) -> list:
+def silence_work_open(gateway_ids: list, *, now: datetime, died: bool = False) -> list:
     """Open the silence work of gateways recorded offline (as the check does when they go
-    offline; at most one open per gateway). For data loaded with its state, like the demo's."""
-    return _open_silence_work(gateway_ids, now=now, skill=work.FleetSkill())
+    offline; at most one open per gateway). For data loaded with its state, like the demo's,
+    and for gateways that said they died (`died`: a Sparkplug NDEATH, fleet.presence)."""
+    return _open_silence_work(gateway_ids, now=now, skill=work.FleetSkill(), died=died)
+
+
+def sensors_recover(sensor_ids: list) -> list:
+    """Note the recovery of sensors recorded live again on their open stale work (cancelled
+    when unstarted), as the check does; for sensors heard outside the check (fleet.presence)."""
+    return _recover_sensors(sensor_ids)
 
 
 def _open_silence_work(gateway_ids: list, *, now: datetime, skill, died: bool = False) -> list:

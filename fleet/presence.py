@@ -14,8 +14,7 @@ from datetime import datetime
 from django.db import transaction
 from django.db.models import Q
 
-from fleet import work
-from fleet.connectivity import _open_silence_work, _recover_sensors, gateway_heard
+from fleet.connectivity import gateway_heard, sensors_recover, silence_work_open
 from gateways.choices import Connectivity, SensorState
 from gateways.models import ConnectivityEvent, Gateway, Sensor
 
@@ -54,7 +53,7 @@ def gateway_died(*, gateway: Gateway, now: datetime) -> bool:
             silent_since=row["last_seen_at"],
         )
         gateway.connectivity, gateway.connectivity_since = Connectivity.OFFLINE, now
-        _open_silence_work([gateway.pk], now=now, skill=work.FleetSkill(), died=True)
+        silence_work_open([gateway.pk], now=now, died=True)
     return True
 
 
@@ -89,7 +88,7 @@ def sensor_alive(*, sensor: Sensor, now: datetime, sampled_at: datetime) -> None
             silent_since=row["last_sample_at"],
         )
         if row["state"] == SensorState.STALE:
-            _recover_sensors([sensor.pk])
+            sensors_recover([sensor.pk])
 
 
 def sensor_died(*, sensor: Sensor, now: datetime) -> bool:

@@ -53,6 +53,8 @@ logger = logging.getLogger(__name__)
 
 NAMESPACE = "spBv1.0"
 NODE_TYPES = {"NBIRTH": NBirth, "NDEATH": NDeath, "NDATA": NData}
+# Commands go to edge nodes (ours among them: the rebirth request); a host has nothing to apply.
+COMMAND_TYPES = {"NCMD", "DCMD"}
 DEVICE_TYPES = {"DBIRTH": DBirth, "DDEATH": DDeath, "DDATA": DData}
 BD_SEQ = "bdSeq"
 REBIRTH = "Node Control/Rebirth"
@@ -84,13 +86,15 @@ class Topic:
 
 
 def parse_topic(topic: str) -> Topic:
-    """The parts of a Sparkplug B topic the host handles; raises MessageRejected."""
+    """The parts of a Sparkplug B topic (NCMD and DCMD included); raises MessageRejected."""
     levels = topic.split("/")
     if len(levels) < 4 or levels[0] != NAMESPACE or not all(levels):
         raise MessageRejected(f"Not a Sparkplug B edge node topic: {topic[:200]!r}.")
     group_id, message_type, edge_node_id, *rest = levels[1:]
     if message_type in NODE_TYPES and not rest:
         return Topic(group_id, message_type, edge_node_id, None)
+    if message_type in COMMAND_TYPES and len(rest) <= 1:
+        return Topic(group_id, message_type, edge_node_id, rest[0] if rest else None)
     if message_type in DEVICE_TYPES and len(rest) == 1:
         return Topic(group_id, message_type, edge_node_id, rest[0])
     raise MessageRejected(
@@ -134,6 +138,8 @@ def handle_message(*, topic: str, payload: bytes, now: datetime) -> None:
     """Apply one Sparkplug B message received at `now` (see the module's docstring); call
     inside a transaction. Raises MessageRejected for a message that can never be applied."""
     parsed = parse_topic(topic)
+    if parsed.message_type in COMMAND_TYPES:
+        return  # a command to an edge node, not from one
     gateway = _gateway(parsed)
     session, _ = EdgeNodeSession.objects.get_or_create(gateway=gateway)
     session = EdgeNodeSession.objects.select_for_update().get(pk=session.pk)

@@ -19,7 +19,7 @@ from gateways.choices import Connectivity, SensorState
 from gateways.messages import MessageRejected
 from gateways.models import ConnectivityEvent, Gateway, Sensor
 from sparkplug.choices import Direction, MetricTarget
-from sparkplug.host import handle_message, state_message
+from sparkplug.host import handle_message, rebirth_message, state_message
 from sparkplug.models import EdgeNodeSession, MetricMapping, SequenceGap
 from tests.factories import GatewayFactory, MeterFactory
 from tests.mqtt.sparkplug_node import SparkplugNode
@@ -217,13 +217,20 @@ def test_unknown_node_device_and_bad_messages_are_rejected_with_reasons(gateway,
     assert refusal.gateway == gateway
     assert "Undecodable" in rejected((node.topic("NDATA"), b"\xff\x00garbage"), t0).reason
     assert "Not a Sparkplug B" in rejected(("spBv1.0/plant/NDATA", b""), t0).reason
-    assert "Not a Sparkplug B" in rejected(("spBv1.0/plant/NCMD/line1", b""), t0).reason
+    assert "Not a Sparkplug B" in rejected(("spBv1.0/plant/NFOO/line1", b""), t0).reason
     assert "alias 9" in rejected(_alias_only(node, t0), t0).reason
 
 
 def _alias_only(node, t0):
     node.aliases["Unknown"] = 9
     return node.ndata(t0, {"Unknown": 1.0}, by_alias=True)
+
+
+def test_commands_to_edge_nodes_are_not_the_hosts_to_apply(gateway, node, t0):
+    send(node.nbirth(t0), t0)
+    send(rebirth_message(group_id="plant", edge_node_id="line1"), t0 + SECOND)
+    send(("spBv1.0/plant/DCMD/line1/temp1", b"anything"), t0 + SECOND)
+    assert EdgeNodeSession.objects.get(gateway=gateway).seq == 0
 
 
 def test_a_disabled_gateway_is_rejected(gateway, node, t0):
