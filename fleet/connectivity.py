@@ -81,15 +81,25 @@ class CheckResult:
 
 
 def sensor_state_at(
-    *, last_sample_at: datetime | None, stale_after_seconds: int, gateway_offline: bool, now
+    *,
+    last_sample_at: datetime | None,
+    stale_after_seconds: int,
+    gateway_offline: bool,
+    now,
+    declared_dead: bool = False,
 ) -> str:
     """A sensor's state at `now`: never seen until a sample is reported; stale when its last
-    sample is older than `stale_after_seconds` or its gateway is offline; else live. Exactly
+    sample is older than `stale_after_seconds` or its gateway is offline, or when its gateway
+    reported it dead (`sensor_died`) and it has sent no sample since; else live. Exactly
     `stale_after_seconds` old is still live (the boundary belongs to the earlier state, as for
     gateways)."""
     if last_sample_at is None:
         return SensorState.NEVER_SEEN
-    if gateway_offline or (now - last_sample_at).total_seconds() > stale_after_seconds:
+    if (
+        declared_dead
+        or gateway_offline
+        or (now - last_sample_at).total_seconds() > stale_after_seconds
+    ):
         return SensorState.STALE
     return SensorState.LIVE
 
@@ -127,6 +137,13 @@ def sensor_states(queryset, now: datetime, name: str = "computed"):
             name: Case(
                 When(last_sample_at__isnull=True, then=Value(SensorState.NEVER_SEEN.value)),
                 When(_gateway_offline_from__lt=now, then=Value(SensorState.STALE.value)),
+                # Reported dead by its gateway (`sensor_died`) and no sample since.
+                When(
+                    state=SensorState.STALE,
+                    last_reported_at=F("state_since"),
+                    state_since__gte=F("last_sample_at"),
+                    then=Value(SensorState.STALE.value),
+                ),
                 When(_stale_from__gte=now, then=Value(SensorState.LIVE.value)),
                 default=Value(SensorState.STALE.value),
                 output_field=CharField(),
@@ -277,15 +294,23 @@ def _write(model, transitions: list[Transition], now: datetime, *, state: str, s
 # ---------------------------------------------------------------- silence work
 
 
-def silence_work_open(gateway_ids: list, *, now: datetime) -> list:
+def silence_work_open(gateway_ids: list, *, now: datetime, died: bool = False) -> list:
     """Open the silence work of gateways recorded offline (as the check does when they go
-    offline; at most one open per gateway). For data loaded with its state, like the demo's."""
-    return _open_silence_work(gateway_ids, now=now, skill=work.FleetSkill())
+    offline; at most one open per gateway). For data loaded with its state, like the demo's,
+    and for gateways that said they died (`died`: a Sparkplug NDEATH, fleet.presence)."""
+    return _open_silence_work(gateway_ids, now=now, skill=work.FleetSkill(), died=died)
 
 
-def _open_silence_work(gateway_ids: list, *, now: datetime, skill) -> list:
+def sensors_recover(sensor_ids: list) -> list:
+    """Note the recovery of sensors recorded live again on their open stale work (cancelled
+    when unstarted), as the check does; for sensors heard outside the check (fleet.presence)."""
+    return _recover_sensors(sensor_ids)
+
+
+def _open_silence_work(gateway_ids: list, *, now: datetime, skill, died: bool = False) -> list:
     """A corrective work order for each gateway that went offline (one open per gateway):
-    prioritised by the most critical asset its active sensors watch, listing those assets."""
+    prioritised by the most critical asset its active sensors watch, listing those assets.
+    `died`: the gateway said so itself (a Sparkplug NDEATH), rather than fell silent."""
     if not gateway_ids:
         return []
     watched = defaultdict(dict)
@@ -313,11 +338,15 @@ def _open_silence_work(gateway_ids: list, *, now: datetime, skill) -> list:
             site=gateway.site,
             asset=gateway.asset,
             title=f"Gateway {label} silent since {since}",
-            description=_silence_description(gateway, label, since, assets),
+            description=_silence_description(gateway, label, since, assets, died=died),
             priority=priority,
             due_at=now + work.response_time(priority),
             now=now,
-            event=f"Opened by the fleet check: gateway {label} offline, silent since {since}.",
+            event=(
+                f"Opened on the death of gateway {label} (Sparkplug NDEATH), last heard {since}."
+                if died
+                else f"Opened by the fleet check: gateway {label} offline, silent since {since}."
+            ),
             skill=skill,
         )
         if created:
@@ -325,14 +354,20 @@ def _open_silence_work(gateway_ids: list, *, now: datetime, skill) -> list:
     return opened
 
 
-def _silence_description(gateway, label: str, since: str, assets: list) -> str:
-    lines = [
-        f"Gateway {label} ({gateway.name}) has sent nothing since {since} "
-        f"({gateway.site.timezone}): no heartbeat, alert or reading for longer than its "
-        f"heartbeat interval ({gateway.heartbeat_interval_seconds} s) plus its grace "
-        f"({gateway.heartbeat_grace_seconds} s).",
-        "",
-    ]
+def _silence_description(gateway, label: str, since: str, assets: list, *, died=False) -> str:
+    if died:
+        first = (
+            f"Gateway {label} ({gateway.name}) went offline: its Sparkplug B session ended "
+            f"(NDEATH) after it was last heard at {since} ({gateway.site.timezone})."
+        )
+    else:
+        first = (
+            f"Gateway {label} ({gateway.name}) has sent nothing since {since} "
+            f"({gateway.site.timezone}): no heartbeat, alert or reading for longer than its "
+            f"heartbeat interval ({gateway.heartbeat_interval_seconds} s) plus its grace "
+            f"({gateway.heartbeat_grace_seconds} s)."
+        )
+    lines = [first, ""]
     if assets:
         lines += ["Assets not monitored meanwhile:", work.asset_list(assets)]
     else:

@@ -6,6 +6,11 @@ seen** until its first sign of life. A sign of life is any signed request it sen
 admitted (a heartbeat, alerts, readings): `Gateway.last_seen_at`. Heartbeats record it to the
 second; alerts and readings at most once a minute (`gateways.services.LAST_SEEN_RESOLUTION`).
 The boundaries belong to the earlier state: silent for exactly the interval is still online.
+
+A gateway can also *say* it went offline (a Sparkplug B NDEATH, `fleet.connectivity.gateway_died`):
+it is then recorded offline at that moment, after its last sign of life, and stays offline until
+it is heard again (`last_seen_at` moves past `connectivity_since`), however recently it spoke.
+Without that rule the check would compute it online again and record a false recovery.
 """
 
 from datetime import datetime, timedelta
@@ -17,11 +22,19 @@ from gateways.choices import Connectivity
 
 
 def connectivity_at(
-    *, last_seen_at: datetime | None, interval_seconds: int, grace_seconds: int, now: datetime
+    *,
+    last_seen_at: datetime | None,
+    interval_seconds: int,
+    grace_seconds: int,
+    now: datetime,
+    declared_offline: bool = False,
 ) -> str:
-    """The Connectivity value of a gateway last seen at `last_seen_at`, at `now`."""
+    """The Connectivity value of a gateway last seen at `last_seen_at`, at `now`;
+    `declared_offline`: it was recorded offline at or after its last sign of life."""
     if last_seen_at is None:
         return Connectivity.NEVER_SEEN
+    if declared_offline:
+        return Connectivity.OFFLINE
     silent = now - last_seen_at
     if silent <= timedelta(seconds=interval_seconds):
         return Connectivity.ONLINE
@@ -37,6 +50,17 @@ def gateway_connectivity(gateway, now: datetime) -> str:
         interval_seconds=gateway.heartbeat_interval_seconds,
         grace_seconds=gateway.heartbeat_grace_seconds,
         now=now,
+        declared_offline=declared_offline(gateway),
+    )
+
+
+def declared_offline(gateway) -> bool:
+    """Recorded offline at or after its last sign of life (see the module's docstring)."""
+    return (
+        gateway.connectivity == Connectivity.OFFLINE
+        and gateway.connectivity_since is not None
+        and gateway.last_seen_at is not None
+        and gateway.connectivity_since >= gateway.last_seen_at
     )
 
 
@@ -64,6 +88,11 @@ def with_connectivity(queryset: models.QuerySet, now: datetime, name: str = "sta
         **{
             name: Case(
                 When(last_seen_at__isnull=True, then=Value(Connectivity.NEVER_SEEN.value)),
+                When(
+                    connectivity=Connectivity.OFFLINE,
+                    connectivity_since__gte=F("last_seen_at"),
+                    then=Value(Connectivity.OFFLINE.value),
+                ),
                 When(_late_from__gte=now, then=Value(Connectivity.ONLINE.value)),
                 When(_offline_from__gte=now, then=Value(Connectivity.LATE.value)),
                 default=Value(Connectivity.OFFLINE.value),

@@ -53,3 +53,32 @@ def test_the_database_annotation_agrees_with_the_function(site):
     for n, (_, expected) in enumerate(CASES):
         assert annotated[f"gw{n}"] == expected, CASES[n]
         assert gateway_connectivity(gateways[n], now) == expected
+
+
+@pytest.mark.django_db
+def test_a_gateway_recorded_offline_after_its_last_sign_of_life_stays_offline_until_heard(site):
+    """A Sparkplug NDEATH records a gateway offline seconds after it last spoke: the function
+    and the annotation both keep it offline until its next sign of life."""
+    now = timezone.now()
+    died = Gateway.objects.create(
+        site=site,
+        name="died",
+        heartbeat_interval_seconds=INTERVAL,
+        heartbeat_grace_seconds=GRACE,
+        last_seen_at=now - 5 * SECOND,
+        connectivity=Connectivity.OFFLINE,
+        connectivity_since=now - 4 * SECOND,
+    )
+    heard_since = Gateway.objects.create(
+        site=site,
+        name="heard since",
+        heartbeat_interval_seconds=INTERVAL,
+        heartbeat_grace_seconds=GRACE,
+        last_seen_at=now - 3 * SECOND,
+        connectivity=Connectivity.OFFLINE,
+        connectivity_since=now - 4 * SECOND,
+    )
+    annotated = dict(Gateway.objects.with_connectivity(now).values_list("name", "status"))
+    assert annotated == {"died": Connectivity.OFFLINE, "heard since": Connectivity.ONLINE}
+    assert gateway_connectivity(died, now) == Connectivity.OFFLINE
+    assert gateway_connectivity(heard_since, now) == Connectivity.ONLINE

@@ -16,18 +16,40 @@ from fleet.simulator import (
     sensors_of,
     simulator_for,
 )
+from fleet.simulator_sparkplug import sparkplug_simulator_for
 from gateways.models import Gateway
+
+TRANSPORTS = ("http", "sparkplug")
 
 
 class Command(BaseCommand):
     help = (
-        "Run a simulated gateway: signed heartbeats, meter readings and alerts over HTTP "
-        "(scenarios steady, degrading, storm, silent). See docs/fleet-simulator.md."
+        "Run a simulated gateway: signed heartbeats, meter readings and alerts over HTTP, or "
+        "a Sparkplug B edge node over MQTT (scenarios steady, degrading, storm, silent). See "
+        "docs/fleet-simulator.md and docs/sparkplug.md."
     )
 
     def add_arguments(self, parser):
         parser.add_argument("--url", default=settings.SITE_URL, help="base URL of the CMMS")
         parser.add_argument("--gateway", help="the gateway's id (UUID)")
+        parser.add_argument(
+            "--transport",
+            choices=TRANSPORTS,
+            default="http",
+            help="http: signed webhooks (default); sparkplug: a Sparkplug B edge node through "
+            "the broker, connecting as the gateway (its id and secret)",
+        )
+        parser.add_argument(
+            "--broker",
+            default=settings.MQTT_URL,
+            help="with --transport sparkplug: mqtt[s]://host:port (default: MQTT_URL's host; "
+            "its credentials are not used)",
+        )
+        parser.add_argument(
+            "--sparkplug-node",
+            help="with --transport sparkplug: GROUP/EDGE_NODE (default: the gateway's "
+            "Sparkplug identity, read from the database)",
+        )
         parser.add_argument(
             "--secret", help="the gateway's whsec_ secret (prefer --secret-file or GATEWAY_SECRET)"
         )
@@ -72,6 +94,9 @@ class Command(BaseCommand):
         interval = options["interval"]
         if interval is None:
             interval = DEMO_INTERVAL if demo else 60.0
+        if options["transport"] == "sparkplug":
+            self._run_sparkplug(options, gateway_id, secret, sensors, scenario, interval, demo)
+            return
         try:
             simulator = simulator_for(
                 url=options["url"],
@@ -97,6 +122,55 @@ class Command(BaseCommand):
             raise CommandError(str(exc)) from None
         except KeyboardInterrupt:
             self._log("Stopped.")
+
+    def _run_sparkplug(self, options, gateway_id, secret, sensors, scenario, interval, demo):
+        group_id, edge_node_id = self._sparkplug_node(options, gateway_id)
+        try:
+            simulator, sender = sparkplug_simulator_for(
+                broker=options["broker"],
+                gateway_id=gateway_id,
+                secret=secret,
+                group_id=group_id,
+                edge_node_id=edge_node_id,
+                sensors=sensors,
+                scenario=scenario,
+                interval=interval,
+                log=self._log,
+                seed=options["seed"],
+                firmware=options["firmware"],
+                degrade=options["degrade"] or (DEMO_DEGRADING if demo else ""),
+            )
+        except ValueError as exc:
+            raise CommandError(str(exc)) from None
+        self._log(
+            f"Edge node {group_id}/{edge_node_id} (gateway {gateway_id}) -> {options['broker']}: "
+            f"{scenario} every {interval:g} s; devices "
+            + (", ".join(f"{s.code}={s.asset_tag}" for s in sensors) or "none")
+        )
+        try:
+            simulator.run(count=options["count"], duration=options["duration"])
+        except OSError as exc:
+            raise CommandError(str(exc)) from None
+        except KeyboardInterrupt:
+            self._log("Stopped.")
+        finally:
+            sender.disconnect()
+
+    def _sparkplug_node(self, options, gateway_id: str) -> tuple[str, str]:
+        if options["sparkplug_node"]:
+            group_id, _, edge_node_id = options["sparkplug_node"].partition("/")
+            if not group_id or not edge_node_id or "/" in edge_node_id:
+                raise CommandError("--sparkplug-node must be GROUP/EDGE_NODE.")
+            return group_id, edge_node_id
+        try:
+            gateway = Gateway.objects.get(pk=gateway_id)
+        except Exception:  # unknown, malformed, or no database here
+            raise CommandError(
+                "The gateway's Sparkplug identity cannot be read: give --sparkplug-node."
+            ) from None
+        if not gateway.sparkplug_edge_node_id:
+            raise CommandError("The gateway has no Sparkplug group and edge node id.")
+        return gateway.sparkplug_group_id, gateway.sparkplug_edge_node_id
 
     def _log(self, line: str) -> None:
         self.stdout.write(line)

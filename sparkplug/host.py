@@ -1,0 +1,352 @@
+"""The Sparkplug B host application: what the consumer calls for each `spBv1.0/...` message.
+
+`handle_message` runs inside the consumer's transaction, one message at a time. It attributes
+the message to the gateway whose Sparkplug identity the topic names (the broker has already
+authenticated the sender and its role lets it publish only under its own identity), locks that
+gateway's `EdgeNodeSession` so one node's messages apply in order, and then:
+
+- NBIRTH: a new session (bdSeq, sequence restarted, aliases); the gateway is alive (online,
+  its silence work recovered). NDEATH: offline, with its devices, unless its bdSeq is not the
+  current birth's (the will of an earlier session, delivered after the node was reborn).
+- DBIRTH / DDEATH: the device's sensor live / stale (`fleet.presence`).
+- NDATA / DDATA: heard from; the mapped metrics feed meters and threshold rules
+  (`sparkplug.metrics`).
+- Every message after a birth carries the next sequence number (0..255, wrapping); another one
+  is recorded as a `SequenceGap` and the message is still applied. An exact redelivery (same
+  sequence number and timestamp as the last message) changes nothing.
+
+A message that can never be applied raises `MessageRejected` with the reason (malformed topic,
+unknown or inactive node, unknown device, undecodable payload, unknown alias, data before the
+node's or device's birth); the consumer records it and acknowledges it. Per Sparkplug 3.0 a
+host that gets data before a birth should ask the node to rebirth: such a rejection carries,
+as its `rebirth` attribute, the NCMD `Node Control/Rebirth` message (topic, payload) for the
+consumer to publish after recording it (`rebirth_message`).
+"""
+
+import json
+import logging
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from django.conf import settings
+from pysparkplug import (
+    DataType,
+    DBirth,
+    DData,
+    DDeath,
+    Metric,
+    NBirth,
+    NCmd,
+    NData,
+    NDeath,
+    get_current_timestamp,
+)
+
+from fleet.presence import gateway_alive, gateway_died, sensor_alive, sensor_died
+from gateways.messages import MessageRejected
+from gateways.models import Gateway, Sensor
+from sparkplug.choices import SEQ_MODULO
+from sparkplug.metrics import Sample, samples_apply
+from sparkplug.models import DeviceSession, EdgeNodeSession, SequenceGap
+
+logger = logging.getLogger(__name__)
+
+NAMESPACE = "spBv1.0"
+NODE_TYPES = {"NBIRTH": NBirth, "NDEATH": NDeath, "NDATA": NData}
+# Commands go to edge nodes (ours among them: the rebirth request); a host has nothing to apply.
+COMMAND_TYPES = {"NCMD", "DCMD"}
+DEVICE_TYPES = {"DBIRTH": DBirth, "DDEATH": DDeath, "DDATA": DData}
+BD_SEQ = "bdSeq"
+REBIRTH = "Node Control/Rebirth"
+
+
+def state_message(*, online: bool, timestamp_ms: int) -> tuple[str, bytes]:
+    """The host's Sparkplug 3.0 STATE message: its topic and JSON payload, to publish retained
+    with QoS 1 (online at connection; offline as the will and at a clean shutdown)."""
+    topic = f"{NAMESPACE}/STATE/{settings.SPARKPLUG_HOST_ID}"
+    payload = json.dumps({"online": online, "timestamp": timestamp_ms}, separators=(",", ":"))
+    return topic, payload.encode()
+
+
+def rebirth_message(*, group_id: str, edge_node_id: str) -> tuple[str, bytes]:
+    """The NCMD asking an edge node to publish its births again (`Node Control/Rebirth` =
+    true): its topic and Sparkplug B payload, to publish with QoS 0, not retained."""
+    now = get_current_timestamp()
+    command = NCmd(timestamp=now, metrics=(Metric(now, REBIRTH, DataType.BOOLEAN, value=True),))
+    topic = f"{NAMESPACE}/{group_id}/NCMD/{edge_node_id}"
+    return topic, command.encode(include_dtypes=True)
+
+
+@dataclass(frozen=True)
+class Topic:
+    group_id: str
+    message_type: str
+    edge_node_id: str
+    device_id: str | None
+
+
+def parse_topic(topic: str) -> Topic:
+    """The parts of a Sparkplug B topic (NCMD and DCMD included); raises MessageRejected."""
+    levels = topic.split("/")
+    if len(levels) < 4 or levels[0] != NAMESPACE or not all(levels):
+        raise MessageRejected(f"Not a Sparkplug B edge node topic: {topic[:200]!r}.")
+    group_id, message_type, edge_node_id, *rest = levels[1:]
+    if message_type in NODE_TYPES and not rest:
+        return Topic(group_id, message_type, edge_node_id, None)
+    if message_type in COMMAND_TYPES and len(rest) <= 1:
+        return Topic(group_id, message_type, edge_node_id, rest[0] if rest else None)
+    if message_type in DEVICE_TYPES and len(rest) == 1:
+        return Topic(group_id, message_type, edge_node_id, rest[0])
+    raise MessageRejected(
+        f"Not a Sparkplug B message the host handles: {topic[:200]!r} (expected "
+        "spBv1.0/{group}/N{BIRTH,DEATH,DATA}/{node} or spBv1.0/{group}/D{BIRTH,DEATH,DATA}/"
+        "{node}/{device})."
+    )
+
+
+class _Aliases:
+    """A session's alias and datatype maps in the shape pysparkplug decodes data with."""
+
+    def __init__(self, session):
+        self.session = session
+
+    def get_name(self, alias: int) -> str:
+        try:
+            return self.session.aliases[str(alias)]
+        except KeyError:
+            raise MessageRejected(f"Metric alias {alias} was not declared in the birth.") from None
+
+    def get_dtype(self, name: str):
+        try:
+            return self.session.datatypes[name]
+        except KeyError:
+            raise MessageRejected(f"Metric {name!r} was not declared in the birth.") from None
+
+
+def _decode(kind, payload: bytes, *, topic: Topic, birth=None):
+    try:
+        return kind.decode(payload, birth=birth)
+    except MessageRejected:
+        raise
+    except Exception as exc:  # protobuf, pysparkplug and value errors alike
+        raise MessageRejected(
+            f"Undecodable Sparkplug B {topic.message_type} payload: {exc}"[:500]
+        ) from None
+
+
+def handle_message(*, topic: str, payload: bytes, now: datetime) -> None:
+    """Apply one Sparkplug B message received at `now` (see the module's docstring); call
+    inside a transaction. Raises MessageRejected for a message that can never be applied."""
+    parsed = parse_topic(topic)
+    if parsed.message_type in COMMAND_TYPES:
+        return  # a command to an edge node, not from one
+    gateway = _gateway(parsed)
+    session, _ = EdgeNodeSession.objects.get_or_create(gateway=gateway)
+    session = EdgeNodeSession.objects.select_for_update().get(pk=session.pk)
+    message = _Message(topic, parsed, gateway, session, payload, now)
+    getattr(message, parsed.message_type.lower())()
+
+
+def _gateway(topic: Topic) -> Gateway:
+    gateway = (
+        Gateway.objects.select_related("site")
+        .filter(
+            sparkplug_group_id=topic.group_id,
+            sparkplug_edge_node_id=topic.edge_node_id,
+        )
+        .first()
+    )
+    if gateway is None:
+        raise MessageRejected(
+            f"No gateway has the Sparkplug identity group {topic.group_id!r}, "
+            f"edge node {topic.edge_node_id!r}."
+        )
+    if not gateway.is_active:
+        raise MessageRejected(f"Gateway {gateway.pk} is disabled.", gateway=gateway)
+    return gateway
+
+
+def _moment(timestamp_ms: int | None, default: datetime) -> datetime:
+    if timestamp_ms is None:
+        return default
+    try:
+        return datetime.fromtimestamp(timestamp_ms / 1000, tz=UTC)
+    except (OverflowError, OSError, ValueError):
+        raise MessageRejected(f"Timestamp {timestamp_ms} is out of range.") from None
+
+
+class _Message:
+    """One message being applied, with its node's locked session."""
+
+    def __init__(self, topic, parsed, gateway, session, payload, now):
+        self.topic, self.parsed, self.gateway = topic, parsed, gateway
+        self.session, self.payload, self.now = session, payload, now
+
+    def reject(self, reason: str):
+        return MessageRejected(reason, gateway=self.gateway)
+
+    def reject_before_birth(self, reason: str):
+        """A rejection of data the host cannot interpret without the node's births: it carries
+        the rebirth command for the consumer to publish."""
+        rejection = self.reject(f"{reason}; the node must rebirth.")
+        rejection.rebirth = rebirth_message(
+            group_id=self.parsed.group_id, edge_node_id=self.parsed.edge_node_id
+        )
+        return rejection
+
+    # --- the edge node ---------------------------------------------------------------
+
+    def nbirth(self) -> None:
+        birth = _decode(NBirth, self.payload, topic=self.parsed)
+        bd_seq = next((m.value for m in birth.metrics if m.name == BD_SEQ), None)
+        if not isinstance(bd_seq, int):
+            raise self.reject("The NBIRTH has no integer bdSeq metric.")
+        session = self.session
+        if session.online and (session.bd_seq, session.seq, session.last_timestamp) == (
+            bd_seq % SEQ_MODULO,
+            birth.seq,
+            birth.timestamp,
+        ):
+            return  # the same birth delivered again
+        if session.online:
+            # Born again without a death heard: its devices are born again too.
+            DeviceSession.objects.filter(sensor__gateway=self.gateway).update(online=False)
+        session.online, session.born_at, session.died_at = True, self.now, None
+        session.bd_seq = bd_seq % SEQ_MODULO
+        session.seq, session.last_timestamp = birth.seq % SEQ_MODULO, birth.timestamp
+        session.aliases, session.datatypes = _declared(birth)
+        session.save()
+        gateway_alive(gateway=self.gateway, now=self.now)
+        self.apply(birth, sensor=None)
+
+    def ndeath(self) -> None:
+        death = _decode(NDeath, self.payload, topic=self.parsed)
+        metric = death.bd_seq_metric
+        bd_seq = metric.value if metric.name == BD_SEQ else None
+        if not isinstance(bd_seq, int):
+            raise self.reject("The NDEATH has no integer bdSeq metric.")
+        session = self.session
+        if not session.online or session.bd_seq != bd_seq % SEQ_MODULO:
+            logger.info(
+                "NDEATH of gateway %s with bdSeq %s ignored (current birth: %s, %s).",
+                self.gateway.pk,
+                bd_seq,
+                session.bd_seq,
+                "online" if session.online else "offline",
+            )
+            return
+        session.online, session.died_at = False, self.now
+        session.save(update_fields=["online", "died_at"])
+        devices = DeviceSession.objects.filter(sensor__gateway=self.gateway, online=True)
+        for device in devices.select_related("sensor"):
+            sensor_died(sensor=device.sensor, now=self.now)
+        devices.update(online=False, died_at=self.now)
+        gateway_died(gateway=self.gateway, now=self.now)
+
+    def ndata(self) -> None:
+        self.require_birth()
+        data = _decode(NData, self.payload, topic=self.parsed, birth=_Aliases(self.session))
+        if self.sequence(data.seq, data.timestamp):
+            gateway_alive(gateway=self.gateway, now=self.now)
+            self.apply(data, sensor=None)
+
+    # --- its devices -----------------------------------------------------------------
+
+    def dbirth(self) -> None:
+        self.require_birth()
+        sensor = self.sensor()
+        birth = _decode(DBirth, self.payload, topic=self.parsed)
+        if not self.sequence(birth.seq, birth.timestamp):
+            return
+        device, _ = DeviceSession.objects.get_or_create(sensor=sensor)
+        device.online, device.born_at, device.died_at = True, self.now, None
+        device.aliases, device.datatypes = _declared(birth)
+        device.save()
+        gateway_alive(gateway=self.gateway, now=self.now)
+        sensor_alive(sensor=sensor, now=self.now, sampled_at=_moment(birth.timestamp, self.now))
+        self.apply(birth, sensor=sensor)
+
+    def ddeath(self) -> None:
+        self.require_birth()
+        sensor = self.sensor()
+        death = _decode(DDeath, self.payload, topic=self.parsed)
+        if not self.sequence(death.seq, death.timestamp):
+            return
+        gateway_alive(gateway=self.gateway, now=self.now)
+        DeviceSession.objects.filter(sensor=sensor).update(online=False, died_at=self.now)
+        sensor_died(sensor=sensor, now=self.now)
+
+    def ddata(self) -> None:
+        self.require_birth()
+        sensor = self.sensor()
+        device = DeviceSession.objects.filter(sensor=sensor, online=True).first()
+        if device is None:
+            raise self.reject_before_birth(f"DDATA of device {sensor.code!r} before its DBIRTH")
+        data = _decode(DData, self.payload, topic=self.parsed, birth=_Aliases(device))
+        if not self.sequence(data.seq, data.timestamp):
+            return
+        gateway_alive(gateway=self.gateway, now=self.now)
+        sensor_alive(sensor=sensor, now=self.now, sampled_at=_moment(data.timestamp, self.now))
+        self.apply(data, sensor=sensor)
+
+    # --- shared steps ----------------------------------------------------------------
+
+    def require_birth(self) -> None:
+        if not self.session.online:
+            raise self.reject_before_birth(
+                f"{self.parsed.message_type} before the edge node's NBIRTH (or after its "
+                "NDEATH): its aliases and sequence are unknown"
+            )
+
+    def sensor(self) -> Sensor:
+        sensor = Sensor.objects.filter(gateway=self.gateway, code=self.parsed.device_id).first()
+        if sensor is None:
+            raise self.reject(
+                f"Gateway {self.gateway.pk} has no sensor with the code "
+                f"{self.parsed.device_id!r} (the Sparkplug device id)."
+            )
+        return sensor
+
+    def sequence(self, seq: int, timestamp: int) -> bool:
+        """Check and record the message's sequence number; False for an exact redelivery of
+        the last message (nothing to apply)."""
+        session = self.session
+        seq %= SEQ_MODULO
+        if seq == session.seq and timestamp == session.last_timestamp:
+            return False
+        expected = (session.seq + 1) % SEQ_MODULO
+        if seq != expected:
+            SequenceGap.objects.create(
+                gateway=self.gateway, expected=expected, got=seq, topic=self.topic, at=self.now
+            )
+            logger.warning(
+                "Sparkplug sequence gap on gateway %s: expected %s, got %s.",
+                self.gateway.pk,
+                expected,
+                seq,
+            )
+        session.seq, session.last_timestamp = seq, timestamp
+        session.save(update_fields=["seq", "last_timestamp"])
+        return True
+
+    def apply(self, payload, *, sensor) -> None:
+        default = _moment(payload.timestamp, self.now)
+        samples = [
+            Sample(
+                name=metric.name,
+                value=metric.value,
+                at=_moment(metric.timestamp, default),
+                timestamp_ms=payload.timestamp if metric.timestamp is None else metric.timestamp,
+                historical=metric.is_historical,
+            )
+            for metric in payload.metrics
+            if metric.name and not metric.is_null and metric.value is not None
+        ]
+        samples_apply(gateway=self.gateway, sensor=sensor, samples=samples, now=self.now)
+
+
+def _declared(birth) -> tuple[dict, dict]:
+    """The aliases ({"alias": name}) and datatypes ({name: number}) a birth declares."""
+    aliases = {str(m.alias): m.name for m in birth.metrics if m.alias is not None}
+    datatypes = {m.name: int(m.datatype) for m in birth.metrics}
+    return aliases, datatypes
