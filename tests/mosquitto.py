@@ -9,6 +9,7 @@ messages (Mosquitto writes them on a clean shutdown, `stop()`; `kill()` loses wh
 """
 
 import getpass
+import json
 import shutil
 import signal
 import socket
@@ -60,6 +61,7 @@ class MosquittoServer:
             capture_output=True,
             timeout=30,
         )
+        self._grant_host_role()
         self.config.write_text(
             "\n".join(
                 (
@@ -84,6 +86,24 @@ class MosquittoServer:
             )
         )
         return self.start()
+
+    def _grant_host_role(self):
+        """The system's account also gets the `cmms-host` role docs/mqtt-broker.md has a
+        deployment add: publishing the Sparkplug host's STATE and rebirth requests (NCMD)."""
+        config = json.loads(self.dynsec_file.read_text())
+        config["roles"].append(
+            {
+                "rolename": "cmms-host",
+                "acls": [
+                    {"acltype": "publishClientSend", "topic": topic, "allow": True}
+                    for topic in ("spBv1.0/STATE/+", "spBv1.0/+/NCMD/+")
+                ],
+            }
+        )
+        for client in config["clients"]:
+            if client["username"] == ADMIN_USERNAME:
+                client["roles"].append({"rolename": "cmms-host"})
+        self.dynsec_file.write_text(json.dumps(config))
 
     def start(self):
         self.process = subprocess.Popen(
