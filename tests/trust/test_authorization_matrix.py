@@ -222,6 +222,7 @@ ADMIN_LIST_ONLY = {
     "pm.meterreset": "302 302 302 200 200",
     "gateways.connectivityevent": "302 302 302 200 200",
     "gateways.firmwaretarget": "302 302 302 200 200",
+    "mqtt.rejectedmessage": "302 302 302 200 200",
     "auth.group": "302 302 302 403 200",
     "accounts.apitoken": "302 302 302 200 200",
     "axes.accessattempt": "302 302 302 403 200",
