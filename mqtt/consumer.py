@@ -61,6 +61,7 @@ EXIT_RACED = 4
 RECONNECT_MIN_SECONDS = 0.5
 RECONNECT_MAX_SECONDS = 15.0
 LOG_EXCERPT = 120
+LOG_REASON = 300
 
 
 class StopConsuming(Exception):
@@ -260,6 +261,6 @@ class Consumer:
         logger.warning(
             "Rejected a message on %s: %s Excerpt: %r",
             message.topic[:200],
-            reason.splitlines()[0] if reason else "",
+            " ".join(reason.split())[:LOG_REASON],
             excerpt_of(message.payload)[:LOG_EXCERPT],
         )

@@ -84,15 +84,14 @@ def _gateway(gateway_id: str) -> Gateway:
 
 def body_errors_text(errors: list[dict]) -> str:
     """The webhook's 400 errors (`{"index", "field", "message"}`) as lines for planners."""
-    lines = ["The body breaks its schema:"]
-    for error in errors:
-        place = " ".join(
-            part
-            for part in (
-                f"item {error['index']}" if error.get("index") is not None else "",
-                f"{error['field']}:" if error.get("field") else "",
-            )
-            if part
-        )
-        lines.append(f"{place} {error['message']}".strip())
-    return "\n".join(lines)
+    lines = [_error_line(error) for error in errors]
+    return lines[0] if len(lines) == 1 else "\n".join(["The body breaks its schema:", *lines])
+
+
+def _error_line(error: dict) -> str:
+    place = []
+    if error.get("index") is not None:
+        place.append(f"item {error['index']}")
+    if error.get("field"):
+        place.append(f"{error['field']}:")
+    return " ".join([*place, error["message"]])
