@@ -8,6 +8,7 @@ Persistence is on, so a restarted broker keeps the persistent sessions and their
 messages (Mosquitto writes them on a clean shutdown, `stop()`; `kill()` loses what is unsaved).
 """
 
+import getpass
 import shutil
 import signal
 import socket
@@ -63,6 +64,9 @@ class MosquittoServer:
             "\n".join(
                 (
                     "per_listener_settings false",
+                    # Started as root, Mosquitto would run as `mosquitto`, which cannot read the
+                    # private directory: stay whoever started it (ignored unless root).
+                    f"user {getpass.getuser()}",
                     f"listener {self.port} 127.0.0.1",
                     "allow_anonymous false",
                     f"plugin {DYNSEC_PLUGIN}",
