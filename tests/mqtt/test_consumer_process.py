@@ -54,11 +54,22 @@ def dynsec(mosquitto, *args: str) -> None:
     )
 
 
-def allow_the_host_state(mosquitto) -> None:
-    """The consumer uses the admin account here; it may also publish the host's STATE."""
+CONSUMER_USERNAME, CONSUMER_PASSWORD = "cmms", "consumer-password-for-tests"
+
+
+def consumer_account(mosquitto) -> str:
+    """The system's own client: reads every gateway topic, publishes the host's STATE. (Changing
+    the admin's own roles would make mosquitto_ctrl wait seconds for its kicked session.)"""
+    dynsec(mosquitto, "createClient", CONSUMER_USERNAME, "-p", CONSUMER_PASSWORD)
     dynsec(mosquitto, "createRole", "cmms-host")
-    dynsec(mosquitto, "addRoleACL", "cmms-host", "publishClientSend", "spBv1.0/STATE/#", "allow")
-    dynsec(mosquitto, "addClientRole", ADMIN_USERNAME, "cmms-host")
+    for acl, topic in (
+        ("subscribePattern", "cmms/v1/gateways/+/+"),
+        ("subscribePattern", "spBv1.0/#"),
+        ("publishClientSend", "spBv1.0/STATE/#"),
+    ):
+        dynsec(mosquitto, "addRoleACL", "cmms-host", acl, topic, "allow")
+    dynsec(mosquitto, "addClientRole", CONSUMER_USERNAME, "cmms-host")
+    return f"mqtt://{CONSUMER_USERNAME}:{CONSUMER_PASSWORD}@127.0.0.1:{mosquitto.port}"
 
 
 def gateway_account(mosquitto, gateway, secret) -> None:
@@ -75,11 +86,11 @@ def gateway_account(mosquitto, gateway, secret) -> None:
 class ConsumerProcess:
     """`manage.py mqtt_consume` in its own process group, logging to a file."""
 
-    def __init__(self, mosquitto):
+    def __init__(self, mqtt_url: str):
         self.env = {
             **os.environ,
             "DATABASE_URL": workers.test_database_url(),
-            "MQTT_URL": mosquitto.url,
+            "MQTT_URL": mqtt_url,
             "MQTT_CLIENT_ID": f"test-consumer-{uuid.uuid4().hex[:8]}",
             "LOG_LEVEL": "INFO",
             "EMAIL_BACKEND": "django.core.mail.backends.locmem.EmailBackend",
@@ -101,8 +112,9 @@ class ConsumerProcess:
         return self
 
     def kill(self):
-        os.killpg(self.process.pid, signal.SIGKILL)
-        self.process.wait(timeout=10)
+        if self.process is not None and self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait(timeout=10)
 
     def stop(self) -> int:
         self.process.send_signal(signal.SIGTERM)
@@ -149,10 +161,16 @@ def plant(mosquitto):
     pump = AssetFactory(site=site, tag="P-101")
     meter = MeterFactory(asset=pump, code="hours")
     gateway, secret = gateway_with_secret(site=site)
-    allow_the_host_state(mosquitto)
+    consumer_url = consumer_account(mosquitto)
     gateway_account(mosquitto, gateway, secret)
     client = GatewayClient(mosquitto, gateway, secret)
-    yield {"site": site, "meter": meter, "gateway": gateway, "client": client}
+    yield {
+        "site": site,
+        "meter": meter,
+        "gateway": gateway,
+        "client": client,
+        "consumer": ConsumerProcess(consumer_url),
+    }
     client.close()
 
 
@@ -186,9 +204,9 @@ def reading(n: int, start) -> dict:
     }
 
 
-def test_json_messages_are_stored_for_their_gateway_and_bad_ones_recorded_once(mosquitto, plant):
+def test_json_messages_are_stored_for_their_gateway_and_bad_ones_recorded_once(plant):
     client, gateway = plant["client"], plant["gateway"]
-    consumer = started(ConsumerProcess(mosquitto), client)
+    consumer = started(plant["consumer"], client)
     try:
         client.publish("alerts", alert(1))
         client.publish(
@@ -251,12 +269,15 @@ def test_nothing_is_lost_or_doubled_when_the_consumer_is_killed_and_the_broker_r
     ]
     alerts_sent = sum(1 for channel, _ in messages if channel == "alerts")
 
-    consumer = started(ConsumerProcess(mosquitto), client)
+    consumer = started(plant["consumer"], client)
     try:
         for channel, body in messages[:125]:
             client.publish(channel, body)
         wait_until(lambda: Alert.objects.count() >= 40, timeout=30, message=consumer.output)
+        birth = max(s["timestamp"] for s in client.states if s["online"])
         consumer.kill()
+        # No DISCONNECT: the broker publishes the consumer's will, the host's offline STATE.
+        client.wait_for_state(online=False, since_ms=birth, consumer=consumer)
         # Published while no consumer runs: queued in its persistent session.
         for channel, body in messages[125:]:
             client.publish(channel, body)
