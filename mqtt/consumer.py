@@ -101,12 +101,26 @@ class Broker:
         )
 
 
-def message_handle(*, topic: str, payload: bytes, now: datetime) -> None:
-    """Store one message in the caller's transaction; raises MessageRejected."""
+RETAINED = (
+    "A retained message (replayed by the broker on every subscription): gateways must publish "
+    "with retain false."
+)
+
+
+def message_handle(*, topic: str, payload: bytes, now: datetime, retained: bool = False) -> None:
+    """Store one message in the caller's transaction; raises MessageRejected.
+
+    `retained`: the broker replayed a stored retained message on (re)subscribing, not a live
+    publish (MQTT 3.1.1 clears the flag on those). Only the hosts' STATE is retained by design;
+    anything else would be stored again on every reconnect (a stale heartbeat would make a
+    silent gateway look alive).
+    """
+    if topic.startswith(SPARKPLUG_STATE_PREFIX):
+        return  # host applications' STATE, ours included: nothing to store
+    if retained:
+        raise MessageRejected(RETAINED)
     if topic.startswith(JSON_PREFIX):
         json_message_handle(topic=topic, payload=payload, now=now)
-    elif topic.startswith(SPARKPLUG_STATE_PREFIX):
-        return  # host applications' STATE, ours included: nothing to store
     elif topic.startswith(SPARKPLUG_PREFIX):
         host.handle_message(topic=topic, payload=payload, now=now)
     else:
@@ -222,7 +236,12 @@ class Consumer:
             try:
                 try:
                     with transaction.atomic():
-                        message_handle(topic=message.topic, payload=message.payload, now=now)
+                        message_handle(
+                            topic=message.topic,
+                            payload=message.payload,
+                            now=now,
+                            retained=bool(message.retain),
+                        )
                     return
                 except MessageRejected as exc:
                     self._reject(message, exc.reason, gateway=exc.gateway, now=now)

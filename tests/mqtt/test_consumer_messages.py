@@ -197,8 +197,18 @@ def test_a_topic_outside_the_subscriptions_is_rejected():
     assert rejection("other/topic", b"{}").reason == "Not a topic the consumer reads."
 
 
+def test_a_retained_message_replayed_by_the_broker_is_rejected_not_stored_again(gateway):
+    body = json.dumps({"firmware": "1.0"}).encode()
+    topic = json_topic(gateway.pk, "heartbeat")
+    with pytest.raises(MessageRejected, match="retained message"):
+        message_handle(topic=topic, payload=body, now=timezone.now(), retained=True)
+
+    assert Gateway.objects.get(pk=gateway.pk).last_heartbeat_at is None
+
+
 def test_a_sparkplug_state_message_is_ignored():
     handle("spBv1.0/STATE/cmms", b'{"online": true, "timestamp": 1}')
+    message_handle(topic="spBv1.0/STATE/other", payload=b"{}", now=timezone.now(), retained=True)
 
     assert not RejectedMessage.objects.exists()
 
