@@ -341,3 +341,6 @@ def test_the_consumer_refuses_to_start_without_a_broker(settings):
     settings.MQTT_URL = ""
     with pytest.raises(CommandError, match="MQTT_URL is empty"):
         call_command("mqtt_consume")
+    settings.MQTT_URL = "http://broker.example"
+    with pytest.raises(CommandError, match="MQTT_URL must read"):
+        call_command("mqtt_consume")

@@ -4,6 +4,7 @@ the Celery worker and beat (docs/mqtt.md)."""
 import signal
 
 from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
 from django.core.management.base import BaseCommand, CommandError
 
 from mqtt.consumer import Broker, Consumer
@@ -25,8 +26,12 @@ class Command(BaseCommand):
             raise CommandError(
                 "MQTT_URL is empty: set it to mqtt[s]://user:password@host:port to consume."
             )
+        try:
+            broker = Broker.from_url(settings.MQTT_URL)
+        except ImproperlyConfigured as exc:
+            raise CommandError(str(exc)) from None
         consumer = Consumer(
-            broker=Broker.from_url(settings.MQTT_URL),
+            broker=broker,
             client_id=settings.MQTT_CLIENT_ID,
             keepalive=keepalive,
         )
