@@ -138,7 +138,8 @@ class Consumer:
         self.subscribe_mid = None
         self.client = paho.Client(client_id=client_id, clean_session=False)
         self.client.enable_logger(logging.getLogger("mqtt.paho"))
-        self.client.username_pw_set(broker.username, broker.password or None)
+        if broker.username:
+            self.client.username_pw_set(broker.username, broker.password or None)
         if broker.tls:
             self.client.tls_set(cert_reqs=ssl.CERT_REQUIRED)
         self.client.on_connect = self._on_connect
