@@ -60,6 +60,7 @@ EXIT_DATABASE = 3
 EXIT_RACED = 4
 RECONNECT_MIN_SECONDS = 0.5
 RECONNECT_MAX_SECONDS = 15.0
+CONNECTION_CHECK_SECONDS = 1.0
 LOG_EXCERPT = 120
 LOG_REASON = 300
 
@@ -136,6 +137,7 @@ class Consumer:
         self.stopping = threading.Event()
         self.state_timestamp_ms = 0
         self.subscribe_mid = None
+        self.connections_checked_at = -CONNECTION_CHECK_SECONDS
         self.client = paho.Client(client_id=client_id, clean_session=False)
         self.client.enable_logger(logging.getLogger("mqtt.paho"))
         if broker.username:
@@ -231,7 +233,7 @@ class Consumer:
     def _on_message(self, client, userdata, message) -> None:
         """Commit the message's effect (or its rejection) before returning: paho acknowledges
         it right after. Raises StopConsuming to leave it unacknowledged."""
-        close_old_connections()  # a connection broken meanwhile is replaced, not reused
+        self._close_old_connections()
         for attempt in range(1, RACE_ATTEMPTS + 1):
             now = timezone.now()
             try:
@@ -267,6 +269,13 @@ class Consumer:
             f"{message.topic} raced {RACE_ATTEMPTS} times; left unacknowledged",
             exit_code=EXIT_RACED,
         )
+
+    def _close_old_connections(self) -> None:
+        """Django's per-request connection upkeep (DB_CONN_MAX_AGE, health checks), at most once
+        a second: its health check is a round trip, as long as storing an alert."""
+        if time.monotonic() - self.connections_checked_at >= CONNECTION_CHECK_SECONDS:
+            close_old_connections()
+            self.connections_checked_at = time.monotonic()
 
     def _reject(self, message, reason: str, *, gateway, now: datetime) -> None:
         rejected_message_record(
