@@ -18,7 +18,9 @@ import uuid
 from pathlib import Path
 
 import paho.mqtt.client as paho
+import psycopg
 import pytest
+from django.db import connection
 from django.utils import timezone
 
 from alerts.choices import AlertStatus
@@ -26,6 +28,7 @@ from alerts.models import Alert
 from alerts.sweeping import alerts_sweep
 from assets.models import MeterReading
 from gateways.models import Gateway
+from mqtt.consumer import EXIT_DATABASE
 from mqtt.models import RejectedMessage
 from pipeline.models import AlertRule
 from pm.models import GatewayReading
@@ -302,3 +305,45 @@ def test_nothing_is_lost_or_doubled_when_the_consumer_is_killed_and_the_broker_r
     work = WorkOrder.objects.all()
     assert work.count() == 10
     assert sorted(work.values_list("alert_count", flat=True)) == [20] * 10
+
+
+def _connections(allowed: bool) -> None:
+    """Let nobody new connect to the test database and drop who is connected but this test, or
+    undo it (from the server's `postgres` database: a database cannot close itself)."""
+    name = connection.settings_dict["NAME"]
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        mine = cursor.fetchone()[0]
+    admin_url = workers.test_database_url().rsplit("/", 1)[0] + "/postgres"
+    with psycopg.connect(admin_url, autocommit=True) as admin:
+        quoted = connection.ops.quote_name(name)
+        admin.execute(f"ALTER DATABASE {quoted} ALLOW_CONNECTIONS {str(allowed).lower()}")
+        if not allowed:
+            admin.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                "WHERE datname = %s AND pid <> %s",
+                [name, mine],
+            )
+
+
+def test_the_database_gone_stops_the_consumer_and_the_broker_redelivers_the_message(plant):
+    client, consumer = plant["client"], plant["consumer"]
+    started(consumer, client)
+    try:
+        client.publish("alerts", alert(1))
+        wait_until(lambda: Alert.objects.count() == 1, timeout=20, message=consumer.output)
+        _connections(allowed=False)
+        try:
+            client.publish("alerts", alert(2))
+            wait_until(lambda: consumer.process.poll() is not None, timeout=20)
+            assert consumer.process.returncode == EXIT_DATABASE
+            assert "database unavailable" in consumer.output()
+        finally:
+            _connections(allowed=True)
+        assert Alert.objects.count() == 1
+
+        started(consumer, client)
+        wait_until(lambda: Alert.objects.count() == 2, timeout=20, message=consumer.output)
+        assert not RejectedMessage.objects.exists()
+    finally:
+        consumer.kill()
