@@ -234,40 +234,40 @@ class Consumer:
         """Commit the message's effect (or its rejection) before returning: paho acknowledges
         it right after. Raises StopConsuming to leave it unacknowledged."""
         self._close_old_connections()
+        topic = _topic(message)
         for attempt in range(1, RACE_ATTEMPTS + 1):
             now = timezone.now()
             try:
                 try:
                     with transaction.atomic():
                         message_handle(
-                            topic=message.topic,
+                            topic=topic,
                             payload=message.payload,
                             now=now,
                             retained=bool(message.retain),
                         )
                     return
                 except MessageRejected as exc:
-                    self._reject(message, exc.reason, gateway=exc.gateway, now=now)
+                    self._reject(message, topic, exc.reason, gateway=exc.gateway, now=now)
                     return
                 except RETRY_LATER as exc:
-                    logger.warning("%s raced (%s), attempt %s.", message.topic, exc, attempt)
+                    logger.warning("%s raced (%s), attempt %s.", topic, exc, attempt)
                     continue
                 except DATABASE_DOWN:
                     raise
                 except Exception as exc:
                     # A bug, not the sender's fault; redelivering would fail the same way.
-                    logger.exception("Error handling a message on %s.", message.topic)
+                    logger.exception("Error handling a message on %s.", topic)
                     reason = f"Internal error ({type(exc).__name__}); see the consumer's log."
-                    self._reject(message, reason, gateway=None, now=now)
+                    self._reject(message, topic, reason, gateway=None, now=now)
                     return
             except DATABASE_DOWN as exc:
                 raise StopConsuming(
-                    f"database unavailable ({exc}); {message.topic} left unacknowledged",
+                    f"database unavailable ({exc}); {topic} left unacknowledged",
                     exit_code=EXIT_DATABASE,
                 ) from exc
         raise StopConsuming(
-            f"{message.topic} raced {RACE_ATTEMPTS} times; left unacknowledged",
-            exit_code=EXIT_RACED,
+            f"{topic} raced {RACE_ATTEMPTS} times; left unacknowledged", exit_code=EXIT_RACED
         )
 
     def _close_old_connections(self) -> None:
@@ -277,19 +277,31 @@ class Consumer:
             close_old_connections()
             self.connections_checked_at = time.monotonic()
 
-    def _reject(self, message, reason: str, *, gateway, now: datetime) -> None:
-        rejected_message_record(
-            topic=message.topic,
-            payload=message.payload,
-            reason=reason,
-            now=now,
-            gateway=gateway,
-            qos=message.qos,
-            retain=bool(message.retain),
-        )
+    def _reject(self, message, topic: str, reason: str, *, gateway, now: datetime) -> None:
+        """Record the rejection and log one line. Failing to record it (but for the database
+        being down) is logged and the message still acknowledged: never a crash loop."""
+        try:
+            rejected_message_record(
+                topic=topic,
+                payload=message.payload,
+                reason=reason,
+                now=now,
+                gateway=gateway,
+                qos=message.qos,
+                retain=bool(message.retain),
+            )
+        except DATABASE_DOWN:
+            raise
+        except Exception:
+            logger.exception("Could not record the rejected message on %s.", topic[:200])
         logger.warning(
             "Rejected a message on %s: %s Excerpt: %r",
-            message.topic[:200],
+            topic[:200],
             " ".join(reason.split())[:LOG_REASON],
             excerpt_of(message.payload)[:LOG_EXCERPT],
         )
+
+
+def _topic(message) -> str:
+    """The message's topic as text; a broker enforces UTF-8, a bug never crashes the loop."""
+    return message._topic.decode("utf-8", errors="replace")

@@ -282,6 +282,20 @@ def test_an_unexpected_error_is_recorded_and_acknowledged_not_retried_forever(mo
     )
 
 
+def test_a_rejection_that_cannot_be_recorded_is_still_acknowledged(monkeypatch, caplog):
+    def broken(**kwargs):
+        raise ValueError("a bug in recording")
+
+    monkeypatch.setattr(consumer_module, "rejected_message_record", broken)
+    odd = paho.MQTTMessage(mid=1, topic=b"cmms/v1/gateways/\xff/alerts")
+    odd.payload = b"{}"
+    consumer()._on_message(None, None, odd)  # returns: paho acknowledges it
+
+    assert "Could not record the rejected message on cmms/v1/gateways/\ufffd/alerts." in (
+        caplog.text
+    )
+
+
 # ---------------------------------------------------------------- records, admin, settings
 
 
