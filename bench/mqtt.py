@@ -15,6 +15,7 @@ the consumer's queue across restarts).
 
 import json
 import shutil
+import socket
 import subprocess
 import sys
 import tempfile
@@ -52,8 +53,14 @@ class Broker:
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
-        time.sleep(0.5)
-        return self
+        deadline = time.monotonic() + 15
+        while time.monotonic() < deadline:
+            try:
+                with socket.create_connection(("127.0.0.1", self.port), timeout=0.2):
+                    return self
+            except OSError:
+                time.sleep(0.05)
+        raise RuntimeError("the benchmark's mosquitto did not start")
 
     def __exit__(self, *exc):
         self.process.terminate()
