@@ -328,6 +328,7 @@ SCALES = {
         "pages": {"warmup": 4, "count": 6, "max_seconds": 3, "min_count": 3},
         "fleet_gateways": 200,
         "fleet_heartbeats": 400,
+        "mqtt_alerts": 500,
     },
     "full": {
         "singles": 3000,
@@ -344,6 +345,8 @@ SCALES = {
         # 10,000 gateways beating every 60 s; 6,000 heartbeats is over half a minute of it.
         "fleet_gateways": 10_000,
         "fleet_heartbeats": 6_000,
+        # One alert per QoS 1 message (figure 11); figure 12 reuses latency_seconds.
+        "mqtt_alerts": 5_000,
     },
 }
 
@@ -352,7 +355,7 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--quick", action="store_true", help="small scale (CI smoke run)")
     parser.add_argument(
-        "--only", default="", help="comma-separated: ingest,pipeline,api,pages,pm,fleet"
+        "--only", default="", help="comma-separated: ingest,pipeline,api,pages,pm,fleet,mqtt"
     )
     args = parser.parse_args(argv)
     scale = SCALES["quick" if args.quick else "full"]
@@ -363,6 +366,7 @@ def main(argv=None):
         "pages",
         "pm",
         "fleet",
+        "mqtt",
     }
     results = {
         "started_at": datetime.now(tz=UTC).isoformat(timespec="seconds"),
@@ -417,6 +421,13 @@ def run_stages(results: dict, *, scale: dict, only: set[str]) -> list[str]:
             from bench.fleet_figure import fleet_figure
 
             stage("fleet", lambda: results.update(fleet=fleet_figure(stack, scale)))
+        if "mqtt" in only:
+            from bench.mqtt import mqtt_figure
+
+            stage(
+                "mqtt",
+                lambda: results.update(mqtt=mqtt_figure(stack, plant, scale, settle=settle)),
+            )
     return failures
 
 

@@ -214,6 +214,38 @@ def _fleet_rows(f: dict) -> list[Row]:
     return rows
 
 
+def _mqtt_rows(m: dict) -> list[Row]:
+    rows = []
+    i = m.get("ingest")
+    if i:
+        raw, consumer = i["raw_pubsub"], i["consumer"]
+        rows.append(
+            (
+                "11. MQTT alert ingest: one alert per QoS 1 message, one consumer",
+                f"{_fmt(consumer['messages_per_s'])} messages/s stored "
+                f"({_fmt(consumer['stored'])} of {_fmt(consumer['messages'])})",
+                f"broker's raw QoS 1 pub/sub: {_fmt(raw['messages_per_s'])} messages/s",
+                _ratio(i["ratio_to_raw"]),
+                "≥ 50 % of raw",
+                _verdict(i["ratio_to_raw"] >= 0.5 and consumer["stored"] == consumer["messages"]),
+            )
+        )
+    lat = m.get("latency")
+    if lat:
+        rows.append(
+            (
+                f"12. MQTT publish → work order at {lat['rate_per_s']} alerts/s",
+                f"p50/p95/p99 {_fmt(lat['p50_ms'])}/{_fmt(lat['p95_ms'])}/"
+                f"{_fmt(lat['p99_ms'])} ms ({_fmt(lat['processed'])} of {_fmt(lat['alerts'])})",
+                "-",
+                "-",
+                "p95 ≤ 250 ms",
+                _verdict(lat["p95_ms"] <= 250 and lat["processed"] == lat["alerts"]),
+            )
+        )
+    return rows
+
+
 # (key in the results, its rows), in the order of the table.
 _FIGURES = (
     ("single_ingest", _single_ingest_rows),
@@ -226,6 +258,7 @@ _FIGURES = (
     ("pm_generation", _pm_generation_rows),
     ("pages_at_scale", _pages_at_scale_rows),
     ("fleet", _fleet_rows),
+    ("mqtt", _mqtt_rows),
 )
 
 

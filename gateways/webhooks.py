@@ -9,9 +9,7 @@ with its result; 503 when it should be retried later).
 """
 
 import logging
-from collections.abc import Callable, Sequence
 from datetime import datetime
-from typing import Any
 
 from django.db import InterfaceError, OperationalError
 from django.http import HttpRequest, JsonResponse
@@ -19,20 +17,15 @@ from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 
 from cmms.bodies import BodyInvalid, body_error
+from gateways.channels import MAX_BODY_BYTES, Channel
 from gateways.models import Gateway
 from gateways.services import GatewayRateExceeded, GatewayRefused, gateway_admit, gateway_touch
 
 logger = logging.getLogger(__name__)
 
-MAX_BODY_BYTES = 1024 * 1024
 DB_RETRY_AFTER_SECONDS = 5
 SIGNATURE_HEADERS = ("webhook-id", "webhook-timestamp", "webhook-signature")
 DATABASE_DOWN = (OperationalError, InterfaceError)
-
-# parse_body(body) -> items, raising a cmms.bodies.BodyInvalid; ingest(gateway=, items=, now=)
-# -> the 202 answer's JSON object.
-BodyParser = Callable[[bytes], Sequence[Any]]
-IngestService = Callable[..., dict]
 
 
 def _error(status: int, message: str, *, headers: dict | None = None) -> JsonResponse:
@@ -111,20 +104,15 @@ def _touch(gateway: Gateway, now: datetime) -> None:
         logger.info("Could not record last_seen_at of gateway %s.", gateway.pk)
 
 
-def signed_ingestion_view(
-    *,
-    parse_body: BodyParser,
-    ingest: IngestService,
-    retry_later: tuple[type[Exception], ...] = (),
-    name: str,
-):
-    """A webhook view for signed gateway data: `parse_body` turns the raw body into items,
-    `ingest(gateway=, items=, now=)` stores them and returns the 202 answer.
+def signed_ingestion_view(channel: Channel):
+    """The webhook view of `channel` (gateways.channels): its `parse_body` turns the raw body
+    into items, its `ingest(gateway=, items=, now=)` stores them and returns the 202 answer.
 
-    The database being unavailable, or any of `retry_later` raised by the ingest service,
-    answers 503 with Retry-After; `name` ("alerts", "readings") is for the logs.
+    The database being unavailable, or any of the channel's `retry_later` raised by the ingest
+    service, answers 503 with Retry-After.
     """
-    retry = (*DATABASE_DOWN, *retry_later)
+    parse_body, ingest, name = channel.parse_body, channel.ingest, channel.name
+    retry = (*DATABASE_DOWN, *channel.retry_later)
 
     @csrf_exempt
     def view(request: HttpRequest, gateway_id: str) -> JsonResponse:

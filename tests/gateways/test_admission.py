@@ -11,6 +11,7 @@ from django.test import RequestFactory
 
 from cmms.bodies import BodyInvalid, body_error
 from gateways import gateway_secrets, signing
+from gateways.channels import Channel
 from gateways.models import Gateway
 from gateways.services import (
     GatewayRateExceeded,
@@ -108,7 +109,7 @@ def test_the_view_hands_parsed_items_and_the_gateway_to_the_ingest_service():
         calls.append((gateway.pk, items))
         return {"accepted": len(items)}
 
-    view = signed_ingestion_view(parse_body=parse, ingest=ingest, name="things")
+    view = signed_ingestion_view(Channel(parse_body=parse, ingest=ingest, name="things"))
     response = post(view, gateway, secret)
 
     assert response.status_code == 202
@@ -123,7 +124,7 @@ def test_a_body_against_the_schema_never_reaches_the_ingest_service():
     def ingest(**kwargs):
         raise AssertionError("not called")
 
-    view = signed_ingestion_view(parse_body=parse, ingest=ingest, name="things")
+    view = signed_ingestion_view(Channel(parse_body=parse, ingest=ingest, name="things"))
     response = post(view, gateway, secret, b'{"items": 1}')
 
     assert response.status_code == 400
@@ -138,7 +139,9 @@ def test_what_the_ingest_service_asks_to_retry_answers_503():
     def ingest(**kwargs):
         raise Busy
 
-    view = signed_ingestion_view(parse_body=parse, ingest=ingest, retry_later=(Busy,), name="x")
+    view = signed_ingestion_view(
+        Channel(parse_body=parse, ingest=ingest, retry_later=(Busy,), name="x")
+    )
     response = post(view, gateway, secret)
 
     assert response.status_code == 503

@@ -225,6 +225,7 @@ ADMIN_LIST_ONLY = {
     "sparkplug.metricmapping": "302 302 302 200 200",
     "sparkplug.edgenodesession": "302 302 302 200 200",
     "sparkplug.sequencegap": "302 302 302 200 200",
+    "mqtt.rejectedmessage": "302 302 302 200 200",
     "auth.group": "302 302 302 403 200",
     "accounts.apitoken": "302 302 302 200 200",
     "axes.accessattempt": "302 302 302 403 200",
