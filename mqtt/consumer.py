@@ -249,6 +249,7 @@ class Consumer:
                     return
                 except MessageRejected as exc:
                     self._reject(message, topic, exc.reason, gateway=exc.gateway, now=now)
+                    self._ask_rebirth(exc)
                     return
                 except RETRY_LATER as exc:
                     logger.warning("%s raced (%s), attempt %s.", topic, exc, attempt)
@@ -269,6 +270,15 @@ class Consumer:
         raise StopConsuming(
             f"{topic} raced {RACE_ATTEMPTS} times; left unacknowledged", exit_code=EXIT_RACED
         )
+
+    def _ask_rebirth(self, rejection: MessageRejected) -> None:
+        """A Sparkplug node that sent data before its birth is asked to be born again (the
+        NCMD the rejection carries); QoS 0, as Sparkplug sends commands: a lost request is
+        asked again with the node's next data."""
+        rebirth = getattr(rejection, "rebirth", None)
+        if rebirth is not None:
+            topic, payload = rebirth
+            self.client.publish(topic, payload, qos=0, retain=False)
 
     def _close_old_connections(self) -> None:
         """Django's per-request connection upkeep (DB_CONN_MAX_AGE, health checks), at most once
