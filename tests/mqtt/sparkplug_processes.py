@@ -1,0 +1,176 @@
+"""The processes of the Sparkplug end-to-end test: the host (the real `manage.py mqtt_consume`),
+an edge node (tests/mqtt/sparkplug_edge.py, a pysparkplug EdgeNode) and a watcher that reads
+what the host publishes (its retained STATE, its commands) as the broker hands it out."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+import paho.mqtt.client as paho
+from django.conf import settings
+from pysparkplug import NCmd
+
+from tests import workers
+from tests.mosquitto import ADMIN_PASSWORD, ADMIN_USERNAME
+from tests.workers import ROOT, wait_until
+
+TIMEOUT = 15
+
+
+def now_ms() -> int:
+    return int(time.time() * 1000)
+
+
+class HostProcess:
+    """`manage.py mqtt_consume` on the test database, in its own process group, as the system's
+    broker account (in tests the admin, which holds the `cmms-host` role), Celery eager (no
+    CELERY_BROKER_URL): an alert becomes its work order right after its message commits."""
+
+    def __init__(self, mqtt_url: str, log: Path):
+        self.log = log
+        self.env = {
+            **os.environ,
+            "DATABASE_URL": workers.test_database_url(),
+            "MQTT_URL": mqtt_url,
+            "MQTT_CLIENT_ID": f"test-host-{uuid.uuid4().hex[:8]}",
+            "SPARKPLUG_HOST_ID": settings.SPARKPLUG_HOST_ID,
+            "LOG_LEVEL": "INFO",
+            "EMAIL_BACKEND": "django.core.mail.backends.locmem.EmailBackend",
+        }
+        self.env.pop("CELERY_BROKER_URL", None)
+        self.process = None
+
+    def start(self):
+        with self.log.open("ab") as output:  # the child keeps its own descriptor
+            self.process = subprocess.Popen(
+                [sys.executable, "manage.py", "mqtt_consume", "--keepalive", "5"],
+                cwd=ROOT,
+                env=self.env,
+                stdout=output,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+        return self
+
+    def kill(self) -> None:
+        """SIGKILL: no DISCONNECT, so the broker publishes the host's will."""
+        if self.process is not None and self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait(timeout=10)
+
+    def stop(self) -> int:
+        self.process.send_signal(signal.SIGTERM)
+        return self.process.wait(timeout=20)
+
+    def output(self) -> str:
+        return self.log.read_text(errors="replace") if self.log.exists() else ""
+
+
+class EdgeNodeProcess:
+    """`python -m tests.mqtt.sparkplug_edge`: told what to publish on its standard input."""
+
+    def __init__(self, port: int, credentials: tuple[str, str], log: Path, **values):
+        self.log = log
+        arguments = [f"--port={port}", f"--username={credentials[0]}"]
+        arguments += [f"--password={credentials[1]}"]
+        arguments += [f"--{name}={value}" for name, value in values.items()]
+        with log.open("a") as output:
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "tests.mqtt.sparkplug_edge", *arguments],
+                cwd=ROOT,
+                env={**os.environ, "PYTHONPATH": str(ROOT)},
+                stdin=subprocess.PIPE,
+                stdout=output,
+                stderr=subprocess.STDOUT,
+                text=True,
+            )
+        self.until(lambda out: "connected" in out, "the edge node connected")
+
+    def send(self, line: str) -> None:
+        self.process.stdin.write(line + "\n")
+        self.process.stdin.flush()
+        self.until(lambda out: f"published {line}" in out, f"the edge node published {line}")
+
+    def until(self, seen, what: str) -> None:
+        wait_until(
+            lambda: seen(self.output()) or self.process.poll() is not None,
+            timeout=TIMEOUT,
+            interval=0.02,
+            message=lambda: f"{what}: {self.output()}",
+        )
+        assert self.process.poll() is None, f"the edge node exited: {self.output()}"
+
+    def kill(self) -> None:
+        """SIGKILL: no DISCONNECT, so the broker publishes its will (the NDEATH)."""
+        if self.process.poll() is None:
+            self.process.kill()
+            self.process.wait(timeout=10)
+        self.process.stdin.close()
+
+    def output(self) -> str:
+        return self.log.read_text(errors="replace") if self.log.exists() else ""
+
+
+class Watcher:
+    """An admin subscriber to the hosts' STATE and the commands sent to edge nodes."""
+
+    def __init__(self, port: int):
+        self.port = port
+        self.states: list[dict] = []
+        self.commands: list[tuple[str, NCmd]] = []
+        self.client = self._client(f"watcher-{uuid.uuid4().hex[:8]}")
+        self.client.on_message = self._on_message
+        self.client.connect("127.0.0.1", port, keepalive=5)
+        self.client.subscribe([("spBv1.0/STATE/#", 1), ("spBv1.0/+/NCMD/#", 1)])
+        self.client.loop_start()
+
+    @staticmethod
+    def _client(client_id: str) -> paho.Client:
+        client = paho.Client(client_id=client_id, clean_session=True)
+        client.username_pw_set(ADMIN_USERNAME, ADMIN_PASSWORD)
+        return client
+
+    def _on_message(self, _client, _userdata, message) -> None:
+        if "/STATE/" in message.topic:
+            self.states.append(json.loads(message.payload))
+        else:
+            self.commands.append((message.topic, NCmd.decode(message.payload)))
+
+    def state(self, *, online: bool, since_ms: int, host: HostProcess) -> dict:
+        """The first STATE saying `online` with a timestamp of `since_ms` or later."""
+        return wait_until(
+            lambda: next(
+                (s for s in self.states if s["online"] is online and s["timestamp"] >= since_ms),
+                None,
+            ),
+            timeout=TIMEOUT,
+            interval=0.02,
+            message=lambda: f"STATE online={online}; seen {self.states}; host: {host.output()}",
+        )
+
+    def retained_state(self) -> dict:
+        """What the broker holds retained on the host's STATE topic, as a new subscriber (an
+        edge node waiting for its primary host) gets it."""
+        topic = f"spBv1.0/STATE/{settings.SPARKPLUG_HOST_ID}"
+        retained = []
+        client = self._client(f"retained-{uuid.uuid4().hex[:8]}")
+        client.on_connect = lambda c, u, f, rc: c.subscribe(topic, qos=1)
+        client.on_message = lambda c, u, m: retained.append(m)
+        client.connect("127.0.0.1", self.port, keepalive=5)
+        client.loop_start()
+        try:
+            (message,) = wait_until(lambda: retained, timeout=TIMEOUT, interval=0.01)
+        finally:
+            client.disconnect()
+            client.loop_stop()
+        assert message.retain, "the host's STATE is not retained"
+        return json.loads(message.payload)
+
+    def close(self) -> None:
+        self.client.disconnect()
+        self.client.loop_stop()
