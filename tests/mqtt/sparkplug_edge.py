@@ -7,7 +7,6 @@ device's DBIRTH), and then publishes what it is told:
 
     hours 101,102        NDATA Motor/Hours, one message per value
     temps 79,80.5        DDATA Temperature of device temp1, one message per value
-    exit                 disconnect cleanly
 
 It answers the host's rebirth request (NCMD `Node Control/Rebirth` = true) by publishing its
 NBIRTH (same bdSeq, sequence restarted at 0, its metrics' current values) and DBIRTH again:
@@ -115,12 +114,9 @@ class Edge:
             time.sleep(0.02)
         say(f"connected bdSeq={self.bd_seq}")
 
-    def run(self, line: str) -> bool:
-        """Publish what one input line says; False to stop."""
+    def run(self, line: str) -> None:
+        """Publish what one input line says."""
         command, _, values = line.strip().partition(" ")
-        if command == "exit":
-            self.node.disconnect()
-            return False
         for value in (float(v) for v in values.split(",") if v):
             time.sleep(0.02)  # distinct millisecond timestamps
             with self.lock:
@@ -131,7 +127,6 @@ class Edge:
                 else:
                     sys.exit(f"unknown command {line!r}")
         say(f"published {line.strip()}")
-        return True
 
 
 def main() -> None:
@@ -146,8 +141,8 @@ def main() -> None:
     edge = Edge(args)
     edge.connect(args.port)
     for line in sys.stdin:
-        if line.strip() and not edge.run(line):
-            return
+        if line.strip():
+            edge.run(line)
     while True:  # input closed: stay connected until killed
         time.sleep(1)
 

@@ -15,6 +15,7 @@ import paho.mqtt.client as paho
 from django.conf import settings
 from pysparkplug import NCmd
 
+from sparkplug.host import rebirth_message
 from tests import workers
 from tests.mosquitto import ADMIN_PASSWORD, ADMIN_USERNAME
 from tests.workers import ROOT, wait_until
@@ -170,6 +171,14 @@ class Watcher:
             client.loop_stop()
         assert message.retain, "the host's STATE is not retained"
         return json.loads(message.payload)
+
+    def ask_rebirth(self, group_id: str, edge_node_id: str) -> None:
+        """Publish the host's rebirth NCMD (`sparkplug.host.rebirth_message`) to a node, as an
+        operator's host application might, and wait until the broker has it."""
+        topic, payload = rebirth_message(group_id=group_id, edge_node_id=edge_node_id)
+        info = self.client.publish(topic, payload, qos=1)
+        info.wait_for_publish(timeout=TIMEOUT)
+        assert info.is_published()
 
     def close(self) -> None:
         self.client.disconnect()

@@ -130,6 +130,7 @@ def test_a_pysparkplug_edge_node_through_the_real_consumer_as_host(mosquitto, pl
         assert "before the edge node's NBIRTH" in rejection.reason
         until(lambda: watcher.commands, "the rebirth NCMD")
         ((topic, command),) = watcher.commands
+        watcher.commands.clear()
         assert topic == "spBv1.0/plant/NCMD/line1"
         assert [(m.name, m.value) for m in command.metrics] == [(REBIRTH, True)]
         first.until(lambda out: "reborn" in out, "the node reborn")
@@ -152,6 +153,19 @@ def test_a_pysparkplug_edge_node_through_the_real_consumer_as_host(mosquitto, pl
         until(lambda: WorkOrder.objects.filter(condition="temp_high").exists(), "its work")
         work = WorkOrder.objects.get(condition="temp_high")
         assert (work.asset_id, work.alert_count) == (plant["pump"].pk, 1)
+
+        # Asked to rebirth again: its births carry the last values with their own timestamps,
+        # which store no second reading and raise no second alert.
+        born = DeviceSession.objects.get(sensor=sensor).born_at
+        watcher.ask_rebirth("plant", "line1")
+        first.until(lambda out: out.count("reborn") == 2, "the node reborn again")
+        until(
+            lambda: DeviceSession.objects.filter(sensor=sensor, born_at__gt=born).exists(),
+            "the node and its device born again",
+        )
+        assert (session().online, session().bd_seq, session().seq) == (True, 0, 1)
+        assert readings(meter) == [100, 101, 102]
+        assert Alert.objects.filter(gateway=gateway).count() == 1
 
         # Killed: the broker publishes its will, the NDEATH with bdSeq 0, which the rebirth
         # kept: the gateway offline at once, with its silence work; the device's sensor stale.
