@@ -1,6 +1,7 @@
-"""The processes of the Sparkplug end-to-end test: the host (the real `manage.py mqtt_consume`),
-an edge node (tests/mqtt/sparkplug_edge.py, a pysparkplug EdgeNode) and a watcher that reads
-what the host publishes (its retained STATE, its commands) as the broker hands it out."""
+"""The Sparkplug end-to-end tests' world: a plant whose gateway is a Sparkplug edge node with
+its broker client, and the processes: the host (the real `manage.py mqtt_consume`), edge nodes
+(tests/mqtt/sparkplug_edge.py, a pysparkplug EdgeNode) and a watcher that reads what the host
+publishes (its retained STATE, its commands) as the broker hands it out."""
 
 import json
 import os
@@ -15,8 +16,16 @@ import paho.mqtt.client as paho
 from django.conf import settings
 from pysparkplug import NCmd
 
+from assets.models import MeterReading
+from gateways import services as gateway_services
+from gateways.models import Gateway, Sensor
+from mqtt import access
+from pipeline.models import AlertRule
+from sparkplug.choices import Direction, MetricTarget
 from sparkplug.host import rebirth_message
+from sparkplug.models import EdgeNodeSession, MetricMapping
 from tests import workers
+from tests.factories import AssetFactory, MeterFactory, SiteFactory, gateway_with_secret
 from tests.mosquitto import ADMIN_PASSWORD, ADMIN_USERNAME
 from tests.workers import ROOT, wait_until
 
@@ -25,6 +34,51 @@ TIMEOUT = 15
 
 def now_ms() -> int:
     return int(time.time() * 1000)
+
+
+def readings(meter) -> list[float]:
+    values = MeterReading.objects.filter(meter=meter).values_list("value", flat=True)
+    return sorted(float(v) for v in values)
+
+
+def sparkplug_plant() -> dict:
+    """A gateway with a Sparkplug identity (group `plant`, edge node `line1`) and its broker
+    client made by `mqtt.access.sync_gateway` (settings.MQTT_URL set by the caller), a
+    temperature device `temp1` watching a pump, the node's `Motor/Hours` mapped to a meter, the
+    device's `Temperature` to a threshold rule (80, cleared at 70), and an alert rule making
+    work of every alert."""
+    site = SiteFactory()
+    pump = AssetFactory(site=site, tag="P-101")
+    meter = MeterFactory(asset=pump, code="hours")
+    gateway, secret = gateway_with_secret(site=site)
+    gateway = gateway_services.gateway_update(
+        gateway=gateway, sparkplug_group_id="plant", sparkplug_edge_node_id="line1"
+    )
+    access.sync_gateway(gateway.pk)  # the client and role the gateway's commit asks for
+    sensor = Sensor.objects.create(gateway=gateway, code="temp1", unit="C", asset=pump)
+    MetricMapping.objects.create(
+        gateway=gateway, metric="Motor/Hours", target=MetricTarget.METER, meter=meter
+    )
+    MetricMapping.objects.create(
+        gateway=gateway,
+        sensor=sensor,
+        metric="Temperature",
+        target=MetricTarget.THRESHOLD,
+        asset=pump,
+        condition="temp_high",
+        severity="major",
+        direction=Direction.ABOVE,
+        threshold=80.0,
+        clear_threshold=70.0,
+    )
+    AlertRule.objects.create(name="any", site=site, condition_pattern="*")
+    return {
+        "gateway": gateway,
+        "credentials": (str(gateway.pk), secret),
+        "sensor": sensor,
+        "meter": meter,
+        "pump": pump,
+    }
 
 
 class HostProcess:
@@ -183,3 +237,57 @@ class Watcher:
     def close(self) -> None:
         self.client.disconnect()
         self.client.loop_stop()
+
+
+class Scene:
+    """The processes of one test around a `sparkplug_plant`, with waits that show their logs."""
+
+    def __init__(self, mosquitto, plant: dict, directory: Path):
+        self.mosquitto, self.plant = mosquitto, plant
+        self.gateway = plant["gateway"]
+        self.watcher = Watcher(mosquitto.port)
+        self.host = HostProcess(mosquitto.url, directory / "host.log")
+        self.log = directory / "edge.log"
+        self.nodes: list[EdgeNodeProcess] = []
+
+    def node(self, *, bdseq: int, hours: float, temp: float) -> EdgeNodeProcess:
+        """An edge node process of the plant's gateway, connected (its births published)."""
+        node = EdgeNodeProcess(
+            self.mosquitto.port,
+            self.plant["credentials"],
+            self.log,
+            bdseq=bdseq,
+            hours=hours,
+            temp=temp,
+        )
+        self.nodes.append(node)
+        return node
+
+    def host_online(self) -> dict:
+        """Start the host and return its online STATE (it is then subscribed)."""
+        since = now_ms()
+        self.host.start()
+        return self.watcher.state(online=True, since_ms=since, host=self.host)
+
+    def until(self, predicate, what: str):
+        return wait_until(
+            predicate,
+            timeout=TIMEOUT,
+            interval=0.05,
+            message=lambda: f"{what}\nhost: {self.host.output()}\nedge nodes: {self.edges()}",
+        )
+
+    def edges(self) -> str:
+        return self.log.read_text(errors="replace") if self.log.exists() else ""
+
+    def session(self) -> EdgeNodeSession | None:
+        return EdgeNodeSession.objects.filter(gateway=self.gateway).first()
+
+    def connectivity(self) -> str:
+        return Gateway.objects.values_list("connectivity", flat=True).get(pk=self.gateway.pk)
+
+    def close(self) -> None:
+        self.host.kill()
+        for node in self.nodes:
+            node.kill()
+        self.watcher.close()
