@@ -54,7 +54,7 @@ def sparkplug_plant() -> dict:
     gateway = gateway_services.gateway_update(
         gateway=gateway, sparkplug_group_id="plant", sparkplug_edge_node_id="line1"
     )
-    access.sync_gateway(gateway.pk)  # the client and role the gateway's commit asks for
+    access.sync_gateway(gateway.pk)  # as its commits already asked (idempotent): its client
     sensor = Sensor.objects.create(gateway=gateway, code="temp1", unit="C", asset=pump)
     MetricMapping.objects.create(
         gateway=gateway, metric="Motor/Hours", target=MetricTarget.METER, meter=meter
