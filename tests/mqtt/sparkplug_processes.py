@@ -83,7 +83,7 @@ def sparkplug_plant() -> dict:
 
 class HostProcess:
     """`manage.py mqtt_consume` on the test database, in its own process group, as the system's
-    broker account (in tests the admin, which holds the `cmms-host` role), Celery eager (no
+    broker account (in tests the admin, which may publish STATE and NCMD), Celery eager (no
     CELERY_BROKER_URL): an alert becomes its work order right after its message commits."""
 
     def __init__(self, mqtt_url: str, log: Path):
