@@ -57,7 +57,7 @@ def test_a_pysparkplug_edge_node_through_the_real_consumer_as_host(plant, scene)
     until(lambda: RejectedMessage.objects.exists(), "the NDATA before birth rejected")
     rejection = RejectedMessage.objects.get()
     assert rejection.topic == "spBv1.0/plant/NDATA/line1"
-    assert rejection.gateway_id == gateway.pk
+    assert (rejection.gateway_id, rejection.site_id) == (gateway.pk, gateway.site_id)
     assert "before the edge node's NBIRTH" in rejection.reason
     until(lambda: watcher.commands, "the rebirth NCMD")
     ((topic, command),) = watcher.commands
