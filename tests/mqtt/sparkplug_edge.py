@@ -112,6 +112,7 @@ class Edge:
             if time.monotonic() > deadline:
                 sys.exit("not connected")
             time.sleep(0.02)
+        time.sleep(0.1)  # pysparkplug sets _connected first, then publishes the births
         say(f"connected bdSeq={self.bd_seq}")
 
     def run(self, line: str) -> None:
