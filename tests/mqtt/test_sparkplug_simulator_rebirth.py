@@ -33,15 +33,6 @@ def scene(mosquitto, plant, tmp_path):
     scene.close()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "fleet/simulator_sparkplug.py builds its pysparkplug EdgeNode without a cmd_callback, "
-        "and pysparkplug 0.6.1's default one only logs the command: the simulator never "
-        "answers the host's rebirth request, so a simulator started before the consumer has "
-        "every data message rejected (and a rebirth asked) until it is restarted."
-    ),
-)
 def test_a_simulator_started_before_the_host_is_born_again_when_asked(
     mosquitto, plant, scene, tmp_path
 ):
