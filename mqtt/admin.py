@@ -13,13 +13,13 @@ class RejectedMessageAdmin(SiteScopedAdminMixin, admin.ModelAdmin):
     """
 
     permissions = VIEW_ONLY
-    list_display = ["received_at", "gateway", "topic", "reason_line", "size"]
+    list_display = ["received_at", "gateway", "topic", "reason_line", "size", "repeats"]
     list_filter = ["site", ("received_at", admin.DateFieldListFilter)]
     list_select_related = ["gateway"]
     search_fields = ["topic"]
     ordering = ["-received_at", "-id"]
     fields = ["received_at", "site", "gateway", "topic", "qos", "retain", "size", "reason"]
-    fields += ["excerpt"]
+    fields += ["excerpt", "repeats", "last_repeat_at"]
 
     def get_readonly_fields(self, request, obj=None):
         return self.fields

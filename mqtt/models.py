@@ -16,7 +16,7 @@ class RejectedMessage(models.Model):
     so this row is all that is left of it. `excerpt` is the payload's first bytes as text (an
     undecodable byte becomes U+FFFD); `site` is the gateway's at the time, for scoping, and stays
     when the gateway is deleted. Rows without a site (no gateway could be named) are for
-    superusers. Kept 30 days (`mqtt.records`).
+    superusers. Kept 30 days, at most a few rows per gateway a minute (`mqtt.records`).
     """
 
     site_lookup = "site"
@@ -34,6 +34,12 @@ class RejectedMessage(models.Model):
     size = models.PositiveIntegerField(help_text="The payload's size in bytes.")
     qos = models.PositiveSmallIntegerField(default=0)
     retain = models.BooleanField(default=False)
+    # A flooding gateway gets at most `mqtt.records.ROWS_PER_MINUTE` rows a minute; the rest are
+    # counted on its newest row, so storage stays bounded whatever it sends.
+    repeats = models.PositiveIntegerField(
+        default=0, help_text="Further rejected messages of the gateway counted on this row."
+    )
+    last_repeat_at = models.DateTimeField(null=True, blank=True)
 
     objects = SiteScopedQuerySet.as_manager()
 
@@ -41,6 +47,8 @@ class RejectedMessage(models.Model):
         ordering = ["-received_at", "-id"]
         indexes = [
             models.Index(fields=["site", "-received_at"], name="rejected_message_by_site"),
+            # The per-gateway bound: its rows of the last minute.
+            models.Index(fields=["gateway", "-received_at"], name="rejected_message_by_gateway"),
             # Pruning: the oldest rows first, whatever their site.
             models.Index(fields=["received_at"], name="rejected_message_by_age"),
         ]
