@@ -14,19 +14,26 @@ gateway's `EdgeNodeSession` so one node's messages apply in order, and then:
 - Every message after a birth carries the next sequence number (0..255, wrapping); another one
   is recorded as a `SequenceGap` and the message is still applied. An exact redelivery (same
   sequence number and timestamp as the last message) changes nothing.
+- A replay (a broker restored from its last autosave delivers acknowledged messages again): a
+  message that is not the next one and is not newer than the last one heard, or a birth older
+  than the current one. Its metrics still feed meter readings (stored once by their ids); it
+  moves no sequence number, opens or ends no session and evaluates no threshold rule.
 
 A message that can never be applied raises `MessageRejected` with the reason (malformed topic,
-unknown or inactive node, unknown device, undecodable payload, unknown alias, data before the
-node's or device's birth); the consumer records it and acknowledges it. Per Sparkplug 3.0 a
-host that gets data before a birth should ask the node to rebirth: such a rejection carries,
-as its `rebirth` attribute, the NCMD `Node Control/Rebirth` message (topic, payload) for the
-consumer to publish after recording it (`rebirth_message`).
+unknown or inactive node, unknown device, a payload over MAX_BODY_BYTES or with over
+MAX_METRICS metrics, undecodable payload, unknown alias, a timestamp outside the heartbeat's
+bounds, a metric name with NUL, data before the node's or device's birth); the consumer records
+it and acknowledges it. Per Sparkplug 3.0 a host that gets data before a birth should ask the
+node to rebirth: such a rejection carries, as its `rebirth` attribute, the NCMD
+`Node Control/Rebirth` message (topic, payload) for the consumer to publish after recording it
+(`rebirth_message`).
 """
 
 import json
 import logging
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from enum import Enum
 
 from django.conf import settings
 from pysparkplug import (
@@ -42,12 +49,22 @@ from pysparkplug import (
     get_current_timestamp,
 )
 
-from fleet.presence import gateway_alive, gateway_died, sensor_alive, sensor_died
+from fleet.presence import (
+    gateway_alive,
+    gateway_born,
+    gateway_died,
+    sensor_alive,
+    sensor_born,
+    sensor_died,
+)
+from fleet.schema import EARLIEST_SAMPLE, MAX_SAMPLE_AHEAD
+from gateways.channels import MAX_BODY_BYTES
 from gateways.messages import MessageRejected
 from gateways.models import Gateway, Sensor
 from sparkplug.choices import SEQ_MODULO
 from sparkplug.metrics import Sample, samples_apply
-from sparkplug.models import DeviceSession, EdgeNodeSession, SequenceGap
+from sparkplug.models import DeviceSession, EdgeNodeSession
+from sparkplug.services import sequence_gap_record
 
 logger = logging.getLogger(__name__)
 
@@ -58,6 +75,17 @@ COMMAND_TYPES = {"NCMD", "DCMD"}
 DEVICE_TYPES = {"DBIRTH": DBirth, "DDEATH": DDeath, "DDATA": DData}
 BD_SEQ = "bdSeq"
 REBIRTH = "Node Control/Rebirth"
+# A birth declares every metric once; more than this is a misconfigured or hostile node.
+MAX_METRICS = 1000
+INT_RANGE = range(-(2**63), 2**64)  # int64 .. uint64, what Sparkplug B carries
+
+
+class Order(Enum):
+    """Where a message stands in its node's sequence."""
+
+    NEXT = "next"  # the next one (or after a gap): applied
+    AGAIN = "again"  # the last one delivered again: nothing to do
+    REPLAY = "replay"  # an earlier one replayed: readings only
 
 
 def state_message(*, online: bool, timestamp_ms: int) -> tuple[str, bytes]:
@@ -141,6 +169,11 @@ def handle_message(*, topic: str, payload: bytes, now: datetime) -> None:
     if parsed.message_type in COMMAND_TYPES:
         return  # a command to an edge node, not from one
     gateway = _gateway(parsed)
+    if len(payload) > MAX_BODY_BYTES:
+        raise MessageRejected(
+            f"The payload is {len(payload)} bytes; at most {MAX_BODY_BYTES} are accepted.",
+            gateway=gateway,
+        )
     session, _ = EdgeNodeSession.objects.get_or_create(gateway=gateway)
     session = EdgeNodeSession.objects.select_for_update().get(pk=session.pk)
     message = _Message(topic, parsed, gateway, session, payload, now)
@@ -175,6 +208,31 @@ def _moment(timestamp_ms: int | None, default: datetime) -> datetime:
         raise MessageRejected(f"Timestamp {timestamp_ms} is out of range.") from None
 
 
+def _bounds_problem(payload, now: datetime) -> str | None:
+    """Why the decoded payload cannot be stored (too many metrics, a timestamp outside the
+    heartbeat's bounds, a name PostgreSQL cannot hold, an integer beyond 64 bits), or None."""
+    metrics = getattr(payload, "metrics", ())
+    if len(metrics) > MAX_METRICS:
+        return f"{len(metrics)} metrics; at most {MAX_METRICS} per message are accepted."
+    latest = int((now + MAX_SAMPLE_AHEAD).timestamp() * 1000)
+    earliest = int(EARLIEST_SAMPLE.timestamp() * 1000)
+    stamps = [("payload", payload.timestamp)]
+    stamps += [(repr(m.name or m.alias), m.timestamp) for m in metrics]
+    for what, stamp in stamps:
+        if stamp is not None and not earliest <= stamp <= latest:
+            return (
+                f"Timestamp {stamp} of {what[:100]} is before 2000-01-01 or more than 5 minutes "
+                "in the future (is the node's clock set?)."
+            )
+    for metric in metrics:
+        if metric.name and "\x00" in metric.name:
+            return f"Metric name {metric.name[:100]!r} contains NUL."
+        value = metric.value
+        if isinstance(value, int) and not isinstance(value, bool) and value not in INT_RANGE:
+            return f"Metric {metric.name!r} has an integer value beyond 64 bits."
+    return None
+
+
 class _Message:
     """One message being applied, with its node's locked session."""
 
@@ -184,6 +242,14 @@ class _Message:
 
     def reject(self, reason: str):
         return MessageRejected(reason, gateway=self.gateway)
+
+    def decode(self, kind, *, birth=None):
+        """The payload decoded and checked against what can be stored."""
+        payload = _decode(kind, self.payload, topic=self.parsed, birth=birth)
+        problem = _bounds_problem(payload, self.now)
+        if problem:
+            raise self.reject(f"{self.parsed.message_type}: {problem}")
+        return payload
 
     def reject_before_birth(self, reason: str):
         """A rejection of data the host cannot interpret without the node's births: it carries
@@ -197,30 +263,39 @@ class _Message:
     # --- the edge node ---------------------------------------------------------------
 
     def nbirth(self) -> None:
-        birth = _decode(NBirth, self.payload, topic=self.parsed)
+        birth = self.decode(NBirth)
         bd_seq = next((m.value for m in birth.metrics if m.name == BD_SEQ), None)
         if not isinstance(bd_seq, int):
             raise self.reject("The NBIRTH has no integer bdSeq metric.")
+        bd_seq %= SEQ_MODULO
         session = self.session
-        if session.online and (session.bd_seq, session.seq, session.last_timestamp) == (
-            bd_seq % SEQ_MODULO,
-            birth.seq,
-            birth.timestamp,
-        ):
-            return  # the same birth delivered again
+        if self.earlier_birth(bd_seq, birth.timestamp):
+            self.apply(birth, sensor=None, replay=True)
+            return
         if session.online:
             # Born again without a death heard: its devices are born again too.
             DeviceSession.objects.filter(sensor__gateway=self.gateway).update(online=False)
         session.online, session.born_at, session.died_at = True, self.now, None
-        session.bd_seq = bd_seq % SEQ_MODULO
+        session.bd_seq, session.birth_timestamp = bd_seq, birth.timestamp
         session.seq, session.last_timestamp = birth.seq % SEQ_MODULO, birth.timestamp
         session.aliases, session.datatypes = _declared(birth)
         session.save()
-        gateway_alive(gateway=self.gateway, now=self.now)
+        gateway_born(gateway=self.gateway, now=self.now)
         self.apply(birth, sensor=None)
 
+    def earlier_birth(self, bd_seq: int, timestamp: int) -> bool:
+        """Whether an NBIRTH is the current birth again or a replay of an earlier one (older,
+        with a bdSeq behind the current one), rather than a new session."""
+        session = self.session
+        if session.birth_timestamp is None:
+            return False
+        if (bd_seq, timestamp) == (session.bd_seq, session.birth_timestamp):
+            return True
+        behind = 0 < (session.bd_seq - bd_seq) % SEQ_MODULO < SEQ_MODULO // 2
+        return timestamp < session.birth_timestamp and behind
+
     def ndeath(self) -> None:
-        death = _decode(NDeath, self.payload, topic=self.parsed)
+        death = self.decode(NDeath)
         metric = death.bd_seq_metric
         bd_seq = metric.value if metric.name == BD_SEQ else None
         if not isinstance(bd_seq, int):
@@ -245,32 +320,37 @@ class _Message:
 
     def ndata(self) -> None:
         self.require_birth()
-        data = _decode(NData, self.payload, topic=self.parsed, birth=_Aliases(self.session))
-        if self.sequence(data.seq, data.timestamp):
+        data = self.decode(NData, birth=_Aliases(self.session))
+        order = self.sequence(data.seq, data.timestamp)
+        if order == Order.NEXT:
             gateway_alive(gateway=self.gateway, now=self.now)
-            self.apply(data, sensor=None)
+        if order != Order.AGAIN:
+            self.apply(data, sensor=None, replay=order == Order.REPLAY)
 
     # --- its devices -----------------------------------------------------------------
 
     def dbirth(self) -> None:
         self.require_birth()
         sensor = self.sensor()
-        birth = _decode(DBirth, self.payload, topic=self.parsed)
-        if not self.sequence(birth.seq, birth.timestamp):
+        birth = self.decode(DBirth)
+        order = self.sequence(birth.seq, birth.timestamp)
+        if order != Order.NEXT:
+            if order == Order.REPLAY:
+                self.apply(birth, sensor=sensor, replay=True)
             return
         device, _ = DeviceSession.objects.get_or_create(sensor=sensor)
         device.online, device.born_at, device.died_at = True, self.now, None
         device.aliases, device.datatypes = _declared(birth)
         device.save()
         gateway_alive(gateway=self.gateway, now=self.now)
-        sensor_alive(sensor=sensor, now=self.now, sampled_at=_moment(birth.timestamp, self.now))
+        sensor_born(sensor=sensor, now=self.now, sampled_at=_moment(birth.timestamp, self.now))
         self.apply(birth, sensor=sensor)
 
     def ddeath(self) -> None:
         self.require_birth()
         sensor = self.sensor()
-        death = _decode(DDeath, self.payload, topic=self.parsed)
-        if not self.sequence(death.seq, death.timestamp):
+        death = self.decode(DDeath)
+        if self.sequence(death.seq, death.timestamp) != Order.NEXT:
             return
         gateway_alive(gateway=self.gateway, now=self.now)
         DeviceSession.objects.filter(sensor=sensor).update(online=False, died_at=self.now)
@@ -282,12 +362,15 @@ class _Message:
         device = DeviceSession.objects.filter(sensor=sensor, online=True).first()
         if device is None:
             raise self.reject_before_birth(f"DDATA of device {sensor.code!r} before its DBIRTH")
-        data = _decode(DData, self.payload, topic=self.parsed, birth=_Aliases(device))
-        if not self.sequence(data.seq, data.timestamp):
+        data = self.decode(DData, birth=_Aliases(device))
+        order = self.sequence(data.seq, data.timestamp)
+        if order == Order.AGAIN:
             return
-        gateway_alive(gateway=self.gateway, now=self.now)
-        sensor_alive(sensor=sensor, now=self.now, sampled_at=_moment(data.timestamp, self.now))
-        self.apply(data, sensor=sensor)
+        if order == Order.NEXT:
+            gateway_alive(gateway=self.gateway, now=self.now)
+            sampled_at = _moment(data.timestamp, self.now)
+            sensor_alive(sensor=sensor, now=self.now, sampled_at=sampled_at)
+        self.apply(data, sensor=sensor, replay=order == Order.REPLAY)
 
     # --- shared steps ----------------------------------------------------------------
 
@@ -307,17 +390,27 @@ class _Message:
             )
         return sensor
 
-    def sequence(self, seq: int, timestamp: int) -> bool:
-        """Check and record the message's sequence number; False for an exact redelivery of
-        the last message (nothing to apply)."""
+    def sequence(self, seq: int, timestamp: int) -> Order:
+        """Where the message stands (see Order), recording its sequence number when it is the
+        next one. A replay is not the next one and not newer than the last one heard: the
+        sequence never moves back because of it (and records no gap)."""
         session = self.session
         seq %= SEQ_MODULO
         if seq == session.seq and timestamp == session.last_timestamp:
-            return False
+            return Order.AGAIN
         expected = (session.seq + 1) % SEQ_MODULO
+        last = session.last_timestamp
+        if seq != expected and last is not None and timestamp is not None and timestamp <= last:
+            logger.info(
+                "Sparkplug message of gateway %s replayed (seq %s, last %s): readings only.",
+                self.gateway.pk,
+                seq,
+                session.seq,
+            )
+            return Order.REPLAY
         if seq != expected:
-            SequenceGap.objects.create(
-                gateway=self.gateway, expected=expected, got=seq, topic=self.topic, at=self.now
+            sequence_gap_record(
+                gateway=self.gateway, expected=expected, got=seq, topic=self.topic, now=self.now
             )
             logger.warning(
                 "Sparkplug sequence gap on gateway %s: expected %s, got %s.",
@@ -327,9 +420,11 @@ class _Message:
             )
         session.seq, session.last_timestamp = seq, timestamp
         session.save(update_fields=["seq", "last_timestamp"])
-        return True
+        return Order.NEXT
 
-    def apply(self, payload, *, sensor) -> None:
+    def apply(self, payload, *, sensor, replay: bool = False) -> None:
+        """Feed the payload's metrics to their mappings; a replay's as history (readings
+        only: threshold rules judge the present)."""
         default = _moment(payload.timestamp, self.now)
         samples = [
             Sample(
@@ -337,7 +432,7 @@ class _Message:
                 value=metric.value,
                 at=_moment(metric.timestamp, default),
                 timestamp_ms=payload.timestamp if metric.timestamp is None else metric.timestamp,
-                historical=metric.is_historical,
+                historical=replay or metric.is_historical,
             )
             for metric in payload.metrics
             if metric.name and not metric.is_null and metric.value is not None
