@@ -295,7 +295,9 @@ class _Message:
         return timestamp < session.birth_timestamp and behind
 
     def ndeath(self) -> None:
-        death = self.decode(NDeath)
+        # Not bounds-checked: it carries only its bdSeq, and a node whose clock is wrong must
+        # still be able to die (its will's timestamp is from when it connected).
+        death = _decode(NDeath, self.payload, topic=self.parsed)
         metric = death.bd_seq_metric
         bd_seq = metric.value if metric.name == BD_SEQ else None
         if not isinstance(bd_seq, int):

@@ -263,6 +263,12 @@ def test_timestamps_outside_the_heartbeats_bounds_are_rejected(gateway, node, t0
     assert refusal.gateway == gateway
 
 
+def test_a_death_with_a_wrong_clock_still_ends_the_session(gateway, node, t0):
+    send(node.nbirth(t0), t0)
+    send(node.ndeath(t0 + HOURS), t0 + SECOND)  # its will, stamped by a clock hours ahead
+    assert status(gateway, t0 + 2 * SECOND) == Connectivity.OFFLINE
+
+
 def test_a_metric_name_with_nul_is_rejected(gateway, node, t0):
     refusal = rejected(node.nbirth(t0, {"Bad\x00name": 1.0}), t0)
     assert "NUL" in refusal.reason
