@@ -57,7 +57,7 @@ def metric_mapping_save(
     changed = [name for name, value in fields.items() if getattr(current, name) != value]
     for name in changed:
         setattr(current, name, fields[name])
-    update = [MetricMapping._meta.get_field(name).attname for name in changed]
+    update = list(changed)
     if any(name in _REARMING for name in changed):
         current.raised = False
         update.append("raised")

@@ -333,3 +333,12 @@ def test_editing_a_rule_keeps_the_state_the_host_wrote_meanwhile(gateway, sensor
     saved = metric_mapping_save(mapping=planners_copy, threshold=85.0)  # re-armed
     saved.refresh_from_db()
     assert (saved.threshold, saved.raised, saved.severity) == (85.0, False, "critical")
+
+
+def test_moving_a_rule_to_another_sensor_saves_it_and_rearms_it(gateway, sensor, node, t0):
+    threshold = rule(gateway, sensor)
+    MetricMapping.objects.filter(pk=threshold.pk).update(raised=True, last_value=90.0)
+    other = Sensor.objects.create(gateway=gateway, code="temp2", asset=sensor.asset)
+    saved = metric_mapping_save(mapping=threshold, sensor=other)
+    saved.refresh_from_db()
+    assert (saved.sensor_id, saved.raised, saved.last_value) == (other.pk, False, 90.0)
