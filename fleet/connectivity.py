@@ -44,7 +44,7 @@ from django.db.models import (
 from assets.models import Asset
 from fleet import work
 from gateways.choices import Connectivity, SensorState
-from gateways.health import Seconds
+from gateways.health import Seconds, open_session
 from gateways.models import ConnectivityEvent, Gateway, Sensor
 from workorders.choices import OPEN_STATUSES, DeviceIssue
 from workorders.models import WorkOrder
@@ -123,7 +123,7 @@ def sensor_states(queryset, now: datetime, name: str = "computed"):
     gateway_online_until = F("gateway__last_seen_at") + Seconds(
         F("gateway__heartbeat_interval_seconds")
     )
-    gateway_session = Q(gateway__session_open=True)
+    gateway_session = open_session("gateway__")
     return queryset.alias(
         _gateway_offline_from=_gateway_offline_from(),
         _gateway_online_until=gateway_online_until,
@@ -148,7 +148,10 @@ def sensor_states(queryset, now: datetime, name: str = "computed"):
                     ~gateway_session & Q(_gateway_offline_from__lt=now),
                     then=Value(SensorState.STALE.value),
                 ),
-                When(session_open=True, then=Value(SensorState.LIVE.value)),
+                When(
+                    Q(session_open=True) & ~Q(gateway__sparkplug_edge_node_id=""),
+                    then=Value(SensorState.LIVE.value),
+                ),
                 # Reported dead by its gateway (`sensor_died`) and no sample since.
                 When(
                     state=SensorState.STALE,

@@ -42,14 +42,19 @@ def gateway_born(*, gateway: Gateway, now: datetime) -> None:
     gateway_alive(gateway=gateway, now=now)
 
 
+def gateway_session_end(*, gateway: Gateway) -> None:
+    """The gateway's session and its devices' ended: judged by silence again."""
+    Gateway.objects.filter(pk=gateway.pk, session_open=True).update(session_open=False)
+    Sensor.objects.filter(gateway_id=gateway.pk, session_open=True).update(session_open=False)
+    gateway.session_open = False
+
+
 def gateway_died(*, gateway: Gateway, now: datetime) -> bool:
     """The gateway said it went offline at `now`: record it offline (event) and open its
     silence work, unless it is already recorded offline. Its session and its devices' end.
     Returns whether it was recorded."""
     with transaction.atomic():
-        Gateway.objects.filter(pk=gateway.pk, session_open=True).update(session_open=False)
-        Sensor.objects.filter(gateway_id=gateway.pk, session_open=True).update(session_open=False)
-        gateway.session_open = False
+        gateway_session_end(gateway=gateway)
         row = (
             Gateway.objects.select_for_update(no_key=True)
             .filter(pk=gateway.pk)

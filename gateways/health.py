@@ -22,7 +22,7 @@ keepalive, is alive; the broker publishes its NDEATH when it is not. Gateways wi
 from datetime import datetime, timedelta
 
 from django.db import models
-from django.db.models import Case, DurationField, F, Func, Value, When
+from django.db.models import Case, DurationField, F, Func, Q, Value, When
 
 from gateways.choices import Connectivity
 
@@ -61,8 +61,19 @@ def gateway_connectivity(gateway, now: datetime) -> str:
         grace_seconds=gateway.heartbeat_grace_seconds,
         now=now,
         declared_offline=declared_offline(gateway),
-        session_open=gateway.session_open,
+        session_open=has_open_session(gateway),
     )
+
+
+def has_open_session(gateway) -> bool:
+    """A Sparkplug session is open and the gateway still has its Sparkplug identity (a session
+    left open when the identity was removed no longer speaks for it)."""
+    return gateway.session_open and bool(gateway.sparkplug_edge_node_id)
+
+
+def open_session(prefix: str = "") -> Q:
+    """`has_open_session` as a filter, on the gateway at `prefix` (e.g. "gateway__")."""
+    return Q(**{f"{prefix}session_open": True}) & ~Q(**{f"{prefix}sparkplug_edge_node_id": ""})
 
 
 def declared_offline(gateway) -> bool:
@@ -99,7 +110,7 @@ def with_connectivity(queryset: models.QuerySet, now: datetime, name: str = "sta
         **{
             name: Case(
                 When(last_seen_at__isnull=True, then=Value(Connectivity.NEVER_SEEN.value)),
-                When(session_open=True, then=Value(Connectivity.ONLINE.value)),
+                When(open_session(), then=Value(Connectivity.ONLINE.value)),
                 When(
                     connectivity=Connectivity.OFFLINE,
                     connectivity_since__gte=F("last_seen_at"),

@@ -20,13 +20,13 @@ gateway's `EdgeNodeSession` so one node's messages apply in order, and then:
   moves no sequence number, opens or ends no session and evaluates no threshold rule.
 
 A message that can never be applied raises `MessageRejected` with the reason (malformed topic,
-unknown or inactive node, unknown device, a payload over MAX_BODY_BYTES or with over
-MAX_METRICS metrics, undecodable payload, unknown alias, a timestamp outside the heartbeat's
-bounds, a metric name with NUL, data before the node's or device's birth); the consumer records
-it and acknowledges it. Per Sparkplug 3.0 a host that gets data before a birth should ask the
-node to rebirth: such a rejection carries, as its `rebirth` attribute, the NCMD
-`Node Control/Rebirth` message (topic, payload) for the consumer to publish after recording it
-(`rebirth_message`).
+unknown node, a disabled gateway (except its NDEATH, which ends its sessions quietly), unknown
+device, a payload over MAX_BODY_BYTES or with over MAX_METRICS metrics, undecodable payload,
+unknown alias, a timestamp outside the heartbeat's bounds, a metric name with NUL, data before
+the node's or device's birth); the consumer records it and acknowledges it. Per Sparkplug 3.0 a
+host that gets data before a birth should ask the node to rebirth: such a rejection carries, as
+its `rebirth` attribute, the NCMD `Node Control/Rebirth` message (topic, payload) for the
+consumer to publish after recording it (`rebirth_message`).
 """
 
 import json
@@ -53,6 +53,7 @@ from fleet.presence import (
     gateway_alive,
     gateway_born,
     gateway_died,
+    gateway_session_end,
     sensor_alive,
     sensor_born,
     sensor_died,
@@ -169,6 +170,8 @@ def handle_message(*, topic: str, payload: bytes, now: datetime) -> None:
     if parsed.message_type in COMMAND_TYPES:
         return  # a command to an edge node, not from one
     gateway = _gateway(parsed)
+    if not gateway.is_active and parsed.message_type != "NDEATH":
+        raise MessageRejected(f"Gateway {gateway.pk} is disabled.", gateway=gateway)
     if len(payload) > MAX_BODY_BYTES:
         raise MessageRejected(
             f"The payload is {len(payload)} bytes; at most {MAX_BODY_BYTES} are accepted.",
@@ -194,8 +197,6 @@ def _gateway(topic: Topic) -> Gateway:
             f"No gateway has the Sparkplug identity group {topic.group_id!r}, "
             f"edge node {topic.edge_node_id!r}."
         )
-    if not gateway.is_active:
-        raise MessageRejected(f"Gateway {gateway.pk} is disabled.", gateway=gateway)
     return gateway
 
 
@@ -315,6 +316,12 @@ class _Message:
         session.online, session.died_at = False, self.now
         session.save(update_fields=["online", "died_at"])
         devices = DeviceSession.objects.filter(sensor__gateway=self.gateway, online=True)
+        if not self.gateway.is_active:
+            # A disabled gateway's death only ends its sessions (no events, no work: the fleet
+            # check does not watch it), so it is not taken for online when enabled again.
+            devices.update(online=False, died_at=self.now)
+            gateway_session_end(gateway=self.gateway)
+            return
         for device in devices.select_related("sensor"):
             sensor_died(sensor=device.sensor, now=self.now)
         devices.update(online=False, died_at=self.now)

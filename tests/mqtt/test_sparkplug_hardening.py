@@ -342,3 +342,24 @@ def test_moving_a_rule_to_another_sensor_saves_it_and_rearms_it(gateway, sensor,
     saved = metric_mapping_save(mapping=threshold, sensor=other)
     saved.refresh_from_db()
     assert (saved.sensor_id, saved.raised, saved.last_value) == (other.pk, False, 90.0)
+
+
+def test_a_disabled_gateways_death_ends_its_session_so_it_is_not_online_when_enabled(
+    gateway, sensor, node, t0
+):
+    send(node.nbirth(t0), t0)
+    send(node.dbirth("temp1", t0, {"Temperature": 20.0}), t0)
+    Gateway.objects.filter(pk=gateway.pk).update(is_active=False)
+    assert "disabled" in rejected(node.ndata(t0 + SECOND, {"Temperature": 1.0}), t0).reason
+    send(node.ndeath(t0 + SECOND), t0 + SECOND)
+    assert not WorkOrder.objects.exists()  # the check does not watch a disabled gateway
+    Gateway.objects.filter(pk=gateway.pk).update(is_active=True)
+    assert status(gateway, t0 + HOURS) == Connectivity.OFFLINE
+    sensor.refresh_from_db()
+    assert not sensor.session_open
+
+
+def test_a_session_no_longer_counts_once_the_sparkplug_identity_is_removed(gateway, node, t0):
+    send(node.nbirth(t0), t0)
+    Gateway.objects.filter(pk=gateway.pk).update(sparkplug_group_id="", sparkplug_edge_node_id="")
+    assert status(gateway, t0 + HOURS) == Connectivity.OFFLINE
