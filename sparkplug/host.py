@@ -328,7 +328,9 @@ class _Message:
         gateway_died(gateway=self.gateway, now=self.now)
 
     def ndata(self) -> None:
-        self.require_birth()
+        if not self.session.online:
+            self.ended_session_replay(NData, self.session, sensor=None, reason=self.unborn())
+            return
         data = self.decode(NData, birth=_Aliases(self.session))
         order = self.sequence(data.seq, data.timestamp)
         if order == Order.NEXT:
@@ -366,11 +368,21 @@ class _Message:
         sensor_died(sensor=sensor, now=self.now)
 
     def ddata(self) -> None:
-        self.require_birth()
+        if not self.session.online:
+            device = (
+                DeviceSession.objects.select_related("sensor")
+                .filter(sensor__gateway=self.gateway, sensor__code=self.parsed.device_id)
+                .first()
+            )
+            sensor = device.sensor if device else None
+            self.ended_session_replay(DData, device, sensor=sensor, reason=self.unborn())
+            return
         sensor = self.sensor()
-        device = DeviceSession.objects.filter(sensor=sensor, online=True).first()
-        if device is None:
-            raise self.reject_before_birth(f"DDATA of device {sensor.code!r} before its DBIRTH")
+        device = DeviceSession.objects.filter(sensor=sensor).first()
+        if device is None or not device.online:
+            reason = f"DDATA of device {sensor.code!r} before its DBIRTH"
+            self.ended_session_replay(DData, device, sensor=sensor, reason=reason)
+            return
         data = self.decode(DData, birth=_Aliases(device))
         order = self.sequence(data.seq, data.timestamp)
         if order == Order.AGAIN:
@@ -385,10 +397,28 @@ class _Message:
 
     def require_birth(self) -> None:
         if not self.session.online:
-            raise self.reject_before_birth(
-                f"{self.parsed.message_type} before the edge node's NBIRTH (or after its "
-                "NDEATH): its aliases and sequence are unknown"
-            )
+            raise self.reject_before_birth(self.unborn())
+
+    def unborn(self) -> str:
+        return (
+            f"{self.parsed.message_type} before the edge node's NBIRTH (or after its "
+            "NDEATH): its aliases and sequence are unknown"
+        )
+
+    def ended_session_replay(self, kind, holder, *, sensor, reason: str) -> None:
+        """Data for a session that has ended or never began: a replay of the ended session's
+        (decodable with its aliases, not newer than the last message heard) still feeds
+        readings; anything else cannot be interpreted and asks for a rebirth (`reason`)."""
+        last = self.session.last_timestamp
+        if holder is not None and last is not None:
+            try:
+                data = self.decode(kind, birth=_Aliases(holder))
+            except MessageRejected:
+                data = None
+            if data is not None and data.timestamp is not None and data.timestamp <= last:
+                self.apply(data, sensor=sensor, replay=True)
+                return
+        raise self.reject_before_birth(reason)
 
     def sensor(self) -> Sensor:
         sensor = Sensor.objects.filter(gateway=self.gateway, code=self.parsed.device_id).first()

@@ -363,3 +363,33 @@ def test_a_session_no_longer_counts_once_the_sparkplug_identity_is_removed(gatew
     send(node.nbirth(t0), t0)
     Gateway.objects.filter(pk=gateway.pk).update(sparkplug_group_id="", sparkplug_edge_node_id="")
     assert status(gateway, t0 + HOURS) == Connectivity.OFFLINE
+
+
+def test_data_replayed_after_the_deaths_feeds_readings_and_revives_nothing(
+    gateway, sensor, pump, node, t0
+):
+    meter = MeterFactory(asset=pump, code="hours")
+    MetricMapping.objects.create(
+        gateway=gateway, sensor=sensor, metric="Hours", target=MetricTarget.METER, meter=meter
+    )
+    send(node.nbirth(t0), t0)
+    send(node.dbirth("temp1", t0, {"Hours": 10.0}), t0)
+    data = node.ddata("temp1", t0 + SECOND, {"Hours": 11.0})
+    node_data = node.ndata(t0 + SECOND, {"Temperature": 1.0})
+    send(data, t0 + SECOND)
+    send(node_data, t0 + SECOND)
+    send(node.ddeath("temp1", t0 + 2 * SECOND), t0 + 2 * SECOND)
+    send(data, t0 + 3 * SECOND)  # replayed after the device's death: no rebirth asked
+    sensor.refresh_from_db()
+    assert sensor.state == SensorState.STALE
+    send(node.ndeath(t0 + 4 * SECOND), t0 + 4 * SECOND)
+    send(node_data, t0 + 5 * SECOND)  # and after the node's
+    send(data, t0 + 5 * SECOND)
+    assert status(gateway, t0 + 6 * SECOND) == Connectivity.OFFLINE
+    assert sorted(MeterReading.objects.filter(meter=meter).values_list("value", flat=True)) == [
+        10,
+        11,
+    ]
+    # New data of the ended session is still refused, with the rebirth request.
+    late = node.ddata("temp1", t0 + 7 * SECOND, {"Hours": 12.0})
+    assert rejected(late, t0 + 7 * SECOND).rebirth
