@@ -44,7 +44,7 @@ from django.db.models import (
 from assets.models import Asset
 from fleet import work
 from gateways.choices import Connectivity, SensorState
-from gateways.health import Seconds
+from gateways.health import Seconds, open_session
 from gateways.models import ConnectivityEvent, Gateway, Sensor
 from workorders.choices import OPEN_STATUSES, DeviceIssue
 from workorders.models import WorkOrder
@@ -87,14 +87,18 @@ def sensor_state_at(
     gateway_offline: bool,
     now,
     declared_dead: bool = False,
+    session_open: bool = False,
 ) -> str:
     """A sensor's state at `now`: never seen until a sample is reported; stale when its last
     sample is older than `stale_after_seconds` or its gateway is offline, or when its gateway
     reported it dead (`sensor_died`) and it has sent no sample since; else live. Exactly
     `stale_after_seconds` old is still live (the boundary belongs to the earlier state, as for
-    gateways)."""
+    gateways). A sensor with an open session (born by its gateway, `sensor_born`, and not dead
+    since) is live however old its last sample, while its gateway is not offline."""
     if last_sample_at is None:
         return SensorState.NEVER_SEEN
+    if session_open and not gateway_offline:
+        return SensorState.LIVE
     if (
         declared_dead
         or gateway_offline
@@ -114,21 +118,25 @@ def _gateway_offline_from(prefix: str = "gateway__"):
 
 def sensor_states(queryset, now: datetime, name: str = "computed"):
     """The Sensor queryset annotated with `sensor_state_at` at `now` as `name`, and whether its
-    gateway is offline at `now` as `gateway_offline` (computed by the database)."""
+    gateway is offline at `now` as `gateway_offline` (computed by the database). A gateway
+    with an open session is online (`gateways.health`)."""
     gateway_online_until = F("gateway__last_seen_at") + Seconds(
         F("gateway__heartbeat_interval_seconds")
     )
+    gateway_session = open_session("gateway__")
     return queryset.alias(
         _gateway_offline_from=_gateway_offline_from(),
         _gateway_online_until=gateway_online_until,
         _stale_from=F("last_sample_at") + Seconds(F("stale_after_seconds")),
     ).annotate(
         gateway_offline=Case(
+            When(gateway_session, then=Value(False)),
             When(_gateway_offline_from__lt=now, then=Value(True)),
             default=Value(False),
             output_field=BooleanField(),
         ),
         gateway_online=Case(
+            When(gateway_session, then=Value(True)),
             When(_gateway_online_until__gte=now, then=Value(True)),
             default=Value(False),
             output_field=BooleanField(),
@@ -136,7 +144,14 @@ def sensor_states(queryset, now: datetime, name: str = "computed"):
         **{
             name: Case(
                 When(last_sample_at__isnull=True, then=Value(SensorState.NEVER_SEEN.value)),
-                When(_gateway_offline_from__lt=now, then=Value(SensorState.STALE.value)),
+                When(
+                    ~gateway_session & Q(_gateway_offline_from__lt=now),
+                    then=Value(SensorState.STALE.value),
+                ),
+                When(
+                    Q(session_open=True) & ~Q(gateway__sparkplug_edge_node_id=""),
+                    then=Value(SensorState.LIVE.value),
+                ),
                 # Reported dead by its gateway (`sensor_died`) and no sample since.
                 When(
                     state=SensorState.STALE,

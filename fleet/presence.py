@@ -7,6 +7,10 @@ silence work at once, a birth recovers it, and a device's death makes its sensor
 stale work then opens with the next check, as for any stale sensor). A death is recorded after
 the last sign of life, which the health definition keeps (`gateways.health`,
 `fleet.connectivity.sensor_states`) until the device is heard again.
+
+A birth opens a session (`session_open` on the gateway or sensor) and its death ends it: while
+it is open the device is online (live) however long it is silent, since Sparkplug nodes report
+by exception and the broker publishes the death of a node whose connection is lost.
 """
 
 from datetime import datetime
@@ -29,10 +33,28 @@ def gateway_alive(*, gateway: Gateway, now: datetime) -> None:
     gateway_heard(gateway=gateway, now=now)
 
 
+def gateway_born(*, gateway: Gateway, now: datetime) -> None:
+    """The gateway opened a session at `now` (an NBIRTH): online until it ends it. Its devices'
+    sessions end with the old one (a new birth requires their births again)."""
+    Gateway.objects.filter(pk=gateway.pk).update(session_open=True)
+    Sensor.objects.filter(gateway_id=gateway.pk, session_open=True).update(session_open=False)
+    gateway.session_open = True
+    gateway_alive(gateway=gateway, now=now)
+
+
+def gateway_session_end(*, gateway: Gateway) -> None:
+    """The gateway's session and its devices' ended: judged by silence again."""
+    Gateway.objects.filter(pk=gateway.pk, session_open=True).update(session_open=False)
+    Sensor.objects.filter(gateway_id=gateway.pk, session_open=True).update(session_open=False)
+    gateway.session_open = False
+
+
 def gateway_died(*, gateway: Gateway, now: datetime) -> bool:
     """The gateway said it went offline at `now`: record it offline (event) and open its
-    silence work, unless it is already recorded offline. Returns whether it was recorded."""
+    silence work, unless it is already recorded offline. Its session and its devices' end.
+    Returns whether it was recorded."""
     with transaction.atomic():
+        gateway_session_end(gateway=gateway)
         row = (
             Gateway.objects.select_for_update(no_key=True)
             .filter(pk=gateway.pk)
@@ -57,10 +79,18 @@ def gateway_died(*, gateway: Gateway, now: datetime) -> bool:
     return True
 
 
+def sensor_born(*, sensor: Sensor, now: datetime, sampled_at: datetime) -> None:
+    """The sensor's gateway declared it born at `now` (a DBIRTH): live until its death."""
+    Sensor.objects.filter(pk=sensor.pk).update(session_open=True)
+    sensor.session_open = True
+    sensor_alive(sensor=sensor, now=now, sampled_at=sampled_at)
+
+
 def sensor_alive(*, sensor: Sensor, now: datetime, sampled_at: datetime) -> None:
     """The sensor was born or sent data sampled at `sampled_at`: its last sample (never moved
-    back) and report, and its recovery recorded at once (event; stale work noted and, when
-    unstarted, cancelled) if it was not live."""
+    back, nor past `now`: a node's clock may run ahead) and report, and its recovery recorded
+    at once (event; stale work noted and, when unstarted, cancelled) if it was not live."""
+    sampled_at = min(sampled_at, now)
     with transaction.atomic():
         row = (
             Sensor.objects.select_for_update(no_key=True)
@@ -94,8 +124,11 @@ def sensor_alive(*, sensor: Sensor, now: datetime, sampled_at: datetime) -> None
 def sensor_died(*, sensor: Sensor, now: datetime) -> bool:
     """The sensor's gateway said it went offline at `now` (a DDEATH): record it stale (event),
     reported dead at `now`, unless it is already stale or never reported a sample. Its stale
-    work opens with the next check, judged as for any stale sensor. Returns whether recorded."""
+    work opens with the next check, judged as for any stale sensor. Its session ends.
+    Returns whether recorded."""
     with transaction.atomic():
+        Sensor.objects.filter(pk=sensor.pk, session_open=True).update(session_open=False)
+        sensor.session_open = False
         row = (
             Sensor.objects.select_for_update(no_key=True)
             .filter(pk=sensor.pk, last_sample_at__isnull=False)

@@ -11,12 +11,18 @@ A gateway can also *say* it went offline (a Sparkplug B NDEATH, `fleet.connectiv
 it is then recorded offline at that moment, after its last sign of life, and stays offline until
 it is heard again (`last_seen_at` moves past `connectivity_since`), however recently it spoke.
 Without that rule the check would compute it online again and record a false recovery.
+
+A gateway with an open session (`Gateway.session_open`: a Sparkplug B NBIRTH not yet ended by
+its NDEATH, `fleet.presence`) is **online** whatever its silence: such a node reports by
+exception and may say nothing for hours while its broker connection, watched by the broker's
+keepalive, is alive; the broker publishes its NDEATH when it is not. Gateways without a session
+(HTTP and plain JSON over MQTT) are judged by their heartbeat interval alone.
 """
 
 from datetime import datetime, timedelta
 
 from django.db import models
-from django.db.models import Case, DurationField, F, Func, Value, When
+from django.db.models import Case, DurationField, F, Func, Q, Value, When
 
 from gateways.choices import Connectivity
 
@@ -28,11 +34,15 @@ def connectivity_at(
     grace_seconds: int,
     now: datetime,
     declared_offline: bool = False,
+    session_open: bool = False,
 ) -> str:
     """The Connectivity value of a gateway last seen at `last_seen_at`, at `now`;
-    `declared_offline`: it was recorded offline at or after its last sign of life."""
+    `declared_offline`: it was recorded offline at or after its last sign of life;
+    `session_open`: it has a live Sparkplug session (online however long it is silent)."""
     if last_seen_at is None:
         return Connectivity.NEVER_SEEN
+    if session_open:
+        return Connectivity.ONLINE
     if declared_offline:
         return Connectivity.OFFLINE
     silent = now - last_seen_at
@@ -51,7 +61,19 @@ def gateway_connectivity(gateway, now: datetime) -> str:
         grace_seconds=gateway.heartbeat_grace_seconds,
         now=now,
         declared_offline=declared_offline(gateway),
+        session_open=has_open_session(gateway),
     )
+
+
+def has_open_session(gateway) -> bool:
+    """A Sparkplug session is open and the gateway still has its Sparkplug identity (a session
+    left open when the identity was removed no longer speaks for it)."""
+    return gateway.session_open and bool(gateway.sparkplug_edge_node_id)
+
+
+def open_session(prefix: str = "") -> Q:
+    """`has_open_session` as a filter, on the gateway at `prefix` (e.g. "gateway__")."""
+    return Q(**{f"{prefix}session_open": True}) & ~Q(**{f"{prefix}sparkplug_edge_node_id": ""})
 
 
 def declared_offline(gateway) -> bool:
@@ -88,6 +110,7 @@ def with_connectivity(queryset: models.QuerySet, now: datetime, name: str = "sta
         **{
             name: Case(
                 When(last_seen_at__isnull=True, then=Value(Connectivity.NEVER_SEEN.value)),
+                When(open_session(), then=Value(Connectivity.ONLINE.value)),
                 When(
                     connectivity=Connectivity.OFFLINE,
                     connectivity_since__gte=F("last_seen_at"),

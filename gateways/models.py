@@ -107,6 +107,10 @@ class Gateway(models.Model):
     sparkplug_edge_node_id = models.CharField(
         "Sparkplug edge node id", max_length=64, blank=True, validators=[TOPIC_LEVEL]
     )
+    # A stateful session (a Sparkplug B NBIRTH not yet ended by its NDEATH): such a gateway
+    # reports by exception and may say nothing for hours; it is online until it ends the
+    # session (gateways.health).
+    session_open = models.BooleanField(default=False, editable=False)
 
     objects = GatewayQuerySet.as_manager()
 
@@ -243,6 +247,8 @@ class Sensor(models.Model):
     state_since = models.DateTimeField(null=True, blank=True, editable=False)
     last_sample_at = models.DateTimeField(null=True, blank=True, editable=False)
     last_reported_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # Born by its gateway (a Sparkplug B DBIRTH) and not dead since: live without samples.
+    session_open = models.BooleanField(default=False, editable=False)
     signal_dbm = models.SmallIntegerField(null=True, blank=True, editable=False, validators=DBM)
     battery_percent = models.PositiveSmallIntegerField(
         null=True, blank=True, editable=False, validators=PERCENT

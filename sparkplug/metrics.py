@@ -2,9 +2,10 @@
 services as the webhooks (`pm.services.meters.meter_readings_ingest`,
 `alerts.services.alerts_ingest`), so meter-based PM and alert processing see no difference.
 
-Redelivery is harmless twice over: an exact redelivery is dropped by the host (same sequence
-number and timestamp), and every reading and alert carries an id derived from the mapping and
-the sample's timestamp, which the ingest services store once per gateway.
+Redelivery is harmless three times over: an exact redelivery is dropped by the host (same
+sequence number and timestamp), a threshold rule judges only samples newer than the last it
+judged (`MetricMapping.last_sample_ms`), and every reading and alert carries an id derived from
+the mapping and the sample's timestamp, which the ingest services store once per gateway.
 """
 
 import logging
@@ -101,14 +102,20 @@ def _reading(mapping: MetricMapping, sample: Sample, number: float) -> list[Read
 
 def _threshold(mapping: MetricMapping, sample: Sample, number: float) -> list[AlertIn]:
     """The alert the value sends through the rule (raised once per crossing, cleared once back
-    past the clear threshold), with the rule's new state saved."""
-    mapping.last_value = number
+    past the clear threshold), with the rule's new state saved. A sample not newer than the
+    last one judged (a replay) is not judged again."""
+    stamp, last = sample.timestamp_ms, mapping.last_sample_ms
+    if stamp is not None and last is not None and stamp <= last:
+        return []
+    mapping.last_value, mapping.last_sample_ms = number, stamp
     state = None
     if not mapping.raised and mapping.crosses(number):
         mapping.raised, mapping.raised_at, state = True, sample.at, AlertState.ACTIVE
     elif mapping.raised and mapping.clears(number):
         mapping.raised, mapping.cleared_at, state = False, sample.at, AlertState.CLEARED
-    mapping.save(update_fields=["last_value", "raised", "raised_at", "cleared_at"])
+    mapping.save(
+        update_fields=["last_value", "last_sample_ms", "raised", "raised_at", "cleared_at"]
+    )
     if state is None:
         return []
     side = "reached" if state == AlertState.ACTIVE else "back past"

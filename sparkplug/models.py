@@ -45,6 +45,9 @@ class EdgeNodeSession(models.Model):
     last_timestamp = models.BigIntegerField(
         null=True, blank=True, help_text="The last payload timestamp heard (ms since epoch)."
     )
+    birth_timestamp = models.BigIntegerField(
+        null=True, blank=True, help_text="The current NBIRTH's payload timestamp (ms since epoch)."
+    )
     born_at = models.DateTimeField(null=True, blank=True)
     died_at = models.DateTimeField(null=True, blank=True)
     # {"alias": "name"} and {"name": datatype number}, as the node's NBIRTH declared them.
@@ -177,6 +180,9 @@ class MetricMapping(models.Model):
     raised_at = models.DateTimeField(null=True, blank=True, editable=False)
     cleared_at = models.DateTimeField(null=True, blank=True, editable=False)
     last_value = models.FloatField(null=True, blank=True, editable=False)
+    # The timestamp (ms) of the last sample the rule judged: an older or equal one (a replay)
+    # is not judged again, so a replayed crossing cannot raise a cleared rule.
+    last_sample_ms = models.BigIntegerField(null=True, blank=True, editable=False)
 
     objects = SiteScopedQuerySet.as_manager()
 

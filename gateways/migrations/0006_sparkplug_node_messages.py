@@ -7,7 +7,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('assets', '0007_tag_index'),
-        ('gateways', '0004_sparkplug_node'),
+        ('gateways', '0005_gateway_and_sensor_session_open'),
     ]
 
     operations = [
