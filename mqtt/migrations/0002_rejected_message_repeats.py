@@ -7,7 +7,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('assets', '0007_tag_index'),
-        ('gateways', '0005_sparkplug_node_messages'),
+        ('gateways', '0006_sparkplug_node_messages'),
         ('mqtt', '0001_rejected_message'),
     ]
 
