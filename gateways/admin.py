@@ -117,6 +117,7 @@ class GatewayAdmin(PlannerSiteScopedAdmin):
         "uptime_seconds",
         "battery",
         "signal",
+        "session_open",
         "recent_events",
     ]
     edit_extra = ["created_at", "last_seen_at"]

@@ -41,6 +41,7 @@ class GatewaySerializer(serializers.ModelSerializer):
             "heartbeat_grace_seconds",
             "sparkplug_group_id",
             "sparkplug_edge_node_id",
+            "session_open",
             "status",
             "connectivity_since",
             "last_seen_at",
@@ -62,6 +63,7 @@ class GatewaySerializer(serializers.ModelSerializer):
             "connectivity_since",
             "firmware",
             "uptime_seconds",
+            "session_open",
             "secrets",
         ]
         # One gateway per asset: checked by the service (full_clean), said on `asset`.
