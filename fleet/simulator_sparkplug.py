@@ -17,7 +17,6 @@ fleet check sees the gateway go late and offline); the end of a run disconnects 
 import time
 from collections.abc import Callable
 from datetime import datetime
-from urllib.parse import urlsplit
 
 from django.utils import timezone
 from pysparkplug import (
@@ -36,6 +35,7 @@ from pysparkplug import (
 )
 
 from fleet.simulator import Plan, Request, Response, Simulator, _iso, parse_plan
+from fleet.simulator_mqtt import broker_address
 
 CONNECT_TIMEOUT_SECONDS = 10.0
 SEQ_LIMIT = 256  # bdSeq runs 0..255
@@ -61,19 +61,15 @@ class SparkplugSender:
         log: Callable[[str], None],
         clock: Callable[[], datetime],
     ):
-        parts = urlsplit(broker)
-        if parts.scheme not in ("mqtt", "mqtts") or not parts.hostname:
-            raise ValueError(f"{broker!r} is not an mqtt:// or mqtts:// broker address.")
+        self.host, self.port, tls = broker_address(broker)
         if not group_id or not edge_node_id:
             raise ValueError("The gateway has no Sparkplug group and edge node id.")
         self.plan, self.log, self.clock = plan, log, clock
-        self.host = parts.hostname
-        self.port = parts.port or (8883 if parts.scheme == "mqtts" else 1883)
         client = Client(
             client_id=f"cmms-simulator-{gateway_id}",
             username=gateway_id,
             password=secret,
-            transport_config=TLSConfig() if parts.scheme == "mqtts" else None,
+            transport_config=TLSConfig() if tls else None,
         )
         self.aliases = _Aliases()
         self.node = EdgeNode(group_id, edge_node_id, self._node_metrics(), client=client)

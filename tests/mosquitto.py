@@ -88,12 +88,12 @@ class MosquittoServer:
         return self.start()
 
     def _grant_host_role(self):
-        """The system's account also gets the `cmms-host` role docs/mqtt-broker.md has a
+        """The admin account also gets a role like the `cmms-host` one docs/mqtt-broker.md has a
         deployment add: publishing the Sparkplug host's STATE and rebirth requests (NCMD)."""
         config = json.loads(self.dynsec_file.read_text())
         config["roles"].append(
             {
-                "rolename": "cmms-host",
+                "rolename": "admin-host",
                 "acls": [
                     {"acltype": "publishClientSend", "topic": topic, "allow": True}
                     for topic in ("spBv1.0/STATE/+", "spBv1.0/+/NCMD/+")
@@ -102,7 +102,7 @@ class MosquittoServer:
         )
         for client in config["clients"]:
             if client["username"] == ADMIN_USERNAME:
-                client["roles"].append({"rolename": "cmms-host"})
+                client["roles"].append({"rolename": "admin-host"})
         self.dynsec_file.write_text(json.dumps(config))
 
     def start(self):

@@ -16,17 +16,18 @@ from fleet.simulator import (
     sensors_of,
     simulator_for,
 )
+from fleet.simulator_mqtt import mqtt_simulator_for
 from fleet.simulator_sparkplug import sparkplug_simulator_for
 from gateways.models import Gateway
 
-TRANSPORTS = ("http", "sparkplug")
+TRANSPORTS = ("http", "mqtt", "sparkplug")
 
 
 class Command(BaseCommand):
     help = (
-        "Run a simulated gateway: signed heartbeats, meter readings and alerts over HTTP, or "
-        "a Sparkplug B edge node over MQTT (scenarios steady, degrading, storm, silent). See "
-        "docs/fleet-simulator.md and docs/sparkplug.md."
+        "Run a simulated gateway: signed heartbeats, meter readings and alerts over HTTP, the "
+        "same bodies over MQTT, or a Sparkplug B edge node (scenarios steady, degrading, storm, "
+        "silent). See docs/fleet-simulator.md, docs/mqtt.md and docs/sparkplug.md."
     )
 
     def add_arguments(self, parser):
@@ -36,13 +37,15 @@ class Command(BaseCommand):
             "--transport",
             choices=TRANSPORTS,
             default="http",
-            help="http: signed webhooks (default); sparkplug: a Sparkplug B edge node through "
-            "the broker, connecting as the gateway (its id and secret)",
+            help="http: signed webhooks (default); mqtt: the webhooks' bodies published with "
+            "QoS 1 on cmms/v1/gateways/{id}/...; sparkplug: a Sparkplug B edge node. Over MQTT "
+            "the simulator connects to the broker as the gateway (its id and secret)",
         )
         parser.add_argument(
             "--broker",
             default=settings.MQTT_URL,
-            help="with --transport sparkplug: mqtt[s]://host:port (default: MQTT_URL's host; "
+            help="with --transport mqtt or sparkplug: mqtt[s]://host:port (default: MQTT_URL's "
+            "host; "
             "its credentials are not used)",
         )
         parser.add_argument(
@@ -97,6 +100,9 @@ class Command(BaseCommand):
         if options["transport"] == "sparkplug":
             self._run_sparkplug(options, gateway_id, secret, sensors, scenario, interval, demo)
             return
+        if options["transport"] == "mqtt":
+            self._run_mqtt(options, gateway_id, secret, sensors, scenario, interval, demo)
+            return
         try:
             simulator = simulator_for(
                 url=options["url"],
@@ -123,6 +129,39 @@ class Command(BaseCommand):
         except KeyboardInterrupt:
             self._log("Stopped.")
 
+    def _run_mqtt(self, options, gateway_id, secret, sensors, scenario, interval, demo):
+        try:
+            simulator, sender = mqtt_simulator_for(
+                broker=options["broker"],
+                gateway_id=gateway_id,
+                secret=secret,
+                sensors=sensors,
+                scenario=scenario,
+                interval=interval,
+                log=self._log,
+                seed=options["seed"],
+                firmware=options["firmware"],
+                degrade=options["degrade"] or (DEMO_DEGRADING if demo else ""),
+            )
+        except ValueError as exc:
+            raise CommandError(str(exc)) from None
+        self._log(
+            f"Gateway {gateway_id} -> {sender.host}:{sender.port} (MQTT): {scenario} every "
+            f"{interval:g} s; sensors "
+            + (", ".join(f"{s.code}={s.asset_tag}" for s in sensors) or "none")
+        )
+        self._run_over_broker(simulator, sender, options)
+
+    def _run_over_broker(self, simulator, sender, options):
+        try:
+            simulator.run(count=options["count"], duration=options["duration"])
+        except OSError as exc:
+            raise CommandError(str(exc)) from None
+        except KeyboardInterrupt:
+            self._log("Stopped.")
+        finally:
+            sender.disconnect()
+
     def _run_sparkplug(self, options, gateway_id, secret, sensors, scenario, interval, demo):
         group_id, edge_node_id = self._sparkplug_node(options, gateway_id)
         try:
@@ -143,18 +182,12 @@ class Command(BaseCommand):
         except ValueError as exc:
             raise CommandError(str(exc)) from None
         self._log(
-            f"Edge node {group_id}/{edge_node_id} (gateway {gateway_id}) -> {options['broker']}: "
+            f"Edge node {group_id}/{edge_node_id} (gateway {gateway_id}) -> "
+            f"{sender.host}:{sender.port}: "
             f"{scenario} every {interval:g} s; devices "
             + (", ".join(f"{s.code}={s.asset_tag}" for s in sensors) or "none")
         )
-        try:
-            simulator.run(count=options["count"], duration=options["duration"])
-        except OSError as exc:
-            raise CommandError(str(exc)) from None
-        except KeyboardInterrupt:
-            self._log("Stopped.")
-        finally:
-            sender.disconnect()
+        self._run_over_broker(simulator, sender, options)
 
     def _sparkplug_node(self, options, gateway_id: str) -> tuple[str, str]:
         if options["sparkplug_node"]:
