@@ -32,6 +32,9 @@ from bench.stack import ROOT, free_port
 TOPIC = "cmms/v1/gateways/{gateway_id}/alerts"
 RAW_TOPIC = "bench/raw"
 LATENCY_RATE = 50
+# Mosquitto sends a client at most this many unacknowledged QoS 1 messages (default 20); the
+# consumer acknowledges a batch after its commit, so this bounds its batches (docs/mqtt.md).
+MAX_INFLIGHT = 1000
 
 
 class Broker:
@@ -47,6 +50,7 @@ class Broker:
         config.write_text(
             f"listener {self.port} 127.0.0.1\nallow_anonymous true\npersistence true\n"
             f"persistence_location {self.dir}/\nmax_queued_messages 1000000\n"
+            f"max_inflight_messages {MAX_INFLIGHT}\n"
         )
         self.process = subprocess.Popen(
             [shutil.which("mosquitto") or "mosquitto", "-c", str(config)],
