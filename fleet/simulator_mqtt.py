@@ -29,14 +29,15 @@ TOPIC = "cmms/v1/gateways/{gateway_id}/{kind}"
 
 
 def broker_address(broker: str) -> tuple[str, int, bool]:
-    """(host, port, TLS) of an mqtt:// or mqtts:// address; ValueError otherwise."""
+    """(host, port, TLS) of an mqtt:// or mqtts:// address; ValueError otherwise, never
+    repeating the address (it may hold credentials, e.g. MQTT_URL's)."""
     parts = urlsplit(broker)
     if parts.scheme not in ("mqtt", "mqtts") or not parts.hostname:
-        raise ValueError(f"{broker!r} is not an mqtt:// or mqtts:// broker address.")
+        raise ValueError("The broker address must read mqtt[s]://host:port.")
     try:
         port = parts.port
     except ValueError:
-        raise ValueError(f"{broker!r} has an invalid port.") from None
+        raise ValueError("The broker address has an invalid port.") from None
     tls = parts.scheme == "mqtts"
     return parts.hostname, port or (8883 if tls else 1883), tls
 

@@ -14,6 +14,8 @@ Alerts are not sent: in Sparkplug the host raises them from threshold rules on t
 fleet check sees the gateway go late and offline); the end of a run disconnects with an NDEATH.
 """
 
+import itertools
+import threading
 import time
 from collections.abc import Callable
 from datetime import datetime
@@ -22,11 +24,13 @@ from django.utils import timezone
 from pysparkplug import (
     Client,
     DataType,
+    DBirth,
     Device,
     EdgeNode,
     Message,
     MessageType,
     Metric,
+    NBirth,
     NDeath,
     QoS,
     TLSConfig,
@@ -39,6 +43,7 @@ from fleet.simulator_mqtt import broker_address
 
 CONNECT_TIMEOUT_SECONDS = 10.0
 SEQ_LIMIT = 256  # bdSeq runs 0..255
+REBIRTH = "Node Control/Rebirth"
 
 
 def _metric(name: str, value: float, alias: int) -> Metric:
@@ -72,7 +77,11 @@ class SparkplugSender:
             transport_config=TLSConfig() if tls else None,
         )
         self.aliases = _Aliases()
-        self.node = EdgeNode(group_id, edge_node_id, self._node_metrics(), client=client)
+        # Commands arrive on paho's thread, the ticks on the main one: one publisher at a time.
+        self.lock = threading.Lock()
+        self.node = EdgeNode(
+            group_id, edge_node_id, self._node_metrics(), client=client, cmd_callback=self._command
+        )
         for sensor in plan.sensors:
             self.node.register(Device(sensor.code, self._device_metrics(sensor)))
         self.sent = 0
@@ -101,23 +110,59 @@ class SparkplugSender:
         if not self.connected:
             return
         now = get_current_timestamp()
-        birth_bd_seq = (self.node._bd_seq_metric.value - 1) % SEQ_LIMIT
-        death = NDeath(
-            timestamp=now,
-            bd_seq_metric=Metric(now, "bdSeq", DataType.INT64, value=birth_bd_seq),
-        )
-        topic = Topic(
-            message_type=MessageType.NDEATH,
-            group_id=self.node.group_id,
-            edge_node_id=self.node.edge_node_id,
-        )
-        self.node._client.publish(
-            Message(topic=topic, payload=death, qos=QoS.AT_MOST_ONCE, retain=False)
-        )
+        death = NDeath(timestamp=now, bd_seq_metric=self._birth_bd_seq(now))
+        self._publish(self._topic(MessageType.NDEATH), death)
         self.node._client.disconnect()
         self.connected = False
         self.sent += 1
         self.log(f"{_iso(self.clock())} NDEATH (disconnected)")
+
+    def _birth_bd_seq(self, timestamp: int) -> Metric:
+        """The bdSeq of the current birth: pysparkplug 0.6.1 has moved on to the next
+        connection's once it has birthed."""
+        value = (self.node._bd_seq_metric.value - 1) % SEQ_LIMIT
+        return Metric(timestamp, "bdSeq", DataType.INT64, value=value)
+
+    def _command(self, node: EdgeNode, message: Message) -> None:
+        """A host's NCMD: `Node Control/Rebirth` = true is answered with the births again
+        (pysparkplug 0.6.1's EdgeNode only logs it), with the current birth's bdSeq."""
+        if any(m.name == REBIRTH and m.value is True for m in message.payload.metrics):
+            with self.lock:
+                self._rebirth()
+            self.log(
+                f"{_iso(self.clock())} rebirth requested: NBIRTH and "
+                f"{len(self.plan.sensors)} DBIRTH again"
+            )
+
+    def _rebirth(self) -> None:
+        node = self.node
+        node._EdgeNode__seq_cycler = itertools.cycle(range(SEQ_LIMIT))  # a birth restarts at 0
+        now = get_current_timestamp()
+        birth = NBirth(
+            timestamp=now, seq=node._seq, metrics=(*node.metrics.values(), self._birth_bd_seq(now))
+        )
+        self._publish(self._topic(MessageType.NBIRTH), birth)
+        for device in node.devices.values():
+            birth = DBirth(
+                timestamp=get_current_timestamp(),
+                seq=node._seq,
+                metrics=tuple(device.metrics.values()),
+            )
+            self._publish(self._topic(MessageType.DBIRTH, device.device_id), birth)
+        self.sent += 1 + len(node.devices)
+
+    def _topic(self, kind: MessageType, device_id: str | None = None) -> Topic:
+        node = self.node
+        return Topic(
+            message_type=kind,
+            group_id=node.group_id,
+            edge_node_id=node.edge_node_id,
+            device_id=device_id,
+        )
+
+    def _publish(self, topic: Topic, payload) -> None:
+        message = Message(topic=topic, payload=payload, qos=QoS.AT_MOST_ONCE, retain=False)
+        self.node._client.publish(message, include_dtypes=True)
 
     def send(self, request: Request) -> Response:
         if not self.connected:
@@ -128,11 +173,12 @@ class SparkplugSender:
 
     def _publish_tick(self) -> None:
         state = self.plan.state
-        self.node.update(self._node_metrics())
-        self.sent += 1
-        for sensor in self.plan.sensors:
-            self.node.update_device(sensor.code, self._device_metrics(sensor))
+        with self.lock:
+            self.node.update(self._node_metrics())
             self.sent += 1
+            for sensor in self.plan.sensors:
+                self.node.update_device(sensor.code, self._device_metrics(sensor))
+                self.sent += 1
         values = ", ".join(f"{s.code}={state.values[s.code]:.2f}" for s in self.plan.sensors)
         self.log(f"{_iso(self.clock())} NDATA, DDATA {values or '(no sensors)'}")
 

@@ -120,7 +120,14 @@ class GatewayAdmin(PlannerSiteScopedAdmin):
         "recent_events",
     ]
     edit_extra = ["created_at", "last_seen_at"]
-    equipment = ["asset", "model", "heartbeat_interval_seconds", "heartbeat_grace_seconds"]
+    equipment = [
+        "asset",
+        "model",
+        "heartbeat_interval_seconds",
+        "heartbeat_grace_seconds",
+        "sparkplug_group_id",
+        "sparkplug_edge_node_id",
+    ]
     inlines = [SensorInline, GatewaySecretInline]
     actions = ["rotate_secret", "retire_old_secrets", "disable", "enable"]
 

@@ -118,11 +118,17 @@ class Gateway(models.Model):
                 fields=["sparkplug_group_id", "sparkplug_edge_node_id"],
                 condition=~Q(sparkplug_edge_node_id=""),
                 name="gateway_unique_sparkplug_node",
+                violation_error_message=(
+                    "Another gateway already has this Sparkplug group and edge node id."
+                ),
             ),
             models.CheckConstraint(
                 condition=Q(sparkplug_group_id="", sparkplug_edge_node_id="")
                 | (~Q(sparkplug_group_id="") & ~Q(sparkplug_edge_node_id="")),
                 name="gateway_sparkplug_node_whole",
+                violation_error_message=(
+                    "A Sparkplug node needs both its group id and its edge node id."
+                ),
             ),
         ]
         indexes = [
@@ -141,6 +147,10 @@ class Gateway(models.Model):
         super().clean()
         if self.asset_id and self.site_id and self.asset.site_id != self.site_id:
             raise ValidationError({"asset": "The asset belongs to another site."})
+        if self.sparkplug_group_id == "STATE":
+            raise ValidationError(
+                {"sparkplug_group_id": "STATE is reserved for host applications (spBv1.0/STATE)."}
+            )
         if bool(self.sparkplug_group_id) != bool(self.sparkplug_edge_node_id):
             missing = "sparkplug_edge_node_id" if self.sparkplug_group_id else "sparkplug_group_id"
             raise ValidationError(

@@ -112,8 +112,10 @@ def gateway_access(gateway_id, *, lock: bool = False) -> GatewayAccess | None:
 
     With `lock`, the gateway's row stays locked until the transaction ends, so the change
     that follows cannot be overtaken by an older reading (call inside `transaction.atomic`).
+    FOR NO KEY UPDATE: rotations and retirements (FOR UPDATE) wait for it, while alerts,
+    readings and rejected messages of the gateway (their foreign keys take KEY SHARE) do not.
     """
-    gateways = Gateway.objects.select_for_update() if lock else Gateway.objects
+    gateways = Gateway.objects.select_for_update(no_key=True) if lock else Gateway.objects
     gateway = gateways.filter(pk=gateway_id).first()
     if gateway is None:
         return None

@@ -77,6 +77,8 @@ class MosquittoServer:
                     f"persistence_location {self.dir}/",
                     "autosave_interval 1",
                     "max_queued_messages 100000",
+                    "queue_qos0_messages true",
+                    "max_packet_size 2097152",
                     f"log_dest file {self.log}",
                     "log_type error",
                     "log_type warning",

@@ -39,6 +39,8 @@ class GatewaySerializer(serializers.ModelSerializer):
             "model",
             "heartbeat_interval_seconds",
             "heartbeat_grace_seconds",
+            "sparkplug_group_id",
+            "sparkplug_edge_node_id",
             "status",
             "connectivity_since",
             "last_seen_at",

@@ -64,7 +64,14 @@ class GatewayViewSet(SiteScopedModelViewSet):
         data = dict(serializer.validated_data)
         settings = {
             name: data.pop(name)
-            for name in ("asset", "model", "heartbeat_interval_seconds", "heartbeat_grace_seconds")
+            for name in (
+                "asset",
+                "model",
+                "heartbeat_interval_seconds",
+                "heartbeat_grace_seconds",
+                "sparkplug_group_id",
+                "sparkplug_edge_node_id",
+            )
             if name in data
         }
         with transaction.atomic():  # refused settings leave no gateway behind

@@ -70,10 +70,13 @@ def broker_client_for(mosquitto, gateway) -> tuple[str, str]:
     ctrl = shutil.which("mosquitto_ctrl") or "mosquitto_ctrl"
     login = ["-h", "127.0.0.1", "-p", str(mosquitto.port), "-u", ADMIN_USERNAME]
     for command in commands:
-        subprocess.run(
+        result = subprocess.run(
             [ctrl, *login, "-P", ADMIN_PASSWORD, "dynsec", *command],
             check=True,
             capture_output=True,
+            text=True,
             timeout=30,
         )
+        # mosquitto_ctrl 2.0 exits 0 when the plugin answers with an error.
+        assert ": Error:" not in result.stderr + result.stdout, (command, result.stderr)
     return username, password

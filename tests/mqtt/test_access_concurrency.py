@@ -74,3 +74,46 @@ def test_a_rotation_waits_for_a_running_sync_and_the_newer_secret_is_applied_las
 
     new = GatewaySecret.objects.filter(gateway=gateway).exclude(fingerprint=old).get().fingerprint
     assert broker.applied == [old, new]
+
+
+@pytest.mark.postgresql(reason="row locks between two connections")
+@pytest.mark.django_db(transaction=True)
+def test_the_gateways_messages_are_stored_while_its_sync_waits_for_the_broker(settings):
+    """The sync's lock (FOR NO KEY UPDATE) leaves the foreign keys of the gateway's alerts and
+    rejected messages free: ingestion never waits for the broker."""
+    from django.utils import timezone
+
+    from mqtt.records import rejected_message_record
+
+    settings.MQTT_URL = ""
+    gateway = GatewayFactory()
+    broker = RecordingBroker()
+    errors = []
+
+    def run():
+        try:
+            access.sync_gateway(gateway.pk, broker=broker)
+        except Exception as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    sync = threading.Thread(target=run)
+    sync.start()
+    try:
+        assert broker.applying.wait(WAIT)
+        with connection.cursor() as cursor:
+            cursor.execute("SET lock_timeout = '1s'")
+        rejected_message_record(
+            topic=f"cmms/v1/gateways/{gateway.pk}/alerts",
+            payload=b"{",
+            reason="Invalid JSON.",
+            now=timezone.now(),
+            gateway=gateway,
+            qos=1,
+            retain=False,
+        )
+    finally:
+        broker.release.set()
+        sync.join(WAIT)
+    assert errors == []

@@ -109,3 +109,23 @@ def test_a_gateway_the_broker_refuses_stops_the_simulator_with_the_reason(mosqui
         del os.environ["GATEWAY_SECRET"]
     assert secret not in str(refused.value)
     assert Gateway.objects.get(pk=gateway.pk).last_heartbeat_at is None
+
+
+@pytest.mark.parametrize(
+    "broker", ["mqtt://cmms-admin:s3cr#t@broker:8883", "http://cmms-admin:s3cret@broker"]
+)
+def test_a_bad_broker_address_is_refused_without_repeating_it(broker):
+    gateway, secret = gateway_with_secret(site=SiteFactory())
+    with pytest.raises(CommandError) as refused:
+        call_command(
+            "simulate_gateway",
+            "--transport=mqtt",
+            f"--broker={broker}",
+            f"--gateway={gateway.pk}",
+            f"--secret={secret}",
+            "--sensors=vib-01=P-101",
+            "--count=1",
+            stdout=io.StringIO(),
+        )
+    assert "broker address" in str(refused.value)
+    assert "s3cr" not in str(refused.value)

@@ -161,6 +161,48 @@ def test_a_gateway_is_created_with_its_equipment_fields(as_user, planner, site, 
     assert body["secret"]
 
 
+def test_a_gateway_gets_its_sparkplug_identity_through_the_api(as_user, planner, site, gateway):
+    client = as_user(planner)
+    created = client.post(
+        "/api/v1/gateways/",
+        {
+            "site": site.pk,
+            "name": "GW-10",
+            "sparkplug_group_id": "plant-a",
+            "sparkplug_edge_node_id": "edge-1",
+        },
+        format="json",
+    )
+    assert created.status_code == 201, created.content
+    assert (created.json()["sparkplug_group_id"], created.json()["sparkplug_edge_node_id"]) == (
+        "plant-a",
+        "edge-1",
+    )
+    taken = client.patch(
+        f"/api/v1/gateways/{gateway.pk}/",
+        {"sparkplug_group_id": "plant-a", "sparkplug_edge_node_id": "edge-1"},
+        format="json",
+    )
+    assert taken.status_code == 400
+    assert "Another gateway already has this Sparkplug group and edge node id" in str(taken.json())
+    half = client.patch(
+        f"/api/v1/gateways/{gateway.pk}/", {"sparkplug_group_id": "plant-a"}, format="json"
+    )
+    assert half.status_code == 400
+    assert "sparkplug_edge_node_id" in str(half.json())
+    for group, reason in (("STATE", "reserved"), ("a/b", "topic level"), ("a+", "topic level")):
+        refused = client.patch(
+            f"/api/v1/gateways/{gateway.pk}/",
+            {"sparkplug_group_id": group, "sparkplug_edge_node_id": "edge-2"},
+            format="json",
+        )
+        assert refused.status_code == 400, group
+        assert "sparkplug_group_id" in refused.json(), refused.json()
+        assert reason in str(refused.json()["sparkplug_group_id"])
+    gateway.refresh_from_db()
+    assert (gateway.sparkplug_group_id, gateway.sparkplug_edge_node_id) == ("", "")
+
+
 # -- sensors
 
 
