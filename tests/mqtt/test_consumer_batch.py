@@ -286,3 +286,34 @@ def test_a_bug_in_a_batch_is_rejected_for_its_message_only(gateway, monkeypatch)
     assert RejectedMessage.objects.get().reason == (
         "Internal error (ZeroDivisionError); see the consumer's log."
     )
+
+
+def test_celerys_producer_is_opened_before_the_first_batch_and_a_broker_down_is_not_fatal(
+    monkeypatch, caplog
+):
+    app = consumer_module.current_celery_app
+    monkeypatch.setitem(app.conf, "task_always_eager", False)
+    opened = []
+
+    class Producer:
+        class connection:  # kombu's attribute
+            @staticmethod
+            def ensure_connection(max_retries):
+                opened.append(max_retries)
+
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc):
+            return False
+
+    monkeypatch.setattr(app, "producer_or_acquire", Producer)
+    consumer()._warm_up()
+    assert opened == [1]
+
+    def down():
+        raise ConnectionRefusedError("redis is down")
+
+    monkeypatch.setattr(app, "producer_or_acquire", down)
+    consumer()._warm_up()
+    assert "Celery's broker is not reachable yet (redis is down)." in caplog.text
