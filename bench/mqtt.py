@@ -18,13 +18,14 @@ measured on the same broker).
 The consumer stores what is waiting on its connection in batches (up to 500 messages, one
 transaction, one ingest call per gateway and channel, PUBACKs after the commit): figure 11's
 burst is stored in a few batches of hundreds, figure 12's 50 alerts/s one message at a time.
-Measured (--quick, 500 alerts, on a 2-core machine shared with other test runs): one message
-per transaction 96 to 240 stored/s against a raw 5,900 to 17,000/s (0.006x to 0.03x); with
-batches 1,240 to 3,990 stored/s against a raw 5,550 to 15,900/s (0.12x to 0.41x); a full run
-2,504/s against 8,069/s (0.31x). Most of a batch's time is the shared alerts ingest (one
-INSERT of the batch's alerts) and the body schema. Figure 12 is bound by the Celery worker
-(the consumer stores each alert as it arrives): it moved between 58 ms and seconds with the
-machine's load, with or without batches.
+Measured (--quick, 500 alerts, on a 2-core machine shared with other test runs), back to back:
+one message per transaction 201 stored/s against a raw 13,407/s (0.015x), p95 174 ms; with
+batches 2,727/s against 15,644/s (0.17x), p95 110 ms. Over 15 runs under varying load, with
+batches 1,240 to 3,990 stored/s (0.12x to 0.41x of raw), before 96 to 240/s; a full run with
+batches 2,504/s against 8,069/s (0.31x). Most of a batch's time is the shared alerts ingest
+(one INSERT of the batch's alerts) and the body schema. Figure 12 is bound by the Celery worker
+(the consumer stores each alert as it arrives): under heavy load it reached seconds with or
+without batches.
 """
 
 import json
