@@ -10,6 +10,7 @@ raises `MessageRejected` with a reason for planners.
 
 import uuid
 from datetime import datetime
+from typing import Any
 
 from django.db import connection
 
@@ -38,8 +39,26 @@ def json_topic(gateway_id: str, channel: str) -> str:
 def json_message_handle(*, topic: str, payload: bytes, now: datetime) -> dict:
     """Store a plain JSON message in the caller's transaction; returns what the ingest service
     answered. Raises MessageRejected, or one of the channel's `retry_later` exceptions."""
+    gateway, channel, items = json_message_parse(topic=topic, payload=payload)
+    result = channel.ingest(gateway=gateway, items=items, now=now)
+    gateway_touch(gateway=gateway, now=now)
+    return result
+
+
+def json_message_parse(
+    *, topic: str, payload: bytes, gateways: dict[str, Gateway] | None = None
+) -> tuple[Gateway, Channel, Any]:
+    """The gateway, channel and parsed items of a plain JSON message, nothing stored yet (the
+    consumer ingests a batch's items per gateway and channel); raises MessageRejected.
+
+    `gateways`: the gateways admitted earlier in the same transaction, by topic id, filled in
+    here; a batch of one gateway's messages then looks it up once."""
     gateway_id, _, name = topic.removeprefix(JSON_PREFIX).partition("/")
-    gateway = _gateway(gateway_id)
+    gateway = gateways.get(gateway_id) if gateways is not None else None
+    if gateway is None:
+        gateway = _gateway(gateway_id)
+        if gateways is not None:
+            gateways[gateway_id] = gateway
     channel = CHANNELS.get(name)
     if channel is None:
         known = ", ".join(CHANNELS)
@@ -53,9 +72,7 @@ def json_message_handle(*, topic: str, payload: bytes, now: datetime) -> dict:
         items = channel.parse_body(payload)
     except BodyInvalid as exc:
         raise MessageRejected(body_errors_text(exc.errors), gateway=gateway) from None
-    result = channel.ingest(gateway=gateway, items=items, now=now)
-    gateway_touch(gateway=gateway, now=now)
-    return result
+    return gateway, channel, items
 
 
 def _gateway(gateway_id: str) -> Gateway:

@@ -218,7 +218,7 @@ def test_a_sparkplug_state_message_is_ignored():
 
 def test_a_rejected_message_is_recorded_with_its_reason_and_a_safe_excerpt(gateway, caplog):
     payload = b'{"alert_id": "\x00<script>", \xff' + b"x" * 1000
-    consumer()._on_message(None, None, message(json_topic(gateway.pk, "alerts"), payload))
+    consumer().batch_handle([message(json_topic(gateway.pk, "alerts"), payload)])
 
     record = RejectedMessage.objects.get()
     assert (record.gateway_id, record.site_id, record.qos, record.size) == (
@@ -241,7 +241,7 @@ def test_a_database_error_stops_the_consumer_without_acknowledging(gateway, monk
 
     monkeypatch.setattr(consumer_module, "message_handle", down)
     with pytest.raises(StopConsuming) as stopped:
-        consumer()._on_message(None, None, message(json_topic(gateway.pk, "alerts"), b"{}"))
+        consumer().batch_handle([message(json_topic(gateway.pk, "alerts"), b"{}")])
 
     assert stopped.value.exit_code == EXIT_DATABASE
     assert not RejectedMessage.objects.exists()
@@ -258,7 +258,7 @@ def test_a_lost_race_is_handled_again_and_then_leaves_the_message_unacknowledged
             raise IngestRaced
 
     monkeypatch.setattr(consumer_module, "message_handle", raced_once)
-    consumer()._on_message(None, None, message(json_topic(gateway.pk, "alerts"), b"{}"))
+    consumer().batch_handle([message(json_topic(gateway.pk, "alerts"), b"{}")])
     assert len(calls) == 2
 
     def always_raced(**kwargs):
@@ -266,7 +266,7 @@ def test_a_lost_race_is_handled_again_and_then_leaves_the_message_unacknowledged
 
     monkeypatch.setattr(consumer_module, "message_handle", always_raced)
     with pytest.raises(StopConsuming) as stopped:
-        consumer()._on_message(None, None, message(json_topic(gateway.pk, "alerts"), b"{}"))
+        consumer().batch_handle([message(json_topic(gateway.pk, "alerts"), b"{}")])
     assert stopped.value.exit_code == EXIT_RACED
 
 
@@ -275,7 +275,7 @@ def test_an_unexpected_error_is_recorded_and_acknowledged_not_retried_forever(mo
         raise ZeroDivisionError
 
     monkeypatch.setattr(consumer_module, "message_handle", bug)
-    consumer()._on_message(None, None, message("spBv1.0/g/NDATA/n", b"\x08\x01"))
+    consumer().batch_handle([message("spBv1.0/g/NDATA/n", b"\x08\x01")])
 
     assert RejectedMessage.objects.get().reason == (
         "Internal error (ZeroDivisionError); see the consumer's log."
@@ -289,7 +289,7 @@ def test_a_rejection_that_cannot_be_recorded_is_still_acknowledged(monkeypatch, 
     monkeypatch.setattr(consumer_module, "rejected_message_record", broken)
     odd = paho.MQTTMessage(mid=1, topic=b"cmms/v1/gateways/\xff/alerts")
     odd.payload = b"{}"
-    consumer()._on_message(None, None, odd)  # returns: paho acknowledges it
+    consumer().batch_handle([odd])  # returns: the consumer acknowledges it
 
     assert "Could not record the rejected message on cmms/v1/gateways/\ufffd/alerts." in (
         caplog.text
