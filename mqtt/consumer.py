@@ -204,8 +204,9 @@ def message_handle(
     now: datetime,
     retained: bool = False,
     pending: PendingIngest | None = None,
-) -> None:
-    """Store one message in the caller's transaction; raises MessageRejected.
+) -> list[tuple[str, bytes]]:
+    """Store one message in the caller's transaction; raises MessageRejected. Returns the
+    commands (topic, payload) to publish once it is committed (a Sparkplug rebirth request).
 
     `retained`: the broker replayed a stored retained message on (re)subscribing, not a live
     publish (MQTT 3.1.1 clears the flag on those). Only the hosts' STATE is retained by design;
@@ -217,7 +218,7 @@ def message_handle(
     a savepoint, so its rejection undoes nothing else of the batch.
     """
     if topic.startswith(SPARKPLUG_STATE_PREFIX):
-        return  # host applications' STATE, ours included: nothing to store
+        return []  # host applications' STATE, ours included: nothing to store
     if retained:
         raise MessageRejected(RETAINED)
     if topic.startswith(JSON_PREFIX):
@@ -226,14 +227,13 @@ def message_handle(
         else:
             parsed = json_message_parse(topic=topic, payload=payload, gateways=pending.gateways)
             pending.add(*parsed)
-    elif topic.startswith(SPARKPLUG_PREFIX):
+        return []
+    if topic.startswith(SPARKPLUG_PREFIX):
         if pending is None:
-            host.handle_message(topic=topic, payload=payload, now=now)
-        else:
-            with transaction.atomic():
-                host.handle_message(topic=topic, payload=payload, now=now)
-    else:
-        raise MessageRejected("Not a topic the consumer reads.")
+            return host.handle_message(topic=topic, payload=payload, now=now)
+        with transaction.atomic():
+            return host.handle_message(topic=topic, payload=payload, now=now)
+    raise MessageRejected("Not a topic the consumer reads.")
 
 
 class Consumer:
@@ -439,11 +439,12 @@ class Consumer:
         order, a rejected one recorded, then the JSON items ingested per gateway and channel."""
         now = timezone.now()
         pending = PendingIngest()
+        commands = []
         with transaction.atomic():
             for message in messages:
                 topic = _topic(message)
                 try:
-                    message_handle(
+                    commands += message_handle(
                         topic=topic,
                         payload=message.payload,
                         now=now,
@@ -452,8 +453,9 @@ class Consumer:
                     )
                 except MessageRejected as exc:
                     self._reject(message, topic, exc.reason, gateway=exc.gateway, now=now)
-                    self._ask_rebirth(exc)
+                    commands += _rebirth_of(exc)
             pending.ingest(now=now)
+        self._send_commands(commands)
 
     def _message_alone(self, message) -> None:
         """Commit one message's effect (or its rejection) in its own transaction. Raises
@@ -464,16 +466,17 @@ class Consumer:
             try:
                 try:
                     with transaction.atomic():
-                        message_handle(
+                        commands = message_handle(
                             topic=topic,
                             payload=message.payload,
                             now=now,
                             retained=bool(message.retain),
                         )
+                    self._send_commands(commands)
                     return
                 except MessageRejected as exc:
                     self._reject(message, topic, exc.reason, gateway=exc.gateway, now=now)
-                    self._ask_rebirth(exc)
+                    self._send_commands(_rebirth_of(exc))
                     return
                 except RETRY_LATER as exc:
                     logger.warning("%s raced (%s), attempt %s.", topic, exc, attempt)
@@ -495,13 +498,12 @@ class Consumer:
             f"{topic} raced {RACE_ATTEMPTS} times; left unacknowledged", exit_code=EXIT_RACED
         )
 
-    def _ask_rebirth(self, rejection: MessageRejected) -> None:
-        """A Sparkplug node that sent data before its birth is asked to be born again (the
-        NCMD the rejection carries); QoS 0, as Sparkplug sends commands: a lost request is
-        asked again with the node's next data."""
-        rebirth = getattr(rejection, "rebirth", None)
-        if rebirth is not None:
-            topic, payload = rebirth
+    def _send_commands(self, commands: list[tuple[str, bytes]]) -> None:
+        """Sparkplug commands the host answers with, once what caused them is committed: a
+        node's rebirth request (after data before its birth, or a sequence gap). QoS 0, as
+        Sparkplug sends commands: a lost request is asked again with the node's next data.
+        One request per node however many messages of the batch asked for it."""
+        for topic, payload in dict(commands).items():
             self.client.publish(topic, payload, qos=0, retain=False)
 
     def _close_old_connections(self) -> None:
@@ -534,6 +536,12 @@ class Consumer:
             " ".join(reason.split())[:LOG_REASON],
             excerpt_of(message.payload)[:LOG_EXCERPT],
         )
+
+
+def _rebirth_of(rejection: MessageRejected) -> list[tuple[str, bytes]]:
+    """The rebirth request a rejection of data before a birth carries ([] for others)."""
+    rebirth = getattr(rejection, "rebirth", None)
+    return [] if rebirth is None else [rebirth]
 
 
 def _topic(message) -> str:

@@ -163,12 +163,14 @@ def _decode(kind, payload: bytes, *, topic: Topic, birth=None):
         ) from None
 
 
-def handle_message(*, topic: str, payload: bytes, now: datetime) -> None:
+def handle_message(*, topic: str, payload: bytes, now: datetime) -> list[tuple[str, bytes]]:
     """Apply one Sparkplug B message received at `now` (see the module's docstring); call
-    inside a transaction. Raises MessageRejected for a message that can never be applied."""
+    inside a transaction. Returns the commands (topic, payload) the host sends in answer, to
+    publish once the transaction is committed: a rebirth request after a sequence gap.
+    Raises MessageRejected for a message that can never be applied."""
     parsed = parse_topic(topic)
     if parsed.message_type in COMMAND_TYPES:
-        return  # a command to an edge node, not from one
+        return []  # a command to an edge node, not from one
     gateway = _gateway(parsed)
     if not gateway.is_active and parsed.message_type != "NDEATH":
         raise MessageRejected(f"Gateway {gateway.pk} is disabled.", gateway=gateway)
@@ -181,6 +183,7 @@ def handle_message(*, topic: str, payload: bytes, now: datetime) -> None:
     session = EdgeNodeSession.objects.select_for_update().get(pk=session.pk)
     message = _Message(topic, parsed, gateway, session, payload, now)
     getattr(message, parsed.message_type.lower())()
+    return message.commands
 
 
 def _gateway(topic: Topic) -> Gateway:
@@ -240,6 +243,7 @@ class _Message:
     def __init__(self, topic, parsed, gateway, session, payload, now):
         self.topic, self.parsed, self.gateway = topic, parsed, gateway
         self.session, self.payload, self.now = session, payload, now
+        self.commands: list[tuple[str, bytes]] = []
 
     def reject(self, reason: str):
         return MessageRejected(reason, gateway=self.gateway)
@@ -452,10 +456,17 @@ class _Message:
                 gateway=self.gateway, expected=expected, got=seq, topic=self.topic, now=self.now
             )
             logger.warning(
-                "Sparkplug sequence gap on gateway %s: expected %s, got %s.",
+                "Sparkplug sequence gap on gateway %s: expected %s, got %s; rebirth asked.",
                 self.gateway.pk,
                 expected,
                 seq,
+            )
+            # Messages were lost (the node may even have died and been born again unheard):
+            # the node's births tell the host its state and bdSeq again (Sparkplug 3.0).
+            self.commands.append(
+                rebirth_message(
+                    group_id=self.parsed.group_id, edge_node_id=self.parsed.edge_node_id
+                )
             )
         session.seq, session.last_timestamp = seq, timestamp
         session.save(update_fields=["seq", "last_timestamp"])

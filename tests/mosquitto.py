@@ -26,7 +26,12 @@ ADMIN_PASSWORD = "admin-password-for-tests"
 
 
 class MosquittoServer:
-    def __init__(self):
+    """`queue_qos0`: the broker keeps QoS 0 messages for an absent persistent session, as
+    docs/mqtt-broker.md configures it (Sparkplug B publishes its data with QoS 0); False is a
+    broker that drops them."""
+
+    def __init__(self, *, queue_qos0: bool = True):
+        self.queue_qos0 = queue_qos0
         self.port = free_port()
         self.dir = Path(tempfile.mkdtemp(prefix="cmms-mosquitto-"))
         self.dynsec_file = self.dir / "dynamic-security.json"
@@ -77,7 +82,7 @@ class MosquittoServer:
                     f"persistence_location {self.dir}/",
                     "autosave_interval 1",
                     "max_queued_messages 100000",
-                    "queue_qos0_messages true",
+                    f"queue_qos0_messages {'true' if self.queue_qos0 else 'false'}",
                     "max_packet_size 2097152",
                     f"log_dest file {self.log}",
                     "log_type error",
