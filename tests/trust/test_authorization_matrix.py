@@ -25,6 +25,12 @@ from tests.trust.plants import MISSING_ID, MISSING_UUID, ROLES
 pytestmark = pytest.mark.django_db
 
 
+@pytest.fixture
+def world(module_world, db):
+    """The module's one world (`module_world`), each test in its own savepoint."""
+    return module_world
+
+
 @dataclass(frozen=True)
 class Row:
     method: str

@@ -17,6 +17,12 @@ from tests.trust.test_authorization_matrix import ADMIN_CHANGE
 pytestmark = pytest.mark.django_db
 
 
+@pytest.fixture
+def world(module_world, db):
+    """The module's one world (`module_world`), each test in its own savepoint."""
+    return module_world
+
+
 @pytest.mark.parametrize(
     "query",
     [

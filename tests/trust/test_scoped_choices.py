@@ -22,6 +22,12 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
+def world(module_world, db):
+    """The module's one world (`module_world`), each test in its own savepoint."""
+    return module_world
+
+
+@pytest.fixture
 def crossing(world):
     """People and sites that cross the boundary of the planner's plant, and the strings that
     would give the other plant away if they showed on a planner's page."""
