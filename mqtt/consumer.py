@@ -38,9 +38,7 @@ import select
 import ssl
 import threading
 import time
-from dataclasses import dataclass
 from datetime import datetime
-from urllib.parse import unquote, urlsplit
 
 import paho.mqtt.client as paho
 from celery import current_app as current_celery_app
@@ -53,6 +51,7 @@ from gateways.channels import Channel
 from gateways.messages import MessageRejected
 from gateways.models import Gateway
 from gateways.services import gateway_touch
+from mqtt.dynsec import Broker  # MQTT_URL read once for both: the password never in a repr
 from mqtt.records import excerpt_of, rejected_message_record
 from mqtt.topics import (
     CHANNELS,
@@ -160,35 +159,6 @@ class PendingIngest:
                 touched[gateway.pk] = gateway
         for gateway in touched.values():
             gateway_touch(gateway=gateway, now=now)
-
-
-@dataclass(frozen=True)
-class Broker:
-    """Where the broker is and who the system is there, from `MQTT_URL`."""
-
-    host: str
-    port: int
-    username: str
-    password: str
-    tls: bool
-
-    @classmethod
-    def from_url(cls, url: str) -> "Broker":
-        parts = urlsplit(url)
-        if parts.scheme not in ("mqtt", "mqtts") or not parts.hostname:
-            raise ImproperlyConfigured("MQTT_URL must read mqtt[s]://user:password@host:port.")
-        tls = parts.scheme == "mqtts"
-        try:
-            port = parts.port or (8883 if tls else 1883)
-        except ValueError:
-            raise ImproperlyConfigured("MQTT_URL has an invalid port.") from None
-        return cls(
-            host=parts.hostname,
-            port=port,
-            username=unquote(parts.username or ""),
-            password=unquote(parts.password or ""),
-            tls=tls,
-        )
 
 
 RETAINED = (

@@ -84,6 +84,7 @@ class MosquittoServer:
                     "max_queued_messages 100000",
                     f"queue_qos0_messages {'true' if self.queue_qos0 else 'false'}",
                     "max_packet_size 2097152",
+                    "max_inflight_messages 1000",
                     f"log_dest file {self.log}",
                     "log_type error",
                     "log_type warning",

@@ -152,7 +152,9 @@ def test_a_sparkplug_node_belongs_to_one_gateway():
     )
     gateway = GatewayFactory()
 
-    with pytest.raises(ValidationError, match="gateway_unique_sparkplug_node"):
+    with pytest.raises(
+        ValidationError, match="Another gateway already has this Sparkplug group and edge node id"
+    ):
         gateway_services.gateway_update(
             gateway=gateway, sparkplug_group_id="plant", sparkplug_edge_node_id="press-1"
         )
