@@ -18,6 +18,7 @@ from pathlib import Path
 
 import redis
 from django.db import connection
+from kombu import pools as kombu_pools
 
 from cmms.celery import app as celery_app
 
@@ -173,19 +174,24 @@ def publishing_to(broker_url: str):
     """Make this (test) process publish tasks to a real broker instead of running them eagerly."""
     conf = celery_app.conf
     saved = (conf.broker_url, conf.task_always_eager)
-    _drop_connections()
+    drop_broker_connections()
     conf.broker_url, conf.task_always_eager = broker_url, False
     try:
         yield
     finally:
-        _drop_connections()
+        drop_broker_connections()
         conf.broker_url, conf.task_always_eager = saved
 
 
-def _drop_connections():
-    """Forget pooled broker connections and producers, so the next publish uses the new URL."""
+def drop_broker_connections():
+    """Forget pooled broker connections and producers, so the next publish uses the new URL.
+
+    kombu keeps its pools in a process-wide registry keyed by connection: closing the app's
+    pool alone would leave that closed pool registered, and the next publish to the same URL
+    (the suite's `memory://`) would fail with "Acquire on closed pool". So clear it too."""
     celery_app.close()
     celery_app.amqp._producer_pool = None
+    kombu_pools.reset()
 
 
 def wait_until(predicate, *, timeout: float = 60, interval: float = 0.1, message=""):

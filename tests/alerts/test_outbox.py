@@ -191,10 +191,10 @@ def private_broker():
 
 
 def _reset_pools():
-    if celery_app._pool is not None:
-        celery_app._pool.force_close_all()
-    celery_app._pool = None
-    celery_app.amqp._producer_pool = None
+    """The app's pools and kombu's process-wide registry of them (tests.workers)."""
+    from tests.workers import drop_broker_connections
+
+    drop_broker_connections()
 
 
 def _queued(server) -> list[tuple[str, list]]:
