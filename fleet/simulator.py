@@ -574,11 +574,9 @@ def simulator_for(
     degrade: str = "",
 ) -> Simulator:
     """A simulator over HTTP on the real clock; ValueError for a bad plan, URL or interval."""
-    if interval <= 0:
-        raise ValueError("The interval must be more than 0 seconds.")
-    plan = Plan(
-        phases=parse_plan(scenario),
+    plan = plan_for(
         sensors=sensors,
+        scenario=scenario,
         interval=interval,
         seed=seed,
         firmware=firmware,
@@ -593,6 +591,29 @@ def simulator_for(
         sleep=time.sleep,
     )
     return Simulator(plan=plan, sender=sender, log=log, clock=timezone.now, sleep=time.sleep)
+
+
+def plan_for(
+    *,
+    sensors: list[SensorSpec],
+    scenario: str,
+    interval: float,
+    seed: int = 0,
+    firmware: str = "2.4.1",
+    degrade: str = "",
+) -> Plan:
+    """The plan every transport runs (HTTP, MQTT, Sparkplug B); ValueError for a bad
+    scenario or interval."""
+    if interval <= 0:
+        raise ValueError("The interval must be more than 0 seconds.")
+    return Plan(
+        phases=parse_plan(scenario),
+        sensors=sensors,
+        interval=interval,
+        seed=seed,
+        firmware=firmware,
+        degrade=degrade,
+    )
 
 
 # --------------------------------------------------------------------------- database side

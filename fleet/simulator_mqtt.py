@@ -21,7 +21,7 @@ from urllib.parse import urlsplit
 import paho.mqtt.client as paho
 from django.utils import timezone
 
-from fleet.simulator import Plan, Request, Simulator, _iso, parse_plan
+from fleet.simulator import Request, Simulator, _iso, plan_for
 
 CONNECT_TIMEOUT_SECONDS = 10.0
 PUBLISH_TIMEOUT_SECONDS = 10.0
@@ -125,11 +125,9 @@ def mqtt_simulator_for(
 ) -> tuple[Simulator, MqttSender]:
     """A simulator publishing the webhooks' bodies over MQTT on the real clock, and its sender
     (disconnect it at the end); ValueError for a bad plan, broker address or interval."""
-    if interval <= 0:
-        raise ValueError("The interval must be more than 0 seconds.")
-    plan = Plan(
-        phases=parse_plan(scenario),
+    plan = plan_for(
         sensors=sensors,
+        scenario=scenario,
         interval=interval,
         seed=seed,
         firmware=firmware,

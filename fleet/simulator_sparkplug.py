@@ -38,7 +38,7 @@ from pysparkplug import (
     get_current_timestamp,
 )
 
-from fleet.simulator import Plan, Request, Response, Simulator, _iso, parse_plan
+from fleet.simulator import Plan, Request, Response, Simulator, _iso, plan_for
 from fleet.simulator_mqtt import broker_address
 
 CONNECT_TIMEOUT_SECONDS = 10.0
@@ -226,11 +226,9 @@ def sparkplug_simulator_for(
 ) -> tuple[Simulator, SparkplugSender]:
     """A simulator publishing Sparkplug B on the real clock, and its sender (disconnect it at
     the end: NDEATH); ValueError for a bad plan, broker address or interval."""
-    if interval <= 0:
-        raise ValueError("The interval must be more than 0 seconds.")
-    plan = Plan(
-        phases=parse_plan(scenario),
+    plan = plan_for(
         sensors=sensors,
+        scenario=scenario,
         interval=interval,
         seed=seed,
         firmware=firmware,

@@ -97,97 +97,54 @@ class Command(BaseCommand):
         interval = options["interval"]
         if interval is None:
             interval = DEMO_INTERVAL if demo else 60.0
-        if options["transport"] == "sparkplug":
-            self._run_sparkplug(options, gateway_id, secret, sensors, scenario, interval, demo)
-            return
-        if options["transport"] == "mqtt":
-            self._run_mqtt(options, gateway_id, secret, sensors, scenario, interval, demo)
-            return
+        # What every transport takes alike: the gateway, its plan and where to log.
+        common = {
+            "gateway_id": gateway_id,
+            "secret": secret,
+            "sensors": sensors,
+            "scenario": scenario,
+            "interval": interval,
+            "log": self._log,
+            "seed": options["seed"],
+            "firmware": options["firmware"],
+            "degrade": options["degrade"] or (DEMO_DEGRADING if demo else ""),
+        }
+        plan = f"{scenario} every {interval:g} s"
+        transport = options["transport"]
         try:
-            simulator = simulator_for(
-                url=options["url"],
-                gateway_id=gateway_id,
-                secret=secret,
-                sensors=sensors,
-                scenario=scenario,
-                interval=interval,
-                log=self._log,
-                seed=options["seed"],
-                firmware=options["firmware"],
-                degrade=options["degrade"] or (DEMO_DEGRADING if demo else ""),
-            )
+            if transport == "http":
+                simulator, sender = simulator_for(url=options["url"], **common), None
+                where = f"Gateway {gateway_id} -> {options['url']}: {plan}; sensors"
+            elif transport == "mqtt":
+                simulator, sender = mqtt_simulator_for(broker=options["broker"], **common)
+                where = (
+                    f"Gateway {gateway_id} -> {sender.host}:{sender.port} (MQTT): {plan}; sensors"
+                )
+            else:
+                group_id, edge_node_id = self._sparkplug_node(options, gateway_id)
+                simulator, sender = sparkplug_simulator_for(
+                    broker=options["broker"],
+                    group_id=group_id,
+                    edge_node_id=edge_node_id,
+                    **common,
+                )
+                where = (
+                    f"Edge node {group_id}/{edge_node_id} (gateway {gateway_id}) -> "
+                    f"{sender.host}:{sender.port}: {plan}; devices"
+                )
         except ValueError as exc:
             raise CommandError(str(exc)) from None
-        self._log(
-            f"Gateway {gateway_id} -> {options['url']}: {scenario} every {interval:g} s; "
-            "sensors " + (", ".join(f"{s.code}={s.asset_tag}" for s in sensors) or "none")
-        )
+        self._log(f"{where} " + (", ".join(f"{s.code}={s.asset_tag}" for s in sensors) or "none"))
         try:
             simulator.run(count=options["count"], duration=options["duration"])
-        except SimulatorStopped as exc:
-            raise CommandError(str(exc)) from None
-        except KeyboardInterrupt:
-            self._log("Stopped.")
-
-    def _run_mqtt(self, options, gateway_id, secret, sensors, scenario, interval, demo):
-        try:
-            simulator, sender = mqtt_simulator_for(
-                broker=options["broker"],
-                gateway_id=gateway_id,
-                secret=secret,
-                sensors=sensors,
-                scenario=scenario,
-                interval=interval,
-                log=self._log,
-                seed=options["seed"],
-                firmware=options["firmware"],
-                degrade=options["degrade"] or (DEMO_DEGRADING if demo else ""),
-            )
-        except ValueError as exc:
-            raise CommandError(str(exc)) from None
-        self._log(
-            f"Gateway {gateway_id} -> {sender.host}:{sender.port} (MQTT): {scenario} every "
-            f"{interval:g} s; sensors "
-            + (", ".join(f"{s.code}={s.asset_tag}" for s in sensors) or "none")
-        )
-        self._run_over_broker(simulator, sender, options)
-
-    def _run_over_broker(self, simulator, sender, options):
-        try:
-            simulator.run(count=options["count"], duration=options["duration"])
-        except OSError as exc:
+        except (SimulatorStopped, OSError) as exc:
+            # Refused over HTTP for good, or the broker unreachable or refusing the gateway.
             raise CommandError(str(exc)) from None
         except KeyboardInterrupt:
             self._log("Stopped.")
         finally:
-            sender.disconnect()
-
-    def _run_sparkplug(self, options, gateway_id, secret, sensors, scenario, interval, demo):
-        group_id, edge_node_id = self._sparkplug_node(options, gateway_id)
-        try:
-            simulator, sender = sparkplug_simulator_for(
-                broker=options["broker"],
-                gateway_id=gateway_id,
-                secret=secret,
-                group_id=group_id,
-                edge_node_id=edge_node_id,
-                sensors=sensors,
-                scenario=scenario,
-                interval=interval,
-                log=self._log,
-                seed=options["seed"],
-                firmware=options["firmware"],
-                degrade=options["degrade"] or (DEMO_DEGRADING if demo else ""),
-            )
-        except ValueError as exc:
-            raise CommandError(str(exc)) from None
-        self._log(
-            f"Edge node {group_id}/{edge_node_id} (gateway {gateway_id}) -> "
-            f"{sender.host}:{sender.port}: "
-            f"{scenario} every {interval:g} s; devices "
-            + (", ".join(f"{s.code}={s.asset_tag}" for s in sensors) or "none")
-        )
-        self._run_over_broker(simulator, sender, options)
+            if sender is not None:
+                sender.disconnect()
 
     def _sparkplug_node(self, options, gateway_id: str) -> tuple[str, str]:
         if options["sparkplug_node"]:
