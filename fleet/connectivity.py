@@ -205,33 +205,40 @@ def check_connectivity(*, now: datetime) -> CheckResult:
     return result
 
 
+def gateway_transition(*, gateway, to: str, now: datetime) -> dict | None:
+    """Record `gateway` as `to` at `now` with its connectivity event, unless it is recorded so
+    already; returns what was recorded before (connectivity, last_seen_at), or None. Call in a
+    transaction: the recorded state is read under the row lock, so a check that recorded
+    another state a moment ago is seen, and a concurrent one cannot record the same change."""
+    row = (
+        Gateway.objects.select_for_update(no_key=True)
+        .filter(pk=gateway.pk)
+        .exclude(connectivity=to)
+        .values("connectivity", "last_seen_at")
+        .first()
+    )
+    if row is None:
+        return None
+    Gateway.objects.filter(pk=gateway.pk).update(connectivity=to, connectivity_since=now)
+    ConnectivityEvent.objects.create(
+        gateway_id=gateway.pk,
+        from_state=row["connectivity"],
+        to_state=to,
+        at=now,
+        silent_since=row["last_seen_at"],
+    )
+    gateway.connectivity, gateway.connectivity_since = to, now
+    return row
+
+
 def gateway_heard(*, gateway, now: datetime) -> None:
     """A signed heartbeat was just stored for `gateway`: if its recorded connectivity is not
     online, record the recovery now (event, timeline, unstarted work closed) instead of
     waiting for the next check. Called by the heartbeat ingest, inside its transaction."""
     with transaction.atomic():
-        # The recorded state is read under the row lock: a check that recorded `offline` a
-        # moment ago is seen, and a concurrent check cannot record the same recovery.
-        row = (
-            Gateway.objects.select_for_update(no_key=True)
-            .filter(pk=gateway.pk)
-            .exclude(connectivity=Connectivity.ONLINE)
-            .values("connectivity", "last_seen_at")
-            .first()
-        )
+        row = gateway_transition(gateway=gateway, to=Connectivity.ONLINE, now=now)
         if row is None:
             return
-        Gateway.objects.filter(pk=gateway.pk).update(
-            connectivity=Connectivity.ONLINE, connectivity_since=now
-        )
-        ConnectivityEvent.objects.create(
-            gateway_id=gateway.pk,
-            from_state=row["connectivity"],
-            to_state=Connectivity.ONLINE,
-            at=now,
-            silent_since=row["last_seen_at"],
-        )
-        gateway.connectivity, gateway.connectivity_since = Connectivity.ONLINE, now
         if row["connectivity"] in RECOVERING_FROM:
             _recover_gateways([gateway.pk], heard_at=now)
 

@@ -18,7 +18,12 @@ from datetime import datetime
 from django.db import transaction
 from django.db.models import Q
 
-from fleet.connectivity import gateway_heard, sensors_recover, silence_work_open
+from fleet.connectivity import (
+    gateway_heard,
+    gateway_transition,
+    sensors_recover,
+    silence_work_open,
+)
 from gateways.choices import Connectivity, SensorState
 from gateways.models import ConnectivityEvent, Gateway, Sensor
 
@@ -55,26 +60,8 @@ def gateway_died(*, gateway: Gateway, now: datetime) -> bool:
     Returns whether it was recorded."""
     with transaction.atomic():
         gateway_session_end(gateway=gateway)
-        row = (
-            Gateway.objects.select_for_update(no_key=True)
-            .filter(pk=gateway.pk)
-            .exclude(connectivity=Connectivity.OFFLINE)
-            .values("connectivity", "last_seen_at")
-            .first()
-        )
-        if row is None:
+        if gateway_transition(gateway=gateway, to=Connectivity.OFFLINE, now=now) is None:
             return False
-        Gateway.objects.filter(pk=gateway.pk).update(
-            connectivity=Connectivity.OFFLINE, connectivity_since=now
-        )
-        ConnectivityEvent.objects.create(
-            gateway_id=gateway.pk,
-            from_state=row["connectivity"],
-            to_state=Connectivity.OFFLINE,
-            at=now,
-            silent_since=row["last_seen_at"],
-        )
-        gateway.connectivity, gateway.connectivity_since = Connectivity.OFFLINE, now
         silence_work_open([gateway.pk], now=now, died=True)
     return True
 
