@@ -372,7 +372,7 @@ REST_FRAMEWORK = {
         "rest_framework.parsers.FormParser",
         "rest_framework.parsers.MultiPartParser",
     ],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "cmms.api.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "cmms.api.exceptions.exception_handler",
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
     # Per user (session or token) and per client IP for anonymous calls; 429 with Retry-After.
@@ -411,6 +411,11 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
     "ENUM_NAME_OVERRIDES": ENUM_NAME_OVERRIDES,
+    # Enum components first, then ours: error bodies, one enum per concept, named members.
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "cmms.api.openapi.postprocess_schema",
+    ],
 }
 
 LOGGING = {

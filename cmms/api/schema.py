@@ -16,3 +16,21 @@ ENUM_NAME_OVERRIDES = {
     "GatewayStatusEnum": "gateways.choices.Connectivity",
     "SensorStateEnum": "gateways.choices.SensorState",
 }
+
+# Subsets of one concept that drf-spectacular would make types of their own (by their field's
+# name): `cmms.api.openapi` points them at the concept's one enum and drops them.
+ENUM_ALIASES = {
+    "WorkOrderInitialStatusEnum": "WorkOrderStatusEnum",
+    "WorkOrderTransitionTargetEnum": "WorkOrderStatusEnum",
+    "PMInitialWorkOrderStatusEnum": "WorkOrderStatusEnum",
+}
+ENUM_NAME_OVERRIDES |= {
+    "WorkOrderInitialStatusEnum": "workorders.api.serializers.INITIAL_STATUSES",
+    "WorkOrderTransitionTargetEnum": "workorders.api.serializers.TARGET_STATUSES",
+}
+
+# Integer enums whose members a generated client names after the choices (`x-enum-varnames`);
+# string enums are named after their values already.
+ENUM_MEMBER_NAMES = {
+    "PriorityEnum": "workorders.choices.Priority",
+}

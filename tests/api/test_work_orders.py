@@ -304,7 +304,7 @@ def test_history_lists_every_status_change(as_user, planner, site_a):
     assert response.data["count"] == 3
     rows = response.data["results"]
     assert [(r["from"], r["to"]) for r in rows] == [
-        ("", "requested"),
+        (None, "requested"),
         ("requested", "approved"),
         ("approved", "scheduled"),
     ]

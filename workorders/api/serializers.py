@@ -189,11 +189,19 @@ class WorkOrderDetailSerializer(WorkOrderSerializer):
         fields = [*WorkOrderSerializer.Meta.fields, "steps"]
 
 
-class StatusChangeSerializer(serializers.ModelSerializer):
-    """One step of the lifecycle: `from` → `to`, `by` whom, `at` when, and why."""
+class StatusOrNoneField(serializers.ChoiceField):
+    """A work order status, or null where there was none (the `from` of the creation)."""
 
-    from_ = serializers.CharField(source="from_status")
-    to = serializers.CharField(source="to_status")
+    def to_representation(self, value):
+        return value or None
+
+
+class StatusChangeSerializer(serializers.ModelSerializer):
+    """One step of the lifecycle: `from` → `to` (both work order statuses; `from` is null for
+    the creation), `by` whom, `at` when, and why."""
+
+    from_ = StatusOrNoneField(source="from_status", choices=Status.choices, allow_null=True)
+    to = serializers.ChoiceField(source="to_status", choices=Status.choices)
     by = serializers.PrimaryKeyRelatedField(source="changed_by", read_only=True)
     by_username = serializers.CharField(source="changed_by.username", read_only=True, default=None)
     at = serializers.DateTimeField(source="changed_at")
