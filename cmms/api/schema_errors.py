@@ -84,7 +84,7 @@ def refusals_for(*, method: str, takes_query: bool, takes_path: bool) -> dict:
     write = method in {"POST", "PUT", "PATCH", "DELETE"}
     refusals = {}
     if write or takes_query or takes_path:
-        refusals["400"] = ("Invalid input: the fields and why, or a refusal with a code", BAD_REQUEST)
+        refusals["400"] = ("Invalid input: the fields and why, or a coded refusal", BAD_REQUEST)
     refusals["401"] = ("Not authenticated (no or an invalid token)", ERROR_REF)
     refusals["403"] = ("Not permitted for this user", ERROR_REF)
     if takes_path or takes_query:
