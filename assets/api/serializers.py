@@ -2,7 +2,7 @@ from rest_framework import serializers
 
 from assets import models, services
 from assets.services import ASSET_FIELDS, FIXED_SITE
-from cmms.api.fields import ScopedPrimaryKeyRelatedField
+from cmms.api.fields import QUANTITY_NOT_POSITIVE, ScopedPrimaryKeyRelatedField, bounded_decimal
 from cmms.api.serializers import ValidatedModelSerializer, columns
 
 
@@ -112,13 +112,15 @@ class StockSerializer(ValidatedModelSerializer):
 
 
 class StockReceiveSerializer(serializers.Serializer):
-    quantity = serializers.DecimalField(**models.QTY)
+    quantity = bounded_decimal(**models.QTY, above_zero=True, message=QUANTITY_NOT_POSITIVE)
     reason = serializers.CharField(max_length=200, required=False, default="", allow_blank=True)
 
 
 class StockAdjustSerializer(serializers.Serializer):
-    counted = serializers.DecimalField(
-        **models.QTY, help_text="The physical count; becomes on hand."
+    counted = bounded_decimal(
+        **models.QTY,
+        message="A count cannot be negative.",
+        help_text="The physical count; becomes on hand.",
     )
     reason = serializers.CharField(max_length=200)
 

@@ -10,6 +10,7 @@ the browsable API keeps its forms for people. Names of enums are in `cmms.api.sc
 
 from django.utils.module_loading import import_string
 from drf_spectacular.openapi import AutoSchema as SpectacularAutoSchema
+from rest_framework import serializers
 
 from cmms.api.schema import ENUM_ALIASES, ENUM_MEMBER_NAMES
 from cmms.api.schema_errors import ERROR_COMPONENTS, refusals_for
@@ -23,6 +24,12 @@ class AutoSchema(SpectacularAutoSchema):
     def map_parsers(self):
         """JSON only: the form parsers serve the browsable API, and no endpoint takes a file."""
         return ["application/json"]
+
+    def _map_serializer_field(self, field, direction, bypass_extensions=False):
+        schema = super()._map_serializer_field(field, direction, bypass_extensions)
+        if isinstance(field, serializers.DecimalField) and "pattern" in schema:
+            schema["pattern"] = decimal_pattern(field, bounded=direction == "request")
+        return schema
 
     def get_operation(self, *args, **kwargs):
         operation = super().get_operation(*args, **kwargs)
@@ -42,6 +49,23 @@ class AutoSchema(SpectacularAutoSchema):
         ).items():
             response = responses.setdefault(code, {"description": description})
             response.setdefault("content", {"application/json": {"schema": schema}})
+
+
+def decimal_pattern(field: serializers.DecimalField, *, bounded: bool) -> str:
+    """The decimals `field` accepts, as a string pattern: at least one digit (drf-spectacular's
+    own pattern took "" and "-"), its digits, and for input (`bounded`) its lower bound: no
+    sign when it takes nothing below zero, and no zero either when its least value is above
+    zero (a quantity). Leading zeros are free: the server does not count them as digits."""
+    whole, places = field.max_whole_digits, field.decimal_places
+    low = field.min_value if bounded else None
+    sign = "" if low is not None and low >= 0 else "-?"
+    if low is not None and low > 0:
+        some_whole = rf"0*[1-9]\d{{0,{whole - 1}}}(?:\.\d{{0,{places}}})?"
+        fractions = "|".join(
+            rf"0{{{zeros}}}[1-9]\d{{0,{places - zeros - 1}}}" for zeros in range(places)
+        )
+        return rf"^(?:{some_whole}|0*\.(?:{fractions}))$"
+    return rf"^{sign}(?:\d{{1,{whole}}}(?:\.\d{{0,{places}}})?|\.\d{{1,{places}}})$"
 
 
 def postprocess_schema(result, generator, request, public):

@@ -1,8 +1,8 @@
 from rest_framework import serializers
 
 from accounts.models import Skill
-from assets.models import Asset, Customer, EquipmentClass, Part, Site
-from cmms.api.fields import ScopedPrimaryKeyRelatedField
+from assets.models import QTY, Asset, Customer, EquipmentClass, Part, Site
+from cmms.api.fields import QUANTITY_NOT_POSITIVE, ScopedPrimaryKeyRelatedField, bounded_decimal
 from pipeline.models import AlertRule
 from workorders.models import JobPlan, JobPlanPart, JobPlanStep
 
@@ -17,15 +17,11 @@ class JobPlanStepSerializer(serializers.ModelSerializer):
 class JobPlanPartSerializer(serializers.ModelSerializer):
     part = serializers.PrimaryKeyRelatedField(queryset=Part.objects.all())
     sku = serializers.CharField(source="part.sku", read_only=True)
+    quantity = bounded_decimal(**QTY, above_zero=True, message=QUANTITY_NOT_POSITIVE)
 
     class Meta:
         model = JobPlanPart
         fields = ["part", "sku", "quantity"]
-
-    def validate_quantity(self, value):
-        if value <= 0:
-            raise serializers.ValidationError("Quantity must be greater than zero.")
-        return value
 
 
 class JobPlanSerializer(serializers.ModelSerializer):

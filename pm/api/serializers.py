@@ -27,7 +27,9 @@ class PMPlanSerializer(serializers.ModelSerializer):
 
 
 class PMOccurrenceSerializer(serializers.ModelSerializer):
-    work_order_number = serializers.CharField(source="work_order.number", read_only=True)
+    work_order_number = serializers.CharField(
+        source="work_order.number", read_only=True, allow_null=True
+    )
 
     class Meta:
         model = PMOccurrence
@@ -89,7 +91,10 @@ class ComplianceSerializer(serializers.Serializer):
 class MeterReadingSerializer(serializers.ModelSerializer):
     meter = ScopedPrimaryKeyRelatedField(queryset=Meter.objects.all())
     observed_at = serializers.DateTimeField(required=False)
-    recorded_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    # None for a gateway's readings: no person recorded them.
+    recorded_by = serializers.SlugRelatedField(
+        slug_field="username", read_only=True, allow_null=True
+    )
 
     class Meta:
         model = MeterReading
@@ -104,7 +109,9 @@ class MeterReadingSerializer(serializers.ModelSerializer):
 class MeterResetSerializer(serializers.ModelSerializer):
     meter = ScopedPrimaryKeyRelatedField(queryset=Meter.objects.all())
     reset_at = serializers.DateTimeField(required=False)
-    created_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    created_by = serializers.SlugRelatedField(
+        slug_field="username", read_only=True, allow_null=True
+    )
 
     class Meta:
         model = MeterReset

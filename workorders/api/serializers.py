@@ -1,11 +1,12 @@
 from datetime import datetime
+from decimal import Decimal
 
 from rest_framework import serializers
 
 from accounts.api.serializers import UserRelatedField
 from accounts.models import Skill
 from assets.models import Asset, Site, Stock
-from cmms.api.fields import ScopedPrimaryKeyRelatedField
+from cmms.api.fields import QUANTITY_NOT_POSITIVE, ScopedPrimaryKeyRelatedField, bounded_decimal
 from cmms.api.serializers import refuse_changes
 from workorders.choices import FailureCodeKind, Status
 from workorders.models import ChecklistStep, FailureCode, LabourEntry, StatusChange, WorkOrder
@@ -202,8 +203,10 @@ class StatusChangeSerializer(serializers.ModelSerializer):
 
     from_ = StatusOrNoneField(source="from_status", choices=Status.choices, allow_null=True)
     to = serializers.ChoiceField(source="to_status", choices=Status.choices)
-    by = serializers.PrimaryKeyRelatedField(source="changed_by", read_only=True)
-    by_username = serializers.CharField(source="changed_by.username", read_only=True, default=None)
+    by = serializers.PrimaryKeyRelatedField(source="changed_by", read_only=True, allow_null=True)
+    by_username = serializers.CharField(
+        source="changed_by.username", read_only=True, default=None, allow_null=True
+    )
     at = serializers.DateTimeField(source="changed_at")
 
     class Meta:
@@ -241,6 +244,13 @@ class LabourSerializer(serializers.ModelSerializer):
     """
 
     technician = UserRelatedField(required=False)
+    hours = bounded_decimal(
+        max_digits=7,
+        decimal_places=2,
+        above_zero=True,
+        max_value=Decimal(24),
+        message="Hours must be more than 0 and at most 24.",
+    )
 
     class Meta:
         model = LabourEntry
@@ -255,8 +265,7 @@ class LabourSerializer(serializers.ModelSerializer):
             "note",
         ]
         read_only_fields = ["work_order", "ended_at", "automatic"]
-        # `hours` has a model default for automatic entries; a recorded one must say it.
-        extra_kwargs = {"started_at": {"required": False}, "hours": {"required": True}}
+        extra_kwargs = {"started_at": {"required": False}}
 
 
 class StepRecordSerializer(serializers.Serializer):
@@ -272,4 +281,6 @@ class IssuePartSerializer(serializers.Serializer):
         queryset=Stock.objects.select_related("part", "storeroom"),
         help_text="A stock row (part in a storeroom) of the work order's site.",
     )
-    quantity = serializers.DecimalField(max_digits=12, decimal_places=3)
+    quantity = bounded_decimal(
+        max_digits=12, decimal_places=3, above_zero=True, message=QUANTITY_NOT_POSITIVE
+    )
