@@ -51,7 +51,8 @@ def test_an_api_body_nested_deeper_than_32_levels_answers_400(api, levels):
 
     assert response.status_code == 400
     assert response.json() == {
-        "detail": "JSON parse error - the body must be nested at most 32 levels deep."
+        "detail": "JSON parse error - the body must be nested at most 32 levels deep.",
+        "code": "parse_error",
     }
 
 
