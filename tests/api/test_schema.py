@@ -9,6 +9,7 @@ import ast
 import re
 from pathlib import Path
 
+import jsonschema
 import pytest
 from django.conf import settings
 from drf_spectacular.generators import SchemaGenerator
@@ -16,6 +17,7 @@ from rest_framework import serializers
 
 from cmms.api.schema_errors import ERROR_CODES
 from cmms.errors import ServiceError
+from tests.factories import WorkOrderFactory
 from workorders.choices import Priority, Status
 
 STATUS_REF = "#/components/schemas/WorkOrderStatusEnum"
@@ -270,3 +272,53 @@ def test_model_max_lengths_are_declared(generated):
                 has_max = any("maxLength" in node for _, node in walk(declared))
                 missing += [] if has_max else [f"{name}.{field_name}"]
     assert missing == [], "\n".join(missing)
+
+
+# ---------------------------------------------------------------- the real bodies
+
+
+def _declared(schema, method: str, path: str, status: int) -> dict:
+    """The body schema declared for `status`, with the components its refs point into."""
+    operation = schema["paths"][path][method.lower()]
+    body = operation["responses"][str(status)]["content"]["application/json"]["schema"]
+    return {**body, "components": schema["components"]}
+
+
+@pytest.mark.django_db
+def test_real_refusals_match_the_declared_error_objects(schema, api, as_user, planner, site):
+    work_order = WorkOrderFactory(site=site)
+    item = "/api/v1/work-orders/{id}/"
+    transition = "/api/v1/work-orders/{id}/transition/"
+    answers = [
+        ("GET", item, api.get(f"/api/v1/work-orders/{work_order.pk}/")),
+        ("GET", item, as_user(planner).get("/api/v1/work-orders/999999/")),
+        ("POST", transition, as_user(planner).post(_at(work_order), {"to": "closed"})),
+        ("POST", transition, as_user(planner).post(_at(work_order), {"to": "sideways"})),
+        ("POST", transition, as_user(planner).post(_at(work_order), "{", content_type="text/x")),
+        (
+            "POST",
+            transition,
+            as_user(planner).generic(
+                "POST", _at(work_order), "{nope", content_type="application/json"
+            ),
+        ),
+    ]
+    assert [status for _, _, r in answers for status in [r.status_code]] == [
+        401,
+        404,
+        409,
+        400,
+        415,
+        400,
+    ]
+    for method, path, response in answers:
+        if response.status_code == 415:  # not declared: a generated client sends JSON
+            assert set(response.json()) == {"detail", "code"}
+            continue
+        jsonschema.validate(response.json(), _declared(schema, method, path, response.status_code))
+    assert answers[2][2].json()["code"] == "illegal_transition"
+    assert answers[5][2].json()["code"] == "parse_error"
+
+
+def _at(work_order) -> str:
+    return f"/api/v1/work-orders/{work_order.pk}/transition/"
