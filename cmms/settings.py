@@ -374,7 +374,10 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_PAGINATION_CLASS": "cmms.api.pagination.StandardPagination",
     "PAGE_SIZE": 50,
-    "DEFAULT_FILTER_BACKENDS": ["cmms.api.filters.ScopedFilterBackend"],
+    "DEFAULT_FILTER_BACKENDS": [
+        "cmms.api.filters.ScopedFilterBackend",
+        "cmms.api.filters.OrderingFilter",  # ?ordering= where a view offers it
+    ],
     "DEFAULT_PARSER_CLASSES": [
         "cmms.api.parsers.JSONParser",  # JSON nesting capped at 32 levels
         "rest_framework.parsers.FormParser",

@@ -3,18 +3,19 @@ from django.utils import timezone
 
 from cmms.scoping import UserScopedQuerySet
 
-# Resources whose rows belong to no site but are still private: a deleted user without any
-# site was seen by superusers only, so its tombstone is too.
-PRIVATE_GLOBAL_RESOURCES = frozenset({"users"})
+# Resources only planners list (`/api/v1/users/`): their tombstones too. A deleted user
+# without any site was seen by superusers only, so its (global) tombstone is too.
+PLANNER_RESOURCES = frozenset({"users"})
 
 
 class TombstoneQuerySet(UserScopedQuerySet):
     def visible_to(self, user):
-        """Tombstones of the user's sites, and the global ones (catalogue rows such as parts)
-        except those of private resources."""
+        """Tombstones of the user's sites, and the global ones (catalogue rows such as parts),
+        of the resources the user may list."""
         mine = models.Q(site__in=user.sites.values("id"))
-        shared = models.Q(site__isnull=True) & ~models.Q(resource__in=PRIVATE_GLOBAL_RESOURCES)
-        return self.filter(mine | shared)
+        shared = models.Q(site__isnull=True) & ~models.Q(resource__in=PLANNER_RESOURCES)
+        rows = self.filter(mine | shared)
+        return rows if user.is_planner else rows.exclude(resource__in=PLANNER_RESOURCES)
 
 
 class Tombstone(models.Model):
