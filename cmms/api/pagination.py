@@ -76,7 +76,10 @@ class StandardPagination(PageNumberPagination):
 
 def cursor_ordering(request, view) -> list[str]:
     """The columns a keyset walk follows: the requested `ordering`, else the view's sync order
-    (`cursor_ordering`, `updated_at` by default, then `id`). 400 on a list without one."""
+    (`cursor_ordering`, `updated_at` by default, then `id`). 400 on a list without one, and on
+    a view's other lists (a work order's history), whose rows are another model's."""
+    if getattr(view, "action", None) != "list":
+        raise ValidationError({"cursor": ["This list cannot be walked with a cursor."]})
     ordering = OrderingFilter().get_ordering(request, view)
     if ordering:
         return ordering

@@ -288,3 +288,10 @@ def test_a_deleted_users_tombstones_reach_the_planners_of_its_sites_only(
 
     assert users_deleted_seen_by(planner_a) == {gone}
     assert users_deleted_seen_by(planner_b) == set()
+
+
+def test_a_nested_list_refuses_a_cursor_rather_than_failing(as_user, planner, site_a):
+    work_order = WorkOrderFactory(site=site_a)
+    response = as_user(planner).get(f"/api/v1/work-orders/{work_order.pk}/history/?cursor=")
+    assert response.status_code == 400
+    assert "cursor" in response.data
