@@ -5,7 +5,13 @@ from drf_spectacular.utils import extend_schema_field
 
 from assets import models
 from assets.choices import AssetLevel, AssetState, Criticality, MovementKind
-from cmms.api.filters import FilterSet, IntegerFilter, MultipleChoiceFilter, SyncFilterSet
+from cmms.api.filters import (
+    FilterSet,
+    IntegerFilter,
+    MomentFilter,
+    MultipleChoiceFilter,
+    SyncFilterSet,
+)
 from cmms.inputs import parse_id
 
 
@@ -106,8 +112,8 @@ class StockMovementFilterSet(FilterSet):
     """The ledger is append-only: a movement's `updated_at` is when it was made."""
 
     kind = MultipleChoiceFilter(choices=MovementKind.choices)
-    updated_at__gte = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
-    updated_at__lt = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="lt")
+    updated_at__gte = MomentFilter(field_name="created_at", lookup_expr="gte")
+    updated_at__lt = MomentFilter(field_name="created_at", lookup_expr="lt")
     site = IntegerFilter(field_name="stock__storeroom__site")
     part = IntegerFilter(field_name="stock__part")
     stock = IntegerFilter(field_name="stock")

@@ -1,7 +1,13 @@
 import django_filters
 
 from assets.models import MeterReading
-from cmms.api.filters import FilterSet, IntegerFilter, MultipleChoiceFilter, SyncFilterSet
+from cmms.api.filters import (
+    FilterSet,
+    IntegerFilter,
+    MomentFilter,
+    MultipleChoiceFilter,
+    SyncFilterSet,
+)
 from pm.choices import OccurrenceStatus, Scope, Trigger
 from pm.models import MeterReset, PMOccurrence, PMPlan
 
@@ -30,8 +36,8 @@ class MeterReadingFilterSet(FilterSet):
     """Readings are append-only: their `updated_at` is when they were recorded."""
 
     asset = IntegerFilter(field_name="meter__asset")
-    updated_at__gte = django_filters.IsoDateTimeFilter(field_name="recorded_at", lookup_expr="gte")
-    updated_at__lt = django_filters.IsoDateTimeFilter(field_name="recorded_at", lookup_expr="lt")
+    updated_at__gte = MomentFilter(field_name="recorded_at", lookup_expr="gte")
+    updated_at__lt = MomentFilter(field_name="recorded_at", lookup_expr="lt")
     observed_after = django_filters.IsoDateTimeFilter(field_name="observed_at", lookup_expr="gte")
     observed_before = django_filters.IsoDateTimeFilter(field_name="observed_at", lookup_expr="lt")
 

@@ -7,7 +7,7 @@ from django_filters.rest_framework import DjangoFilterBackend
 from rest_framework.exceptions import ValidationError
 from rest_framework.filters import BaseFilterBackend
 
-from cmms.inputs import MAX_ID
+from cmms.inputs import EARLIEST_DAY, LATEST_DAY, MAX_ID, day_in_range
 from cmms.scoping import scoped_choices
 
 
@@ -115,6 +115,23 @@ class ScopedFilterBackend(DjangoFilterBackend):
         return filterset
 
 
+class MomentField(django_filters.fields.IsoDateTimeField):
+    """An ISO 8601 date-time on a day every time zone can hold (`cmms.inputs.day_in_range`):
+    `0001-01-01T00:00:00+23:59` is a 400 naming the filter, not an OverflowError."""
+
+    def clean(self, value):
+        moment = super().clean(value)
+        if moment is not None and not day_in_range(moment.date()):
+            raise forms.ValidationError(
+                f"Give a time from {EARLIEST_DAY:%Y-%m-%d} to {LATEST_DAY:%Y-%m-%d}."
+            )
+        return moment
+
+
+class MomentFilter(django_filters.IsoDateTimeFilter):
+    field_class = MomentField
+
+
 class SyncFilterSet(FilterSet):
     """A list an integrator mirrors: `?updated_at__gte=` and `?updated_at__lt=` (ISO 8601,
     with an offset; a bad value answers 400 naming the filter). docs/sync.md.
@@ -123,8 +140,8 @@ class SyncFilterSet(FilterSet):
     filters again over the column that plays its part (a reading's `recorded_at`).
     """
 
-    updated_at__gte = django_filters.IsoDateTimeFilter(field_name="updated_at", lookup_expr="gte")
-    updated_at__lt = django_filters.IsoDateTimeFilter(field_name="updated_at", lookup_expr="lt")
+    updated_at__gte = MomentFilter(field_name="updated_at", lookup_expr="gte")
+    updated_at__lt = MomentFilter(field_name="updated_at", lookup_expr="lt")
 
 
 class OrderingFilter(BaseFilterBackend):
