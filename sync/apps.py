@@ -11,4 +11,4 @@ class SyncConfig(AppConfig):
     def ready(self):
         from sync import receivers
 
-        receivers.connect()
+        receivers.connect(self)

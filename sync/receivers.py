@@ -24,11 +24,13 @@ def synced_models() -> list:
     return [model for model in apps.get_models() if getattr(model, "sync_resource", None)]
 
 
-def connect() -> None:
+def connect(config) -> None:
+    """Per synced model, the delete receivers; once per migrate (after every app's
+    migrations, as `post_migrate` for this app), the triggers."""
     for model in synced_models():
         pre_delete.connect(note_sites, sender=model, dispatch_uid=f"sync-sites-{model._meta.label}")
         post_delete.connect(bury, sender=model, dispatch_uid=f"sync-bury-{model._meta.label}")
-    post_migrate.connect(install_triggers, dispatch_uid="sync-install-triggers")
+    post_migrate.connect(install_triggers, sender=config, dispatch_uid="sync-install-triggers")
 
 
 def site_ids_of(instance) -> list[int | None]:

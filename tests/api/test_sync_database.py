@@ -11,9 +11,11 @@ from django.utils import timezone
 
 from alerts.models import Alert
 from assets.models import MeterReading
+from cmms.celery import app as celery_app
 from sync import receivers, triggers
 from sync.models import Tombstone
 from sync.services import tombstones_prune
+from sync.tasks import prune_tombstones
 from tests.factories import (
     AssetFactory,
     GatewayFactory,
@@ -145,6 +147,16 @@ def test_tombstones_are_kept_for_the_retention_then_pruned(settings):
     assert not Tombstone.objects.filter(pk=old.pk).exists()
 
 
-def test_the_prune_task_is_on_the_beat_schedule(settings):
+def test_the_prune_task_runs_on_beat_in_the_housekeeping_queue(settings):
     tasks = {entry["task"] for entry in settings.CELERY_BEAT_SCHEDULE.values()}
     assert "sync.tasks.prune_tombstones" in tasks
+    assert "sync.tasks.prune_tombstones" in celery_app.tasks
+    route = celery_app.amqp.router.route({}, "sync.tasks.prune_tombstones")
+    assert route["queue"].name == "housekeeping"
+
+
+def test_the_prune_task_prunes(settings):
+    settings.SYNC_TOMBSTONE_RETENTION_DAYS = 1
+    long_ago = timezone.now() - timedelta(days=2)
+    Tombstone.objects.create(resource="parts", object_id=1, deleted_at=long_ago)
+    assert prune_tombstones() == 1
