@@ -58,9 +58,9 @@ class StandardPagination(PageNumberPagination):
 
     def get_schema_operation_parameters(self, view):
         parameters = super().get_schema_operation_parameters(view)
-        if getattr(view, "cursor_ordering", "updated_at") in (
-            getattr(view, "ordering_fields", None) or {}
-        ):
+        offered = getattr(view, "ordering_fields", None) or {}
+        walkable = getattr(view, "cursor_ordering", "updated_at") in offered
+        if walkable and getattr(view, "action", None) == "list":
             parameters.append(
                 {
                     "name": self.cursor_query_param,

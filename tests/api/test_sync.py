@@ -13,6 +13,7 @@ from django.test.utils import CaptureQueriesContext
 from assets.models import Part, Stock
 from pm.models import PMPlan
 from tests.factories import (
+    JobPlanFactory,
     PartFactory,
     PlannerFactory,
     PMPlanFactory,
@@ -297,3 +298,15 @@ def test_a_nested_list_refuses_a_cursor_rather_than_failing(as_user, planner, si
     response = as_user(planner).get(f"/api/v1/work-orders/{work_order.pk}/history/?cursor=")
     assert response.status_code == 400
     assert "cursor" in response.data
+
+
+def test_a_job_plan_deleted_through_the_api_is_a_deletion_of_its_site(
+    as_user, planner, site_a, site_b
+):
+    plan = JobPlanFactory(site=site_a)
+    gone = plan.pk
+    assert as_user(planner).delete(f"/api/v1/job-plans/{gone}/").status_code == 204
+    rows = as_user(planner).get("/api/v1/deletions/", {"resource": "job-plans"}).data["results"]
+    assert [(row["object_id"], row["site"]) for row in rows] == [(gone, site_a.pk)]
+    other = PlannerFactory(sites=[site_b])
+    assert as_user(other).get("/api/v1/deletions/").data["results"] == []
