@@ -6,9 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('assets', '0008_updated_at_and_sync_indexes'),
         ('pm', '0002_gateway_reading_gateway_in_gateways'),
-        ('workorders', '0012_journal_search_trigram_indexes'),
     ]
 
     operations = [
