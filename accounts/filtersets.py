@@ -3,11 +3,11 @@ from django.db.models import Q
 
 from accounts.models import ApiToken, User
 from assets.models import Site
-from cmms.api.filters import FilterSet, IntegerFilter
+from cmms.api.filters import FilterSet, IntegerFilter, SyncFilterSet
 from cmms.roles import Role
 
 
-class UserFilterSet(FilterSet):
+class UserFilterSet(SyncFilterSet):
     """`?site=<id>` looks among the viewer's sites only: another site's id finds nobody, like
     an id that does not exist (as every other `site` filter of the API), rather than telling
     which of the viewer's people also work there.

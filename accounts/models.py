@@ -1,5 +1,6 @@
 from django.contrib.auth.models import AbstractUser
 from django.db import models
+from django.db.models.functions import Now
 from django.utils import timezone
 from knox.models import AbstractAuthToken
 
@@ -22,14 +23,21 @@ class Skill(models.Model):
 class User(AbstractUser):
     """A person using the CMMS: planner, technician or customer viewer, scoped to sites."""
 
+    sync_resource = "users"
+
     role = models.CharField(max_length=20, choices=Role.choices, default=Role.TECHNICIAN)
     sites = models.ManyToManyField("assets.Site", blank=True, related_name="users")
     skills = models.ManyToManyField(Skill, blank=True, related_name="users")
     available_hours_per_day = models.DecimalField(max_digits=4, decimal_places=1, default=8)
+    # Moves on every write, `last_login` included (sync/triggers.py); docs/sync.md.
+    updated_at = models.DateTimeField(auto_now=True, db_default=Now())
 
     class Meta(AbstractUser.Meta):
         swappable = "AUTH_USER_MODEL"
-        indexes = [models.Index(fields=["role"])]
+        indexes = [
+            models.Index(fields=["role"]),
+            models.Index(fields=["updated_at", "id"], name="user_sync"),
+        ]
 
     @property
     def is_planner(self) -> bool:
@@ -51,6 +59,10 @@ class User(AbstractUser):
         if not hasattr(self, "_site_ids"):
             self._site_ids = set(self.sites.values_list("id", flat=True))
         return self._site_ids
+
+    def tombstone_site_ids(self) -> list[int]:
+        """One tombstone per site of the account: its planners are who saw it."""
+        return list(self.sites.values_list("id", flat=True))
 
     def may_see_site(self, site_id: int) -> bool:
         ids = self.site_ids()

@@ -2,11 +2,11 @@ import django_filters
 
 from alerts.choices import AlertStatus
 from alerts.models import Alert
-from cmms.api.filters import FilterSet, IntegerFilter
+from cmms.api.filters import IntegerFilter, SyncFilterSet
 from pipeline.choices import Severity
 
 
-class AlertFilterSet(FilterSet):
+class AlertFilterSet(SyncFilterSet):
     asset = IntegerFilter(field_name="asset_id")
     gateway = django_filters.UUIDFilter(field_name="gateway_id")
     status = django_filters.ChoiceFilter(choices=AlertStatus.choices)

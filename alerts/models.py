@@ -1,5 +1,6 @@
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Now
 from django.utils import timezone
 
 from alerts.choices import AlertState, AlertStatus
@@ -16,6 +17,7 @@ class Alert(models.Model):
     """
 
     site_lookup = "site"
+    sync_resource = "alerts"
 
     gateway = models.ForeignKey("gateways.Gateway", on_delete=models.PROTECT, related_name="alerts")
     site = models.ForeignKey("assets.Site", on_delete=models.PROTECT, related_name="alerts")
@@ -49,6 +51,9 @@ class Alert(models.Model):
     attempts = models.PositiveIntegerField(default=0)
     next_attempt_at = models.DateTimeField(null=True, blank=True)
     processed_at = models.DateTimeField(null=True, blank=True)
+    # The ingest's INSERT leaves it to the column default (no extra statement); every UPDATE
+    # moves it (sync/triggers.py).
+    updated_at = models.DateTimeField(auto_now=True, db_default=Now())
 
     objects = SiteScopedQuerySet.as_manager()
 
@@ -67,6 +72,7 @@ class Alert(models.Model):
             models.Index(fields=["site", "-received_at"], name="alert_site_recent"),
             models.Index(fields=["-received_at", "-id"], name="alert_recent"),  # every site's
             models.Index(fields=["asset", "condition"], name="alert_asset_condition"),
+            models.Index(fields=["updated_at", "id"], name="alert_sync"),  # docs/sync.md
         ]
 
     def __str__(self):

@@ -5,7 +5,13 @@ from drf_spectacular.utils import extend_schema_field
 
 from assets import models
 from assets.choices import AssetLevel, AssetState, Criticality, MovementKind
-from cmms.api.filters import FilterSet, IntegerFilter, MultipleChoiceFilter
+from cmms.api.filters import (
+    FilterSet,
+    IntegerFilter,
+    MomentFilter,
+    MultipleChoiceFilter,
+    SyncFilterSet,
+)
 from cmms.inputs import parse_id
 
 
@@ -34,7 +40,7 @@ class SiteFilterSet(FilterSet):
         fields = ["code"]
 
 
-class AssetFilterSet(FilterSet):
+class AssetFilterSet(SyncFilterSet):
     """`?subtree_of=<id>`: that asset and everything below it, at any depth."""
 
     site = IntegerFilter(field_name="site")
@@ -85,7 +91,7 @@ class StoreroomFilterSet(FilterSet):
         fields = ["code"]
 
 
-class StockFilterSet(FilterSet):
+class StockFilterSet(SyncFilterSet):
     """`?low=true`: at or below the reorder point, counting reservations as gone."""
 
     site = IntegerFilter(field_name="storeroom__site")
@@ -103,7 +109,11 @@ class StockFilterSet(FilterSet):
 
 
 class StockMovementFilterSet(FilterSet):
+    """The ledger is append-only: a movement's `updated_at` is when it was made."""
+
     kind = MultipleChoiceFilter(choices=MovementKind.choices)
+    updated_at__gte = MomentFilter(field_name="created_at", lookup_expr="gte")
+    updated_at__lt = MomentFilter(field_name="created_at", lookup_expr="lt")
     site = IntegerFilter(field_name="stock__storeroom__site")
     part = IntegerFilter(field_name="stock__part")
     stock = IntegerFilter(field_name="stock")
@@ -120,7 +130,7 @@ class EquipmentClassFilterSet(FilterSet):
         fields = ["code"]
 
 
-class PartFilterSet(FilterSet):
+class PartFilterSet(SyncFilterSet):
     q = django_filters.CharFilter(method="filter_q", label="SKU or name contains")
 
     class Meta:

@@ -5,6 +5,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Now
 
 from assets.choices import AssetLevel, AssetState, Criticality, MovementKind
 from cmms.fields import optional_foreign_key
@@ -97,6 +98,7 @@ class Asset(models.Model):
     """
 
     site_lookup = "site"
+    sync_resource = "assets"
 
     site = models.ForeignKey(Site, on_delete=models.PROTECT, related_name="assets")
     parent = models.ForeignKey(
@@ -121,6 +123,7 @@ class Asset(models.Model):
     serial_number = models.CharField(max_length=100, blank=True)
     installed_on = models.DateField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True, db_default=Now())  # see sync/triggers.py
     # Kept by the fleet check: set while every sensor watching the asset is silent (stale,
     # never seen, or behind an offline gateway), to the last time any of them was heard.
     # Empty for an asset no sensor watches: no monitoring is not lost monitoring.
@@ -138,6 +141,7 @@ class Asset(models.Model):
             models.Index(fields=["site", "path"], name="asset_site_path"),  # the lists' order
             # `?tag=` across every site (a superuser's, an integration's lookup by tag alone).
             models.Index(fields=["tag"], name="asset_tag"),
+            models.Index(fields=["updated_at", "id"], name="asset_sync"),  # docs/sync.md
             # Searches by tag (exact, prefix) and name (contained), on PostgreSQL.
             trigram_index("tag", name="asset_tag_trgm"),
             trigram_index("name", name="asset_name_trgm"),
@@ -190,6 +194,7 @@ class MeterReading(models.Model):
     """One reading of a meter at a moment."""
 
     site_lookup = "meter__asset__site"
+    sync_resource = "meter-readings"  # append-only: the API's updated_at is recorded_at
 
     meter = models.ForeignKey(Meter, on_delete=models.CASCADE, related_name="readings")
     value = models.DecimalField(max_digits=16, decimal_places=3)
@@ -203,7 +208,10 @@ class MeterReading(models.Model):
 
     class Meta:
         ordering = ["meter", "-observed_at"]
-        indexes = [models.Index(fields=["meter", "-observed_at"])]
+        indexes = [
+            models.Index(fields=["meter", "-observed_at"]),
+            models.Index(fields=["recorded_at", "id"], name="meter_reading_sync"),
+        ]
 
     def __str__(self):
         return f"{self.value} at {self.observed_at:%Y-%m-%d %H:%M}"
@@ -212,14 +220,18 @@ class MeterReading(models.Model):
 class Part(models.Model):
     """A spare part (catalogue item) that can be stocked in storerooms."""
 
+    sync_resource = "parts"
+
     sku = models.CharField("SKU", max_length=64, unique=True)
     name = models.CharField(max_length=200)
     unit = models.CharField(max_length=20, default="pcs")
     unit_cost = models.DecimalField(max_digits=12, decimal_places=2, default=Decimal("0"))
+    updated_at = models.DateTimeField(auto_now=True, db_default=Now())  # see sync/triggers.py
 
     class Meta:
         ordering = ["sku"]
         indexes = [
+            models.Index(fields=["updated_at", "id"], name="part_sync"),
             trigram_index("sku", name="part_sku_trgm"),
             trigram_index("name", name="part_name_trgm"),
         ]
@@ -232,6 +244,7 @@ class Storeroom(models.Model):
     """A place at a site where spare parts are kept."""
 
     site_lookup = "site"
+    sync_resource = "storerooms"
 
     site = models.ForeignKey(Site, on_delete=models.PROTECT, related_name="storerooms")
     code = models.SlugField(max_length=32)
@@ -259,6 +272,7 @@ class Stock(models.Model):
     """How many of a part a storeroom holds. Changed only through the stock services."""
 
     site_lookup = "storeroom__site"
+    sync_resource = "stock"
 
     part = models.ForeignKey(Part, on_delete=models.PROTECT, related_name="stock")
     storeroom = models.ForeignKey(Storeroom, on_delete=models.PROTECT, related_name="stock")
@@ -268,12 +282,14 @@ class Stock(models.Model):
         **QTY, default=Decimal("0"), validators=[MinValueValidator(0)]
     )
     bin = models.CharField(max_length=32, blank=True)
+    updated_at = models.DateTimeField(auto_now=True, db_default=Now())  # see sync/triggers.py
 
     objects = StockQuerySet.as_manager()
 
     class Meta:
         ordering = ["storeroom", "part"]
         verbose_name_plural = "stock"
+        indexes = [models.Index(fields=["updated_at", "id"], name="stock_sync")]
         constraints = [
             models.UniqueConstraint(
                 fields=["part", "storeroom"], name="stock_unique_part_storeroom"
@@ -301,6 +317,7 @@ class StockMovement(models.Model):
     """One row of the stock ledger: every change of on-hand quantity is recorded here."""
 
     site_lookup = "stock__storeroom__site"
+    sync_resource = "stock-movements"  # append-only: the API's updated_at is created_at
 
     stock = models.ForeignKey(Stock, on_delete=models.PROTECT, related_name="movements")
     kind = models.CharField(max_length=20, choices=MovementKind.choices)
@@ -326,6 +343,7 @@ class StockMovement(models.Model):
         constraints = [
             models.CheckConstraint(condition=~Q(quantity=0), name="stock_movement_nonzero"),
         ]
+        indexes = [models.Index(fields=["created_at", "id"], name="stock_movement_sync")]
 
     def __str__(self):
         return f"{self.kind} {self.quantity}"

@@ -143,6 +143,7 @@ INSTALLED_APPS = [
     "import_export",
     "axes",
     "audit",
+    "sync",  # tombstones and the updated_at triggers (docs/sync.md)
     "ops",
     "demo",  # last: seed_demo's data imports every other app
 ]
@@ -299,6 +300,7 @@ CELERY_TASK_ROUTES = {
     "alerts.tasks.sweep_alerts": {"queue": "housekeeping"},
     "pm.tasks.generate_pm_work_orders": {"queue": "housekeeping"},
     "planner.tasks.refresh_dashboard_figures": {"queue": "housekeeping"},
+    "sync.tasks.prune_tombstones": {"queue": "housekeeping"},
 }
 CELERY_BEAT_SCHEDULE: dict = {
     "alerts-sweep": {"task": "alerts.tasks.sweep_alerts", "schedule": 30.0},
@@ -309,7 +311,13 @@ CELERY_BEAT_SCHEDULE: dict = {
     # low batteries and outdated firmware, less often.
     "fleet-check": {"task": "fleet.tasks.check_connectivity", "schedule": 60.0},
     "fleet-upkeep": {"task": "fleet.tasks.check_upkeep", "schedule": 60 * 60.0},
+    # sync: tombstones older than SYNC_TOMBSTONE_RETENTION_DAYS go.
+    "sync-prune-tombstones": {"task": "sync.tasks.prune_tombstones", "schedule": 6 * 3600.0},
 }
+
+# Incremental sync (docs/sync.md): deleted rows are listed at /api/v1/deletions/ this many days;
+# a client that syncs less often than that must reload in full.
+SYNC_TOMBSTONE_RETENTION_DAYS = env_int("SYNC_TOMBSTONE_RETENTION_DAYS", 90, minimum=1)
 
 # IIoT fleet health (fleet app). Fleet work goes to a technician with this skill (code) at the
 # gateway's site; unstarted silence work is closed when its gateway is heard again (False:
@@ -366,7 +374,10 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_PAGINATION_CLASS": "cmms.api.pagination.StandardPagination",
     "PAGE_SIZE": 50,
-    "DEFAULT_FILTER_BACKENDS": ["cmms.api.filters.ScopedFilterBackend"],
+    "DEFAULT_FILTER_BACKENDS": [
+        "cmms.api.filters.ScopedFilterBackend",
+        "cmms.api.filters.OrderingFilter",  # ?ordering= where a view offers it
+    ],
     "DEFAULT_PARSER_CLASSES": [
         "cmms.api.parsers.JSONParser",  # JSON nesting capped at 32 levels
         "rest_framework.parsers.FormParser",

@@ -1,12 +1,18 @@
 import django_filters
 
 from assets.models import MeterReading
-from cmms.api.filters import FilterSet, IntegerFilter, MultipleChoiceFilter
+from cmms.api.filters import (
+    FilterSet,
+    IntegerFilter,
+    MomentFilter,
+    MultipleChoiceFilter,
+    SyncFilterSet,
+)
 from pm.choices import OccurrenceStatus, Scope, Trigger
 from pm.models import MeterReset, PMOccurrence, PMPlan
 
 
-class PMPlanFilterSet(FilterSet):
+class PMPlanFilterSet(SyncFilterSet):
     trigger = MultipleChoiceFilter(choices=Trigger.choices)
     scope = MultipleChoiceFilter(choices=Scope.choices)
     name = django_filters.CharFilter(lookup_expr="icontains")
@@ -27,7 +33,11 @@ class PMOccurrenceFilterSet(FilterSet):
 
 
 class MeterReadingFilterSet(FilterSet):
+    """Readings are append-only: their `updated_at` is when they were recorded."""
+
     asset = IntegerFilter(field_name="meter__asset")
+    updated_at__gte = MomentFilter(field_name="recorded_at", lookup_expr="gte")
+    updated_at__lt = MomentFilter(field_name="recorded_at", lookup_expr="lt")
     observed_after = django_filters.IsoDateTimeFilter(field_name="observed_at", lookup_expr="gte")
     observed_before = django_filters.IsoDateTimeFilter(field_name="observed_at", lookup_expr="lt")
 

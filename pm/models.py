@@ -39,6 +39,7 @@ class PMPlan(models.Model):
     """
 
     site_lookup = "site"
+    sync_resource = "pm-plans"
 
     site = models.ForeignKey("assets.Site", on_delete=models.PROTECT, related_name="pm_plans")
     name = models.CharField(max_length=200)
@@ -124,7 +125,10 @@ class PMPlan(models.Model):
     class Meta:
         ordering = ["site", "name"]
         verbose_name = "PM plan"
-        indexes = [models.Index(fields=["is_active", "trigger", "id"])]
+        indexes = [
+            models.Index(fields=["is_active", "trigger", "id"]),
+            models.Index(fields=["updated_at", "id"], name="pm_plan_sync"),  # docs/sync.md
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=Q(priority__gte=1) & Q(priority__lte=4), name="pm_plan_priority_1_to_4"

@@ -3,7 +3,7 @@ from django.core.exceptions import ValidationError
 from django.db.models import Q
 from django.utils import timezone
 
-from cmms.api.filters import FilterSet, IntegerFilter, MultipleChoiceFilter
+from cmms.api.filters import FilterSet, IntegerFilter, MultipleChoiceFilter, SyncFilterSet
 from cmms.inputs import parse_id
 from workorders.choices import (
     OPEN_STATUSES,
@@ -25,7 +25,7 @@ class FailureCodeFilterSet(FilterSet):
         fields = ["code"]
 
 
-class WorkOrderFilterSet(FilterSet):
+class WorkOrderFilterSet(SyncFilterSet):
     """`status`, `priority`, `type` take several values (`?status=requested,approved` or
     repeated); `assignee` is a user id, `me` or `none`; `overdue=true` is open work past due.
     """

@@ -74,6 +74,7 @@ class WorkOrder(models.Model):
     """
 
     site_lookup = "site"
+    sync_resource = "work-orders"
 
     # "WO-" + the id padded to 6 digits, computed by the database in the INSERT itself (no
     # second statement); format_number() is the same rule in Python.
@@ -191,6 +192,7 @@ class WorkOrder(models.Model):
         ordering = ["-created_at", "-id"]
         indexes = [
             models.Index(fields=["site", "status", "priority"]),
+            models.Index(fields=["updated_at", "id"], name="work_order_sync"),  # docs/sync.md
             # A site's newest work first (the lists' default order) and its overdue work.
             models.Index(fields=["site", "-created_at", "-id"], name="work_order_site_recent"),
             models.Index(fields=["site", "status", "due_at"], name="work_order_site_due"),
@@ -440,6 +442,8 @@ class JobPlan(models.Model):
     usable everywhere); who reads, uses and writes which is decided by `OwnedQuerySet`.
     """
 
+    sync_resource = "job-plans"
+
     site = optional_foreign_key(
         "assets.Site",
         on_delete=models.PROTECT,
@@ -478,6 +482,15 @@ class JobPlan(models.Model):
 
     def __str__(self):
         return f"{self.code} {self.title}"
+
+    def tombstone_site_ids(self) -> list[int]:
+        """The sites whose people read this plan: its site, or its customer's sites (none:
+        a global plan, whose tombstone is global)."""
+        if self.site_id is not None:
+            return [self.site_id]
+        if self.customer_id is not None:
+            return list(self.customer.sites.values_list("id", flat=True))
+        return []
 
     @property
     def is_global(self) -> bool:

@@ -69,8 +69,9 @@ class UserSerializer(serializers.ModelSerializer):
             "available_hours_per_day",
             "date_joined",
             "last_login",
+            "updated_at",
         ]
-        read_only_fields = ["is_superuser", "date_joined", "last_login"]
+        read_only_fields = ["is_superuser", "date_joined", "last_login", "updated_at"]
 
 
 class ApiTokenSerializer(serializers.ModelSerializer):

@@ -33,6 +33,7 @@ class UserViewSet(
     serializer_class = serializers.UserSerializer
     filterset_class = filtersets.UserFilterSet
     permission_classes = [IsPlanner]
+    ordering_fields = {"updated_at": "updated_at", "username": "username", "id": "id"}
 
     def get_queryset(self):
         viewer = self.request.user

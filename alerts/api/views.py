@@ -15,6 +15,7 @@ class AlertViewSet(SiteScopedReadOnlyViewSet):
     queryset = Alert.objects.all()
     serializer_class = serializers.AlertSerializer
     filterset_class = AlertFilterSet
+    ordering_fields = {"updated_at": "updated_at", "received_at": "received_at", "id": "id"}
 
 
 WORK_ORDER_ID = OpenApiParameter(

@@ -38,10 +38,18 @@ class AssetSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = models.Asset
-        fields = ["id", *ASSET_FIELDS, "path", "depth", "not_monitored_since", "created_at"]
+        fields = [
+            "id",
+            *ASSET_FIELDS,
+            "path",
+            "depth",
+            "not_monitored_since",
+            "created_at",
+            "updated_at",
+        ]
         # not_monitored_since: set by the fleet check while every sensor watching the asset
         # is silent (the last time one was heard); null when monitored or watched by none.
-        read_only_fields = ["path", "depth", "not_monitored_since", "created_at"]
+        read_only_fields = ["path", "depth", "not_monitored_since", "created_at", "updated_at"]
         # (site, tag) uniqueness is checked by the service's full_clean, with the model's message.
         validators = []
 
@@ -63,7 +71,8 @@ class MeterSerializer(ValidatedModelSerializer):
 class PartSerializer(ValidatedModelSerializer):
     class Meta:
         model = models.Part
-        fields = ["id", "sku", "name", "unit", "unit_cost"]
+        fields = ["id", "sku", "name", "unit", "unit_cost", "updated_at"]
+        read_only_fields = ["updated_at"]
 
 
 class StoreroomSerializer(ValidatedModelSerializer):
@@ -102,8 +111,9 @@ class StockSerializer(ValidatedModelSerializer):
             "available",
             "reorder_point",
             "bin",
+            "updated_at",
         ]
-        read_only_fields = ["on_hand", "reserved"]
+        read_only_fields = ["on_hand", "reserved", "updated_at"]
 
     def validate(self, attrs):
         if self.instance is not None:  # the service's rule, before the model's checks
@@ -126,7 +136,11 @@ class StockAdjustSerializer(serializers.Serializer):
 
 
 class StockMovementSerializer(serializers.ModelSerializer):
+    updated_at = serializers.DateTimeField(
+        source="created_at", read_only=True, help_text="Ledger rows never change: `created_at`."
+    )
+
     class Meta:
         model = models.StockMovement
-        fields = columns(models.StockMovement)
+        fields = [*columns(models.StockMovement), "updated_at"]
         read_only_fields = fields

@@ -66,6 +66,7 @@ class AssetViewSet(ServiceWritesMixin, SiteScopedNoDeleteViewSet):
     queryset = models.Asset.objects.all()
     serializer_class = serializers.AssetSerializer
     filterset_class = filtersets.AssetFilterSet
+    ordering_fields = {"updated_at": "updated_at", "id": "id"}
 
     @extend_schema(filters=False, responses=serializers.AssetSerializer(many=True))
     @action(detail=True)
@@ -102,6 +103,7 @@ class PartViewSet(ServiceWritesMixin, CatalogueModelViewSet):
     queryset = models.Part.objects.all()
     serializer_class = serializers.PartSerializer
     filterset_class = filtersets.PartFilterSet
+    ordering_fields = {"updated_at": "updated_at", "sku": "sku", "id": "id"}
 
 
 class StoreroomViewSet(ServiceWritesMixin, SiteScopedModelViewSet):
@@ -116,6 +118,7 @@ class StockViewSet(ServiceWritesMixin, SiteScopedModelViewSet):
     queryset = models.Stock.objects.select_related("part", "storeroom")
     serializer_class = serializers.StockSerializer
     filterset_class = filtersets.StockFilterSet
+    ordering_fields = {"updated_at": "updated_at", "id": "id"}
 
     @extend_schema(
         request=serializers.StockReceiveSerializer, responses=serializers.StockSerializer
@@ -150,3 +153,5 @@ class StockMovementViewSet(SiteScopedReadOnlyViewSet):
     queryset = models.StockMovement.objects.all()
     serializer_class = serializers.StockMovementSerializer
     filterset_class = filtersets.StockMovementFilterSet
+    # Append-only: `updated_at` is `created_at` (docs/sync.md).
+    ordering_fields = {"updated_at": "created_at", "created_at": "created_at", "id": "id"}

@@ -95,10 +95,13 @@ class MeterReadingSerializer(serializers.ModelSerializer):
     recorded_by = serializers.SlugRelatedField(
         slug_field="username", read_only=True, allow_null=True
     )
+    updated_at = serializers.DateTimeField(
+        source="recorded_at", read_only=True, help_text="Readings never change: `recorded_at`."
+    )
 
     class Meta:
         model = MeterReading
-        fields = ["id", "meter", "value", "observed_at", "recorded_at", "recorded_by"]
+        fields = ["id", "meter", "value", "observed_at", "recorded_at", "recorded_by", "updated_at"]
         read_only_fields = ["recorded_at"]
 
     def validate(self, attrs):

@@ -22,6 +22,7 @@ class PMPlanViewSet(SiteScopedNoDeleteViewSet):
     queryset = PMPlan.objects.select_related("site", "asset", "equipment_class", "job_plan")
     serializer_class = serializers.PMPlanSerializer
     filterset_class = filtersets.PMPlanFilterSet
+    ordering_fields = {"updated_at": "updated_at", "id": "id"}
 
     def perform_create(self, serializer):
         serializer.instance = services.pm_plan_save(
@@ -86,6 +87,8 @@ class MeterReadingViewSet(SiteScopedCreateReadViewSet):
     queryset = MeterReading.objects.select_related("recorded_by").order_by("-observed_at", "-id")
     serializer_class = serializers.MeterReadingSerializer
     filterset_class = filtersets.MeterReadingFilterSet
+    # Append-only: `updated_at` is `recorded_at` (docs/sync.md).
+    ordering_fields = {"updated_at": "recorded_at", "id": "id"}
     write_roles = frozenset({Role.PLANNER, Role.TECHNICIAN})
 
     def perform_create(self, serializer):

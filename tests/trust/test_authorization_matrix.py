@@ -187,6 +187,8 @@ API = [
     # audit trail
     R("GET", "/api/v1/audit/", "401 403 403 200 200"),
     R("GET", "/api/v1/audit/{audit}/", "401 403 403 200 200", "401 403 403 404 200"),
+    # incremental sync: deleted rows (scoped per site; sync/models.py)
+    R("GET", "/api/v1/deletions/", "401 200 200 200 200"),
     # schema and docs: public
     R("GET", "/api/v1/", "401 200 200 200 200"),
     R("GET", "/api/v1/schema/", "200 200 200 200 200"),

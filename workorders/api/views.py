@@ -31,6 +31,7 @@ class WorkOrderViewSet(SiteScopedNoDeleteViewSet):
     ).prefetch_related("steps")
     serializer_class = serializers.WorkOrderSerializer
     filterset_class = filtersets.WorkOrderFilterSet
+    ordering_fields = {"updated_at": "updated_at", "created_at": "created_at", "id": "id"}
     write_roles = policy.REQUEST_ROLES
     action_write_roles = {
         "update": policy.PLANNING_ROLES,
