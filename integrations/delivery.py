@@ -140,16 +140,19 @@ def _finish(delivery, lease, *, status, now, code=None, error="", attempted=True
 
 
 def _retry_later(delivery, lease, *, delay: int, code, error: str, now: datetime) -> None:
+    """Schedule the next attempt. Short waits are queued now with a countdown (and marked
+    queued, so the sweeper leaves them alone for a sweep period); longer ones are the
+    sweeper's: due dates live in the database, not in long ETA messages."""
+    soon = delay < settings.WEBHOOK_SWEEP_SECONDS
     Delivery.objects.filter(pk=delivery.pk, locked_until=lease).update(
         attempts=F("attempts") + 1,
         locked_until=None,
         next_attempt_at=now + timedelta(seconds=delay),
-        enqueued_at=now,
+        enqueued_at=now if soon else None,
         last_status_code=code,
         last_error=error[:ERROR_MAX],
     )
-    if delay < settings.WEBHOOK_SWEEP_SECONDS:
-        # Short waits are queued now; longer ones are the sweeper's (dates live in the database).
+    if soon:
         dispatch.deliveries_enqueue([delivery.pk], countdown=delay)
 
 
