@@ -114,15 +114,14 @@ def _record(delivery: Delivery, lease: datetime, answer: sending.Answer) -> str:
     error = answer.error or f"HTTP {answer.status_code}"
     schedule = settings.WEBHOOK_RETRY_SCHEDULE
     attempts = delivery.attempts + 1
-    if attempts > len(schedule):
+    # Health first: a retry queued below may run at once (eager) and succeed.
+    disabled = _endpoint_failing(delivery.endpoint_id, now, sending=delivery.pk)
+    if attempts > len(schedule) or disabled:
         _finish(delivery, lease, status=FAILED, code=answer.status_code, error=error, now=now)
-        outcome = "failed"
-    else:
-        delay = schedule[attempts - 1]
-        _retry_later(delivery, lease, delay=delay, code=answer.status_code, error=error, now=now)
-        outcome = "retry"
-    _endpoint_failing(delivery.endpoint_id, now)
-    return outcome
+        return "failed"
+    delay = schedule[attempts - 1]
+    _retry_later(delivery, lease, delay=delay, code=answer.status_code, error=error, now=now)
+    return "retry"
 
 
 def _finish(delivery, lease, *, status, now, code=None, error="", attempted=True) -> None:
@@ -174,7 +173,7 @@ def _endpoint_healthy(endpoint_id: int) -> None:
     )
 
 
-def _endpoint_failing(endpoint_id: int, now: datetime) -> None:
+def _endpoint_failing(endpoint_id: int, now: datetime, *, sending: int) -> bool:
     """Note the first failure; disable the endpoint (once) when it has failed for longer than
     WEBHOOK_DISABLE_AFTER_HOURS, drop its pending deliveries and tell its owner."""
     WebhookEndpoint.objects.filter(pk=endpoint_id, failing_since=None).update(failing_since=now)
@@ -185,11 +184,13 @@ def _endpoint_failing(endpoint_id: int, now: datetime) -> None:
             pk=endpoint_id, enabled=True, failing_since__lte=limit
         ).update(enabled=False, disabled_at=now, disabled_reason=reason)
         if not disabled:
-            return
-        Delivery.objects.filter(endpoint_id=endpoint_id, status=PENDING).update(
+            return False
+        pending = Delivery.objects.filter(endpoint_id=endpoint_id, status=PENDING)
+        pending.exclude(pk=sending).update(
             status=FAILED, locked_until=None, last_error="The endpoint was disabled."
         )
         transaction.on_commit(partial(endpoint_disabled_notify, endpoint_id=endpoint_id))
+    return True
 
 
 def endpoint_disabled_notify(*, endpoint_id: int) -> None:

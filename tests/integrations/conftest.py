@@ -21,13 +21,16 @@ def receiver():
 
 
 @pytest.fixture
-def subscribe(planner):
+def subscribe(request):
     """subscribe(receiver, types=..., owner=..., sites=...): an endpoint for the receiver,
     whose secret the receiver then verifies with."""
 
     def make(receiver, *, types=tuple(SUBSCRIBABLE), owner=None, sites=()):
         endpoint, secret = services.endpoint_create(
-            owner=owner or planner, url=receiver.url, event_types=list(types), sites=sites
+            owner=owner or request.getfixturevalue("planner"),
+            url=receiver.url,
+            event_types=list(types),
+            sites=sites,
         )
         receiver.secret = secret
         return endpoint
