@@ -18,6 +18,7 @@ MORE = ("severity", "state", "observed_at")
 def alert_data(alert: Alert, **extra) -> dict:
     data = {name: getattr(alert, name) for name in FIELDS + MORE}
     data["observed_at"] = alert.observed_at.isoformat()
+    data["gateway_id"] = str(alert.gateway_id)
     return {**data, **extra}
 
 

@@ -2,6 +2,7 @@
 deliveries with every attempt."""
 
 from django.conf import settings
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 from django.db.models import Q
 
@@ -62,7 +63,7 @@ class Event(models.Model):
     # What the event is about, e.g. "work_order:123": deliveries of one subject to one
     # endpoint go out in order.
     subject = models.CharField(max_length=80)
-    payload = models.JSONField()
+    payload = models.JSONField(encoder=DjangoJSONEncoder)
     occurred_at = models.DateTimeField()
 
     class Meta:
