@@ -319,6 +319,8 @@ CELERY_TASK_ROUTES = {
     "alerts.tasks.sweep_alerts": {"queue": "housekeeping"},
     "pm.tasks.generate_pm_work_orders": {"queue": "housekeeping"},
     "planner.tasks.refresh_dashboard_figures": {"queue": "housekeeping"},
+    "integrations.tasks.delivery_send": {"queue": "default"},
+    "integrations.tasks.deliveries_sweep": {"queue": "housekeeping"},
 }
 CELERY_BEAT_SCHEDULE: dict = {
     "alerts-sweep": {"task": "alerts.tasks.sweep_alerts", "schedule": 30.0},
