@@ -22,20 +22,21 @@ def alert_data(alert: Alert, **extra) -> dict:
     return {**data, **extra}
 
 
-def alerts_settled_announce(alerts: list[Alert], *, status: str, work_order_id=None) -> None:
+def alerts_settled_announce(settled: list[tuple[Alert, str]], *, work_order_id=None) -> None:
     """alert.received, then alert.processed with the outcome (processed, recorded, unmatched)
-    and the work order, for alerts settled in the current transaction."""
-    if not alerts:
-        return
+    and the work order, for (alert, status) settled in the current transaction (one SELECT
+    per site)."""
     events_emit_many(
-        type=EventType.ALERT_RECEIVED,
-        items=[_item(alert, status="received") for alert in alerts],
-    )
-    events_emit_many(
-        type=EventType.ALERT_PROCESSED,
-        items=[_item(alert, status=status, work_order_id=work_order_id) for alert in alerts],
+        items=[
+            item
+            for alert, status in settled
+            for item in (
+                _item(EventType.ALERT_RECEIVED, alert, status="received"),
+                _item(EventType.ALERT_PROCESSED, alert, status=status, work_order_id=work_order_id),
+            )
+        ]
     )
 
 
-def _item(alert: Alert, **extra) -> EventItem:
-    return EventItem(alert.site_id, f"alert:{alert.pk}", alert_data(alert, **extra))
+def _item(type: str, alert: Alert, **extra) -> EventItem:
+    return EventItem(type, alert.site_id, f"alert:{alert.pk}", alert_data(alert, **extra))

@@ -141,7 +141,7 @@ def alert_settle(*, alert_id: int) -> str | None:
         alert.save(
             update_fields=["status", "work_order", "processed_at", "error", "next_attempt_at"]
         )
-        alerts_settled_announce([alert], status=status, work_order_id=alert.work_order_id)
+        alerts_settled_announce([(alert, status)], work_order_id=alert.work_order_id)
         return status
 
 
@@ -249,7 +249,8 @@ def alerts_settle_quiet(*, alert_ids: list[int]) -> list[int]:
                 Alert.objects.filter(pk__in=ids).update(
                     status=status, processed_at=now, error="", next_attempt_at=None
                 )
-                alerts_settled_announce([a for a in alerts if a.pk in set(ids)], status=status)
+        outcome = {pk: status for status, ids in settled.items() for pk in ids}
+        alerts_settled_announce([(a, outcome[a.pk]) for a in alerts if a.pk in outcome])
     done = {pk for ids in settled.values() for pk in ids}
     return [pk for pk in alert_ids if pk not in done]
 
@@ -283,7 +284,9 @@ def _attach_backlog(work_order: WorkOrder, alert: Alert) -> None:
         error="",
         next_attempt_at=None,
     )
-    alerts_settled_announce(backlog, status=AlertStatus.PROCESSED, work_order_id=work_order.pk)
+    alerts_settled_announce(
+        [(a, AlertStatus.PROCESSED) for a in backlog], work_order_id=work_order.pk
+    )
 
 
 def _settle_cleared(alert: Alert) -> str:

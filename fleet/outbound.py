@@ -18,15 +18,14 @@ ANNOUNCED = {
 def gateway_transitions_announce(rows: list[dict], *, now: datetime) -> None:
     """Announce recorded transitions given as {gateway_id, site_id, from_state, to_state,
     last_seen_at}."""
-    for to, type in ANNOUNCED.items():
-        wanted = [
-            r
-            for r in rows
-            if r["to_state"] == to
-            and (to != Connectivity.ONLINE or r["from_state"] == Connectivity.OFFLINE)
-        ]
-        if wanted:
-            events_emit_many(type=type, items=[_item(r, now) for r in wanted])
+    announced = [
+        r
+        for r in rows
+        if r["to_state"] == Connectivity.OFFLINE
+        or (r["to_state"] == Connectivity.ONLINE and r["from_state"] == Connectivity.OFFLINE)
+    ]
+    if announced:
+        events_emit_many(items=[_item(r, now) for r in announced])
 
 
 def _item(row: dict, now: datetime) -> EventItem:
@@ -39,4 +38,5 @@ def _item(row: dict, now: datetime) -> EventItem:
         "at": now.isoformat(),
         "last_seen_at": last_seen.isoformat() if last_seen else None,
     }
-    return EventItem(row["site_id"], f"gateway:{row['gateway_id']}", data)
+    type = ANNOUNCED[row["to_state"]]
+    return EventItem(type, row["site_id"], f"gateway:{row['gateway_id']}", data)

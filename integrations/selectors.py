@@ -26,22 +26,26 @@ def _scope_matches(site_id: int | None) -> Q:
     return any_site | Q(Exists(scoped.filter(site_id=site_id)))
 
 
-def endpoint_ids_for(*, type: str, site_id: int | None) -> list[int]:
-    """The enabled endpoints subscribed to `type` that may receive an event of `site_id`, in
-    one query (the table is small; the subscription is checked on the fetched lists, which
-    any database can do)."""
+def endpoint_ids_by_type(*, site_id: int | None) -> dict[str, list[int]]:
+    """For each event type, the enabled endpoints subscribed to it that may receive an event
+    of `site_id`, in one query (the table is small; subscriptions are read from the fetched
+    lists, which any database can do)."""
     rows = (
         WebhookEndpoint.objects.filter(enabled=True, owner__is_active=True)
         .filter(_owner_sees(site_id), _scope_matches(site_id))
         .values_list("id", "event_types")
     )
-    return [pk for pk, types in rows if type in types]
+    wanted: dict[str, list[int]] = {}
+    for pk, types in rows:
+        for type in types:
+            wanted.setdefault(type, []).append(pk)
+    return wanted
 
 
 def endpoints_want(*, type: str, site_ids: set[int | None]) -> bool:
     """Whether any endpoint wants `type` at one of the sites (bulk paths ask before they read
     back what an event would carry)."""
-    return any(endpoint_ids_for(type=type, site_id=site_id) for site_id in site_ids)
+    return any(type in endpoint_ids_by_type(site_id=site_id) for site_id in site_ids)
 
 
 def delivery_refusal(*, endpoint_id: int, site_id: int | None, any_site: bool = False) -> str:

@@ -106,6 +106,9 @@ def endpoint_rotate_secret(*, endpoint: WebhookEndpoint) -> str:
 
 @dataclass(frozen=True)
 class EventItem:
+    """One change to announce: its type, site, subject (the ordering key) and data."""
+
+    type: str
     site_id: int | None
     subject: str
     data: dict
@@ -114,23 +117,24 @@ class EventItem:
 def event_emit(*, type: str, site_id: int | None, subject: str, data: dict) -> Event | None:
     """Announce one change to the endpoints that want it; call inside the change's
     transaction. Nothing is written when no endpoint wants it (one small SELECT)."""
-    events = events_emit_many(type=type, items=[EventItem(site_id, subject, data)])
+    events = events_emit_many(items=[EventItem(type, site_id, subject, data)])
     return events[0] if events else None
 
 
-def events_emit_many(*, type: str, items: list[EventItem]) -> list[Event]:
-    """`event_emit` for many changes (bulk paths): one SELECT per site, then one INSERT of
-    the events and one of their deliveries, queued after commit."""
+def events_emit_many(*, items: list[EventItem]) -> list[Event]:
+    """`event_emit` for several changes (bulk paths, or two types of one change): one SELECT
+    per site whatever the types, then one INSERT of the events and one of their deliveries,
+    queued after commit. Items of one subject keep their order."""
     wanted = {
-        site_id: selectors.endpoint_ids_for(type=type, site_id=site_id)
+        site_id: selectors.endpoint_ids_by_type(site_id=site_id)
         for site_id in {item.site_id for item in items}
     }
-    items = [item for item in items if wanted[item.site_id]]
+    items = [item for item in items if wanted[item.site_id].get(item.type)]
     if not items:
         return []
     now = timezone.now()
     events = Event.objects.bulk_create(
-        Event(type=type, site_id=i.site_id, subject=i.subject, payload=i.data, occurred_at=now)
+        Event(type=i.type, site_id=i.site_id, subject=i.subject, payload=i.data, occurred_at=now)
         for i in items
     )
     deliveries = Delivery.objects.bulk_create(
@@ -142,7 +146,7 @@ def events_emit_many(*, type: str, items: list[EventItem]) -> list[Event]:
             enqueued_at=now,
         )
         for event in events
-        for endpoint_id in wanted[event.site_id]
+        for endpoint_id in wanted[event.site_id][event.type]
     )
     transaction.on_commit(partial(dispatch.deliveries_enqueue, [d.pk for d in deliveries]))
     return events

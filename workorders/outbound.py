@@ -3,7 +3,7 @@ outbox (`integrations.services`) inside the change's transaction."""
 
 from integrations.choices import EventType
 from integrations.selectors import endpoints_want
-from integrations.services import EventItem, event_emit, events_emit_many
+from integrations.services import EventItem, events_emit_many
 from workorders.choices import Status
 from workorders.models import WorkOrder
 
@@ -18,13 +18,13 @@ def work_order_data(work_order: WorkOrder, **extra) -> dict:
     return {**data, **extra}
 
 
+def _item(type: str, work_order: WorkOrder, **extra) -> EventItem:
+    subject = f"work_order:{work_order.pk}"
+    return EventItem(type, work_order.site_id, subject, work_order_data(work_order, **extra))
+
+
 def _emit(type: str, work_order: WorkOrder, **extra) -> None:
-    event_emit(
-        type=type,
-        site_id=work_order.site_id,
-        subject=f"work_order:{work_order.pk}",
-        data=work_order_data(work_order, **extra),
-    )
+    events_emit_many(items=[_item(type, work_order, **extra)])
 
 
 def work_order_created_announce(work_order: WorkOrder) -> None:
@@ -37,9 +37,10 @@ def work_order_assigned_announce(work_order: WorkOrder) -> None:
 
 def work_order_transition_announce(work_order: WorkOrder, *, previous: str) -> None:
     """status_changed for every transition, and completed too when it reached completed."""
-    _emit(EventType.WORK_ORDER_STATUS_CHANGED, work_order, previous_status=previous)
+    items = [_item(EventType.WORK_ORDER_STATUS_CHANGED, work_order, previous_status=previous)]
     if work_order.status == Status.COMPLETED:
-        _emit(EventType.WORK_ORDER_COMPLETED, work_order)
+        items.append(_item(EventType.WORK_ORDER_COMPLETED, work_order))
+    events_emit_many(items=items)
 
 
 def work_orders_announce(
@@ -52,12 +53,4 @@ def work_orders_announce(
         return
     extra = extra or {}
     work_orders = WorkOrder.objects.filter(pk__in=ids).order_by("pk").only(*FIELDS, *MORE)
-    events_emit_many(
-        type=type,
-        items=[
-            EventItem(
-                wo.site_id, f"work_order:{wo.pk}", work_order_data(wo, **extra.get(wo.pk, {}))
-            )
-            for wo in work_orders
-        ],
-    )
+    events_emit_many(items=[_item(type, wo, **extra.get(wo.pk, {})) for wo in work_orders])
