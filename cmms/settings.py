@@ -285,6 +285,8 @@ WEBHOOK_DISABLE_AFTER_HOURS = env_int("WEBHOOK_DISABLE_AFTER_HOURS", 72, minimum
 # it), and how often the sweeper queues due deliveries whose message may be lost.
 WEBHOOK_LEASE_SECONDS = env_int("WEBHOOK_LEASE_SECONDS", 60, minimum=1)
 WEBHOOK_SWEEP_SECONDS = env_int("WEBHOOK_SWEEP_SECONDS", 60, minimum=1)
+# Events (with their deliveries and attempts) are kept this long once nothing is pending.
+WEBHOOK_KEEP_DAYS = env_int("WEBHOOK_KEEP_DAYS", 30, minimum=1)
 
 # Celery: without a broker the demo runs tasks in-process (eager).
 CELERY_TASK_ALWAYS_EAGER = not env_str("CELERY_BROKER_URL")

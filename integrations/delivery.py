@@ -20,9 +20,10 @@ from django.db.models import Exists, F, OuterRef, Q
 from django.template.loader import render_to_string
 from django.utils import timezone
 
+from cmms import whsec
 from integrations import dispatch, selectors, sending
 from integrations.choices import DeliveryStatus, EventType
-from integrations.models import ERROR_MAX, Delivery, DeliveryAttempt, WebhookEndpoint
+from integrations.models import ERROR_MAX, Delivery, DeliveryAttempt, Event, WebhookEndpoint
 from integrations.services import endpoint_secret
 from integrations.urlguard import UrlRefused, check_url
 
@@ -65,7 +66,9 @@ def delivery_send(*, delivery_id: int) -> str:
     lease = delivery_claim(delivery_id=delivery_id, now=now)
     if lease is None:
         return "skipped"
-    delivery = Delivery.objects.select_related("event", "endpoint").get(pk=delivery_id)
+    delivery = Delivery.objects.select_related("event", "endpoint").filter(pk=delivery_id).first()
+    if delivery is None:
+        return "skipped"  # its endpoint was deleted meanwhile
     refusal = selectors.delivery_refusal(
         endpoint_id=delivery.endpoint_id,
         site_id=delivery.event.site_id,
@@ -85,13 +88,14 @@ def _attempt(delivery: Delivery, now: datetime) -> sending.Answer:
         target = check_url(delivery.endpoint.url)
     except UrlRefused as exc:
         return sending.Answer(None, 0, error=str(exc))
+    try:
+        secret = endpoint_secret(delivery.endpoint)
+    except whsec.SecretUnreadable as exc:
+        return sending.Answer(None, 0, error=f"{exc} Rotate the endpoint's secret.")
     event = delivery.event
     body = sending.body_for(type=event.type, occurred_at=event.occurred_at, data=event.payload)
     headers = sending.signed_headers(
-        secret=endpoint_secret(delivery.endpoint),
-        msg_id=event.webhook_id,
-        body=body,
-        now=time.time(),
+        secret=secret, msg_id=event.webhook_id, body=body, now=time.time()
     )
     return sending.post(target=target, body=body, headers=headers)
 
@@ -238,3 +242,19 @@ def delivery_replay(*, delivery: Delivery) -> Delivery:
         transaction.on_commit(partial(dispatch.deliveries_enqueue, [delivery.pk]))
     delivery.refresh_from_db()
     return delivery
+
+
+def events_prune(*, now: datetime | None = None, limit: int = 1000) -> int:
+    """Delete a bounded batch of events older than WEBHOOK_KEEP_DAYS with no pending delivery
+    (their deliveries and attempts go with them), so the log does not grow without end."""
+    now = now or timezone.now()
+    old = now - timedelta(days=settings.WEBHOOK_KEEP_DAYS)
+    pending = Delivery.objects.filter(event_id=OuterRef("pk"), status=PENDING)
+    ids = list(
+        Event.objects.filter(occurred_at__lt=old)
+        .filter(~Q(Exists(pending)))
+        .order_by("id")
+        .values_list("id", flat=True)[:limit]
+    )
+    Event.objects.filter(pk__in=ids).delete()
+    return len(ids)

@@ -13,5 +13,7 @@ def delivery_send(delivery_id: int) -> str:
 
 @shared_task(name=dispatch.SWEEP, ignore_result=True)
 def deliveries_sweep() -> int:
-    """Queue due deliveries whose message may be lost (queue "housekeeping", beat)."""
+    """Queue due deliveries whose message may be lost, and prune old events (queue
+    "housekeeping", beat)."""
+    delivery.events_prune()
     return delivery.deliveries_sweep()

@@ -156,3 +156,20 @@ def test_a_replayed_delivery_is_sent_again_with_the_same_webhook_id(
     assert len(receiver.received) == 2
     assert receiver.ids()[0] == receiver.ids()[1]
     assert Delivery.objects.get().status == DeliveryStatus.DELIVERED
+
+
+def test_old_settled_events_are_pruned_and_pending_ones_kept(
+    settings, site, receiver, subscribe, django_capture_on_commit_callbacks
+):
+    settings.WEBHOOK_KEEP_DAYS = 30
+    settings.WEBHOOK_RETRY_SCHEDULE = [3600]
+    subscribe(receiver, types=[EventType.WORK_ORDER_CREATED])
+    receiver.answers = [200, 500]
+    with django_capture_on_commit_callbacks(execute=True):
+        WorkOrderFactory(site=site)  # delivered
+        WorkOrderFactory(site=site)  # pending, waiting for its retry
+
+    assert delivery.events_prune(now=timezone.now() + timedelta(days=29)) == 0
+    assert delivery.events_prune(now=timezone.now() + timedelta(days=31)) == 1
+    assert Delivery.objects.get().status == DeliveryStatus.PENDING
+    assert not DeliveryAttempt.objects.filter(delivery__status=DeliveryStatus.DELIVERED).exists()
