@@ -28,6 +28,9 @@ from django.utils import timezone
 
 from alerts.choices import AlertState, AlertStatus
 from alerts.models import Alert
+from alerts.outbound import FIELDS as ANNOUNCED_FIELDS
+from alerts.outbound import MORE as MORE_ANNOUNCED_FIELDS
+from alerts.outbound import alerts_settled_announce
 from pipeline.choices import (
     DEFAULT_OPENING_SEVERITIES,
     DEFAULT_RESPONSE,
@@ -138,6 +141,7 @@ def alert_settle(*, alert_id: int) -> str | None:
         alert.save(
             update_fields=["status", "work_order", "processed_at", "error", "next_attempt_at"]
         )
+        alerts_settled_announce([(alert, status)], work_order_id=alert.work_order_id)
         return status
 
 
@@ -245,6 +249,8 @@ def alerts_settle_quiet(*, alert_ids: list[int]) -> list[int]:
                 Alert.objects.filter(pk__in=ids).update(
                     status=status, processed_at=now, error="", next_attempt_at=None
                 )
+        outcome = {pk: status for status, ids in settled.items() for pk in ids}
+        alerts_settled_announce([(a, outcome[a.pk]) for a in alerts if a.pk in outcome])
     done = {pk for ids in settled.values() for pk in ids}
     return [pk for pk in alert_ids if pk not in done]
 
@@ -266,7 +272,7 @@ def _attach_backlog(work_order: WorkOrder, alert: Alert) -> None:
         )
         .exclude(pk=alert.pk)
         .order_by("id")
-        .only("id", "alert_id", "severity", "observed_at")[:BACKLOG_BATCH]
+        .only(*ANNOUNCED_FIELDS, *MORE_ANNOUNCED_FIELDS)[:BACKLOG_BATCH]
     )
     if not backlog:
         return
@@ -277,6 +283,9 @@ def _attach_backlog(work_order: WorkOrder, alert: Alert) -> None:
         processed_at=timezone.now(),
         error="",
         next_attempt_at=None,
+    )
+    alerts_settled_announce(
+        [(a, AlertStatus.PROCESSED) for a in backlog], work_order_id=work_order.pk
     )
 
 

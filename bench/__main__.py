@@ -325,6 +325,7 @@ SCALES = {
         "api_work_orders": 20_000,
         "api_assets": 2_000,
         "pm_plans": 2_000,
+        "webhook_events": 300,
         "pages": {"warmup": 4, "count": 6, "max_seconds": 3, "min_count": 3},
         "fleet_gateways": 200,
         "fleet_heartbeats": 400,
@@ -339,6 +340,7 @@ SCALES = {
         "api_work_orders": 1_000_000,
         "api_assets": 100_000,
         "pm_plans": 100_000,
+        "webhook_events": 5_000,
         # One warm-up request per gunicorn worker. A page as slow as today's admin list (10 s)
         # gets 6 measured requests, not 30.
         "pages": {"warmup": 4, "count": 30, "max_seconds": 60, "min_count": 5},
@@ -355,7 +357,9 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--quick", action="store_true", help="small scale (CI smoke run)")
     parser.add_argument(
-        "--only", default="", help="comma-separated: ingest,pipeline,api,pages,pm,fleet,mqtt"
+        "--only",
+        default="",
+        help="comma-separated: ingest,pipeline,api,pages,pm,webhooks,fleet,mqtt",
     )
     args = parser.parse_args(argv)
     scale = SCALES["quick" if args.quick else "full"]
@@ -365,6 +369,7 @@ def main(argv=None):
         "api",
         "pages",
         "pm",
+        "webhooks",
         "fleet",
         "mqtt",
     }
@@ -417,6 +422,10 @@ def run_stages(results: dict, *, scale: dict, only: set[str]) -> list[str]:
             from bench.pm_figure import pm_figure
 
             stage("pm", lambda: results.update(pm_generation=pm_figure(scale)))
+        if "webhooks" in only:
+            from bench.webhooks_figure import webhooks_figure
+
+            stage("webhooks", lambda: results.update(webhooks=webhooks_figure(scale)))
         if "fleet" in only:
             from bench.fleet_figure import fleet_figure
 

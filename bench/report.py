@@ -144,6 +144,21 @@ def _pm_generation_rows(p: dict) -> list[Row]:
     ]
 
 
+def _webhooks_rows(w: dict) -> list[Row]:
+    return [
+        (
+            "13. Outbound events",
+            f"{_fmt(w['delivered_per_s'])} deliveries/s to a local receiver "
+            f"({_fmt(w['delivered'])} of {_fmt(w['events'])}, {w['threads']} senders)",
+            f"changes producing them {_fmt(w['changes_per_s'])}/s "
+            f"(no subscriber: {_fmt(w['changes_per_s_unsubscribed'])}/s)",
+            _ratio(w["delivered_per_s"] / w["changes_per_s"]) if w["changes_per_s"] else "-",
+            "keeps up with the changes",
+            _verdict(w["delivered_per_s"] >= w["changes_per_s"]),
+        )
+    ]
+
+
 def _kb(size: int) -> str:
     return f"{size / 1000:,.0f} KB" if size >= 10_000 else f"{size / 1000:,.1f} KB"
 
@@ -256,6 +271,7 @@ _FIGURES = (
     ("storm_batched", partial(_storm_rows, label="100 alerts/request")),
     ("api_at_scale", _api_at_scale_rows),
     ("pm_generation", _pm_generation_rows),
+    ("webhooks", _webhooks_rows),
     ("pages_at_scale", _pages_at_scale_rows),
     ("fleet", _fleet_rows),
     ("mqtt", _mqtt_rows),

@@ -46,3 +46,19 @@ def env_list(name: str, default: list[str]) -> list[str]:
     if raw is None:
         return default
     return [item.strip() for item in raw.split(",") if item.strip()]
+
+
+def env_int_list(name: str, default: list[int], *, minimum: int | None = None) -> list[int]:
+    """Comma-separated integers (e.g. a retry schedule in seconds)."""
+    raw = os.environ.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    try:
+        values = [int(item) for item in raw.split(",") if item.strip()]
+    except ValueError:
+        raise ImproperlyConfigured(
+            f"{name} must be comma-separated integers, got {raw!r}."
+        ) from None
+    if minimum is not None and any(value < minimum for value in values):
+        raise ImproperlyConfigured(f"{name} values must be at least {minimum}, got {raw!r}.")
+    return values

@@ -15,7 +15,7 @@ import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
 from cmms.api.schema import ENUM_NAME_OVERRIDES
-from cmms.env import env_bool, env_int, env_list, env_str
+from cmms.env import env_bool, env_int, env_int_list, env_list, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -130,6 +130,7 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "accounts",
     "assets",
+    "integrations",
     "workorders",
     "gateways",
     "alerts",
@@ -267,6 +268,27 @@ EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "cmms@localhost")
 SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
 
+# Outbound events (integrations app, docs/webhooks-outbound.md). Endpoints must resolve to
+# public addresses only, unless private networks are allowed (a plant's LAN receiver, tests);
+# plain http is accepted only then or with DEBUG. A POST times out after the seconds given
+# (connecting: 3 s); a failed delivery is retried after each delay of the schedule (seconds,
+# comma-separated; 8 attempts over about 28 hours by default) and then given up; an endpoint
+# failing for longer than the hours given is disabled and its owner e-mailed.
+WEBHOOK_ALLOW_PRIVATE_NETWORKS = env_bool("WEBHOOK_ALLOW_PRIVATE_NETWORKS", False)
+WEBHOOK_TIMEOUT_SECONDS = env_int("WEBHOOK_TIMEOUT_SECONDS", 10, minimum=1)
+WEBHOOK_RETRY_SCHEDULE = env_int_list(
+    "WEBHOOK_RETRY_SCHEDULE",
+    [10, 60, 5 * 60, 30 * 60, 2 * 3600, 5 * 3600, 10 * 3600, 10 * 3600],
+    minimum=0,
+)
+WEBHOOK_DISABLE_AFTER_HOURS = env_int("WEBHOOK_DISABLE_AFTER_HOURS", 72, minimum=1)
+# How long a worker holds a delivery it sends (a killed worker's delivery is sent again after
+# it), and how often the sweeper queues due deliveries whose message may be lost.
+WEBHOOK_LEASE_SECONDS = env_int("WEBHOOK_LEASE_SECONDS", 60, minimum=1)
+WEBHOOK_SWEEP_SECONDS = env_int("WEBHOOK_SWEEP_SECONDS", 60, minimum=1)
+# Events (with their deliveries and attempts) are kept this long once nothing is pending.
+WEBHOOK_KEEP_DAYS = env_int("WEBHOOK_KEEP_DAYS", 30, minimum=1)
+
 # Celery: without a broker the demo runs tasks in-process (eager).
 CELERY_TASK_ALWAYS_EAGER = not env_str("CELERY_BROKER_URL")
 CELERY_BROKER_URL = env_str("CELERY_BROKER_URL") or "memory://"
@@ -301,6 +323,8 @@ CELERY_TASK_ROUTES = {
     "pm.tasks.generate_pm_work_orders": {"queue": "housekeeping"},
     "planner.tasks.refresh_dashboard_figures": {"queue": "housekeeping"},
     "sync.tasks.prune_tombstones": {"queue": "housekeeping"},
+    "integrations.tasks.delivery_send": {"queue": "default"},
+    "integrations.tasks.deliveries_sweep": {"queue": "housekeeping"},
 }
 CELERY_BEAT_SCHEDULE: dict = {
     "alerts-sweep": {"task": "alerts.tasks.sweep_alerts", "schedule": 30.0},
@@ -313,6 +337,11 @@ CELERY_BEAT_SCHEDULE: dict = {
     "fleet-upkeep": {"task": "fleet.tasks.check_upkeep", "schedule": 60 * 60.0},
     # sync: tombstones older than SYNC_TOMBSTONE_RETENTION_DAYS go.
     "sync-prune-tombstones": {"task": "sync.tasks.prune_tombstones", "schedule": 6 * 3600.0},
+    # integrations.delivery.deliveries_sweep: outbound deliveries whose message may be lost.
+    "webhooks-sweep": {
+        "task": "integrations.tasks.deliveries_sweep",
+        "schedule": float(WEBHOOK_SWEEP_SECONDS),
+    },
 }
 
 # Incremental sync (docs/sync.md): deleted rows are listed at /api/v1/deletions/ this many days;

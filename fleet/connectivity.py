@@ -43,6 +43,7 @@ from django.db.models import (
 
 from assets.models import Asset
 from fleet import work
+from fleet.outbound import gateway_transitions_announce
 from gateways.choices import Connectivity, SensorState
 from gateways.health import Seconds, open_session
 from gateways.models import ConnectivityEvent, Gateway, Sensor
@@ -228,6 +229,11 @@ def gateway_transition(*, gateway, to: str, now: datetime) -> dict | None:
         silent_since=row["last_seen_at"],
     )
     gateway.connectivity, gateway.connectivity_since = to, now
+    announced = {"gateway_id": gateway.pk, "site_id": gateway.site_id, "to_state": to}
+    gateway_transitions_announce(
+        [{**announced, "from_state": row["connectivity"], "last_seen_at": row["last_seen_at"]}],
+        now=now,
+    )
     return row
 
 
@@ -256,12 +262,25 @@ def _record_gateway_transitions(now: datetime) -> list[Transition]:
         .filter(is_active=True)
         .with_connectivity(now, name="computed")
         .exclude(computed=F("connectivity"))
-        .values("id", "connectivity", "computed", "last_seen_at")
+        .values("id", "site_id", "connectivity", "computed", "last_seen_at")
     )
     transitions = [
         Transition(r["id"], None, r["connectivity"], r["computed"], r["last_seen_at"]) for r in rows
     ]
     _write(Gateway, transitions, now, state="connectivity", since="connectivity_since")
+    gateway_transitions_announce(
+        [
+            {
+                "gateway_id": r["id"],
+                "site_id": r["site_id"],
+                "from_state": r["connectivity"],
+                "to_state": r["computed"],
+                "last_seen_at": r["last_seen_at"],
+            }
+            for r in rows
+        ],
+        now=now,
+    )
     return transitions
 
 

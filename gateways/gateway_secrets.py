@@ -1,68 +1,31 @@
-"""Gateway signing secrets: generation and encryption at rest.
+"""Gateway signing secrets: generation and encryption at rest, through `cmms.whsec`.
 
 The HMAC of Standard Webhooks needs the key itself, so a secret cannot be stored as a
-one-way hash. It is encrypted with Fernet (AES-128-CBC + HMAC-SHA256) under a key
-derived from SECRET_KEY (and SECRET_KEY_FALLBACKS, so rotating SECRET_KEY keeps
-existing secrets readable until they are re-encrypted or rotated).
+one-way hash; `cmms.whsec` encrypts it under a key derived from SECRET_KEY (and its fallbacks).
 """
 
-import base64
-import hashlib
-import hmac
-import secrets
-from functools import lru_cache
+from cmms.whsec import PREFIX, SecretUnreadable, fingerprint, generate, key_bytes
+from cmms.whsec import decrypt as _decrypt
+from cmms.whsec import encrypt as _encrypt
 
-from cryptography.fernet import Fernet, InvalidToken, MultiFernet
-from django.conf import settings
+__all__ = [
+    "PREFIX",
+    "SecretUnreadable",
+    "decrypt",
+    "encrypt",
+    "fingerprint",
+    "generate",
+    "key_bytes",
+]
 
-PREFIX = "whsec_"
-KEY_BYTES = 32
-
-
-class SecretUnreadable(Exception):
-    """The stored secret cannot be decrypted (SECRET_KEY changed without a fallback)."""
-
-
-def generate() -> str:
-    """A new secret: whsec_ + base64 of 32 random bytes (Standard Webhooks format)."""
-    return PREFIX + base64.b64encode(secrets.token_bytes(KEY_BYTES)).decode("ascii")
-
-
-def key_bytes(secret: str) -> bytes:
-    """The HMAC key of a whsec_ secret."""
-    return base64.b64decode(secret.removeprefix(PREFIX))
-
-
-def fingerprint(secret: str) -> str:
-    """A short, non-reversible id of a secret, to tell secrets apart in admin and API."""
-    return hashlib.sha256(secret.encode("ascii")).hexdigest()[:12]
-
-
-def _derive(django_key: str) -> bytes:
-    # The label names the app that first stored secrets; changing it would make every stored
-    # secret unreadable, so it stays "alerts" although gateways own the secrets now.
-    raw = hmac.new(
-        django_key.encode("utf-8"), b"cmms.alerts.gateway-secret.v1", hashlib.sha256
-    ).digest()
-    return base64.urlsafe_b64encode(raw)
-
-
-@lru_cache(maxsize=4)
-def _fernet(keys: tuple[str, ...]) -> MultiFernet:
-    return MultiFernet([Fernet(_derive(key)) for key in keys])
-
-
-def _current_fernet() -> MultiFernet:
-    keys = (settings.SECRET_KEY, *getattr(settings, "SECRET_KEY_FALLBACKS", ()))
-    return _fernet(tuple(keys))
+# The label names the app that first stored secrets; changing it would make every stored
+# secret unreadable, so it stays "alerts" although gateways own the secrets now.
+LABEL = b"cmms.alerts.gateway-secret.v1"
 
 
 def encrypt(secret: str) -> str:
-    return _current_fernet().encrypt(secret.encode("ascii")).decode("ascii")
+    return _encrypt(secret, label=LABEL)
 
 
 def decrypt(token: str) -> str:
-    try:
-        return _current_fernet().decrypt(token.encode("ascii")).decode("ascii")
-    except InvalidToken:
-        raise SecretUnreadable("A gateway secret cannot be decrypted with SECRET_KEY.") from None
+    return _decrypt(token, label=LABEL)

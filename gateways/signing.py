@@ -1,4 +1,5 @@
-"""Standard Webhooks signature verification (https://www.standardwebhooks.com/), our own code.
+"""Standard Webhooks signature verification (https://www.standardwebhooks.com/), our own code;
+signing (`sign`) lives in the core (`cmms.signing`), shared with outbound events.
 
 The signed content is `{webhook-id}.{webhook-timestamp}.{raw body}`, the signature is
 base64(HMAC-SHA256(key, content)) sent as `v1,<base64>`; the header may hold several
@@ -11,6 +12,10 @@ import hmac
 import time
 from collections.abc import Iterable, Mapping
 
+from cmms.signing import sign
+
+__all__ = ["VerificationError", "sign", "verify"]
+
 TOLERANCE_SECONDS = 300
 MAX_ID_LENGTH = 256
 MAX_SIGNATURES = 16
@@ -18,12 +23,6 @@ MAX_SIGNATURES = 16
 
 class VerificationError(Exception):
     """The request is not signed by any of the keys (the reason is for logs, not clients)."""
-
-
-def sign(*, key: bytes, msg_id: str, timestamp: int, body: bytes) -> str:
-    """The `v1,<base64>` signature of a message (used by the docs and the benchmark)."""
-    content = f"{msg_id}.{timestamp}.".encode() + body
-    return "v1," + base64.b64encode(hmac.new(key, content, hashlib.sha256).digest()).decode()
 
 
 def _header_bytes(value: str) -> bytes:

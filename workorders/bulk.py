@@ -15,7 +15,8 @@ from datetime import datetime
 from django.db import DEFAULT_DB_ALIAS, connection, connections, transaction
 from django.db.models import Model
 
-from workorders import creation
+from integrations.choices import EventType
+from workorders import creation, outbound
 from workorders.models import (
     ChecklistStep,
     JobPlanPart,
@@ -67,6 +68,9 @@ def work_orders_create_bulk(
         ],
     )
     _reserve_parts(ids, job_plans)
+    outbound.work_orders_announce(
+        ids, type=EventType.WORK_ORDER_CREATED, site_ids={row.get("site_id") for row in rows}
+    )
     return ids
 
 

@@ -17,7 +17,7 @@ from assets.models import Stock
 from cmms.errors import NotPermitted, TransitionNotAllowed
 from cmms.roles import Role
 from cmms.rows import UNCHANGED, adopt_row, given_fields
-from workorders import creation, policy
+from workorders import creation, outbound, policy
 from workorders.choices import (
     EventKind,
     FailureCodeKind,
@@ -119,6 +119,7 @@ def work_order_create(
     _create_children(work_order, by=by, steps=steps, event=event)
     if reserve_parts:
         work_order_reserve_job_plan_parts(work_order=work_order)
+    outbound.work_order_created_announce(work_order)
     return work_order
 
 
@@ -220,6 +221,7 @@ def work_order_assign(*, work_order: WorkOrder, assignee, by=None) -> WorkOrder:
         by,
         {"assignee": assignee.pk if assignee else None},
     )
+    outbound.work_order_assigned_announce(work_order)
     return work_order
 
 
@@ -251,6 +253,7 @@ def work_order_transition(
         changed_at=now,
     )
     adopt_row(work_order, locked)
+    outbound.work_order_transition_announce(locked, previous=previous)
     return work_order
 
 

@@ -33,6 +33,7 @@ from django.utils import timezone
 
 from assets.choices import AssetState
 from assets.models import Asset, Meter, Site
+from integrations.choices import EventType
 from pm import schedule
 from pm.choices import Anchor, OccurrenceStatus, Scope, Trigger
 from pm.models import PMOccurrence, PMPlan
@@ -40,6 +41,7 @@ from pm.services.meters import MeterStatistics, meter_statistics
 from workorders.bulk import work_orders_create_bulk
 from workorders.choices import OPEN_STATUSES, Source, WorkOrderType
 from workorders.models import JobPlan, WorkOrder
+from workorders.outbound import work_orders_announce
 
 logger = logging.getLogger(__name__)
 
@@ -457,6 +459,15 @@ def _create_work_orders(occurrences, plans_by_id, tags, *, now) -> list[int]:
     for occurrence, pk in zip(occurrences, ids, strict=True):
         occurrence.work_order_id = pk
     _link_work_orders(occurrences)
+    work_orders_announce(
+        ids,
+        type=EventType.PM_GENERATED,
+        site_ids={row["site_id"] for row in rows},
+        extra={
+            o.work_order_id: {"pm_plan_id": o.plan_id, "pm_occurrence_id": o.pk}
+            for o in occurrences
+        },
+    )
     return ids
 
 

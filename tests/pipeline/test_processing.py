@@ -393,7 +393,9 @@ def test_one_run_drains_the_waiting_alerts_of_the_same_condition(
     storm = [make_alert(severity="minor") for _ in range(40)]
     storm.append(make_alert(severity="critical"))
     other_condition = make_alert(condition="temperature.high", severity="minor")
-    with django_assert_max_num_queries(12):
+    # 12, and the outbound events' look-up of subscribed endpoints (integrations) for the new
+    # work order and for the alerts settled.
+    with django_assert_max_num_queries(14):
         assert process(storm[0]) == "processed"
     wo = WorkOrder.objects.get()
     assert wo.alert_count == 42
@@ -448,7 +450,9 @@ def test_a_chunk_settles_its_quiet_alerts_together_and_the_rest_one_by_one(
     cleared = make_alert(condition="temperature.high", state="cleared", severity="minor")
     chunk = [a.pk for a in [*quiet, unmatched, joins, opens, cleared]]
 
-    with django_assert_max_num_queries(8):  # whatever the number of quiet alerts
+    # Whatever the number of quiet alerts: 8, and one look-up of subscribed endpoints (outbound
+    # events) for the site.
+    with django_assert_max_num_queries(9):
         rest = alerts_settle_quiet(alert_ids=chunk)
     assert rest == [joins.pk, opens.pk, cleared.pk]
     statuses = dict(Alert.objects.values_list("pk", "status"))

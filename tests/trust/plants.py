@@ -9,12 +9,15 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from decimal import Decimal
 
+from django.test import override_settings
 from django.utils import timezone
 
 from accounts.services import api_token_issue
 from alerts.models import Alert
 from assets import services as asset_services
 from gateways.services import sensor_create
+from integrations.models import Delivery, Event
+from integrations.services import endpoint_create
 from pipeline.services import alert_rule_save
 from pm.services import meter_reading_record, pm_generate_due
 from tests.factories import (
@@ -128,6 +131,21 @@ def build_plant(customer_name: str, *, code: str, part, job_plan) -> Plant:
     )
 
 
+def webhook_objects(owner) -> dict:
+    """An endpoint of `owner` (a loopback URL, allowed while it is made) with one delivery."""
+    with override_settings(WEBHOOK_ALLOW_PRIVATE_NETWORKS=True):
+        endpoint, _secret = endpoint_create(
+            owner=owner, url="http://127.0.0.1:9/hook", event_types=["work_order.created"]
+        )
+    event = Event.objects.create(
+        type="work_order.created", subject="work_order:0", payload={}, occurred_at=timezone.now()
+    )
+    delivery = Delivery.objects.create(
+        event=event, endpoint=endpoint, subject=event.subject, next_attempt_at=timezone.now()
+    )
+    return {"webhook_endpoint": endpoint, "webhook_delivery": delivery}
+
+
 @dataclass
 class World:
     own: Plant
@@ -168,6 +186,9 @@ def build_world() -> World:
     for plant in (own, foreign):
         token, _key = api_token_issue(user=plant.colleague, name="phone", by=None)
         plant.objects["api_token"] = token
+    # Outbound endpoints belong to a person: the own planner's, and a foreign planner's.
+    own.objects.update(webhook_objects(users["planner"]))
+    foreign.objects.update(webhook_objects(PlannerFactory(sites=[foreign.site])))
     shared = {
         "job_plan": job_plan,  # global, used by both plants' PM plans
         "spare_job_plan": JobPlanFactory(code="spare"),  # global, unused

@@ -188,6 +188,7 @@ OBJECT_OF_PREFIX = {
     "job-plans": "pm_plan.job_plan",
     "alert-rules": "rule",
     "pm-plans": "pm_plan",
+    "webhook-endpoints": "webhook_endpoint",
 }
 
 
@@ -261,6 +262,7 @@ def test_api_writes_with_missing_or_odd_fields_never_answer_500(world, method, p
         prefix = path.split("/")[3]
         url = path.replace("{id}", str(_object(world, OBJECT_OF_PREFIX[prefix]).pk))
     url = url.replace("{step_id}", str(world.own.step.pk))
+    url = url.replace("{delivery_id}", str(world.own.webhook_delivery.pk))
     body = _valid_body(world, method, url)
     formats = _request_fields(method, path)
     fields = sorted(set(formats) | set(body))

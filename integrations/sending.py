@@ -1,0 +1,104 @@
+"""One signed POST to an endpoint: pinned to the checked address, short timeouts, no
+redirects, the answer read only up to a bound."""
+
+import json
+import time
+from dataclasses import dataclass
+from datetime import datetime
+
+import urllib3
+from django.conf import settings
+
+from cmms import whsec
+from cmms.signing import sign
+from integrations.urlguard import Target
+
+EXCERPT_BYTES = 1024
+USER_AGENT = "cmms-webhooks/1"
+
+
+@dataclass(frozen=True)
+class Answer:
+    status_code: int | None
+    duration_ms: int
+    error: str = ""
+    excerpt: str = ""
+
+    @property
+    def ok(self) -> bool:
+        return self.status_code is not None and 200 <= self.status_code < 300
+
+
+def body_for(*, type: str, occurred_at: datetime, data: dict) -> bytes:
+    """The Standard Webhooks body: {"type", "timestamp", "data"}."""
+    payload = {"type": type, "timestamp": occurred_at.isoformat(), "data": data}
+    return json.dumps(payload, separators=(",", ":"), sort_keys=True).encode()
+
+
+def signed_headers(*, secret: str, msg_id: str, body: bytes, now: float) -> dict[str, str]:
+    timestamp = int(now)
+    return {
+        "content-type": "application/json",
+        "user-agent": USER_AGENT,
+        "webhook-id": msg_id,
+        "webhook-timestamp": str(timestamp),
+        "webhook-signature": sign(
+            key=whsec.key_bytes(secret), msg_id=msg_id, timestamp=timestamp, body=body
+        ),
+    }
+
+
+def _pool(target: Target) -> urllib3.HTTPConnectionPool:
+    """A pool connecting to the checked address while TLS (SNI and the certificate) and the
+    Host header use the name."""
+    timeout = urllib3.Timeout(connect=3.0, read=settings.WEBHOOK_TIMEOUT_SECONDS)
+    if target.scheme == "https":
+        return urllib3.HTTPSConnectionPool(
+            target.address,
+            target.port,
+            timeout=timeout,
+            retries=False,
+            server_hostname=target.host,
+            assert_hostname=target.host,
+            maxsize=1,
+        )
+    return urllib3.HTTPConnectionPool(
+        target.address, target.port, timeout=timeout, retries=False, maxsize=1
+    )
+
+
+def post(*, target: Target, body: bytes, headers: dict[str, str]) -> Answer:
+    """POST once; never raises for network trouble (it is the answer's error)."""
+    host = target.host if target.port in (80, 443) else f"{target.host}:{target.port}"
+    started = time.monotonic()
+    pool = _pool(target)
+    try:
+        response = pool.urlopen(
+            "POST",
+            target.path,
+            body=body,
+            headers={**headers, "host": host},
+            redirect=False,
+            preload_content=False,
+            timeout=urllib3.Timeout(
+                connect=3.0,
+                read=settings.WEBHOOK_TIMEOUT_SECONDS,
+                total=settings.WEBHOOK_TIMEOUT_SECONDS,
+            ),
+        )
+        try:
+            excerpt = response.read(EXCERPT_BYTES, decode_content=False)
+        finally:
+            response.release_conn()
+            response.close()
+    except Exception as exc:
+        return Answer(None, _ms(started), error=f"{type(exc).__name__}: {exc}"[:500])
+    finally:
+        pool.close()
+    return Answer(
+        response.status, _ms(started), excerpt=excerpt.decode("utf-8", "replace")[:EXCERPT_BYTES]
+    )
+
+
+def _ms(started: float) -> int:
+    return int((time.monotonic() - started) * 1000)
