@@ -144,17 +144,20 @@ def _pm_generation_rows(p: dict) -> list[Row]:
     ]
 
 
-def _webhooks_rows(w: dict) -> list[Row]:
+def _webhooks_rows(e: dict) -> list[Row]:
     return [
         (
-            "13. Outbound events",
-            f"{_fmt(w['delivered_per_s'])} deliveries/s to a local receiver "
-            f"({_fmt(w['delivered'])} of {_fmt(w['events'])}, {w['threads']} senders)",
-            f"changes producing them {_fmt(w['changes_per_s'])}/s "
-            f"(no subscriber: {_fmt(w['changes_per_s_unsubscribed'])}/s)",
-            _ratio(w["delivered_per_s"] / w["changes_per_s"]) if w["changes_per_s"] else "-",
-            "keeps up with the changes",
-            _verdict(w["delivered_per_s"] >= w["changes_per_s"]),
+            f"13. Outbound events: {_fmt(e['work_orders'])} work orders created, assigned and "
+            "approved, one subscribed endpoint",
+            f"{_fmt(e['events_per_s'])} events/s delivered by one worker node, signed and "
+            f"verified ({_fmt(e['received_unique'])} of {_fmt(e['events'])} received, "
+            f"{_fmt(e['received_posts'] - e['received_unique'])} twice, "
+            f"{_fmt(e['received_invalid'])} invalid)",
+            f"changes producing them: {_fmt(e['changes_per_s_subscribed'])}/s "
+            f"(no subscriber: {_fmt(e['changes_per_s_no_subscriber'])}/s)",
+            _ratio(e["ratio_to_changes"]),
+            "delivery keeps up with the changes",
+            _verdict(e["ratio_to_changes"] >= 1.0 and e["received_unique"] == e["events"]),
         )
     ]
 

@@ -73,6 +73,8 @@ class Stack:
             "EMAIL_BACKEND": "django.core.mail.backends.dummy.EmailBackend",
             "LOG_LEVEL": "WARNING",
             "ALERT_SWEEP_GRACE_SECONDS": "30",
+            # Figure 13's integrator endpoint is a receiver on loopback.
+            "WEBHOOK_ALLOW_PRIVATE_NETWORKS": "1",
         }
 
     @property

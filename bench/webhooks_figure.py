@@ -1,104 +1,123 @@
-"""Figure 13: outbound events delivered per second to a local receiver, next to the rate of the
-changes that produce them.
+"""Figure 13: outbound events delivered per second to a local receiver, next to the rate of
+the changes that produce them.
 
-In the bench process: work orders are created through `work_order_create` with an endpoint
-subscribed (each writes its event and delivery in its transaction: the outbox), then the
-deliveries are sent by threads calling the delivery task's service (claim with a lease, sign,
-POST to a receiver on loopback, record), as worker processes would without the broker hop.
-The reference is the same creation with no endpoint subscribed (nothing written).
+A site of the bench plant's kind with one integrator endpoint subscribed to the work order
+events; a receiver process (`bench.receiver`) on loopback verifies every delivery with the
+`standardwebhooks` library and counts them by `webhook-id`.
+
+- Changes: `changes` work orders each created, assigned and approved through the services
+  (three changes, three events each to one endpoint), in this process, timed. The same
+  sequence with no subscriber is the reference: the outbox's cost on the writing path.
+- Delivery: the deliveries wait (no worker runs while they are written); then one Celery
+  node of 2 processes starts on the queue the deliveries go to and the figure is the time to
+  deliver them all, in order per work order, with the receiver's count of distinct ids.
 """
 
-import http.server
-import threading
+import json
+import os
+import subprocess
+import sys
 import time
-from concurrent.futures import ThreadPoolExecutor
-from unittest import mock
+import urllib.request
+
+from bench.load import wait_for
+from bench.stack import ROOT, free_port
 
 
-class _Answer200(http.server.BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.0"
+def _changes(site, planner, technician, count: int, prefix: str) -> float:
+    """Seconds to create, assign and approve `count` work orders, one transaction each."""
+    from workorders.choices import Status
+    from workorders.services import work_order_assign, work_order_create, work_order_transition
 
-    def do_POST(self):
-        self.rfile.read(int(self.headers.get("content-length", 0)))
-        self.send_response(200)
-        self.send_header("content-length", "0")
-        self.end_headers()
-
-    def log_message(self, *args):
-        pass
-
-
-def _receiver() -> http.server.ThreadingHTTPServer:
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Answer200)
-    server.daemon_threads = True
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    return server
-
-
-def _create(site, count: int, prefix: str) -> float:
-    """Seconds to create `count` work orders one by one (queueing patched out: the deliveries
-    stay in the outbox for the sending stage)."""
-    from workorders.services import work_order_create
-
-    with mock.patch("integrations.dispatch.deliveries_enqueue"):
-        started = time.perf_counter()
-        for n in range(count):
-            work_order_create(site=site, title=f"{prefix} {n}")
-        return time.perf_counter() - started
-
-
-def _send_all(ids: list[int], threads: int) -> float:
-    from django.db import connections
-
-    from integrations.delivery import delivery_send
-
-    def send(chunk):
-        try:
-            for delivery_id in chunk:
-                delivery_send(delivery_id=delivery_id)
-        finally:
-            connections.close_all()
-
-    chunks = [ids[i::threads] for i in range(threads)]
     started = time.perf_counter()
-    with ThreadPoolExecutor(threads) as pool:
-        list(pool.map(send, chunks))
+    for n in range(count):
+        work_order = work_order_create(site=site, title=f"{prefix} {n}", by=planner)
+        work_order_assign(work_order=work_order, assignee=technician, by=planner)
+        work_order_transition(work_order=work_order, to=Status.APPROVED, by=planner)
     return time.perf_counter() - started
 
 
-def webhooks_figure(scale: dict) -> dict:
-    from django.test import override_settings
-
+def _people(site):
     from accounts.models import User
-    from assets.models import Customer, Site
     from cmms.roles import Role
+
+    planner = User.objects.create_user("bench-integrator", role=Role.PLANNER)
+    planner.sites.add(site)
+    technician = User.objects.create_user("bench-events-tech", role=Role.TECHNICIAN)
+    technician.sites.add(site)
+    return planner, technician
+
+
+def _stats(port: int) -> dict:
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/stats", timeout=5) as answer:
+        return json.loads(answer.read())
+
+
+def webhooks_figure(stack, scale: dict) -> dict:
+    from assets.models import Customer, Site
+    from integrations.choices import DeliveryStatus, EventType
     from integrations.models import Delivery
     from integrations.services import endpoint_create
 
-    count, threads = scale["webhook_events"], scale.get("webhook_threads", 4)
+    count = scale["webhook_work_orders"]
     site = Site.objects.create(
-        customer=Customer.objects.create(name="Bench hooks"), code="hooks", name="Hooks plant"
+        customer=Customer.objects.get_or_create(name="Bench")[0], code="events", name="Events"
     )
-    baseline = _create(site, count, "unsubscribed")
-    owner = User.objects.create_user("bench-integrator", role=Role.PLANNER)
-    owner.sites.add(site)
-    server = _receiver()
+    planner, technician = _people(site)
+    reference_seconds = _changes(site, planner, technician, count, "no subscriber")
+    port = free_port()
+    endpoint, secret = endpoint_create(
+        owner=planner,
+        url=f"http://127.0.0.1:{port}/hooks",
+        event_types=[
+            EventType.WORK_ORDER_CREATED,
+            EventType.WORK_ORDER_ASSIGNED,
+            EventType.WORK_ORDER_STATUS_CHANGED,
+        ],
+        sites=[site],
+    )
+    receiver = subprocess.Popen(
+        [sys.executable, "-m", "bench.receiver", str(port)],
+        cwd=ROOT,
+        env={**os.environ, "BENCH_RECEIVER_SECRET": secret},
+    )
     try:
-        with override_settings(WEBHOOK_ALLOW_PRIVATE_NETWORKS=True):
-            url = f"http://127.0.0.1:{server.server_address[1]}/hook"
-            endpoint, _ = endpoint_create(owner=owner, url=url, event_types=["work_order.created"])
-            subscribed = _create(site, count, "subscribed")
-            ids = list(Delivery.objects.filter(endpoint=endpoint).values_list("id", flat=True))
-            seconds = _send_all(ids, threads)
+        wait_for(lambda: _up(port), timeout=30, what="the receiver to start")
+        seconds = _changes(site, planner, technician, count, "subscribed")
+        deliveries = Delivery.objects.filter(endpoint=endpoint)
+        events = deliveries.count()
+        started = time.monotonic()
+        stack.start_worker("worker-events", queues="default", concurrency=2)
+        done = wait_for(
+            lambda: not deliveries.exclude(status=DeliveryStatus.DELIVERED).exists(),
+            timeout=900,
+            what="the events to be delivered",
+        )
+        stack.stop("worker-events")
+        received = _stats(port)
     finally:
-        server.shutdown()
-        server.server_close()
-    delivered = Delivery.objects.filter(endpoint=endpoint, status="delivered").count()
+        receiver.terminate()
+        receiver.wait(timeout=10)
+    delivery_seconds = done - started
     return {
-        "events": count,
-        "threads": threads,
-        "delivered": delivered,
-        "delivered_per_s": round(delivered / seconds, 1),
-        "changes_per_s": round(count / subscribed, 1),
-        "changes_per_s_unsubscribed": round(count / baseline, 1),
+        "work_orders": count,
+        "changes": 3 * count,
+        "changes_per_s_subscribed": round(3 * count / seconds, 1),
+        "changes_per_s_no_subscriber": round(3 * count / reference_seconds, 1),
+        "events": events,
+        "delivery_seconds_including_worker_start": round(delivery_seconds, 2),
+        "events_per_s": round(events / delivery_seconds, 1),
+        "received_unique": received["unique"],
+        "received_posts": received["posts"],
+        "received_invalid": received["invalid"],
+        "ratio_to_changes": round((events / delivery_seconds) / (3 * count / seconds), 3),
+        "target": "delivery keeps up with the changes (ratio >= 1.0), every event once, signed",
     }
+
+
+def _up(port: int) -> bool:
+    try:
+        _stats(port)
+        return True
+    except OSError:
+        return False

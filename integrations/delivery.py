@@ -22,7 +22,7 @@ from django.utils import timezone
 
 from cmms import whsec
 from integrations import dispatch, selectors, sending
-from integrations.choices import DeliveryStatus, EventType
+from integrations.choices import DeliveryStatus
 from integrations.models import ERROR_MAX, Delivery, DeliveryAttempt, Event, WebhookEndpoint
 from integrations.services import endpoint_secret
 from integrations.urlguard import UrlRefused, check_url
@@ -66,14 +66,10 @@ def delivery_send(*, delivery_id: int) -> str:
     lease = delivery_claim(delivery_id=delivery_id, now=now)
     if lease is None:
         return "skipped"
-    delivery = Delivery.objects.select_related("event", "endpoint").filter(pk=delivery_id).first()
+    delivery = selectors.delivery_to_send(delivery_id=delivery_id)
     if delivery is None:
         return "skipped"  # its endpoint was deleted meanwhile
-    refusal = selectors.delivery_refusal(
-        endpoint_id=delivery.endpoint_id,
-        site_id=delivery.event.site_id,
-        any_site=delivery.event.type == EventType.TEST,
-    )
+    refusal = selectors.delivery_refusal(delivery)
     if refusal:
         _finish(delivery, lease, status=FAILED, error=refusal, now=now, attempted=False)
         return "dropped"
@@ -101,9 +97,10 @@ def _attempt(delivery: Delivery, now: datetime) -> sending.Answer:
 
 
 def _record(delivery: Delivery, lease: datetime, answer: sending.Answer) -> str:
-    """Log the attempt, then settle the delivery and the endpoint's health."""
+    """Log the attempt, then settle the delivery and the endpoint's health (a success in one
+    transaction: one commit a delivery)."""
     now = timezone.now()
-    DeliveryAttempt.objects.create(
+    attempt = DeliveryAttempt(
         delivery=delivery,
         at=now,
         status_code=answer.status_code,
@@ -112,9 +109,13 @@ def _record(delivery: Delivery, lease: datetime, answer: sending.Answer) -> str:
         response_excerpt=answer.excerpt,
     )
     if answer.ok:
-        _finish(delivery, lease, status=DELIVERED, code=answer.status_code, now=now)
-        _endpoint_healthy(delivery.endpoint_id)
+        with transaction.atomic():
+            attempt.save()
+            _finish(delivery, lease, status=DELIVERED, code=answer.status_code, now=now)
+            if delivery.endpoint.failing_since is not None:
+                _endpoint_healthy(delivery.endpoint_id)
         return "delivered"
+    attempt.save()
     error = answer.error or f"HTTP {answer.status_code}"
     schedule = settings.WEBHOOK_RETRY_SCHEDULE
     attempts = delivery.attempts + 1
@@ -167,8 +168,8 @@ def _enqueue_next(endpoint_id: int, subject: str) -> None:
         .values_list("id", flat=True)
         .first()
     )
-    if next_id is not None:
-        dispatch.deliveries_enqueue([next_id])
+    if next_id is not None:  # after commit: until then this one still heads the line
+        transaction.on_commit(partial(dispatch.deliveries_enqueue, [next_id]))
 
 
 def _endpoint_healthy(endpoint_id: int) -> None:

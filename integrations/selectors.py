@@ -1,8 +1,9 @@
 """Reads of the integrations app: which endpoints get an event, and may still get it."""
 
 from django.contrib.auth import get_user_model
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import BooleanField, Exists, ExpressionWrapper, OuterRef, Q
 
+from integrations.choices import EventType
 from integrations.models import Delivery, WebhookEndpoint
 
 
@@ -48,23 +49,42 @@ def endpoints_want(*, type: str, site_ids: set[int | None]) -> bool:
     return any(type in endpoint_ids_by_type(site_id=site_id) for site_id in site_ids)
 
 
-def delivery_refusal(*, endpoint_id: int, site_id: int | None, any_site: bool = False) -> str:
-    """Why an endpoint may not receive an event of this site now ("" when it may): it was
-    disabled, its owner deactivated or moved off the site, or the site left its scope.
-    `any_site`: an event of no site (a test event) skips the site check."""
-    endpoint = (
-        WebhookEndpoint.objects.filter(pk=endpoint_id).values("enabled", "owner__is_active").first()
+def delivery_to_send(*, delivery_id: int) -> Delivery | None:
+    """The delivery with its event and endpoint, and `may_receive`: whether the endpoint's
+    owner may still see the event's site and the site is still in its scope, in one query (a
+    test event, of no site, skips that check). None when it is gone (endpoint deleted)."""
+    site_id = OuterRef("event__site_id")
+    memberships = get_user_model().sites.through.objects.filter(
+        user_id=OuterRef("endpoint__owner_id"), site_id=site_id
     )
-    if endpoint is None or not endpoint["enabled"]:
+    scoped = WebhookEndpoint.sites.through.objects.filter(
+        webhookendpoint_id=OuterRef("endpoint_id")
+    )
+    owner_sees = Q(endpoint__owner__is_superuser=True) | Q(Exists(memberships))
+    in_scope = ~Q(Exists(scoped)) | Q(Exists(scoped.filter(site_id=site_id)))
+    return (
+        Delivery.objects.select_related("event", "endpoint", "endpoint__owner")
+        .annotate(
+            may_receive=ExpressionWrapper(
+                Q(event__type=EventType.TEST) | (owner_sees & in_scope),
+                output_field=BooleanField(),
+            )
+        )
+        .filter(pk=delivery_id)
+        .first()
+    )
+
+
+def delivery_refusal(delivery: Delivery) -> str:
+    """Why the endpoint may not receive this delivery now ("" when it may): it was disabled,
+    its owner deactivated or moved off the event's site, or the site left its scope. Reads
+    what `delivery_to_send` loaded."""
+    endpoint = delivery.endpoint
+    if not endpoint.enabled:
         return "The endpoint is disabled."
-    if not endpoint["owner__is_active"]:
+    if not endpoint.owner.is_active:
         return "The endpoint's owner is deactivated."
-    if any_site:
-        return ""
-    allowed = WebhookEndpoint.objects.filter(
-        _owner_sees(site_id), _scope_matches(site_id), pk=endpoint_id
-    )
-    if not allowed.exists():
+    if not delivery.may_receive:
         return "The endpoint's owner may no longer see the event's site."
     return ""
 
