@@ -4,11 +4,12 @@ delivery log with every attempt; replay a delivery, send a test event.
 Planners see their own endpoints and what was sent to them; superusers see everything.
 """
 
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.db import models
 from django.template.response import TemplateResponse
 
 from cmms.admin import VIEW_ONLY, ReadOnlyInlineMixin, SiteScopedAdminMixin
+from cmms.errors import ConflictError
 from cmms.http import never_store
 from integrations import delivery, services
 from integrations.models import Delivery, DeliveryAttempt, Event, WebhookEndpoint
@@ -42,7 +43,10 @@ class WebhookEndpointAdmin(SiteScopedAdminMixin, admin.ModelAdmin):
     def save_model(self, request, obj, form, change):
         data = {name: form.cleaned_data[name] for name in self.fields if name != "sites"}
         if change:
-            self.call_service(services.endpoint_update, endpoint=obj, **data)
+            # The form already set the instance's fields: the service must see the stored
+            # row to tell a re-enabled endpoint (its health starts afresh).
+            stored = type(obj).objects.get(pk=obj.pk)
+            self.call_service(services.endpoint_update, endpoint=stored, **data)
             return
         endpoint, secret = self.call_service(
             services.endpoint_create, owner=request.user, sites=form.cleaned_data["sites"], **data
@@ -109,9 +113,20 @@ class DeliveryAdmin(SiteScopedAdminMixin, admin.ModelAdmin):
 
     @admin.action(description="Replay (send again now)")
     def replay(self, request, queryset):
+        replayed, busy = 0, 0
         for found in queryset:
-            delivery.delivery_replay(delivery=found)
-        self.message_user(request, f"{queryset.count()} delivery(ies) queued again.")
+            try:
+                delivery.delivery_replay(delivery=found)
+                replayed += 1
+            except ConflictError:
+                busy += 1
+        self.message_user(request, f"{replayed} delivery(ies) queued again.")
+        if busy:
+            self.message_user(
+                request,
+                f"{busy} delivery(ies) being sent right now; replay them afterwards.",
+                messages.WARNING,
+            )
 
 
 @admin.register(Event)

@@ -21,6 +21,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 
 from cmms import whsec
+from cmms.errors import ConflictError
 from integrations import dispatch, selectors, sending
 from integrations.choices import DeliveryStatus
 from integrations.models import ERROR_MAX, Delivery, DeliveryAttempt, Event, WebhookEndpoint
@@ -234,12 +235,17 @@ def deliveries_sweep(*, now: datetime | None = None, limit: int = 500) -> int:
 
 def delivery_replay(*, delivery: Delivery) -> Delivery:
     """Send a delivery again (whatever its status): pending, due now, queued after commit.
-    The receiver sees the same webhook-id as before."""
+    The receiver sees the same webhook-id as before. Not while a worker is sending it (its
+    lease held): that would be a second send at the same time."""
     now = timezone.now()
     with transaction.atomic():
-        Delivery.objects.filter(pk=delivery.pk).update(
-            status=PENDING, next_attempt_at=now, locked_until=None, enqueued_at=now
+        replayed = (
+            Delivery.objects.filter(pk=delivery.pk)
+            .filter(Q(locked_until=None) | Q(locked_until__lte=now))
+            .update(status=PENDING, next_attempt_at=now, locked_until=None, enqueued_at=now)
         )
+        if not replayed:
+            raise ConflictError("This delivery is being sent right now; replay it afterwards.")
         transaction.on_commit(partial(dispatch.deliveries_enqueue, [delivery.pk]))
     delivery.refresh_from_db()
     return delivery

@@ -2,12 +2,16 @@
 redirects, the answer read only up to a bound."""
 
 import json
+import socket
+import threading
 import time
+from contextlib import suppress
 from dataclasses import dataclass
 from datetime import datetime
 
 import urllib3
 from django.conf import settings
+from urllib3.connection import HTTPConnection, HTTPSConnection
 
 from cmms import whsec
 from cmms.signing import sign
@@ -23,6 +27,12 @@ class Answer:
     duration_ms: int
     error: str = ""
     excerpt: str = ""
+
+    def __post_init__(self):
+        # PostgreSQL text cannot hold NUL: a receiver's answer must never make the attempt's
+        # log row (and so the delivery's settling) fail.
+        object.__setattr__(self, "error", self.error.replace("\x00", ""))
+        object.__setattr__(self, "excerpt", self.excerpt.replace("\x00", ""))
 
     @property
     def ok(self) -> bool:
@@ -48,12 +58,38 @@ def signed_headers(*, secret: str, msg_id: str, body: bytes, now: float) -> dict
     }
 
 
-def _pool(target: Target) -> urllib3.HTTPConnectionPool:
+class _Watched:
+    """The sockets a send opened, so a timer can cut them at the deadline: urllib3's timeouts
+    bound each read, not the whole answer (a receiver dripping a byte at a time would hold
+    the worker past its lease)."""
+
+    def __init__(self):
+        self.sockets: list[socket.socket] = []
+        self.cut_off = False
+
+    def connection_class(self, base):
+        watched = self
+
+        class Connection(base):
+            def connect(self):
+                super().connect()
+                watched.sockets.append(self.sock)
+
+        return Connection
+
+    def cut(self) -> None:
+        self.cut_off = True
+        for sock in self.sockets:
+            with suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
+
+
+def _pool(target: Target, watched: _Watched) -> urllib3.HTTPConnectionPool:
     """A pool connecting to the checked address while TLS (SNI and the certificate) and the
     Host header use the name."""
     timeout = urllib3.Timeout(connect=3.0, read=settings.WEBHOOK_TIMEOUT_SECONDS)
     if target.scheme == "https":
-        return urllib3.HTTPSConnectionPool(
+        pool = urllib3.HTTPSConnectionPool(
             target.address,
             target.port,
             timeout=timeout,
@@ -62,16 +98,25 @@ def _pool(target: Target) -> urllib3.HTTPConnectionPool:
             assert_hostname=target.host,
             maxsize=1,
         )
-    return urllib3.HTTPConnectionPool(
+        pool.ConnectionCls = watched.connection_class(HTTPSConnection)
+        return pool
+    pool = urllib3.HTTPConnectionPool(
         target.address, target.port, timeout=timeout, retries=False, maxsize=1
     )
+    pool.ConnectionCls = watched.connection_class(HTTPConnection)
+    return pool
 
 
 def post(*, target: Target, body: bytes, headers: dict[str, str]) -> Answer:
-    """POST once; never raises for network trouble (it is the answer's error)."""
+    """POST once, all of it (connect, send, status, headers, the excerpt) within
+    WEBHOOK_TIMEOUT_SECONDS; never raises for network trouble (it is the answer's error)."""
     host = target.host if target.port in (80, 443) else f"{target.host}:{target.port}"
     started = time.monotonic()
-    pool = _pool(target)
+    watched = _Watched()
+    pool = _pool(target, watched)
+    deadline = threading.Timer(settings.WEBHOOK_TIMEOUT_SECONDS, watched.cut)
+    deadline.daemon = True
+    deadline.start()
     try:
         response = pool.urlopen(
             "POST",
@@ -80,11 +125,6 @@ def post(*, target: Target, body: bytes, headers: dict[str, str]) -> Answer:
             headers={**headers, "host": host},
             redirect=False,
             preload_content=False,
-            timeout=urllib3.Timeout(
-                connect=3.0,
-                read=settings.WEBHOOK_TIMEOUT_SECONDS,
-                total=settings.WEBHOOK_TIMEOUT_SECONDS,
-            ),
         )
         try:
             excerpt = response.read(EXCERPT_BYTES, decode_content=False)
@@ -94,7 +134,11 @@ def post(*, target: Target, body: bytes, headers: dict[str, str]) -> Answer:
     except Exception as exc:
         return Answer(None, _ms(started), error=f"{type(exc).__name__}: {exc}"[:500])
     finally:
+        deadline.cancel()
         pool.close()
+    if watched.cut_off:  # what came before the cut is no answer (a status line alone is not)
+        limit = settings.WEBHOOK_TIMEOUT_SECONDS
+        return Answer(None, _ms(started), error=f"No complete answer within {limit} s.")
     return Answer(
         response.status, _ms(started), excerpt=excerpt.decode("utf-8", "replace")[:EXCERPT_BYTES]
     )

@@ -10,11 +10,14 @@ connection (rebinding) cannot redirect it.
 """
 
 import ipaddress
+import logging
 import socket
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from django.conf import settings
+
+log = logging.getLogger(__name__)
 
 
 class UrlRefused(Exception):
@@ -35,14 +38,18 @@ def resolve(host: str, port: int) -> list[str]:
     try:
         infos = socket.getaddrinfo(host, port, proto=socket.IPPROTO_TCP)
     except (socket.gaierror, UnicodeError) as exc:
-        raise UrlRefused(f"The host {host} does not resolve ({exc}).") from None
+        log.info("Webhook host %s does not resolve: %s", host, exc)
+        raise UrlRefused(f"The host {host} does not resolve.") from None
     return list(dict.fromkeys(info[4][0] for info in infos))
 
 
 def _is_public(address: str) -> bool:
     ip = ipaddress.ip_address(address.split("%")[0])
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-        ip = ip.ipv4_mapped
+    if isinstance(ip, ipaddress.IPv6Address):
+        # An IPv4 address inside IPv6 (mapped, 6to4, Teredo's client) is judged as itself.
+        embedded = ip.ipv4_mapped or ip.sixtofour or (ip.teredo and ip.teredo[1])
+        if embedded is not None:
+            return _is_public(str(embedded)) and (ip.ipv4_mapped is not None or ip.is_global)
     return not (
         ip.is_private
         or ip.is_loopback
@@ -77,9 +84,12 @@ def check_url(url: str) -> Target:
     if not allow_private:
         for address in addresses:
             if not _is_public(address):
+                # The address stays in the server's log: answering it would let a user map
+                # internal names through this form.
+                log.info("Webhook host %s refused: it resolves to %s", host, address)
                 raise UrlRefused(
-                    f"The host {host} resolves to {address}, a private, loopback or reserved "
-                    "address; outbound events go to public addresses only."
+                    f"The host {host} resolves to a private, loopback or reserved address; "
+                    "outbound events go to public addresses only."
                 )
     path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
     return Target(scheme, host, port, path, addresses[0])

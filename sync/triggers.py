@@ -10,9 +10,10 @@ checks), a row trigger stamps the row when the UPDATE left `updated_at` as it wa
 Writes that set `updated_at` themselves (`save()` with `auto_now`) keep their value, so
 application time (and time-machine in the tests) stays the source when there is one. The
 database clock used otherwise is `clock_timestamp()` on PostgreSQL (the moment of the write,
-not of the transaction's start) and `strftime('%f', 'now')` (UTC, milliseconds) on SQLite, in
-the format Django stores. No statement is added to any write, and INSERTs are not touched
-(the column's default stamps them), so the alerts' one-INSERT ingest stays one INSERT.
+not of the transaction's start) and `strftime('%f', 'now')` (UTC, milliseconds, padded to the
+microseconds Django stores and compares as text). No statement is added to any write, and
+INSERTs are not touched (the column's default stamps them), so the alerts' one-INSERT ingest
+stays one INSERT.
 """
 
 from django.db import connections
@@ -37,7 +38,8 @@ SQLITE_TRIGGER = """
 CREATE TRIGGER IF NOT EXISTS {name} AFTER UPDATE ON {table}
 FOR EACH ROW WHEN NEW.updated_at IS OLD.updated_at
 BEGIN
-    UPDATE {table} SET updated_at = strftime('%Y-%m-%d %H:%M:%f', 'now') WHERE {pk} = NEW.{pk};
+    UPDATE {table} SET updated_at = strftime('%Y-%m-%d %H:%M:%f', 'now') || '000'
+    WHERE {pk} = NEW.{pk};
 END
 """
 

@@ -19,9 +19,7 @@ class StackWithoutWorkers:
 
 @pytest.mark.slow
 @pytest.mark.django_db(transaction=True)
-def test_every_event_of_the_figure_reaches_the_receiver_once_and_is_reported(
-    real_clock, settings
-):
+def test_every_event_of_the_figure_reaches_the_receiver_once_and_is_reported(real_clock, settings):
     settings.WEBHOOK_ALLOW_PRIVATE_NETWORKS = True
     figure = webhooks_figure(StackWithoutWorkers(), {"webhook_work_orders": 5})
 

@@ -7,6 +7,7 @@ import time_machine
 from django.db import transaction
 from django.utils import timezone
 
+from cmms.errors import ConflictError
 from integrations import delivery
 from integrations.choices import DeliveryStatus, EventType
 from integrations.models import Delivery, DeliveryAttempt, Event
@@ -156,6 +157,23 @@ def test_a_replayed_delivery_is_sent_again_with_the_same_webhook_id(
     assert len(receiver.received) == 2
     assert receiver.ids()[0] == receiver.ids()[1]
     assert Delivery.objects.get().status == DeliveryStatus.DELIVERED
+
+
+def test_a_delivery_being_sent_is_not_replayed_alongside(
+    site, receiver, subscribe, django_capture_on_commit_callbacks
+):
+    subscribe(receiver, types=[EventType.WORK_ORDER_CREATED])
+    with django_capture_on_commit_callbacks(execute=True):
+        WorkOrderFactory(site=site)
+    leased = Delivery.objects.get()
+    lease = timezone.now() + timedelta(seconds=30)
+    Delivery.objects.filter(pk=leased.pk).update(locked_until=lease)  # a worker sends it
+
+    with pytest.raises(ConflictError), django_capture_on_commit_callbacks(execute=True):
+        delivery.delivery_replay(delivery=leased)
+
+    assert len(receiver.received) == 1
+    assert Delivery.objects.get().locked_until == lease
 
 
 def test_old_settled_events_are_pruned_and_pending_ones_kept(
