@@ -274,10 +274,10 @@ _FIGURES = (
     ("storm_batched", partial(_storm_rows, label="100 alerts/request")),
     ("api_at_scale", _api_at_scale_rows),
     ("pm_generation", _pm_generation_rows),
-    ("webhooks", _webhooks_rows),
     ("pages_at_scale", _pages_at_scale_rows),
     ("fleet", _fleet_rows),
     ("mqtt", _mqtt_rows),
+    ("webhooks", _webhooks_rows),
 )
 
 
