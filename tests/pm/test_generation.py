@@ -334,7 +334,8 @@ def test_generation_queries_do_not_grow_with_the_number_of_plans(site, job_plan)
         assert result.generated == len(ids)
     # SQLite splits large INSERTs by its parameter limit: a batch more, never one per plan.
     assert counts[1] - counts[0] <= (0 if connection.vendor == "postgresql" else 2)
-    assert counts[1] <= 20
+    # 21: one look-up of the outbound endpoints that want `pm.generated` (integrations).
+    assert counts[1] <= 21
     assert PMOccurrence.objects.count() == 55
 
 
