@@ -2,13 +2,13 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.validators import MinValueValidator
+from django.core.validators import MinValueValidator, RegexValidator
 from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Now
 
 from assets.choices import AssetLevel, AssetState, Criticality, MovementKind
-from cmms.fields import optional_foreign_key
+from cmms.fields import UNIT_COST, money_field, optional_foreign_key
 from cmms.indexes import trigram_index
 from cmms.scoping import SiteScopedQuerySet, UserScopedQuerySet
 
@@ -25,6 +25,12 @@ class Customer(models.Model):
     """A client of the maintenance partner that owns one or more plants (sites)."""
 
     name = models.CharField(max_length=200, unique=True)
+    currency = models.CharField(
+        max_length=3,
+        default="EUR",
+        validators=[RegexValidator(r"^[A-Z]{3}\Z", "An ISO 4217 code such as EUR or USD.")],
+        help_text="Every amount for this customer (costs, contracts, bills) is in it.",
+    )
 
     objects = CustomerQuerySet.as_manager()
 
@@ -128,6 +134,13 @@ class Asset(models.Model):
     # never seen, or behind an offline gateway), to the last time any of them was heard.
     # Empty for an asset no sensor watches: no monitoring is not lost monitoring.
     not_monitored_since = models.DateTimeField(null=True, blank=True, editable=False)
+    downtime_cost_per_hour = money_field(
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(0)],
+        help_text="What an hour of this asset standing still costs the client (in the "
+        "customer's currency): the monthly report's estimate of downtime avoided.",
+    )
 
     objects = AssetQuerySet.as_manager()
 
@@ -282,6 +295,11 @@ class Stock(models.Model):
         **QTY, default=Decimal("0"), validators=[MinValueValidator(0)]
     )
     bin = models.CharField(max_length=32, blank=True)
+    # Moving average cost of one unit in this storeroom (the customer's currency): receipts
+    # at their price move it, issues and returns leave it (services.stock_receive).
+    average_cost = models.DecimalField(
+        **UNIT_COST, default=Decimal("0"), validators=[MinValueValidator(0)]
+    )
     updated_at = models.DateTimeField(auto_now=True, db_default=Now())  # see sync/triggers.py
 
     objects = StockQuerySet.as_manager()
@@ -331,6 +349,9 @@ class StockMovement(models.Model):
         related_name="stock_movements",
     )
     reason = models.CharField(max_length=200, blank=True)
+    # The unit cost this movement was valued at: a receipt's purchase price, an issue's or
+    # return's moving average at that moment. Its value is quantity x unit_cost.
+    unit_cost = models.DecimalField(**UNIT_COST, null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL

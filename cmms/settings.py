@@ -131,6 +131,7 @@ INSTALLED_APPS = [
     "accounts",
     "assets",
     "integrations",
+    "contracts",
     "workorders",
     "gateways",
     "alerts",

@@ -1,18 +1,13 @@
 from django.db import models
 
+from cmms.work import HoldReason, Priority  # noqa: F401  (named in cmms for the contracts)
+
 
 class WorkOrderType(models.TextChoices):
     CORRECTIVE = "corrective"
     PREVENTIVE = "preventive"
     CONDITION_BASED = "condition_based", "Condition-based"
     INSPECTION = "inspection"
-
-
-class Priority(models.IntegerChoices):
-    EMERGENCY = 1, "1 Emergency"
-    HIGH = 2, "2 High"
-    MEDIUM = 3, "3 Medium"
-    LOW = 4, "4 Low"
 
 
 class Status(models.TextChoices):

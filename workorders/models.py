@@ -1,20 +1,23 @@
 from decimal import Decimal
 
 from django.conf import settings
+from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import Case, CharField, Q, Value, When
 from django.db.models.functions import Cast, Concat, LPad
 from django.utils import timezone
 
-from cmms.fields import optional_foreign_key
+from cmms.fields import money_field, optional_foreign_key
 from cmms.indexes import trigram_index
 from cmms.inputs import parse_id
 from cmms.scoping import OwnedQuerySet, SiteScopedQuerySet
+from contracts.choices import ClientApproval, SlaState
 from workorders.choices import (
     OPEN_STATUSES,
     DeviceIssue,
     EventKind,
     FailureCodeKind,
+    HoldReason,
     Priority,
     Source,
     Status,
@@ -128,6 +131,12 @@ class WorkOrder(models.Model):
         max_digits=7, decimal_places=2, default=Decimal("0"), editable=False
     )
     on_hold_reason = models.CharField(max_length=200, blank=True)
+    hold_reason = models.CharField(
+        max_length=20,
+        choices=HoldReason.choices,
+        blank=True,
+        help_text="Why the work is on hold, as a code (contracts pause their clock on some).",
+    )
     needs_attention = models.CharField(
         max_length=200, blank=True, help_text="Why a planner should look at this work order."
     )
@@ -183,6 +192,45 @@ class WorkOrder(models.Model):
     cause = failure_code_field(FailureCodeKind.CAUSE)
     remedy = failure_code_field(FailureCodeKind.REMEDY)
 
+    # The contract the work falls under, found when it is created (contracts.selectors), and
+    # its SLA clock (contracts/sla.py): due dates in business time, pushed out by the time
+    # spent paused, and the state the clock shows.
+    contract = models.ForeignKey(
+        "contracts.Contract",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="work_orders",
+        db_index=False,  # work_order_by_contract, a partial index
+    )
+    sla_started_at = models.DateTimeField(null=True, blank=True, editable=False)
+    response_due_at = models.DateTimeField(null=True, blank=True, editable=False)
+    resolution_due_at = models.DateTimeField(null=True, blank=True, editable=False)
+    sla_paused_since = models.DateTimeField(null=True, blank=True, editable=False)
+    sla_paused_seconds = models.PositiveIntegerField(
+        default=0, editable=False, help_text="Business seconds the clock stood still so far."
+    )
+    sla_state = models.CharField(
+        max_length=10, choices=SlaState.choices, blank=True, default="", editable=False
+    )
+    # The cost estimate (customer's currency) and the client's decision when it exceeds the
+    # contract's not-to-exceed amount.
+    estimated_cost = money_field(
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(0)],
+        help_text="Estimated cost of the work; above the contract's not-to-exceed amount the "
+        "client approves it first.",
+    )
+    client_approval = models.CharField(
+        max_length=10, choices=ClientApproval.choices, blank=True, default="", editable=False
+    )
+    client_approval_by = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", editable=False
+    )
+    client_approval_at = models.DateTimeField(null=True, blank=True, editable=False)
+    client_approval_comment = models.CharField(max_length=1000, blank=True, editable=False)
+
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -199,6 +247,18 @@ class WorkOrder(models.Model):
             models.Index(fields=["assignee", "status", "due_at"]),
             models.Index(fields=["asset", "status"]),
             models.Index(fields=["status", "due_at"]),
+            # The SLA beat (contracts.tasks): open work under a contract by its resolution due.
+            models.Index(
+                fields=["resolution_due_at"],
+                condition=Q(contract__isnull=False, status__in=sorted(OPEN_STATUSES)),
+                name="work_order_sla_open",
+            ),
+            # Contract reports and attainment: a contract's work by creation.
+            models.Index(
+                fields=["contract", "created_at"],
+                condition=Q(contract__isnull=False),
+                name="work_order_by_contract",
+            ),
             # The planner dashboard (workorders.selectors): each figure is read from one of these
             # alone (an index-only scan), so all sites over a year never visit the table. The
             # columns a figure reads are key columns, not INCLUDE: SQLite has no INCLUDE.
@@ -416,6 +476,11 @@ class LabourEntry(models.Model):
     hours = models.DecimalField(max_digits=7, decimal_places=2, default=Decimal("0"))
     automatic = models.BooleanField(default=False)
     note = models.CharField(max_length=500, blank=True)
+    overtime = models.BooleanField(default=False, help_text="Worked outside normal hours.")
+    # What the hour cost (contracts.LabourRate) when the entry was recorded, and its total, so a
+    # later rate change does not rewrite past costs. Empty while the entry is running.
+    cost_rate = money_field(null=True, blank=True, editable=False)
+    cost = money_field(null=True, blank=True, editable=False)
 
     objects = SiteScopedQuerySet.as_manager()
 
@@ -433,6 +498,34 @@ class LabourEntry(models.Model):
 
     def __str__(self):
         return f"{self.technician} {self.hours} h"
+
+
+class ServiceLine(models.Model):
+    """External work bought for a work order (a vendor's repair, a crane hire, a lab test)."""
+
+    site_lookup = "work_order__site"
+
+    work_order = models.ForeignKey(WorkOrder, on_delete=models.CASCADE, related_name="services")
+    vendor = models.CharField(max_length=200)
+    description = models.CharField(max_length=500)
+    amount = money_field(validators=[MinValueValidator(0)], help_text="In the customer's currency.")
+    created_by = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    objects = SiteScopedQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["work_order", "created_at", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(amount__gte=0), name="service_line_amount_not_negative"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.vendor}: {self.amount}"
 
 
 class JobPlan(models.Model):
