@@ -31,6 +31,10 @@ class Customer(models.Model):
         validators=[RegexValidator(r"^[A-Z]{3}\Z", "An ISO 4217 code such as EUR or USD.")],
         help_text="Every amount for this customer (costs, contracts, bills) is in it.",
     )
+    report_recipients = models.TextField(
+        blank=True,
+        help_text="Who receives the monthly report by e-mail: one address per line.",
+    )
 
     objects = CustomerQuerySet.as_manager()
 

@@ -142,6 +142,7 @@ INSTALLED_APPS = [
     "mqtt",
     "tech",
     "planner",
+    "reports",  # the monthly client report and the billing export
     "import_export",
     "axes",
     "audit",

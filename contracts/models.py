@@ -185,9 +185,6 @@ class Contract(models.Model):
     client_approval_pauses_clock = models.BooleanField(
         default=True, help_text="The SLA clock stands still while the client decides."
     )
-    report_recipients = models.TextField(
-        blank=True, help_text="E-mail addresses for the monthly report, one per line."
-    )
 
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True, db_default=Now())

@@ -23,6 +23,11 @@ class Migration(migrations.Migration):
             field=models.CharField(default='EUR', help_text='Every amount for this customer (costs, contracts, bills) is in it.', max_length=3, validators=[django.core.validators.RegexValidator('^[A-Z]{3}\\Z', 'An ISO 4217 code such as EUR or USD.')]),
         ),
         migrations.AddField(
+            model_name='customer',
+            name='report_recipients',
+            field=models.TextField(blank=True, help_text='Who receives the monthly report by e-mail: one address per line.'),
+        ),
+        migrations.AddField(
             model_name='stock',
             name='average_cost',
             field=models.DecimalField(decimal_places=4, default=Decimal('0'), max_digits=14, validators=[django.core.validators.MinValueValidator(0)]),
