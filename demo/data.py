@@ -34,6 +34,7 @@ from assets.models import (
     Storeroom,
 )
 from cmms.roles import Role
+from demo.commercial import seed_contracts
 from fleet.connectivity import silence_work_open
 from gateways.choices import Connectivity, SensorState
 from gateways.models import BatterySample, ConnectivityEvent, FirmwareTarget, Gateway, Sensor
@@ -205,6 +206,7 @@ USERS = [
     DemoUser("wei.tan", Role.TECHNICIAN, "Wei", "Tan", ("sin",), MECH_VIB),
     DemoUser("priya.nair", Role.TECHNICIAN, "Priya", "Nair", ("sin",), ELEC_MECH),
     DemoUser("viewer.rheinwerk", Role.CUSTOMER_VIEWER, "Klaus", "Becker", ("ber",)),
+    DemoUser("viewer.lakeshore", Role.CUSTOMER_VIEWER, "Linda", "Park", ("chi", "sin")),
 ]  # fmt: skip
 
 STEPS = {
@@ -343,6 +345,7 @@ class _Seeder:
         self.codes = self._failure_codes()
         self.users = self._users()
         self.equipment = self._assets()
+        self.contracts = seed_contracts(self.sites, self.skills, self.now.date())
         self._meters()
         self.stock = self._stock()
         self._work_orders()
@@ -538,6 +541,7 @@ class _Seeder:
                         on_hand=on_hand,
                         reorder_point=reorder,
                         bin=bin_code,
+                        average_cost=part.unit_cost,
                     )
                 )
         stock = Stock.objects.bulk_create(rows)
@@ -547,6 +551,7 @@ class _Seeder:
                 kind=MovementKind.RECEIPT,
                 quantity=s.on_hand,
                 on_hand_after=s.on_hand,
+                unit_cost=s.average_cost,
                 reason="opening balance",
             )
             for s in stock
