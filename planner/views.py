@@ -23,12 +23,12 @@ from alerts import services as alert_services
 from alerts.choices import AlertStatus
 from alerts.models import Alert
 from assets.models import Asset, Site
+from cmms import charts
 from cmms.errors import SERVICE_ERRORS, refusal_for
 from cmms.inputs import day_in_range, parse_id
 from fleet import selectors as fleet_selectors
 from gateways.choices import Connectivity
 from pipeline.choices import Severity
-from planner import charts
 from planner import selectors as planner_selectors
 from planner.forms import DispatchForm, FleetForm, SitePeriodForm
 from planner.services import work_order_dispatch, work_order_merge
