@@ -11,7 +11,7 @@ figure is one or two grouped queries (`tests/reports/test_figures.py` pins the c
 
 import calendar
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from zoneinfo import ZoneInfo
 
@@ -148,9 +148,13 @@ def report_scope(
     sites = list(sites_qs.order_by("code"))
     zones = {s.timezone for s in sites}
     zone = ZoneInfo(zones.pop() if len(zones) == 1 else settings.TIME_ZONE)
-    start = timezone.make_aware(datetime.combine(month, datetime.min.time()), zone)
     following = (month.replace(day=28) + timedelta(days=4)).replace(day=1)
-    end = timezone.make_aware(datetime.combine(following, datetime.min.time()), zone)
+    # In UTC: Python subtracts two datetimes of one zone by their wall clocks, which would
+    # lose the hour a daylight-saving change adds to (or takes from) the month.
+    start, end = (
+        datetime.combine(day, datetime.min.time(), tzinfo=zone).astimezone(UTC)
+        for day in (month, following)
+    )
     return ReportScope(
         customer=customer,
         sites=sites,

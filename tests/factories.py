@@ -331,3 +331,21 @@ def scheduled_work(site, *, assignee=None, asset=None, steps=(), **fields):
     if assignee is not None:
         wo_services.work_order_assign(work_order=wo, assignee=assignee)
     return wo
+
+
+class ContractFactory(factory.django.DjangoModelFactory):
+    """A contract of the site's customer covering that site (pass `sites=[...]`)."""
+
+    class Meta:
+        model = "contracts.Contract"
+        skip_postgeneration_save = True
+
+    customer = factory.SubFactory(CustomerFactory)
+    reference = factory.Sequence(lambda n: f"C-{n:04d}")
+    name = factory.Sequence(lambda n: f"Maintenance contract {n}")
+    starts_on = factory.LazyFunction(lambda: timezone.localdate() - timezone.timedelta(days=365))
+
+    @factory.post_generation
+    def sites(self, create, extracted, **kwargs):
+        if create and extracted:
+            self.sites.set(extracted)
