@@ -371,6 +371,15 @@ USERS_ACROSS_SITES = [
 ]
 # ------------------------------------------------------------ end users managed across sites
 
+# Monthly client reports: the client's viewers and the planners, of their own customers only.
+REPORTS = [
+    R("GET", "/reports/", "302 200 403 200 200"),
+    R("GET", "/reports/customers/{customer}/2026-10/", "302 200 403 200 200",
+      "302 404 403 404 200"),
+    R("GET", "/reports/customers/{customer}/2026-10.pdf", "302 200 403 200 200",
+      "302 404 403 404 200"),
+]
+
 PROBES = [
     R("GET", "/healthz", "200 200 200 200 200"),
     R("GET", "/readyz", "200 200 200 200 200"),
@@ -479,7 +488,7 @@ SHARED = [
 ]
 # fmt: on
 
-ROWS = API + ADMIN + TECH + PROBES + USERS_ACROSS_SITES + CATALOGUE
+ROWS = API + ADMIN + TECH + PROBES + USERS_ACROSS_SITES + CATALOGUE + REPORTS
 
 # Answers that are wrong today, each with its reason; strict, so a fix turns them red here.
 KNOWN_BUGS: dict[tuple[str, str | None, str], str] = {}
@@ -621,6 +630,21 @@ def test_every_technician_page_has_a_row():
     normalised = {re.sub(r"<[^>]+>", "<>", p) for p in patterns}
     missing = sorted(normalised - rows - _TECH_COVERED_ELSEWHERE)
     assert not missing, f"add matrix rows for /tech/{missing}"
+
+
+def test_every_report_page_has_a_row():
+    from reports import urls as report_urls
+
+    rows = {PLACEHOLDER.sub("<>", r.url.removeprefix("/reports/")) for r in REPORTS}
+    patterns = {
+        re.sub(r"\(\?P<pk>[^)]*\)", "<>", str(p.pattern))
+        .replace(r"(?P<month>\d{4}-\d{2})", "2026-10")
+        .replace("\\.", ".")
+        .strip("^$")
+        for p in report_urls.urlpatterns
+    }
+    missing = sorted(patterns - rows)
+    assert not missing, f"add matrix rows for /reports/{missing}"
 
 
 # Photo files need an uploaded image: tests/tech/test_scoping_and_permissions.py checks that
