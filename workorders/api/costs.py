@@ -80,7 +80,7 @@ class CostViewSet(viewsets.ViewSet):
         params = query.validated_data
         group = params["group_by"]
         costs = costs_by(
-            work_orders=WorkOrder.objects.visible_to(request.user),
+            work_orders=WorkOrder.objects.for_user(request.user),
             start=_midnight(params["from"]),
             end=_midnight(params["to"]),
             group=group,
