@@ -26,7 +26,7 @@ urlpatterns = [
         name="swagger-ui",
     ),
     path("tech/", include("tech.urls")),
-    path("reports/billing/", include("reports.billing_urls")),
+    path("reports/", include("reports.urls_costs")),
     path("", RedirectView.as_view(url="/tech/", permanent=False), name="root"),
     path("", include("ops.urls")),
 ]

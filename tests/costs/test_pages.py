@@ -1,10 +1,12 @@
 """Costs on the pages: the admin work order (cost so far, external services inline) and the
 technician's overtime checkbox."""
 
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from tests.factories import LabourRateFactory, ServiceLineFactory, WorkOrderFactory, move_to
 from tests.forms import form_data
@@ -60,3 +62,24 @@ def test_the_technicians_overtime_checkbox_books_overtime(client_for, technician
 def test_the_technicians_labour_form_offers_overtime(client_for, technician, work):
     page = client_for(technician).get(f"/tech/work-orders/{work.pk}/").content.decode()
     assert 'name="overtime"' in page
+
+
+def test_the_cost_page_rolls_up_the_planners_sites_only(client_for, planner, work, other_site):
+    ServiceLineFactory(work_order=work, amount=Decimal("7.00"))
+    ServiceLineFactory(work_order=WorkOrderFactory(site=other_site), amount=Decimal("999.00"))
+    today = timezone.localdate()
+    page = client_for(planner).get(
+        "/reports/costs/",
+        {"group_by": "site", "start": today, "end": today + timedelta(days=1)},
+    )
+    assert page.status_code == 200
+    rows = page.context["rows"]
+    assert [(name, cost.total) for name, cost in rows] == [(work.site.name, Decimal("7.00"))]
+
+
+def test_the_cost_page_refuses_a_period_that_ends_before_it_starts(client_for, planner):
+    page = client_for(planner).get(
+        "/reports/costs/", {"group_by": "site", "start": "2026-02-01", "end": "2026-01-01"}
+    )
+    assert page.context["rows"] is None
+    assert "The period must end after it starts." in page.content.decode()

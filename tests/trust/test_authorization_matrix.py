@@ -272,11 +272,13 @@ ADMIN_LIST_ONLY = {
 }
 ADMIN = [
     R("GET", "/admin/", "302 302 302 200 200"),
-    # The billing export (reports/billing_views.py), inside the admin's login: another
+    # The billing export and cost roll-up (reports/), inside the admin's login: another
     # customer is an invalid choice on the form, like a missing one.
     R("GET", "/reports/billing/", "302 302 302 200 200"),
     R("GET", "/reports/billing/?customer={customer}&month=2026-11&format=csv",
       "302 302 302 200 200", "302 302 302 200 200"),
+    R("GET", "/reports/costs/?group_by=site&start=2026-01-01&end=2026-02-01",
+      "302 302 302 200 200"),
     *[
         R("GET", f"/admin/{label.replace('.', '/')}/", "302 302 302 200 200")
         for label in ADMIN_CHANGE
