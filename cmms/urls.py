@@ -27,6 +27,7 @@ urlpatterns = [
     ),
     path("tech/", include("tech.urls")),
     path("reports/", include("reports.urls")),
+    path("reports/", include("reports.urls_costs")),
     path("", RedirectView.as_view(url="/tech/", permanent=False), name="root"),
     path("", include("ops.urls")),
 ]

@@ -1,5 +1,6 @@
 """factory_boy factories for every model; tests build data with these, never by hand."""
 
+import datetime
 import io
 import zoneinfo
 from decimal import Decimal
@@ -349,3 +350,28 @@ class ContractFactory(factory.django.DjangoModelFactory):
     def sites(self, create, extracted, **kwargs):
         if create and extracted:
             self.sites.set(extracted)
+
+
+# ---------------------------------------------------------------- costs (issue 18)
+
+
+class LabourRateFactory(factory.django.DjangoModelFactory):
+    """The default labour rate (no technician, no skill) in EUR from 2020 unless told."""
+
+    class Meta:
+        model = "contracts.LabourRate"
+
+    currency = "EUR"
+    hourly_cost = Decimal("40.00")
+    overtime_hourly_cost = Decimal("60.00")
+    valid_from = datetime.date(2020, 1, 1)
+
+
+class ServiceLineFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "workorders.ServiceLine"
+
+    work_order = factory.SubFactory(WorkOrderFactory)
+    vendor = "Acme Repairs"
+    description = "Motor rewind"
+    amount = Decimal("100.00")

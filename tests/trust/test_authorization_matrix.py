@@ -138,6 +138,17 @@ API = [
       "401 403 404 404 409", {"done": True, "result": "ok"}),
     R("POST", "/api/v1/work-orders/{work_order}/issue-part/", "401 403 201 201 201",
       "401 403 404 404 201", lambda w, p: {"stock": p.stock.pk, "quantity": "1"}),
+    # costs (issue 18): planners write service lines; customer viewers never see costs
+    R("GET", "/api/v1/work-orders/{work_order}/services/", "401 403 200 200 200",
+      "401 404 404 404 200"),
+    R("POST", "/api/v1/work-orders/{work_order}/services/", "401 403 403 201 201",
+      "401 403 403 404 201", {"vendor": "Crane Co", "description": "Crane", "amount": "9.50"}),
+    R("PATCH", "/api/v1/work-orders/{work_order}/services/{service_line}/",
+      "401 403 403 200 200", "401 403 403 404 200", {"amount": "2.00"}),
+    R("DELETE", "/api/v1/work-orders/{work_order}/services/{service_line}/",
+      "401 403 403 204 204", "401 403 403 404 204"),
+    R("GET", "/api/v1/costs/?group_by=site&from=2026-01-01&to=2026-02-01",
+      "401 403 403 200 200"),
     R("GET", "/api/v1/failure-codes/", "401 200 200 200 200"),
     # alerts and pipeline
     R("GET", "/api/v1/gateways/", "401 403 403 200 200"),
@@ -261,6 +272,13 @@ ADMIN_LIST_ONLY = {
 }
 ADMIN = [
     R("GET", "/admin/", "302 302 302 200 200"),
+    # The billing export and cost roll-up (reports/), inside the admin's login: another
+    # customer is an invalid choice on the form, like a missing one.
+    R("GET", "/reports/billing/", "302 302 302 200 200"),
+    R("GET", "/reports/billing/?customer={customer}&month=2026-11&format=csv",
+      "302 302 302 200 200", "302 302 302 200 200"),
+    R("GET", "/reports/costs/?group_by=site&start=2026-01-01&end=2026-02-01",
+      "302 302 302 200 200"),
     *[
         R("GET", f"/admin/{label.replace('.', '/')}/", "302 302 302 200 200")
         for label in ADMIN_CHANGE
