@@ -44,6 +44,19 @@ def report_charts(report: MonthlyReport) -> dict:
             ],
             colour="#b42318",
         ),
+        # Floats for the drawing's geometry only; the amounts themselves stay Decimal.
+        "costs": charts.stacked_columns(
+            label=f"Billed per contract: the fee and the work on top, {report.scope.currency}",
+            categories=[row.contract.reference for row in report.costs],
+            series=[
+                ("monthly fee", [float(row.fee) for row in report.costs], charts.PLANNED),
+                (
+                    "on top of the fee",
+                    [max(float(row.on_top), 0) for row in report.costs],
+                    charts.LATE,
+                ),
+            ],
+        ),
         "fleet": charts.horizontal_bars(
             label="Gateway availability in the month, percent",
             rows=[

@@ -26,6 +26,7 @@ from contracts.attainment import Attainment, attainment_by_contract
 from contracts.models import Contract
 from fleet.availability import Availability, availability_by_gateway
 from gateways.models import Gateway
+from reports.billing import Kind, billing_lines
 from workorders import selectors
 from workorders.choices import WorkOrderType
 from workorders.models import WorkOrder
@@ -67,6 +68,14 @@ DEFINITIONS = {
     "top_assets": (
         "The assets with the most failures in the month (as for MTBF), ties broken by repair "
         "hours (completed - started of those failures)."
+    ),
+    "costs": (
+        "What was billed under each contract for the month: the fixed monthly fee, and the "
+        "work billed on top of it (labour at the contract's billing rates, overtime at its "
+        "multiplier, parts and external services with the contract's markups). Preventive and "
+        "inspection work that the fee covers is valued at the same rates and credited, so it "
+        "costs nothing on top of the fee; its value shows what the fee bought. Amounts are "
+        "those of the month's bill, in the customer's currency."
     ),
     "fleet": (
         "Connectivity availability of the plant's IIoT gateways: time online (or late within "
@@ -239,6 +248,28 @@ class FleetAvailability:
 
 
 @dataclass
+class ContractBilling:
+    """One contract's bill for the month, summed from its billing lines."""
+
+    contract: Contract
+    fee: Decimal
+    labour: Decimal
+    parts: Decimal
+    services: Decimal
+    covered: Decimal  # the value of the work the fee covers (credited on the bill)
+    work_orders: int
+
+    @property
+    def on_top(self) -> Decimal:
+        """Billed beyond the fee: the work's lines less the covered work's credit."""
+        return self.labour + self.parts + self.services - self.covered
+
+    @property
+    def total(self) -> Decimal:
+        return self.fee + self.on_top
+
+
+@dataclass
 class MonthlyReport:
     scope: ReportScope
     sla: list[ContractAttainment]
@@ -249,6 +280,7 @@ class MonthlyReport:
     reliability: list[selectors.ReliabilityRow]
     top_assets: list[selectors.AssetFailures]
     fleet: FleetAvailability
+    costs: list[ContractBilling] = field(default_factory=list)
     definitions: dict = field(default_factory=lambda: DEFINITIONS)
 
     @property
@@ -350,6 +382,45 @@ def caught_before_failure(scope: ReportScope) -> CaughtBeforeFailure:
     return caught
 
 
+def contract_billing(scope: ReportScope) -> list[ContractBilling]:
+    """The month's bill per contract of the customer (`reports.billing`), on the report's
+    sites: billed amounts only, never the partner's internal costs."""
+    local = [moment.astimezone(scope.zone) for moment in (scope.start, scope.end)]
+    lines = billing_lines(
+        customer=scope.customer, start=local[0], end=local[1], sites=[s.pk for s in scope.sites]
+    )
+    by_contract: dict[str, list] = {}
+    for line in lines:
+        by_contract.setdefault(line.contract, []).append(line)
+    # Only the contracts that cover a site of the report (a site's report shows no other fee).
+    contracts = Contract.objects.filter(
+        customer=scope.customer,
+        reference__in=list(by_contract),
+        pk__in=Contract.sites.through.objects.filter(
+            site_id__in=[s.pk for s in scope.sites]
+        ).values("contract_id"),
+    )
+    rows = []
+    for contract in contracts.order_by("reference"):
+        mine = by_contract[contract.reference]
+
+        def total(*kinds, lines=mine) -> Decimal:
+            return money(sum((x.amount for x in lines if x.kind in kinds), Decimal("0")))
+
+        rows.append(
+            ContractBilling(
+                contract=contract,
+                fee=total(Kind.FEE),
+                labour=total(Kind.LABOUR, Kind.OVERTIME),
+                parts=total(Kind.PARTS),
+                services=total(Kind.SERVICES),
+                covered=-total(Kind.COVERED),
+                work_orders=len({x.work_order for x in mine if x.work_order}),
+            )
+        )
+    return rows
+
+
 def fleet_availability(scope: ReportScope) -> FleetAvailability:
     """Each active gateway of the report's sites over the month (three queries)."""
     gateways = list(
@@ -381,4 +452,5 @@ def monthly_report(scope: ReportScope) -> MonthlyReport:
             scope.work_orders, start=scope.start, end=scope.end, limit=5
         ),
         fleet=fleet_availability(scope),
+        costs=contract_billing(scope),
     )

@@ -178,7 +178,7 @@ def test_the_report_costs_the_same_queries_whatever_the_amount_of_work(known):
         report = october(known)
     assert report.caught.count == 33
     assert len(larger.captured_queries) == len(smaller.captured_queries)
-    assert len(larger.captured_queries) <= 20
+    assert len(larger.captured_queries) <= 26
 
 
 def test_months_are_read_from_their_iso_form_only():
@@ -186,3 +186,40 @@ def test_months_are_read_from_their_iso_form_only():
     assert parse_month("2026-1") is None and parse_month("2026-13") is None
     assert parse_month("x") is None and parse_month("0000-01") is None
     assert previous_month(date(2026, 1, 15)) == date(2025, 12, 1)
+
+
+def test_costs_against_the_contract_show_the_fee_and_what_was_billed_on_top(known):
+    from tests.factories import ServiceLineFactory
+    from workorders.models import ServiceLine
+
+    corrective = ServiceLineFactory(work_order=known.w1, amount=Decimal("100.00"))
+    preventive = ServiceLineFactory(work_order=known.w5, amount=Decimal("50.00"))
+    november = ServiceLineFactory(work_order=known.w4, amount=Decimal("70.00"))
+    ServiceLine.objects.filter(pk=corrective.pk).update(created_at=oct_(2, 15))
+    ServiceLine.objects.filter(pk=preventive.pk).update(created_at=oct_(14, 12))
+    ServiceLine.objects.filter(pk=november.pk).update(created_at=at(11, 1, 12))
+    [row] = october(known).costs
+    assert row.contract == known.contract
+    # Fee 1000.00; services 100 + 50; the preventive 50 is covered by the fee.
+    assert (row.fee, row.services, row.labour, row.parts) == (
+        Decimal("1000.00"),
+        Decimal("150.00"),
+        Decimal("0.00"),
+        Decimal("0.00"),
+    )
+    assert (row.covered, row.on_top, row.total) == (
+        Decimal("50.00"),
+        Decimal("100.00"),
+        Decimal("1100.00"),
+    )
+    assert row.work_orders == 2
+
+
+def test_a_contract_with_only_its_fee_still_shows_the_fee(known):
+    [row] = october(known).costs
+    assert (row.fee, row.on_top, row.total, row.work_orders) == (
+        Decimal("1000.00"),
+        Decimal("0.00"),
+        Decimal("1000.00"),
+        0,
+    )

@@ -26,7 +26,8 @@ def test_a_customer_viewer_reads_their_report_with_every_section_and_definition(
     assert response.status_code == 200
     html = response.content.decode()
     assert "Acme Foods: monthly report, October 2026" in html
-    for section in ("sla", "pm", "work-done", "funnel", "caught", "reliability", "top-assets"):
+    sections = ("sla", "pm", "work-done", "funnel", "caught", "reliability", "top-assets")
+    for section in (*sections, "costs", "fleet"):
         assert f'id="{section}"' in html
     assert "C-ACME-1" in html and "71.4 %" in html
     assert "1550.00 EUR" in html
@@ -89,6 +90,7 @@ def test_the_pdf_is_a_document_with_a_cover_page_numbers_and_the_figures(client,
     assert response.status_code == 200
     assert response["Content-Type"] == "application/pdf"
     assert f'filename="report-{known.customer.pk}-2026-10.pdf"' in response["Content-Disposition"]
+    save_first_pages(response.content, "report-pdf")
     reader = PdfReader(io.BytesIO(response.content))
     pages = [page.extract_text() for page in reader.pages]
     assert 3 <= len(pages) <= 6
@@ -101,12 +103,14 @@ def test_the_pdf_is_a_document_with_a_cover_page_numbers_and_the_figures(client,
     body = "\n".join(pages[1:])
     assert "71.4 %" in body and "1550.00 EUR" in body and "97.6 %" in body
     assert "319.3" in body  # pump MTBF
-    save_first_pages(response.content, "report-pdf")
+    assert "Costs against the contract" in body
+    assert "1000.00 0.00 0.00 0.00 0.00 0.00 1000.00" in body  # fee, nothing on top
 
 
 def save_first_pages(pdf: bytes, name: str) -> None:
-    """PNGs of the first two pages, beside the browser tests' screenshots (a CI artifact)."""
+    """The PDF and PNGs of its first two pages, beside the browser screenshots (CI artifacts)."""
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    (ARTIFACTS / f"{name}.pdf").write_bytes(pdf)
     document = pypdfium2.PdfDocument(pdf)
     try:
         for index in range(min(2, len(document))):
