@@ -1,4 +1,4 @@
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from zoneinfo import ZoneInfo
 
 from django import forms
@@ -431,6 +431,11 @@ class LowStockFilter(admin.SimpleListFilter):
         return queryset
 
 
+def movement_value(movement) -> Decimal:
+    """A ledger row's value: quantity x unit cost, rounded half-up to cents."""
+    return (movement.quantity * movement.unit_cost).quantize(Decimal("0.01"), ROUND_HALF_UP)
+
+
 class StockQuantitiesForm(forms.Form):
     """One quantity per selected stock row and one reason, for the receive and count actions."""
 
@@ -451,9 +456,25 @@ class StockQuantitiesForm(forms.Form):
                 min_value=Decimal("0") if counting else Decimal("0.001"),
                 initial=stock.on_hand if counting else None,
             )
+            if not counting:
+                self.fields[f"cost_{stock.pk}"] = forms.DecimalField(
+                    max_digits=14,
+                    decimal_places=4,
+                    required=False,
+                    min_value=Decimal("0"),
+                    help_text="Purchase price of one unit (empty: the current average cost).",
+                )
 
     def row_fields(self):
-        return [(stock, self[f"qty_{stock.pk}"]) for stock in self.rows]
+        """(stock, quantity field, unit cost field or None) per selected row."""
+        return [
+            (
+                stock,
+                self[f"qty_{stock.pk}"],
+                self[f"cost_{stock.pk}"] if f"cost_{stock.pk}" in self.fields else None,
+            )
+            for stock in self.rows
+        ]
 
 
 @admin.register(models.Stock)
@@ -470,6 +491,7 @@ class StockAdmin(ServiceSavedAdminMixin, SiteScopedAdminMixin, admin.ModelAdmin)
         "reorder_point",
         "is_low",
         "bin",
+        "average_cost",
     )
     list_filter = (
         LowStockFilter,
@@ -480,12 +502,21 @@ class StockAdmin(ServiceSavedAdminMixin, SiteScopedAdminMixin, admin.ModelAdmin)
     search_fields = ("part__sku", "part__name", "bin")
     autocomplete_fields = ("part",)
     actions = ("receive_stock", "count_stock")
-    fields = ("part", "storeroom", "on_hand", "reserved", "reorder_point", "bin", "ledger")
+    fields = (
+        "part",
+        "storeroom",
+        "on_hand",
+        "reserved",
+        "average_cost",
+        "reorder_point",
+        "bin",
+        "ledger",
+    )
 
     def get_readonly_fields(self, request, obj=None):
         if obj is None:
-            return ("on_hand", "reserved", "ledger")
-        return ("part", "storeroom", "on_hand", "reserved", "ledger")
+            return ("on_hand", "reserved", "average_cost", "ledger")
+        return ("part", "storeroom", "on_hand", "reserved", "average_cost", "ledger")
 
     @admin.display(description="available")
     def available_now(self, stock):
@@ -506,13 +537,16 @@ class StockAdmin(ServiceSavedAdminMixin, SiteScopedAdminMixin, admin.ModelAdmin)
         )
         rows = format_html_join(
             "",
-            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td>"
+            "<td>{}</td></tr>",
             (
                 (
                     f"{m.created_at:%Y-%m-%d %H:%M}",
                     m.get_kind_display(),
                     m.quantity,
                     m.on_hand_after,
+                    "—" if m.unit_cost is None else m.unit_cost,
+                    "—" if m.unit_cost is None else movement_value(m),
                     m.work_order.number if m.work_order else m.reason,
                     m.created_by or "system",
                 )
@@ -522,7 +556,7 @@ class StockAdmin(ServiceSavedAdminMixin, SiteScopedAdminMixin, admin.ModelAdmin)
         url = reverse("admin:assets_stockmovement_changelist") + f"?stock__id__exact={stock.pk}"
         return format_html(
             "<table><tr><th>when</th><th>kind</th><th>qty</th><th>on hand after</th>"
-            "<th>work order / reason</th><th>by</th></tr>{}</table>"
+            "<th>unit cost</th><th>value</th><th>work order / reason</th><th>by</th></tr>{}</table>"
             '<p><a href="{}">Whole ledger of this stock</a></p>',
             rows,
             url,
@@ -557,7 +591,7 @@ class StockAdmin(ServiceSavedAdminMixin, SiteScopedAdminMixin, admin.ModelAdmin)
     def _apply_quantities(self, request, form, *, counting: bool):
         reason = form.cleaned_data["reason"]
         done, refused, unchanged = [], [], 0
-        for stock, field in form.row_fields():
+        for stock, field, cost_field in form.row_fields():
             quantity = form.cleaned_data[field.name]
             if quantity is None:
                 continue
@@ -568,7 +602,11 @@ class StockAdmin(ServiceSavedAdminMixin, SiteScopedAdminMixin, admin.ModelAdmin)
                     )
                 else:
                     movement = services.stock_receive(
-                        stock=stock, quantity=quantity, by=request.user, reason=reason
+                        stock=stock,
+                        quantity=quantity,
+                        by=request.user,
+                        reason=reason,
+                        unit_cost=form.cleaned_data[cost_field.name],
                     )
             except SERVICE_ERRORS as error:
                 refused.append((str(stock), service_error_messages(error)))
@@ -595,10 +633,17 @@ class StockMovementAdmin(SiteScopedAdminMixin, admin.ModelAdmin):
         "kind",
         "quantity",
         "on_hand_after",
+        "unit_cost",
+        "value",
         "work_order",
         "reason",
         "created_by",
     )
+
+    @admin.display(description="value")
+    def value(self, movement):
+        return "—" if movement.unit_cost is None else movement_value(movement)
+
     list_filter = (
         "kind",
         ("stock__storeroom__site", admin.RelatedOnlyFieldListFilter),

@@ -1,6 +1,6 @@
 """Writes to assets, meters and stock. Views, admin, API and tasks all call these."""
 
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -12,6 +12,7 @@ from assets.models import Asset, Customer, Meter, Part, Site, Stock, StockMoveme
 from cmms.errors import InsufficientStock
 from cmms.rows import UNCHANGED, given, given_fields
 
+UNIT_COST_PLACES = Decimal("0.0001")  # cmms.fields.UNIT_COST
 FIXED_SITE = "Objects stay at their site; create a new one at the other site."
 FIXED_STOCK = {
     "part": "Stock rows keep their part; create a new row.",
@@ -266,10 +267,11 @@ def _locked(stock: Stock) -> Stock:
 
 
 def _move(
-    stock: Stock, *, kind, quantity: Decimal, by, work_order=None, reason=""
+    stock: Stock, *, kind, quantity: Decimal, by, unit_cost: Decimal, work_order=None, reason=""
 ) -> StockMovement:
+    """Write a ledger row valued at `unit_cost` and change on hand (call under the row lock)."""
     stock.on_hand += quantity
-    stock.save(update_fields=["on_hand", "reserved"])
+    stock.save(update_fields=["on_hand", "reserved", "average_cost"])
     return StockMovement.objects.create(
         stock=stock,
         kind=kind,
@@ -278,14 +280,50 @@ def _move(
         work_order=work_order,
         reason=reason,
         created_by=by,
+        unit_cost=unit_cost,
     )
 
 
+def _blend_average(stock: Stock, *, quantity: Decimal, unit_cost: Decimal) -> None:
+    """Move the moving average for `quantity` arriving at `unit_cost` (before on hand grows):
+    (on_hand x average + quantity x unit_cost) / (on_hand + quantity), to four places."""
+    value = stock.on_hand * stock.average_cost + quantity * unit_cost
+    stock.average_cost = (value / (stock.on_hand + quantity)).quantize(
+        UNIT_COST_PLACES, rounding=ROUND_HALF_UP
+    )
+
+
+def _unit_cost(unit_cost) -> Decimal:
+    try:
+        unit_cost = Decimal(unit_cost)
+    except (ArithmeticError, TypeError, ValueError):
+        raise ValidationError({"unit_cost": "Give the price of one unit as a number."}) from None
+    if not unit_cost.is_finite() or unit_cost < 0:
+        raise ValidationError({"unit_cost": "A unit cost cannot be negative."})
+    return unit_cost.quantize(UNIT_COST_PLACES, rounding=ROUND_HALF_UP)
+
+
 @transaction.atomic
-def stock_receive(*, stock: Stock, quantity, by=None, reason: str = "") -> StockMovement:
-    """Parts arrive in the storeroom."""
+def stock_receive(
+    *, stock: Stock, quantity, by=None, reason: str = "", unit_cost=None
+) -> StockMovement:
+    """Parts arrive in the storeroom at `unit_cost` each (the purchase price), which moves the
+    stock's moving average cost. Without a price they are valued at the current average, or at
+    the part's list price (`Part.unit_cost`) while the stock has never been valued."""
     quantity = _positive(quantity)
-    return _move(_locked(stock), kind=MovementKind.RECEIPT, quantity=quantity, by=by, reason=reason)
+    stock = _locked(stock)
+    if unit_cost is None:
+        unit_cost = stock.average_cost if stock.average_cost > 0 else stock.part.unit_cost
+    unit_cost = _unit_cost(unit_cost)
+    _blend_average(stock, quantity=quantity, unit_cost=unit_cost)
+    return _move(
+        stock,
+        kind=MovementKind.RECEIPT,
+        quantity=quantity,
+        by=by,
+        reason=reason,
+        unit_cost=unit_cost,
+    )
 
 
 @transaction.atomic
@@ -308,25 +346,57 @@ def stock_issue(
             f"in {stock.storeroom} (asked for {quantity}).",
             code="insufficient_stock",
         )
-    return _move(stock, kind=MovementKind.ISSUE, quantity=-quantity, by=by, work_order=work_order)
+    return _move(
+        stock,
+        kind=MovementKind.ISSUE,
+        quantity=-quantity,
+        by=by,
+        work_order=work_order,
+        unit_cost=stock.average_cost,
+    )
 
 
 @transaction.atomic
 def stock_return(*, stock: Stock, quantity, work_order, by=None) -> StockMovement:
-    """Unused parts come back from a work order; never more than was issued to it."""
+    """Unused parts come back from a work order; never more than was issued to it.
+
+    They come back at the cost they were issued at (the quantity-weighted average of the work
+    order's issues from this stock), so the work order's parts cost falls by exactly what those
+    parts had added, and they blend into the moving average like a receipt at that cost.
+    """
     quantity = _positive(quantity)
     stock = _locked(stock)
-    issued = -sum(
-        m.quantity
-        for m in StockMovement.objects.filter(
+    movements = list(
+        StockMovement.objects.filter(
             stock=stock, work_order=work_order, kind__in=[MovementKind.ISSUE, MovementKind.RETURN]
         )
     )
+    issued = -sum(m.quantity for m in movements)
     if quantity > issued:
         raise ValidationError(
             {"quantity": f"Only {issued} were issued to {work_order.number}; cannot return more."}
         )
-    return _move(stock, kind=MovementKind.RETURN, quantity=quantity, by=by, work_order=work_order)
+    unit_cost = _issued_unit_cost(movements, default=stock.average_cost)
+    _blend_average(stock, quantity=quantity, unit_cost=unit_cost)
+    return _move(
+        stock,
+        kind=MovementKind.RETURN,
+        quantity=quantity,
+        by=by,
+        work_order=work_order,
+        unit_cost=unit_cost,
+    )
+
+
+def _issued_unit_cost(movements: list[StockMovement], *, default: Decimal) -> Decimal:
+    """The quantity-weighted unit cost of the issues among `movements` (issues recorded before
+    costs were kept count at `default`, the current average)."""
+    issues = [m for m in movements if m.kind == MovementKind.ISSUE]
+    quantity = -sum(m.quantity for m in issues)
+    if not quantity:
+        return default
+    value = -sum(m.quantity * (default if m.unit_cost is None else m.unit_cost) for m in issues)
+    return (value / quantity).quantize(UNIT_COST_PLACES, rounding=ROUND_HALF_UP)
 
 
 @transaction.atomic
@@ -345,7 +415,14 @@ def stock_adjust(*, stock: Stock, counted, by=None, reason: str) -> StockMovemen
     difference = counted - stock.on_hand
     if difference == 0:
         return None
-    return _move(stock, kind=MovementKind.ADJUSTMENT, quantity=difference, by=by, reason=reason)
+    return _move(
+        stock,
+        kind=MovementKind.ADJUSTMENT,
+        quantity=difference,
+        by=by,
+        reason=reason,
+        unit_cost=stock.average_cost,
+    )
 
 
 @transaction.atomic

@@ -12,6 +12,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 
 from cmms.api.schema import ENUM_NAME_OVERRIDES
@@ -327,6 +328,7 @@ CELERY_TASK_ROUTES = {
     "sync.tasks.prune_tombstones": {"queue": "housekeeping"},
     "integrations.tasks.delivery_send": {"queue": "default"},
     "integrations.tasks.deliveries_sweep": {"queue": "housekeeping"},
+    "reports.tasks.send_monthly_reports": {"queue": "housekeeping"},
 }
 CELERY_BEAT_SCHEDULE: dict = {
     "alerts-sweep": {"task": "alerts.tasks.sweep_alerts", "schedule": 30.0},
@@ -344,7 +346,16 @@ CELERY_BEAT_SCHEDULE: dict = {
         "task": "integrations.tasks.deliveries_sweep",
         "schedule": float(WEBHOOK_SWEEP_SECONDS),
     },
+    # reports.services: last month's client reports, hourly on the 1st (sent once per customer
+    # and month; a failed mail is retried the next hour).
+    "reports-monthly": {
+        "task": "reports.tasks.send_monthly_reports",
+        "schedule": crontab(minute=17, hour="*", day_of_month="1"),
+    },
 }
+
+# The partner's name on the monthly client report's cover and e-mail.
+REPORT_PARTNER_NAME = env_str("REPORT_PARTNER_NAME", "Your maintenance partner")
 
 # Incremental sync (docs/sync.md): deleted rows are listed at /api/v1/deletions/ this many days;
 # a client that syncs less often than that must reload in full.
@@ -466,5 +477,10 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        # WeasyPrint logs every rendering step (and its default CSS at import) at INFO.
+        "weasyprint": {"level": "WARNING"},
+        "fontTools": {"level": "WARNING"},
+    },
 }

@@ -26,6 +26,8 @@ urlpatterns = [
         name="swagger-ui",
     ),
     path("tech/", include("tech.urls")),
+    path("reports/", include("reports.urls")),
+    path("reports/", include("reports.urls_costs")),
     path("", RedirectView.as_view(url="/tech/", permanent=False), name="root"),
     path("", include("ops.urls")),
 ]

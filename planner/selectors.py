@@ -1,13 +1,15 @@
 """Small reads for the planner pages that are not KPIs (those are in `workorders.selectors`)."""
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, time, timedelta
 
 from django.core.cache import cache
 from django.utils import timezone
 
 from alerts.choices import AlertStatus
 from alerts.models import Alert
+from contracts.attainment import Attainment, attainment_by_contract
+from contracts.models import Contract
 from workorders.choices import Status
 from workorders.models import WorkOrder
 from workorders.selectors import PeriodFigures
@@ -47,3 +49,40 @@ def index_counts(user) -> dict[str, int]:
         "unmatched": Alert.objects.for_user(user).filter(status=AlertStatus.UNMATCHED).count(),
         "overdue": work_orders.overdue(timezone.now()).count(),
     }
+
+
+@dataclass
+class ContractAttainmentRow:
+    """One contract's SLA attainment this month and last month (the dashboard's KPI)."""
+
+    contract: Contract
+    current: Attainment
+    last: Attainment
+
+
+def month_bounds(now: datetime, zone) -> dict[str, tuple[datetime, datetime]]:
+    """{"current": this month so far, "last": the month before}, as UTC instants of the
+    months' midnights in `zone` (UTC, so a daylight-saving hour is counted)."""
+    first = timezone.localdate(now, timezone=zone).replace(day=1)
+    previous = (first - timedelta(days=1)).replace(day=1)
+    following = (first + timedelta(days=32)).replace(day=1)
+    start, middle, end = (
+        datetime.combine(day, time.min, tzinfo=zone).astimezone(UTC)
+        for day in (previous, first, following)
+    )
+    return {"current": (middle, end), "last": (start, middle)}
+
+
+def sla_attainment_months(work_orders, *, zone, now: datetime) -> list[ContractAttainmentRow]:
+    """SLA attainment per contract with work judged this month or last (`contracts.attainment`),
+    from the scoped work orders: two queries whatever the amount of work."""
+    by_contract = attainment_by_contract(work_orders, periods=month_bounds(now, zone), now=now)
+    if not by_contract:
+        return []
+    contracts = Contract.objects.filter(pk__in=list(by_contract)).order_by("reference")
+    return [
+        ContractAttainmentRow(
+            contract=c, current=by_contract[c.pk]["current"], last=by_contract[c.pk]["last"]
+        )
+        for c in contracts
+    ]

@@ -23,12 +23,13 @@ from alerts import services as alert_services
 from alerts.choices import AlertStatus
 from alerts.models import Alert
 from assets.models import Asset, Site
+from cmms import charts
 from cmms.errors import SERVICE_ERRORS, refusal_for
 from cmms.inputs import day_in_range, parse_id
+from contracts.attainment import DEFINITION as SLA_ATTAINMENT_DEFINITION
 from fleet import selectors as fleet_selectors
 from gateways.choices import Connectivity
 from pipeline.choices import Severity
-from planner import charts
 from planner import selectors as planner_selectors
 from planner.forms import DispatchForm, FleetForm, SitePeriodForm
 from planner.services import work_order_dispatch, work_order_merge
@@ -91,6 +92,8 @@ def dashboard(request):
         computed_at=snapshot.computed_at if snapshot else None,
         last_day=end - timedelta(days=1),
         charts=_dashboard_charts(kpis),
+        sla=planner_selectors.sla_attainment_months(work_orders, zone=_zone(site), now=kpis.now),
+        sla_definition=SLA_ATTAINMENT_DEFINITION,
         age_buckets=[label for label, *_ in selectors.AGE_BUCKETS],
         changelist=reverse("admin:workorders_workorder_changelist"),
     )

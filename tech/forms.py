@@ -67,6 +67,7 @@ class LabourForm(forms.Form):
     )
     # Not just "Note": the page has a timeline note too, and the two need telling apart.
     note = forms.CharField(max_length=500, required=False, label="Note on this time")
+    overtime = forms.BooleanField(required=False, label="Overtime (outside normal hours)")
 
 
 class IssuePartForm(forms.Form):

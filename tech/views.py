@@ -398,6 +398,7 @@ def labour_add(request, work_order, data):
         technician=request.user,
         hours=data["hours"],
         note=data["note"],
+        overtime=data["overtime"],
         by=request.user,
     )
 

@@ -1,5 +1,6 @@
 """factory_boy factories for every model; tests build data with these, never by hand."""
 
+import datetime
 import io
 import zoneinfo
 from decimal import Decimal
@@ -331,3 +332,46 @@ def scheduled_work(site, *, assignee=None, asset=None, steps=(), **fields):
     if assignee is not None:
         wo_services.work_order_assign(work_order=wo, assignee=assignee)
     return wo
+
+
+class ContractFactory(factory.django.DjangoModelFactory):
+    """A contract of the site's customer covering that site (pass `sites=[...]`)."""
+
+    class Meta:
+        model = "contracts.Contract"
+        skip_postgeneration_save = True
+
+    customer = factory.SubFactory(CustomerFactory)
+    reference = factory.Sequence(lambda n: f"C-{n:04d}")
+    name = factory.Sequence(lambda n: f"Maintenance contract {n}")
+    starts_on = factory.LazyFunction(lambda: timezone.localdate() - timezone.timedelta(days=365))
+
+    @factory.post_generation
+    def sites(self, create, extracted, **kwargs):
+        if create and extracted:
+            self.sites.set(extracted)
+
+
+# ---------------------------------------------------------------- costs (issue 18)
+
+
+class LabourRateFactory(factory.django.DjangoModelFactory):
+    """The default labour rate (no technician, no skill) in EUR from 2020 unless told."""
+
+    class Meta:
+        model = "contracts.LabourRate"
+
+    currency = "EUR"
+    hourly_cost = Decimal("40.00")
+    overtime_hourly_cost = Decimal("60.00")
+    valid_from = datetime.date(2020, 1, 1)
+
+
+class ServiceLineFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "workorders.ServiceLine"
+
+    work_order = factory.SubFactory(WorkOrderFactory)
+    vendor = "Acme Repairs"
+    description = "Motor rewind"
+    amount = Decimal("100.00")

@@ -29,8 +29,9 @@ from cmms.admin import (
 from cmms.inputs import parse_id
 from cmms.scoping import held_customers, may_own
 from cmms.spreadsheets import SpreadsheetExportMixin
-from workorders import models, policy, services
+from workorders import models, policy, service_lines, services
 from workorders.choices import Status
+from workorders.costs import work_order_cost
 from workorders.job_plans import (
     QUANTITY_NOT_POSITIVE,
     job_plan_check_unused,
@@ -94,8 +95,18 @@ class LabourInline(OpenWorkOnlyMixin, ScopedInlineMixin, admin.TabularInline):
     model = models.LabourEntry
     extra = 0
     can_delete = False
-    fields = ("technician", "started_at", "hours", "note", "ended_at", "automatic")
-    readonly_fields = ("ended_at", "automatic")
+    fields = (
+        "technician",
+        "started_at",
+        "hours",
+        "overtime",
+        "note",
+        "ended_at",
+        "automatic",
+        "cost_rate",
+        "cost",
+    )
+    readonly_fields = ("ended_at", "automatic", "cost_rate", "cost")
     verbose_name_plural = "labour (add time worked by hand)"
 
     def has_change_permission(self, request, obj=None):
@@ -142,9 +153,23 @@ class WorkOrderEventInline(ReadOnlyInlineMixin, admin.TabularInline):
         return super().get_queryset(request).select_related("created_by")
 
 
+class ServiceLineInline(ScopedInlineMixin, admin.TabularInline):
+    """External services (vendor, description, amount); written by the service-line services,
+    on any status (invoices arrive after the work is done)."""
+
+    model = models.ServiceLine
+    extra = 0
+    fields = ("vendor", "description", "amount", "created_at", "created_by")
+    readonly_fields = ("created_at", "created_by")
+    verbose_name_plural = "external services"
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("created_by")
+
+
 class PartsIssuedInline(ReadOnlyInlineMixin, admin.TabularInline):
     model = StockMovement
-    fields = ("created_at", "stock", "kind", "quantity", "created_by")
+    fields = ("created_at", "stock", "kind", "quantity", "unit_cost", "created_by")
     verbose_name_plural = "parts issued and returned"
 
     def get_queryset(self, request):
@@ -329,13 +354,15 @@ class WorkOrderAdmin(SiteScopedAdminMixin, SpreadsheetExportMixin, admin.ModelAd
             "Progress",
             {"fields": PROGRESS_FIELDS},
         ),
+        ("Cost so far", {"fields": ("cost_summary",)}),
     )
-    progress_fields = ("number", *ORIGIN_FIELDS, *PROGRESS_FIELDS)
+    progress_fields = ("number", *ORIGIN_FIELDS, *PROGRESS_FIELDS, "cost_summary")
     inlines = (
         ChecklistStepInline,
         LabourInline,
         PartReservationInline,
         PartsIssuedInline,
+        ServiceLineInline,
         # alerts.admin adds the alerts behind the work order here
         StatusChangeInline,
         WorkOrderEventInline,
@@ -363,6 +390,18 @@ class WorkOrderAdmin(SiteScopedAdminMixin, SpreadsheetExportMixin, admin.ModelAd
         """The list without the admin's side menu: its 275 px go to the columns."""
         extra_context = {"is_nav_sidebar_enabled": False, **(extra_context or {})}
         return super().changelist_view(request, extra_context)
+
+    @admin.display(description="cost")
+    def cost_summary(self, work_order):
+        """Labour + parts + services so far (workorders.costs), in the customer's currency."""
+        if not work_order.pk:
+            return "—"
+        cost = work_order_cost(work_order)
+        unpriced = " (some labour has no rate: not counted)" if cost.labour_unpriced else ""
+        return (
+            f"labour {cost.labour} + parts {cost.parts} + services {cost.services} = "
+            f"{cost.total} {cost.currency}{unpriced}"
+        )
 
     @admin.display(description="site", ordering="site__code")
     def site_code(self, work_order):
@@ -410,6 +449,8 @@ class WorkOrderAdmin(SiteScopedAdminMixin, SpreadsheetExportMixin, admin.ModelAd
         adopt_saved(obj, saved)
 
     def save_formset(self, request, form, formset, change):
+        if formset.model is models.ServiceLine:
+            return self._save_service_lines(request, form, formset)
         if formset.model is not models.LabourEntry:
             return super().save_formset(request, form, formset, change)
         for entry in formset.save(commit=False):
@@ -420,8 +461,30 @@ class WorkOrderAdmin(SiteScopedAdminMixin, SpreadsheetExportMixin, admin.ModelAd
                 hours=entry.hours,
                 started_at=entry.started_at,
                 note=entry.note,
+                overtime=entry.overtime,
                 by=request.user,
             )
+        return None
+
+    def _save_service_lines(self, request, form, formset):
+        """New, changed and deleted service lines, each through its service."""
+        lines = formset.save(commit=False)
+        for line in formset.deleted_objects:
+            self.call_service(service_lines.service_line_delete, line=line, by=request.user)
+        changed = {line.pk for line, _ in formset.changed_objects}
+        for line in lines:
+            fields = {"vendor": line.vendor, "description": line.description, "amount": line.amount}
+            if line.pk in changed:
+                self.call_service(
+                    service_lines.service_line_update, line=line, by=request.user, **fields
+                )
+            else:
+                self.call_service(
+                    service_lines.service_line_add,
+                    work_order=form.instance,
+                    by=request.user,
+                    **fields,
+                )
         return None
 
     # -- lifecycle actions, one service call per row, each refused row reported with its reason

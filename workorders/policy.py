@@ -63,6 +63,12 @@ def may_change_work(user) -> bool:
     return user is None or not user.is_customer_viewer
 
 
+def may_see_costs(user) -> bool:
+    """Whether `user` sees the partner's internal costs and cost rates: partner staff (and the
+    system); customer viewers, the client's staff, never."""
+    return user is None or not user.is_customer_viewer
+
+
 def may_plan(user) -> bool:
     """Whether `user` plans work (approves, schedules, assigns); planners and superusers."""
     return user is None or user.is_planner

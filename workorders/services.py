@@ -17,7 +17,7 @@ from assets.models import Stock
 from cmms.errors import NotPermitted, TransitionNotAllowed
 from cmms.roles import Role
 from cmms.rows import UNCHANGED, adopt_row, given_fields
-from workorders import creation, outbound, policy
+from workorders import costs, creation, outbound, policy
 from workorders.choices import (
     EventKind,
     FailureCodeKind,
@@ -291,7 +291,8 @@ def _stop_clock(wo: WorkOrder, now) -> None:
         entry.ended_at = now
         seconds = (now - entry.started_at).total_seconds()
         entry.hours = (Decimal(seconds) / 3600).quantize(Decimal("0.01"))
-        entry.save(update_fields=["ended_at", "hours"])
+        costs.labour_entry_price(entry, work_order=wo)
+        entry.save(update_fields=["ended_at", "hours", "cost_rate", "cost"])
     wo.actual_hours = wo.labour.aggregate(total=Sum("hours"))["total"] or Decimal("0")
 
 
@@ -310,9 +311,17 @@ def _release_reservations(wo: WorkOrder) -> None:
 
 @transaction.atomic
 def labour_add(
-    *, work_order: WorkOrder, technician, hours, by=None, started_at=None, note: str = ""
+    *,
+    work_order: WorkOrder,
+    technician,
+    hours,
+    by=None,
+    started_at=None,
+    note: str = "",
+    overtime: bool = False,
 ) -> LabourEntry:
-    """Record labour by hand (time not captured by start/pause/complete)."""
+    """Record labour by hand (time not captured by start/pause/complete); its hours are final,
+    so its cost is priced now (workorders.costs.labour_entry_price)."""
     hours = Decimal(hours)
     if hours <= 0 or hours > 24:
         raise ValidationError({"hours": "Hours must be more than 0 and at most 24."})
@@ -327,14 +336,17 @@ def labour_add(
     if started_at is not None and started_at > now:
         raise ValidationError({"started_at": "Labour cannot start in the future."})
     started_at = started_at or now - timezone.timedelta(hours=float(hours))
-    entry = LabourEntry.objects.create(
+    entry = LabourEntry(
         work_order=work_order,
         technician=technician,
         started_at=started_at,
         ended_at=started_at + timezone.timedelta(hours=float(hours)),
         hours=hours,
         note=note,
+        overtime=bool(overtime),
     )
+    costs.labour_entry_price(entry, work_order=work_order)
+    entry.save()
     total = work_order.labour.aggregate(total=Sum("hours"))["total"] or Decimal("0")
     WorkOrder.objects.filter(pk=work_order.pk).update(actual_hours=total)
     work_order.actual_hours = total

@@ -1,9 +1,12 @@
+from decimal import ROUND_HALF_UP, Decimal
+
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from assets import models, services
 from assets.services import ASSET_FIELDS, FIXED_SITE
 from cmms.api.fields import QUANTITY_NOT_POSITIVE, ScopedPrimaryKeyRelatedField, bounded_decimal
-from cmms.api.serializers import ValidatedModelSerializer, columns
+from cmms.api.serializers import HidesCostsMixin, ValidatedModelSerializer, columns
 
 
 class CustomerSerializer(ValidatedModelSerializer):
@@ -68,7 +71,9 @@ class MeterSerializer(ValidatedModelSerializer):
         fields = ["id", "asset", "code", "name", "unit", "cumulative"]
 
 
-class PartSerializer(ValidatedModelSerializer):
+class PartSerializer(HidesCostsMixin, ValidatedModelSerializer):
+    cost_fields = ("unit_cost",)
+
     class Meta:
         model = models.Part
         fields = ["id", "sku", "name", "unit", "unit_cost", "updated_at"]
@@ -88,10 +93,13 @@ class StoreroomSerializer(ValidatedModelSerializer):
         return super().validate(attrs)
 
 
-class StockSerializer(ValidatedModelSerializer):
+class StockSerializer(HidesCostsMixin, ValidatedModelSerializer):
     """Parts held in a storeroom. `on_hand` and `reserved` change only through receipts,
-    issues and adjustments (`/receive/`, `/adjust/`, work order `/issue-part/`).
+    issues and adjustments (`/receive/`, `/adjust/`, work order `/issue-part/`). Receipts move
+    `average_cost` (moving average of a unit; not shown to customer viewers).
     """
+
+    cost_fields = ("average_cost",)
 
     storeroom = ScopedPrimaryKeyRelatedField(queryset=models.Storeroom.objects.all())
     site = serializers.IntegerField(source="storeroom.site_id", read_only=True)
@@ -111,9 +119,10 @@ class StockSerializer(ValidatedModelSerializer):
             "available",
             "reorder_point",
             "bin",
+            "average_cost",
             "updated_at",
         ]
-        read_only_fields = ["on_hand", "reserved", "updated_at"]
+        read_only_fields = ["on_hand", "reserved", "average_cost", "updated_at"]
 
     def validate(self, attrs):
         if self.instance is not None:  # the service's rule, before the model's checks
@@ -124,6 +133,14 @@ class StockSerializer(ValidatedModelSerializer):
 class StockReceiveSerializer(serializers.Serializer):
     quantity = bounded_decimal(**models.QTY, above_zero=True, message=QUANTITY_NOT_POSITIVE)
     reason = serializers.CharField(max_length=200, required=False, default="", allow_blank=True)
+    unit_cost = serializers.DecimalField(
+        max_digits=14,
+        decimal_places=4,
+        min_value=0,
+        required=False,
+        help_text="Purchase price of one unit; moves the moving average. Default: the current "
+        "average, or the part's unit cost while the stock has none.",
+    )
 
 
 class StockAdjustSerializer(serializers.Serializer):
@@ -135,12 +152,23 @@ class StockAdjustSerializer(serializers.Serializer):
     reason = serializers.CharField(max_length=200)
 
 
-class StockMovementSerializer(serializers.ModelSerializer):
+class StockMovementSerializer(HidesCostsMixin, serializers.ModelSerializer):
+    """A ledger row; `unit_cost` is what it was valued at (its value: `value`)."""
+
+    cost_fields = ("unit_cost", "value")
+    value = serializers.SerializerMethodField(help_text="quantity x unit_cost, to cents.")
     updated_at = serializers.DateTimeField(
         source="created_at", read_only=True, help_text="Ledger rows never change: `created_at`."
     )
 
     class Meta:
         model = models.StockMovement
-        fields = [*columns(models.StockMovement), "updated_at"]
+        fields = [*columns(models.StockMovement), "value", "updated_at"]
         read_only_fields = fields
+
+    @extend_schema_field(serializers.DecimalField(max_digits=14, decimal_places=2, allow_null=True))
+    def get_value(self, movement) -> str | None:
+        if movement.unit_cost is None:
+            return None
+        value = movement.quantity * movement.unit_cost
+        return str(value.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP))

@@ -49,3 +49,20 @@ def columns(model, *, without: frozenset[str] = frozenset()) -> list[str]:
     """The model's columns in declaration order (but `without`): a serializer's `fields` when
     it shows the row as it is stored, so a list of field names is not written twice."""
     return [field.name for field in model._meta.concrete_fields if field.name not in without]
+
+
+class HidesCostsMixin:
+    """Leaves out `cost_fields` for customer viewers: client staff never see the partner's
+    internal costs or cost rates (docs/costs.md). The fields stay in the schema; the keys are
+    absent from their answers."""
+
+    cost_fields: tuple[str, ...] = ()
+
+    def to_representation(self, instance):
+        data = super().to_representation(instance)
+        request = self.context.get("request")
+        user = getattr(request, "user", None)
+        if getattr(user, "is_customer_viewer", False):
+            for name in self.cost_fields:
+                data.pop(name, None)
+        return data

@@ -6,7 +6,7 @@ import re
 import pytest
 from django.urls import reverse
 
-from planner import charts
+from cmms import charts
 
 # Depends on the site's day: runs at midday and just before midnight (tests.clock).
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("site_clock")]

@@ -32,6 +32,7 @@ from tests.factories import (
     PartFactory,
     PlannerFactory,
     PMPlanFactory,
+    ServiceLineFactory,
     SiteFactory,
     SkillFactory,
     StockFactory,
@@ -104,6 +105,8 @@ def build_plant(customer_name: str, *, code: str, part, job_plan) -> Plant:
     alert_rule_save(name=f"uses {code}-customer", site=site, job_plan=customer_job_plan)
     from audit.models import AuditEntry
 
+    service_line = ServiceLineFactory(work_order=work_order)
+
     return Plant(
         site=site,
         objects={
@@ -127,6 +130,7 @@ def build_plant(customer_name: str, *, code: str, part, job_plan) -> Plant:
             "audit": AuditEntry.objects.filter(site=site).first(),
             "site_job_plan": site_job_plan,
             "customer_job_plan": customer_job_plan,
+            "service_line": service_line,
         },
     )
 

@@ -138,6 +138,17 @@ API = [
       "401 403 404 404 409", {"done": True, "result": "ok"}),
     R("POST", "/api/v1/work-orders/{work_order}/issue-part/", "401 403 201 201 201",
       "401 403 404 404 201", lambda w, p: {"stock": p.stock.pk, "quantity": "1"}),
+    # costs (issue 18): planners write service lines; customer viewers never see costs
+    R("GET", "/api/v1/work-orders/{work_order}/services/", "401 403 200 200 200",
+      "401 404 404 404 200"),
+    R("POST", "/api/v1/work-orders/{work_order}/services/", "401 403 403 201 201",
+      "401 403 403 404 201", {"vendor": "Crane Co", "description": "Crane", "amount": "9.50"}),
+    R("PATCH", "/api/v1/work-orders/{work_order}/services/{service_line}/",
+      "401 403 403 200 200", "401 403 403 404 200", {"amount": "2.00"}),
+    R("DELETE", "/api/v1/work-orders/{work_order}/services/{service_line}/",
+      "401 403 403 204 204", "401 403 403 404 204"),
+    R("GET", "/api/v1/costs/?group_by=site&from=2026-01-01&to=2026-02-01",
+      "401 403 403 200 200"),
     R("GET", "/api/v1/failure-codes/", "401 200 200 200 200"),
     # alerts and pipeline
     R("GET", "/api/v1/gateways/", "401 403 403 200 200"),
@@ -261,6 +272,13 @@ ADMIN_LIST_ONLY = {
 }
 ADMIN = [
     R("GET", "/admin/", "302 302 302 200 200"),
+    # The billing export and cost roll-up (reports/), inside the admin's login: another
+    # customer is an invalid choice on the form, like a missing one.
+    R("GET", "/reports/billing/", "302 302 302 200 200"),
+    R("GET", "/reports/billing/?customer={customer}&month=2026-11&format=csv",
+      "302 302 302 200 200", "302 302 302 200 200"),
+    R("GET", "/reports/costs/?group_by=site&start=2026-01-01&end=2026-02-01",
+      "302 302 302 200 200"),
     *[
         R("GET", f"/admin/{label.replace('.', '/')}/", "302 302 302 200 200")
         for label in ADMIN_CHANGE
@@ -371,6 +389,15 @@ USERS_ACROSS_SITES = [
 ]
 # ------------------------------------------------------------ end users managed across sites
 
+# Monthly client reports: the client's viewers and the planners, of their own customers only.
+REPORTS = [
+    R("GET", "/reports/", "302 200 403 200 200"),
+    R("GET", "/reports/customers/{customer}/2026-10/", "302 200 403 200 200",
+      "302 404 403 404 200"),
+    R("GET", "/reports/customers/{customer}/2026-10.pdf", "302 200 403 200 200",
+      "302 404 403 404 200"),
+]
+
 PROBES = [
     R("GET", "/healthz", "200 200 200 200 200"),
     R("GET", "/readyz", "200 200 200 200 200"),
@@ -479,7 +506,7 @@ SHARED = [
 ]
 # fmt: on
 
-ROWS = API + ADMIN + TECH + PROBES + USERS_ACROSS_SITES + CATALOGUE
+ROWS = API + ADMIN + TECH + PROBES + USERS_ACROSS_SITES + CATALOGUE + REPORTS
 
 # Answers that are wrong today, each with its reason; strict, so a fix turns them red here.
 KNOWN_BUGS: dict[tuple[str, str | None, str], str] = {}
@@ -621,6 +648,21 @@ def test_every_technician_page_has_a_row():
     normalised = {re.sub(r"<[^>]+>", "<>", p) for p in patterns}
     missing = sorted(normalised - rows - _TECH_COVERED_ELSEWHERE)
     assert not missing, f"add matrix rows for /tech/{missing}"
+
+
+def test_every_report_page_has_a_row():
+    from reports import urls as report_urls
+
+    rows = {PLACEHOLDER.sub("<>", r.url.removeprefix("/reports/")) for r in REPORTS}
+    patterns = {
+        re.sub(r"\(\?P<pk>[^)]*\)", "<>", str(p.pattern))
+        .replace(r"(?P<month>\d{4}-\d{2})", "2026-10")
+        .replace("\\.", ".")
+        .strip("^$")
+        for p in report_urls.urlpatterns
+    }
+    missing = sorted(patterns - rows)
+    assert not missing, f"add matrix rows for /reports/{missing}"
 
 
 # Photo files need an uploaded image: tests/tech/test_scoping_and_permissions.py checks that

@@ -1,15 +1,25 @@
 from datetime import datetime
 from decimal import Decimal
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from accounts.api.serializers import UserRelatedField
 from accounts.models import Skill
 from assets.models import Asset, Site, Stock
 from cmms.api.fields import QUANTITY_NOT_POSITIVE, ScopedPrimaryKeyRelatedField, bounded_decimal
-from cmms.api.serializers import refuse_changes
+from cmms.api.serializers import HidesCostsMixin, refuse_changes
+from workorders import policy
 from workorders.choices import FailureCodeKind, Status
-from workorders.models import ChecklistStep, FailureCode, LabourEntry, StatusChange, WorkOrder
+from workorders.costs import work_order_cost
+from workorders.models import (
+    ChecklistStep,
+    FailureCode,
+    LabourEntry,
+    ServiceLine,
+    StatusChange,
+    WorkOrder,
+)
 
 INITIAL_STATUSES = [
     (s.value, s.label) for s in (Status.REQUESTED, Status.APPROVED, Status.SCHEDULED)
@@ -181,13 +191,40 @@ class WorkOrderCreateSerializer(WorkOrderSerializer):
         ]
 
 
+class CostSerializer(serializers.Serializer):
+    """What a work order has cost so far (docs/costs.md), in its customer's currency."""
+
+    labour = serializers.DecimalField(max_digits=14, decimal_places=2)
+    parts = serializers.DecimalField(max_digits=14, decimal_places=2)
+    services = serializers.DecimalField(max_digits=14, decimal_places=2)
+    total = serializers.DecimalField(max_digits=14, decimal_places=2)
+    currency = serializers.CharField()
+    labour_unpriced = serializers.BooleanField(
+        help_text="Some recorded hours had no labour rate: `labour` is short of their cost."
+    )
+    parts_unpriced = serializers.BooleanField(
+        help_text="Some parts were issued before costs were kept: `parts` is short of them."
+    )
+
+
 class WorkOrderDetailSerializer(WorkOrderSerializer):
-    """A work order with its checklist."""
+    """A work order with its checklist and (for partner staff) its cost so far."""
 
     steps = ChecklistStepSerializer(many=True, read_only=True)
+    cost = serializers.SerializerMethodField(
+        help_text="Labour, parts and services so far; null for customer viewers, who never "
+        "see the partner's costs."
+    )
 
     class Meta(WorkOrderSerializer.Meta):
-        fields = [*WorkOrderSerializer.Meta.fields, "steps"]
+        fields = [*WorkOrderSerializer.Meta.fields, "steps", "cost"]
+
+    @extend_schema_field(CostSerializer(allow_null=True))
+    def get_cost(self, work_order) -> dict | None:
+        request = self.context.get("request")
+        if request is None or not policy.may_see_costs(request.user):
+            return None
+        return CostSerializer(work_order_cost(work_order)).data
 
 
 class StatusOrNoneField(serializers.ChoiceField):
@@ -238,10 +275,13 @@ class AssignSerializer(serializers.Serializer):
     assignee = UserRelatedField(allow_null=True, help_text="A technician of the site, or null.")
 
 
-class LabourSerializer(serializers.ModelSerializer):
+class LabourSerializer(HidesCostsMixin, serializers.ModelSerializer):
     """Time spent on a work order. `technician` defaults to the caller; technicians record
-    their own time only.
+    their own time only. `overtime` hours cost the overtime rate; `cost_rate` and `cost` are
+    the labour rate's snapshot once the hours are final (null: no rate applied).
     """
+
+    cost_fields = ("cost_rate", "cost")
 
     technician = UserRelatedField(required=False)
     hours = bounded_decimal(
@@ -263,8 +303,11 @@ class LabourSerializer(serializers.ModelSerializer):
             "hours",
             "automatic",
             "note",
+            "overtime",
+            "cost_rate",
+            "cost",
         ]
-        read_only_fields = ["work_order", "ended_at", "automatic"]
+        read_only_fields = ["work_order", "ended_at", "automatic", "cost_rate", "cost"]
         extra_kwargs = {"started_at": {"required": False}}
 
 
@@ -284,3 +327,17 @@ class IssuePartSerializer(serializers.Serializer):
     quantity = bounded_decimal(
         max_digits=12, decimal_places=3, above_zero=True, message=QUANTITY_NOT_POSITIVE
     )
+
+
+class ServiceLineSerializer(serializers.ModelSerializer):
+    """An external service bought for a work order (vendor, description, amount in the
+    customer's currency). Planners write them; customer viewers never see them."""
+
+    amount = bounded_decimal(
+        max_digits=14, decimal_places=2, message="An amount cannot be negative."
+    )
+
+    class Meta:
+        model = ServiceLine
+        fields = ["id", "work_order", "vendor", "description", "amount", "created_by", "created_at"]
+        read_only_fields = ["work_order", "created_by", "created_at"]

@@ -6,7 +6,8 @@ from rest_framework.response import Response
 
 from assets.api.serializers import StockMovementSerializer
 from cmms.api.viewsets import CatalogueReadOnlyViewSet, SiteScopedNoDeleteViewSet
-from workorders import filtersets, policy, services
+from cmms.errors import NotPermitted
+from workorders import filtersets, policy, service_lines, services
 from workorders.api import serializers
 from workorders.choices import Source
 from workorders.models import FailureCode, WorkOrder
@@ -41,6 +42,8 @@ class WorkOrderViewSet(SiteScopedNoDeleteViewSet):
         "labour": policy.FIELD_WORK_ROLES,
         "record_step": policy.FIELD_WORK_ROLES,
         "issue_part": policy.FIELD_WORK_ROLES,
+        "external_services": policy.PLANNING_ROLES,
+        "external_service": policy.PLANNING_ROLES,
     }
 
     def get_queryset(self):
@@ -160,3 +163,51 @@ class WorkOrderViewSet(SiteScopedNoDeleteViewSet):
             work_order=work_order, stock=data["stock"], quantity=data["quantity"], by=request.user
         )
         return Response(StockMovementSerializer(movement).data, status=status.HTTP_201_CREATED)
+
+    def _service_lines(self, work_order):
+        if not policy.may_see_costs(self.request.user):
+            raise NotPermitted("Customer viewers do not see the partner's costs.")
+        return work_order.services.select_related("work_order")
+
+    @extend_schema(
+        methods=["GET"], filters=False, responses=serializers.ServiceLineSerializer(many=True)
+    )
+    @extend_schema(
+        methods=["POST"],
+        request=serializers.ServiceLineSerializer,
+        responses={201: serializers.ServiceLineSerializer},
+    )
+    @action(detail=True, methods=["get", "post"], url_path="services", pagination_class=None)
+    def external_services(self, request, pk=None):
+        """External services bought for the work order (planners add them; partner staff
+        read them; customer viewers never see them)."""
+        work_order = self.get_object()
+        lines = self._service_lines(work_order)
+        if request.method == "GET":
+            return Response(serializers.ServiceLineSerializer(lines, many=True).data)
+        data = self.validated(serializers.ServiceLineSerializer)
+        line = service_lines.service_line_add(work_order=work_order, by=request.user, **data)
+        return Response(
+            serializers.ServiceLineSerializer(line).data, status=status.HTTP_201_CREATED
+        )
+
+    @extend_schema(
+        methods=["PATCH"],
+        request=serializers.ServiceLineSerializer,
+        responses=serializers.ServiceLineSerializer,
+    )
+    @extend_schema(methods=["DELETE"], responses={204: None})
+    @action(detail=True, methods=["patch", "delete"], url_path=r"services/(?P<line_id>\d+)")
+    def external_service(self, request, pk=None, line_id=None):
+        """Correct (PATCH) or remove (DELETE) one external service line."""
+        work_order = self.get_object()
+        line = get_object_or_404(self._service_lines(work_order), pk=line_id)
+        if request.method == "DELETE":
+            service_lines.service_line_delete(line=line, by=request.user)
+            return Response(status=status.HTTP_204_NO_CONTENT)
+        serializer = serializers.ServiceLineSerializer(line, data=request.data, partial=True)
+        serializer.is_valid(raise_exception=True)
+        line = service_lines.service_line_update(
+            line=line, by=request.user, **serializer.validated_data
+        )
+        return Response(serializers.ServiceLineSerializer(line).data)

@@ -325,7 +325,7 @@ def test_a_planner_links_a_gateway_to_an_asset_in_the_admin(client_for, planner,
 
 @pytest.mark.parametrize(("largest", "top"), [(1, 4), (2, 4), (3, 4), (5, 8), (10, 12), (20, 20)])
 def test_count_histograms_have_whole_number_ticks(largest, top):
-    from planner import charts
+    from cmms import charts
 
     chart = charts.stacked_columns(
         label="x", categories=["a", "b"], series=[("n", [largest, 0], "#1c7ed6")], counts=True

@@ -1,5 +1,8 @@
 """Server-side SVG charts: each builder lays out shapes; `admin/planner/_chart.html` draws them.
 
+Shared by the planner pages and the client reports (apps on one layer do not import each other,
+so the charts live in the core).
+
 No JavaScript, no CDN, nothing inline that a Content-Security-Policy refuses: colours and fonts
 are SVG presentation attributes, not `style`. Every bar carries a <title> (its tooltip) and a
 visible value, so a screenshot reads without hovering. Text is at least `MIN_TEXT` px and

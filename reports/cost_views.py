@@ -1,0 +1,70 @@
+"""The planners' cost roll-up page: costs incurred in a period per asset, site, customer or
+work order (workorders.costs), over the work orders of their sites. Served inside the admin
+(`admin_view`), like the billing export."""
+
+from datetime import datetime, time
+
+from django import forms
+from django.contrib import admin
+from django.template.response import TemplateResponse
+from django.utils import timezone
+
+from assets.models import Asset, Customer, Site
+from workorders.costs import costs_by
+from workorders.models import WorkOrder
+
+GROUP_CHOICES = [
+    ("asset", "Asset"),
+    ("site", "Site"),
+    ("customer", "Customer"),
+    ("work_order", "Work order"),
+]
+LABELS = {
+    "work_order": lambda ids: dict(
+        WorkOrder.objects.filter(pk__in=ids).values_list("pk", "number")
+    ),
+    "asset": lambda ids: {a.pk: f"{a.tag} {a.name}" for a in Asset.objects.filter(pk__in=ids)},
+    "site": lambda ids: dict(Site.objects.filter(pk__in=ids).values_list("pk", "name")),
+    "customer": lambda ids: dict(Customer.objects.filter(pk__in=ids).values_list("pk", "name")),
+}
+
+
+class CostPeriodForm(forms.Form):
+    group_by = forms.ChoiceField(choices=GROUP_CHOICES, initial="asset")
+    start = forms.DateField(label="From", widget=forms.DateInput(attrs={"type": "date"}))
+    end = forms.DateField(label="To (exclusive)", widget=forms.DateInput(attrs={"type": "date"}))
+
+    def clean(self):
+        data = super().clean()
+        if data.get("start") and data.get("end") and data["end"] <= data["start"]:
+            raise forms.ValidationError("The period must end after it starts.")
+        return data
+
+
+def _midnight(day) -> datetime:
+    return timezone.make_aware(datetime.combine(day, time.min))
+
+
+def cost_rollup(request):
+    form = CostPeriodForm(request.GET or None)
+    rows = None
+    if form.is_valid():
+        group = form.cleaned_data["group_by"]
+        costs = costs_by(
+            work_orders=WorkOrder.objects.for_user(request.user),
+            start=_midnight(form.cleaned_data["start"]),
+            end=_midnight(form.cleaned_data["end"]),
+            group=group,
+        )
+        names = LABELS[group]([pk for pk in costs if pk is not None])
+        rows = sorted(
+            ((names.get(pk, "(no asset)"), cost) for pk, cost in costs.items()),
+            key=lambda row: -row[1].total,
+        )
+    context = {
+        **admin.site.each_context(request),
+        "title": "Costs",
+        "form": form,
+        "rows": rows,
+    }
+    return TemplateResponse(request, "admin/reports/costs.html", context)

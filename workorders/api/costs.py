@@ -1,0 +1,94 @@
+"""`GET /api/v1/costs/`: costs rolled up per work order, asset, site or customer over a period,
+for planners, over the work orders of their sites."""
+
+from datetime import datetime, time
+
+from django.utils import timezone
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers, viewsets
+from rest_framework.response import Response
+
+from assets.models import Asset, Customer, Site
+from cmms.api.permissions import IsPlanner
+from workorders.api.serializers import CostSerializer
+from workorders.costs import GROUPS, costs_by
+from workorders.models import WorkOrder
+
+
+class CostQuerySerializer(serializers.Serializer):
+    group_by = serializers.ChoiceField(choices=GROUPS)
+    from_ = serializers.DateField(help_text="First day of the period (midnight, server time).")
+    to = serializers.DateField(help_text="Day after the period (exclusive).")
+
+    def get_fields(self):
+        fields = super().get_fields()
+        fields["from"] = fields.pop("from_")
+        return fields
+
+    def validate(self, attrs):
+        if attrs["to"] <= attrs["from"]:
+            raise serializers.ValidationError({"to": "The period must end after it starts."})
+        return attrs
+
+
+class CostRowSerializer(CostSerializer):
+    id = serializers.IntegerField(
+        allow_null=True, help_text="The group's id (null: work orders without an asset)."
+    )
+    name = serializers.CharField(help_text="Work order number, asset tag, site or customer.")
+
+
+class CostRollupSerializer(serializers.Serializer):
+    group_by = serializers.ChoiceField(choices=GROUPS)
+    from_ = serializers.DateField()
+    to = serializers.DateField()
+    results = CostRowSerializer(many=True)
+
+    def get_fields(self):
+        fields = super().get_fields()
+        fields["from"] = fields.pop("from_")
+        return fields
+
+
+def _names(group: str, ids) -> dict:
+    """A label per group id (one query)."""
+    ids = [pk for pk in ids if pk is not None]
+    if group == "work_order":
+        return dict(WorkOrder.objects.filter(pk__in=ids).values_list("pk", "number"))
+    if group == "asset":
+        return {a.pk: f"{a.tag} {a.name}" for a in Asset.objects.filter(pk__in=ids)}
+    if group == "site":
+        return {s.pk: s.name for s in Site.objects.filter(pk__in=ids)}
+    return dict(Customer.objects.filter(pk__in=ids).values_list("pk", "name"))
+
+
+def _midnight(day) -> datetime:
+    return timezone.make_aware(datetime.combine(day, time.min))
+
+
+class CostViewSet(viewsets.ViewSet):
+    """Costs incurred in a period (docs/costs.md), per `group_by`: work_order, asset, site or
+    customer; only work orders of the planner's sites count. Groups without costs are absent.
+    Amounts are in each group's customer's currency."""
+
+    permission_classes = [IsPlanner]
+
+    @extend_schema(parameters=[CostQuerySerializer], responses=CostRollupSerializer)
+    def list(self, request):
+        query = CostQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        params = query.validated_data
+        group = params["group_by"]
+        costs = costs_by(
+            work_orders=WorkOrder.objects.for_user(request.user),
+            start=_midnight(params["from"]),
+            end=_midnight(params["to"]),
+            group=group,
+        )
+        names = _names(group, costs)
+        rows = [
+            {"id": pk, "name": names.get(pk, "(no asset)"), **vars(cost), "total": cost.total}
+            for pk, cost in sorted(costs.items(), key=lambda item: -item[1].total)
+        ]
+        data = {"group_by": group, "from": params["from"], "to": params["to"], "results": rows}
+        return Response({**data, "results": CostRowSerializer(rows, many=True).data})
