@@ -9,8 +9,7 @@ from django.contrib import admin
 from django.template.response import TemplateResponse
 from django.utils import timezone
 
-from assets.models import Asset, Customer, Site
-from workorders.costs import costs_by
+from workorders.costs import costs_by, group_labels
 from workorders.models import WorkOrder
 
 GROUP_CHOICES = [
@@ -19,14 +18,6 @@ GROUP_CHOICES = [
     ("customer", "Customer"),
     ("work_order", "Work order"),
 ]
-LABELS = {
-    "work_order": lambda ids: dict(
-        WorkOrder.objects.filter(pk__in=ids).values_list("pk", "number")
-    ),
-    "asset": lambda ids: {a.pk: f"{a.tag} {a.name}" for a in Asset.objects.filter(pk__in=ids)},
-    "site": lambda ids: dict(Site.objects.filter(pk__in=ids).values_list("pk", "name")),
-    "customer": lambda ids: dict(Customer.objects.filter(pk__in=ids).values_list("pk", "name")),
-}
 
 
 class CostPeriodForm(forms.Form):
@@ -56,7 +47,7 @@ def cost_rollup(request):
             end=_midnight(form.cleaned_data["end"]),
             group=group,
         )
-        names = LABELS[group]([pk for pk in costs if pk is not None])
+        names = group_labels(group, costs)
         rows = sorted(
             ((names.get(pk, "(no asset)"), cost) for pk, cost in costs.items()),
             key=lambda row: -row[1].total,

@@ -664,7 +664,16 @@ class LabourEntryAdmin(JournalSearchMixin, SiteScopedAdminMixin, admin.ModelAdmi
     """Timesheets across work orders; time is recorded on the work order or by technicians."""
 
     permissions = VIEW_ONLY
-    list_display = ("started_at", "technician", "work_order", "hours", "automatic", "note")
+    list_display = (
+        "started_at",
+        "technician",
+        "work_order",
+        "hours",
+        "overtime",
+        "cost",
+        "automatic",
+        "note",
+    )
     list_filter = (
         ("technician", admin.RelatedOnlyFieldListFilter),
         ("work_order__site", admin.RelatedOnlyFieldListFilter),
@@ -674,6 +683,20 @@ class LabourEntryAdmin(JournalSearchMixin, SiteScopedAdminMixin, admin.ModelAdmi
     list_select_related = ("technician", "work_order")
     search_fields = ("work_order__number", "note")  # the technician is a filter
     journal_text_field = "note"
+
+
+@admin.register(models.ServiceLine)
+class ServiceLineAdmin(SiteScopedAdminMixin, admin.ModelAdmin):
+    """External services across work orders; recorded on the work order page (its inline)."""
+
+    permissions = VIEW_ONLY
+    list_display = ("created_at", "work_order", "vendor", "description", "amount", "created_by")
+    list_filter = (
+        ("work_order__site", admin.RelatedOnlyFieldListFilter),
+        ("created_at", admin.DateFieldListFilter),
+    )
+    list_select_related = ("work_order", "created_by")
+    search_fields = ("work_order__number", "vendor", "description")
 
 
 # ---------------------------------------------------------------- job plans and reorders

@@ -28,7 +28,7 @@ from zoneinfo import ZoneInfo
 from django.db.models import Count, DecimalField, ExpressionWrapper, F, Q, QuerySet, Sum
 
 from assets.choices import MovementKind
-from assets.models import StockMovement
+from assets.models import Asset, Customer, Site, StockMovement
 from contracts.models import LabourRate
 from workorders.models import LabourEntry, ServiceLine, WorkOrder
 
@@ -180,6 +180,18 @@ def costs_by(
     ):
         add(row, services=to_cents(row["amount"] or ZERO))
     return found
+
+
+def group_labels(group: str, ids) -> dict[int, str]:
+    """A label per key of `costs_by` (number, "tag name", site or customer name); one query.
+    The key None (work without an asset) has none: callers name it."""
+    ids = [pk for pk in ids if pk is not None]
+    if group == "work_order":
+        return dict(WorkOrder.objects.filter(pk__in=ids).values_list("pk", "number"))
+    if group == "asset":
+        return {a.pk: f"{a.tag} {a.name}" for a in Asset.objects.filter(pk__in=ids)}
+    model = {"site": Site, "customer": Customer}[group]
+    return dict(model.objects.filter(pk__in=ids).values_list("pk", "name"))
 
 
 def _in_period(queryset: QuerySet, field: str, start, end) -> QuerySet:

@@ -251,6 +251,7 @@ ADMIN_LIST_ONLY = {
     "workorders.failurecode": "302 302 302 200 200",
     "workorders.jobplan": "302 302 302 200 200",
     "workorders.labourentry": "302 302 302 200 200",
+    "workorders.serviceline": "302 302 302 200 200",
     "workorders.reordersuggestion": "302 302 302 200 200",
     "workorders.statuschange": "302 302 302 200 200",
     "workorders.workorderevent": "302 302 302 200 200",

@@ -8,10 +8,9 @@ from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, viewsets
 from rest_framework.response import Response
 
-from assets.models import Asset, Customer, Site
 from cmms.api.permissions import IsPlanner
 from workorders.api.serializers import CostSerializer
-from workorders.costs import GROUPS, costs_by
+from workorders.costs import GROUPS, costs_by, group_labels
 from workorders.models import WorkOrder
 
 
@@ -50,18 +49,6 @@ class CostRollupSerializer(serializers.Serializer):
         return fields
 
 
-def _names(group: str, ids) -> dict:
-    """A label per group id (one query)."""
-    ids = [pk for pk in ids if pk is not None]
-    if group == "work_order":
-        return dict(WorkOrder.objects.filter(pk__in=ids).values_list("pk", "number"))
-    if group == "asset":
-        return {a.pk: f"{a.tag} {a.name}" for a in Asset.objects.filter(pk__in=ids)}
-    if group == "site":
-        return {s.pk: s.name for s in Site.objects.filter(pk__in=ids)}
-    return dict(Customer.objects.filter(pk__in=ids).values_list("pk", "name"))
-
-
 def _midnight(day) -> datetime:
     return timezone.make_aware(datetime.combine(day, time.min))
 
@@ -85,7 +72,7 @@ class CostViewSet(viewsets.ViewSet):
             end=_midnight(params["to"]),
             group=group,
         )
-        names = _names(group, costs)
+        names = group_labels(group, costs)
         rows = [
             {"id": pk, "name": names.get(pk, "(no asset)"), **vars(cost), "total": cost.total}
             for pk, cost in sorted(costs.items(), key=lambda item: -item[1].total)
