@@ -43,6 +43,7 @@ CONTRACT_FIELDS = (
     "client_approval_pauses_clock",
 )
 
+MONDAY_TO_FRIDAY = (0, 1, 2, 3, 4)
 PLANNERS_OF_ALL_SITES = "Only planners of every site of the contract change it."
 
 
@@ -286,8 +287,11 @@ def business_calendar_create(
     day_ends: datetime.time = UNCHANGED,
     holidays: Iterable[dict] = (),
 ) -> BusinessCalendar:
-    """Give a site its business calendar (a site has one) with its holidays."""
+    """Give a site its business calendar (a site has one) with its holidays; the week is
+    Monday to Friday unless `working_days` says otherwise."""
     check_calendar_writer(by, site.pk)
+    if working_days is UNCHANGED:
+        working_days = list(MONDAY_TO_FRIDAY)
     if BusinessCalendar.objects.filter(site=site).exists():
         raise ValidationError({"site": f"{site.code} already has a business calendar."})
     calendar = BusinessCalendar(site=site)

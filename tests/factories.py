@@ -23,6 +23,7 @@ from assets.models import (
     Storeroom,
 )
 from cmms.roles import Role
+from contracts import services as contract_services
 from workorders import services as wo_services
 from workorders.choices import FailureCodeKind, Status, WorkOrderType
 from workorders.models import FailureCode, WorkOrder
@@ -331,3 +332,31 @@ def scheduled_work(site, *, assignee=None, asset=None, steps=(), **fields):
     if assignee is not None:
         wo_services.work_order_assign(work_order=wo, assignee=assignee)
     return wo
+
+
+class ContractFactory(factory.django.DjangoModelFactory):
+    """A contract through the service: `sites` (default: a new site of the customer), with
+    `targets` and `billing_rates` as the service takes them (lists of dicts)."""
+
+    class Meta:
+        model = "contracts.Contract"
+
+    customer = factory.LazyAttribute(lambda o: o.sites[0].customer if o.sites else None)
+    reference = factory.Sequence(lambda n: f"C-{n:05d}")
+    name = factory.Sequence(lambda n: f"Service agreement {n}")
+    sites = factory.LazyFunction(lambda: [SiteFactory()])
+    starts_on = factory.LazyFunction(lambda: timezone.localdate() - timezone.timedelta(days=30))
+
+    @classmethod
+    def _create(cls, model_class, *args, **kwargs):
+        return contract_services.contract_create(**kwargs)
+
+
+class BusinessCalendarFactory(factory.django.DjangoModelFactory):
+    """Monday to Friday, 08:00-17:00 in the site's time zone."""
+
+    class Meta:
+        model = "contracts.BusinessCalendar"
+
+    site = factory.SubFactory(SiteFactory)
+    working_days = factory.LazyFunction(lambda: [0, 1, 2, 3, 4])
