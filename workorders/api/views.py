@@ -7,6 +7,7 @@ from rest_framework.response import Response
 from assets.api.serializers import StockMovementSerializer
 from cmms.api.viewsets import CatalogueReadOnlyViewSet, SiteScopedNoDeleteViewSet
 from workorders import filtersets, policy, services
+from cmms.roles import Role
 from workorders.api import serializers
 from workorders.choices import Source
 from workorders.models import FailureCode, WorkOrder
@@ -41,6 +42,7 @@ class WorkOrderViewSet(SiteScopedNoDeleteViewSet):
         "labour": policy.FIELD_WORK_ROLES,
         "record_step": policy.FIELD_WORK_ROLES,
         "issue_part": policy.FIELD_WORK_ROLES,
+        "client_approval": frozenset({Role.CUSTOMER_VIEWER}),
     }
 
     def get_queryset(self):
@@ -65,9 +67,14 @@ class WorkOrderViewSet(SiteScopedNoDeleteViewSet):
         serializer.instance = services.work_order_create(by=user, **data)
 
     def perform_update(self, serializer):
-        services.work_order_update(
-            work_order=serializer.instance, by=self.request.user, **serializer.validated_data
-        )
+        data = dict(serializer.validated_data)
+        estimate_given = "estimated_cost" in data
+        estimated_cost = data.pop("estimated_cost", None)
+        services.work_order_update(work_order=serializer.instance, by=self.request.user, **data)
+        if estimate_given:
+            services.work_order_estimate_set(
+                work_order=serializer.instance, estimated_cost=estimated_cost, by=self.request.user
+            )
 
     def _detail(self, work_order, *, code=status.HTTP_200_OK):
         work_order = self.get_queryset().get(pk=work_order.pk)
@@ -160,3 +167,23 @@ class WorkOrderViewSet(SiteScopedNoDeleteViewSet):
             work_order=work_order, stock=data["stock"], quantity=data["quantity"], by=request.user
         )
         return Response(StockMovementSerializer(movement).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(
+        request=serializers.ClientDecisionSerializer,
+        responses={
+            200: serializers.WorkOrderDetailSerializer,
+            400: OpenApiResponse(description="A rejection without a comment"),
+            403: OpenApiResponse(description="Only the client (a customer viewer) decides"),
+            409: OpenApiResponse(description="The work is not waiting for the client"),
+        },
+    )
+    @action(detail=True, methods=["post"], url_path="client-approval")
+    def client_approval(self, request, pk=None):
+        """The client approves or rejects (with a comment saying why) work estimated above
+        the contract's not-to-exceed amount: customer viewers of the work's site."""
+        work_order = self.get_object()
+        data = self.validated(serializers.ClientDecisionSerializer)
+        services.work_order_client_decide(
+            work_order=work_order, approve=data["approve"], comment=data["comment"], by=request.user
+        )
+        return self._detail(work_order)
