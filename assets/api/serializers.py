@@ -9,7 +9,7 @@ from cmms.api.serializers import ValidatedModelSerializer, columns
 class CustomerSerializer(ValidatedModelSerializer):
     class Meta:
         model = models.Customer
-        fields = ["id", "name"]
+        fields = ["id", "name", "currency"]
 
 
 class SiteSerializer(ValidatedModelSerializer):
