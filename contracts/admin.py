@@ -143,9 +143,7 @@ class _HoldReasonsField(forms.TypedMultipleChoiceField):
     """The hold reasons that pause the clock, as check boxes (stored as a JSON list)."""
 
     def __init__(self, **kwargs):
-        super().__init__(
-            choices=HoldReason.choices, widget=forms.CheckboxSelectMultiple, **kwargs
-        )
+        super().__init__(choices=HoldReason.choices, widget=forms.CheckboxSelectMultiple, **kwargs)
 
     def prepare_value(self, value):
         return value if isinstance(value, list) else super().prepare_value(value)

@@ -24,6 +24,7 @@ from assets import policy as asset_policy
 from assets.models import Asset, Site, Stock
 from cmms.errors import SERVICE_ERRORS, ConflictError, refusal_for
 from cmms.inputs import parse_id
+from contracts.choices import ClientApproval
 from tech import selectors
 from tech import services as tech_services
 from tech.forms import (
@@ -40,7 +41,6 @@ from tech.forms import (
     error_sentences,
 )
 from tech.models import WorkOrderPhoto
-from contracts.choices import ClientApproval
 from workorders import policy
 from workorders import services as wo_services
 from workorders.choices import Source, Status

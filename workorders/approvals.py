@@ -59,8 +59,10 @@ def work_order_estimate_set(*, work_order: WorkOrder, estimated_cost, by=None) -
     Above the contract's not-to-exceed amount the client is asked (again); see the module.
     """
     policy.check_planning(by, work_order.site_id, refusal="Only planners estimate work.")
-    locked = WorkOrder.objects.select_for_update(of=("self",)).select_related("contract").get(
-        pk=work_order.pk
+    locked = (
+        WorkOrder.objects.select_for_update(of=("self",))
+        .select_related("contract")
+        .get(pk=work_order.pk)
     )
     if locked.status not in OPEN_STATUSES:
         raise TransitionNotAllowed(
@@ -118,8 +120,10 @@ def work_order_client_decide(
         policy.check_site(by, work_order.site_id)
         if not (by.is_superuser or by.is_customer_viewer):
             raise NotPermitted("Only the client (a customer viewer of the site) decides.")
-    locked = WorkOrder.objects.select_for_update(of=("self",)).select_related("contract").get(
-        pk=work_order.pk
+    locked = (
+        WorkOrder.objects.select_for_update(of=("self",))
+        .select_related("contract")
+        .get(pk=work_order.pk)
     )
     if locked.client_approval != ClientApproval.PENDING:
         raise TransitionNotAllowed(

@@ -16,9 +16,14 @@ class ContractReaders(RolePermission):
         if not super().has_permission(request, view):
             return False
         user = request.user
-        return request.method not in SAFE_METHODS or user.is_superuser or user.role in (
-            Role.PLANNER,
-            Role.CUSTOMER_VIEWER,
+        return (
+            request.method not in SAFE_METHODS
+            or user.is_superuser
+            or user.role
+            in (
+                Role.PLANNER,
+                Role.CUSTOMER_VIEWER,
+            )
         )
 
 

@@ -56,9 +56,7 @@ def test_an_overlapping_contract_is_a_400_naming_sites_and_the_other_contract(
     as_user, planner, site
 ):
     ContractFactory(sites=[site], reference="C-EXISTING")
-    response = as_user(planner).post(
-        URL, body(site, targets=[], billing_rates=[]), format="json"
-    )
+    response = as_user(planner).post(URL, body(site, targets=[], billing_rates=[]), format="json")
     assert response.status_code == 400
     assert "C-EXISTING" in response.data["sites"][0]
 

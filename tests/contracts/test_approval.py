@@ -34,9 +34,7 @@ def work(site, contract):
 
 
 def estimate(work, amount, by):
-    return services.work_order_estimate_set(
-        work_order=work, estimated_cost=Decimal(amount), by=by
-    )
+    return services.work_order_estimate_set(work_order=work, estimated_cost=Decimal(amount), by=by)
 
 
 def test_an_estimate_above_the_limit_asks_the_client_on_the_timeline_and_audit(work, planner):
@@ -131,9 +129,7 @@ def test_a_rejection_blocks_until_a_planner_re_estimates(work, planner, viewer):
     assert work.status == Status.APPROVED
 
 
-def test_re_estimating_above_after_an_approval_asks_again_and_under_keeps_it(
-    work, planner, viewer
-):
+def test_re_estimating_above_after_an_approval_asks_again_and_under_keeps_it(work, planner, viewer):
     estimate(work, "1500", planner)
     services.work_order_client_decide(work_order=work, approve=True, by=viewer)
     estimate(work, "800", planner)

@@ -18,9 +18,7 @@ def pending(site, planner):
     work = WorkOrderFactory(
         site=site, contract=contract, title="Replace gearbox", description="Worn teeth."
     )
-    services.work_order_estimate_set(
-        work_order=work, estimated_cost=Decimal("4200.50"), by=planner
-    )
+    services.work_order_estimate_set(work_order=work, estimated_cost=Decimal("4200.50"), by=planner)
     return work
 
 

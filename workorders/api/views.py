@@ -6,8 +6,8 @@ from rest_framework.response import Response
 
 from assets.api.serializers import StockMovementSerializer
 from cmms.api.viewsets import CatalogueReadOnlyViewSet, SiteScopedNoDeleteViewSet
-from workorders import filtersets, policy, services
 from cmms.roles import Role
+from workorders import filtersets, policy, services
 from workorders.api import serializers
 from workorders.choices import Source
 from workorders.models import FailureCode, WorkOrder
