@@ -12,6 +12,7 @@ from tests.factories import (
     ContractFactory,
     SiteFactory,
     SuperuserFactory,
+    WorkOrderFactory,
 )
 from tests.forms import form_data
 
@@ -136,3 +137,17 @@ def test_the_asset_admin_takes_the_downtime_cost(logged_in, planner, site):
     assert response.status_code == 302, response.content.decode()[:2000]
     asset.refresh_from_db()
     assert asset.downtime_cost_per_hour == Decimal("1250.00")
+
+
+def test_a_planner_estimates_in_the_work_order_admin_and_sees_the_request(logged_in, planner, site):
+    contract = ContractFactory(sites=[site], not_to_exceed=Decimal("100.00"))
+    work = WorkOrderFactory(site=site, contract=contract)
+    client = logged_in(planner)
+    url = f"/admin/workorders/workorder/{work.pk}/change/"
+    data = form_data(client.get(url), "workorder_form")
+    data["estimated_cost"] = "250.00"
+    response = client.post(url, data)
+    assert response.status_code == 302, response.content.decode()[:3000]
+    work.refresh_from_db()
+    assert work.client_approval == "pending"
+    assert "Waiting for the client" in client.get(url).content.decode()
