@@ -86,7 +86,8 @@ class ServiceSavedInlinesMixin:
 @admin.register(models.Customer)
 class CustomerAdmin(ServiceSavedAdminMixin, SiteScopedAdminMixin, admin.ModelAdmin):
     planner_permissions = VIEW_ONLY
-    list_display = ("name", "site_codes")
+    list_display = ("name", "currency", "site_codes")
+    fields = ("name", "currency", "report_recipients")
     search_fields = ("name",)
 
     def get_queryset(self, request):
@@ -192,7 +193,10 @@ class AssetAdmin(
     ordering = ("site_id", "path")
     fieldsets = (
         (None, {"fields": ("site", "parent", "location", "tag", "name", "level")}),
-        ("Equipment", {"fields": ("equipment_class", "criticality", "state")}),
+        (
+            "Equipment",
+            {"fields": ("equipment_class", "criticality", "state", "downtime_cost_per_hour")},
+        ),
         (
             "Nameplate",
             {"fields": ("manufacturer", "model", "serial_number", "installed_on")},

@@ -2,7 +2,7 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.validators import MinValueValidator, RegexValidator
+from django.core.validators import MinValueValidator, RegexValidator, validate_email
 from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Now
@@ -43,6 +43,27 @@ class Customer(models.Model):
 
     def __str__(self):
         return self.name
+
+    def clean(self):
+        """Each line of `report_recipients` is one e-mail address (blank lines dropped), so the
+        monthly report is not sent to a typo."""
+        lines = [line.strip() for line in (self.report_recipients or "").splitlines()]
+        addresses = [line for line in lines if line]
+        bad = []
+        for address in addresses:
+            try:
+                validate_email(address)
+            except ValidationError:
+                bad.append(address)
+        if bad:
+            raise ValidationError(
+                {"report_recipients": f"Not an e-mail address: {', '.join(bad)} (one per line)."}
+            )
+        self.report_recipients = "\n".join(addresses)
+
+    @property
+    def report_recipient_list(self) -> list[str]:
+        return [line for line in self.report_recipients.splitlines() if line.strip()]
 
 
 class SiteQuerySet(SiteScopedQuerySet):

@@ -58,6 +58,7 @@ def asset_create(
     model: str = UNCHANGED,
     serial_number: str = UNCHANGED,
     installed_on=UNCHANGED,
+    downtime_cost_per_hour=UNCHANGED,
 ) -> Asset:
     """Create an asset and place it in the hierarchy (path and depth)."""
     asset = Asset(**given_fields(locals(), Asset))
@@ -85,6 +86,7 @@ def asset_update(
     model: str = UNCHANGED,
     serial_number: str = UNCHANGED,
     installed_on=UNCHANGED,
+    downtime_cost_per_hour=UNCHANGED,
 ) -> Asset:
     """Change an asset's fields (its site is fixed); a new parent moves the whole subtree in
     one UPDATE."""
@@ -145,12 +147,22 @@ def refuse_fixed(instance, messages: dict[str, str], **values) -> None:
 
 
 @transaction.atomic
-def customer_create(*, name: str) -> Customer:
-    return _saved(Customer(), name=name)
+def customer_create(
+    *, name: str, currency: str = UNCHANGED, report_recipients: str = UNCHANGED
+) -> Customer:
+    """A client; `currency` (ISO 4217, default EUR) is that of every amount for them, and
+    `report_recipients` (one e-mail address per line) receive their monthly report."""
+    return _saved(Customer(), **given_fields(locals(), Customer))
 
 
 @transaction.atomic
-def customer_update(*, customer: Customer, name: str = UNCHANGED) -> Customer:
+def customer_update(
+    *,
+    customer: Customer,
+    name: str = UNCHANGED,
+    currency: str = UNCHANGED,
+    report_recipients: str = UNCHANGED,
+) -> Customer:
     return _saved(customer, **given_fields(locals(), Customer))
 
 

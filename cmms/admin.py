@@ -249,7 +249,11 @@ class _IdsCheckedAutocomplete:
     is shown again: a value that is no id ("abc", a date, twenty digits) raised a 500 there."""
 
     def optgroups(self, name, value, attr=None):
-        to_field = self.field.remote_field.model._meta.get_field(self.field.remote_field.field_name)
+        remote = self.field.remote_field
+        # A many-to-many relation (a contract's assets) names no target field: its key.
+        field_name = getattr(remote, "field_name", None)
+        meta = remote.model._meta
+        to_field = meta.get_field(field_name) if field_name else meta.pk
         valid = [v for v in value if v in (None, "") or _is_value_of(to_field, str(v))]
         return super().optgroups(name, valid, attr)
 

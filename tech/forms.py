@@ -149,3 +149,20 @@ class RequestWorkForm(ReportProblemForm):
                 self.add_error("asset_tag", f"No asset {tag} at {site}.")
             cleaned["asset"] = asset
         return cleaned
+
+
+class ClientDecisionForm(forms.Form):
+    """The client's answer to work estimated above their contract's limit: the button pressed
+    (`decision`) and, required when rejecting (the service says so), a comment."""
+
+    decision = forms.ChoiceField(
+        choices=[("approve", "Approve"), ("reject", "Reject")],
+        error_messages={"required": "Choose Approve or Reject."},
+    )
+    comment = forms.CharField(
+        max_length=1000,
+        required=False,
+        label="Comment",
+        help_text="Required when you reject: say why, so the planner can re-estimate.",
+        widget=forms.Textarea,
+    )

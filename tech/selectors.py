@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from alerts.models import Alert
 from assets.models import Asset, MeterReading, Site, Stock, StockMovement
+from contracts.choices import ClientApproval
 from fleet.selectors import with_monitoring, work_orders_with_monitoring
 from workorders import policy
 from workorders.choices import OPEN_STATUSES, FailureCodeKind
@@ -365,3 +366,14 @@ def asset_work(user, asset) -> tuple[list, int, list]:
     open_count = open_qs.count() if len(open_work) == ASSET_OPEN_WORK_SHOWN else len(open_work)
     history = list(qs.exclude(status__in=OPEN_STATUSES).order_by("-completed_at", "-id")[:20])
     return open_work, open_count, history
+
+
+def awaiting_client_approval(user, *, limit: int = GROUP_SIZE) -> list[WorkOrder]:
+    """Work of the user's sites waiting for the client to approve its estimate, oldest
+    request first (customer viewers' home page)."""
+    return list(
+        WorkOrder.objects.for_user(user)
+        .filter(client_approval=ClientApproval.PENDING)
+        .select_related("site", "asset", "contract__customer")
+        .order_by("client_approval_at", "id")[:limit]
+    )

@@ -10,6 +10,7 @@ urlpatterns = [
     path("logout/", views.LogoutView.as_view(), name="logout"),
     path("requests/new/", views.request_work, name="request-work"),
     path("work-orders/<int:pk>/", views.work_order_detail, name="work-order"),
+    path("work-orders/<int:pk>/approval/", views.client_approval, name="client-approval"),
     path("work-orders/<int:pk>/start/", views.work_order_start, name="start"),
     path("work-orders/<int:pk>/pause/", views.work_order_pause, name="pause"),
     path("work-orders/<int:pk>/resume/", views.work_order_resume, name="resume"),

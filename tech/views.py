@@ -24,9 +24,11 @@ from assets import policy as asset_policy
 from assets.models import Asset, Site, Stock
 from cmms.errors import SERVICE_ERRORS, ConflictError, refusal_for
 from cmms.inputs import parse_id
+from contracts.choices import ClientApproval
 from tech import selectors
 from tech import services as tech_services
 from tech.forms import (
+    ClientDecisionForm,
     CompleteForm,
     IssuePartForm,
     LabourForm,
@@ -103,6 +105,7 @@ def home(request):
         context["asset_results"] = selectors.search_assets(user, query)
     if user.is_customer_viewer:
         context["open_work"], context["finished_work"] = selectors.site_work(user)
+        context["awaiting_approval"] = selectors.awaiting_client_approval(user)
         return render(request, "tech/site_work.html", context)
     context["work"] = selectors.my_work(user)
     return render(request, "tech/my_work.html", context)
@@ -526,6 +529,60 @@ def request_work(request):
                 )
                 return redirect("tech:home")
     return render(request, "tech/request_work.html", {"form": form}, status=status)
+
+
+# ---------------------------------------------------------------- client approval
+
+
+def client_required(view):
+    """Pages for the client: customer viewers (and superusers, who act for anyone)."""
+
+    @wraps(view)
+    @login_required
+    def wrapped(request, *args, **kwargs):
+        user = request.user
+        if not (user.is_customer_viewer or user.is_superuser):
+            raise PermissionDenied("Only the client decides on an estimate.")
+        return view(request, *args, **kwargs)
+
+    return wrapped
+
+
+@require_http_methods(["GET", "POST"])
+@client_required
+def client_approval(request, pk):
+    """Work estimated above the contract's limit: the estimate, the limit and the work, with
+    Approve and Reject (a rejection says why). Another site's work order is a 404."""
+    work_order = get_object_or_404(
+        WorkOrder.objects.for_user(request.user).select_related("site", "asset", "contract"),
+        pk=pk,
+    )
+    form = ClientDecisionForm(request.POST or None)
+    status = 200
+    if request.method == "POST":
+        status = 400
+        if form.is_valid():
+            approve = form.cleaned_data["decision"] == "approve"
+            try:
+                wo_services.work_order_client_decide(
+                    work_order=work_order,
+                    approve=approve,
+                    comment=form.cleaned_data["comment"],
+                    by=request.user,
+                )
+            except SERVICE_ERRORS as error:
+                status = _refused(form, error)
+            else:
+                verdict = "approved" if approve else "rejected; the planners were told why"
+                messages.success(request, f"Thank you. {work_order.number}: {verdict}.")
+                return redirect("tech:home")
+    context = {
+        "wo": work_order,
+        "form": form,
+        "pending": work_order.client_approval == ClientApproval.PENDING,
+        "currency": work_order.contract.currency if work_order.contract else "",
+    }
+    return render(request, "tech/client_approval.html", context, status=status)
 
 
 # ---------------------------------------------------------------- QR labels

@@ -24,6 +24,7 @@ from assets.models import (
     Storeroom,
 )
 from cmms.roles import Role
+from contracts import services as contract_services
 from workorders import services as wo_services
 from workorders.choices import FailureCodeKind, Status, WorkOrderType
 from workorders.models import FailureCode, WorkOrder
@@ -335,21 +336,31 @@ def scheduled_work(site, *, assignee=None, asset=None, steps=(), **fields):
 
 
 class ContractFactory(factory.django.DjangoModelFactory):
-    """A contract of the site's customer covering that site (pass `sites=[...]`)."""
+    """A contract through the service: `sites` (default: a new site of the customer), with
+    `targets` and `billing_rates` as the service takes them (lists of dicts)."""
 
     class Meta:
         model = "contracts.Contract"
-        skip_postgeneration_save = True
 
-    customer = factory.SubFactory(CustomerFactory)
-    reference = factory.Sequence(lambda n: f"C-{n:04d}")
-    name = factory.Sequence(lambda n: f"Maintenance contract {n}")
-    starts_on = factory.LazyFunction(lambda: timezone.localdate() - timezone.timedelta(days=365))
+    customer = factory.LazyAttribute(lambda o: o.sites[0].customer if o.sites else None)
+    reference = factory.Sequence(lambda n: f"C-{n:05d}")
+    name = factory.Sequence(lambda n: f"Service agreement {n}")
+    sites = factory.LazyFunction(lambda: [SiteFactory()])
+    starts_on = factory.LazyFunction(lambda: timezone.localdate() - timezone.timedelta(days=30))
 
-    @factory.post_generation
-    def sites(self, create, extracted, **kwargs):
-        if create and extracted:
-            self.sites.set(extracted)
+    @classmethod
+    def _create(cls, model_class, *args, **kwargs):
+        return contract_services.contract_create(**kwargs)
+
+
+class BusinessCalendarFactory(factory.django.DjangoModelFactory):
+    """Monday to Friday, 08:00-17:00 in the site's time zone."""
+
+    class Meta:
+        model = "contracts.BusinessCalendar"
+
+    site = factory.SubFactory(SiteFactory)
+    working_days = factory.LazyFunction(lambda: [0, 1, 2, 3, 4])
 
 
 # ---------------------------------------------------------------- costs (issue 18)

@@ -271,6 +271,12 @@ ORIGIN_FIELDS = (
     "first_alert_at",
     "last_alert_at",
 )
+CLIENT_DECISION_FIELDS = (
+    "client_approval",
+    "client_approval_by",
+    "client_approval_at",
+    "client_approval_comment",
+)
 PROGRESS_FIELDS = (
     "source",
     "requested_by",
@@ -355,8 +361,17 @@ class WorkOrderAdmin(SiteScopedAdminMixin, SpreadsheetExportMixin, admin.ModelAd
             {"fields": PROGRESS_FIELDS},
         ),
         ("Cost so far", {"fields": ("cost_summary",)}),
+        # The estimate (above the contract's not-to-exceed amount the client approves it:
+        # workorders.approvals) and the client's decision, which only the client makes.
+        ("Client approval", {"fields": ("estimated_cost", *CLIENT_DECISION_FIELDS)}),
     )
-    progress_fields = ("number", *ORIGIN_FIELDS, *PROGRESS_FIELDS, "cost_summary")
+    progress_fields = (
+        "number",
+        *ORIGIN_FIELDS,
+        *PROGRESS_FIELDS,
+        "cost_summary",
+        *CLIENT_DECISION_FIELDS,
+    )
     inlines = (
         ChecklistStepInline,
         LabourInline,
@@ -376,7 +391,9 @@ class WorkOrderAdmin(SiteScopedAdminMixin, SpreadsheetExportMixin, admin.ModelAd
             return fixed
         # Closed and cancelled work keeps its planning; only failure codes may be corrected.
         editable = {"problem", "cause", "remedy"}
-        return fixed + tuple(sorted(services.EDITABLE_FIELDS - editable | {"assignee"}))
+        return fixed + tuple(
+            sorted(services.EDITABLE_FIELDS - editable | {"assignee", "estimated_cost"})
+        )
 
     def formfield_for_choice_field(self, db_field, request, **kwargs):
         if db_field.name == "status":
@@ -436,6 +453,13 @@ class WorkOrderAdmin(SiteScopedAdminMixin, SpreadsheetExportMixin, admin.ModelAd
             saved = self.call_service(
                 services.work_order_update, work_order=fresh, by=request.user, **fields
             )
+            if "estimated_cost" in form.changed_data:
+                saved = self.call_service(
+                    services.work_order_estimate_set,
+                    work_order=saved,
+                    estimated_cost=form.cleaned_data["estimated_cost"],
+                    by=request.user,
+                )
         else:
             data = dict(form.cleaned_data)
             saved = self.call_service(

@@ -46,6 +46,7 @@ class EventKind(models.TextChoices):
     PARTS = "parts"
     CHECKLIST = "checklist"
     CONNECTIVITY = "connectivity"
+    CLIENT_APPROVAL = "client_approval", "Client approval"
 
 
 class DeviceIssue(models.TextChoices):

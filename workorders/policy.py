@@ -18,6 +18,7 @@ from accounts import policy as account_policy
 from cmms.errors import NotPermitted, ServiceError, TransitionNotAllowed
 from cmms.roles import Role
 from cmms.scoping import visible_users
+from contracts.choices import ClientApproval
 from workorders.choices import (
     FAILURE_CODES_REQUIRED,
     FINAL_STATUSES,
@@ -48,8 +49,13 @@ PLANNING_FIELDS = frozenset(
         "estimated_hours",
         "required_skill",
         "needs_attention",
+        "estimated_cost",
     }
 )
+
+# Where work waiting for (or refused by) the client may not go: it is not planned or done
+# until the client approves its estimate (workorders.approvals); cancelling stays possible.
+CLIENT_APPROVAL_GATED = frozenset({Status.APPROVED, Status.SCHEDULED, Status.IN_PROGRESS})
 
 
 def check_site(user, site_id: int) -> None:
@@ -170,6 +176,7 @@ def check_transition(work_order, to: str, *, by, reason: str = "") -> None:
                 raise NotPermitted(f"Only planners move work from {current} to {to}.")
             if work_order.assignee_id not in (None, by.pk):
                 raise NotPermitted(f"{work_order.number} is assigned to someone else.")
+    check_client_approval(work_order, to)
     if to in (Status.ON_HOLD, Status.CANCELLED) and not reason.strip():
         raise ValidationError({"reason": f"Give a reason to put work {to.replace('_', ' ')}."})
     if to == Status.COMPLETED and work_order.type in FAILURE_CODES_REQUIRED:
@@ -180,6 +187,24 @@ def check_transition(work_order, to: str, *, by, reason: str = "") -> None:
             raise ValidationError(
                 {f: "Required to complete corrective and condition-based work." for f in missing}
             )
+
+
+def check_client_approval(work_order, to: str) -> None:
+    """Raise when the client's approval holds the work back from `to` (see
+    CLIENT_APPROVAL_GATED): it is pending, or the client rejected the estimate (a planner
+    re-estimates or cancels)."""
+    if to not in CLIENT_APPROVAL_GATED:
+        return
+    if work_order.client_approval == ClientApproval.PENDING:
+        raise TransitionNotAllowed(
+            f"{work_order.number} waits for the client to approve its estimate.",
+            code="client_approval_pending",
+        )
+    if work_order.client_approval == ClientApproval.REJECTED:
+        raise TransitionNotAllowed(
+            f"The client rejected the estimate of {work_order.number}; re-estimate or cancel it.",
+            code="client_approval_rejected",
+        )
 
 
 def allowed_transitions(user, work_order) -> frozenset[str]:

@@ -17,7 +17,8 @@ from assets.models import Stock
 from cmms.errors import NotPermitted, TransitionNotAllowed
 from cmms.roles import Role
 from cmms.rows import UNCHANGED, adopt_row, given_fields
-from workorders import costs, creation, outbound, policy
+from workorders import approvals, costs, creation, outbound, policy
+from workorders.approvals import work_order_client_decide, work_order_estimate_set  # noqa: F401
 from workorders.choices import (
     EventKind,
     FailureCodeKind,
@@ -117,6 +118,9 @@ def work_order_create(
     work_order.full_clean(exclude=["number", *_RELATED_FIELDS], validate_constraints=False)
     work_order.save()  # the database computes the number; RETURNING brings it back
     _create_children(work_order, by=by, steps=steps, event=event)
+    if work_order.estimated_cost is not None:
+        approvals.apply_estimate(work_order, by=by)
+        work_order.save(update_fields=approvals.APPROVAL_FIELDS)
     if reserve_parts:
         work_order_reserve_job_plan_parts(work_order=work_order)
     outbound.work_order_created_announce(work_order)

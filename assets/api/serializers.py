@@ -12,7 +12,7 @@ from cmms.api.serializers import HidesCostsMixin, ValidatedModelSerializer, colu
 class CustomerSerializer(ValidatedModelSerializer):
     class Meta:
         model = models.Customer
-        fields = ["id", "name"]
+        fields = ["id", "name", "currency"]
 
 
 class SiteSerializer(ValidatedModelSerializer):

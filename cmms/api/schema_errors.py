@@ -10,6 +10,9 @@ ERROR_CODES = {
     # cmms.errors.refusal_for and the services' ConflictError codes
     "not_permitted": "403: your role may not do this.",
     "illegal_transition": "409: the work order's lifecycle does not allow this status now.",
+    "client_approval_pending": "409: the work waits for the client to approve its estimate.",
+    "client_approval_rejected": "409: the client rejected the work's estimate.",
+    "client_approval_not_pending": "409: the work is not waiting for the client's decision.",
     "insufficient_stock": "409: the storeroom has less than the quantity asked for.",
     "in_use": "409: the object is still referenced and cannot be deleted.",
     "out_of_range": "400: a value is beyond what the database can store.",

@@ -8,7 +8,7 @@ from tests.factories import CustomerViewerFactory, PlannerFactory, TechnicianFac
 
 pytestmark = pytest.mark.django_db
 
-OUR_APPS = {"accounts", "assets", "workorders", "pipeline"}
+OUR_APPS = {"accounts", "assets", "workorders", "pipeline", "contracts"}
 
 
 def our_model_admins():
@@ -34,8 +34,11 @@ def test_every_model_of_our_apps_has_an_admin():
                 "partreservation",
                 "jobplanstep",
                 "jobplanpart",
+                "slatarget",
+                "billingrate",
+                "holiday",
             }:
-                continue  # edited inline on their work order or job plan
+                continue  # edited inline on their work order, job plan, contract or calendar
             assert model in registered, f"{model.__name__} has no admin"
 
 

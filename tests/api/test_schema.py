@@ -17,6 +17,7 @@ from rest_framework import serializers
 
 from cmms.api.schema_errors import ERROR_CODES
 from cmms.errors import ServiceError
+from contracts.choices import ClientApproval
 from tests.factories import WorkOrderFactory
 from workorders.choices import Priority, Status
 
@@ -123,7 +124,11 @@ def test_work_order_status_is_one_type_everywhere(schema):
         if "enum" in component
     }
     assert enums["WorkOrderStatusEnum"] == statuses
-    assert [name for name, values in enums.items() if values & statuses] == ["WorkOrderStatusEnum"]
+    # The client's decision says "approved" too (issue 18), of an estimate, not a status:
+    # its own enum, holding only the decision's values.
+    sharing = [name for name, values in enums.items() if values & statuses]
+    assert sharing == ["ClientApprovalEnum", "WorkOrderStatusEnum"]
+    assert enums["ClientApprovalEnum"] == set(ClientApproval.values) - {""}
     inline = [
         where for where, node in walk(schema["paths"]) if set(node.get("enum", ())) & statuses
     ]

@@ -22,6 +22,8 @@ from pipeline.services import alert_rule_save
 from pm.services import meter_reading_record, pm_generate_due
 from tests.factories import (
     AssetFactory,
+    BusinessCalendarFactory,
+    ContractFactory,
     CustomerFactory,
     CustomerViewerFactory,
     EquipmentClassFactory,
@@ -43,6 +45,7 @@ from tests.factories import (
     WorkOrderFactory,
     move_to,
 )
+from workorders import services as wo_services
 from workorders.choices import Status
 
 ROLES = ("anonymous", "viewer", "technician", "planner", "superuser")
@@ -150,6 +153,20 @@ def webhook_objects(owner) -> dict:
     return {"webhook_endpoint": endpoint, "webhook_delivery": delivery}
 
 
+def contract_objects(plant) -> dict:
+    """A contract with a not-to-exceed amount, the site's calendar and pending work."""
+    contract = ContractFactory(sites=[plant.site], not_to_exceed=Decimal("100.00"))
+    pending = WorkOrderFactory(site=plant.site, asset=plant.pump, contract=contract)
+    wo_services.work_order_estimate_set(
+        work_order=pending, estimated_cost=Decimal("900.00"), by=None
+    )
+    return {
+        "contract": contract,
+        "business_calendar": BusinessCalendarFactory(site=plant.site),
+        "pending_work": pending,
+    }
+
+
 @dataclass
 class World:
     own: Plant
@@ -193,6 +210,10 @@ def build_world() -> World:
     # Outbound endpoints belong to a person: the own planner's, and a foreign planner's.
     own.objects.update(webhook_objects(users["planner"]))
     foreign.objects.update(webhook_objects(PlannerFactory(sites=[foreign.site])))
+    # Contracts (issue 18): each plant's contract, business calendar and a work order whose
+    # estimate waits for the client (work made before the contract stays outside it).
+    for plant in (own, foreign):
+        plant.objects.update(contract_objects(plant))
     shared = {
         "job_plan": job_plan,  # global, used by both plants' PM plans
         "spare_job_plan": JobPlanFactory(code="spare"),  # global, unused

@@ -150,6 +150,25 @@ API = [
     R("GET", "/api/v1/costs/?group_by=site&from=2026-01-01&to=2026-02-01",
       "401 403 403 200 200"),
     R("GET", "/api/v1/failure-codes/", "401 200 200 200 200"),
+    # client approval: the client (customer viewers of the site) decides; staff 403
+    R("POST", "/api/v1/work-orders/{pending_work}/client-approval/", "401 200 403 403 200",
+      "401 404 403 403 200", {"approve": True}),
+    # contracts: planners and customer viewers read, planners of all its sites write
+    R("GET", "/api/v1/contracts/", "401 200 403 200 200"),
+    R("GET", "/api/v1/contracts/{contract}/", "401 200 403 200 200", "401 404 403 404 200"),
+    R("PATCH", "/api/v1/contracts/{contract}/", "401 403 403 200 200", "401 403 403 404 200",
+      {"name": "Renamed"}),
+    R("POST", "/api/v1/contracts/", "401 403 403 201 201", "401 403 403 400 201",
+      lambda w, p: {"customer": p.site.customer_id, "reference": "C-NEW", "name": "New",
+                    "sites": [p.site.pk], "starts_on": "2020-01-01", "is_active": False}),
+    # business calendars: everyone at the site reads, its planners write; one per site (400)
+    R("GET", "/api/v1/business-calendars/", "401 200 200 200 200"),
+    R("GET", "/api/v1/business-calendars/{business_calendar}/", "401 200 200 200 200",
+      "401 404 404 404 200"),
+    R("PATCH", "/api/v1/business-calendars/{business_calendar}/", "401 403 403 200 200",
+      "401 403 403 404 200", {"day_ends": "18:00"}),
+    R("POST", "/api/v1/business-calendars/", "401 403 403 400 400", "401 403 403 400 400",
+      lambda w, p: {"site": p.site.pk}),
     # alerts and pipeline
     R("GET", "/api/v1/gateways/", "401 403 403 200 200"),
     R("GET", "/api/v1/gateways/{gateway}/", "401 403 403 200 200", "401 403 403 404 200"),
@@ -242,6 +261,8 @@ ADMIN_CHANGE = {
     "pm.pmoccurrence": "occurrence",
     "assets.meterreading": "reading",
     "audit.auditentry": "audit",
+    "contracts.contract": "contract",
+    "contracts.businesscalendar": "business_calendar",
 }
 # Catalogues, children and security tables: the changelist only.
 ADMIN_LIST_ONLY = {
@@ -267,6 +288,8 @@ ADMIN_LIST_ONLY = {
     "integrations.delivery": "302 302 302 200 200",
     "auth.group": "302 302 302 403 200",
     "accounts.apitoken": "302 302 302 200 200",
+    "contracts.labourrate": "302 302 302 200 200",
+    "contracts.slawarning": "302 302 302 200 200",
     "axes.accessattempt": "302 302 302 403 200",
     "axes.accessfailurelog": "302 302 302 403 200",
     "axes.accesslog": "302 302 302 403 200",
@@ -307,6 +330,11 @@ TECH = [
     R("POST", "/tech/assets/{pump}/report/", "302 302 302 302 302", "302 404 404 404 302",
       {"title": "Noisy bearing", "description": "Grinding noise"}),
     R("GET", "/tech/requests/new/", "302 200 200 200 200"),
+    # The client's decision page: customer viewers (and superusers); staff are refused.
+    R("GET", "/tech/work-orders/{pending_work}/approval/", "302 200 403 403 200",
+      "302 404 403 403 200"),
+    R("POST", "/tech/work-orders/{pending_work}/approval/", "302 302 403 403 302",
+      "302 404 403 403 302", {"decision": "approve"}),
     R("POST", "/tech/logout/", "302 302 302 302 302"),
     R("GET", "/tech/work-orders/{work_order}/parts/search/?q=BRG", "302 200 200 200 200",
       "302 404 404 404 200"),

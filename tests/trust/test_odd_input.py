@@ -189,6 +189,8 @@ OBJECT_OF_PREFIX = {
     "alert-rules": "rule",
     "pm-plans": "pm_plan",
     "webhook-endpoints": "webhook_endpoint",
+    "contracts": "contract",
+    "business-calendars": "business_calendar",
 }
 
 

@@ -78,6 +78,18 @@ ORIGIN_FIELDS = [
 ]
 
 
+# The estimate (customer's currency; planners write it, above the contract's not-to-exceed
+# amount the client approves: workorders.approvals) and the client's decision (read-only here;
+# POST /api/v1/work-orders/{id}/client-approval/).
+CLIENT_APPROVAL_FIELDS = [
+    "estimated_cost",
+    "client_approval",
+    "client_approval_by",
+    "client_approval_at",
+    "client_approval_comment",
+]
+
+
 class WorkOrderSerializer(serializers.ModelSerializer):
     """A work order. Failure codes (`problem`, `cause`, `remedy`) and `required_skill` are
     written and shown as codes, not ids.
@@ -135,12 +147,14 @@ class WorkOrderSerializer(serializers.ModelSerializer):
             "remedy",
             "is_overdue",
             "not_monitored_since",
+            *CLIENT_APPROVAL_FIELDS,
             *ORIGIN_FIELDS,
             "created_at",
             "updated_at",
         ]
         read_only_fields = [
             *ORIGIN_FIELDS,
+            *CLIENT_APPROVAL_FIELDS[1:],
             "number",
             "site",
             "status",
@@ -225,6 +239,17 @@ class WorkOrderDetailSerializer(WorkOrderSerializer):
         if request is None or not policy.may_see_costs(request.user):
             return None
         return CostSerializer(work_order_cost(work_order)).data
+
+
+class ClientDecisionSerializer(serializers.Serializer):
+    approve = serializers.BooleanField(help_text="true approves the estimate, false rejects it.")
+    comment = serializers.CharField(
+        max_length=1000,
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text="Required when rejecting: why.",
+    )
 
 
 class StatusOrNoneField(serializers.ChoiceField):

@@ -7,6 +7,7 @@ from rest_framework.response import Response
 from assets.api.serializers import StockMovementSerializer
 from cmms.api.viewsets import CatalogueReadOnlyViewSet, SiteScopedNoDeleteViewSet
 from cmms.errors import NotPermitted
+from cmms.roles import Role
 from workorders import filtersets, policy, service_lines, services
 from workorders.api import serializers
 from workorders.choices import Source
@@ -44,6 +45,7 @@ class WorkOrderViewSet(SiteScopedNoDeleteViewSet):
         "issue_part": policy.FIELD_WORK_ROLES,
         "external_services": policy.PLANNING_ROLES,
         "external_service": policy.PLANNING_ROLES,
+        "client_approval": frozenset({Role.CUSTOMER_VIEWER}),
     }
 
     def get_queryset(self):
@@ -68,9 +70,14 @@ class WorkOrderViewSet(SiteScopedNoDeleteViewSet):
         serializer.instance = services.work_order_create(by=user, **data)
 
     def perform_update(self, serializer):
-        services.work_order_update(
-            work_order=serializer.instance, by=self.request.user, **serializer.validated_data
-        )
+        data = dict(serializer.validated_data)
+        estimate_given = "estimated_cost" in data
+        estimated_cost = data.pop("estimated_cost", None)
+        services.work_order_update(work_order=serializer.instance, by=self.request.user, **data)
+        if estimate_given:
+            services.work_order_estimate_set(
+                work_order=serializer.instance, estimated_cost=estimated_cost, by=self.request.user
+            )
 
     def _detail(self, work_order, *, code=status.HTTP_200_OK):
         work_order = self.get_queryset().get(pk=work_order.pk)
@@ -211,3 +218,23 @@ class WorkOrderViewSet(SiteScopedNoDeleteViewSet):
             line=line, by=request.user, **serializer.validated_data
         )
         return Response(serializers.ServiceLineSerializer(line).data)
+
+    @extend_schema(
+        request=serializers.ClientDecisionSerializer,
+        responses={
+            200: serializers.WorkOrderDetailSerializer,
+            400: OpenApiResponse(description="A rejection without a comment"),
+            403: OpenApiResponse(description="Only the client (a customer viewer) decides"),
+            409: OpenApiResponse(description="The work is not waiting for the client"),
+        },
+    )
+    @action(detail=True, methods=["post"], url_path="client-approval")
+    def client_approval(self, request, pk=None):
+        """The client approves or rejects (with a comment saying why) work estimated above
+        the contract's not-to-exceed amount: customer viewers of the work's site."""
+        work_order = self.get_object()
+        data = self.validated(serializers.ClientDecisionSerializer)
+        services.work_order_client_decide(
+            work_order=work_order, approve=data["approve"], comment=data["comment"], by=request.user
+        )
+        return self._detail(work_order)
