@@ -331,3 +331,43 @@ def scheduled_work(site, *, assignee=None, asset=None, steps=(), **fields):
     if assignee is not None:
         wo_services.work_order_assign(work_order=wo, assignee=assignee)
     return wo
+
+
+# --------------------------------------------------------------------------- SLA (issue 18)
+
+
+class ContractFactory(factory.django.DjangoModelFactory):
+    """A contract covering `sites` (a list; post-generation) with a target per `targets`
+    ({priority: (response_hours, resolution_hours)} or with a third item, the clock)."""
+
+    class Meta:
+        model = "contracts.Contract"
+        skip_postgeneration_save = True
+
+    customer = factory.SubFactory(CustomerFactory)
+    reference = factory.Sequence(lambda n: f"C-2026-{n:03d}")
+    name = factory.Sequence(lambda n: f"Service agreement {n}")
+    starts_on = factory.LazyFunction(lambda: timezone.localdate() - timezone.timedelta(days=30))
+
+    @factory.post_generation
+    def sites(self, create, extracted, **kwargs):
+        if create and extracted:
+            self.sites.set(extracted)
+
+    @factory.post_generation
+    def targets(self, create, extracted, **kwargs):
+        for priority, hours in (extracted or {}).items():
+            self.targets.create(
+                priority=priority,
+                response_hours=hours[0],
+                resolution_hours=hours[1],
+                **({"clock": hours[2]} if len(hours) > 2 else {}),
+            )
+
+
+class BusinessCalendarFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "contracts.BusinessCalendar"
+
+    site = factory.SubFactory(SiteFactory)
+    working_days = factory.LazyFunction(lambda: [0, 1, 2, 3, 4])

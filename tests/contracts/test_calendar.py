@@ -127,9 +127,7 @@ def test_adding_business_time_then_measuring_it_gives_it_back(calendar, start, s
 
 @settings(max_examples=300, deadline=None)
 @given(calendar=calendars, a=instants, b=instants)
-def test_measuring_then_adding_reaches_the_end_or_the_last_working_moment_before_it(
-    calendar, a, b
-):
+def test_measuring_then_adding_reaches_the_end_or_the_last_working_moment_before_it(calendar, a, b):
     a, b = min(a, b), max(a, b)
     reached = add_business_seconds(calendar, a, business_seconds_between(calendar, a, b))
     assert reached <= b
