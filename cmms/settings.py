@@ -327,6 +327,7 @@ CELERY_TASK_ROUTES = {
     "sync.tasks.prune_tombstones": {"queue": "housekeeping"},
     "integrations.tasks.delivery_send": {"queue": "default"},
     "integrations.tasks.deliveries_sweep": {"queue": "housekeeping"},
+    "contracts.tasks.sla_warn": {"queue": "housekeeping"},
 }
 CELERY_BEAT_SCHEDULE: dict = {
     "alerts-sweep": {"task": "alerts.tasks.sweep_alerts", "schedule": 30.0},
@@ -344,6 +345,8 @@ CELERY_BEAT_SCHEDULE: dict = {
         "task": "integrations.tasks.deliveries_sweep",
         "schedule": float(WEBHOOK_SWEEP_SECONDS),
     },
+    # contracts.warnings: SLA states refreshed, planners warned once per threshold.
+    "sla-warn": {"task": "contracts.tasks.sla_warn", "schedule": 60.0},
 }
 
 # Incremental sync (docs/sync.md): deleted rows are listed at /api/v1/deletions/ this many days;
