@@ -371,3 +371,15 @@ class BusinessCalendarFactory(factory.django.DjangoModelFactory):
 
     site = factory.SubFactory(SiteFactory)
     working_days = factory.LazyFunction(lambda: [0, 1, 2, 3, 4])
+
+
+def contract_covering(site, *, targets=None, **fields):
+    """A contract of the site's customer covering the site, in force since 2026-01-01, with
+    a P3 target of 4 h response and 16 h resolution unless `targets` says otherwise."""
+    return ContractFactory(
+        customer=site.customer,
+        sites=[site],
+        targets=targets or {3: (4, 16)},
+        starts_on=timezone.datetime(2026, 1, 1).date(),
+        **fields,
+    )
