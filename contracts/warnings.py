@@ -23,6 +23,7 @@ from django.db.models import Exists, F, OuterRef, Q
 from django.urls import reverse
 from django.utils import timezone
 
+from accounts.models import User
 from cmms.roles import Role
 from contracts.choices import SlaMeasure, SlaState
 from contracts.models import SlaWarning
@@ -82,9 +83,8 @@ def thresholds_reached(work_order, now) -> list[tuple[str, str, object]]:
 
 def planner_addresses(site_id: int) -> list[str]:
     """E-mail addresses of the active planners of the site."""
-    users = apps.get_model("accounts", "User").objects
     return sorted(
-        users.filter(role=Role.PLANNER, sites=site_id, is_active=True)
+        User.objects.filter(role=Role.PLANNER, sites=site_id, is_active=True)
         .exclude(email="")
         .values_list("email", flat=True)
         .distinct()
