@@ -316,3 +316,9 @@ def test_the_at_risk_share_is_the_contracts(site, contract):
     contract.at_risk_share = Decimal("0.5")
     contract.save()
     assert create(site).response_at_risk_at == at(2026, 3, 24, 11)
+
+
+def test_work_outside_any_contract_costs_creation_one_query(site, django_assert_num_queries):
+    with django_assert_num_queries(1):
+        fields = sla.sla_fields_for_new(site=site, asset_id=None, priority=3, at=TUESDAY_9AM)
+    assert fields == sla.NO_CLOCK
