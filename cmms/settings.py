@@ -329,6 +329,7 @@ CELERY_TASK_ROUTES = {
     "integrations.tasks.delivery_send": {"queue": "default"},
     "integrations.tasks.deliveries_sweep": {"queue": "housekeeping"},
     "reports.tasks.send_monthly_reports": {"queue": "housekeeping"},
+    "contracts.tasks.sla_warn": {"queue": "housekeeping"},
 }
 CELERY_BEAT_SCHEDULE: dict = {
     "alerts-sweep": {"task": "alerts.tasks.sweep_alerts", "schedule": 30.0},
@@ -352,6 +353,8 @@ CELERY_BEAT_SCHEDULE: dict = {
         "task": "reports.tasks.send_monthly_reports",
         "schedule": crontab(minute=17, hour="*", day_of_month="1"),
     },
+    # contracts.warnings: SLA states refreshed, planners warned once per threshold.
+    "sla-warn": {"task": "contracts.tasks.sla_warn", "schedule": 60.0},
 }
 
 # The partner's name on the monthly client report's cover and e-mail.

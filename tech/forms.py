@@ -5,7 +5,7 @@ from decimal import Decimal
 from django import forms
 
 from assets.models import Asset, Site, Stock
-from workorders.choices import FailureCodeKind
+from workorders.choices import FailureCodeKind, HoldReason
 from workorders.models import FailureCode
 
 
@@ -34,6 +34,13 @@ class PauseForm(forms.Form):
         label="Why pause?",
         error_messages={"required": "Why pause: enter a reason."},
         help_text="For example: waiting for parts, waiting for a shutdown window.",
+    )
+    # The code a contract's SLA clock reads (some reasons stop it), beside the free text.
+    hold_reason = forms.ChoiceField(
+        choices=HoldReason.choices,
+        initial=HoldReason.OTHER,
+        required=False,
+        label="Waiting for",
     )
 
 

@@ -43,7 +43,7 @@ from tech.forms import (
 from tech.models import WorkOrderPhoto
 from workorders import policy
 from workorders import services as wo_services
-from workorders.choices import Source, Status
+from workorders.choices import HoldReason, Source, Status
 from workorders.models import ChecklistStep, WorkOrder
 from workorders.notes import work_order_note_add
 
@@ -356,7 +356,11 @@ def _simple_transition(request, pk, name: str, success: str):
 @_work_order_form(PauseForm, "pause_form", success="Paused.")
 def work_order_pause(request, work_order, data):
     wo_services.work_order_transition(
-        work_order=work_order, to=Status.ON_HOLD, by=request.user, reason=data["reason"]
+        work_order=work_order,
+        to=Status.ON_HOLD,
+        by=request.user,
+        reason=data["reason"],
+        hold_reason=data.get("hold_reason") or HoldReason.OTHER,
     )
 
 

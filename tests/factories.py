@@ -337,7 +337,8 @@ def scheduled_work(site, *, assignee=None, asset=None, steps=(), **fields):
 
 class ContractFactory(factory.django.DjangoModelFactory):
     """A contract through the service: `sites` (default: a new site of the customer), with
-    `targets` and `billing_rates` as the service takes them (lists of dicts)."""
+    `billing_rates` as the service takes them and `targets` either so (a list of dicts) or as
+    {priority: (response_hours, resolution_hours[, clock])}."""
 
     class Meta:
         model = "contracts.Contract"
@@ -350,6 +351,17 @@ class ContractFactory(factory.django.DjangoModelFactory):
 
     @classmethod
     def _create(cls, model_class, *args, **kwargs):
+        targets = kwargs.get("targets")
+        if isinstance(targets, dict):
+            kwargs["targets"] = [
+                {
+                    "priority": priority,
+                    "response_hours": hours[0],
+                    "resolution_hours": hours[1],
+                    **({"clock": hours[2]} if len(hours) > 2 else {}),
+                }
+                for priority, hours in targets.items()
+            ]
         return contract_services.contract_create(**kwargs)
 
 
@@ -386,3 +398,15 @@ class ServiceLineFactory(factory.django.DjangoModelFactory):
     vendor = "Acme Repairs"
     description = "Motor rewind"
     amount = Decimal("100.00")
+
+
+def contract_covering(site, *, targets=None, **fields):
+    """A contract of the site's customer covering the site, in force since 2026-01-01, with
+    a P3 target of 4 h response and 16 h resolution unless `targets` says otherwise."""
+    return ContractFactory(
+        customer=site.customer,
+        sites=[site],
+        targets=targets or {3: (4, 16)},
+        starts_on=timezone.datetime(2026, 1, 1).date(),
+        **fields,
+    )

@@ -1,6 +1,6 @@
 from django import forms
 from django.contrib import admin, messages
-from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
+from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME, ActionForm
 from django.contrib.admin.utils import unquote
 from django.db import transaction
 from django.db.models import Prefetch
@@ -29,8 +29,9 @@ from cmms.admin import (
 from cmms.inputs import parse_id
 from cmms.scoping import held_customers, may_own
 from cmms.spreadsheets import SpreadsheetExportMixin
+from contracts.choices import SlaState
 from workorders import models, policy, service_lines, services
-from workorders.choices import Status
+from workorders.choices import HoldReason, Status
 from workorders.costs import work_order_cost
 from workorders.job_plans import (
     QUANTITY_NOT_POSITIVE,
@@ -199,6 +200,29 @@ class OverdueFilter(admin.SimpleListFilter):
         return queryset
 
 
+class SlaStateFilter(admin.SimpleListFilter):
+    """Work by its SLA state at this moment (computed in SQL, not the last beat run's)."""
+
+    title = "SLA"
+    parameter_name = "sla"
+
+    def lookups(self, request, model_admin):
+        return SlaState.choices
+
+    def queryset(self, request, queryset):
+        if self.value() in SlaState.values:
+            return queryset.in_sla_state(self.value(), now=timezone.now())
+        return queryset
+
+
+class WorkOrderActionForm(ActionForm):
+    """The action bar with the hold reason code "Put on hold" records (default other)."""
+
+    hold_reason = forms.ChoiceField(
+        choices=[("", "Hold reason…"), *HoldReason.choices], required=False, label=""
+    )
+
+
 class AssetSubtreeFilter(AutocompleteFilterMixin, admin.SimpleListFilter):
     """Work on an asset and everything below it; the asset is chosen by search (any id works)."""
 
@@ -277,10 +301,20 @@ CLIENT_DECISION_FIELDS = (
     "client_approval_at",
     "client_approval_comment",
 )
+# The contract's SLA clock (contracts/sla.py), set by the services.
+SLA_FIELDS = (
+    "contract",
+    "sla",
+    "response_due_at",
+    "resolution_due_at",
+    "sla_paused_since",
+    "sla_paused_seconds",
+)
 PROGRESS_FIELDS = (
     "source",
     "requested_by",
     "on_hold_reason",
+    "hold_reason",
     "started_at",
     "completed_at",
     "closed_at",
@@ -323,11 +357,13 @@ class WorkOrderAdmin(SiteScopedAdminMixin, SpreadsheetExportMixin, admin.ModelAd
         *(COMPACT_COLUMNS.get(name, name) for name in SUMMARY_COLUMNS),
         "scheduled",
         "due",
+        "sla",
         "waiting_for_parts",
     )
     list_filter = (
         "status",
         OverdueFilter,
+        SlaStateFilter,
         "priority",
         "type",
         "source",
@@ -344,6 +380,7 @@ class WorkOrderAdmin(SiteScopedAdminMixin, SpreadsheetExportMixin, admin.ModelAd
     search_help_text = "A number (WO-0500, 500), or words of the title, description or asset."
     autocomplete_fields = ("asset", "assignee", "required_skill", "problem", "cause", "remedy")
     actions = ("approve", "assign", "schedule", "put_on_hold", "cancel", "close")
+    action_form = WorkOrderActionForm
     fieldsets = (
         (None, {"fields": ("number", "status", "site", "asset", "title", "description")}),
         ("Planning", {"fields": ("type", "priority", "assignee", "required_skill")}),
@@ -364,6 +401,7 @@ class WorkOrderAdmin(SiteScopedAdminMixin, SpreadsheetExportMixin, admin.ModelAd
         # The estimate (above the contract's not-to-exceed amount the client approves it:
         # workorders.approvals) and the client's decision, which only the client makes.
         ("Client approval", {"fields": ("estimated_cost", *CLIENT_DECISION_FIELDS)}),
+        ("SLA", {"fields": SLA_FIELDS}),
     )
     progress_fields = (
         "number",
@@ -371,6 +409,7 @@ class WorkOrderAdmin(SiteScopedAdminMixin, SpreadsheetExportMixin, admin.ModelAd
         *PROGRESS_FIELDS,
         "cost_summary",
         *CLIENT_DECISION_FIELDS,
+        *SLA_FIELDS,
     )
     inlines = (
         ChecklistStepInline,
@@ -431,6 +470,19 @@ class WorkOrderAdmin(SiteScopedAdminMixin, SpreadsheetExportMixin, admin.ModelAd
     @admin.display(description="scheduled", ordering="scheduled_start")
     def scheduled(self, work_order):
         return _short_moment(work_order.scheduled_start)
+
+    @admin.display(description="SLA")
+    def sla(self, work_order):
+        """At risk or breached with the due time behind it; nothing while on track."""
+        state = work_order.sla_state_now
+        if state not in (SlaState.AT_RISK, SlaState.BREACHED):
+            return None
+        return format_html(
+            '<strong class="sla-{}">{}</strong> {}',
+            state,
+            SlaState(state).label,
+            _short_moment(work_order.sla_due_at),
+        )
 
     @admin.display(description="due", ordering="due_at")
     def due(self, work_order):
@@ -513,12 +565,16 @@ class WorkOrderAdmin(SiteScopedAdminMixin, SpreadsheetExportMixin, admin.ModelAd
 
     # -- lifecycle actions, one service call per row, each refused row reported with its reason
 
-    def _transition(self, request, queryset, *, to, verb, reason=""):
+    def _transition(self, request, queryset, *, to, verb, reason="", hold_reason=""):
         done, refused = [], []
         for work_order in queryset.order_by("pk"):
             try:
                 services.work_order_transition(
-                    work_order=work_order, to=to, by=request.user, reason=reason
+                    work_order=work_order,
+                    to=to,
+                    by=request.user,
+                    reason=reason,
+                    hold_reason=hold_reason,
                 )
             except SERVICE_ERRORS as error:
                 refused.append((work_order.number, service_error_messages(error)))
@@ -613,8 +669,14 @@ class WorkOrderAdmin(SiteScopedAdminMixin, SpreadsheetExportMixin, admin.ModelAd
 
     @admin.action(description="Put selected work orders on hold", permissions=["change"])
     def put_on_hold(self, request, queryset):
+        code = request.POST.get("hold_reason", "")
         self._transition(
-            request, queryset, to=Status.ON_HOLD, verb="Put on hold", reason=HOLD_REASON
+            request,
+            queryset,
+            to=Status.ON_HOLD,
+            verb="Put on hold",
+            reason=HOLD_REASON,
+            hold_reason=code if code in HoldReason.values else HoldReason.OTHER,
         )
 
     @admin.action(description="Cancel selected work orders", permissions=["change"])

@@ -23,6 +23,7 @@ from django.utils import timezone
 from audit.choices import AuditAction
 from audit.services import audit_record
 from cmms.errors import NotPermitted, TransitionNotAllowed
+from contracts import sla
 from contracts.choices import ClientApproval
 from workorders import policy
 from workorders.choices import OPEN_STATUSES, EventKind
@@ -147,12 +148,9 @@ def work_order_client_decide(
 
 def _approval_clock_changed(work_order: WorkOrder, at) -> None:
     """The client approval started or stopped waiting: the SLA clock pauses or resumes when
-    the contract says the client's decision stops it (`client_approval_pauses_clock`).
-
-    MERGE: wire to `contracts.sla.sla_pause` / `sla_resume` (the SLA helper's) here:
-    pending → `sla_pause(work_order=work_order, at=at)`, otherwise
-    `sla_resume(work_order=work_order, at=at)`, when the contract's flag is set.
-    """
+    the contract says the client's decision stops it (`client_approval_pauses_clock`);
+    `sla_refresh` reads that from the work order's fields and its contract."""
+    sla.sla_refresh(work_order=work_order, now=at)
 
 
 def _set(work_order: WorkOrder, approval: str, *, by, comment: str) -> None:

@@ -15,8 +15,12 @@ from datetime import datetime
 from django.db import DEFAULT_DB_ALIAS, connection, connections, transaction
 from django.db.models import Model
 
+from assets.models import Site
+from contracts import sla
+from contracts.models import Contract
 from integrations.choices import EventType
 from workorders import creation, outbound
+from workorders.choices import Priority
 from workorders.models import (
     ChecklistStep,
     JobPlanPart,
@@ -41,6 +45,7 @@ def work_orders_create_bulk(
     """
     if by is not None:
         rows = [{"requested_by_id": by.pk, **row} for row in rows]
+    rows = _with_sla_clocks(rows, now=now)
     ids = insert_rows(WorkOrder, rows, now=now)
     insert_rows(
         StatusChange,
@@ -72,6 +77,35 @@ def work_orders_create_bulk(
         ids, type=EventType.WORK_ORDER_CREATED, site_ids={row.get("site_id") for row in rows}
     )
     return ids
+
+
+def _with_sla_clocks(rows: list[dict], *, now: datetime) -> list[dict]:
+    """The rows with the SLA fields `work_order_create` gives one work order: the contract
+    covering it and its clock. One query when no active contract covers the rows' sites;
+    otherwise one look-up per distinct (site, asset, priority)."""
+    site_ids = {row["site_id"] for row in rows}
+    covered = (
+        set(
+            Contract.objects.filter(is_active=True, sites__in=site_ids).values_list(
+                "sites", flat=True
+            )
+        )
+        & site_ids
+    )
+    sites = Site.objects.in_bulk(covered) if covered else {}
+    looked_up: dict[tuple, dict] = {}
+    out = []
+    for row in rows:
+        key = (row["site_id"], row.get("asset_id"), row.get("priority", Priority.MEDIUM))
+        if key not in looked_up:
+            site = sites.get(row["site_id"])
+            looked_up[key] = (
+                sla.sla_fields_for_new(site=site, asset_id=key[1], priority=key[2], at=now)
+                if site is not None
+                else sla.NO_CLOCK
+            )
+        out.append({**row, **looked_up[key]})
+    return out
 
 
 def _job_plan_steps(job_plan_ids: set[int]) -> dict[int, list[dict]]:

@@ -5,6 +5,7 @@ from django.utils import timezone
 
 from cmms.api.filters import FilterSet, IntegerFilter, MultipleChoiceFilter, SyncFilterSet
 from cmms.inputs import parse_id
+from contracts.choices import SlaState
 from workorders.choices import (
     OPEN_STATUSES,
     FailureCodeKind,
@@ -45,6 +46,11 @@ class WorkOrderFilterSet(SyncFilterSet):
     due_before = django_filters.IsoDateTimeFilter(field_name="due_at", lookup_expr="lt")
     due_after = django_filters.IsoDateTimeFilter(field_name="due_at", lookup_expr="gte")
     created_after = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
+    sla_state = django_filters.ChoiceFilter(
+        choices=SlaState.choices,
+        method="filter_sla_state",
+        label="SLA state at this moment (work under a contract)",
+    )
 
     class Meta:
         model = WorkOrder
@@ -64,6 +70,9 @@ class WorkOrderFilterSet(SyncFilterSet):
         if value:
             return queryset.filter(status__in=OPEN_STATUSES)
         return queryset.exclude(status__in=OPEN_STATUSES)
+
+    def filter_sla_state(self, queryset, name, value):
+        return queryset.in_sla_state(value, now=timezone.now())
 
     def filter_overdue(self, queryset, name, value):
         now = timezone.now()

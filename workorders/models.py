@@ -12,6 +12,7 @@ from cmms.indexes import trigram_index
 from cmms.inputs import parse_id
 from cmms.scoping import OwnedQuerySet, SiteScopedQuerySet
 from contracts.choices import ClientApproval, SlaState
+from contracts.sla import sla_state_at, sla_state_expression, state_due_at
 from workorders.choices import (
     OPEN_STATUSES,
     DeviceIssue,
@@ -67,6 +68,12 @@ class WorkOrderQuerySet(SiteScopedQuerySet):
 
     def overdue(self, now=None):
         return self.open().filter(due_at__lt=now or timezone.now())
+
+    def in_sla_state(self, state: str, now=None):
+        """Work whose SLA state is `state` at `now`, computed in SQL from the stored moments
+        (exact at the read, not as old as the last beat run)."""
+        expression = sla_state_expression(now or timezone.now())
+        return self.alias(sla_state_now=expression).filter(sla_state_now=state)
 
 
 class WorkOrder(models.Model):
@@ -206,6 +213,10 @@ class WorkOrder(models.Model):
     sla_started_at = models.DateTimeField(null=True, blank=True, editable=False)
     response_due_at = models.DateTimeField(null=True, blank=True, editable=False)
     resolution_due_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # When each measure turns at risk (the contract's share of its target used), stored beside
+    # the due time so the state is exact at any read (contracts.sla.sla_state_expression).
+    response_at_risk_at = models.DateTimeField(null=True, blank=True, editable=False)
+    resolution_at_risk_at = models.DateTimeField(null=True, blank=True, editable=False)
     sla_paused_since = models.DateTimeField(null=True, blank=True, editable=False)
     sla_paused_seconds = models.PositiveIntegerField(
         default=0, editable=False, help_text="Business seconds the clock stood still so far."
@@ -352,6 +363,23 @@ class WorkOrder(models.Model):
     @property
     def is_open(self) -> bool:
         return self.status in OPEN_STATUSES
+
+    @property
+    def sla_state_now(self) -> str:
+        """The SLA state at this moment (the stored `sla_state` is as of the last write or beat
+        run); "" outside a contract."""
+        return sla_state_at(self, timezone.now())
+
+    @property
+    def sla_paused(self) -> bool:
+        """Whether the SLA clock stands still (on hold for a pausing reason, or waiting for
+        the client)."""
+        return self.sla_paused_since is not None
+
+    @property
+    def sla_due_at(self):
+        """The due time behind `sla_state_now`: the worse measure's (response or resolution)."""
+        return state_due_at(self, timezone.now())
 
     @property
     def is_overdue(self) -> bool:

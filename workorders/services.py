@@ -17,11 +17,13 @@ from assets.models import Stock
 from cmms.errors import NotPermitted, TransitionNotAllowed
 from cmms.roles import Role
 from cmms.rows import UNCHANGED, adopt_row, given_fields
+from contracts import sla
 from workorders import approvals, costs, creation, outbound, policy
 from workorders.approvals import work_order_client_decide, work_order_estimate_set  # noqa: F401
 from workorders.choices import (
     EventKind,
     FailureCodeKind,
+    HoldReason,
     Source,
     Status,
 )
@@ -112,6 +114,14 @@ def work_order_create(
     )
     policy.check_assignee(work_order, assignee)
     _check_failure_codes(work_order)
+    # The contract covering the work starts its SLA clock (contracts.sla), in the same INSERT.
+    for name, value in sla.sla_fields_for_new(
+        site=site,
+        asset_id=work_order.asset_id,
+        priority=work_order.priority,
+        at=work_order.created_at,
+    ).items():
+        setattr(work_order, name, value)
     # Related objects arrive as instances (their existence is known, and foreign keys hold it in
     # the database); constraints are enforced by the database too. Skipping their validation
     # queries keeps creation cheap on the alert pipeline's hot path.
@@ -187,6 +197,9 @@ def _replan(work_order: WorkOrder, fields: dict, *, by) -> WorkOrder:
         setattr(work_order, name, value)
     _check_failure_codes(work_order)
     work_order.full_clean(exclude=["number"])
+    if work_order.priority != old_priority:
+        # A new priority has its own targets: the due dates follow it.
+        sla.clock_follow(work_order, now=timezone.now(), reschedule=True)
     work_order.save()
     if work_order.priority != old_priority:
         _event(
@@ -231,12 +244,22 @@ def work_order_assign(*, work_order: WorkOrder, assignee, by=None) -> WorkOrder:
 
 @transaction.atomic
 def work_order_transition(
-    *, work_order: WorkOrder, to: str, by=None, reason: str = "", **completion
+    *,
+    work_order: WorkOrder,
+    to: str,
+    by=None,
+    reason: str = "",
+    hold_reason: str = "",
+    **completion,
 ) -> WorkOrder:
     """Move a work order along its lifecycle, recording who, when, from and to.
 
-    `completion` may carry problem/cause/remedy codes set together with completing.
+    `hold_reason` is the code of a hold (a HoldReason; `other` when not given), which may stop
+    the contract's SLA clock; `completion` may carry problem/cause/remedy codes set together
+    with completing.
     """
+    if hold_reason and hold_reason not in HoldReason.values:
+        raise ValidationError({"hold_reason": f"Not a hold reason: one of {HoldReason.values}."})
     locked = WorkOrder.objects.select_for_update().get(pk=work_order.pk)
     for name in ("problem", "cause", "remedy"):
         if completion.get(name) is not None:
@@ -246,7 +269,9 @@ def work_order_transition(
     now = timezone.now()
     previous = locked.status
     _apply_side_effects(locked, previous, to, by=by, now=now, reason=reason)
+    locked.hold_reason = (hold_reason or HoldReason.OTHER) if to == Status.ON_HOLD else ""
     locked.status = to
+    sla.clock_follow(locked, now=now)
     locked.save()
     StatusChange.objects.create(
         work_order=locked,

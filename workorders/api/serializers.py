@@ -9,8 +9,9 @@ from accounts.models import Skill
 from assets.models import Asset, Site, Stock
 from cmms.api.fields import QUANTITY_NOT_POSITIVE, ScopedPrimaryKeyRelatedField, bounded_decimal
 from cmms.api.serializers import HidesCostsMixin, refuse_changes
+from contracts.choices import SlaState
 from workorders import policy
-from workorders.choices import FailureCodeKind, Status
+from workorders.choices import FailureCodeKind, HoldReason, Status
 from workorders.costs import work_order_cost
 from workorders.models import (
     ChecklistStep,
@@ -116,6 +117,17 @@ class WorkOrderSerializer(serializers.ModelSerializer):
         help_text="The work order's asset's: since when none of its sensors is heard (null: "
         "monitored, watched by no sensor, or no asset)."
     )
+    # The SLA clock (contracts/sla.py): the state is computed at the read, not stored.
+    sla_state = serializers.ChoiceField(
+        source="sla_state_now",
+        choices=[("", "No contract target"), *SlaState.choices],
+        read_only=True,
+        help_text="on_track, at_risk or breached against the contract's targets, at this "
+        'moment ("" outside a contract).',
+    )
+    sla_paused = serializers.BooleanField(
+        read_only=True, help_text="The SLA clock stands still (a pausing hold or approval)."
+    )
 
     class Meta:
         model = WorkOrder
@@ -148,6 +160,12 @@ class WorkOrderSerializer(serializers.ModelSerializer):
             "is_overdue",
             "not_monitored_since",
             *CLIENT_APPROVAL_FIELDS,
+            "hold_reason",
+            "contract",
+            "response_due_at",
+            "resolution_due_at",
+            "sla_state",
+            "sla_paused",
             *ORIGIN_FIELDS,
             "created_at",
             "updated_at",
@@ -165,6 +183,10 @@ class WorkOrderSerializer(serializers.ModelSerializer):
             "closed_at",
             "actual_hours",
             "on_hold_reason",
+            "hold_reason",
+            "contract",
+            "response_due_at",
+            "resolution_due_at",
             "created_at",
             "updated_at",
         ]
@@ -291,6 +313,12 @@ class TransitionSerializer(serializers.Serializer):
 
     to = serializers.ChoiceField(choices=TARGET_STATUSES)
     reason = serializers.CharField(max_length=500, required=False, default="", allow_blank=True)
+    hold_reason = serializers.ChoiceField(
+        choices=HoldReason.choices,
+        required=False,
+        help_text="With on_hold: why, as a code (default other); the contract's SLA clock "
+        "stands still for the reasons it names.",
+    )
     problem = failure_code_field(FailureCodeKind.PROBLEM)
     cause = failure_code_field(FailureCodeKind.CAUSE)
     remedy = failure_code_field(FailureCodeKind.REMEDY)

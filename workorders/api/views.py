@@ -104,7 +104,12 @@ class WorkOrderViewSet(SiteScopedNoDeleteViewSet):
         data = self.validated(serializers.TransitionSerializer)
         codes = {k: data[k] for k in ("problem", "cause", "remedy") if data.get(k) is not None}
         services.work_order_transition(
-            work_order=work_order, to=data["to"], reason=data["reason"], by=request.user, **codes
+            work_order=work_order,
+            to=data["to"],
+            reason=data["reason"],
+            hold_reason=data.get("hold_reason", ""),
+            by=request.user,
+            **codes,
         )
         return self._detail(work_order)
 
