@@ -72,7 +72,7 @@ def measure_state(*, met_at, due_at, at_risk_at, clock: datetime) -> str:
         return SlaState.BREACHED if met_at > due_at else SlaState.ON_TRACK
     if clock > due_at:
         return SlaState.BREACHED
-    if clock >= at_risk_at:
+    if at_risk_at is not None and clock >= at_risk_at:  # None: rows set without the moment
         return SlaState.AT_RISK
     return SlaState.ON_TRACK
 

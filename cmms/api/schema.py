@@ -15,6 +15,8 @@ ENUM_NAME_OVERRIDES = {
     # A gateway's `status` (online/late/offline/never_seen) and a sensor's `state`.
     "GatewayStatusEnum": "gateways.choices.Connectivity",
     "SensorStateEnum": "gateways.choices.SensorState",
+    # A work order's `hold_reason` and a contract's `pausing_hold_reasons`: one concept.
+    "HoldReasonEnum": "cmms.work.HoldReason",
 }
 
 # Subsets of one concept that drf-spectacular would make types of their own (by their field's

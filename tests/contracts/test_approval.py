@@ -17,6 +17,7 @@ from tests.factories import (
 )
 from workorders import services
 from workorders.choices import EventKind, Status
+from workorders.models import WorkOrder
 
 pytestmark = pytest.mark.django_db
 
@@ -52,6 +53,8 @@ def test_an_estimate_at_the_limit_or_without_a_contract_needs_no_approval(work, 
     estimate(work, "1000.00", planner)
     assert work.client_approval == ClientApproval.NOT_REQUIRED
     outside = WorkOrderFactory(site=site)
+    WorkOrder.objects.filter(pk=outside.pk).update(contract=None)  # created before the contract
+    outside.refresh_from_db()
     estimate(outside, "99999.00", planner)
     assert outside.client_approval == ClientApproval.NOT_REQUIRED
 

@@ -40,11 +40,18 @@ def at(day: int, month: int = 11) -> datetime:
 
 
 def under(contract, **fields):
-    """A work order under the contract, in progress (the SLA code sets `contract` on
-    creation; set here directly)."""
+    """A work order under the contract, in progress (found on creation: the contract covers
+    its site)."""
     wo = move_to(WorkOrderFactory(**fields), Status.IN_PROGRESS)
-    WorkOrder.objects.filter(pk=wo.pk).update(contract=contract)
-    wo.contract = contract
+    assert wo.contract == contract
+    return wo
+
+
+def outside_any_contract(**fields):
+    """Work at a covered site that is under no contract (created before the contract was)."""
+    wo = move_to(WorkOrderFactory(**fields), Status.IN_PROGRESS)
+    WorkOrder.objects.filter(pk=wo.pk).update(contract=None)
+    wo.contract = None
     return wo
 
 
@@ -82,7 +89,7 @@ class Bill:
                 required_skill=electrical,
             )
             self.wo3 = under(self.contract, site=self.s2, asset=AssetFactory(site=self.s2))
-            self.outside = move_to(WorkOrderFactory(site=self.s1), Status.IN_PROGRESS)
+            self.outside = outside_any_contract(site=self.s1)
             stock = StockFactory(
                 storeroom=StoreroomFactory(site=self.s1),
                 part=PartFactory(sku="BRG-1", name="Bearing"),
