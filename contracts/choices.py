@@ -34,3 +34,10 @@ class ClientApproval(models.TextChoices):
 
 
 WEEKDAYS = ((0, "Mon"), (1, "Tue"), (2, "Wed"), (3, "Thu"), (4, "Fri"), (5, "Sat"), (6, "Sun"))
+
+
+# The work a contract's response and resolution targets apply to: reactive work (a failure, a
+# condition found). Planned work (preventive, inspection) is under the contract too (billing,
+# approval) but has no SLA clock: PM compliance judges it, against its planned due date.
+# Values of workorders.choices.WorkOrderType (contracts cannot import it; a test keeps them).
+SLA_WORK_TYPES = frozenset({"corrective", "condition_based"})

@@ -31,7 +31,7 @@ from django.db.models.functions import Coalesce, Greatest
 from django.db.models.lookups import GreaterThan, GreaterThanOrEqual
 
 from contracts import selectors
-from contracts.choices import ClientApproval, SlaClock, SlaMeasure, SlaState
+from contracts.choices import SLA_WORK_TYPES, ClientApproval, SlaClock, SlaMeasure, SlaState
 
 # The fields this module writes on a work order (for `save(update_fields=...)`).
 CLOCK_FIELDS = (
@@ -149,10 +149,10 @@ def _cancelled(work_order) -> bool:
 # Writing the clock ----------------------------------------------------------------------------
 
 
-def sla_fields_for_new(*, site, asset_id, priority: int, at: datetime) -> dict:
+def sla_fields_for_new(*, site, asset_id, priority: int, work_type: str, at: datetime) -> dict:
     """The SLA fields (by attribute name) of a work order created at `at`: the contract
-    covering it and its clock, or empty values outside any contract. One query outside a
-    contract; under one, a few more for its target and calendar."""
+    covering it and, for reactive work (`SLA_WORK_TYPES`), its clock; empty values outside any
+    contract. One query outside a contract; under one, a few more for its target and calendar."""
     zone = ZoneInfo(site.timezone)
     contract = selectors.contract_for(
         site_id=site.pk, asset_id=asset_id, on=at.astimezone(zone).date()
@@ -160,7 +160,10 @@ def sla_fields_for_new(*, site, asset_id, priority: int, at: datetime) -> dict:
     fields = dict(NO_CLOCK)
     if contract is None:
         return fields
-    fields |= {"contract_id": contract.pk, "sla_started_at": at}
+    fields["contract_id"] = contract.pk
+    if work_type not in SLA_WORK_TYPES:
+        return fields
+    fields["sla_started_at"] = at
     fields |= _due_moments(
         contract=contract, site=site, priority=priority, started_at=at, paused_seconds=0
     )

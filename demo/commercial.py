@@ -9,10 +9,11 @@ downtime cost per hour for the monthly report's estimate of downtime avoided.
 """
 
 import datetime
+from datetime import timedelta
 from decimal import Decimal
 
-from assets.choices import AssetLevel, Criticality
-from assets.models import Asset, Customer, Site
+from assets.choices import AssetLevel, Criticality, MovementKind
+from assets.models import Asset, Customer, Site, StockMovement
 from contracts.choices import SlaClock
 from contracts.models import (
     BillingRate,
@@ -22,7 +23,11 @@ from contracts.models import (
     LabourRate,
     SlaTarget,
 )
-from workorders.choices import HoldReason, Priority
+from contracts.sla import sla_fields_for_new, sla_state_at
+from workorders.choices import HoldReason, Priority, Status, WorkOrderType
+from workorders.costs import labour_entry_price
+from workorders.models import LabourEntry, ServiceLine, WorkOrder
+from workorders.services import work_order_client_decide, work_order_estimate_set
 
 CURRENCY = {"Rheinwerk Chemie GmbH": "EUR", "Lakeshore Foods Inc.": "USD"}
 RECIPIENTS = {
@@ -138,3 +143,154 @@ def seed_contracts(sites: dict[str, Site], skills: dict, today: datetime.date) -
     for criticality, cost in DOWNTIME_COST.items():
         equipment.filter(criticality=criticality).update(downtime_cost_per_hour=cost)
     return contracts
+
+
+# -- the history's clocks and costs (the bulk-written work of the last 90 days)
+
+# remedy code -> the part a repair of that kind used (sku, quantity)
+REPAIR_PARTS = {
+    "RSEAL": ("SEAL-MS-45", 1),
+    "RBRG": ("BRG-6308-2Z", 2),
+    "REALIGN": ("CPL-ROTEX-28", 1),
+    "LUBRICATE": ("LUB-EP2", 2),
+}
+# Every few failures needed outside help: (vendor, description, amount)
+SERVICES = [
+    ("Elektromotoren Lenz", "Motor rewind, drive end bearing replaced", "1450.00"),
+    ("CraneCo Rental", "Mobile crane, half day", "620.00"),
+    ("Vibration Lab Services", "Laser alignment check with report", "380.00"),
+]
+
+
+def clock_history(order: WorkOrder) -> None:
+    """The SLA fields history work would have had: the contract covering it when it was
+    created, its due moments, and its final state (before the bulk insert)."""
+    fields = sla_fields_for_new(
+        site=order.site,
+        asset_id=order.asset_id,
+        priority=order.priority,
+        work_type=order.type,
+        at=order.created_at,
+    )
+    for name, value in fields.items():
+        setattr(order, name, value)
+    if order.status == Status.CANCELLED:
+        order.sla_state = ""
+    elif order.contract_id is not None:
+        order.sla_state = sla_state_at(order, order.completed_at or order.closed_at)
+
+
+def cost_history(orders: list[WorkOrder], stock: dict, *, opened_at) -> None:
+    """Labour (priced at the cost rates of the day), the parts each repair used and a few
+    outside services for the history's finished work, dated when they happened.
+
+    The parts come out of the opening balances, dated `opened_at` (before the history): each
+    receipt is raised by what the history issues from it, so on hand stays as seeded and the
+    ledger still adds up to it, in order.
+    """
+    StockMovement.objects.filter(
+        reason="opening balance", stock_id__in=[row.pk for row in stock.values()]
+    ).update(created_at=opened_at)
+    done = [order for order in orders if order.completed_at is not None]
+    entries = []
+    for order in done:
+        entry = LabourEntry(
+            work_order=order,
+            technician=order.assignee,
+            started_at=order.started_at,
+            ended_at=order.completed_at,
+            hours=order.actual_hours,
+            overtime=order.priority == Priority.EMERGENCY and order.started_at.hour >= 18,
+            note="history",
+        )
+        labour_entry_price(entry, work_order=order)
+        entries.append(entry)
+    LabourEntry.objects.bulk_create(entries)
+    issues: list[StockMovement] = []
+    issued: dict[int, Decimal] = {}
+    for order in done:
+        if order.remedy is None or order.remedy.code not in REPAIR_PARTS:
+            continue
+        sku, quantity = REPAIR_PARTS[order.remedy.code]
+        row = stock[(order.site.code, sku)]
+        issued[row.pk] = issued.get(row.pk, Decimal(0)) + quantity
+        issues.append(
+            StockMovement(
+                stock=row,
+                kind=MovementKind.ISSUE,
+                quantity=-Decimal(quantity),
+                on_hand_after=Decimal(0),  # set below, in the ledger's order
+                work_order=order,
+                unit_cost=row.average_cost,
+                created_by=order.assignee,
+                created_at=order.started_at + timedelta(minutes=10),
+            )
+        )
+    receipts = {
+        movement.stock_id: movement
+        for movement in StockMovement.objects.filter(stock_id__in=issued, reason="opening balance")
+    }
+    balance = {}
+    for stock_id, quantity in issued.items():
+        receipt = receipts.get(stock_id)
+        if receipt is None:  # the storeroom had none: the history's parts were bought then
+            receipt = StockMovement.objects.create(
+                stock_id=stock_id,
+                kind=MovementKind.RECEIPT,
+                quantity=quantity,
+                on_hand_after=quantity,
+                unit_cost=next(i.unit_cost for i in issues if i.stock_id == stock_id),
+                reason="opening balance",
+            )
+            StockMovement.objects.filter(pk=receipt.pk).update(created_at=opened_at)
+        else:
+            receipt.quantity += quantity
+            receipt.on_hand_after += quantity
+            receipt.save(update_fields=["quantity", "on_hand_after"])
+        balance[stock_id] = receipt.on_hand_after
+    issues.sort(key=lambda movement: movement.created_at)
+    for movement in issues:
+        balance[movement.stock_id] += movement.quantity
+        movement.on_hand_after = balance[movement.stock_id]
+    dated = [movement.created_at for movement in issues]
+    created = StockMovement.objects.bulk_create(issues)  # auto_now_add stamps them now
+    for movement, when in zip(created, dated, strict=True):
+        movement.created_at = when
+    StockMovement.objects.bulk_update(created, ["created_at"])
+    lines = []
+    for n, order in enumerate(o for o in done if o.type == WorkOrderType.CORRECTIVE):
+        if n % 4 == 1:
+            vendor, description, amount = SERVICES[n % len(SERVICES)]
+            lines.append(
+                ServiceLine(
+                    work_order=order,
+                    vendor=vendor,
+                    description=description,
+                    amount=Decimal(amount),
+                    created_at=order.completed_at,
+                )
+            )
+    ServiceLine.objects.bulk_create(lines)
+
+
+def ask_the_clients(sites: dict[str, Site], users: dict) -> None:
+    """Two repairs per plant estimated above the contract's limit: the client approved one
+    (Berlin: with a comment) and has yet to decide on the other."""
+    planners = {"ber": "planner.rheinwerk", "chi": "planner.lakeshore", "sin": "planner.lakeshore"}
+    viewers = {"ber": "viewer.rheinwerk", "chi": "viewer.lakeshore", "sin": "viewer.lakeshore"}
+    for code, site in sites.items():
+        planner, viewer = users[planners[code]], users[viewers[code]]
+        waiting = WorkOrder.objects.filter(site=site, status=Status.REQUESTED).order_by("id")
+        for work_order, estimate, decided in zip(
+            waiting[:2], ("4200.00", "3650.00"), (True, False), strict=True
+        ):
+            work_order_estimate_set(
+                work_order=work_order, estimated_cost=Decimal(estimate), by=planner
+            )
+            if decided:
+                work_order_client_decide(
+                    work_order=work_order,
+                    approve=True,
+                    comment="Approved: the pump is on the critical path; go ahead.",
+                    by=viewer,
+                )

@@ -34,7 +34,7 @@ from assets.models import (
     Storeroom,
 )
 from cmms.roles import Role
-from demo.commercial import seed_contracts
+from demo.commercial import ask_the_clients, clock_history, cost_history, seed_contracts
 from fleet.connectivity import silence_work_open
 from gateways.choices import Connectivity, SensorState
 from gateways.models import BatterySample, ConnectivityEvent, FirmwareTarget, Gateway, Sensor
@@ -349,6 +349,7 @@ class _Seeder:
         self._meters()
         self.stock = self._stock()
         self._work_orders()
+        ask_the_clients(self.sites, self.users)
         _History(self).run()
         _Fleet(self).run()
 
@@ -714,7 +715,12 @@ class _History:
             technicians = [u for d, u in users if d.role == Role.TECHNICIAN]
             gateway, _secret = gateway_create(site=site, name=f"{code.upper()} edge gateway")
             orders = self._failures(site, code, technicians) + self._pm(site, code, technicians)
+            for order in orders:
+                clock_history(order)
             self._save(orders, planner)
+            cost_history(
+                orders, self.seeder.stock, opened_at=self.now - timedelta(days=HISTORY_DAYS + 1)
+            )
             self._alerts(site, gateway, [order for order in orders if order.source == Source.ALERT])
 
     def _failures(self, site, code, technicians) -> list[WorkOrder]:
@@ -727,7 +733,11 @@ class _History:
             created = self.now - timedelta(
                 days=self.rng.uniform(1, HISTORY_DAYS), hours=self.rng.uniform(0, 8)
             )
-            started = created + timedelta(hours=self.rng.uniform(0.5, 20))
+            # Most work starts within its response target; every seventh is late.
+            late = n % 7 == 3
+            started = created + timedelta(
+                hours=self.rng.uniform(6, 30) if late else self.rng.uniform(0.2, 1.8)
+            )
             repair = timedelta(hours=self.rng.choice([0.5, 1, 1.5, 2, 3, 4, 6, 8]))
             problem, cause, remedy = self.rng.choice(REPAIR_CODES)
             from_alert = n % 3 == 0

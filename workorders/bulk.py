@@ -20,7 +20,7 @@ from contracts import sla
 from contracts.models import Contract
 from integrations.choices import EventType
 from workorders import creation, outbound
-from workorders.choices import Priority
+from workorders.choices import Priority, WorkOrderType
 from workorders.models import (
     ChecklistStep,
     JobPlanPart,
@@ -96,11 +96,18 @@ def _with_sla_clocks(rows: list[dict], *, now: datetime) -> list[dict]:
     looked_up: dict[tuple, dict] = {}
     out = []
     for row in rows:
-        key = (row["site_id"], row.get("asset_id"), row.get("priority", Priority.MEDIUM))
+        key = (
+            row["site_id"],
+            row.get("asset_id"),
+            row.get("priority", Priority.MEDIUM),
+            row.get("type", WorkOrderType.CORRECTIVE),
+        )
         if key not in looked_up:
             site = sites.get(row["site_id"])
             looked_up[key] = (
-                sla.sla_fields_for_new(site=site, asset_id=key[1], priority=key[2], at=now)
+                sla.sla_fields_for_new(
+                    site=site, asset_id=key[1], priority=key[2], work_type=key[3], at=now
+                )
                 if site is not None
                 else sla.NO_CLOCK
             )

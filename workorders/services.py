@@ -119,6 +119,7 @@ def work_order_create(
         site=site,
         asset_id=work_order.asset_id,
         priority=work_order.priority,
+        work_type=work_order.type,
         at=work_order.created_at,
     ).items():
         setattr(work_order, name, value)

@@ -9,7 +9,7 @@ import time_machine
 from django.core.exceptions import ValidationError
 
 from contracts import sla
-from contracts.choices import ClientApproval, SlaClock, SlaState
+from contracts.choices import SLA_WORK_TYPES, ClientApproval, SlaClock, SlaState
 from tests.factories import (
     AssetFactory,
     BusinessCalendarFactory,
@@ -20,7 +20,7 @@ from tests.factories import (
 )
 from workorders import services
 from workorders.bulk import work_orders_create_bulk
-from workorders.choices import HoldReason, Priority, Status
+from workorders.choices import HoldReason, Priority, Status, WorkOrderType
 from workorders.models import WorkOrder
 
 pytestmark = pytest.mark.django_db
@@ -320,5 +320,21 @@ def test_the_at_risk_share_is_the_contracts(site, contract):
 
 def test_work_outside_any_contract_costs_creation_one_query(site, django_assert_num_queries):
     with django_assert_num_queries(1):
-        fields = sla.sla_fields_for_new(site=site, asset_id=None, priority=3, at=TUESDAY_9AM)
+        fields = sla.sla_fields_for_new(
+            site=site, asset_id=None, priority=3, work_type="corrective", at=TUESDAY_9AM
+        )
     assert fields == sla.NO_CLOCK
+
+
+def test_the_reactive_work_types_named_in_contracts_are_work_order_types():
+    assert set(WorkOrderType.values) >= SLA_WORK_TYPES
+    assert {WorkOrderType.CORRECTIVE, WorkOrderType.CONDITION_BASED} == SLA_WORK_TYPES
+
+
+@pytest.mark.parametrize("work_type", [WorkOrderType.PREVENTIVE, WorkOrderType.INSPECTION])
+def test_planned_work_is_under_the_contract_without_a_clock(site, contract, work_type):
+    wo = create(site, type=work_type)
+    assert wo.contract == contract
+    assert wo.sla_started_at is None
+    assert wo.response_due_at is None and wo.resolution_due_at is None
+    assert wo.sla_state == ""
