@@ -9,7 +9,6 @@ from pathlib import Path
 
 from django.conf import settings
 from django.template.loader import render_to_string
-from weasyprint import CSS, HTML
 
 from reports.charts import report_charts
 from reports.figures import MonthlyReport
@@ -27,8 +26,20 @@ def report_context(report: MonthlyReport) -> dict:
     }
 
 
+class PdfUnavailable(Exception):
+    """WeasyPrint cannot run here: the system's Pango libraries are missing."""
+
+
 def render_report_pdf(report: MonthlyReport) -> bytes:
-    """The report as PDF bytes."""
+    """The report as PDF bytes.
+
+    WeasyPrint is imported here, not with the module: it loads the system's Pango when
+    imported, and a machine without Pango (a quick demo) should still serve every other page.
+    """
+    try:
+        from weasyprint import CSS, HTML
+    except OSError as error:  # cannot load library 'libpango-1.0-0'
+        raise PdfUnavailable(str(error)) from error
     html = render_to_string("reports/document.html", report_context(report))
     return HTML(string=html, base_url=str(settings.BASE_DIR)).write_pdf(
         stylesheets=[CSS(filename=str(STYLESHEET))]

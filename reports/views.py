@@ -19,7 +19,7 @@ from assets.models import Customer, Site
 from cmms.inputs import parse_id
 from reports import policy
 from reports.figures import monthly_report, parse_month, previous_month, report_scope
-from reports.pdf import render_report_pdf, report_context, report_filename
+from reports.pdf import PdfUnavailable, render_report_pdf, report_context, report_filename
 
 INDEX_MONTHS = 12
 
@@ -101,6 +101,16 @@ def report_page(request, pk, month):
 @reader_required
 def report_pdf(request, pk, month):
     report = _report(request, pk, month)
-    response = HttpResponse(render_report_pdf(report), content_type="application/pdf")
+    try:
+        document = render_report_pdf(report)
+    except PdfUnavailable:
+        return HttpResponse(
+            "The PDF cannot be made on this server: WeasyPrint needs the Pango libraries "
+            "(apt-get install libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0). "
+            "The report's page has every figure.",
+            status=503,
+            content_type="text/plain; charset=utf-8",
+        )
+    response = HttpResponse(document, content_type="application/pdf")
     response["Content-Disposition"] = f'inline; filename="{report_filename(report)}"'
     return response

@@ -7,6 +7,8 @@ import pypdfium2
 import pytest
 from pypdf import PdfReader
 
+from reports import views
+from reports.pdf import PdfUnavailable
 from tests.factories import SiteFactory
 
 pytestmark = pytest.mark.django_db
@@ -105,6 +107,19 @@ def test_the_pdf_is_a_document_with_a_cover_page_numbers_and_the_figures(client,
     assert "319.3" in body  # pump MTBF
     assert "Costs against the contract" in body
     assert "1000.00 0.00 0.00 0.00 0.00 0.00 1000.00" in body  # fee, nothing on top
+
+
+def test_without_pango_the_pdf_is_a_503_that_says_why_and_the_page_still_works(
+    client, known, monkeypatch
+):
+    def no_pango(report):
+        raise PdfUnavailable("cannot load library 'libpango-1.0-0'")
+
+    monkeypatch.setattr(views, "render_report_pdf", no_pango)
+    response = get(client, known.planner, PDF.format(pk=known.customer.pk))
+    assert response.status_code == 503
+    assert "Pango" in response.content.decode()
+    assert get(client, known.planner, URL.format(pk=known.customer.pk)).status_code == 200
 
 
 def save_first_pages(pdf: bytes, name: str) -> None:
