@@ -120,12 +120,14 @@ def stacked_columns(
     """Vertical stacked columns: one column per category, one coloured segment per series.
     `counts`: the values are whole numbers, so the axis never shows a fraction (0.5 gateway)."""
     chart = Chart(width, height, label)
-    left, right, top, bottom = 40, 10, 28, 40
-    plot_w, plot_h = width - left - right, height - top - bottom
     totals = [sum(values[i] for _, values, _ in series) for i in range(len(categories))]
     top_value = _nice_max(max(totals, default=0))
     if counts:  # the next multiple of the 4 tick steps: every tick a whole number
         top_value = max(4, -(-int(max(totals, default=0)) // 4) * 4)
+    # Room for the widest tick label (money runs to five digits and more) at ~7 px a digit.
+    widest = max(len(_fmt(round(top_value * tick / 4, 1))) for tick in range(5))
+    left, right, top, bottom = max(40, 12 + 7 * widest), 10, 28, 40
+    plot_w, plot_h = width - left - right, height - top - bottom
     _legend(chart, [(name, colour) for name, _, colour in series], x=left, y=14)
     for tick in range(5):
         value = top_value * tick / 4
