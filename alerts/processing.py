@@ -31,6 +31,7 @@ from alerts.models import Alert
 from alerts.outbound import FIELDS as ANNOUNCED_FIELDS
 from alerts.outbound import MORE as MORE_ANNOUNCED_FIELDS
 from alerts.outbound import alerts_settled_announce
+from contracts import sla
 from pipeline.choices import (
     DEFAULT_OPENING_SEVERITIES,
     DEFAULT_RESPONSE,
@@ -360,7 +361,12 @@ def _escalate(work_order: WorkOrder, alert: Alert) -> list[str]:
         ),
         **{"from": old, "to": {"severity": alert.severity, "priority": work_order.priority}},
     )
-    return ["alert_severity", "priority", "due_at"]
+    fields = ["alert_severity", "priority", "due_at"]
+    if work_order.priority != old["priority"] and work_order.contract_id is not None:
+        # The contract's targets for the new priority: its SLA due times move with it.
+        sla.clock_follow(work_order, now=timezone.now(), reschedule=True)
+        fields += [field for field in sla.CLOCK_FIELDS if field not in fields]
+    return fields
 
 
 def _response_time(rule: AlertRule | None, severity: str) -> timedelta:

@@ -260,8 +260,11 @@ def _reschedule(work_order) -> None:
         started_at=work_order.sla_started_at,
         paused_seconds=work_order.sla_paused_seconds,
     )
-    for name, value in moments.items():
-        setattr(work_order, name, value)
+    for met, due, risk in MEASURES.values():
+        if getattr(work_order, met) is not None:
+            continue  # a met measure is final: a later pause or priority never re-judges it
+        setattr(work_order, due, moments[due])
+        setattr(work_order, risk, moments[risk])
 
 
 @transaction.atomic

@@ -76,7 +76,7 @@ def thresholds_reached(work_order, now) -> list[tuple[str, str, object]]:
             continue
         if now > due_at:
             reached.append((measure, SlaState.BREACHED, due_at))
-        elif now >= getattr(work_order, risk):
+        elif getattr(work_order, risk) is not None and now >= getattr(work_order, risk):
             reached.append((measure, SlaState.AT_RISK, due_at))
     return reached
 

@@ -82,7 +82,8 @@ def work_orders_create_bulk(
 def _with_sla_clocks(rows: list[dict], *, now: datetime) -> list[dict]:
     """The rows with the SLA fields `work_order_create` gives one work order: the contract
     covering it and its clock. One query when no active contract covers the rows' sites;
-    otherwise one look-up per distinct (site, asset, priority)."""
+    otherwise one more, and a look-up per distinct (site, priority, type), per asset too only
+    at sites where a contract lists its assets (a PM run over a plant's assets stays a few)."""
     site_ids = {row["site_id"] for row in rows}
     covered = (
         set(
@@ -93,12 +94,21 @@ def _with_sla_clocks(rows: list[dict], *, now: datetime) -> list[dict]:
         & site_ids
     )
     sites = Site.objects.in_bulk(covered) if covered else {}
+    listing_assets = (
+        set(
+            Contract.assets.through.objects.filter(
+                contract__is_active=True, contract__sites__in=covered
+            ).values_list("contract__sites", flat=True)
+        )
+        if covered
+        else set()
+    )
     looked_up: dict[tuple, dict] = {}
     out = []
     for row in rows:
         key = (
             row["site_id"],
-            row.get("asset_id"),
+            row.get("asset_id") if row["site_id"] in listing_assets else None,
             row.get("priority", Priority.MEDIUM),
             row.get("type", WorkOrderType.CORRECTIVE),
         )

@@ -7,6 +7,8 @@ from zoneinfo import ZoneInfo
 import pytest
 import time_machine
 from django.core.exceptions import ValidationError
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from contracts import sla
 from contracts.choices import SLA_WORK_TYPES, ClientApproval, SlaClock, SlaState
@@ -19,7 +21,7 @@ from tests.factories import (
     move_to,
 )
 from workorders import services
-from workorders.bulk import work_orders_create_bulk
+from workorders.bulk import _with_sla_clocks, work_orders_create_bulk
 from workorders.choices import HoldReason, Priority, Status, WorkOrderType
 from workorders.models import WorkOrder
 
@@ -338,3 +340,53 @@ def test_planned_work_is_under_the_contract_without_a_clock(site, contract, work
     assert wo.sla_started_at is None
     assert wo.response_due_at is None and wo.resolution_due_at is None
     assert wo.sla_state == ""
+
+
+def test_a_late_response_stays_late_after_a_pause_pushes_the_resolution_out(site, contract):
+    wo = create(site)  # response due Tuesday 13:00
+    move_to(wo, Status.SCHEDULED)
+    transition(wo, Status.IN_PROGRESS, at(2026, 3, 24, 15))  # two hours late
+    transition(
+        wo,
+        Status.ON_HOLD,
+        at(2026, 3, 24, 16),
+        reason="Client to confirm",
+        hold_reason=HoldReason.WAITING_FOR_CLIENT,
+    )
+    transition(wo, Status.IN_PROGRESS, at(2026, 3, 26, 10))  # 1 + 9 + 2 business hours still
+    wo.refresh_from_db()
+    assert wo.sla_paused_seconds == 12 * 3600
+    assert wo.response_due_at == at(2026, 3, 24, 13)  # met (late): final
+    assert wo.resolution_due_at == at(2026, 3, 27, 10)  # Wednesday 16:00 + 12 business hours
+    assert wo.sla_state == SlaState.BREACHED
+    assert state_in_sql(wo, at(2026, 3, 26, 11)) == [SlaState.BREACHED]
+
+
+def test_a_new_priority_after_the_response_moves_only_the_resolution(site, contract):
+    wo = create(site)
+    move_to(wo, Status.SCHEDULED)
+    transition(wo, Status.IN_PROGRESS, at(2026, 3, 24, 12))  # on time for P3 (13:00)
+    with time_machine.travel(at(2026, 3, 24, 12, 30), tick=False):
+        services.work_order_update(work_order=wo, priority=Priority.HIGH)
+    wo.refresh_from_db()
+    assert wo.response_due_at == at(2026, 3, 24, 13)  # judged at 12:00 against P3's target
+    assert wo.resolution_due_at == at(2026, 3, 24, 17)  # P2: 8 h from the start
+
+
+def test_bulk_creation_looks_the_clock_up_once_per_priority_and_type_not_per_asset(site, contract):
+    assets = [AssetFactory(site=site) for _ in range(3)]
+
+    def rows(assets):
+        return [
+            {"site_id": site.pk, "asset_id": a.pk, "priority": Priority.MEDIUM, "type": kind}
+            for a in assets
+            for kind in (WorkOrderType.PREVENTIVE, WorkOrderType.CORRECTIVE)
+        ]
+
+    with CaptureQueriesContext(connection) as few:
+        _with_sla_clocks(rows(assets[:1]), now=TUESDAY_9AM)
+    with CaptureQueriesContext(connection) as many:
+        out = _with_sla_clocks(rows(assets), now=TUESDAY_9AM)
+    assert len(many) == len(few)
+    assert {row["contract_id"] for row in out} == {contract.pk}
+    assert [row["response_due_at"] for row in out[:2]] == [None, at(2026, 3, 24, 13)]

@@ -7,11 +7,13 @@ from decimal import Decimal
 import pytest
 from django.core import mail
 from django.db import connection
+from django.utils import timezone
 
 from alerts.models import Alert
 from alerts.processing import alert_mark_failed, alert_settle
 from pipeline.models import AlertRule
 from tests.factories import (
+    ContractFactory,
     EquipmentClassFactory,
     PartFactory,
     StockFactory,
@@ -512,3 +514,22 @@ def test_a_chunk_leaves_alerts_another_worker_holds(make_alert):
         holder.join()
     assert Alert.objects.get(pk=held.pk).status == "received"
     assert Alert.objects.get(pk=free.pk).status == "recorded"
+
+
+def test_an_escalation_moves_the_contracts_sla_clock_to_the_new_priority(make_alert, plant):
+    site = plant["site"]
+    ContractFactory(
+        customer=site.customer,
+        sites=[site],
+        targets={2: (8, 40, "calendar"), 1: (1, 4, "calendar")},
+        starts_on=timezone.localdate() - timedelta(days=10),
+    )
+    first = make_alert(severity="major")
+    process(first)
+    wo = first.work_order
+    assert (wo.priority, wo.response_due_at) == (2, wo.sla_started_at + timedelta(hours=8))
+    process(make_alert(severity="critical"))
+    wo.refresh_from_db()
+    assert wo.priority == 1
+    assert wo.response_due_at == wo.sla_started_at + timedelta(hours=1)
+    assert wo.resolution_due_at == wo.sla_started_at + timedelta(hours=4)
