@@ -305,8 +305,13 @@ class LabourRate(models.Model):
     )
     skill = optional_foreign_key("accounts.Skill", on_delete=models.CASCADE, related_name="+")
     currency = models.CharField(max_length=3, default="EUR")
-    hourly_cost = money_field(validators=[MinValueValidator(Decimal("0"))])
-    overtime_hourly_cost = money_field(validators=[MinValueValidator(Decimal("0"))])
+    # Bounded so a day's labour (24 h x rate) always fits the labour entry's cost.
+    hourly_cost = money_field(
+        validators=[MinValueValidator(Decimal("0")), MaxValueValidator(Decimal("100000"))]
+    )
+    overtime_hourly_cost = money_field(
+        validators=[MinValueValidator(Decimal("0")), MaxValueValidator(Decimal("100000"))]
+    )
     valid_from = models.DateField()
 
     class Meta:
