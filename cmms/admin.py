@@ -560,7 +560,29 @@ class SiteScopedAdminMixin(RoleGatedAdminMixin, ScopedChoicesMixin, ScopedListFi
 
 
 class ScopedInlineMixin(RoleGatedAdminMixin, ScopedChoicesMixin):
-    """Inlines: same role gating and choice scoping (the parent row is already scoped)."""
+    """Inlines: same role gating and choice scoping (the parent row is already scoped).
+
+    Every input of an inline row is named after its column ("Priority", "Delete"): a tabular
+    inline writes the labels once, in the table's head, so a screen reader would announce each
+    row's inputs unnamed (axe-core: "Form elements must have labels").
+    """
+
+    def get_formset(self, request, obj=None, **kwargs):
+        formset = super().get_formset(request, obj, **kwargs)
+
+        class NamedInputsFormSet(formset):
+            def add_fields(self, form, index):
+                super().add_fields(form, index)
+                for name, field in form.fields.items():
+                    label = str(field.label or name.replace("_", " ").capitalize())
+                    widget = field.widget
+                    # A related field's wrapper renders its own copy of the inner widget.
+                    for inner in (widget, getattr(widget, "widget", None)):
+                        if inner is not None:
+                            inner.attrs.setdefault("aria-label", label)
+
+        NamedInputsFormSet.__name__ = formset.__name__
+        return NamedInputsFormSet
 
 
 class ReadOnlyInlineMixin(ScopedInlineMixin):

@@ -68,7 +68,9 @@ class ContractAdmin(SiteScopedAdminMixin, admin.ModelAdmin):
     list_filter = ("is_active", ("customer", admin.RelatedOnlyFieldListFilter))
     list_select_related = ("customer",)
     search_fields = ("reference", "name")
-    filter_horizontal = ("sites",)
+    # A customer's plants are few: a plain labelled multiple select. Assets are many: their ids
+    # with the admin's lookup (scoped like the asset list), a labelled text input.
+    raw_id_fields = ("assets",)
     inlines = (SlaTargetInline, BillingRateInline)
     fieldsets = (
         (None, {"fields": ("customer", "reference", "name", "starts_on", "ends_on", "is_active")}),

@@ -219,7 +219,10 @@ class WorkOrderActionForm(ActionForm):
     """The action bar with the hold reason code "Put on hold" records (default other)."""
 
     hold_reason = forms.ChoiceField(
-        choices=[("", "Hold reason…"), *HoldReason.choices], required=False, label=""
+        choices=[("", "Hold reason…"), *HoldReason.choices],
+        required=False,
+        label="",
+        widget=forms.Select(attrs={"aria-label": "Hold reason (for Put on hold)"}),
     )
 
 

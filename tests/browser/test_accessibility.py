@@ -5,9 +5,14 @@ rates serious or critical on each, then fails listing them all by page, so one r
 page that needs work. See tests/browser/pages.py `accessibility_problems`.
 """
 
+from datetime import timedelta
+
 import pytest
+from django.utils import timezone
 
 from assets.models import Site
+from contracts.choices import ClientApproval
+from contracts.models import Contract
 from demo import data as demo
 from tests.browser.pages import DESKTOP, accessibility_problems, log_in
 from workorders.choices import OPEN_STATUSES
@@ -80,7 +85,15 @@ def test_the_customer_viewer_pages_have_no_serious_accessibility_violation(demo_
     found = {}
     note(page, "/tech/ (site work)", found)
     check(page, work_order.get_absolute_url(), found)
+    waiting = WorkOrder.objects.get(site__code="ber", client_approval=ClientApproval.PENDING)
+    check(page, f"/tech/work-orders/{waiting.pk}/approval/", found)
+    check(page, "/reports/", found)
+    check(page, f"/reports/customers/{waiting.site.customer_id}/{last_month():%Y-%m}/", found)
     assert not found, report(found)
+
+
+def last_month():
+    return (timezone.localdate().replace(day=1) - timedelta(days=1)).replace(day=1)
 
 
 def test_the_planner_pages_have_no_serious_accessibility_violation(
@@ -107,6 +120,12 @@ def test_the_planner_pages_have_no_serious_accessibility_violation(
         "/admin/workorders/workorder/",
         f"/admin/workorders/workorder/{work_order.pk}/change/",
         "/admin/assets/asset/",
+        "/admin/contracts/contract/",
+        f"/admin/contracts/contract/{Contract.objects.get(sites=site).pk}/change/",
+        "/reports/billing/",
+        f"/reports/billing/?customer={site.customer_id}&month={last_month():%Y-%m}",
+        "/reports/costs/",
+        f"/reports/customers/{site.customer_id}/{last_month():%Y-%m}/",
         f"/tech/assets/labels/?site={site.pk}",
         f"/tech/assets/{work_order.asset_id}/label/",
     ):
