@@ -257,3 +257,19 @@ def test_a_month_without_bounds_is_a_form_error_on_the_billing_page(bill, client
     assert answer.status_code == 200
     assert answer["Content-Type"].startswith("text/html")
     assert "Pick a month of the years 2 to 9998." in answer.content.decode()
+
+
+def test_the_export_counts_the_month_in_the_servers_zone_when_the_sites_are_in_several(
+    bill, client_for, settings
+):
+    settings.TIME_ZONE = "UTC"
+    chicago = SiteFactory(customer=bill.acme, code="chi", timezone="America/Chicago")
+    bill.planner.sites.add(chicago)
+    # 30 November 23:30 UTC: December in Berlin, still November in UTC (the server's zone).
+    with time_machine.travel(datetime(2026, 11, 30, 23, 30, tzinfo=UTC), tick=False):
+        labour_add(work_order=bill.wo1, technician=bill.tina, hours=4)
+    answer = client_for(bill.planner).get(
+        "/reports/billing/", {"customer": bill.acme.pk, "month": "2026-11", "format": "csv"}
+    )
+    rows = list(csv.DictReader(io.StringIO(answer.content.decode("utf-8-sig"))))
+    assert rows[-1]["amount"] == "1574.40"  # 1334.40 + 4 h x 60.00
