@@ -1,13 +1,15 @@
 """Billable lines per customer and period, for the partner's accounting (docs/costs.md).
 
-Per contract of the customer in force in the period, over the work orders under that contract
-(`WorkOrder.contract`; work outside any contract is not billed here):
+Per contract of the customer, over the work orders under that contract (`WorkOrder.contract`,
+whatever the contract's term or `is_active` today; work outside any contract is not billed
+here):
 - labour: each labour entry whose hours ended in the period, at the billing rate of the work's
   required skill (`BillingRate`), else the contract's `labour_rate`; overtime entries at that
   rate x `overtime_multiplier`;
 - parts: each issue (and return, negative) in the period, at its cost x (1 + parts markup);
 - services: each external service line created in the period x (1 + services markup);
-- the monthly fee, once per calendar month that starts in the period and in the contract's term;
+- the monthly fee of an active contract, once per calendar month that starts in the period and
+  that the contract's term overlaps;
 - what the fee covers: with `fee_covers_preventive`, the lines of preventive and inspection
   work are listed as usual, followed by one `covered` line per work order crediting their sum,
   so the bill shows the work and nets it to 0.
@@ -25,13 +27,13 @@ from decimal import ROUND_HALF_UP, Decimal
 from zoneinfo import ZoneInfo
 
 import tablib
-from django.db.models import Q
 from django.utils import timezone
 
 from assets.choices import MovementKind
 from assets.models import StockMovement
 from cmms.spreadsheets import neutralise_formula
 from contracts.models import BillingRate, Contract
+from reports.months import next_month
 from workorders.choices import WorkOrderType
 from workorders.costs import to_cents
 from workorders.models import LabourEntry, ServiceLine, WorkOrder
@@ -87,20 +89,30 @@ COLUMNS = [
 
 
 def billing_lines(*, customer, start: datetime, end: datetime, sites=None) -> list[BillingLine]:
-    """The customer's billable lines in [start, end), limited to `sites` when given (the
-    sites a planner may see)."""
-    contracts = (
-        Contract.objects.filter(customer=customer, is_active=True, starts_on__lt=end.date())
-        .filter(Q(ends_on__isnull=True) | Q(ends_on__gte=start.date()))
-        .order_by("reference")
-    )
+    """The customer's billable lines in [start, end), limited to `sites` (ids or a queryset:
+    the sites a planner may see) when given.
+
+    Work is billed under the contract it was done under, whatever that contract's term or
+    `is_active` says today: ending or deactivating a contract never takes back a bill. The
+    monthly fee is billed only for a contract active and in force in the month and, when
+    `sites` is given, covering one of them (a planner never sees the fee, nor the reference,
+    of a contract of sites they do not work at)."""
+    contracts = Contract.objects.filter(customer=customer).order_by("reference")
+    fee_contracts = Contract.objects.filter(customer=customer, is_active=True)
+    if sites is not None:
+        fee_contracts = fee_contracts.filter(
+            pk__in=Contract.sites.through.objects.filter(site_id__in=sites).values("contract_id")
+        )
+    with_fee = set(fee_contracts.values_list("pk", flat=True))
     lines: list[BillingLine] = []
     for contract in contracts:
-        lines += _contract_lines(contract, start=start, end=end, sites=sites)
+        lines += _contract_lines(
+            contract, start=start, end=end, sites=sites, fee=contract.pk in with_fee
+        )
     return lines
 
 
-def _contract_lines(contract, *, start, end, sites) -> list[BillingLine]:
+def _contract_lines(contract, *, start, end, sites, fee: bool) -> list[BillingLine]:
     currency = contract.customer.currency
     work = WorkOrder.objects.filter(contract=contract)
     if sites is not None:
@@ -191,7 +203,7 @@ def _contract_lines(contract, *, start, end, sites) -> list[BillingLine]:
             price,
         )
 
-    lines = _fee_lines(contract, start=start, end=end, currency=currency)
+    lines = _fee_lines(contract, start=start, end=end, currency=currency) if fee else []
     for pk in sorted(per_work, key=lambda pk: orders[pk].number):
         work_lines = sorted(per_work[pk], key=lambda x: (x.date, _KIND_ORDER[x.kind]))
         lines += work_lines
@@ -223,10 +235,10 @@ def _fee_lines(contract, *, start, end, currency) -> list[BillingLine]:
     lines = []
     month = date(start.year, start.month, 1)
     if month < start.date():
-        month = _next_month(month)
+        month = next_month(month)
     while month < end.date():
         # Billed for every month the contract overlaps, even partly.
-        if contract.starts_on < _next_month(month) and (
+        if contract.starts_on < next_month(month) and (
             contract.ends_on is None or contract.ends_on >= month
         ):
             lines.append(
@@ -243,12 +255,8 @@ def _fee_lines(contract, *, start, end, currency) -> list[BillingLine]:
                     currency=currency,
                 )
             )
-        month = _next_month(month)
+        month = next_month(month)
     return lines
-
-
-def _next_month(day: date) -> date:
-    return date(day.year + day.month // 12, day.month % 12 + 1, 1)
 
 
 def billing_total(lines: list[BillingLine]) -> Decimal:

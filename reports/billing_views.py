@@ -2,16 +2,14 @@
 lines (reports.billing) as CSV or XLSX. Served inside the admin (`admin_view`), so only
 planners and superusers get in; customers and sites are those the planner may see."""
 
-from datetime import date, datetime, time
-
 from django import forms
 from django.contrib import admin
 from django.http import HttpResponse
 from django.template.response import TemplateResponse
-from django.utils import timezone
 
 from assets.models import Customer, Site
 from reports.billing import billing_csv, billing_lines, billing_total, billing_xlsx
+from reports.months import FIRST_YEAR, LAST_YEAR, month_bounds, month_exists, sites_zone
 
 FORMATS = {
     "csv": ("text/csv; charset=utf-8", billing_csv),
@@ -34,14 +32,13 @@ class BillingForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["customer"].queryset = Customer.objects.for_user(user).order_by("name")
 
-
-def _month(first: date) -> tuple[datetime, datetime]:
-    """The month as [midnight of its first day, midnight of the next month's), server time."""
-    following = date(first.year + first.month // 12, first.month % 12 + 1, 1)
-    return (
-        timezone.make_aware(datetime.combine(first, time.min)),
-        timezone.make_aware(datetime.combine(following, time.min)),
-    )
+    def clean_month(self):
+        month = self.cleaned_data["month"]
+        if not month_exists(month):
+            raise forms.ValidationError(
+                f"Pick a month of the years {FIRST_YEAR} to {LAST_YEAR}.", code="out_of_range"
+            )
+        return month
 
 
 def billing_export(request):
@@ -49,9 +46,12 @@ def billing_export(request):
     lines = None
     if form.is_valid():
         customer = form.cleaned_data["customer"]
-        start, end = _month(form.cleaned_data["month"])
-        sites = Site.objects.for_user(request.user).filter(customer=customer)
-        lines = billing_lines(customer=customer, start=start, end=end, sites=sites)
+        sites = list(Site.objects.for_user(request.user).filter(customer=customer))
+        # The month in the sites' zone, as the monthly report counts it (docs/costs.md).
+        start, end = month_bounds(form.cleaned_data["month"], sites_zone(sites))
+        lines = billing_lines(
+            customer=customer, start=start, end=end, sites=[site.pk for site in sites]
+        )
         kind = form.cleaned_data["format"]
         if kind:
             content_type, render = FORMATS[kind]

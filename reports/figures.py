@@ -11,11 +11,10 @@ figure is one or two grouped queries (`tests/reports/test_figures.py` pins the c
 
 import calendar
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from zoneinfo import ZoneInfo
 
-from django.conf import settings
 from django.db.models import Avg, Count, QuerySet, Value
 from django.utils import timezone
 
@@ -27,6 +26,7 @@ from contracts.models import Contract
 from fleet.availability import Availability, availability_by_gateway
 from gateways.models import Gateway
 from reports.billing import Kind, billing_lines
+from reports.months import month_bounds_utc, sites_zone
 from workorders import selectors
 from workorders.choices import WorkOrderType
 from workorders.models import WorkOrder
@@ -93,20 +93,6 @@ def money(amount: Decimal) -> Decimal:
 # ---------------------------------------------------------------- the period and the scope
 
 
-def parse_month(text: str) -> date | None:
-    """`YYYY-MM` -> the month's first day, or None when it is not a month."""
-    try:
-        year, month = (int(part) for part in text.split("-"))
-        return date(year, month, 1) if len(text) == 7 and 1 <= year <= 9999 else None
-    except ValueError:
-        return None
-
-
-def previous_month(day: date) -> date:
-    """The first day of the month before `day`'s."""
-    return (day.replace(day=1) - timedelta(days=1)).replace(day=1)
-
-
 @dataclass
 class ReportScope:
     """Who and what a report covers: a customer, optionally one site, one month, in a zone."""
@@ -155,15 +141,8 @@ def report_scope(
         work_orders, alerts = work_orders.filter(site=site), alerts.filter(site=site)
         assets = assets.filter(site=site)
     sites = list(sites_qs.order_by("code"))
-    zones = {s.timezone for s in sites}
-    zone = ZoneInfo(zones.pop() if len(zones) == 1 else settings.TIME_ZONE)
-    following = (month.replace(day=28) + timedelta(days=4)).replace(day=1)
-    # In UTC: Python subtracts two datetimes of one zone by their wall clocks, which would
-    # lose the hour a daylight-saving change adds to (or takes from) the month.
-    start, end = (
-        datetime.combine(day, datetime.min.time(), tzinfo=zone).astimezone(UTC)
-        for day in (month, following)
-    )
+    zone = sites_zone(sites)
+    start, end = month_bounds_utc(month, zone)
     return ReportScope(
         customer=customer,
         sites=sites,
@@ -392,14 +371,9 @@ def contract_billing(scope: ReportScope) -> list[ContractBilling]:
     by_contract: dict[str, list] = {}
     for line in lines:
         by_contract.setdefault(line.contract, []).append(line)
-    # Only the contracts that cover a site of the report (a site's report shows no other fee).
-    contracts = Contract.objects.filter(
-        customer=scope.customer,
-        reference__in=list(by_contract),
-        pk__in=Contract.sites.through.objects.filter(
-            site_id__in=[s.pk for s in scope.sites]
-        ).values("contract_id"),
-    )
+    # billing_lines already keeps to the report's sites: the work done there, under whichever
+    # contract (ended or deactivated since included), and the fees of the contracts covering them.
+    contracts = Contract.objects.filter(customer=scope.customer, reference__in=list(by_contract))
     rows = []
     for contract in contracts.order_by("reference"):
         mine = by_contract[contract.reference]

@@ -3,7 +3,9 @@
 `monthly_reports_send` is what beat runs (hourly on the first of the month): for every customer
 with recipients it claims the (customer, previous month) row of `SentReport` with a conditional
 update, renders the PDF and mails it. A second run finds the row sent and does nothing; a claim
-left unsent (mail server down, worker killed) is taken again after `CLAIM_GRACE`.
+left unsent (mail server down, worker killed) is taken again after `CLAIM_GRACE`. A customer
+whose month has not ended yet in its sites' zone (west of UTC, at the first runs) is neither
+claimed nor sent: a later run of the day sends it.
 """
 
 import logging
@@ -19,8 +21,9 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 
 from assets.models import Customer
-from reports.figures import monthly_report, previous_month, report_scope
+from reports.figures import monthly_report, report_scope
 from reports.models import SentReport
+from reports.months import previous_month
 from reports.pdf import render_report_pdf, report_context, report_filename
 
 logger = logging.getLogger(__name__)
@@ -62,15 +65,21 @@ def _claim(*, customer: Customer, month: date, now: datetime) -> SentReport | No
 
 
 def monthly_report_send(*, customer: Customer, month: date, now: datetime) -> bool:
-    """Mail `customer`'s report for `month` to its recipients unless it was already; True
-    when this call sent it."""
+    """Mail `customer`'s report for `month` to its recipients unless it was already, or the
+    month has not ended yet in the zone of the customer's sites; True when this call sent
+    it."""
     recipients = report_recipients(customer)
     if not recipients:
+        return False
+    scope = report_scope(customer=customer, month=month, now=now)
+    if now < scope.end:
+        # The month has not ended in the sites' zone yet (beat's first run on the 1st is
+        # 00:17 UTC, Chicago's month ends at 06:00 UTC): a later hourly run sends it.
         return False
     record = _claim(customer=customer, month=month, now=now)
     if record is None:
         return False
-    report = monthly_report(report_scope(customer=customer, month=month, now=now))
+    report = monthly_report(scope)
     context = report_context(report)
     message = EmailMessage(
         subject=f"Monthly maintenance report: {customer.name}, {report.scope.period_label}",

@@ -18,7 +18,8 @@ from django.views.decorators.http import require_GET
 from assets.models import Customer, Site
 from cmms.inputs import parse_id
 from reports import policy
-from reports.figures import monthly_report, parse_month, previous_month, report_scope
+from reports.figures import monthly_report, report_scope
+from reports.months import parse_month, previous_month
 from reports.pdf import PdfUnavailable, render_report_pdf, report_context, report_filename
 
 INDEX_MONTHS = 12

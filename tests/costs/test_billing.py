@@ -196,3 +196,80 @@ def test_the_page_offers_only_the_planners_customers(bill, client_for):
 def test_technicians_cannot_open_the_billing_export(bill, client_for):
     answer = client_for(bill.tina).get("/reports/billing/")
     assert answer.status_code == 302
+
+
+def test_a_planner_never_gets_the_fee_of_a_contract_covering_only_another_site(bill, client_for):
+    other = Contract.objects.create(
+        customer=bill.acme,
+        reference="C-S2-ONLY",
+        name="s2 only",
+        starts_on=date(2026, 1, 1),
+        monthly_fee=Decimal("999.00"),
+    )
+    other.sites.set([bill.s2])
+    lines = billing_lines(customer=bill.acme, start=NOV, end=DEC, sites=[bill.s1])
+    assert "C-S2-ONLY" not in {x.contract for x in lines}
+    assert billing_total(lines) == Decimal("1334.40")
+    answer = client_for(bill.planner).get(
+        "/reports/billing/", {"customer": bill.acme.pk, "month": "2026-11", "format": "csv"}
+    )
+    assert b"C-S2-ONLY" not in answer.content
+    # Without a limit on sites (the whole customer) its fee is billed.
+    everything = billing_lines(customer=bill.acme, start=NOV, end=DEC)
+    assert ("C-S2-ONLY", Kind.FEE) in {(x.contract, x.kind) for x in everything}
+
+
+@pytest.mark.parametrize(
+    "change",
+    [{"ends_on": date(2026, 10, 31)}, {"is_active": False}],
+    ids=["ended", "deactivated"],
+)
+def test_work_under_an_ended_or_deactivated_contract_is_still_billed_without_the_fee(bill, change):
+    Contract.objects.filter(pk=bill.contract.pk).update(**change)
+    lines = billing_lines(customer=bill.acme, start=NOV, end=DEC, sites=[bill.s1])
+    assert Kind.FEE not in {x.kind for x in lines}
+    assert {x.work_order for x in lines} == {bill.wo1.number, bill.wo2.number}
+    assert billing_total(lines) == Decimal("334.40")  # 1334.40 less the fee
+
+
+def test_the_export_counts_the_month_in_the_sites_time_zone(bill, client_for):
+    # 30 November 23:30 UTC is 1 December 00:30 in Berlin, the sites' zone.
+    with time_machine.travel(datetime(2026, 11, 30, 23, 30, tzinfo=UTC), tick=False):
+        labour_add(work_order=bill.wo1, technician=bill.tina, hours=4)
+
+    def total(month):
+        answer = client_for(bill.planner).get(
+            "/reports/billing/", {"customer": bill.acme.pk, "month": month, "format": "csv"}
+        )
+        rows = list(csv.DictReader(io.StringIO(answer.content.decode("utf-8-sig"))))
+        return rows[-1]["amount"], [r["date"] for r in rows if r["quantity"] == "4.00"]
+
+    assert total("2026-11") == ("1334.40", [])
+    # December: the fee, 7 h + the 4 h at 60.00
+    assert total("2026-12") == ("1660.00", ["2026-12-01"])
+
+
+@pytest.mark.parametrize("month", ["9999-12", "0001-01"])
+def test_a_month_without_bounds_is_a_form_error_on_the_billing_page(bill, client_for, month):
+    answer = client_for(bill.planner).get(
+        "/reports/billing/", {"customer": bill.acme.pk, "month": month, "format": "csv"}
+    )
+    assert answer.status_code == 200
+    assert answer["Content-Type"].startswith("text/html")
+    assert "Pick a month of the years 2 to 9998." in answer.content.decode()
+
+
+def test_the_export_counts_the_month_in_the_servers_zone_when_the_sites_are_in_several(
+    bill, client_for, settings
+):
+    settings.TIME_ZONE = "UTC"
+    chicago = SiteFactory(customer=bill.acme, code="chi", timezone="America/Chicago")
+    bill.planner.sites.add(chicago)
+    # 30 November 23:30 UTC: December in Berlin, still November in UTC (the server's zone).
+    with time_machine.travel(datetime(2026, 11, 30, 23, 30, tzinfo=UTC), tick=False):
+        labour_add(work_order=bill.wo1, technician=bill.tina, hours=4)
+    answer = client_for(bill.planner).get(
+        "/reports/billing/", {"customer": bill.acme.pk, "month": "2026-11", "format": "csv"}
+    )
+    rows = list(csv.DictReader(io.StringIO(answer.content.decode("utf-8-sig"))))
+    assert rows[-1]["amount"] == "1574.40"  # 1334.40 + 4 h x 60.00

@@ -8,7 +8,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from contracts import attainment
-from reports.figures import monthly_report, parse_month, previous_month, report_scope
+from reports.figures import monthly_report, report_scope
+from reports.months import parse_month, previous_month
 from tests.factories import WorkOrderFactory
 from tests.reports.conftest import NOW, at, oct_
 from workorders.choices import Status, WorkOrderType
@@ -222,4 +223,32 @@ def test_a_contract_with_only_its_fee_still_shows_the_fee(known):
         Decimal("0.00"),
         Decimal("1000.00"),
         0,
+    )
+
+
+def test_months_without_bounds_in_every_zone_are_not_months():
+    assert parse_month("0001-12") is None and parse_month("9999-01") is None
+    assert parse_month("0002-01") == date(2, 1, 1)
+    assert parse_month("9998-12") == date(9998, 12, 1)
+
+
+@pytest.mark.parametrize(
+    "change",
+    [{"starts_on": date(2026, 1, 1), "ends_on": date(2026, 9, 30)}, {"is_active": False}],
+    ids=["ended", "deactivated"],
+)
+def test_costs_keep_the_work_of_an_ended_or_deactivated_contract_without_its_fee(known, change):
+    from contracts.models import Contract
+    from tests.factories import ServiceLineFactory
+    from workorders.models import ServiceLine
+
+    corrective = ServiceLineFactory(work_order=known.w1, amount=Decimal("100.00"))
+    ServiceLine.objects.filter(pk=corrective.pk).update(created_at=oct_(2, 15))
+    Contract.objects.filter(pk=known.contract.pk).update(**change)
+    [row] = october(known).costs
+    assert (row.fee, row.services, row.total, row.work_orders) == (
+        Decimal("0.00"),
+        Decimal("100.00"),
+        Decimal("100.00"),
+        1,
     )

@@ -1,6 +1,6 @@
 """Beat mails last month's report to each customer's recipients, once per customer and month."""
 
-from datetime import datetime
+from datetime import UTC, datetime
 from unittest import mock
 
 import pytest
@@ -76,3 +76,17 @@ def test_a_second_claim_on_the_same_month_is_refused_by_the_database(known):
         SentReport.objects.create(
             customer=known.customer, month=month, claimed_at=FIRST_OF_NOVEMBER
         )
+
+
+def test_a_report_waits_until_the_month_has_ended_at_the_customers_sites(known, locmem, settings):
+    settings.TIME_ZONE = "UTC"
+    known.site.timezone = "America/Chicago"  # October ends there at 05:00 UTC on 1 November
+    known.site.save()
+    with time_machine.travel(datetime(2026, 11, 1, 0, 17, tzinfo=UTC), tick=False):
+        assert send_monthly_reports() == 0
+    assert mail.outbox == [] and not SentReport.objects.exists()  # not even claimed
+    with time_machine.travel(datetime(2026, 11, 1, 5, 17, tzinfo=UTC), tick=False):
+        assert send_monthly_reports() == 1
+    [message] = mail.outbox
+    assert message.subject == "Monthly maintenance report: Acme Foods, October 2026"
+    assert SentReport.objects.get().sent_at is not None

@@ -135,3 +135,25 @@ def save_first_pages(pdf: bytes, name: str) -> None:
             assert path.stat().st_size > 10_000
     finally:
         document.close()
+
+
+@pytest.mark.parametrize("month", ["9999-12", "0001-01", "0000-12"])
+@pytest.mark.parametrize("suffix", ["/", ".pdf"])
+def test_a_month_whose_bounds_do_not_exist_is_a_404_not_a_crash(client, known, month, suffix):
+    # The sites are in Berlin, east of UTC: midnight of 1 January of year 1 there is before
+    # the first instant Python knows; the end of December 9999 is in year 10000.
+    url = f"/reports/customers/{known.customer.pk}/{month}{suffix}"
+    assert get(client, known.planner, url).status_code == 404
+
+
+@pytest.mark.parametrize("month", ["0002-01", "9998-12"])
+def test_the_first_and_last_months_with_bounds_open(client, known, month):
+    url = f"/reports/customers/{known.customer.pk}/{month}/"
+    assert get(client, known.planner, url).status_code == 200
+
+
+@pytest.mark.parametrize("month", ["9999-12", "0001-01"])
+def test_the_index_refuses_a_month_without_bounds_instead_of_redirecting(client, known, month):
+    picked = get(client, known.viewer, f"/reports/?customer={known.customer.pk}&month={month}")
+    assert picked.status_code == 200
+    assert "Pick one of your customers and a month." in picked.content.decode()
