@@ -27,3 +27,6 @@ class AuditAction(models.TextChoices):
     WORK_ORDER_ESTIMATE = "work_order.estimate", "Work order estimate set"
     CLIENT_APPROVAL_REQUEST = "work_order.client_approval_request", "Client approval requested"
     CLIENT_APPROVAL_DECIDE = "work_order.client_approval_decide", "Client approved or rejected"
+    SERVICE_LINE_ADD = "service_line.add", "External service line added"
+    SERVICE_LINE_UPDATE = "service_line.update", "External service line changed"
+    SERVICE_LINE_DELETE = "service_line.delete", "External service line deleted"

@@ -23,6 +23,7 @@ from planner.selectors import (
     DashboardSnapshot,
     dashboard_snapshot_key,
 )
+from workorders import policy as wo_policy
 from workorders import selectors as wo_selectors
 from workorders import services as wo_services
 from workorders.choices import Status
@@ -75,6 +76,9 @@ def work_order_dispatch(
                 "approve it before dispatching it."
             }
         )
+    # Work waiting for (or refused by) the client is not planned, whatever its status: the
+    # same check the lifecycle makes before scheduling.
+    wo_policy.check_client_approval(work_order, Status.SCHEDULED)
     fields = {"scheduled_start": scheduled_start}
     if assignee != work_order.assignee:
         fields["assignee"] = assignee

@@ -373,7 +373,7 @@ def awaiting_client_approval(user, *, limit: int = GROUP_SIZE) -> list[WorkOrder
     request first (customer viewers' home page)."""
     return list(
         WorkOrder.objects.for_user(user)
-        .filter(client_approval=ClientApproval.PENDING)
+        .filter(client_approval=ClientApproval.PENDING, status__in=OPEN_STATUSES)
         .select_related("site", "asset", "contract__customer")
         .order_by("client_approval_at", "id")[:limit]
     )

@@ -7,8 +7,14 @@ the work (`policy.check_client_approval`); cancelling stays possible.
 
 An estimate at or under the limit needs no approval: a pending request is withdrawn, and a
 rejection is lifted (the client rejected a dearer estimate; the new one is within what the
-contract lets the partner do without asking). An approval given stays on record. An estimate
-above the limit asks again, even after an approval: the client approved the old amount.
+contract lets the partner do without asking). An approval given stays on record. Re-sending the
+same estimate changes nothing. After an approval, an estimate above the limit asks again only
+when it exceeds the amount the client approved (read from the approval's timeline event).
+
+Running work (in progress) cannot be re-estimated above the limit into a pending approval: the
+change is refused (409, `client_approval_running_work`); the planner puts the work on hold
+(waiting for the client) first. Cancelling work withdraws a pending request; the client decides
+only on open work.
 
 Each request and decision goes on the work order's timeline and into the audit trail.
 `workorders.services` re-exports both services.
@@ -26,7 +32,7 @@ from cmms.errors import NotPermitted, TransitionNotAllowed
 from contracts import sla
 from contracts.choices import ClientApproval
 from workorders import policy
-from workorders.choices import OPEN_STATUSES, EventKind
+from workorders.choices import OPEN_STATUSES, EventKind, Status
 from workorders.models import WorkOrder, WorkOrderEvent
 
 APPROVAL_FIELDS = [
@@ -72,8 +78,17 @@ def work_order_estimate_set(*, work_order: WorkOrder, estimated_cost, by=None) -
     if estimated_cost is not None and estimated_cost < 0:
         raise ValidationError({"estimated_cost": "An estimate cannot be negative."})
     previous = locked.estimated_cost
+    if previous == estimated_cost:
+        _adopt(work_order, locked)  # the same estimate again: the client's decision stands
+        return work_order
     locked.estimated_cost = estimated_cost
     locked.full_clean(exclude=["number"], validate_constraints=False)
+    if locked.status == Status.IN_PROGRESS and _asks_client(locked):
+        raise TransitionNotAllowed(
+            f"{locked.number} is in progress: put it on hold (waiting for the client) before "
+            "raising its estimate above the contract's limit.",
+            code="client_approval_running_work",
+        )
     if previous != estimated_cost:
         audit_record(
             by=by,
@@ -93,7 +108,7 @@ def apply_estimate(work_order: WorkOrder, *, by) -> None:
     row lock or has just created it). Records a request on the timeline and the audit trail."""
     current = work_order.client_approval
     if needs_client_approval(work_order):
-        if current == ClientApproval.PENDING:
+        if not _asks_client(work_order):
             return
         _set(work_order, ClientApproval.PENDING, by=None, comment="")
         currency = work_order.contract.currency
@@ -111,6 +126,47 @@ def apply_estimate(work_order: WorkOrder, *, by) -> None:
             _approval_clock_changed(work_order, timezone.now())
 
 
+def _asks_client(work_order: WorkOrder) -> bool:
+    """Whether the work's estimate starts a new request to the client: above the limit, not
+    already pending, and (after an approval) above the amount the client approved."""
+    if not needs_client_approval(work_order):
+        return False
+    if work_order.client_approval == ClientApproval.PENDING:
+        return False
+    if work_order.client_approval == ClientApproval.APPROVED:
+        approved = approved_estimate(work_order)
+        return approved is None or work_order.estimated_cost > approved
+    return True
+
+
+def approved_estimate(work_order: WorkOrder) -> Decimal | None:
+    """The estimate the client last approved, from the approval's timeline event (None when
+    the work carries no recorded approval)."""
+    event = (
+        WorkOrderEvent.objects.filter(
+            work_order_id=work_order.pk,
+            kind=EventKind.CLIENT_APPROVAL,
+            data__client_approval=ClientApproval.APPROVED,
+        )
+        .order_by("-created_at", "-id")
+        .first()
+    )
+    amount = event.data.get("estimated_cost") if event is not None else None
+    return Decimal(amount) if amount is not None else None
+
+
+def approval_withdraw(work_order: WorkOrder, *, by) -> None:
+    """Withdraw a pending request when the work is cancelled: the client is no longer asked
+    (client_approval back to not required), with a timeline event. The caller holds the row
+    lock; the work's clock has stopped with the cancellation."""
+    if work_order.client_approval != ClientApproval.PENDING:
+        return
+    _set(work_order, ClientApproval.NOT_REQUIRED, by=None, comment="")
+    message = "Client approval withdrawn: the work was cancelled"
+    _record(work_order, AuditAction.CLIENT_APPROVAL_REQUEST, message, by=by)
+    work_order.save(update_fields=APPROVAL_FIELDS)
+
+
 @transaction.atomic
 def work_order_client_decide(
     *, work_order: WorkOrder, approve: bool, comment: str = "", by=None
@@ -126,6 +182,11 @@ def work_order_client_decide(
         .select_related("contract")
         .get(pk=work_order.pk)
     )
+    if locked.status not in OPEN_STATUSES:
+        raise TransitionNotAllowed(
+            f"{locked.number} is {locked.status}; it no longer waits for a decision.",
+            code="client_approval_not_pending",
+        )
     if locked.client_approval != ClientApproval.PENDING:
         raise TransitionNotAllowed(
             f"{locked.number} is not waiting for the client's approval.",

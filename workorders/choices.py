@@ -47,6 +47,7 @@ class EventKind(models.TextChoices):
     CHECKLIST = "checklist"
     CONNECTIVITY = "connectivity"
     CLIENT_APPROVAL = "client_approval", "Client approval"
+    SERVICE_LINE = "service_line", "External service"
 
 
 class DeviceIssue(models.TextChoices):

@@ -264,6 +264,12 @@ class WorkOrder(models.Model):
                 condition=Q(contract__isnull=False, status__in=sorted(OPEN_STATUSES)),
                 name="work_order_sla_open",
             ),
+            # The customer viewer's "Waiting for your approval" list (tech.selectors).
+            models.Index(
+                fields=["site", "client_approval_at"],
+                condition=Q(client_approval="pending"),
+                name="work_order_approval_pending",
+            ),
             # Contract reports and attainment: a contract's work by creation.
             models.Index(
                 fields=["contract", "created_at"],

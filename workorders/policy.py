@@ -55,7 +55,10 @@ PLANNING_FIELDS = frozenset(
 
 # Where work waiting for (or refused by) the client may not go: it is not planned or done
 # until the client approves its estimate (workorders.approvals); cancelling stays possible.
-CLIENT_APPROVAL_GATED = frozenset({Status.APPROVED, Status.SCHEDULED, Status.IN_PROGRESS})
+# Completing is gated too: work estimated above the limit is not finished behind the client's back.
+CLIENT_APPROVAL_GATED = frozenset(
+    {Status.APPROVED, Status.SCHEDULED, Status.IN_PROGRESS, Status.COMPLETED}
+)
 
 
 def check_site(user, site_id: int) -> None:
@@ -127,6 +130,7 @@ def check_step_record(work_order, by) -> None:
     check_field_work(work_order, by)
     if work_order.status not in CHECKLIST_STATUSES:
         raise TransitionNotAllowed("Start the work order before ticking its checklist.")
+    check_client_approved(work_order)
 
 
 def check_part_issue(work_order, by) -> None:
@@ -137,6 +141,14 @@ def check_part_issue(work_order, by) -> None:
             f"Parts are issued to scheduled or running work; {work_order.number} is "
             f"{work_order.status}."
         )
+    check_client_approved(work_order)
+
+
+def check_labour(work_order, by) -> None:
+    """Raise unless `by` may record labour on the work order now: field work, not while the
+    client's approval is pending or refused (notes and photos stay possible)."""
+    check_field_work(work_order, by)
+    check_client_approved(work_order)
 
 
 def check_assignee(work_order, assignee) -> None:
@@ -193,8 +205,14 @@ def check_client_approval(work_order, to: str) -> None:
     """Raise when the client's approval holds the work back from `to` (see
     CLIENT_APPROVAL_GATED): it is pending, or the client rejected the estimate (a planner
     re-estimates or cancels)."""
-    if to not in CLIENT_APPROVAL_GATED:
-        return
+    if to in CLIENT_APPROVAL_GATED:
+        check_client_approved(work_order)
+
+
+def check_client_approved(work_order) -> None:
+    """Raise while the client's approval of the work's estimate is pending or rejected: no
+    planning, labour, parts or checklist on it until the client approves (or a planner
+    re-estimates within the limit or cancels)."""
     if work_order.client_approval == ClientApproval.PENDING:
         raise TransitionNotAllowed(
             f"{work_order.number} waits for the client to approve its estimate.",

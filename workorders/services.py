@@ -70,6 +70,22 @@ def _check_failure_codes(work_order: WorkOrder) -> None:
             raise ValidationError({field: f"{code.code} is a {code.kind} code, not a {kind}."})
 
 
+def _check_created_estimate(work_order: WorkOrder) -> None:
+    """Planned work (approved, scheduled) may not be born waiting for the client: its estimate
+    above the contract's limit is refused (docs/contracts.md). A request with such an estimate
+    is created and waits for the client."""
+    if work_order.status != Status.REQUESTED and approvals.needs_client_approval(work_order):
+        raise ValidationError(
+            {
+                "estimated_cost": (
+                    f"{work_order.estimated_cost} is above the contract's limit of "
+                    f"{approvals.approval_limit(work_order)}: the client approves it first. "
+                    "Create the work as requested."
+                )
+            }
+        )
+
+
 @transaction.atomic
 def work_order_create(
     *,
@@ -123,6 +139,7 @@ def work_order_create(
         at=work_order.created_at,
     ).items():
         setattr(work_order, name, value)
+    _check_created_estimate(work_order)
     # Related objects arrive as instances (their existence is known, and foreign keys hold it in
     # the database); constraints are enforced by the database too. Skipping their validation
     # queries keeps creation cheap on the alert pipeline's hot path.
@@ -282,6 +299,8 @@ def work_order_transition(
         changed_by=by,
         changed_at=now,
     )
+    if to == Status.CANCELLED:
+        approvals.approval_withdraw(locked, by=by)
     adopt_row(work_order, locked)
     outbound.work_order_transition_announce(locked, previous=previous)
     return work_order
@@ -355,7 +374,7 @@ def labour_add(
     hours = Decimal(hours)
     if hours <= 0 or hours > 24:
         raise ValidationError({"hours": "Hours must be more than 0 and at most 24."})
-    policy.check_field_work(work_order, by)
+    policy.check_labour(work_order, by)
     if not policy.may_plan(by) and technician != by:
         raise NotPermitted("Technicians record their own time only.")
     if technician.is_customer_viewer or not technician.may_see_site(work_order.site_id):

@@ -13,6 +13,9 @@ ERROR_CODES = {
     "client_approval_pending": "409: the work waits for the client to approve its estimate.",
     "client_approval_rejected": "409: the client rejected the work's estimate.",
     "client_approval_not_pending": "409: the work is not waiting for the client's decision.",
+    "client_approval_running_work": (
+        "409: running work is put on hold before its estimate goes above the contract's limit."
+    ),
     "insufficient_stock": "409: the storeroom has less than the quantity asked for.",
     "in_use": "409: the object is still referenced and cannot be deleted.",
     "out_of_range": "400: a value is beyond what the database can store.",

@@ -1,3 +1,4 @@
+from django.db import transaction
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.decorators import action
@@ -70,6 +71,11 @@ class WorkOrderViewSet(SiteScopedNoDeleteViewSet):
         serializer.instance = services.work_order_create(by=user, **data)
 
     def perform_update(self, serializer):
+        # One transaction: a refused estimate leaves the other fields of the PATCH unsaved.
+        with transaction.atomic():
+            self._update(serializer)
+
+    def _update(self, serializer):
         data = dict(serializer.validated_data)
         estimate_given = "estimated_cost" in data
         estimated_cost = data.pop("estimated_cost", None)
