@@ -332,10 +332,11 @@ def test_generation_queries_do_not_grow_with_the_number_of_plans(site, job_plan)
             result = pm_generate_due(now=local(BERLIN, 2025, 1, 6, 7), plan_ids=ids)
         counts.append(len(queries))
         assert result.generated == len(ids)
-    # SQLite splits large INSERTs by its parameter limit: a batch more, never one per plan.
-    assert counts[1] - counts[0] <= (0 if connection.vendor == "postgresql" else 2)
+    # SQLite splits large INSERTs by its parameter limit: a few batches more for 45 more plans
+    # (a work order row has some 60 columns), never one per plan.
+    assert counts[1] - counts[0] <= (0 if connection.vendor == "postgresql" else 4)
     # 21: one look-up of the outbound endpoints that want `pm.generated` (integrations).
-    assert counts[1] <= 21
+    assert counts[1] <= (21 if connection.vendor == "postgresql" else 21 + 4)  # the batches
     assert PMOccurrence.objects.count() == 55
 
 
