@@ -66,15 +66,7 @@ def work_order_estimate_set(*, work_order: WorkOrder, estimated_cost, by=None) -
     Above the contract's not-to-exceed amount the client is asked (again); see the module.
     """
     policy.check_planning(by, work_order.site_id, refusal="Only planners estimate work.")
-    locked = (
-        WorkOrder.objects.select_for_update(of=("self",))
-        .select_related("contract")
-        .get(pk=work_order.pk)
-    )
-    if locked.status not in OPEN_STATUSES:
-        raise TransitionNotAllowed(
-            f"{locked.number} is {locked.status}; its estimate cannot change."
-        )
+    locked = _locked_open(work_order, refusal="its estimate cannot change")
     if estimated_cost is not None and estimated_cost < 0:
         raise ValidationError({"estimated_cost": "An estimate cannot be negative."})
     previous = locked.estimated_cost
@@ -177,16 +169,9 @@ def work_order_client_decide(
         policy.check_site(by, work_order.site_id)
         if not (by.is_superuser or by.is_customer_viewer):
             raise NotPermitted("Only the client (a customer viewer of the site) decides.")
-    locked = (
-        WorkOrder.objects.select_for_update(of=("self",))
-        .select_related("contract")
-        .get(pk=work_order.pk)
+    locked = _locked_open(
+        work_order, refusal="it no longer waits for a decision", code="client_approval_not_pending"
     )
-    if locked.status not in OPEN_STATUSES:
-        raise TransitionNotAllowed(
-            f"{locked.number} is {locked.status}; it no longer waits for a decision.",
-            code="client_approval_not_pending",
-        )
     if locked.client_approval != ClientApproval.PENDING:
         raise TransitionNotAllowed(
             f"{locked.number} is not waiting for the client's approval.",
@@ -205,6 +190,19 @@ def work_order_client_decide(
     _approval_clock_changed(locked, locked.client_approval_at)
     _adopt(work_order, locked)
     return work_order
+
+
+def _locked_open(work_order: WorkOrder, *, refusal: str, code: str | None = None) -> WorkOrder:
+    """The work order's row under a lock, with its contract; refused unless the work is open."""
+    locked = (
+        WorkOrder.objects.select_for_update(of=("self",))
+        .select_related("contract")
+        .get(pk=work_order.pk)
+    )
+    if locked.status not in OPEN_STATUSES:
+        message = f"{locked.number} is {locked.status}; {refusal}."
+        raise TransitionNotAllowed(message, **({"code": code} if code else {}))
+    return locked
 
 
 def _approval_clock_changed(work_order: WorkOrder, at) -> None:
