@@ -99,6 +99,15 @@ class WorkOrderSerializer(serializers.ModelSerializer):
     `POST /api/v1/work-orders/{id}/transition/`. Sending another status or site is a 400.
     """
 
+    # Read-only, so DRF would drop `allow_blank` and the schema would not admit the "" that
+    # work not on hold answers (a generated client refuses it).
+    hold_reason = serializers.ChoiceField(
+        choices=HoldReason.choices,
+        allow_blank=True,
+        read_only=True,
+        help_text='Why the work is on hold, as a code ("" while it is not on hold).',
+    )
+
     asset = ScopedPrimaryKeyRelatedField(
         queryset=Asset.objects.all(), allow_null=True, required=False
     )
