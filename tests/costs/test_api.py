@@ -159,6 +159,8 @@ def test_the_roll_up_counts_only_the_planners_sites(as_user, planner, work, othe
         ({"group_by": "site", "from": "2026-02-01", "to": "2026-01-01"}, "to"),
         ({"group_by": "site", "from": "yesterday", "to": "2026-01-01"}, "from"),
         ({"group_by": "site", "to": "2026-01-01"}, "from"),
+        ({"group_by": "site", "from": "0001-01-01", "to": "2026-01-01"}, "from"),
+        ({"group_by": "site", "from": "2026-01-01", "to": "9999-12-31"}, "to"),
     ],
 )
 def test_the_roll_up_refuses_bad_parameters_with_a_400(as_user, planner, query, field):

@@ -8,6 +8,7 @@ from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, viewsets
 from rest_framework.response import Response
 
+from cmms.api.openapi import AutoSchema
 from cmms.api.permissions import IsPlanner
 from workorders.api.serializers import CostSerializer
 from workorders.costs import GROUPS, costs_by, group_labels
@@ -25,6 +26,9 @@ class CostQuerySerializer(serializers.Serializer):
         return fields
 
     def validate(self, attrs):
+        for name in ("from", "to"):  # midnights of year 1 or 9999 fall outside UTC's calendar
+            if not 2 <= attrs[name].year <= 9998:
+                raise serializers.ValidationError({name: "Pick a day of the years 2 to 9998."})
         if attrs["to"] <= attrs["from"]:
             raise serializers.ValidationError({"to": "The period must end after it starts."})
         return attrs
@@ -53,12 +57,20 @@ def _midnight(day) -> datetime:
     return timezone.make_aware(datetime.combine(day, time.min))
 
 
+class OneObjectSchema(AutoSchema):
+    """The roll-up is one object (the period and its rows), not a list of them."""
+
+    def _is_list_view(self, serializer=None) -> bool:
+        return False
+
+
 class CostViewSet(viewsets.ViewSet):
     """Costs incurred in a period (docs/costs.md), per `group_by`: work_order, asset, site or
     customer; only work orders of the planner's sites count. Groups without costs are absent.
     Amounts are in each group's customer's currency."""
 
     permission_classes = [IsPlanner]
+    schema = OneObjectSchema()
 
     @extend_schema(parameters=[CostQuerySerializer], responses=CostRollupSerializer)
     def list(self, request):
