@@ -2,14 +2,11 @@
 work order (workorders.costs), over the work orders of their sites. Served inside the admin
 (`admin_view`), like the billing export."""
 
-from datetime import datetime, time
-
 from django import forms
 from django.contrib import admin
 from django.template.response import TemplateResponse
-from django.utils import timezone
 
-from workorders.costs import costs_by, group_labels
+from workorders.costs import PERIOD_YEARS, costs_by, group_labels, period_bound
 from workorders.models import WorkOrder
 
 GROUP_CHOICES = [
@@ -27,13 +24,13 @@ class CostPeriodForm(forms.Form):
 
     def clean(self):
         data = super().clean()
+        for name in ("start", "end"):  # as the API (workorders.costs.PERIOD_YEARS)
+            if data.get(name) and data[name].year not in PERIOD_YEARS:
+                self.add_error(name, "Pick a day of the years 2 to 9998.")
+                return data
         if data.get("start") and data.get("end") and data["end"] <= data["start"]:
             raise forms.ValidationError("The period must end after it starts.")
         return data
-
-
-def _midnight(day) -> datetime:
-    return timezone.make_aware(datetime.combine(day, time.min))
 
 
 def cost_rollup(request):
@@ -43,8 +40,8 @@ def cost_rollup(request):
         group = form.cleaned_data["group_by"]
         costs = costs_by(
             work_orders=WorkOrder.objects.for_user(request.user),
-            start=_midnight(form.cleaned_data["start"]),
-            end=_midnight(form.cleaned_data["end"]),
+            start=period_bound(form.cleaned_data["start"]),
+            end=period_bound(form.cleaned_data["end"]),
             group=group,
         )
         names = group_labels(group, costs)

@@ -21,11 +21,12 @@ work orders.
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from datetime import date, datetime
+from datetime import date, datetime, time
 from decimal import ROUND_HALF_UP, Decimal
 from zoneinfo import ZoneInfo
 
 from django.db.models import Count, DecimalField, ExpressionWrapper, F, Q, QuerySet, Sum
+from django.utils import timezone
 
 from assets.choices import MovementKind
 from assets.models import Asset, Customer, Site, StockMovement
@@ -45,6 +46,16 @@ _GROUP_PATHS = {
     "customer": "site__customer_id",
 }
 _CURRENCY_PATH = "site__customer__currency"
+
+
+# Roll-up periods are whole days; midnights of the years 1 and 9999 may fall outside UTC's
+# calendar, so a day outside these years is refused where a period is given.
+PERIOD_YEARS = range(2, 9999)
+
+
+def period_bound(day: date) -> datetime:
+    """The midnight that starts `day` in the server's time zone: a roll-up period's bound."""
+    return timezone.make_aware(datetime.combine(day, time.min))
 
 
 def to_cents(amount: Decimal) -> Decimal:

@@ -83,3 +83,13 @@ def test_the_cost_page_refuses_a_period_that_ends_before_it_starts(client_for, p
     )
     assert page.context["rows"] is None
     assert "The period must end after it starts." in page.content.decode()
+
+
+@pytest.mark.parametrize("start, end", [("0001-01-01", "2026-01-01"), ("2026-01-01", "9999-12-31")])
+def test_the_cost_page_refuses_days_the_api_refuses(client_for, planner, start, end):
+    page = client_for(planner).get(
+        "/reports/costs/", {"group_by": "site", "start": start, "end": end}
+    )
+    assert page.status_code == 200
+    assert page.context["rows"] is None
+    assert "Pick a day of the years 2 to 9998." in page.content.decode()

@@ -1,9 +1,6 @@
 """`GET /api/v1/costs/`: costs rolled up per work order, asset, site or customer over a period,
 for planners, over the work orders of their sites."""
 
-from datetime import datetime, time
-
-from django.utils import timezone
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, viewsets
 from rest_framework.response import Response
@@ -11,7 +8,7 @@ from rest_framework.response import Response
 from cmms.api.openapi import AutoSchema
 from cmms.api.permissions import IsPlanner
 from workorders.api.serializers import CostSerializer
-from workorders.costs import GROUPS, costs_by, group_labels
+from workorders.costs import GROUPS, PERIOD_YEARS, costs_by, group_labels, period_bound
 from workorders.models import WorkOrder
 
 
@@ -27,7 +24,7 @@ class CostQuerySerializer(serializers.Serializer):
 
     def validate(self, attrs):
         for name in ("from", "to"):  # midnights of year 1 or 9999 fall outside UTC's calendar
-            if not 2 <= attrs[name].year <= 9998:
+            if attrs[name].year not in PERIOD_YEARS:
                 raise serializers.ValidationError({name: "Pick a day of the years 2 to 9998."})
         if attrs["to"] <= attrs["from"]:
             raise serializers.ValidationError({"to": "The period must end after it starts."})
@@ -53,10 +50,6 @@ class CostRollupSerializer(serializers.Serializer):
         return fields
 
 
-def _midnight(day) -> datetime:
-    return timezone.make_aware(datetime.combine(day, time.min))
-
-
 class OneObjectSchema(AutoSchema):
     """The roll-up is one object (the period and its rows), not a list of them."""
 
@@ -80,8 +73,8 @@ class CostViewSet(viewsets.ViewSet):
         group = params["group_by"]
         costs = costs_by(
             work_orders=WorkOrder.objects.for_user(request.user),
-            start=_midnight(params["from"]),
-            end=_midnight(params["to"]),
+            start=period_bound(params["from"]),
+            end=period_bound(params["to"]),
             group=group,
         )
         names = group_labels(group, costs)
