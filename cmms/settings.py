@@ -326,6 +326,7 @@ CELERY_TASK_ROUTES = {
     "pm.tasks.generate_pm_work_orders": {"queue": "housekeeping"},
     "planner.tasks.refresh_dashboard_figures": {"queue": "housekeeping"},
     "sync.tasks.prune_tombstones": {"queue": "housekeeping"},
+    "sync.tasks.purge_idempotency_keys": {"queue": "housekeeping"},
     "integrations.tasks.delivery_send": {"queue": "default"},
     "integrations.tasks.deliveries_sweep": {"queue": "housekeeping"},
     "reports.tasks.send_monthly_reports": {"queue": "housekeeping"},
@@ -342,6 +343,11 @@ CELERY_BEAT_SCHEDULE: dict = {
     "fleet-upkeep": {"task": "fleet.tasks.check_upkeep", "schedule": 60 * 60.0},
     # sync: tombstones older than SYNC_TOMBSTONE_RETENTION_DAYS go.
     "sync-prune-tombstones": {"task": "sync.tasks.prune_tombstones", "schedule": 6 * 3600.0},
+    # sync: idempotency keys older than IDEMPOTENCY_KEY_TTL_HOURS go.
+    "sync-purge-idempotency-keys": {
+        "task": "sync.tasks.purge_idempotency_keys",
+        "schedule": 3600.0,
+    },
     # integrations.delivery.deliveries_sweep: outbound deliveries whose message may be lost.
     "webhooks-sweep": {
         "task": "integrations.tasks.deliveries_sweep",
@@ -363,6 +369,11 @@ REPORT_PARTNER_NAME = env_str("REPORT_PARTNER_NAME", "Your maintenance partner")
 # Incremental sync (docs/sync.md): deleted rows are listed at /api/v1/deletions/ this many days;
 # a client that syncs less often than that must reload in full.
 SYNC_TOMBSTONE_RETENTION_DAYS = env_int("SYNC_TOMBSTONE_RETENTION_DAYS", 90, minimum=1)
+
+# Idempotent requests (docs/api.md): a request's Idempotency-Key is remembered this many hours;
+# a retry later than that runs again. Longer than any device stays offline with queued actions
+# (a week: a long weekend at a plant without coverage, with days to spare).
+IDEMPOTENCY_KEY_TTL_HOURS = env_int("IDEMPOTENCY_KEY_TTL_HOURS", 168, minimum=1)
 
 # IIoT fleet health (fleet app). Fleet work goes to a technician with this skill (code) at the
 # gateway's site; unstarted silence work is closed when its gateway is heard again (False:

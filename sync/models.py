@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
@@ -49,3 +50,34 @@ class Tombstone(models.Model):
 
     def __str__(self):
         return f"{self.resource}/{self.object_id} deleted {self.deleted_at:%Y-%m-%d %H:%M}"
+
+
+class IdempotencyKey(models.Model):
+    """One `Idempotency-Key` a user sent, with the answer its request got (sync.idempotency).
+
+    Inserted in the transaction of the action it guards, so the key exists exactly when the
+    action's effects do; the unique (user, key) makes a concurrent retry wait for that
+    transaction and then replay the stored answer. Purged after `IDEMPOTENCY_KEY_TTL_HOURS`.
+    """
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    key = models.CharField(max_length=255)
+    method = models.CharField(max_length=10)
+    path = models.TextField()
+    fingerprint = models.CharField(
+        max_length=64, help_text="SHA-256 of the method, path, content type and body."
+    )
+    response_status = models.PositiveSmallIntegerField(null=True, blank=True)
+    response_body = models.TextField(blank=True)
+    response_content_type = models.CharField(max_length=255, blank=True)
+    response_location = models.TextField(blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "key"], name="idempotency_key_unique_per_user")
+        ]
+        indexes = [models.Index(fields=["created_at"], name="idempotency_key_created")]
+
+    def __str__(self):
+        return f"{self.key} ({self.method} {self.path})"

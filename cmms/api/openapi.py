@@ -16,6 +16,8 @@ from cmms.api.schema import ENUM_ALIASES, ENUM_MEMBER_NAMES
 from cmms.api.schema_errors import ERROR_COMPONENTS, refusals_for
 
 WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+# The header of idempotent requests (declared by `sync.idempotency.KEY_PARAMETER`).
+IDEMPOTENCY_KEY_HEADER = "Idempotency-Key"
 
 
 class AutoSchema(SpectacularAutoSchema):
@@ -46,6 +48,9 @@ class AutoSchema(SpectacularAutoSchema):
             method=self.method,
             takes_query=any(p["in"] == "query" for p in parameters),
             takes_path=any(p["in"] == "path" for p in parameters),
+            idempotent=any(
+                p["in"] == "header" and p["name"] == IDEMPOTENCY_KEY_HEADER for p in parameters
+            ),
         ).items():
             response = responses.setdefault(code, {"description": description})
             response.setdefault("content", {"application/json": {"schema": schema}})

@@ -17,6 +17,9 @@ ERROR_CODES = {
         "409: running work is put on hold before its estimate goes above the contract's limit."
     ),
     "insufficient_stock": "409: the storeroom has less than the quantity asked for.",
+    "idempotency_key_reused": (
+        "422: the Idempotency-Key was already used for a different request (method, path or body)."
+    ),
     "in_use": "409: the object is still referenced and cannot be deleted.",
     "out_of_range": "400: a value is beyond what the database can store.",
     "invalid": "400: a refusal that names no field.",
@@ -80,12 +83,15 @@ ERROR_COMPONENTS = {
 }
 
 
-def refusals_for(*, method: str, takes_query: bool, takes_path: bool) -> dict:
+def refusals_for(
+    *, method: str, takes_query: bool, takes_path: bool, idempotent: bool = False
+) -> dict:
     """The refusals (status: description and body schema) an operation may answer.
 
     Every operation may be refused for credentials (401), permission (403) and rate (429).
     Input can be invalid (400) wherever there is input; an id or a page can be missing (404);
-    a write can conflict with the data's state (409: a lifecycle, the stock, a row in use).
+    a write can conflict with the data's state (409: a lifecycle, the stock, a row in use);
+    an `idempotent` one can be sent with a key already used for another request (422).
     """
     write = method in {"POST", "PUT", "PATCH", "DELETE"}
     refusals = {}
@@ -97,5 +103,7 @@ def refusals_for(*, method: str, takes_query: bool, takes_path: bool) -> dict:
         refusals["404"] = ("No such object among those you may see, or no such page", ERROR_REF)
     if write:
         refusals["409"] = ("Refused by the current state of the data", ERROR_REF)
+    if idempotent:
+        refusals["422"] = ("The Idempotency-Key was used for a different request", ERROR_REF)
     refusals["429"] = ("Too many requests: retry after the Retry-After header", ERROR_REF)
     return refusals

@@ -133,6 +133,8 @@ API = [
       "401 403 403 404 200", {"assignee": None}),
     R("POST", "/api/v1/work-orders/{work_order}/labour/", "401 403 201 201 201",
       "401 403 404 404 201", {"hours": "1.5"}),
+    R("POST", "/api/v1/work-orders/{work_order}/notes/", "401 403 201 201 201",
+      "401 403 404 404 201", {"message": "Seal replaced"}),
     # 409: allowed and found, but a scheduled work order's checklist waits for its start.
     R("POST", "/api/v1/work-orders/{work_order}/steps/{step}/", "401 403 409 409 409",
       "401 403 404 404 409", {"done": True, "result": "ok"}),

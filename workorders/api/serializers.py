@@ -20,6 +20,7 @@ from workorders.models import (
     ServiceLine,
     StatusChange,
     WorkOrder,
+    WorkOrderEvent,
 )
 
 INITIAL_STATUSES = [
@@ -335,6 +336,18 @@ class TransitionSerializer(serializers.Serializer):
 
 class AssignSerializer(serializers.Serializer):
     assignee = UserRelatedField(allow_null=True, help_text="A technician of the site, or null.")
+
+
+class NoteSerializer(serializers.ModelSerializer):
+    """A note on the work order's timeline: what was written, by whom, when."""
+
+    message = serializers.CharField(max_length=5000)
+    created_by = serializers.PrimaryKeyRelatedField(read_only=True, allow_null=True)
+
+    class Meta:
+        model = WorkOrderEvent
+        fields = ["id", "message", "created_by", "created_at"]
+        read_only_fields = ["id", "created_by", "created_at"]
 
 
 class LabourSerializer(HidesCostsMixin, serializers.ModelSerializer):

@@ -9,7 +9,8 @@ from assets.api.serializers import StockMovementSerializer
 from cmms.api.viewsets import CatalogueReadOnlyViewSet, SiteScopedNoDeleteViewSet
 from cmms.errors import NotPermitted
 from cmms.roles import Role
-from workorders import filtersets, policy, service_lines, services
+from sync.idempotency import KEY_PARAMETER, idempotent
+from workorders import filtersets, notes, policy, service_lines, services
 from workorders.api import serializers
 from workorders.choices import Source
 from workorders.models import FailureCode, WorkOrder
@@ -42,6 +43,7 @@ class WorkOrderViewSet(SiteScopedNoDeleteViewSet):
         "assign": policy.PLANNING_ROLES,
         "transition": policy.FIELD_WORK_ROLES,
         "labour": policy.FIELD_WORK_ROLES,
+        "add_note": policy.FIELD_WORK_ROLES,
         "record_step": policy.FIELD_WORK_ROLES,
         "issue_part": policy.FIELD_WORK_ROLES,
         "external_services": policy.PLANNING_ROLES,
@@ -61,6 +63,15 @@ class WorkOrderViewSet(SiteScopedNoDeleteViewSet):
         if self.action == "retrieve":
             return serializers.WorkOrderDetailSerializer
         return super().get_serializer_class()
+
+    @extend_schema(
+        parameters=[KEY_PARAMETER],
+        request=serializers.WorkOrderCreateSerializer,
+        responses={201: serializers.WorkOrderCreateSerializer},
+    )
+    @idempotent
+    def create(self, request, *args, **kwargs):
+        return super().create(request, *args, **kwargs)
 
     def perform_create(self, serializer):
         user = self.request.user
@@ -93,6 +104,7 @@ class WorkOrderViewSet(SiteScopedNoDeleteViewSet):
         return Response(data, status=code)
 
     @extend_schema(
+        parameters=[KEY_PARAMETER],
         request=serializers.TransitionSerializer,
         responses={
             200: serializers.WorkOrderDetailSerializer,
@@ -102,6 +114,7 @@ class WorkOrderViewSet(SiteScopedNoDeleteViewSet):
         },
     )
     @action(detail=True, methods=["post"])
+    @idempotent
     def transition(self, request, pk=None):
         """Change the status (the only way to): requested → approved → scheduled → in_progress
         ⇄ on_hold → completed → closed; cancelled from any open status.
@@ -129,9 +142,12 @@ class WorkOrderViewSet(SiteScopedNoDeleteViewSet):
         return self.get_paginated_response(data)
 
     @extend_schema(
-        request=serializers.AssignSerializer, responses=serializers.WorkOrderDetailSerializer
+        parameters=[KEY_PARAMETER],
+        request=serializers.AssignSerializer,
+        responses=serializers.WorkOrderDetailSerializer,
     )
     @action(detail=True, methods=["post"])
+    @idempotent
     def assign(self, request, pk=None):
         """Give the work order to a technician of its site, or `null` to unassign."""
         work_order = self.get_object()
@@ -142,9 +158,12 @@ class WorkOrderViewSet(SiteScopedNoDeleteViewSet):
         return self._detail(work_order)
 
     @extend_schema(
-        request=serializers.LabourSerializer, responses={201: serializers.LabourSerializer}
+        parameters=[KEY_PARAMETER],
+        request=serializers.LabourSerializer,
+        responses={201: serializers.LabourSerializer},
     )
     @action(detail=True, methods=["post"])
+    @idempotent
     def labour(self, request, pk=None):
         """Record time spent (hours, note); `technician` defaults to the caller."""
         work_order = self.get_object()
@@ -158,9 +177,12 @@ class WorkOrderViewSet(SiteScopedNoDeleteViewSet):
         return Response(serializers.LabourSerializer(entry).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(
-        request=serializers.StepRecordSerializer, responses=serializers.ChecklistStepSerializer
+        parameters=[KEY_PARAMETER],
+        request=serializers.StepRecordSerializer,
+        responses=serializers.ChecklistStepSerializer,
     )
     @action(detail=True, methods=["post"], url_path=r"steps/(?P<step_id>\d+)")
+    @idempotent
     def record_step(self, request, pk=None, step_id=None):
         """Tick (or untick, `done: false`) a checklist step with a result or measured value."""
         work_order = self.get_object()
@@ -170,9 +192,12 @@ class WorkOrderViewSet(SiteScopedNoDeleteViewSet):
         return Response(serializers.ChecklistStepSerializer(step).data)
 
     @extend_schema(
-        request=serializers.IssuePartSerializer, responses={201: StockMovementSerializer}
+        parameters=[KEY_PARAMETER],
+        request=serializers.IssuePartSerializer,
+        responses={201: StockMovementSerializer},
     )
     @action(detail=True, methods=["post"], url_path="issue-part")
+    @idempotent
     def issue_part(self, request, pk=None):
         """Issue parts from a storeroom of the site to the work order (a ledger row)."""
         work_order = self.get_object()
@@ -181,6 +206,23 @@ class WorkOrderViewSet(SiteScopedNoDeleteViewSet):
             work_order=work_order, stock=data["stock"], quantity=data["quantity"], by=request.user
         )
         return Response(StockMovementSerializer(movement).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(
+        parameters=[KEY_PARAMETER],
+        request=serializers.NoteSerializer,
+        responses={201: serializers.NoteSerializer},
+    )
+    @action(detail=True, methods=["post"], url_path="notes")
+    @idempotent
+    def add_note(self, request, pk=None):
+        """Add a note to the work order's timeline (field work: not on closed or cancelled
+        work)."""
+        work_order = self.get_object()
+        data = self.validated(serializers.NoteSerializer)
+        note = notes.work_order_note_add(
+            work_order=work_order, by=request.user, message=data["message"]
+        )
+        return Response(serializers.NoteSerializer(note).data, status=status.HTTP_201_CREATED)
 
     def _service_lines(self, work_order):
         if not policy.may_see_costs(self.request.user):
@@ -192,10 +234,12 @@ class WorkOrderViewSet(SiteScopedNoDeleteViewSet):
     )
     @extend_schema(
         methods=["POST"],
+        parameters=[KEY_PARAMETER],
         request=serializers.ServiceLineSerializer,
         responses={201: serializers.ServiceLineSerializer},
     )
     @action(detail=True, methods=["get", "post"], url_path="services", pagination_class=None)
+    @idempotent
     def external_services(self, request, pk=None):
         """External services bought for the work order (planners add them; partner staff
         read them; customer viewers never see them)."""
@@ -231,6 +275,7 @@ class WorkOrderViewSet(SiteScopedNoDeleteViewSet):
         return Response(serializers.ServiceLineSerializer(line).data)
 
     @extend_schema(
+        parameters=[KEY_PARAMETER],
         request=serializers.ClientDecisionSerializer,
         responses={
             200: serializers.WorkOrderDetailSerializer,
@@ -240,6 +285,7 @@ class WorkOrderViewSet(SiteScopedNoDeleteViewSet):
         },
     )
     @action(detail=True, methods=["post"], url_path="client-approval")
+    @idempotent
     def client_approval(self, request, pk=None):
         """The client approves or rejects (with a comment saying why) work estimated above
         the contract's not-to-exceed amount: customer viewers of the work's site."""
