@@ -25,6 +25,7 @@ from assets.models import Asset, Site, Stock
 from cmms.errors import SERVICE_ERRORS, ConflictError, refusal_for
 from cmms.inputs import parse_id
 from contracts.choices import ClientApproval
+from sync.idempotency import idempotent_view
 from tech import selectors
 from tech import services as tech_services
 from tech.forms import (
@@ -278,20 +279,24 @@ def _step_ids(step) -> str:
     return f"step{step.pk}-%s"
 
 
-def form_address(page: str, anchor: str = ""):
+def form_address(page: str, anchor: str = "", *, idempotent: bool = True):
     """The address a form posts to. POST runs the view; GET goes to the page the form is on.
 
     A refused form is shown again at the address it was posted to (with its errors and the
     4xx status); reloading or revisiting that address must lead back to the page, not to 405.
+    A POST with an `Idempotency-Key` (the offline queue's replays) is applied once per key,
+    unless not `idempotent`: a view whose service must own its transaction (photos).
     """
 
     def decorate(view):
+        once = idempotent_view(view) if idempotent else view
+
         @wraps(view)
         def wrapped(request, pk, *args, **kwargs):
             if request.method == "GET":
                 url = reverse(page, args=[pk])
                 return redirect(f"{url}#{anchor}" if anchor else url)
-            return view(request, pk, *args, **kwargs)
+            return once(request, pk, *args, **kwargs)
 
         return require_http_methods(["GET", "POST"])(login_required(wrapped))
 
@@ -302,7 +307,9 @@ def _scoped_work_order(request, pk) -> WorkOrder:
     return get_object_or_404(WorkOrder.objects.for_user(request.user), pk=pk)
 
 
-def _work_order_form(form_class, form_name: str, *, success: str, anchor: str = ""):
+def _work_order_form(
+    form_class, form_name: str, *, success: str, anchor: str = "", idempotent: bool = True
+):
     """A form posted from the work order page: the view finds the work order among the user's,
     parses `form_class` and runs `action(request, work_order, data)` through `_perform`."""
 
@@ -321,7 +328,7 @@ def _work_order_form(form_class, form_name: str, *, success: str, anchor: str = 
                 anchor=anchor,
             )
 
-        return form_address("tech:work-order", anchor)(view)
+        return form_address("tech:work-order", anchor, idempotent=idempotent)(view)
 
     return decorate
 
@@ -430,7 +437,11 @@ def note_add(request, work_order, data):
     work_order_note_add(work_order=work_order, by=request.user, message=data["message"])
 
 
-@_work_order_form(PhotoForm, "photo_form", success="Photo added.", anchor="photos")
+# No Idempotency-Key: the photo's service owns its (durable) transaction, so the key cannot be
+# recorded in it; a replayed upload adds the photo again.
+@_work_order_form(
+    PhotoForm, "photo_form", success="Photo added.", anchor="photos", idempotent=False
+)
 def photo_add(request, work_order, data):
     tech_services.work_order_photo_add(
         work_order=work_order, by=request.user, upload=data["image"], caption=data["caption"]
