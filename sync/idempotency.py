@@ -15,8 +15,10 @@ the refusal is stored with the key, so a replay refuses the same way even once t
 let the action succeed. A 500 rolls back everything, the key included: a retry may try again.
 """
 
+import contextlib
 import functools
 import hashlib
+import json
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
@@ -70,29 +72,39 @@ def key_of(request) -> str | None:
     return key
 
 
-def fingerprint_of(request, form=None) -> str:
+def fingerprint_of(request, parsed=None) -> str:
     """SHA-256 over the method, path (with its query), media type and body of a Django request.
 
-    A multipart body is fingerprinted from its parsed fields and files (`form`: pairs of a
-    name and its values) instead: it may be larger than Django keeps in memory, and the CSRF
-    check of a session's POST has already read it as a form.
+    A multipart body is fingerprinted from its parsed fields and files (`parsed()`: pairs of a
+    name and its values; the request's form by default) instead: it may be larger than Django
+    keeps in memory, and the CSRF check of a session's POST has already read it as a form. So
+    is a body whose bytes were read before without being kept.
     """
     digest = hashlib.sha256()
     for part in (request.method, request.get_full_path(), request.content_type or ""):
         digest.update(part.encode())
         digest.update(b"\0")
-    if request.content_type == "multipart/form-data":
-        _update_with_form(digest, form if form is not None else _django_form(request))
-        return digest.hexdigest()
-    try:
-        digest.update(request.body)
-    except RawPostDataException:  # a form-encoded body parsed without keeping the bytes
-        _update_with_form(digest, _django_form(request))
+    body = None
+    if request.content_type != "multipart/form-data":
+        with contextlib.suppress(RawPostDataException):  # read before, bytes not kept
+            body = request.body
+    if body is not None:
+        digest.update(body)
+    else:
+        _update_with_form(digest, parsed() if parsed else _django_form(request))
     return digest.hexdigest()
 
 
 def _django_form(request):
     return [*request.POST.lists(), *request.FILES.lists()]
+
+
+def _drf_form(request):
+    """A DRF request's parsed body as (name, values) pairs: a form's lists, JSON canonically."""
+    data = request.data
+    if hasattr(data, "lists"):
+        return list(data.lists())
+    return [("", [json.dumps(data, sort_keys=True, default=str)])]
 
 
 def _update_with_form(digest, form) -> None:
@@ -172,10 +184,7 @@ def idempotent(action):
         key = key_of(request)
         if key is None or not request.user.is_authenticated:
             return action(view, request, *args, **kwargs)
-        form = None
-        if request.content_type.startswith("multipart/form-data"):
-            form = list(request.data.lists())
-        fingerprint = fingerprint_of(request._request, form)
+        fingerprint = fingerprint_of(request._request, lambda: _drf_form(request))
 
         def run():
             try:

@@ -349,3 +349,34 @@ def test_deleting_a_user_deletes_their_keys(technician):
     IdempotencyKey.objects.create(user=other, key="k", method="POST", path="/", fingerprint="f")
     other.delete()
     assert not IdempotencyKey.objects.exists()
+
+
+# ---------------------------------------------------------------- fingerprints
+
+
+def drf_fingerprint(rf, *args, **kwargs):
+    from rest_framework.parsers import JSONParser, MultiPartParser
+    from rest_framework.request import Request
+
+    from sync.idempotency import _drf_form, fingerprint_of
+
+    request = Request(rf.post(*args, **kwargs), parsers=[JSONParser(), MultiPartParser()])
+    request.data  # noqa: B018 - parsed before the fingerprint, as a permission check might
+    return fingerprint_of(request._request, lambda: _drf_form(request))
+
+
+def test_a_body_parsed_before_the_fingerprint_still_tells_requests_apart(rf):
+    one = drf_fingerprint(rf, "/x/", {"hours": "1"}, content_type="application/json")
+    same = drf_fingerprint(rf, "/x/", {"hours": "1"}, content_type="application/json")
+    two = drf_fingerprint(rf, "/x/", {"hours": "2"}, content_type="application/json")
+
+    assert one == same != two
+
+
+def test_a_multipart_fingerprint_covers_the_files_bytes(rf):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    def fingerprint(content):
+        return drf_fingerprint(rf, "/x/", {"image": SimpleUploadedFile("a.png", content)})
+
+    assert fingerprint(b"one") == fingerprint(b"one") != fingerprint(b"two")
