@@ -192,8 +192,7 @@ def idempotent(action):
                     response = action(view, request, *args, **kwargs)
             except Exception as exc:  # handle_exception raises again what is no refusal
                 response = view.handle_exception(exc)
-            response = view.finalize_response(request, response, *args, **kwargs)
-            return response.render() if hasattr(response, "render") else response
+            return _rendered(view.finalize_response(request, response, *args, **kwargs))
 
         return answer_once(
             request=request._request,
@@ -211,23 +210,26 @@ def idempotent_view(view):
 
     The page answers its own refusals (a form with errors, a redirect with a message): every
     answer below 500 is stored, status, body and Location (a replayed redirect lands on the
-    same page). Apply it inside `login_required`, so the user is known.
+    same page). Pages have no API error body: a bad or reused key is answered in plain text.
+    Apply it inside `login_required`, so the user is known.
     """
 
     @functools.wraps(view)
     def wrapped(request, *args, **kwargs):
-        key = key_of_or_none(request)
-        if isinstance(key, HttpResponse):
-            return key
-        if key is None or request.method != "POST" or not request.user.is_authenticated:
+        if request.method in SAFE_METHODS or not request.user.is_authenticated:
             return view(request, *args, **kwargs)
         try:
-            fingerprint = fingerprint_of(request)
+            key = key_of(request)
+        except ValidationError:
+            return HttpResponse(INVALID_KEY, status=400, content_type="text/plain")
+        if key is None:
+            return view(request, *args, **kwargs)
+        try:
             return answer_once(
                 request=request,
                 user=request.user,
                 key=key,
-                fingerprint=fingerprint,
+                fingerprint=fingerprint_of(request),
                 run=lambda: _rendered(view(request, *args, **kwargs)),
             )
         except IdempotencyKeyReused as exc:
@@ -236,13 +238,6 @@ def idempotent_view(view):
     return wrapped
 
 
-def key_of_or_none(request):
-    """The key, None, or a plain-text 400 for a page (which has no API error body)."""
-    try:
-        return key_of(request)
-    except ValidationError:
-        return HttpResponse(INVALID_KEY, status=400, content_type="text/plain")
-
-
 def _rendered(response):
+    """The response with its content (a template or DRF response renders lazily)."""
     return response.render() if hasattr(response, "render") else response
