@@ -304,6 +304,54 @@ def test_two_requests_with_one_key_at_once_record_one_entry_and_answer_alike(
     assert_replayed(first, second)
 
 
+@pytest.mark.postgresql(reason="the retry waits on the first request's unique index entry")
+@pytest.mark.django_db(transaction=True)
+def test_a_request_waiting_on_a_key_runs_when_the_first_crashes(site, technician, monkeypatch):
+    """The first request holds the key, then fails with a 500: the one waiting behind it is
+    applied (the key went with the rollback), not answered with a replay."""
+    running = move_to(WorkOrderFactory(site=site, assignee=technician), Status.IN_PROGRESS)
+    real_labour_add = services.labour_add
+    calls = []
+    lock = threading.Lock()
+
+    def first_crashes(**kwargs):
+        with lock:
+            calls.append(1)
+            crash = len(calls) == 1
+        entry = real_labour_add(**kwargs)
+        if crash:
+            time.sleep(0.5)
+            raise RuntimeError("lost the disk")
+        return entry
+
+    monkeypatch.setattr(services, "labour_add", first_crashes)
+    barrier = threading.Barrier(2)
+    outcomes = []
+
+    def send():
+        # The test client re-raises any request's exception (a global signal): answer instead.
+        client = APIClient(raise_request_exception=False)
+        client.force_authenticate(technician)
+        try:
+            barrier.wait()
+            answer = post(client, url(running, "labour"), {"hours": "1"}, key="k-crash-race")
+        finally:
+            connection.close()
+        with lock:
+            outcomes.append(answer)
+
+    threads = [threading.Thread(target=send) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert sorted(answer.status_code for answer in outcomes) == [201, 500]
+    assert not any("Idempotent-Replayed" in answer for answer in outcomes)
+    assert logged(running).count() == 1
+    assert IdempotencyKey.objects.filter(key="k-crash-race").count() == 1
+
+
 # ---------------------------------------------------------------- retention
 
 
