@@ -44,7 +44,7 @@ from tech.models import WorkOrderPhoto
 from workorders import policy
 from workorders import services as wo_services
 from workorders.choices import HoldReason, Source, Status
-from workorders.models import ChecklistStep, WorkOrder
+from workorders.models import ChecklistStep, Signature, WorkOrder
 from workorders.notes import work_order_note_add
 
 MAX_LABELS = 500
@@ -448,6 +448,21 @@ def photo_file(request, photo_id):
         raise Http404("The photo file is missing.") from None
     response = FileResponse(handle, content_type=photo.content_type)
     response["Content-Disposition"] = f'inline; filename="photo-{photo.pk}"'
+    response["Cache-Control"] = "private, max-age=3600"
+    return response
+
+
+@require_GET
+@login_required
+def signature_file(request, signature_id):
+    """A sign-off signature's drawing, to users who may see its work order's site."""
+    signature = get_object_or_404(Signature.objects.for_user(request.user), pk=signature_id)
+    try:
+        handle = signature.image.open("rb")
+    except FileNotFoundError:
+        raise Http404("The signature file is missing.") from None
+    response = FileResponse(handle, content_type="image/png")
+    response["Content-Disposition"] = f'inline; filename="signature-{signature.pk}.png"'
     response["Cache-Control"] = "private, max-age=3600"
     return response
 
