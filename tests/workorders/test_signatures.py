@@ -338,3 +338,17 @@ def test_failure_codes_still_apply_beside_signatures(site, technician, media):
     codes = dict(zip(("problem", "cause", "remedy"), failure_codes(), strict=True))
     services.work_order_transition(work_order=wo, to=Status.COMPLETED, by=technician, **codes)
     assert wo.status == Status.COMPLETED
+
+
+def test_the_admin_shows_each_signature_with_a_thumbnail_link(
+    client_for, planner, technician, running, media
+):
+    signature = signatures.work_order_signature_add(
+        work_order=running, role="client", signer_name="Clara Client", image=SIGNED, by=technician
+    )
+    url = f"/admin/workorders/workorder/{running.pk}/change/"
+    html = client_for(planner).get(url).content.decode()
+    assert "sign-off signatures" in html.lower()
+    assert "Clara Client" in html
+    assert f'<a href="/tech/signatures/{signature.pk}/"><img' in html
+    assert "Signed off by client representative: Clara Client" in html
