@@ -93,6 +93,7 @@ class ContractAdmin(SiteScopedAdminMixin, admin.ModelAdmin):
                 )
             },
         ),
+        ("Sign-off", {"fields": ("requires_client_signature",)}),
     )
 
     def has_change_permission(self, request, obj=None):

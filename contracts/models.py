@@ -185,6 +185,11 @@ class Contract(models.Model):
     client_approval_pauses_clock = models.BooleanField(
         default=True, help_text="The SLA clock stands still while the client decides."
     )
+    requires_client_signature = models.BooleanField(
+        default=False,
+        help_text="Work under this contract is completed with the client representative's "
+        "signature (copied to each work order when it is created).",
+    )
 
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True, db_default=Now())

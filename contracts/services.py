@@ -41,6 +41,7 @@ CONTRACT_FIELDS = (
     "fee_covers_preventive",
     "not_to_exceed",
     "client_approval_pauses_clock",
+    "requires_client_signature",
 )
 
 MONDAY_TO_FRIDAY = (0, 1, 2, 3, 4)

@@ -41,6 +41,7 @@ from gateways.models import BatterySample, ConnectivityEvent, FirmwareTarget, Ga
 from gateways.services import gateway_create, gateway_update, sensor_create
 from workorders import services as wo
 from workorders.choices import FailureCodeKind, Priority, Source, Status, WorkOrderType
+from workorders.job_plans import job_plan_save
 from workorders.models import FailureCode, StatusChange, WorkOrder
 
 DEMO_PASSWORD = "demo1234"
@@ -349,6 +350,7 @@ class _Seeder:
         self._meters()
         self.stock = self._stock()
         self._work_orders()
+        self._sign_off_work()
         ask_the_clients(self.sites, self.users)
         _History(self).run()
         _Fleet(self).run()
@@ -575,6 +577,36 @@ class _Seeder:
             )
             for job in JOBS:
                 self._work_order(site, code, job, planner, technicians, viewer)
+
+    def _sign_off_work(self) -> None:
+        """A Berlin job plan completed with both signatures (docs/sign-off.md), and one running
+        work order from it: its complete form shows the technician's and the client's pads."""
+        site = self.sites["ber"]
+        planner = next(
+            u for d, u in self._site_users("ber") if d.role == Role.PLANNER and not d.superuser
+        )
+        technician = next(u for d, u in self._site_users("ber") if d.role == Role.TECHNICIAN)
+        plan = job_plan_save(
+            site=site,
+            code="ber-handover",
+            title="Handover inspection after a shutdown, signed off by the plant",
+            work_type=WorkOrderType.INSPECTION,
+            requires_technician_signature=True,
+            requires_client_signature=True,
+            steps=["Walk the line with the plant's shift lead", "Confirm guards and interlocks"],
+            by=planner,
+        )
+        work_order = wo.work_order_create(
+            site=site,
+            title="Handover of line 1 after the shutdown",
+            by=planner,
+            status=Status.SCHEDULED,
+            type=WorkOrderType.INSPECTION,
+            job_plan=plan,
+            assignee=technician,
+            steps=["Walk the line with the plant's shift lead", "Confirm guards and interlocks"],
+        )
+        wo.work_order_transition(work_order=work_order, to=Status.IN_PROGRESS, by=technician)
 
     def _site_users(self, code: str):
         return [(d, self.users[d.username]) for d in USERS if code in d.sites]

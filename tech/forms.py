@@ -54,6 +54,20 @@ class CompleteForm(forms.Form):
     remedy = forms.ModelChoiceField(
         queryset=FailureCode.objects.filter(kind=FailureCodeKind.REMEDY), required=False
     )
+    # The sign-off signatures the work needs (docs/sign-off.md): the pads post the drawing as
+    # a PNG data URL; the service decodes and checks it.
+    technician_signer = forms.CharField(
+        max_length=200, required=False, label="Name of the technician signing"
+    )
+    technician_signature = forms.CharField(
+        max_length=300_000, required=False, widget=forms.HiddenInput, label="Technician's signature"
+    )
+    client_signer = forms.CharField(
+        max_length=200, required=False, label="Name of the client representative signing"
+    )
+    client_signature = forms.CharField(
+        max_length=300_000, required=False, widget=forms.HiddenInput, label="Client's signature"
+    )
 
 
 class StepForm(forms.Form):

@@ -22,6 +22,7 @@ urlpatterns = [
     path("work-orders/<int:pk>/notes/", views.note_add, name="note"),
     path("work-orders/<int:pk>/photos/", views.photo_add, name="photo"),
     path("photos/<int:photo_id>/", views.photo_file, name="photo-file"),
+    path("signatures/<int:signature_id>/", views.signature_file, name="signature-file"),
     path("assets/labels/", views.asset_labels, name="asset-labels"),
     path("assets/<int:pk>/", views.asset_detail, name="asset"),
     path("assets/<int:pk>/report/", views.asset_report_problem, name="report-problem"),

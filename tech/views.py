@@ -14,7 +14,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -42,10 +42,10 @@ from tech.forms import (
     error_sentences,
 )
 from tech.models import WorkOrderPhoto
-from workorders import policy
+from workorders import policy, signatures
 from workorders import services as wo_services
-from workorders.choices import HoldReason, Source, Status
-from workorders.models import ChecklistStep, WorkOrder
+from workorders.choices import EventKind, HoldReason, SignatureRole, Source, Status
+from workorders.models import ChecklistStep, Signature, WorkOrder
 from workorders.notes import work_order_note_add
 
 MAX_LABELS = 500
@@ -184,6 +184,7 @@ def _page_context(request, work_order, forms: dict) -> dict:
                 "remedy": work_order.remedy_id,
             }
         ),
+        "signature_pads": _signature_pads(user, work_order),
         "labour_form": LabourForm(),
         "part_form": IssuePartForm(),
         "note_form": NoteForm(),
@@ -192,6 +193,23 @@ def _page_context(request, work_order, forms: dict) -> dict:
     }
     context.update(forms)
     return context
+
+
+def _signature_pads(user, work_order) -> list[dict]:
+    """One pad per signature completing needs, with the current signature if one is taken."""
+    roles = signatures.required_roles(work_order)
+    if not roles or work_order.status != Status.IN_PROGRESS:
+        return []
+    current = {s.role: s for s in work_order.signatures.filter(superseded_at__isnull=True)}
+    return [
+        {
+            "role": role,
+            "label": SignatureRole(role).label,
+            "current": current.get(role),
+            "default_name": (user.get_full_name() if role == SignatureRole.TECHNICIAN else ""),
+        }
+        for role in roles
+    ]
 
 
 def _timeline(work_order) -> list[dict]:
@@ -208,7 +226,14 @@ def _timeline(work_order) -> list[dict]:
         for change in work_order.history.all()
     ]
     items += [
-        {"at": e.created_at, "who": e.created_by, "kind": e.kind, "text": e.message, "reason": ""}
+        {
+            "at": e.created_at,
+            "who": e.created_by,
+            "kind": e.kind,
+            "text": e.message,
+            "reason": "",
+            "signature": e.data.get("signature") if e.kind == EventKind.SIGNATURE else None,
+        }
         for e in work_order.events.all()
     ]
     return sorted(items, key=lambda item: item["at"])
@@ -373,10 +398,31 @@ def work_order_pause(request, work_order, data):
 
 @_work_order_form(CompleteForm, "complete_form", success="Completed. Thank you!")
 def work_order_complete(request, work_order, data):
+    for role in signatures.required_roles(work_order):
+        if data.get(f"{role}_signature"):
+            _sign(request, work_order, role, data)
     codes = {k: data[k] for k in ("problem", "cause", "remedy") if data.get(k) is not None}
     wo_services.work_order_transition(
         work_order=work_order, to=Status.COMPLETED, by=request.user, **codes
     )
+
+
+def _sign(request, work_order, role: str, data) -> None:
+    """Capture one pad's signature; its refusal names the pad's own field. A signature taken
+    stays when the completion is then refused (the page shows it; drawing again replaces it)."""
+    try:
+        signatures.work_order_signature_add(
+            work_order=work_order,
+            role=role,
+            signer_name=data.get(f"{role}_signer", ""),
+            image=data[f"{role}_signature"],
+            by=request.user,
+        )
+    except ValidationError as error:
+        fields = {"image": f"{role}_signature", "signer_name": f"{role}_signer"}
+        raise ValidationError(
+            {fields.get(name, name): messages for name, messages in error.message_dict.items()}
+        ) from None
 
 
 @form_address("tech:work-order", "checklist")
@@ -459,6 +505,21 @@ def photo_file(request, photo_id):
         raise Http404("The photo file is missing.") from None
     response = FileResponse(handle, content_type=photo.content_type)
     response["Content-Disposition"] = f'inline; filename="photo-{photo.pk}"'
+    response["Cache-Control"] = "private, max-age=3600"
+    return response
+
+
+@require_GET
+@login_required
+def signature_file(request, signature_id):
+    """A sign-off signature's drawing, to users who may see its work order's site."""
+    signature = get_object_or_404(Signature.objects.for_user(request.user), pk=signature_id)
+    try:
+        handle = signature.image.open("rb")
+    except FileNotFoundError:
+        raise Http404("The signature file is missing.") from None
+    response = FileResponse(handle, content_type="image/png")
+    response["Content-Disposition"] = f'inline; filename="signature-{signature.pk}.png"'
     response["Cache-Control"] = "private, max-age=3600"
     return response
 

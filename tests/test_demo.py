@@ -8,7 +8,7 @@ from accounts.models import User
 from assets.models import Asset, Site, Stock, StockMovement
 from demo import data as demo
 from workorders.choices import Source, Status
-from workorders.models import StatusChange, WorkOrder
+from workorders.models import JobPlan, StatusChange, WorkOrder
 
 pytestmark = pytest.mark.django_db
 
@@ -79,3 +79,11 @@ def test_the_command_prints_the_logins_and_urls(seeded, capsys):
     assert "demo1234" in out
     assert "/admin/" in out
     assert "/api/v1/docs/" in out
+
+
+def test_a_berlin_job_plan_asks_for_both_sign_off_signatures(seeded):
+    plan = JobPlan.objects.get(code="ber-handover")
+    assert plan.requires_technician_signature and plan.requires_client_signature
+    work = WorkOrder.objects.get(job_plan=plan)
+    assert work.status == Status.IN_PROGRESS
+    assert work.technician_signature_required and work.client_signature_required

@@ -154,6 +154,29 @@ class WorkOrderEventInline(ReadOnlyInlineMixin, admin.TabularInline):
         return super().get_queryset(request).select_related("created_by")
 
 
+class SignatureInline(ReadOnlyInlineMixin, admin.TabularInline):
+    """Sign-off signatures, the superseded ones too (docs/sign-off.md); the drawing is served by
+    the technician pages to users who may see the site, never from public media."""
+
+    model = models.Signature
+    fields = ("signed_at", "role", "signer_name", "signed_by", "drawing", "superseded_at")
+    readonly_fields = fields
+    verbose_name_plural = "sign-off signatures"
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("signed_by")
+
+    @admin.display(description="signature")
+    def drawing(self, signature):
+        url = reverse("tech:signature-file", args=[signature.pk])
+        return format_html(
+            '<a href="{}"><img src="{}" alt="Signature of {}" height="40"></a>',
+            url,
+            url,
+            signature.signer_name,
+        )
+
+
 class ServiceLineInline(ScopedInlineMixin, admin.TabularInline):
     """External services (vendor, description, amount); written by the service-line services,
     on any status (invoices arrive after the work is done)."""
@@ -313,6 +336,9 @@ SLA_FIELDS = (
     "sla_paused_since",
     "sla_paused_seconds",
 )
+# Which sign-off signatures completing needs: copied from the job plan and the contract when the
+# work order is created (workorders.signatures), never edited.
+SIGN_OFF_FIELDS = ("technician_signature_required", "client_signature_required")
 PROGRESS_FIELDS = (
     "source",
     "requested_by",
@@ -405,6 +431,7 @@ class WorkOrderAdmin(SiteScopedAdminMixin, SpreadsheetExportMixin, admin.ModelAd
         # workorders.approvals) and the client's decision, which only the client makes.
         ("Client approval", {"fields": ("estimated_cost", *CLIENT_DECISION_FIELDS)}),
         ("SLA", {"fields": SLA_FIELDS}),
+        ("Sign-off", {"fields": SIGN_OFF_FIELDS}),
     )
     progress_fields = (
         "number",
@@ -413,6 +440,7 @@ class WorkOrderAdmin(SiteScopedAdminMixin, SpreadsheetExportMixin, admin.ModelAd
         "cost_summary",
         *CLIENT_DECISION_FIELDS,
         *SLA_FIELDS,
+        *SIGN_OFF_FIELDS,
     )
     inlines = (
         ChecklistStepInline,
@@ -421,6 +449,7 @@ class WorkOrderAdmin(SiteScopedAdminMixin, SpreadsheetExportMixin, admin.ModelAd
         PartsIssuedInline,
         ServiceLineInline,
         # alerts.admin adds the alerts behind the work order here
+        SignatureInline,
         StatusChangeInline,
         WorkOrderEventInline,
     )

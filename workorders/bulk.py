@@ -19,10 +19,11 @@ from assets.models import Site
 from contracts import sla
 from contracts.models import Contract
 from integrations.choices import EventType
-from workorders import creation, outbound
+from workorders import creation, outbound, signatures
 from workorders.choices import Priority, WorkOrderType
 from workorders.models import (
     ChecklistStep,
+    JobPlan,
     JobPlanPart,
     JobPlanStep,
     StatusChange,
@@ -45,7 +46,7 @@ def work_orders_create_bulk(
     """
     if by is not None:
         rows = [{"requested_by_id": by.pk, **row} for row in rows]
-    rows = _with_sla_clocks(rows, now=now)
+    rows = _with_signature_rules(_with_sla_clocks(rows, now=now))
     ids = insert_rows(WorkOrder, rows, now=now)
     insert_rows(
         StatusChange,
@@ -123,6 +124,25 @@ def _with_sla_clocks(rows: list[dict], *, now: datetime) -> list[dict]:
             )
         out.append({**row, **looked_up[key]})
     return out
+
+
+def _with_signature_rules(rows: list[dict]) -> list[dict]:
+    """The rows with the sign-off rules `work_order_create` copies from the job plan and the
+    contract (two queries, whatever the number of rows)."""
+    plans = JobPlan.objects.in_bulk({row["job_plan_id"] for row in rows if row.get("job_plan_id")})
+    contracts = Contract.objects.in_bulk(
+        {row["contract_id"] for row in rows if row.get("contract_id")}
+    )
+    return [
+        {
+            **row,
+            **signatures.signature_rules(
+                job_plan=plans.get(row.get("job_plan_id")),
+                contract=contracts.get(row.get("contract_id")),
+            ),
+        }
+        for row in rows
+    ]
 
 
 def _job_plan_steps(job_plan_ids: set[int]) -> dict[int, list[dict]]:

@@ -48,6 +48,14 @@ class EventKind(models.TextChoices):
     CONNECTIVITY = "connectivity"
     CLIENT_APPROVAL = "client_approval", "Client approval"
     SERVICE_LINE = "service_line", "External service"
+    SIGNATURE = "signature", "Sign-off signature"
+
+
+class SignatureRole(models.TextChoices):
+    """Who signs a work order off at completion (docs/sign-off.md)."""
+
+    TECHNICIAN = "technician"
+    CLIENT = "client", "Client representative"
 
 
 class DeviceIssue(models.TextChoices):

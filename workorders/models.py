@@ -20,6 +20,7 @@ from workorders.choices import (
     FailureCodeKind,
     HoldReason,
     Priority,
+    SignatureRole,
     Source,
     Status,
     WorkOrderType,
@@ -241,6 +242,10 @@ class WorkOrder(models.Model):
     )
     client_approval_at = models.DateTimeField(null=True, blank=True, editable=False)
     client_approval_comment = models.CharField(max_length=1000, blank=True, editable=False)
+    # Which sign-off signatures completing needs (workorders.signatures), copied at creation from
+    # the job plan and the contract so a later change to either does not move the goalposts.
+    technician_signature_required = models.BooleanField(default=False)
+    client_signature_required = models.BooleanField(default=False)
 
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -458,6 +463,53 @@ class WorkOrderEvent(models.Model):
         return self.message
 
 
+def signature_upload_to(instance, filename: str) -> str:
+    """Signatures are filed beside the work order's photos, under a name the server chooses."""
+    return f"work-orders/{instance.work_order_id}/signatures/{filename}"
+
+
+class Signature(models.Model):
+    """A sign-off signature drawn on the phone at completion: the technician's or the client
+    representative's, as a PNG kept with the configured storage backend.
+
+    One current signature per role and completion round: signing again supersedes the current
+    one, and reopening completed work supersedes them all (kept as history, with
+    `superseded_at`), so the next completion needs new ones (workorders.signatures). Served only
+    through the technician pages, to users who may see the work order's site.
+    """
+
+    site_lookup = "work_order__site"
+
+    work_order = models.ForeignKey(WorkOrder, on_delete=models.CASCADE, related_name="signatures")
+    role = models.CharField(max_length=20, choices=SignatureRole.choices)
+    signer_name = models.CharField(max_length=200)
+    signed_by = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    signed_at = models.DateTimeField(default=timezone.now)
+    image = models.FileField(upload_to=signature_upload_to, max_length=300)
+    superseded_at = models.DateTimeField(null=True, blank=True)
+
+    objects = SiteScopedQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["work_order", "signed_at", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["work_order", "role"],
+                condition=Q(superseded_at__isnull=True),
+                name="signature_one_current_per_role",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.get_role_display()} signature of {self.work_order_id} by {self.signer_name}"
+
+    @property
+    def is_current(self) -> bool:
+        return self.superseded_at is None
+
+
 class Step(models.Model):
     """What a checklist step asks, the same in a job plan and in the work order it is copied
     to: its place in the list, the instruction, and whether a measured value (in which unit)
@@ -592,6 +644,13 @@ class JobPlan(models.Model):
     )
     work_type = models.CharField(
         max_length=20, choices=WorkOrderType.choices, default=WorkOrderType.CONDITION_BASED
+    )
+    requires_technician_signature = models.BooleanField(
+        default=False, help_text="Work from this plan is completed with the technician's signature."
+    )
+    requires_client_signature = models.BooleanField(
+        default=False,
+        help_text="Work from this plan is completed with the client representative's signature.",
     )
     is_active = models.BooleanField(default=True)
 

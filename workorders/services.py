@@ -18,7 +18,7 @@ from cmms.errors import NotPermitted, TransitionNotAllowed
 from cmms.roles import Role
 from cmms.rows import UNCHANGED, adopt_row, given_fields
 from contracts import sla
-from workorders import approvals, costs, creation, outbound, policy
+from workorders import approvals, costs, creation, outbound, policy, signatures
 from workorders.approvals import work_order_client_decide, work_order_estimate_set  # noqa: F401
 from workorders.choices import (
     EventKind,
@@ -137,6 +137,10 @@ def work_order_create(
         priority=work_order.priority,
         work_type=work_order.type,
         at=work_order.created_at,
+    ).items():
+        setattr(work_order, name, value)
+    for name, value in signatures.signature_rules(
+        job_plan=work_order.job_plan, contract=work_order.contract
     ).items():
         setattr(work_order, name, value)
     _check_created_estimate(work_order)
@@ -284,9 +288,13 @@ def work_order_transition(
             setattr(locked, name, completion[name])
     _check_failure_codes(locked)
     policy.check_transition(locked, to, by=by, reason=reason)
+    if to == Status.COMPLETED:
+        signatures.check_signed(locked)
     now = timezone.now()
     previous = locked.status
     _apply_side_effects(locked, previous, to, by=by, now=now, reason=reason)
+    if previous == Status.COMPLETED and to == Status.IN_PROGRESS:
+        signatures.signatures_supersede(locked, by=by, now=now)
     locked.hold_reason = (hold_reason or HoldReason.OTHER) if to == Status.ON_HOLD else ""
     locked.status = to
     sla.clock_follow(locked, now=now)

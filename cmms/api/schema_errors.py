@@ -20,6 +20,7 @@ ERROR_CODES = {
     "idempotency_key_reused": (
         "422: the Idempotency-Key was already used for a different request (method, path or body)."
     ),
+    "signature_required": "409: completing the work needs a sign-off signature not yet given.",
     "in_use": "409: the object is still referenced and cannot be deleted.",
     "out_of_range": "400: a value is beyond what the database can store.",
     "invalid": "400: a refusal that names no field.",

@@ -56,6 +56,8 @@ class JobPlanSerializer(serializers.ModelSerializer):
             "work_type",
             "estimated_hours",
             "required_skill",
+            "requires_technician_signature",
+            "requires_client_signature",
             "is_active",
             "steps",
             "parts",

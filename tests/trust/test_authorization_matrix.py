@@ -21,6 +21,7 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from tests.trust.plants import MISSING_ID, MISSING_UUID, ROLES
+from tests.workorders.test_signatures import SIGNED
 
 pytestmark = pytest.mark.django_db
 
@@ -152,6 +153,11 @@ API = [
     R("GET", "/api/v1/costs/?group_by=site&from=2026-01-01&to=2026-02-01",
       "401 403 403 200 200"),
     R("GET", "/api/v1/failure-codes/", "401 200 200 200 200"),
+    # sign-off signatures: field work roles capture them; 409: the work has not started yet
+    R("GET", "/api/v1/work-orders/{work_order}/signatures/", "401 200 200 200 200",
+      "401 404 404 404 200"),
+    R("POST", "/api/v1/work-orders/{work_order}/signatures/", "401 403 409 409 409",
+      "401 403 404 404 409", lambda w, p: {"role": "client", "signer_name": "C", "image": SIGNED}),
     # client approval: the client (customer viewers of the site) decides; staff 403
     R("POST", "/api/v1/work-orders/{pending_work}/client-approval/", "401 200 403 403 200",
       "401 404 403 403 200", {"approve": True}),
@@ -697,8 +703,9 @@ def test_every_report_page_has_a_row():
 
 
 # Photo files need an uploaded image: tests/tech/test_scoping_and_permissions.py checks that
-# they are served only to users of the site.
-_TECH_COVERED_ELSEWHERE = {"photos/<>/"}
+# they are served only to users of the site; signature files likewise in
+# tests/workorders/test_signatures.py.
+_TECH_COVERED_ELSEWHERE = {"photos/<>/", "signatures/<>/"}
 
 
 def test_the_matrix_is_not_empty_and_its_size_is_reported(capsys):

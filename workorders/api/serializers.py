@@ -11,13 +11,14 @@ from cmms.api.fields import QUANTITY_NOT_POSITIVE, ScopedPrimaryKeyRelatedField,
 from cmms.api.serializers import HidesCostsMixin, refuse_changes
 from contracts.choices import SlaState
 from workorders import policy
-from workorders.choices import FailureCodeKind, HoldReason, Status
+from workorders.choices import FailureCodeKind, HoldReason, SignatureRole, Status
 from workorders.costs import work_order_cost
 from workorders.models import (
     ChecklistStep,
     FailureCode,
     LabourEntry,
     ServiceLine,
+    Signature,
     StatusChange,
     WorkOrder,
     WorkOrderEvent,
@@ -176,6 +177,8 @@ class WorkOrderSerializer(serializers.ModelSerializer):
             "resolution_due_at",
             "sla_state",
             "sla_paused",
+            "technician_signature_required",
+            "client_signature_required",
             *ORIGIN_FIELDS,
             "created_at",
             "updated_at",
@@ -197,6 +200,8 @@ class WorkOrderSerializer(serializers.ModelSerializer):
             "contract",
             "response_due_at",
             "resolution_due_at",
+            "technician_signature_required",
+            "client_signature_required",
             "created_at",
             "updated_at",
         ]
@@ -416,3 +421,37 @@ class ServiceLineSerializer(serializers.ModelSerializer):
         model = ServiceLine
         fields = ["id", "work_order", "vendor", "description", "amount", "created_by", "created_at"]
         read_only_fields = ["work_order", "created_by", "created_at"]
+
+
+class SignatureSerializer(serializers.ModelSerializer):
+    """A sign-off signature. Write `role`, `signer_name` (for the technician it defaults to
+    the caller's full name) and `image`, the drawing as a PNG data URL
+    (`data:image/png;base64,...`, at most 200 KB, not blank); read back `image_url`, served
+    only to users who may see the site. `superseded_at` is set once the signature is history
+    (signed again, or the work was reopened)."""
+
+    role = serializers.ChoiceField(choices=SignatureRole.choices)
+    signer_name = serializers.CharField(max_length=200, required=False, allow_blank=True)
+    image = serializers.CharField(
+        write_only=True,
+        max_length=300_000,
+        help_text="The drawing as a PNG data URL: data:image/png;base64,...",
+    )
+    image_url = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Signature
+        fields = [
+            "id",
+            "role",
+            "signer_name",
+            "image",
+            "image_url",
+            "signed_by",
+            "signed_at",
+            "superseded_at",
+        ]
+        read_only_fields = ["signed_by", "signed_at", "superseded_at"]
+
+    def get_image_url(self, signature) -> str:
+        return f"/tech/signatures/{signature.pk}/"

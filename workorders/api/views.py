@@ -10,7 +10,7 @@ from cmms.api.viewsets import CatalogueReadOnlyViewSet, SiteScopedNoDeleteViewSe
 from cmms.errors import NotPermitted
 from cmms.roles import Role
 from sync.idempotency import KEY_PARAMETER, idempotent
-from workorders import filtersets, notes, policy, service_lines, services
+from workorders import filtersets, notes, policy, service_lines, services, signatures
 from workorders.api import serializers
 from workorders.choices import Source
 from workorders.models import FailureCode, WorkOrder
@@ -49,6 +49,7 @@ class WorkOrderViewSet(SiteScopedNoDeleteViewSet):
         "external_services": policy.PLANNING_ROLES,
         "external_service": policy.PLANNING_ROLES,
         "client_approval": frozenset({Role.CUSTOMER_VIEWER}),
+        "signatures": policy.FIELD_WORK_ROLES,
     }
 
     def get_queryset(self):
@@ -295,3 +296,37 @@ class WorkOrderViewSet(SiteScopedNoDeleteViewSet):
             work_order=work_order, approve=data["approve"], comment=data["comment"], by=request.user
         )
         return self._detail(work_order)
+
+    @extend_schema(
+        methods=["GET"], filters=False, responses=serializers.SignatureSerializer(many=True)
+    )
+    @extend_schema(
+        methods=["POST"],
+        request=serializers.SignatureSerializer,
+        responses={
+            201: serializers.SignatureSerializer,
+            400: OpenApiResponse(description="Not a PNG data URL, too large, blank, no signer"),
+            403: OpenApiResponse(description="Only technicians and planners of the site sign"),
+            409: OpenApiResponse(description="The work is not running (signatures sign it off)"),
+        },
+    )
+    @action(detail=True, methods=["get", "post"], pagination_class=None)
+    def signatures(self, request, pk=None):
+        """Sign-off signatures (docs/sign-off.md): the technician captures their own and the
+        client representative's on the phone before completing. GET lists every signature,
+        the superseded ones too (history), oldest first."""
+        work_order = self.get_object()
+        if request.method == "GET":
+            rows = work_order.signatures.select_related("work_order")
+            return Response(serializers.SignatureSerializer(rows, many=True).data)
+        data = self.validated(serializers.SignatureSerializer)
+        signature = signatures.work_order_signature_add(
+            work_order=work_order,
+            role=data["role"],
+            signer_name=data.get("signer_name", ""),
+            image=data["image"],
+            by=request.user,
+        )
+        return Response(
+            serializers.SignatureSerializer(signature).data, status=status.HTTP_201_CREATED
+        )
