@@ -48,6 +48,19 @@ class EventKind(models.TextChoices):
     CONNECTIVITY = "connectivity"
     CLIENT_APPROVAL = "client_approval", "Client approval"
     SERVICE_LINE = "service_line", "External service"
+    SAFETY = "safety", "Safety step"
+
+
+class StepKind(models.TextChoices):
+    """What a checklist step is: a task of the job, or a safety step confirmed before the work
+    starts (docs/safety.md)."""
+
+    TASK = "task"
+    LOCKOUT = "lockout", "Lockout/tagout"
+    PERMIT = "permit", "Permit to work"
+
+
+SAFETY_STEP_KINDS = frozenset({StepKind.LOCKOUT, StepKind.PERMIT})
 
 
 class DeviceIssue(models.TextChoices):

@@ -17,6 +17,13 @@ ERROR_CODES = {
         "409: running work is put on hold before its estimate goes above the contract's limit."
     ),
     "insufficient_stock": "409: the storeroom has less than the quantity asked for.",
+    "safety_steps_unconfirmed": (
+        "409: the work does not start until every safety step (lockout/tagout, permit) is "
+        "confirmed; the message lists them."
+    ),
+    "safety_step_confirmed": (
+        "409: a safety step of work that has started stays confirmed (it cannot be unticked)."
+    ),
     "in_use": "409: the object is still referenced and cannot be deleted.",
     "out_of_range": "400: a value is beyond what the database can store.",
     "invalid": "400: a refusal that names no field.",
