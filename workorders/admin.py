@@ -31,7 +31,7 @@ from cmms.scoping import held_customers, may_own
 from cmms.spreadsheets import SpreadsheetExportMixin
 from contracts.choices import SlaState
 from workorders import models, policy, service_lines, services
-from workorders.choices import HoldReason, Status
+from workorders.choices import HoldReason, Status, StepKind
 from workorders.costs import work_order_cost
 from workorders.creation import STEP_FIELDS
 from workorders.job_plans import (
@@ -79,10 +79,23 @@ class OpenWorkOnlyMixin:
         return self._open(obj) and super().has_delete_permission(request, obj)
 
 
+class StepForm(forms.ModelForm):
+    """A step row; one posted without a kind (an older form, a script) is a task."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if "kind" in self.fields:
+            self.fields["kind"].required = False
+
+    def clean_kind(self):
+        return self.cleaned_data.get("kind") or StepKind.TASK
+
+
 class ChecklistStepInline(OpenWorkOnlyMixin, ScopedInlineMixin, admin.TabularInline):
     """Planners write the steps; technicians tick them (results are read-only here)."""
 
     model = models.ChecklistStep
+    form = StepForm
     extra = 0
     fields = (
         "position",
@@ -848,6 +861,7 @@ class JobPlanInlineMixin(ScopedInlineMixin):
 
 class JobPlanStepInline(JobPlanInlineMixin, admin.TabularInline):
     model = models.JobPlanStep
+    form = StepForm
     extra = 0
     fields = ("position", "text", "kind", "photo_required", "requires_value", "unit")
 
