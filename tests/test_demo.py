@@ -79,3 +79,12 @@ def test_the_command_prints_the_logins_and_urls(seeded, capsys):
     assert "demo1234" in out
     assert "/admin/" in out
     assert "/api/v1/docs/" in out
+
+
+def test_scheduled_work_from_the_lockout_job_plan_waits_for_its_lockout(seeded):
+    work = WorkOrder.objects.filter(job_plan__code="lubrication-loto", status=Status.SCHEDULED)
+    assert work.count() == Site.objects.count()
+    for work_order in work:
+        lockout = work_order.steps.get(kind="lockout")
+        assert lockout.photo_required and not lockout.done
+        assert work_order.asset.isolation_points.count() == 2

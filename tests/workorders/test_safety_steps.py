@@ -17,6 +17,7 @@ from tests.factories import (
     move_to,
     scheduled_work,
 )
+from tests.forms import form_data
 from workorders import bulk
 from workorders.choices import EventKind, Status, StepKind
 from workorders.services import (
@@ -264,3 +265,23 @@ def test_the_work_order_admin_shows_who_confirmed_each_safety_step(
     assert page.count("Confirmed by tina") == 2
     photo_id = work.photos.get().pk
     assert reverse("tech:photo-file", args=[photo_id]) in page
+
+
+def test_planners_write_an_assets_isolation_points_in_its_admin_page(logged_in, planner, pump):
+    client = logged_in(planner)
+    url = reverse("admin:assets_asset_change", args=[pump.pk])
+    data = form_data(client.get(url), "asset_form")
+    data.update(
+        {
+            "isolation_points-TOTAL_FORMS": "1",
+            "isolation_points-0-position": "1",
+            "isolation_points-0-code": "E-4",
+            "isolation_points-0-energy_type": "electrical",
+            "isolation_points-0-location": "MCC room",
+            "isolation_points-0-method": "Breaker 4 open, lock and tag",
+        }
+    )
+    response = client.post(url, data)
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    point = pump.isolation_points.get()
+    assert (point.code, point.method) == ("E-4", "Breaker 4 open, lock and tag")
