@@ -427,13 +427,20 @@ def safety_step_confirm(request, pk, step_id):
 
     def action(data):
         if data.get("photo"):
-            tech_services.work_order_photo_add(
-                work_order=work_order,
-                by=request.user,
-                upload=data["photo"],
-                caption=data["result"],
-                step=step,
-            )
+            try:
+                tech_services.work_order_photo_add(
+                    work_order=work_order,
+                    by=request.user,
+                    upload=data["photo"],
+                    caption=data["result"],
+                    step=step,
+                )
+            except django_forms.ValidationError as error:
+                # The photo service names its upload `image`; this form calls it `photo`.
+                errors = getattr(error, "error_dict", None) or {}
+                if "image" in errors:
+                    raise django_forms.ValidationError({"photo": errors["image"]}) from None
+                raise
         else:
             wo_services.checklist_step_record(step=step, by=request.user, result=data["result"])
 

@@ -416,7 +416,8 @@ def checklist_step_record(
 
     Ticking a safety step confirms it (who and when, on the timeline), also before the work
     starts; `photo_given` says the caller attached a photo to the step in this transaction
-    (`tech.services.safety_step_confirm`), which a `photo_required` step needs. The work
+    (`tech.services.work_order_photo_add(step=...)`), which a `photo_required` step needs.
+    Confirming a confirmed safety step again keeps who confirmed it first, and when. The work
     order's row is locked for a safety step, so a confirmation and the start (which checks
     them all under the same lock) cannot pass each other.
     """
@@ -426,6 +427,8 @@ def checklist_step_record(
         step.work_order = locked
     work_order = step.work_order
     policy.check_step_record(work_order, by, step=step, done=done)
+    if step.is_safety and done and step.done:
+        return step
     if done and step.requires_value and value is None:
         raise ValidationError({"value": f"Step {step.position} needs a measured value."})
     if done and step.is_safety and step.photo_required and not photo_given:

@@ -141,3 +141,16 @@ def test_a_customer_viewer_sees_the_safety_steps_but_no_confirm_form(client_for,
     assert "/confirm/" not in html
     lockout = steps(work)["Lock out the pump"]
     assert client_for(viewer).post(confirm_url(work, lockout)).status_code == 403
+
+
+def test_a_photo_that_is_no_image_is_refused_on_the_photo_field(
+    client_for, technician, work, media
+):
+    permit = steps(work)["Permit signed"]
+    fake = SimpleUploadedFile("permit.png", b"not an image", content_type="image/png")
+    response = client_for(technician).post(confirm_url(work, permit), {"photo": fake})
+    assert response.status_code == 400
+    html = response.content.decode()
+    assert f'aria-describedby="step{permit.pk}-photo-error"' in html
+    permit.refresh_from_db()
+    assert not permit.done and work.photos.count() == 0

@@ -285,3 +285,13 @@ def test_planners_write_an_assets_isolation_points_in_its_admin_page(logged_in, 
     assert response.status_code == 302, response.context["adminform"].form.errors
     point = pump.isolation_points.get()
     assert (point.code, point.method) == ("E-4", "Breaker 4 open, lock and tag")
+
+
+def test_confirming_a_confirmed_step_again_keeps_who_confirmed_it(work, technician, planner):
+    lockout, _permit = safety(work)
+    checklist_step_record(step=lockout, by=technician)
+    first = work.steps.get(pk=lockout.pk)
+    checklist_step_record(step=lockout, by=planner)
+    again = work.steps.get(pk=lockout.pk)
+    assert (again.done_by, again.done_at) == (technician, first.done_at)
+    assert work.events.filter(kind=EventKind.SAFETY).count() == 1
