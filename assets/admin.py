@@ -127,6 +127,14 @@ class MeterInline(ScopedInlineMixin, admin.TabularInline):
     fields = ("code", "name", "unit", "cumulative")
 
 
+class IsolationPointInline(ScopedInlineMixin, admin.TabularInline):
+    """Where the asset's energy sources are isolated: shown with its work's safety steps."""
+
+    model = models.IsolationPoint
+    extra = 0
+    fields = ("position", "code", "energy_type", "location", "method")
+
+
 class AssetChangeList(ChangeList):
     """Fetches the tags of every ancestor shown on the page in one query (no per-row queries)."""
 
@@ -203,7 +211,7 @@ class AssetAdmin(
         ),
         ("Monitoring", {"fields": ("monitoring",)}),
     )
-    inlines = (MeterInline,)
+    inlines = (MeterInline, IsolationPointInline)
     inline_services = {
         models.Meter: (services.meter_create, services.meter_update, "meter", "asset")
     }

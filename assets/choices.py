@@ -26,3 +26,15 @@ class MovementKind(models.TextChoices):
     ISSUE = "issue", "Issue to work order"
     RETURN = "return", "Return from work order"
     ADJUSTMENT = "adjustment"
+
+
+class EnergyType(models.TextChoices):
+    """The energy an isolation point shuts off (lockout/tagout)."""
+
+    ELECTRICAL = "electrical"
+    MECHANICAL = "mechanical"
+    HYDRAULIC = "hydraulic"
+    PNEUMATIC = "pneumatic"
+    THERMAL = "thermal"
+    CHEMICAL = "chemical"
+    OTHER = "other"

@@ -7,7 +7,7 @@ from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Now
 
-from assets.choices import AssetLevel, AssetState, Criticality, MovementKind
+from assets.choices import AssetLevel, AssetState, Criticality, EnergyType, MovementKind
 from cmms.fields import UNIT_COST, money_field, optional_foreign_key
 from cmms.indexes import trigram_index
 from cmms.scoping import SiteScopedQuerySet, UserScopedQuerySet
@@ -226,6 +226,37 @@ class Meter(models.Model):
 
     def __str__(self):
         return f"{self.asset.tag}/{self.code} ({self.unit})"
+
+
+class IsolationPoint(models.Model):
+    """A point where an energy source of an asset is isolated before work (lockout/tagout):
+    a work order's safety steps show its asset's points, in order, to the technician."""
+
+    site_lookup = "asset__site"
+
+    asset = models.ForeignKey(Asset, on_delete=models.CASCADE, related_name="isolation_points")
+    position = models.PositiveSmallIntegerField(default=1)
+    code = models.CharField(max_length=50, help_text="The tag on the isolation point, e.g. E-4.")
+    energy_type = models.CharField(
+        max_length=20, choices=EnergyType.choices, default=EnergyType.ELECTRICAL
+    )
+    location = models.CharField(max_length=200, blank=True, help_text="Where to find it.")
+    method = models.CharField(
+        max_length=200, help_text="How to isolate it, e.g. breaker 4 open, lock and tag."
+    )
+
+    objects = SiteScopedQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["asset", "position", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["asset", "code"], name="isolation_point_code_unique_per_asset"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.code} ({self.get_energy_type_display()}): {self.method}"
 
 
 class MeterReading(models.Model):

@@ -20,11 +20,12 @@ from accounts.models import ApiToken, Skill, User
 from accounts.services import api_token_issue, api_token_revoke
 from alerts.models import Alert
 from assets import services as asset_services
-from assets.choices import AssetLevel, AssetState, Criticality, MovementKind
+from assets.choices import AssetLevel, AssetState, Criticality, EnergyType, MovementKind
 from assets.models import (
     Asset,
     Customer,
     EquipmentClass,
+    IsolationPoint,
     Meter,
     MeterReading,
     Part,
@@ -40,7 +41,7 @@ from gateways.choices import Connectivity, SensorState
 from gateways.models import BatterySample, ConnectivityEvent, FirmwareTarget, Gateway, Sensor
 from gateways.services import gateway_create, gateway_update, sensor_create
 from workorders import services as wo
-from workorders.choices import FailureCodeKind, Priority, Source, Status, WorkOrderType
+from workorders.choices import FailureCodeKind, Priority, Source, Status, StepKind, WorkOrderType
 from workorders.job_plans import job_plan_save
 from workorders.models import FailureCode, StatusChange, WorkOrder
 
@@ -254,13 +255,15 @@ class Job:
     parts: tuple[tuple[str, int], ...] = ()
     labour_hours: str | None = None
     reason: str = ""
+    job_plan: bool = False  # made from the lockout job plan (LOCKOUT_PLAN)
 
 
 JOBS = [
     Job("Abnormal vibration on {tag}", "corrective", Priority.HIGH, Status.REQUESTED, 3, 3),
     Job("Seal leaking on {tag}", "corrective", Priority.HIGH, Status.REQUESTED, 0, 2),
     Job("Replace V-belts on {tag}", "preventive", Priority.MEDIUM, Status.APPROVED, 15, -2),
-    Job("Quarterly lubrication of {tag}", "preventive", Priority.LOW, Status.SCHEDULED, 10, 5),
+    Job("Quarterly lubrication of {tag}", "preventive", Priority.LOW, Status.SCHEDULED, 10, 5,
+        job_plan=True),
     Job("Vibration route {tag}", "inspection", Priority.MEDIUM, Status.SCHEDULED, 4, 1,
         skill="vibration"),
     Job("Bearing noise on {tag}", "corrective", Priority.HIGH, Status.IN_PROGRESS, 1, 1,
@@ -279,6 +282,29 @@ JOBS = [
     Job("Replace air filter of {tag}", "preventive", Priority.LOW, Status.CANCELLED, 6, 4,
         reason="duplicate of the oil and filter change"),
 ]  # fmt: skip
+
+# A job plan with a lockout/tagout step: its scheduled work waits for the technician to
+# confirm the lockout (docs/safety.md); every equipment unit has isolation points to show.
+LOCKOUT_PLAN = {
+    "code": "lubrication-loto",
+    "title": "Lubrication under lockout",
+    "work_type": WorkOrderType.PREVENTIVE,
+    "estimated_hours": Decimal("2"),
+}
+LOCKOUT_PLAN_STEPS = [
+    {
+        "text": "Isolate and lock out every isolation point; try to start (zero energy)",
+        "kind": StepKind.LOCKOUT,
+        "photo_required": True,
+    },
+    "Grease the drive-end and non-drive-end bearings",
+    {"text": "Bearing temperature after the test run", "requires_value": True, "unit": "°C"},
+    "Remove the locks and hand back to operations",
+]
+ISOLATION_POINTS = [
+    (EnergyType.ELECTRICAL, "E", "MCC room", "Main breaker open, padlock and tag"),
+    (EnergyType.MECHANICAL, "M", "Coupling guard", "Block the shaft with the coupling lock"),
+]
 
 LIFECYCLE = [Status.APPROVED, Status.SCHEDULED, Status.IN_PROGRESS, Status.COMPLETED]
 
@@ -349,6 +375,7 @@ class _Seeder:
         self.contracts = seed_contracts(self.sites, self.skills, self.now.date())
         self._meters()
         self.stock = self._stock()
+        self.lockout_plan = self._lockout()
         self._work_orders()
         self._sign_off_work()
         ask_the_clients(self.sites, self.users)
@@ -566,6 +593,23 @@ class _Seeder:
 
     # -- work orders, through the services
 
+    def _lockout(self):
+        """Isolation points on every equipment unit, and the job plan with a lockout step."""
+        IsolationPoint.objects.bulk_create(
+            IsolationPoint(
+                asset=unit,
+                position=position,
+                code=f"{prefix}-{unit.tag}",
+                energy_type=energy,
+                location=location,
+                method=method,
+            )
+            for units in self.equipment.values()
+            for unit in units
+            for position, (energy, prefix, location, method) in enumerate(ISOLATION_POINTS, 1)
+        )
+        return job_plan_save(steps=LOCKOUT_PLAN_STEPS, **LOCKOUT_PLAN)
+
     def _work_orders(self) -> None:
         for code, site in self.sites.items():
             planner = next(
@@ -626,7 +670,8 @@ class _Seeder:
             due_at=self.now + timedelta(days=job.due_in_days),
             estimated_hours=Decimal(job.labour_hours or "2"),
             required_skill=self.skills[job.skill],
-            steps=STEPS[job.type],
+            steps=wo.job_plan_steps(self.lockout_plan) if job.job_plan else STEPS[job.type],
+            job_plan=self.lockout_plan if job.job_plan else None,
         )
         if job.status == Status.CANCELLED:
             wo.work_order_transition(

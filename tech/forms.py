@@ -78,6 +78,17 @@ class StepForm(forms.Form):
     value = forms.DecimalField(max_digits=14, decimal_places=4, required=False, label="Value")
 
 
+class SafetyConfirmForm(forms.Form):
+    """Confirm a safety step: a remark (e.g. the lock number) and the photo it may ask for."""
+
+    result = forms.CharField(max_length=200, required=False, label="Remark")
+    photo = forms.FileField(
+        label="Photo",
+        required=False,
+        widget=forms.ClearableFileInput(attrs={"accept": "image/*", "capture": "environment"}),
+    )
+
+
 class LabourForm(forms.Form):
     hours = forms.DecimalField(
         max_digits=5,

@@ -21,6 +21,14 @@ class WorkOrderPhoto(models.Model):
     work_order = models.ForeignKey(
         "workorders.WorkOrder", on_delete=models.CASCADE, related_name="photos"
     )
+    step = models.ForeignKey(
+        "workorders.ChecklistStep",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="photos",
+        help_text="The safety step this photo confirms (e.g. the lock in place), if any.",
+    )
     image = models.FileField(upload_to=photo_upload_to, max_length=300)
     content_type = models.CharField(max_length=30)
     size = models.PositiveIntegerField()

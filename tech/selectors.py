@@ -10,7 +10,7 @@ from django.db.models.functions import RowNumber
 from django.utils import timezone
 
 from alerts.models import Alert
-from assets.models import Asset, MeterReading, Site, Stock, StockMovement
+from assets.models import Asset, IsolationPoint, MeterReading, Site, Stock, StockMovement
 from contracts.choices import ClientApproval
 from fleet.selectors import with_monitoring, work_orders_with_monitoring
 from workorders import policy
@@ -377,3 +377,11 @@ def awaiting_client_approval(user, *, limit: int = GROUP_SIZE) -> list[WorkOrder
         .select_related("site", "asset", "contract__customer")
         .order_by("client_approval_at", "id")[:limit]
     )
+
+
+def isolation_points(work_order) -> list[IsolationPoint]:
+    """The isolation points a work order's safety steps isolate: those of its asset (a work
+    order without an asset has none to show)."""
+    if work_order.asset_id is None:
+        return []
+    return list(IsolationPoint.objects.filter(asset_id=work_order.asset_id))

@@ -1,4 +1,5 @@
-"""Writes that only the technician pages make: photos on a work order.
+"""Writes that only the technician pages make: photos on a work order (and the safety step a
+photo confirms).
 
 Everything else (notes, lifecycle, checklist, labour, parts, work requests) goes through
 `workorders` services (`workorders.notes`, `workorders.services`), exactly as the API does.
@@ -15,14 +16,19 @@ from django.db import transaction
 from tech.models import WorkOrderPhoto
 from tech.validators import clean_photo
 from workorders.choices import EventKind
-from workorders.models import WorkOrder, WorkOrderEvent
+from workorders.models import ChecklistStep, WorkOrder, WorkOrderEvent
 from workorders.policy import check_open_field_work
+from workorders.services import checklist_step_record
 
 logger = logging.getLogger(__name__)
 
 
-def work_order_photo_add(*, work_order: WorkOrder, by, upload, caption: str = "") -> WorkOrderPhoto:
-    """Attach a photo (JPEG, PNG, WebP or GIF) to the work order.
+def work_order_photo_add(
+    *, work_order: WorkOrder, by, upload, caption: str = "", step: ChecklistStep | None = None
+) -> WorkOrderPhoto:
+    """Attach a photo (JPEG, PNG, WebP or GIF) to the work order; with `step`, a safety step
+    of the work order, the photo confirms that step in the same transaction (the lock in
+    place, the signed permit), which is how a `photo_required` step gets confirmed.
 
     The upload must decode in full with Pillow; what is stored is a re-encoded copy without
     EXIF or XMP (no GPS position), turned upright as the camera recorded (`clean_photo`).
@@ -40,8 +46,11 @@ def work_order_photo_add(*, work_order: WorkOrder, by, upload, caption: str = ""
         clean = clean_photo(upload)
     except ValidationError as exc:
         raise ValidationError({"image": exc.messages}) from None
+    if step is not None and (step.work_order_id != work_order.pk or not step.is_safety):
+        raise ValidationError({"step": "A photo confirms a safety step of this work order."})
     photo = WorkOrderPhoto(
         work_order=work_order,
+        step=step,
         content_type=clean.content_type,
         size=len(clean.content),
         caption=caption.strip()[:200],
@@ -54,13 +63,18 @@ def work_order_photo_add(*, work_order: WorkOrder, by, upload, caption: str = ""
                 f"{uuid.uuid4().hex}.{clean.extension}", ContentFile(clean.content), save=False
             )
             photo.save()
-            WorkOrderEvent.objects.create(
-                work_order=work_order,
-                kind=EventKind.NOTE,
-                message=f"Photo added{': ' + photo.caption if photo.caption else ''}",
-                created_by=by,
-                data={"photo": photo.pk},
-            )
+            if step is not None:
+                checklist_step_record(
+                    step=step, by=by, done=True, result=photo.caption, photo_given=True
+                )
+            else:
+                WorkOrderEvent.objects.create(
+                    work_order=work_order,
+                    kind=EventKind.NOTE,
+                    message=f"Photo added{': ' + photo.caption if photo.caption else ''}",
+                    created_by=by,
+                    data={"photo": photo.pk},
+                )
     except BaseException:
         if photo.image:
             _delete_file(photo.image.storage, photo.image.name)

@@ -16,6 +16,11 @@ urlpatterns = [
     path("work-orders/<int:pk>/resume/", views.work_order_resume, name="resume"),
     path("work-orders/<int:pk>/complete/", views.work_order_complete, name="complete"),
     path("work-orders/<int:pk>/steps/<int:step_id>/", views.step_record, name="step"),
+    path(
+        "work-orders/<int:pk>/steps/<int:step_id>/confirm/",
+        views.safety_step_confirm,
+        name="safety-confirm",
+    ),
     path("work-orders/<int:pk>/labour/", views.labour_add, name="labour"),
     path("work-orders/<int:pk>/parts/", views.part_issue, name="parts"),
     path("work-orders/<int:pk>/parts/search/", views.part_search, name="part-search"),

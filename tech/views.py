@@ -38,6 +38,7 @@ from tech.forms import (
     PhotoForm,
     ReportProblemForm,
     RequestWorkForm,
+    SafetyConfirmForm,
     StepForm,
     error_sentences,
 )
@@ -154,17 +155,21 @@ def _load_work_order(user, pk) -> WorkOrder:
 def _page_context(request, work_order, forms: dict) -> dict:
     user = request.user
     step_forms = forms.pop("step_forms", {})
-    steps = list(work_order.steps.all())
+    steps = [step for step in work_order.steps.all() if not step.is_safety]
     for step in steps:
         step.form = step_forms.get(step.pk) or StepForm(
             initial={"result": step.result, "value": step.value}, auto_id=_step_ids(step)
         )
+    safety_steps = _safety_steps(user, work_order, step_forms)
     part_query = request.GET.get("part_q", "").strip()
     context = {
         "wo": work_order,
         "path": selectors.asset_path(work_order.asset),
         "steps": steps,
         "steps_done": sum(1 for s in steps if s.done),
+        "safety_steps": safety_steps,
+        "isolation_points": (selectors.isolation_points(work_order) if safety_steps else []),
+        "start_refusal": (policy.start_refusal(user, work_order) if safety_steps else ""),
         "alerts": list(work_order.alerts.all()),
         "actions": allowed_actions(user, work_order),
         "may_change": policy.may_change_work(user),
@@ -210,6 +215,21 @@ def _signature_pads(user, work_order) -> list[dict]:
         }
         for role in roles
     ]
+
+
+def _safety_steps(user, work_order, step_forms: dict) -> list:
+    """The work order's safety steps, each with its confirm form, whether `user` may confirm
+    (or undo) it now, and the photos that confirmed it."""
+    photos = {}
+    for photo in work_order.photos.all():
+        photos.setdefault(photo.step_id, []).append(photo)
+    safety = [step for step in work_order.steps.all() if step.is_safety]
+    for step in safety:
+        step.form = step_forms.get(step.pk) or SafetyConfirmForm(auto_id=_step_ids(step))
+        step.may_confirm = policy.may_confirm_safety_step(user, work_order, step)
+        step.may_undo = policy.may_unconfirm_safety_step(user, work_order, step)
+        step.confirm_photos = photos.get(step.pk, [])
+    return safety
 
 
 def _timeline(work_order) -> list[dict]:
@@ -447,6 +467,43 @@ def step_record(request, pk, step_id):
         f"step:{step.pk}",
         action,
         success=f"Step {step.position} recorded.",
+        anchor=f"step-{step.pk}",
+    )
+
+
+@form_address("tech:work-order", "safety")
+def safety_step_confirm(request, pk, step_id):
+    """Confirm a safety step, with the photo it asks for (or may have)."""
+    work_order = _scoped_work_order(request, pk)
+    step = get_object_or_404(ChecklistStep.objects.filter(work_order=work_order), pk=step_id)
+    step.work_order = work_order
+
+    def action(data):
+        if data.get("photo"):
+            try:
+                tech_services.work_order_photo_add(
+                    work_order=work_order,
+                    by=request.user,
+                    upload=data["photo"],
+                    caption=data["result"],
+                    step=step,
+                )
+            except django_forms.ValidationError as error:
+                # The photo service names its upload `image`; this form calls it `photo`.
+                errors = getattr(error, "error_dict", None) or {}
+                if "image" in errors:
+                    raise django_forms.ValidationError({"photo": errors["image"]}) from None
+                raise
+        else:
+            wo_services.checklist_step_record(step=step, by=request.user, result=data["result"])
+
+    return _perform(
+        request,
+        pk,
+        SafetyConfirmForm(request.POST, request.FILES, auto_id=_step_ids(step)),
+        f"step:{step.pk}",
+        action,
+        success=f"Safety step {step.position} confirmed.",
         anchor=f"step-{step.pk}",
     )
 

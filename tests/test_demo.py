@@ -87,3 +87,12 @@ def test_a_berlin_job_plan_asks_for_both_sign_off_signatures(seeded):
     work = WorkOrder.objects.get(job_plan=plan)
     assert work.status == Status.IN_PROGRESS
     assert work.technician_signature_required and work.client_signature_required
+
+
+def test_scheduled_work_from_the_lockout_job_plan_waits_for_its_lockout(seeded):
+    work = WorkOrder.objects.filter(job_plan__code="lubrication-loto", status=Status.SCHEDULED)
+    assert work.count() == Site.objects.count()
+    for work_order in work:
+        lockout = work_order.steps.get(kind="lockout")
+        assert lockout.photo_required and not lockout.done
+        assert work_order.asset.isolation_points.count() == 2

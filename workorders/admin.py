@@ -9,7 +9,7 @@ from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
 
 from assets.models import Asset, Customer, Site, StockMovement
 from assets.search import words
@@ -31,8 +31,9 @@ from cmms.scoping import held_customers, may_own
 from cmms.spreadsheets import SpreadsheetExportMixin
 from contracts.choices import SlaState
 from workorders import models, policy, service_lines, services
-from workorders.choices import HoldReason, Status
+from workorders.choices import HoldReason, Status, StepKind
 from workorders.costs import work_order_cost
+from workorders.creation import STEP_FIELDS
 from workorders.job_plans import (
     QUANTITY_NOT_POSITIVE,
     job_plan_check_unused,
@@ -78,16 +79,60 @@ class OpenWorkOnlyMixin:
         return self._open(obj) and super().has_delete_permission(request, obj)
 
 
+class StepForm(forms.ModelForm):
+    """A step row; one posted without a kind (an older form, a script) is a task."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if "kind" in self.fields:
+            self.fields["kind"].required = False
+
+    def clean_kind(self):
+        return self.cleaned_data.get("kind") or StepKind.TASK
+
+
 class ChecklistStepInline(OpenWorkOnlyMixin, ScopedInlineMixin, admin.TabularInline):
     """Planners write the steps; technicians tick them (results are read-only here)."""
 
     model = models.ChecklistStep
+    form = StepForm
     extra = 0
-    fields = ("position", "text", "requires_value", "unit", "done", "result", "value", "done_by")
-    readonly_fields = ("done", "result", "value", "done_by")
+    fields = (
+        "position",
+        "text",
+        "kind",
+        "photo_required",
+        "requires_value",
+        "unit",
+        "done",
+        "result",
+        "value",
+        "done_by",
+        "confirmation",
+    )
+    readonly_fields = ("done", "result", "value", "done_by", "confirmation")
 
     def get_queryset(self, request):
-        return super().get_queryset(request).select_related("done_by")
+        return super().get_queryset(request).select_related("done_by").prefetch_related("photos")
+
+    @admin.display(description="safety confirmation")
+    def confirmation(self, step):
+        """Who confirmed a safety step and when, with the photos taken to confirm it."""
+        if not step.pk or not step.is_safety:
+            return "—"
+        if not step.done:
+            return "Not confirmed"
+        photos = format_html_join(
+            " ",
+            '<a href="{}" target="_blank" rel="noopener">photo</a>',
+            ((reverse("tech:photo-file", args=[photo.pk]),) for photo in step.photos.all()),
+        )
+        return format_html(
+            "Confirmed by {} at {} {}",
+            step.done_by.get_username() if step.done_by else "—",
+            date_format(timezone.localtime(step.done_at), "j M Y H:i T") if step.done_at else "—",
+            photos,
+        )
 
 
 class LabourInline(OpenWorkOnlyMixin, ScopedInlineMixin, admin.TabularInline):
@@ -845,8 +890,9 @@ class JobPlanInlineMixin(ScopedInlineMixin):
 
 class JobPlanStepInline(JobPlanInlineMixin, admin.TabularInline):
     model = models.JobPlanStep
+    form = StepForm
     extra = 0
-    fields = ("position", "text", "requires_value", "unit")
+    fields = ("position", "text", "kind", "photo_required", "requires_value", "unit")
 
 
 class JobPlanPartForm(forms.ModelForm):
@@ -967,9 +1013,7 @@ def _submitted_steps(formset) -> list[dict] | None:
     if formset is None or not formset.has_changed():
         return None
     rows = sorted(_kept_rows(formset), key=lambda row: row["position"])
-    return [
-        {"text": r["text"], "requires_value": r["requires_value"], "unit": r["unit"]} for r in rows
-    ]
+    return [{name: r[name] for name in STEP_FIELDS} for r in rows]
 
 
 def _submitted_parts(formset) -> list[tuple] | None:

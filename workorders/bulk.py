@@ -151,7 +151,7 @@ def _job_plan_steps(job_plan_ids: set[int]) -> dict[int, list[dict]]:
     for job_plan_id, *step in (
         JobPlanStep.objects.filter(job_plan_id__in=job_plan_ids)
         .order_by("job_plan_id", "position")
-        .values_list("job_plan_id", "text", "requires_value", "unit")
+        .values_list("job_plan_id", *creation.STEP_FIELDS)
     ):
         steps[job_plan_id].append(creation.job_plan_step(*step))
     return steps

@@ -49,6 +49,7 @@ class EventKind(models.TextChoices):
     CLIENT_APPROVAL = "client_approval", "Client approval"
     SERVICE_LINE = "service_line", "External service"
     SIGNATURE = "signature", "Sign-off signature"
+    SAFETY = "safety", "Safety step"
 
 
 class SignatureRole(models.TextChoices):
@@ -56,6 +57,18 @@ class SignatureRole(models.TextChoices):
 
     TECHNICIAN = "technician"
     CLIENT = "client", "Client representative"
+
+
+class StepKind(models.TextChoices):
+    """What a checklist step is: a task of the job, or a safety step confirmed before the work
+    starts (docs/safety.md)."""
+
+    TASK = "task"
+    LOCKOUT = "lockout", "Lockout/tagout"
+    PERMIT = "permit", "Permit to work"
+
+
+SAFETY_STEP_KINDS = frozenset({StepKind.LOCKOUT, StepKind.PERMIT})
 
 
 class DeviceIssue(models.TextChoices):

@@ -11,7 +11,7 @@ from datetime import datetime
 from workorders.choices import EventKind
 
 CREATED = "created"  # the reason of a work order's first history row
-STEP_FIELDS = ("text", "requires_value", "unit")
+STEP_FIELDS = ("text", "requires_value", "unit", "kind", "photo_required")
 
 
 def initial_status_change(*, work_order_id: int, status: str, by=None, at: datetime) -> dict:
@@ -54,6 +54,14 @@ def step_fields(step: str | dict) -> dict:
     return {name: step[name] for name in STEP_FIELDS if name in step}
 
 
-def job_plan_step(text: str, requires_value: bool, unit: str) -> dict:
-    """One job plan step as the step dict a checklist is made of."""
-    return {"text": text, "requires_value": requires_value, "unit": unit}
+def job_plan_step(
+    text: str, requires_value: bool, unit: str, kind: str, photo_required: bool
+) -> dict:
+    """One job plan step as the step dict a checklist is made of (a safety step stays one)."""
+    return {
+        "text": text,
+        "requires_value": requires_value,
+        "unit": unit,
+        "kind": kind,
+        "photo_required": photo_required,
+    }

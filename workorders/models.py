@@ -1,6 +1,7 @@
 from decimal import Decimal
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import Case, CharField, Q, Value, When
@@ -15,6 +16,7 @@ from contracts.choices import ClientApproval, SlaState
 from contracts.sla import sla_state_at, sla_state_expression, state_due_at
 from workorders.choices import (
     OPEN_STATUSES,
+    SAFETY_STEP_KINDS,
     DeviceIssue,
     EventKind,
     FailureCodeKind,
@@ -23,6 +25,7 @@ from workorders.choices import (
     SignatureRole,
     Source,
     Status,
+    StepKind,
     WorkOrderType,
 )
 
@@ -513,12 +516,17 @@ class Signature(models.Model):
 class Step(models.Model):
     """What a checklist step asks, the same in a job plan and in the work order it is copied
     to: its place in the list, the instruction, and whether a measured value (in which unit)
-    is wanted."""
+    is wanted; a safety step (lockout/tagout, permit to work) is confirmed before the work
+    starts, with a photo where `photo_required`."""
 
     position = models.PositiveSmallIntegerField()
     text = models.CharField(max_length=500)
     requires_value = models.BooleanField(default=False)
     unit = models.CharField(max_length=20, blank=True)
+    kind = models.CharField(max_length=10, choices=StepKind.choices, default=StepKind.TASK)
+    photo_required = models.BooleanField(
+        default=False, help_text="A safety step is confirmed with a photo (e.g. of the lock)."
+    )
 
     class Meta:
         abstract = True
@@ -526,9 +534,21 @@ class Step(models.Model):
     def __str__(self):
         return f"{self.position}. {self.text}"
 
+    def clean(self):
+        if self.photo_required and not self.is_safety:
+            raise ValidationError(
+                {"photo_required": "Only a safety step (lockout/tagout, permit) asks for a photo."}
+            )
+
+    @property
+    def is_safety(self) -> bool:
+        """Whether the step must be confirmed before the work starts."""
+        return self.kind in SAFETY_STEP_KINDS
+
 
 class ChecklistStep(Step):
-    """One step of a work order's checklist, ticked with a result or a measured value."""
+    """One step of a work order's checklist, ticked with a result or a measured value; a
+    safety step's tick is its confirmation (`done_by`, `done_at`)."""
 
     site_lookup = "work_order__site"
 

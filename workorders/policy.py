@@ -15,7 +15,7 @@ read. Superusers act as planners everywhere.
 from django.core.exceptions import ValidationError
 
 from accounts import policy as account_policy
-from cmms.errors import NotPermitted, ServiceError, TransitionNotAllowed
+from cmms.errors import ConflictError, NotPermitted, ServiceError, TransitionNotAllowed
 from cmms.roles import Role
 from cmms.scoping import visible_users
 from contracts.choices import ClientApproval
@@ -23,6 +23,7 @@ from workorders.choices import (
     FAILURE_CODES_REQUIRED,
     FINAL_STATUSES,
     PLANNER_ONLY_TRANSITIONS,
+    SAFETY_STEP_KINDS,
     TRANSITIONS,
     Status,
 )
@@ -37,6 +38,12 @@ REQUEST_ROLES = frozenset(Role)  # everyone at a site may request work
 CHECKLIST_STATUSES = frozenset({Status.IN_PROGRESS, Status.ON_HOLD})
 PARTS_STATUSES = frozenset({Status.SCHEDULED, Status.IN_PROGRESS, Status.ON_HOLD})
 PICK_UP_STATUSES = (Status.SCHEDULED, Status.IN_PROGRESS, Status.ON_HOLD)
+# Safety steps (lockout/tagout, permits) are confirmed before the work starts: on scheduled
+# work (released to the field), and on running work. Once the work has started (running or
+# on hold) a confirmation stands: unticking would say the energy is back while people work.
+SAFETY_STEP_STATUSES = frozenset({Status.SCHEDULED, Status.IN_PROGRESS, Status.ON_HOLD})
+SAFETY_LOCKED_STATUSES = frozenset({Status.IN_PROGRESS, Status.ON_HOLD})
+SAFETY_STEPS_UNCONFIRMED = "safety_steps_unconfirmed"
 
 CUSTOMER_VIEWERS_READ = "Customer viewers cannot change work orders."
 
@@ -125,12 +132,45 @@ def check_open_field_work(work_order, by) -> None:
         raise TransitionNotAllowed(f"{work_order.number} is {work_order.status}.")
 
 
-def check_step_record(work_order, by) -> None:
-    """Raise unless `by` may tick the work order's checklist now."""
+def check_step_record(work_order, by, *, step=None, done: bool = True) -> None:
+    """Raise unless `by` may tick the work order's checklist now; with `step`, that step
+    (ticked or unticked as `done` says): a safety step is confirmed before the work starts
+    and stays confirmed while it runs."""
     check_field_work(work_order, by)
-    if work_order.status not in CHECKLIST_STATUSES:
+    if step is not None and step.is_safety:
+        if work_order.status not in SAFETY_STEP_STATUSES:
+            raise TransitionNotAllowed(
+                "Safety steps are confirmed on scheduled or running work; "
+                f"{work_order.number} is {work_order.status}."
+            )
+        if not done and step.done and work_order.status in SAFETY_LOCKED_STATUSES:
+            raise ConflictError(
+                f"Step {step.position} is a safety step of work that has started: its "
+                "confirmation stands until the work is done.",
+                code="safety_step_confirmed",
+            )
+    elif work_order.status not in CHECKLIST_STATUSES:
         raise TransitionNotAllowed("Start the work order before ticking its checklist.")
     check_client_approved(work_order)
+
+
+def unconfirmed_safety_steps(work_order) -> list:
+    """The work order's safety steps not confirmed yet, in checklist order."""
+    return [
+        step for step in work_order.steps.all() if step.kind in SAFETY_STEP_KINDS and not step.done
+    ]
+
+
+def check_safety_steps_confirmed(work_order) -> None:
+    """Raise (code `safety_steps_unconfirmed`) naming the safety steps not confirmed yet: the
+    work does not start (or resume) until every one is."""
+    unconfirmed = unconfirmed_safety_steps(work_order)
+    if unconfirmed:
+        listed = "; ".join(f"{step.position}. {step.text}" for step in unconfirmed)
+        raise ConflictError(
+            f"Confirm the safety steps before starting {work_order.number}: {listed}.",
+            code=SAFETY_STEPS_UNCONFIRMED,
+        )
 
 
 def check_part_issue(work_order, by) -> None:
@@ -189,6 +229,8 @@ def check_transition(work_order, to: str, *, by, reason: str = "") -> None:
             if work_order.assignee_id not in (None, by.pk):
                 raise NotPermitted(f"{work_order.number} is assigned to someone else.")
     check_client_approval(work_order, to)
+    if to == Status.IN_PROGRESS:
+        check_safety_steps_confirmed(work_order)
     if to in (Status.ON_HOLD, Status.CANCELLED) and not reason.strip():
         raise ValidationError({"reason": f"Give a reason to put work {to.replace('_', ' ')}."})
     if to == Status.COMPLETED and work_order.type in FAILURE_CODES_REQUIRED:
@@ -243,6 +285,28 @@ def may_do_field_work(user, work_order) -> bool:
 def may_record_steps(user, work_order) -> bool:
     """Whether to offer `user` the checklist forms on this work order now."""
     return _allows(check_step_record, work_order, user)
+
+
+def may_confirm_safety_step(user, work_order, step) -> bool:
+    """Whether to offer `user` the confirm form of this safety step now."""
+    return _allows(check_step_record, work_order, user, step=step)
+
+
+def may_unconfirm_safety_step(user, work_order, step) -> bool:
+    """Whether to offer `user` the undo of this confirmed safety step now."""
+    return _allows(check_step_record, work_order, user, step=step, done=False)
+
+
+def start_refusal(user, work_order) -> str:
+    """Why `user` may not start (or resume) the work order yet because of its safety steps,
+    or "" when that is not what holds it back (the Start button says so, disabled)."""
+    try:
+        check_transition(work_order, Status.IN_PROGRESS, by=user)
+    except ServiceError as error:
+        return error.message if error.code == SAFETY_STEPS_UNCONFIRMED else ""
+    except ValidationError:
+        return ""
+    return ""
 
 
 def may_issue_parts(user, work_order) -> bool:

@@ -412,19 +412,53 @@ def labour_add(
 
 @transaction.atomic
 def checklist_step_record(
-    *, step: ChecklistStep, by, done: bool = True, result: str = "", value=None
+    *,
+    step: ChecklistStep,
+    by,
+    done: bool = True,
+    result: str = "",
+    value=None,
+    photo_given: bool = False,
 ) -> ChecklistStep:
-    """Tick (or untick) a checklist step with its result or measured value."""
+    """Tick (or untick) a checklist step with its result or measured value.
+
+    Ticking a safety step confirms it (who and when, on the timeline), also before the work
+    starts; `photo_given` says the caller attached a photo to the step in this transaction
+    (`tech.services.work_order_photo_add(step=...)`), which a `photo_required` step needs.
+    Confirming a confirmed safety step again keeps who confirmed it first, and when. The work
+    order's row is locked for a safety step, so a confirmation and the start (which checks
+    them all under the same lock) cannot pass each other.
+    """
+    if step.is_safety:
+        locked = WorkOrder.objects.select_for_update().get(pk=step.work_order_id)
+        adopt_row(step, ChecklistStep.objects.select_for_update().get(pk=step.pk))
+        step.work_order = locked
     work_order = step.work_order
-    policy.check_step_record(work_order, by)
+    policy.check_step_record(work_order, by, step=step, done=done)
+    if step.is_safety and done and step.done:
+        return step
     if done and step.requires_value and value is None:
         raise ValidationError({"value": f"Step {step.position} needs a measured value."})
+    if done and step.is_safety and step.photo_required and not photo_given:
+        raise ValidationError(
+            {"photo": f"Step {step.position} is confirmed with a photo: take one to confirm it."}
+        )
+    was_done = step.done
     step.done = done
     step.result = result
     step.value = value
     step.done_by = by if done else None
     step.done_at = timezone.now() if done else None
     step.save()
+    if step.is_safety and done != was_done:
+        verb = "confirmed" if done else "unconfirmed"
+        _event(
+            work_order,
+            EventKind.SAFETY,
+            f"Safety step {step.position} {verb}: {step.text}",
+            by,
+            {"step": step.pk, "kind": step.kind, "confirmed": done, "photo": photo_given},
+        )
     return step
 
 
@@ -460,7 +494,10 @@ def failure_code(kind: str, code: str) -> FailureCode:
 
 def job_plan_steps(job_plan) -> list[dict]:
     """The job plan's checklist as step dicts for `work_order_create(steps=...)`."""
-    return [creation.job_plan_step(s.text, s.requires_value, s.unit) for s in job_plan.steps.all()]
+    return [
+        creation.job_plan_step(s.text, s.requires_value, s.unit, s.kind, s.photo_required)
+        for s in job_plan.steps.all()
+    ]
 
 
 @transaction.atomic

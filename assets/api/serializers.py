@@ -71,6 +71,15 @@ class MeterSerializer(ValidatedModelSerializer):
         fields = ["id", "asset", "code", "name", "unit", "cumulative"]
 
 
+class IsolationPointSerializer(serializers.ModelSerializer):
+    """Where an energy source of the asset is isolated before work (lockout/tagout)."""
+
+    class Meta:
+        model = models.IsolationPoint
+        fields = ["id", "position", "code", "energy_type", "location", "method"]
+        read_only_fields = fields
+
+
 class PartSerializer(HidesCostsMixin, ValidatedModelSerializer):
     cost_fields = ("unit_cost",)
 

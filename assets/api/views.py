@@ -84,6 +84,15 @@ class AssetViewSet(ServiceWritesMixin, SiteScopedNoDeleteViewSet):
             models.Asset.objects.for_user(request.user).subtree_of(asset).order_by("path")
         )
 
+    @extend_schema(filters=False, responses=serializers.IsolationPointSerializer(many=True))
+    @action(detail=True, url_path="isolation-points", pagination_class=None)
+    def isolation_points(self, request, pk=None):
+        """The asset's isolation points in order: what a lockout/tagout step isolates
+        (docs/safety.md). Written by planners in the admin."""
+        asset = self.get_object()
+        points = models.IsolationPoint.objects.filter(asset=asset)
+        return Response(serializers.IsolationPointSerializer(points, many=True).data)
+
     def _page(self, queryset):
         page = self.paginate_queryset(queryset)
         return self.get_paginated_response(self.get_serializer(page, many=True).data)

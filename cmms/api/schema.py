@@ -17,6 +17,8 @@ ENUM_NAME_OVERRIDES = {
     "SensorStateEnum": "gateways.choices.SensorState",
     # A work order's `hold_reason` and a contract's `pausing_hold_reasons`: one concept.
     "HoldReasonEnum": "cmms.work.HoldReason",
+    # A checklist or job plan step's `kind` (task, lockout, permit); other `kind`s are others.
+    "StepKindEnum": "workorders.choices.StepKind",
 }
 
 # Subsets of one concept that drf-spectacular would make types of their own (by their field's

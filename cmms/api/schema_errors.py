@@ -21,6 +21,13 @@ ERROR_CODES = {
         "422: the Idempotency-Key was already used for a different request (method, path or body)."
     ),
     "signature_required": "409: completing the work needs a sign-off signature not yet given.",
+    "safety_steps_unconfirmed": (
+        "409: the work does not start until every safety step (lockout/tagout, permit) is "
+        "confirmed; the message lists them."
+    ),
+    "safety_step_confirmed": (
+        "409: a safety step of work that has started stays confirmed (it cannot be unticked)."
+    ),
     "in_use": "409: the object is still referenced and cannot be deleted.",
     "out_of_range": "400: a value is beyond what the database can store.",
     "invalid": "400: a refusal that names no field.",

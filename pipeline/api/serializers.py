@@ -10,7 +10,7 @@ from workorders.models import JobPlan, JobPlanPart, JobPlanStep
 class JobPlanStepSerializer(serializers.ModelSerializer):
     class Meta:
         model = JobPlanStep
-        fields = ["position", "text", "requires_value", "unit"]
+        fields = ["position", "text", "requires_value", "unit", "kind", "photo_required"]
         read_only_fields = ["position"]
 
 

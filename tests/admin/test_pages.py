@@ -38,9 +38,10 @@ def test_every_model_of_our_apps_has_an_admin():
                 "billingrate",
                 "holiday",
                 "signature",
+                "isolationpoint",
             }:
                 # edited (or, signatures, shown) inline on their work order, job plan,
-                # contract or calendar
+                # contract, calendar or asset
                 continue
             assert model in registered, f"{model.__name__} has no admin"
 

@@ -94,6 +94,8 @@ API = [
     R("GET", "/api/v1/assets/{pump}/", "401 200 200 200 200", "401 404 404 404 200"),
     R("GET", "/api/v1/assets/{pump}/ancestors/", "401 200 200 200 200", "401 404 404 404 200"),
     R("GET", "/api/v1/assets/{pump}/subtree/", "401 200 200 200 200", "401 404 404 404 200"),
+    R("GET", "/api/v1/assets/{pump}/isolation-points/", "401 200 200 200 200",
+      "401 404 404 404 200"),
     R("PATCH", "/api/v1/assets/{pump}/", "401 403 403 200 200", "401 403 403 404 200",
       {"name": "Feed pump"}),
     R("POST", "/api/v1/assets/", "401 403 403 201 201", "401 403 403 400 201",
@@ -356,6 +358,9 @@ TECH = [
       "302 404 404 404 409"),
     R("POST", "/tech/work-orders/{work_order}/steps/{step}/", "302 403 409 409 409",
       "302 404 404 404 409", {"done": "on", "result": "ok"}),
+    # A task step is not confirmed before the start (409), as it is not ticked.
+    R("POST", "/tech/work-orders/{work_order}/steps/{step}/confirm/", "302 403 409 409 409",
+      "302 404 404 404 409", {"result": "ok"}),
     R("POST", "/tech/work-orders/{work_order}/labour/", "302 403 302 302 302",
       "302 404 404 404 302", {"hours": "1.5"}),
     R("POST", "/tech/work-orders/{work_order}/notes/", "302 403 302 302 302",

@@ -49,12 +49,18 @@ class FailureCodeSerializer(serializers.ModelSerializer):
 
 
 class ChecklistStepSerializer(serializers.ModelSerializer):
+    """A checklist step. A safety step (`kind` lockout or permit) is confirmed before the work
+    starts: `done` is its confirmation, `done_by` and `done_at` who confirmed it and when;
+    one with `photo_required` is confirmed on the technician pages, with the photo."""
+
     class Meta:
         model = ChecklistStep
         fields = [
             "id",
             "position",
             "text",
+            "kind",
+            "photo_required",
             "requires_value",
             "unit",
             "done",

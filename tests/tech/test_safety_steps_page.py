@@ -1,0 +1,156 @@
+"""The technician's work order page with safety steps: listed first with the asset's isolation
+points, confirmed there (with the photo a step asks for), and Start disabled with the reason
+until every one is confirmed (the server refuses it too)."""
+
+import re
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+
+from assets.choices import EnergyType
+from assets.models import IsolationPoint
+from tests.factories import TechnicianFactory, image_bytes, scheduled_work
+from workorders.choices import EventKind, Status, StepKind
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def media(tmp_path, settings):
+    settings.MEDIA_ROOT = tmp_path
+    return tmp_path
+
+
+@pytest.fixture
+def work(site, technician, pump):
+    IsolationPoint.objects.create(
+        asset=pump,
+        position=1,
+        code="E-4",
+        energy_type=EnergyType.ELECTRICAL,
+        location="MCC room",
+        method="Breaker 4 open, lock and tag",
+    )
+    IsolationPoint.objects.create(
+        asset=pump, position=2, code="H-1", energy_type=EnergyType.HYDRAULIC, method="Valve V-7"
+    )
+    return scheduled_work(
+        site,
+        assignee=technician,
+        asset=pump,
+        steps=[
+            "Replace the seal",
+            {"text": "Lock out the pump", "kind": StepKind.LOCKOUT},
+            {"text": "Permit signed", "kind": StepKind.PERMIT, "photo_required": True},
+        ],
+    )
+
+
+def url(work, action=""):
+    return f"/tech/work-orders/{work.pk}/{action + '/' if action else ''}"
+
+
+def confirm_url(work, step):
+    return f"/tech/work-orders/{work.pk}/steps/{step.pk}/confirm/"
+
+
+def steps(work):
+    return {step.text: step for step in work.steps.all()}
+
+
+def photo():
+    return SimpleUploadedFile("permit.png", image_bytes("PNG"), content_type="image/png")
+
+
+def test_safety_steps_come_first_with_the_isolation_points_and_start_is_disabled(
+    client_for, technician, work
+):
+    html = client_for(technician).get(url(work)).content.decode()
+    assert html.index('id="safety"') < html.index('id="actions"') < html.index('id="checklist"')
+    assert "Safety — before you start" in html
+    assert 'aria-labelledby="safety-title"' in html
+    assert html.index("E-4") < html.index("H-1")
+    assert "Breaker 4 open, lock and tag" in html and "Hydraulic" in html
+    safety = html[html.index('id="safety"') : html.index('id="actions"')]
+    assert "Lock out the pump" in safety and "Replace the seal" not in safety
+    assert "(photo required)" in safety
+    # Start is shown disabled with the reason, and no form posts to it.
+    button = re.search(r'<button type="button"[^>]*disabled[^>]*>Start</button>', html)
+    assert button and 'aria-describedby="start-refusal"' in button.group(0)
+    assert "Confirm the safety steps before starting" in html
+    assert f'action="{url(work, "start")}"' not in html
+
+
+def test_starting_with_unconfirmed_safety_steps_is_refused_with_the_reason(
+    client_for, technician, work
+):
+    response = client_for(technician).post(url(work, "start"))
+    assert response.status_code == 409
+    assert "Lock out the pump" in response.content.decode()
+    work.refresh_from_db()
+    assert work.status == Status.SCHEDULED
+
+
+def test_confirming_every_safety_step_enables_start(client_for, technician, work, media):
+    client = client_for(technician)
+    by_text = steps(work)
+    response = client.post(confirm_url(work, by_text["Lock out the pump"]), {"result": "lock 17"})
+    assert response.status_code == 302
+
+    refused = client.post(confirm_url(work, by_text["Permit signed"]), {"result": ""})
+    assert refused.status_code == 400
+    assert "take one to confirm it" in refused.content.decode()
+
+    response = client.post(
+        confirm_url(work, by_text["Permit signed"]), {"result": "P-2231", "photo": photo()}
+    )
+    assert response.status_code == 302
+    permit = work.steps.get(text="Permit signed")
+    assert permit.done and permit.done_by == technician and permit.photos.count() == 1
+    assert work.events.filter(kind=EventKind.SAFETY).count() == 2
+
+    html = client.get(url(work)).content.decode()
+    assert "Confirmed by tina" in html
+    assert 'id="start-refusal"' not in html
+    assert f'action="{url(work, "start")}"' in html
+    assert client.post(url(work, "start")).status_code == 302
+    work.refresh_from_db()
+    assert work.status == Status.IN_PROGRESS
+    # Once the work runs, a confirmation has no undo on the page and is refused if posted.
+    html = client.get(url(work)).content.decode()
+    assert "Undo confirmation" not in html
+    lockout = by_text["Lock out the pump"]
+    response = client.post(f"/tech/work-orders/{work.pk}/steps/{lockout.pk}/", {"done": "false"})
+    assert response.status_code == 409
+    lockout.refresh_from_db()
+    assert lockout.done
+
+
+def test_a_technician_of_another_site_cannot_confirm(client_for, work, other_site):
+    stranger = TechnicianFactory(username="sam", sites=[other_site])
+    lockout = steps(work)["Lock out the pump"]
+    assert client_for(stranger).post(confirm_url(work, lockout)).status_code == 404
+    lockout.refresh_from_db()
+    assert not lockout.done
+
+
+def test_a_customer_viewer_sees_the_safety_steps_but_no_confirm_form(client_for, viewer, work):
+    response = client_for(viewer).get(url(work))
+    html = response.content.decode()
+    assert "Lock out the pump" in html
+    assert "/confirm/" not in html
+    lockout = steps(work)["Lock out the pump"]
+    assert client_for(viewer).post(confirm_url(work, lockout)).status_code == 403
+
+
+def test_a_photo_that_is_no_image_is_refused_on_the_photo_field(
+    client_for, technician, work, media
+):
+    permit = steps(work)["Permit signed"]
+    fake = SimpleUploadedFile("permit.png", b"not an image", content_type="image/png")
+    response = client_for(technician).post(confirm_url(work, permit), {"photo": fake})
+    assert response.status_code == 400
+    html = response.content.decode()
+    assert f'aria-describedby="step{permit.pk}-photo-error"' in html
+    permit.refresh_from_db()
+    assert not permit.done and work.photos.count() == 0
