@@ -10,7 +10,7 @@ from functools import partial
 
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
-from django.db import transaction
+from django.db import IntegrityError, transaction
 
 from tech.models import WorkOrderPhoto
 from tech.validators import clean_photo
@@ -21,8 +21,18 @@ from workorders.policy import check_open_field_work
 logger = logging.getLogger(__name__)
 
 
-def work_order_photo_add(*, work_order: WorkOrder, by, upload, caption: str = "") -> WorkOrderPhoto:
+KEY_USED_ELSEWHERE = "This Idempotency-Key was already used for a photo of another work order."
+
+
+def work_order_photo_add(
+    *, work_order: WorkOrder, by, upload, caption: str = "", idempotency_key: str = ""
+) -> WorkOrderPhoto:
     """Attach a photo (JPEG, PNG, WebP or GIF) to the work order.
+
+    With an `idempotency_key` (the offline queue's replays), the photo is stored once per
+    (user, key): a replay returns the photo the first upload stored. The key is kept on the
+    photo row, under a unique constraint, because the generic key table cannot share this
+    service's transaction; a concurrent replay loses the insert race and gets the winner's row.
 
     The upload must decode in full with Pillow; what is stored is a re-encoded copy without
     EXIF or XMP (no GPS position), turned upright as the camera recorded (`clean_photo`).
@@ -36,6 +46,9 @@ def work_order_photo_add(*, work_order: WorkOrder, by, upload, caption: str = ""
     Only a crash between the write and the commit can leave a stray file, which is never
     served: photos are served only through their row.
     """
+    earlier = _photo_for_key(work_order, by, idempotency_key)
+    if earlier is not None:
+        return earlier
     try:
         clean = clean_photo(upload)
     except ValidationError as exc:
@@ -46,6 +59,7 @@ def work_order_photo_add(*, work_order: WorkOrder, by, upload, caption: str = ""
         size=len(clean.content),
         caption=caption.strip()[:200],
         uploaded_by=by,
+        idempotency_key=idempotency_key,
     )
     try:
         with transaction.atomic(durable=True):
@@ -61,10 +75,24 @@ def work_order_photo_add(*, work_order: WorkOrder, by, upload, caption: str = ""
                 created_by=by,
                 data={"photo": photo.pk},
             )
-    except BaseException:
+    except BaseException as exc:
         if photo.image:
             _delete_file(photo.image.storage, photo.image.name)
+        if isinstance(exc, IntegrityError):
+            earlier = _photo_for_key(work_order, by, idempotency_key)
+            if earlier is not None:
+                return earlier
         raise
+    return photo
+
+
+def _photo_for_key(work_order, by, key: str) -> WorkOrderPhoto | None:
+    """The photo `by` already stored under `key`, if any (refused if for another work order)."""
+    if not key:
+        return None
+    photo = WorkOrderPhoto.objects.filter(uploaded_by=by, idempotency_key=key).first()
+    if photo is not None and photo.work_order_id != work_order.pk:
+        raise ValidationError({"image": KEY_USED_ELSEWHERE})
     return photo
 
 
