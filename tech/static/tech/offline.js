@@ -99,7 +99,8 @@
       wo: head ? head.dataset.wo : "",
       page: location.pathname,
       method: "POST",
-      url: new URL(form.action, location.href).pathname,
+      // getAttribute: a field named "action" (the Start button) shadows form.action.
+      url: new URL(form.getAttribute("action") || location.href, location.href).pathname,
       body,
       created_at: new Date().toISOString(),
       seq: Math.max(Date.now(), last + 1),
