@@ -72,9 +72,11 @@ async function networkFirst(request) {
   } catch (error) {
     return offlineAnswer(request, error);
   }
+  // A redirect followed by the browser (opaque here) shows no headers: it names nobody.
+  if (response.type !== "basic") return response;
   const user = response.headers.get("X-Cmms-User") || "";
   await setUser(user);
-  if (user && response.status === 200 && response.type === "basic" && !response.redirected) {
+  if (user && response.status === 200 && !response.redirected) {
     const cache = await caches.open(PAGES_PREFIX + user);
     await cache.put(request, response.clone());
   }
