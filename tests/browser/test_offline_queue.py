@@ -257,3 +257,25 @@ def test_after_logout_nothing_of_the_previous_user_is_kept_or_served_offline(
     assert answer.status == 503
     assert "Noisy pump" not in page.content()
     assert "This page was not saved on this device" in page.content()
+
+
+def test_a_new_user_without_a_logout_in_between_is_never_served_the_previous_users_pages(
+    phone, live_server, plant, site
+):
+    wo = plant["wo"]
+    otto = TechnicianFactory(username="otto", sites=[site])
+    page = online_page(phone, live_server)
+    page.goto(f"/tech/work-orders/{wo.pk}/")
+    page.context.clear_cookies()  # the session ends without a logout (expired, say)
+
+    log_in(page, "otto", PASSWORD)
+    page.wait_for_url("**/tech/")
+    page.wait_for_selector("html[data-precached]")
+    go_offline(page)
+
+    names = page.evaluate("() => caches.keys()")
+    assert f"tech-pages-u{otto.pk}" in names
+    assert f"tech-pages-u{plant['technician'].pk}" not in names
+    answer = page.goto(f"/tech/work-orders/{wo.pk}/")
+    assert answer.status == 503
+    assert "Noisy pump" not in page.content()
