@@ -32,6 +32,11 @@ PASSWORD = "pw-for-tests-1"
 STEPS = ["Isolate the pump", "Check coupling alignment", "Grease the bearings"]
 
 
+@pytest.fixture(autouse=True)
+def media(tmp_path, settings):
+    settings.MEDIA_ROOT = tmp_path
+
+
 @pytest.fixture
 def plant(site, pump, planner, codes):
     technician = TechnicianFactory(username="tina", first_name="Tina", sites=[site])
