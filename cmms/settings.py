@@ -161,6 +161,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "cmms.middleware.RefuseNulInputMiddleware",  # after CSRF, which has parsed the form
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "tech.pwa.UserHeaderMiddleware",  # names the user a /tech/ page is for (service worker)
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "axes.middleware.AxesMiddleware",  # last: turns a login lockout into a 429 answer

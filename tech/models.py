@@ -37,11 +37,20 @@ class WorkOrderPhoto(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     uploaded_at = models.DateTimeField(default=timezone.now)
+    # The upload's Idempotency-Key (the offline queue sends one): a replay stores nothing more.
+    idempotency_key = models.CharField(max_length=255, blank=True, default="")
 
     objects = SiteScopedQuerySet.as_manager()
 
     class Meta:
         ordering = ["work_order", "uploaded_at", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["uploaded_by", "idempotency_key"],
+                condition=~models.Q(idempotency_key=""),
+                name="tech_photo_one_per_idempotency_key",
+            )
+        ]
 
     def __str__(self):
         return f"Photo {self.pk} of {self.work_order_id}"

@@ -11,7 +11,7 @@ from functools import partial
 
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
-from django.db import transaction
+from django.db import IntegrityError, transaction
 
 from tech.models import WorkOrderPhoto
 from tech.validators import clean_photo
@@ -23,25 +23,41 @@ from workorders.services import checklist_step_record
 logger = logging.getLogger(__name__)
 
 
+KEY_USED_ELSEWHERE = "This Idempotency-Key was already used for a photo of another work order."
+
+
 def work_order_photo_add(
-    *, work_order: WorkOrder, by, upload, caption: str = "", step: ChecklistStep | None = None
+    *,
+    work_order: WorkOrder,
+    by,
+    upload,
+    caption: str = "",
+    step: ChecklistStep | None = None,
+    idempotency_key: str = "",
 ) -> WorkOrderPhoto:
     """Attach a photo (JPEG, PNG, WebP or GIF) to the work order; with `step`, a safety step
     of the work order, the photo confirms that step in the same transaction (the lock in
     place, the signed permit), which is how a `photo_required` step gets confirmed.
 
+    With an `idempotency_key` (the offline queue's replays), the photo is stored once per
+    (user, key): a replay returns the photo the first upload stored. The key is kept on the
+    photo row, under a unique constraint, because the generic key table cannot share this
+    service's transaction; a concurrent replay loses the insert race and gets the winner's row.
+
     The upload must decode in full with Pillow; what is stored is a re-encoded copy without
     EXIF or XMP (no GPS position), turned upright as the camera recorded (`clean_photo`).
 
-    The row and its file stay consistent both ways. The file is written before the row is
-    committed, so a committed row always has its file. If anything after the write fails (a
-    refusal, a database error, the commit itself) the transaction rolls back and the file is
-    deleted, so no file outlives its row. Deleting on rollback is only safe when the rollback
-    is final, and Django has no rollback hook, so this service owns its transaction: call it
-    outside any atomic block (`durable=True` refuses otherwise, before anything is written).
-    Only a crash between the write and the commit can leave a stray file, which is never
-    served: photos are served only through their row.
+    The row and its file stay consistent. The file is written before the row is committed,
+    so a committed row always has its file. If anything after the write fails (a refusal, a
+    database error, the commit itself) the service's transaction (a savepoint when a caller's
+    is open: the safety confirmation, an idempotent page) rolls back and the file is deleted.
+    Django has no hook for a caller's rollback after this returns (a crash in the caller), nor
+    for a crash between the write and the commit: those leave a stray file, which is never
+    served, since photos are served only through their row.
     """
+    earlier = _photo_for_key(work_order, by, idempotency_key)
+    if earlier is not None:
+        return earlier
     try:
         clean = clean_photo(upload)
     except ValidationError as exc:
@@ -55,9 +71,10 @@ def work_order_photo_add(
         size=len(clean.content),
         caption=caption.strip()[:200],
         uploaded_by=by,
+        idempotency_key=idempotency_key,
     )
     try:
-        with transaction.atomic(durable=True):
+        with transaction.atomic():
             check_open_field_work(work_order, by)
             photo.image.save(
                 f"{uuid.uuid4().hex}.{clean.extension}", ContentFile(clean.content), save=False
@@ -75,10 +92,24 @@ def work_order_photo_add(
                     created_by=by,
                     data={"photo": photo.pk},
                 )
-    except BaseException:
+    except BaseException as exc:
         if photo.image:
             _delete_file(photo.image.storage, photo.image.name)
+        if isinstance(exc, IntegrityError):
+            earlier = _photo_for_key(work_order, by, idempotency_key)
+            if earlier is not None:
+                return earlier
         raise
+    return photo
+
+
+def _photo_for_key(work_order, by, key: str) -> WorkOrderPhoto | None:
+    """The photo `by` already stored under `key`, if any (refused if for another work order)."""
+    if not key:
+        return None
+    photo = WorkOrderPhoto.objects.filter(uploaded_by=by, idempotency_key=key).first()
+    if photo is not None and photo.work_order_id != work_order.pk:
+        raise ValidationError({"image": KEY_USED_ELSEWHERE})
     return photo
 
 

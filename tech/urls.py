@@ -1,6 +1,6 @@
 from django.urls import path
 
-from tech import views
+from tech import pwa, views
 
 app_name = "tech"
 
@@ -8,6 +8,9 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("login/", views.LoginView.as_view(), name="login"),
     path("logout/", views.LogoutView.as_view(), name="logout"),
+    path("sw.js", pwa.service_worker, name="service-worker"),
+    path("manifest.webmanifest", pwa.manifest, name="manifest"),
+    path("offline/pages.json", pwa.offline_pages, name="offline-pages"),
     path("requests/new/", views.request_work, name="request-work"),
     path("work-orders/<int:pk>/", views.work_order_detail, name="work-order"),
     path("work-orders/<int:pk>/approval/", views.client_approval, name="client-approval"),

@@ -6,6 +6,7 @@ message on the right field: 400 for invalid input, 403 for a refusal, 409 for a 
 Successful actions redirect back (Post/Redirect/Get).
 """
 
+import copy
 from functools import wraps
 
 import segno
@@ -25,7 +26,7 @@ from assets.models import Asset, Site, Stock
 from cmms.errors import SERVICE_ERRORS, ConflictError, refusal_for
 from cmms.inputs import parse_id
 from contracts.choices import ClientApproval
-from sync.idempotency import idempotent_view
+from sync.idempotency import idempotent_view, key_of
 from tech import selectors
 from tech import services as tech_services
 from tech.forms import (
@@ -72,7 +73,15 @@ class LoginView(auth_views.LoginView):
 
 
 class LogoutView(auth_views.LogoutView):
+    """Log out, and have the browser drop this site's caches and storage: the offline copies
+    of pages and the offline queue belong to the user who leaves (docs/offline.md)."""
+
     next_page = "tech:login"
+
+    def post(self, request, *args, **kwargs):
+        response = super().post(request, *args, **kwargs)
+        response["Clear-Site-Data"] = '"cache", "storage"'
+        return response
 
 
 def planner_required(view):
@@ -152,8 +161,29 @@ def _load_work_order(user, pk) -> WorkOrder:
         raise Http404("No such work order at your sites.") from None
 
 
+def after_start(user, work_order) -> dict:
+    """What the page would offer once the work order is started (or resumed), when the user may
+    start it now. The offline queue sends actions in order, so a technician who presses Start
+    offline may go on to tick steps, issue parts or complete: the page holds those forms hidden
+    (`data-after-start`) and its script shows them once a start is queued. The policy decides,
+    on a copy of the work order in progress; the server decides again when the actions arrive.
+    """
+    if not any(name in ("start", "resume") for name, _ in allowed_actions(user, work_order)):
+        return {}
+    started = copy.copy(work_order)
+    started.status = Status.IN_PROGRESS
+    return {
+        "tick": policy.may_record_steps(user, started),
+        "work": policy.may_do_field_work(user, started),
+        "issue": policy.may_issue_parts(user, started),
+        "complete": any(name == "complete" for name, _ in allowed_actions(user, started)),
+    }
+
+
 def _page_context(request, work_order, forms: dict) -> dict:
     user = request.user
+    later = after_start(user, work_order)
+    may_issue = policy.may_issue_parts(user, work_order)
     step_forms = forms.pop("step_forms", {})
     steps = [step for step in work_order.steps.all() if not step.is_safety]
     for step in steps:
@@ -175,9 +205,13 @@ def _page_context(request, work_order, forms: dict) -> dict:
         "may_change": policy.may_change_work(user),
         "may_work": policy.may_do_field_work(user, work_order),
         "may_tick": policy.may_record_steps(user, work_order),
-        "may_issue": policy.may_issue_parts(user, work_order),
+        "may_issue": may_issue,
+        "after_start": later,
+        "issue_forms": may_issue or later.get("issue", False),
         "codes": (
-            selectors.failure_code_choices() if work_order.status == Status.IN_PROGRESS else {}
+            selectors.failure_code_choices()
+            if work_order.status == Status.IN_PROGRESS or later.get("complete")
+            else {}
         ),
         "part_query": part_query,
         "part_results": selectors.storeroom_stock(user, work_order, part_query),
@@ -540,14 +574,18 @@ def note_add(request, work_order, data):
     work_order_note_add(work_order=work_order, by=request.user, message=data["message"])
 
 
-# No Idempotency-Key: the photo's service owns its (durable) transaction, so the key cannot be
-# recorded in it; a replayed upload adds the photo again.
+# The photo service keeps the Idempotency-Key on the photo row (unique per user and key), so a
+# replayed upload returns the photo the first one stored without the generic key table.
 @_work_order_form(
     PhotoForm, "photo_form", success="Photo added.", anchor="photos", idempotent=False
 )
 def photo_add(request, work_order, data):
     tech_services.work_order_photo_add(
-        work_order=work_order, by=request.user, upload=data["image"], caption=data["caption"]
+        work_order=work_order,
+        by=request.user,
+        upload=data["image"],
+        caption=data["caption"],
+        idempotency_key=key_of(request) or "",
     )
 
 

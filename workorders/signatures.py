@@ -168,9 +168,11 @@ def work_order_signature_add(
     """Capture a sign-off signature (`image`: a PNG data URL) for the current completion round,
     superseding the role's current one.
 
-    Like photos, the file is written inside the transaction and deleted when it rolls back, so
-    no file outlives its row; this service owns its transaction (call it outside any atomic
-    block). The technician's signer name defaults to the capturing user's full name.
+    Like photos, the file is written inside the service's transaction (a savepoint within a
+    caller's: the completion page, an idempotent request) and deleted when that rolls back. A
+    caller's rollback after this returns leaves a stray file, never served: signatures are
+    served only through their row. The technician's signer name defaults to the capturing
+    user's full name.
     """
     if role not in SignatureRole.values:
         raise ValidationError({"role": f"Not a signature role: one of {SignatureRole.values}."})
@@ -184,7 +186,7 @@ def work_order_signature_add(
     content = decode_signature(image)
     signature = Signature(work_order=work_order, role=role, signer_name=signer_name, signed_by=by)
     try:
-        with transaction.atomic(durable=True):
+        with transaction.atomic():
             locked = WorkOrder.objects.select_for_update().get(pk=work_order.pk)
             check_signature_capture(locked, by)
             now = timezone.now()

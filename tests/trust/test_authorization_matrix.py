@@ -340,6 +340,11 @@ TECH = [
     R("POST", "/tech/assets/{pump}/report/", "302 302 302 302 302", "302 404 404 404 302",
       {"title": "Noisy bearing", "description": "Grinding noise"}),
     R("GET", "/tech/requests/new/", "302 200 200 200 200"),
+    # The offline app: the worker and manifest are public (no data); the page list is the
+    # user's own work (a 403, not a login page, for the worker's fetch).
+    R("GET", "/tech/sw.js", "200 200 200 200 200"),
+    R("GET", "/tech/manifest.webmanifest", "200 200 200 200 200"),
+    R("GET", "/tech/offline/pages.json", "403 200 200 200 200"),
     # The client's decision page: customer viewers (and superusers); staff are refused.
     R("GET", "/tech/work-orders/{pending_work}/approval/", "302 200 403 403 200",
       "302 404 403 403 200"),
