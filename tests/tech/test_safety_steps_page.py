@@ -154,3 +154,20 @@ def test_a_photo_that_is_no_image_is_refused_on_the_photo_field(
     assert f'aria-describedby="step{permit.pk}-photo-error"' in html
     permit.refresh_from_db()
     assert not permit.done and work.photos.count() == 0
+
+
+def test_a_keyed_confirmation_with_a_photo_applies_once(client_for, technician, work, media):
+    """The offline queue replays a confirmation with its photo under an Idempotency-Key: the
+    photo's file is written inside the key's transaction, and a replay stores nothing again."""
+    client = client_for(technician)
+    permit = steps(work)["Permit signed"]
+    body = {"result": "P-2231", "photo": photo()}
+    first = client.post(confirm_url(work, permit), body, HTTP_IDEMPOTENCY_KEY="permit-1")
+    body = {"result": "P-2231", "photo": photo()}
+    again = client.post(confirm_url(work, permit), body, HTTP_IDEMPOTENCY_KEY="permit-1")
+    assert first.status_code == again.status_code == 302
+    assert again["Idempotent-Replayed"] == "true"
+    permit.refresh_from_db()
+    assert permit.done and permit.photos.count() == 1
+    assert work.events.filter(kind=EventKind.SAFETY).count() == 1
+    assert len([f for f in media.rglob("*") if f.is_file()]) == 1

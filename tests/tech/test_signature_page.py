@@ -116,3 +116,45 @@ def test_a_signature_taken_before_a_refusal_is_shown_and_need_not_be_drawn_again
     response = complete(client, signed_work, client_signer="Clara", client_signature=SIGNED)
     assert response.status_code == 302
     assert signed_work.events.filter(kind=EventKind.SIGNATURE).count() == 2
+
+
+def test_a_keyed_completion_with_signatures_applies_once(
+    client_for, technician, signed_work, media
+):
+    """The offline queue replays the complete form with its Idempotency-Key: the signatures'
+    files are written inside the key's transaction, and a replay signs nothing again."""
+    client = client_for(technician)
+    fields = {
+        "technician_signer": "Tina T",
+        "technician_signature": SIGNED,
+        "client_signer": "Clara Client",
+        "client_signature": SIGNED,
+    }
+    url = f"/tech/work-orders/{signed_work.pk}/complete/"
+    first = client.post(url, fields, HTTP_IDEMPOTENCY_KEY="complete-1")
+    again = client.post(url, fields, HTTP_IDEMPOTENCY_KEY="complete-1")
+    assert first.status_code == again.status_code == 302
+    assert again["Location"] == first["Location"] and again["Idempotent-Replayed"] == "true"
+    signed_work.refresh_from_db()
+    assert signed_work.status == Status.COMPLETED
+    assert Signature.objects.count() == 2
+    assert len(list(media.rglob("*.png"))) == 2
+    assert signed_work.history.filter(to_status=Status.COMPLETED).count() == 1
+
+
+def test_a_keyed_completion_refused_is_replayed_as_refused_without_signing_again(
+    client_for, technician, signed_work, media
+):
+    """As without a key, the signature taken stays when the completion is refused (the page
+    shows it; docs/sign-off.md); a replay answers the same refusal and signs nothing again."""
+    client = client_for(technician)
+    url = f"/tech/work-orders/{signed_work.pk}/complete/"
+    fields = {"technician_signer": "Tina T", "technician_signature": SIGNED}
+    refused = client.post(url, fields, HTTP_IDEMPOTENCY_KEY="complete-2")
+    again = client.post(url, fields, HTTP_IDEMPOTENCY_KEY="complete-2")
+    assert refused.status_code == again.status_code == 409
+    assert again.content == refused.content and again["Idempotent-Replayed"] == "true"
+    signed_work.refresh_from_db()
+    assert signed_work.status == Status.IN_PROGRESS
+    assert list(Signature.objects.values_list("role", flat=True)) == ["technician"]
+    assert len(list(media.rglob("*.png"))) == 1

@@ -352,3 +352,20 @@ def test_the_admin_shows_each_signature_with_a_thumbnail_link(
     assert "Clara Client" in html
     assert f'<a href="/tech/signatures/{signature.pk}/"><img' in html
     assert "Signed off by client representative: Clara Client" in html
+
+
+# ---------------------------------------------------------------- replays (the offline queue)
+
+
+def test_a_keyed_signature_is_stored_once_and_replayed(as_user, technician, running, media):
+    client = as_user(technician)
+    body = {"role": "client", "signer_name": "Clara Client", "image": SIGNED}
+    url = f"/api/v1/work-orders/{running.pk}/signatures/"
+    first = client.post(url, body, format="json", HTTP_IDEMPOTENCY_KEY="sig-1")
+    again = client.post(url, body, format="json", HTTP_IDEMPOTENCY_KEY="sig-1")
+    assert first.status_code == again.status_code == 201, first.content
+    assert again.json() == first.json() and again["Idempotent-Replayed"] == "true"
+    signature = Signature.objects.get()
+    assert len(list(media.rglob("*.png"))) == 1
+    assert running.events.filter(kind=EventKind.SIGNATURE).count() == 1
+    assert signature.superseded_at is None

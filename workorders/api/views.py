@@ -302,6 +302,7 @@ class WorkOrderViewSet(SiteScopedNoDeleteViewSet):
     )
     @extend_schema(
         methods=["POST"],
+        parameters=[KEY_PARAMETER],
         request=serializers.SignatureSerializer,
         responses={
             201: serializers.SignatureSerializer,
@@ -311,6 +312,7 @@ class WorkOrderViewSet(SiteScopedNoDeleteViewSet):
         },
     )
     @action(detail=True, methods=["get", "post"], pagination_class=None)
+    @idempotent
     def signatures(self, request, pk=None):
         """Sign-off signatures (docs/sign-off.md): the technician captures their own and the
         client representative's on the phone before completing. GET lists every signature,
