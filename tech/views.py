@@ -260,6 +260,7 @@ def _safety_steps(user, work_order, step_forms: dict) -> list:
     safety = [step for step in work_order.steps.all() if step.is_safety]
     for step in safety:
         step.form = step_forms.get(step.pk) or SafetyConfirmForm(auto_id=_step_ids(step))
+        step.confirmed = policy.safety_step_confirmed(work_order, step)
         step.may_confirm = policy.may_confirm_safety_step(user, work_order, step)
         step.may_undo = policy.may_unconfirm_safety_step(user, work_order, step)
         step.confirm_photos = photos.get(step.pk, [])

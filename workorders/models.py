@@ -539,6 +539,12 @@ class Step(models.Model):
             raise ValidationError(
                 {"photo_required": "Only a safety step (lockout/tagout, permit) asks for a photo."}
             )
+        if self.requires_value and self.is_safety:
+            # A safety step is confirmed (who, when, a photo), not measured: its confirm form
+            # has no value, so a measured safety step could never be confirmed.
+            raise ValidationError(
+                {"requires_value": "A safety step is confirmed, not measured: add a task step."}
+            )
 
     @property
     def is_safety(self) -> bool:

@@ -41,7 +41,10 @@ PICK_UP_STATUSES = (Status.SCHEDULED, Status.IN_PROGRESS, Status.ON_HOLD)
 # Safety steps (lockout/tagout, permits) are confirmed before the work starts: on scheduled
 # work (released to the field), and on running work. Once the work has started (running or
 # on hold) a confirmation stands: unticking would say the energy is back while people work.
-SAFETY_STEP_STATUSES = frozenset({Status.SCHEDULED, Status.IN_PROGRESS, Status.ON_HOLD})
+# Completed work takes new confirmations before it is reopened (`safety_step_confirmed`).
+SAFETY_STEP_STATUSES = frozenset(
+    {Status.SCHEDULED, Status.IN_PROGRESS, Status.ON_HOLD, Status.COMPLETED}
+)
 SAFETY_LOCKED_STATUSES = frozenset({Status.IN_PROGRESS, Status.ON_HOLD})
 SAFETY_STEPS_UNCONFIRMED = "safety_steps_unconfirmed"
 
@@ -140,7 +143,7 @@ def check_step_record(work_order, by, *, step=None, done: bool = True) -> None:
     if step is not None and step.is_safety:
         if work_order.status not in SAFETY_STEP_STATUSES:
             raise TransitionNotAllowed(
-                "Safety steps are confirmed on scheduled or running work; "
+                "Safety steps are confirmed on scheduled, running or completed work; "
                 f"{work_order.number} is {work_order.status}."
             )
         if not done and step.done and work_order.status in SAFETY_LOCKED_STATUSES:
@@ -154,10 +157,26 @@ def check_step_record(work_order, by, *, step=None, done: bool = True) -> None:
     check_client_approved(work_order)
 
 
+def safety_step_confirmed(work_order, step) -> bool:
+    """Whether the safety step's confirmation stands for the work's current round.
+
+    The isolation confirmed before completed work was completed was for the finished job (the
+    energy is usually back once it is done): reopening the work needs the steps confirmed
+    again, after the completion.
+    """
+    if not step.done:
+        return False
+    if work_order.status == Status.COMPLETED and work_order.completed_at and step.done_at:
+        return step.done_at >= work_order.completed_at
+    return True
+
+
 def unconfirmed_safety_steps(work_order) -> list:
-    """The work order's safety steps not confirmed yet, in checklist order."""
+    """The work order's safety steps not confirmed (for this round) yet, in checklist order."""
     return [
-        step for step in work_order.steps.all() if step.kind in SAFETY_STEP_KINDS and not step.done
+        step
+        for step in work_order.steps.all()
+        if step.kind in SAFETY_STEP_KINDS and not safety_step_confirmed(work_order, step)
     ]
 
 

@@ -425,7 +425,9 @@ def checklist_step_record(
     Ticking a safety step confirms it (who and when, on the timeline), also before the work
     starts; `photo_given` says the caller attached a photo to the step in this transaction
     (`tech.services.work_order_photo_add(step=...)`), which a `photo_required` step needs.
-    Confirming a confirmed safety step again keeps who confirmed it first, and when. The work
+    Confirming a confirmed safety step again keeps who confirmed it first, and when, unless
+    that confirmation was for an earlier round of the work (`policy.safety_step_confirmed`:
+    completed work is confirmed again before it reopens). The work
     order's row is locked for a safety step, so a confirmation and the start (which checks
     them all under the same lock) cannot pass each other.
     """
@@ -435,7 +437,7 @@ def checklist_step_record(
         step.work_order = locked
     work_order = step.work_order
     policy.check_step_record(work_order, by, step=step, done=done)
-    if step.is_safety and done and step.done:
+    if step.is_safety and done and policy.safety_step_confirmed(work_order, step):
         return step
     if done and step.requires_value and value is None:
         raise ValidationError({"value": f"Step {step.position} needs a measured value."})
@@ -450,8 +452,9 @@ def checklist_step_record(
     step.done_by = by if done else None
     step.done_at = timezone.now() if done else None
     step.save()
-    if step.is_safety and done != was_done:
-        verb = "confirmed" if done else "unconfirmed"
+    if step.is_safety and (done or was_done):
+        # A confirmation reaching here is new: for the first time, or again for reopening.
+        verb = ("confirmed again" if was_done else "confirmed") if done else "unconfirmed"
         _event(
             work_order,
             EventKind.SAFETY,

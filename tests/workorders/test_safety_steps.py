@@ -12,6 +12,7 @@ from tech.services import work_order_photo_add
 from tests.factories import (
     AssetFactory,
     JobPlanFactory,
+    PlannerFactory,
     TechnicianFactory,
     image_bytes,
     move_to,
@@ -19,7 +20,7 @@ from tests.factories import (
 )
 from tests.forms import form_data
 from workorders import bulk
-from workorders.choices import EventKind, Status, StepKind
+from workorders.choices import EventKind, Status, StepKind, WorkOrderType
 from workorders.services import (
     checklist_step_record,
     job_plan_steps,
@@ -77,6 +78,15 @@ def test_only_a_safety_step_asks_for_a_photo():
     with pytest.raises(ValidationError) as refused:
         JobPlanFactory(steps=[{"text": "Grease", "photo_required": True}])
     assert "steps" in refused.value.message_dict
+
+
+def test_a_safety_step_is_confirmed_not_measured():
+    """Its confirm form has no value: a measured safety step could never be confirmed."""
+    with pytest.raises(ValidationError) as refused:
+        JobPlanFactory(
+            steps=[{"text": "Prove dead", "kind": StepKind.LOCKOUT, "requires_value": True}]
+        )
+    assert "requires_value" in str(refused.value.message_dict["steps"])
 
 
 def test_the_work_does_not_start_until_every_safety_step_is_confirmed(work, technician, media):
@@ -295,3 +305,52 @@ def test_confirming_a_confirmed_step_again_keeps_who_confirmed_it(work, technici
     again = work.steps.get(pk=lockout.pk)
     assert (again.done_by, again.done_at) == (technician, first.done_at)
     assert work.events.filter(kind=EventKind.SAFETY).count() == 1
+
+
+def test_reopening_completed_work_needs_its_safety_steps_confirmed_again(
+    site, technician, pump, media
+):
+    """The isolation confirmed before the completion was for the finished job: reopening is
+    refused until each step is confirmed after the completion; the first confirmation stays
+    on the timeline and a confirmation of this round is kept, not replaced."""
+    work = scheduled_work(
+        site,
+        assignee=technician,
+        asset=pump,
+        type=WorkOrderType.PREVENTIVE,
+        steps=[LOCKOUT, PERMIT],
+    )
+    confirm_all(work, technician)
+    work_order_transition(work_order=work, to=Status.IN_PROGRESS, by=technician)
+    work_order_transition(work_order=work, to=Status.COMPLETED, by=technician)
+    planner = PlannerFactory(sites=[site])
+
+    with pytest.raises(ConflictError) as refused:
+        work_order_transition(work_order=work, to=Status.IN_PROGRESS, by=planner, reason="leak")
+    assert refused.value.code == "safety_steps_unconfirmed"
+    assert "Lock out breaker 4" in refused.value.message
+
+    lockout, permit = safety(work)
+    again = planner  # the planner (field work of the site) confirms this round
+    checklist_step_record(step=lockout, by=again)
+    lockout.refresh_from_db()
+    assert lockout.done_by == again
+    checklist_step_record(step=lockout, by=technician)  # this round's confirmation stands
+    lockout.refresh_from_db()
+    assert lockout.done_by == again
+    with pytest.raises(ValidationError):  # the permit still asks for its photo
+        checklist_step_record(step=permit, by=again)
+    work_order_photo_add(work_order=work, by=again, upload=photo(), step=permit)
+
+    work_order_transition(work_order=work, to=Status.IN_PROGRESS, by=planner, reason="leak")
+    work.refresh_from_db()
+    assert work.status == Status.IN_PROGRESS
+    messages = list(
+        work.events.filter(kind=EventKind.SAFETY).order_by("pk").values_list("message", flat=True)
+    )
+    assert messages == [
+        "Safety step 1 confirmed: Lock out breaker 4",
+        "Safety step 2 confirmed: Hot work permit signed",
+        "Safety step 1 confirmed again: Lock out breaker 4",
+        "Safety step 2 confirmed again: Hot work permit signed",
+    ]

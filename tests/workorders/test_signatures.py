@@ -6,6 +6,7 @@ import io
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.utils import timezone
 from PIL import Image, ImageDraw
 
 from cmms.errors import ConflictError
@@ -20,7 +21,7 @@ from tests.factories import (
 )
 from workorders import services, signatures
 from workorders.choices import EventKind, SignatureRole, Status, WorkOrderType
-from workorders.models import Signature
+from workorders.models import Signature, WorkOrder
 from workorders.resources import WorkOrderResource
 
 pytestmark = pytest.mark.django_db
@@ -369,3 +370,23 @@ def test_a_keyed_signature_is_stored_once_and_replayed(as_user, technician, runn
     assert len(list(media.rglob("*.png"))) == 1
     assert running.events.filter(kind=EventKind.SIGNATURE).count() == 1
     assert signature.superseded_at is None
+
+
+def test_the_admin_xlsx_export_writes_the_signing_time_as_a_local_date(
+    logged_in, planner, technician, running, media
+):
+    """openpyxl refuses datetimes with a time zone: the signed-at columns are rendered like
+    the model's date columns (the site's local time, no zone), in XLSX and CSV alike."""
+    from tests.planner.test_spreadsheet_export import csv_rows, export, xlsx_rows
+
+    signature = signatures.work_order_signature_add(
+        work_order=running, role="technician", signer_name="Tina", image=SIGNED, by=technician
+    )
+    client = logged_in(planner)
+    local = timezone.localtime(signature.signed_at).replace(microsecond=0, tzinfo=None)
+    [row] = [
+        r for r in xlsx_rows(export(client, WorkOrder, "xlsx")) if r["Technician signed by"].value
+    ]
+    assert row["Technician signed at"].value.replace(microsecond=0) == local
+    [row] = [r for r in csv_rows(export(client, WorkOrder, "csv")) if r["Technician signed by"]]
+    assert row["Technician signed at"] == local.strftime("%Y-%m-%d %H:%M:%S")
