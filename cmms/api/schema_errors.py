@@ -17,6 +17,7 @@ ERROR_CODES = {
         "409: running work is put on hold before its estimate goes above the contract's limit."
     ),
     "insufficient_stock": "409: the storeroom has less than the quantity asked for.",
+    "round_closed": "409: the inspection round is completed or missed; its results are final.",
     "in_use": "409: the object is still referenced and cannot be deleted.",
     "out_of_range": "400: a value is beyond what the database can store.",
     "invalid": "400: a refusal that names no field.",

@@ -415,3 +415,92 @@ def test_route_compliance_counts_runs_completed_within_the_grace_per_site():
         ("North", 4, 2, 1, 1, 50.0),
         ("South", 1, 1, 0, 0, 100.0),
     ]
+
+
+# --------------------------------------------------------------------------- API
+
+
+def results_url(run):
+    return f"/api/v1/round-runs/{run.pk}/results/"
+
+
+def test_the_api_records_a_result_once_however_often_it_is_posted(walk, technician, as_user):
+    run, _, reading = walk
+    client = as_user(technician)
+    body = {"check": reading.pk, "value": "1.5", "note": "Low"}
+
+    first = client.post(results_url(run), body, format="json")
+    again = client.post(results_url(run), body, format="json")
+
+    assert first.status_code == again.status_code == 200
+    assert first.json() == again.json()
+    assert first.json()["out_of_limits"] is True
+    assert first.json()["work_order_number"]
+    assert WorkOrder.objects.count() == 1
+
+    detail = client.get(f"/api/v1/round-runs/{run.pk}/").json()
+    assert detail["status"] == RunStatus.IN_PROGRESS
+    assert [r["check"] for r in detail["results"]] == [reading.pk]
+
+
+def test_the_api_refuses_bad_answers_with_400(walk, technician, as_user):
+    run, check, reading = walk
+    client = as_user(technician)
+
+    for body in (
+        {"check": reading.pk, "value": "NaN"},
+        {"check": reading.pk},
+        {"check": check.pk, "value": "3"},
+        {"check": 999_999_999},
+        {"check": "x"},
+    ):
+        response = client.post(results_url(run), body, format="json")
+        assert response.status_code == 400, body
+    assert not RoundResult.objects.exists()
+
+
+def test_the_api_completes_a_run_and_then_answers_changes_with_409(walk, technician, as_user):
+    run, check, reading = walk
+    client = as_user(technician)
+    client.post(results_url(run), {"check": check.pk, "passed": True}, format="json")
+    client.post(results_url(run), {"check": reading.pk, "value": "4"}, format="json")
+
+    done = client.post(f"/api/v1/round-runs/{run.pk}/complete/")
+    again = client.post(f"/api/v1/round-runs/{run.pk}/complete/")
+    change = client.post(results_url(run), {"check": reading.pk, "value": "5"}, format="json")
+
+    assert done.status_code == again.status_code == 200
+    assert done.json()["status"] == RunStatus.COMPLETED
+    assert change.status_code == 409
+    assert change.json()["code"] == "round_closed"
+
+
+def test_the_api_shows_rounds_of_the_users_sites_only(walk, as_user, other_site):
+    run, check, _ = walk
+    stranger = TechnicianFactory(sites=[other_site])
+    client = as_user(stranger)
+
+    assert client.get("/api/v1/round-runs/").json()["count"] == 0
+    assert client.get("/api/v1/routes/").json()["count"] == 0
+    response = client.post(results_url(run), {"check": check.pk, "passed": True}, format="json")
+    assert response.status_code == 404
+
+
+def test_customer_viewers_read_rounds_but_do_not_record(walk, viewer, as_user):
+    run, check, _ = walk
+    client = as_user(viewer)
+
+    assert client.get(f"/api/v1/round-runs/{run.pk}/").status_code == 200
+    response = client.post(results_url(run), {"check": check.pk, "passed": True}, format="json")
+    assert response.status_code == 403
+
+
+def test_a_route_lists_its_points_and_checks_in_walking_order(walk, planner, as_user):
+    run, check, reading = walk
+
+    route = as_user(planner).get(f"/api/v1/routes/{run.route_id}/").json()
+
+    point = route["points"][0]
+    assert point["asset_tag"] == "P-101"
+    assert [c["id"] for c in point["checks"]] == [check.pk, reading.pk]
+    assert point["checks"][1]["low"] == "2.000"
