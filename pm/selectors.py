@@ -141,6 +141,24 @@ class RouteCompliance:
         return round(100 * self.on_time / self.due, 1) if self.due else None
 
 
+ROUTE_COMPLIANCE_DEFINITION = (
+    "Inspection round runs completed no later than their route's grace after the time they "
+    "were due ÷ runs due in the period up to now, per site; a missed run (nobody started it "
+    "within the grace) is a miss, one completed after the grace is late."
+)
+
+
+def route_compliance_total(rows: list[RouteCompliance]) -> RouteCompliance:
+    """The sum of per-site rows (the dashboard's headline figure)."""
+    return RouteCompliance(
+        site="All",
+        due=sum(r.due for r in rows),
+        on_time=sum(r.on_time for r in rows),
+        late=sum(r.late for r in rows),
+        missed=sum(r.missed for r in rows),
+    )
+
+
 def route_compliance(runs, *, start: datetime, end: datetime) -> list[RouteCompliance]:
     """Route compliance per site: runs completed on time / runs due in [start, end).
 

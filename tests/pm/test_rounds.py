@@ -6,6 +6,7 @@ import pytest
 import time_machine
 from django.core.exceptions import ValidationError
 from django.db import connection
+from django.urls import reverse
 
 from assets.models import MeterReading
 from cmms.errors import ConflictError, NotPermitted
@@ -504,3 +505,23 @@ def test_a_route_lists_its_points_and_checks_in_walking_order(walk, planner, as_
     assert point["asset_tag"] == "P-101"
     assert [c["id"] for c in point["checks"]] == [check.pk, reading.pk]
     assert point["checks"][1]["low"] == "2.000"
+
+
+def test_the_dashboard_shows_route_compliance_of_the_planners_sites_only(
+    client_for, planner, site, pump, other_site
+):
+    route, _, _ = inspection_route(site, pump, grace_hours=1)
+    foreign, _, _ = inspection_route(other_site, AssetFactory(site=other_site))
+    now = local(BERLIN, 2025, 6, 10, 12)
+    due = now - timedelta(hours=5)
+    round_run(route, due_at=due, status=RunStatus.COMPLETED, completed_at=due)
+    round_run(route, due_at=due - timedelta(days=1), status=RunStatus.MISSED)
+    round_run(foreign, due_at=due, status=RunStatus.MISSED)
+
+    with time_machine.travel(now, tick=False):
+        page = client_for(planner).get(reverse("admin:planner-dashboard")).content.decode()
+
+    section = page[page.index('id="route-compliance"') :]
+    section = section[: section.index("</section>")]
+    assert "Route compliance: 50.0 %" in section
+    assert "North plant" in section and "South plant" not in section
