@@ -79,3 +79,20 @@ def test_the_command_prints_the_logins_and_urls(seeded, capsys):
     assert "demo1234" in out
     assert "/admin/" in out
     assert "/api/v1/docs/" in out
+
+
+def test_it_walks_a_route_per_site_for_a_week_with_one_request_and_fed_meters(seeded):
+    from pm.choices import RunStatus
+    from pm.models import RoundResult, RoundRun, Route
+
+    assert Route.objects.count() == Site.objects.count()
+    for route in Route.objects.all():
+        statuses = list(route.runs.values_list("status", flat=True))
+        assert statuses.count(RunStatus.COMPLETED) == 6
+        assert statuses.count(RunStatus.MISSED) == 1
+    raised = RoundResult.objects.filter(work_order__isnull=False)
+    assert raised.count() == Site.objects.count()
+    assert set(raised.values_list("work_order__status", flat=True)) == {Status.REQUESTED}
+    fed = RoundResult.objects.filter(value__isnull=False)
+    assert fed.filter(meter_reading__isnull=True).count() == 0
+    assert RoundRun.objects.filter(status=RunStatus.IN_PROGRESS).count() == 0
