@@ -196,11 +196,13 @@ def route_compliance(runs, *, start: datetime, end: datetime) -> list[RouteCompl
 
 def rounds_of_the_day(user, *, now: datetime):
     """The open runs a technician may walk now: due within the next day or still open, at
-    their sites, assigned to them or to nobody; earliest due first."""
+    their sites, assigned to them, or assigned to nobody and needing no skill they lack;
+    earliest due first."""
+    skilled = Q(route__required_skill__isnull=True) | Q(route__required_skill__in=user.skills.all())
     return (
         RoundRun.objects.for_user(user)
         .filter(status__in=OPEN_RUN_STATUSES, due_at__lt=now + timedelta(days=1))
-        .filter(Q(assignee=user) | Q(assignee__isnull=True))
+        .filter(Q(assignee=user) | (Q(assignee__isnull=True) & skilled))
         .select_related("route__site")
         .annotate(checks=Count("route__points__checks", distinct=True))
         .annotate(recorded=Count("results", distinct=True))

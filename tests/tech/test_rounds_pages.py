@@ -127,3 +127,21 @@ def test_a_completed_round_shows_no_forms(client_for, technician, walk):
 
     assert "Complete the round" not in html
     assert "/checks/" not in html
+
+
+def test_my_work_lists_only_rounds_i_may_walk(client_for, technician, colleague, site, pump):
+    from tests.factories import SkillFactory
+
+    mine, _, _ = inspection_route(site, pump, name="Mine", assignee=technician)
+    theirs, _, _ = inspection_route(site, pump, name="Carls walk")
+    electrical, _, _ = inspection_route(
+        site, pump, name="Switchgear walk", required_skill=SkillFactory(code="electrical")
+    )
+    round_run(mine)
+    round_run(theirs, assignee=colleague)
+    round_run(electrical)
+
+    html = client_for(technician).get("/tech/").content.decode()
+
+    assert "Mine" in html
+    assert "Carls walk" not in html and "Switchgear walk" not in html
