@@ -410,7 +410,9 @@ class RoutePoint(models.Model):
         return f"{self.position}. {self.asset_id}"
 
     def clean(self):
-        if self.route_id and self.asset_id and self.asset.site_id != self.route.site_id:
+        # The route may be unsaved yet (a point added inline with a new route): its site is set.
+        route = self.route if RoutePoint.route.is_cached(self) or self.route_id else None
+        if route is not None and self.asset_id and self.asset.site_id != route.site_id:
             raise ValidationError({"asset": "The asset belongs to another site."})
 
 
@@ -463,7 +465,8 @@ class RouteCheck(models.Model):
             errors["kind"] = "Only a reading has limits and a meter."
         if self.low is not None and self.high is not None and self.low > self.high:
             errors["high"] = "The high limit is below the low limit."
-        if self.meter_id and self.point_id and self.meter.asset_id != self.point.asset_id:
+        point = self.point if RouteCheck.point.is_cached(self) or self.point_id else None
+        if self.meter_id and point is not None and self.meter.asset_id != point.asset_id:
             errors["meter"] = "The meter belongs to another asset than the point's."
         if errors:
             raise ValidationError(errors)
