@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal, InvalidOperation
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from cmms.errors import ConflictError, NotPermitted
@@ -41,8 +41,8 @@ class RoundsGenerated:
 def rounds_generate_due(*, now: datetime | None = None) -> RoundsGenerated:
     """Create the runs of active routes due up to now + their lead, and mark missed the runs
     nobody started within their grace. Safe to repeat and to run concurrently: a run is unique
-    per (route, due_at) and inserted with ON CONFLICT DO NOTHING; missing is a conditional
-    update."""
+    per (route, due_at), so a second insert of it fails and is not counted; missing is a
+    conditional update."""
     now = now or timezone.now()
     result = RoundsGenerated()
     for route in Route.objects.active().select_related("site").order_by("pk"):
@@ -60,15 +60,8 @@ def rounds_generate_due(*, now: datetime | None = None) -> RoundsGenerated:
             until=now + timedelta(hours=route.lead_hours),
             ends_on=route.ends_on,
         )
-        runs = [
-            RoundRun(route=route, due_at=due, assignee_id=route.assignee_id, created_at=now)
-            for due in dues
-        ]
-        if runs:
-            RoundRun.objects.bulk_create(runs, ignore_conflicts=True)
-            result.created += RoundRun.objects.filter(
-                route=route, due_at__in=[r.due_at for r in runs], created_at=now
-            ).count()
+        for due in dues:
+            result.created += _run_create(route, due, now=now)
     for route in Route.objects.filter(runs__status=RunStatus.SCHEDULED).distinct():
         result.missed += RoundRun.objects.filter(
             route=route, status=RunStatus.SCHEDULED, due_at__lt=now - route.grace
@@ -76,6 +69,18 @@ def rounds_generate_due(*, now: datetime | None = None) -> RoundsGenerated:
     if result.created or result.missed:
         logger.info("Rounds: %s runs created, %s missed.", result.created, result.missed)
     return result
+
+
+def _run_create(route: Route, due_at: datetime, *, now: datetime) -> int:
+    """Insert one run; 0 when another generation run inserted it first (the unique key)."""
+    try:
+        with transaction.atomic():
+            RoundRun.objects.create(
+                route=route, due_at=due_at, assignee_id=route.assignee_id, created_at=now
+            )
+    except IntegrityError:
+        return 0
+    return 1
 
 
 def _check_walker(by, run: RoundRun) -> None:

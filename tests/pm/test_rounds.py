@@ -110,6 +110,36 @@ def test_repeated_generation_creates_each_run_once():
     assert route.runs.values("due_at").distinct().count() == first.created
 
 
+@pytest.mark.postgresql(reason="SQLite locks the whole database for writers")
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_beat_runs_create_each_run_once():
+    site = SiteFactory(timezone=BERLIN)
+    routes = [daily_route(site, lead_hours=0) for _ in range(5)]
+    now = local(BERLIN, 2025, 3, 4, 9)  # four daily runs each
+    start = threading.Barrier(3)
+    results, errors = [], []
+
+    def run():
+        try:
+            start.wait()
+            results.append(rounds_generate_due(now=now))
+        except Exception as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run) for _ in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert errors == []
+    assert RoundRun.objects.count() == 20
+    assert sum(r.created for r in results) == 20
+    assert all(route.runs.count() == 4 for route in routes)
+
+
 def test_a_run_nobody_started_within_the_grace_is_missed_but_a_started_one_is_not(technician):
     site = technician.sites.get()
     route = daily_route(site, due_time="08:00", grace_hours=4, lead_hours=0)
