@@ -1,7 +1,7 @@
 """The demo's inspection rounds: one daily route per site past three units, each with a leak
 check and a temperature reading (limits, feeding a meter), and its past week of runs walked
 through the same services a technician's phone calls: most on time, one late, one missed, one
-with a reading out of limits that raised a work request."""
+with a reading out of limits that raised a work request; today's run is under way."""
 
 import datetime
 from decimal import Decimal
@@ -90,3 +90,17 @@ def _past_week(route: Route, technician, *, now) -> None:
         round_run_complete(
             run=run, by=technician, now=walked + datetime.timedelta(minutes=4 * len(checks))
         )
+    _today_started(route, technician, checks, tz=tz, now=now)
+
+
+def _today_started(route, technician, checks, *, tz, now) -> None:
+    """Today's run, begun: the first point is done, the rest waits on the technician's phone."""
+    due = datetime.datetime.combine(now.astimezone(tz).date(), DUE, tzinfo=tz)
+    run = RoundRun.objects.create(route=route, due_at=due, assignee=technician)
+    at = now - datetime.timedelta(minutes=10)
+    first_point = checks[0].point_id
+    for check in (c for c in checks if c.point_id == first_point):
+        if check.kind == CheckKind.READING:
+            round_result_record(run=run, route_check=check, by=technician, value="42", now=at)
+        else:
+            round_result_record(run=run, route_check=check, by=technician, passed=True, now=at)

@@ -95,4 +95,6 @@ def test_it_walks_a_route_per_site_for_a_week_with_one_request_and_fed_meters(se
     assert set(raised.values_list("work_order__status", flat=True)) == {Status.REQUESTED}
     fed = RoundResult.objects.filter(value__isnull=False)
     assert fed.filter(meter_reading__isnull=True).count() == 0
-    assert RoundRun.objects.filter(status=RunStatus.IN_PROGRESS).count() == 0
+    started = RoundRun.objects.filter(status=RunStatus.IN_PROGRESS)
+    assert started.count() == Route.objects.count()  # today's, under way
+    assert all(0 < run.results.count() < 6 for run in started)
