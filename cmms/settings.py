@@ -325,6 +325,7 @@ CELERY_TASK_ROUTES = {
     "alerts.tasks.process_alerts": {"queue": "alerts"},
     "alerts.tasks.sweep_alerts": {"queue": "housekeeping"},
     "pm.tasks.generate_pm_work_orders": {"queue": "housekeeping"},
+    "pm.tasks.generate_round_runs": {"queue": "housekeeping"},
     "planner.tasks.refresh_dashboard_figures": {"queue": "housekeeping"},
     "sync.tasks.prune_tombstones": {"queue": "housekeeping"},
     "sync.tasks.purge_idempotency_keys": {"queue": "housekeeping"},
@@ -336,6 +337,7 @@ CELERY_TASK_ROUTES = {
 CELERY_BEAT_SCHEDULE: dict = {
     "alerts-sweep": {"task": "alerts.tasks.sweep_alerts", "schedule": 30.0},
     "pm-generate": {"task": "pm.tasks.generate_pm_work_orders", "schedule": 15 * 60.0},
+    "rounds-generate": {"task": "pm.tasks.generate_round_runs", "schedule": 15 * 60.0},
     # planner.selectors.SNAPSHOT_EVERY_SECONDS
     "planner-dashboard": {"task": "planner.tasks.refresh_dashboard_figures", "schedule": 10 * 60.0},
     # fleet.checks: silent gateways and stale sensors (one query for the whole fleet), then

@@ -36,6 +36,7 @@ from assets.models import (
 )
 from cmms.roles import Role
 from demo.commercial import ask_the_clients, clock_history, cost_history, seed_contracts
+from demo.rounds import seed_rounds
 from fleet.connectivity import silence_work_open
 from gateways.choices import Connectivity, SensorState
 from gateways.models import BatterySample, ConnectivityEvent, FirmwareTarget, Gateway, Sensor
@@ -381,6 +382,7 @@ class _Seeder:
         ask_the_clients(self.sites, self.users)
         _History(self).run()
         _Fleet(self).run()
+        seed_rounds(self.sites, self.equipment, self.users, now=self.now)
 
     # -- reference data
 

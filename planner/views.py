@@ -33,6 +33,8 @@ from pipeline.choices import Severity
 from planner import selectors as planner_selectors
 from planner.forms import DispatchForm, FleetForm, SitePeriodForm
 from planner.services import work_order_dispatch, work_order_merge
+from pm import selectors as pm_selectors
+from pm.models import RoundRun
 from workorders import policy, selectors
 from workorders import services as wo_services
 from workorders.choices import OPEN_STATUSES, Status
@@ -83,9 +85,16 @@ def dashboard(request):
         now=timezone.now(),
         period=snapshot.figures if snapshot else None,
     )
+    runs = RoundRun.objects.for_user(user)
+    if site is not None:
+        runs = runs.filter(route__site=site)
+    route_rows = pm_selectors.route_compliance(runs, start=start, end=min(end, kpis.now))
     context = _context(
         request,
         "Planner dashboard",
+        routes=route_rows,
+        routes_total=pm_selectors.route_compliance_total(route_rows),
+        routes_definition=pm_selectors.ROUTE_COMPLIANCE_DEFINITION,
         form=form,
         site=site,
         kpis=kpis,

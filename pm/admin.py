@@ -1,15 +1,33 @@
 """Planners' admin for preventive maintenance: plans (written through `pm_plan_save`), the
-90-day forecast page, occurrences and meter resets (read-only records)."""
+90-day forecast page, occurrences and meter resets (read-only records), inspection routes
+(points inline; each point's checks on its own page) and their runs with results (read-only)."""
 
 from django.contrib import admin
 from django.template.response import TemplateResponse
 from django.urls import path
 from django.utils import timezone
 
-from cmms.admin import NO_DELETE, VIEW_ONLY, SiteScopedAdminMixin, adopt_saved, changed_values
+from cmms.admin import (
+    NO_DELETE,
+    VIEW_ONLY,
+    ReadOnlyInlineMixin,
+    ScopedInlineMixin,
+    SiteScopedAdminMixin,
+    adopt_saved,
+    changed_values,
+)
 from cmms.inputs import parse_id
 from pm import selectors, services
-from pm.models import MeterReset, PMOccurrence, PMPlan
+from pm.models import (
+    MeterReset,
+    PMOccurrence,
+    PMPlan,
+    RoundResult,
+    RoundRun,
+    Route,
+    RouteCheck,
+    RoutePoint,
+)
 
 FORECAST_DAYS = 90
 
@@ -85,3 +103,86 @@ class MeterResetAdmin(SiteScopedAdminMixin, admin.ModelAdmin):
     permissions = VIEW_ONLY
     list_display = ("meter", "reset_at", "value_before", "value_after", "reason", "created_by")
     list_select_related = ("meter__asset", "created_by")
+
+
+class RoutePointInline(ScopedInlineMixin, admin.TabularInline):
+    model = RoutePoint
+    extra = 0
+    fields = ("position", "asset", "instruction")
+    autocomplete_fields = ("asset",)
+    show_change_link = True  # the point's page holds its checks
+
+
+@admin.register(Route)
+class RouteAdmin(SiteScopedAdminMixin, admin.ModelAdmin):
+    """Inspection routes; kept for their runs' history (deactivate rather than delete)."""
+
+    permissions = NO_DELETE
+    list_display = ("code", "name", "site", "interval", "interval_unit", "assignee", "is_active")
+    list_filter = (("site", admin.RelatedOnlyFieldListFilter), "is_active")
+    list_select_related = ("site", "assignee")
+    search_fields = ("code", "name")
+    readonly_fields = ("generate_from", "created_at", "updated_at")
+    fieldsets = (
+        (None, {"fields": ("site", "code", "name", "description", "is_active")}),
+        ("Who walks it", {"fields": ("assignee", "required_skill")}),
+        (
+            "Schedule",
+            {
+                "fields": (
+                    "interval",
+                    "interval_unit",
+                    "starts_on",
+                    "due_time",
+                    "ends_on",
+                    "lead_hours",
+                    "grace_hours",
+                )
+            },
+        ),
+        ("History", {"fields": ("generate_from", "created_at", "updated_at")}),
+    )
+    inlines = [RoutePointInline]
+
+
+class RouteCheckInline(ScopedInlineMixin, admin.TabularInline):
+    model = RouteCheck
+    extra = 1
+    fields = ("position", "kind", "label", "unit", "low", "high", "meter")
+
+
+@admin.register(RoutePoint)
+class RoutePointAdmin(SiteScopedAdminMixin, admin.ModelAdmin):
+    """A stop of a route with its checks and readings (limits inclusive)."""
+
+    list_display = ("route", "position", "asset")
+    list_select_related = ("route", "asset")
+    search_fields = ("route__code", "asset__tag")
+    autocomplete_fields = ("asset",)
+    inlines = [RouteCheckInline]
+
+
+class RoundResultInline(ReadOnlyInlineMixin, admin.TabularInline):
+    model = RoundResult
+    fields = (
+        "route_check",
+        "value",
+        "passed",
+        "out_of_limits",
+        "note",
+        "work_order",
+        "recorded_by",
+        "recorded_at",
+    )
+
+
+@admin.register(RoundRun)
+class RoundRunAdmin(SiteScopedAdminMixin, admin.ModelAdmin):
+    """Every run of every route with its results (read-only: technicians record them)."""
+
+    permissions = VIEW_ONLY
+    list_display = ("route", "due_at", "status", "assignee", "completed_at", "completed_by")
+    list_filter = ("status", ("due_at", admin.DateFieldListFilter))
+    list_select_related = ("route", "assignee", "completed_by")
+    search_fields = ("route__code", "route__name")
+    inlines = [RoundResultInline]

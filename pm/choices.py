@@ -45,3 +45,18 @@ class ReadingResult(models.TextChoices):
     CONFLICT = "conflict", "Conflict (same reading_id, different content)"
     REFUSED = "refused"
     UNMATCHED = "unmatched", "Unmatched (unknown asset or meter)"
+
+
+class CheckKind(models.TextChoices):
+    CHECK = "check", "Check (pass or fail)"
+    READING = "reading", "Reading (a value with limits)"
+
+
+class RunStatus(models.TextChoices):
+    SCHEDULED = "scheduled"
+    IN_PROGRESS = "in_progress", "In progress"
+    COMPLETED = "completed"
+    MISSED = "missed"
+
+
+OPEN_RUN_STATUSES = (RunStatus.SCHEDULED, RunStatus.IN_PROGRESS)

@@ -6,15 +6,17 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils import timezone
 
 from cmms.fields import optional_foreign_key
 from cmms.scoping import SiteScopedQuerySet
 from pm.choices import (
     Anchor,
+    CheckKind,
     IntervalUnit,
     OccurrenceStatus,
+    RunStatus,
     Scope,
     Trigger,
     WorkOrderStatus,
@@ -305,3 +307,274 @@ class GatewayReading(models.Model):
 
     def __str__(self):
         return f"{self.gateway_id}/{self.reading_id}"
+
+
+class RouteQuerySet(SiteScopedQuerySet):
+    def active(self):
+        return self.filter(is_active=True)
+
+
+class Route(models.Model):
+    """An inspection round: an ordered walk past assets of one site, taking checks and readings.
+
+    Scheduled on a fixed calendar like a PM plan (`pm/schedule.py`); each due date is a
+    `RoundRun`, created once by `rounds_generate_due`.
+    """
+
+    site_lookup = "site"
+
+    site = models.ForeignKey("assets.Site", on_delete=models.PROTECT, related_name="routes")
+    code = models.SlugField(max_length=50)
+    name = models.CharField(max_length=200)
+    description = models.TextField(blank=True)
+    is_active = models.BooleanField(default=True)
+    assignee = optional_foreign_key(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        related_name="routes",
+        help_text="Who walks it; empty: any technician with the required skill.",
+    )
+    required_skill = optional_foreign_key(
+        "accounts.Skill", on_delete=models.PROTECT, related_name="routes"
+    )
+    interval = models.PositiveIntegerField(
+        default=1, validators=[MinValueValidator(1)], help_text="Every N units."
+    )
+    interval_unit = models.CharField(
+        max_length=10, choices=IntervalUnit.choices, default=IntervalUnit.DAY
+    )
+    starts_on = models.DateField(help_text="First due date (site's local date).")
+    due_time = models.TimeField(
+        default=datetime.time(8, 0), help_text="Local time of day the round is due."
+    )
+    ends_on = models.DateField(null=True, blank=True, help_text="No run is due after it.")
+    lead_hours = models.PositiveIntegerField(
+        default=12, help_text="Create the run this many hours before it is due."
+    )
+    grace_hours = models.PositiveIntegerField(
+        default=4,
+        help_text="A run not completed this long after it is due is late; one not started "
+        "by then is missed.",
+    )
+    generate_from = models.DateTimeField(
+        default=timezone.now, help_text="Runs due before this moment are not created."
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = RouteQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["site", "code"]
+        constraints = [
+            models.UniqueConstraint(fields=["site", "code"], name="route_code_unique_per_site"),
+        ]
+
+    def __str__(self):
+        return f"{self.code} {self.name}"
+
+    @property
+    def tz(self) -> zoneinfo.ZoneInfo:
+        return zoneinfo.ZoneInfo(self.site.timezone)
+
+    @property
+    def grace(self) -> datetime.timedelta:
+        return datetime.timedelta(hours=self.grace_hours)
+
+    def clean(self):
+        if self.ends_on is not None and self.starts_on and self.ends_on < self.starts_on:
+            raise ValidationError({"ends_on": "The end date is before the first due date."})
+
+
+class RoutePoint(models.Model):
+    """One stop of a route: an asset of the route's site, visited in `position` order."""
+
+    site_lookup = "route__site"
+
+    route = models.ForeignKey(Route, on_delete=models.CASCADE, related_name="points")
+    position = models.PositiveSmallIntegerField()
+    asset = models.ForeignKey("assets.Asset", on_delete=models.PROTECT, related_name="+")
+    instruction = models.TextField(blank=True)
+
+    objects = SiteScopedQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["route", "position"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["route", "position"], name="route_point_unique_position"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.position}. {self.asset_id}"
+
+    def clean(self):
+        # The route may be unsaved yet (a point added inline with a new route): its site is set.
+        route = self.route if RoutePoint.route.is_cached(self) or self.route_id else None
+        if route is not None and self.asset_id and self.asset.site_id != route.site_id:
+            raise ValidationError({"asset": "The asset belongs to another site."})
+
+
+class RouteCheck(models.Model):
+    """What is checked at a point: pass/fail, or a reading with optional inclusive limits
+    that may feed one of the asset's meters."""
+
+    site_lookup = "point__route__site"
+
+    point = models.ForeignKey(RoutePoint, on_delete=models.CASCADE, related_name="checks")
+    position = models.PositiveSmallIntegerField(default=1)
+    kind = models.CharField(max_length=10, choices=CheckKind.choices, default=CheckKind.CHECK)
+    label = models.CharField(max_length=200)
+    unit = models.CharField(max_length=20, blank=True)
+    low = models.DecimalField(**METER_VALUE, null=True, blank=True, help_text="Lowest good value.")
+    high = models.DecimalField(
+        **METER_VALUE, null=True, blank=True, help_text="Highest good value."
+    )
+    meter = optional_foreign_key(
+        "assets.Meter",
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text="The asset's meter this reading feeds.",
+    )
+
+    objects = SiteScopedQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["point", "position", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(low__isnull=True) | Q(high__isnull=True) | Q(low__lte=F("high")),
+                name="route_check_low_not_above_high",
+            ),
+            models.CheckConstraint(
+                condition=Q(kind=CheckKind.READING)
+                | (Q(low__isnull=True) & Q(high__isnull=True) & Q(meter__isnull=True)),
+                name="route_check_limits_only_on_readings",
+            ),
+        ]
+
+    def __str__(self):
+        return self.label
+
+    def clean(self):
+        errors = {}
+        if self.kind == CheckKind.CHECK and (
+            self.low is not None or self.high is not None or self.meter_id is not None
+        ):
+            errors["kind"] = "Only a reading has limits and a meter."
+        if self.low is not None and self.high is not None and self.low > self.high:
+            errors["high"] = "The high limit is below the low limit."
+        point = self.point if RouteCheck.point.is_cached(self) or self.point_id else None
+        if self.meter_id and point is not None and self.meter.asset_id != point.asset_id:
+            errors["meter"] = "The meter belongs to another asset than the point's."
+        if errors:
+            raise ValidationError(errors)
+
+    def out_of_limits(self, value: Decimal) -> bool:
+        """Whether a reading lies outside [low, high]; the limits themselves are good."""
+        return (self.low is not None and value < self.low) or (
+            self.high is not None and value > self.high
+        )
+
+    @property
+    def limits(self) -> str:
+        unit = f" {self.unit}" if self.unit else ""
+        if self.low is not None and self.high is not None:
+            return f"{self.low} to {self.high}{unit}"
+        if self.low is not None:
+            return f"at least {self.low}{unit}"
+        if self.high is not None:
+            return f"at most {self.high}{unit}"
+        return ""
+
+
+class RoundRun(models.Model):
+    """One walk of a route, due at one moment; created once per (route, due_at)."""
+
+    site_lookup = "route__site"
+
+    route = models.ForeignKey(Route, on_delete=models.PROTECT, related_name="runs")
+    due_at = models.DateTimeField()
+    status = models.CharField(max_length=12, choices=RunStatus.choices, default=RunStatus.SCHEDULED)
+    assignee = optional_foreign_key(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, related_name="round_runs"
+    )
+    started_at = models.DateTimeField(null=True, blank=True)
+    started_by = optional_foreign_key(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, related_name="+"
+    )
+    completed_at = models.DateTimeField(null=True, blank=True)
+    completed_by = optional_foreign_key(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    objects = SiteScopedQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-due_at", "route"]
+        indexes = [models.Index(fields=["status", "due_at"])]
+        constraints = [
+            models.UniqueConstraint(fields=["route", "due_at"], name="round_run_once_per_due"),
+        ]
+
+    def __str__(self):
+        return f"{self.route} due {self.due_at:%Y-%m-%d %H:%M}"
+
+    @property
+    def on_time(self) -> bool:
+        """Completed within the route's grace after it was due (route compliance)."""
+        return (
+            self.status == RunStatus.COMPLETED
+            and self.completed_at is not None
+            and self.completed_at <= self.due_at + self.route.grace
+        )
+
+
+class RoundResult(models.Model):
+    """The answer to one check in one run; re-submitting it updates the same row."""
+
+    site_lookup = "run__route__site"
+
+    run = models.ForeignKey(RoundRun, on_delete=models.CASCADE, related_name="results")
+    route_check = models.ForeignKey(RouteCheck, on_delete=models.PROTECT, related_name="results")
+    value = models.DecimalField(**METER_VALUE, null=True, blank=True)
+    passed = models.BooleanField(null=True, blank=True)
+    note = models.CharField(max_length=500, blank=True)
+    out_of_limits = models.BooleanField(
+        default=False, help_text="A reading outside the limits, or a failed check."
+    )
+    work_order = models.OneToOneField(
+        "workorders.WorkOrder",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="round_result",
+        help_text="The work request this result raised (at most one).",
+    )
+    meter_reading = models.OneToOneField(
+        "assets.MeterReading",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="round_result",
+        help_text="The meter reading this result fed.",
+    )
+    recorded_by = optional_foreign_key(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, related_name="+"
+    )
+    recorded_at = models.DateTimeField(default=timezone.now)
+
+    objects = SiteScopedQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["run", "route_check__point__position", "route_check__position"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["run", "route_check"], name="round_result_once_per_check"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.run_id}/{self.route_check_id}"

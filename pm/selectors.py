@@ -1,14 +1,14 @@
-"""Reads of preventive maintenance that are more than a filter: the planner's forecast and
-PM compliance."""
+"""Reads of preventive maintenance that are more than a filter: the planner's forecast, PM
+compliance, route compliance and a technician's rounds of the day."""
 
 from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
 
-from django.db.models import Count, F, Q
+from django.db.models import Count, DurationField, ExpressionWrapper, F, Q, Value
 
-from pm.choices import Trigger
-from pm.models import PMPlan
+from pm.choices import OPEN_RUN_STATUSES, RunStatus, Trigger
+from pm.models import PMPlan, RoundRun
 from pm.services.generation import Target, attach_state, calendar_due_dates, plan_targets
 from workorders.choices import OPEN_STATUSES, Source
 
@@ -124,4 +124,90 @@ def pm_compliance(*, work_orders, since: datetime, until: datetime, now: datetim
     }
 
 
-__all__ = ["pm_compliance", "pm_forecast"]
+@dataclass
+class RouteCompliance:
+    site: str
+    due: int
+    on_time: int
+    late: int
+    missed: int
+
+    @property
+    def not_done(self) -> int:
+        return self.due - self.on_time - self.late
+
+    @property
+    def percent(self) -> float | None:
+        return round(100 * self.on_time / self.due, 1) if self.due else None
+
+
+ROUTE_COMPLIANCE_DEFINITION = (
+    "Inspection round runs completed no later than their route's grace after the time they "
+    "were due ÷ runs due in the period up to now, per site; a missed run (nobody started it "
+    "within the grace) is a miss, one completed after the grace is late."
+)
+
+
+def route_compliance_total(rows: list[RouteCompliance]) -> RouteCompliance:
+    """The sum of per-site rows (the dashboard's headline figure)."""
+    return RouteCompliance(
+        site="All",
+        due=sum(r.due for r in rows),
+        on_time=sum(r.on_time for r in rows),
+        late=sum(r.late for r in rows),
+        missed=sum(r.missed for r in rows),
+    )
+
+
+def route_compliance(runs, *, start: datetime, end: datetime) -> list[RouteCompliance]:
+    """Route compliance per site: runs completed on time / runs due in [start, end).
+
+    "Due": a run of a route whose `due_at` falls in the period, whatever became of it (a missed
+    run is a miss). "On time": completed no later than its route's grace after `due_at`. "Late":
+    completed after that. "Missed": nobody started it within the grace. Sorted by site name.
+    """
+    grace = ExpressionWrapper(
+        F("route__grace_hours") * Value(timedelta(hours=1)), output_field=DurationField()
+    )
+    completed = Q(status=RunStatus.COMPLETED)
+    rows = (
+        runs.filter(due_at__gte=start, due_at__lt=end)
+        .annotate(deadline=F("due_at") + grace)
+        .values("route__site__name")
+        .annotate(
+            due=Count("pk"),
+            on_time=Count("pk", filter=completed & Q(completed_at__lte=F("deadline"))),
+            late=Count("pk", filter=completed & Q(completed_at__gt=F("deadline"))),
+            missed=Count("pk", filter=Q(status=RunStatus.MISSED)),
+        )
+        .order_by("route__site__name")
+    )
+    return [
+        RouteCompliance(
+            site=row["route__site__name"],
+            due=row["due"],
+            on_time=row["on_time"],
+            late=row["late"],
+            missed=row["missed"],
+        )
+        for row in rows
+    ]
+
+
+def rounds_of_the_day(user, *, now: datetime):
+    """The open runs a technician may walk now: due within the next day or still open, at
+    their sites, assigned to them, or assigned to nobody and needing no skill they lack;
+    earliest due first."""
+    skilled = Q(route__required_skill__isnull=True) | Q(route__required_skill__in=user.skills.all())
+    return (
+        RoundRun.objects.for_user(user)
+        .filter(status__in=OPEN_RUN_STATUSES, due_at__lt=now + timedelta(days=1))
+        .filter(Q(assignee=user) | (Q(assignee__isnull=True) & skilled))
+        .select_related("route__site")
+        .annotate(checks=Count("route__points__checks", distinct=True))
+        .annotate(recorded=Count("results", distinct=True))
+        .order_by("due_at", "route__code")
+    )
+
+
+__all__ = ["pm_compliance", "pm_forecast", "rounds_of_the_day", "route_compliance"]

@@ -198,3 +198,18 @@ class ClientDecisionForm(forms.Form):
         help_text="Required when you reject: say why, so the planner can re-estimate.",
         widget=forms.Textarea,
     )
+
+
+class RoundResultForm(forms.Form):
+    """One check of a round: a reading's value or a check's pass/fail, and a note; each check's
+    form has its own ids (`auto_id="check<pk>-%s"`)."""
+
+    value = forms.DecimalField(max_digits=16, decimal_places=3, required=False, label="Reading")
+    passed = forms.TypedChoiceField(
+        choices=[("pass", "Pass"), ("fail", "Fail")],
+        coerce=lambda answer: answer == "pass",
+        required=False,
+        empty_value=None,
+        label="Pass or fail",
+    )
+    note = forms.CharField(max_length=500, required=False, label="Note")

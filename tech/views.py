@@ -19,6 +19,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods
 
 from assets import policy as asset_policy
@@ -26,6 +27,10 @@ from assets.models import Asset, Site, Stock
 from cmms.errors import SERVICE_ERRORS, ConflictError, refusal_for
 from cmms.inputs import parse_id
 from contracts.choices import ClientApproval
+from pm import selectors as pm_selectors
+from pm import services as pm_services
+from pm.choices import OPEN_RUN_STATUSES
+from pm.models import RoundRun, RouteCheck
 from sync.idempotency import idempotent_view, key_of
 from tech import selectors
 from tech import services as tech_services
@@ -39,6 +44,7 @@ from tech.forms import (
     PhotoForm,
     ReportProblemForm,
     RequestWorkForm,
+    RoundResultForm,
     SafetyConfirmForm,
     StepForm,
     error_sentences,
@@ -119,6 +125,7 @@ def home(request):
         context["awaiting_approval"] = selectors.awaiting_client_approval(user)
         return render(request, "tech/site_work.html", context)
     context["work"] = selectors.my_work(user)
+    context["rounds"] = list(pm_selectors.rounds_of_the_day(user, now=timezone.now()))
     return render(request, "tech/my_work.html", context)
 
 
@@ -804,3 +811,94 @@ def asset_labels(request):
         sites = Site.objects.for_user(request.user).order_by("code")
         return render(request, "tech/labels.html", {"labels": [], "sites": sites})
     return _labels(request, list(assets[:MAX_LABELS]))
+
+
+# ---------------------------------------------------------------- inspection rounds
+
+
+def _round_ids(check) -> str:
+    return f"check{check.pk}-%s"
+
+
+def _load_run(user, pk) -> RoundRun:
+    return get_object_or_404(RoundRun.objects.for_user(user).select_related("route__site"), pk=pk)
+
+
+def _render_round(request, run, *, status=200, forms=None, page_errors=()):
+    """The round page: its points in walking order, each check with its limits, its result so
+    far and a small form that saves that one result."""
+    forms = forms or {}
+    results = {r.route_check_id: r for r in run.results.select_related("work_order")}
+    points = list(run.route.points.select_related("asset").prefetch_related("checks"))
+    total = 0
+    for point in points:
+        point.path = selectors.asset_path(point.asset)
+        for check in point.checks.all():
+            total += 1
+            check.result = results.get(check.pk)
+            check.form = forms.get(check.pk) or RoundResultForm(auto_id=_round_ids(check))
+    context = {
+        "run": run,
+        "points": points,
+        "recorded": len(results),
+        "total": total,
+        "may_walk": policy.may_change_work(request.user) and run.status in OPEN_RUN_STATUSES,
+        "page_errors": page_errors,
+    }
+    return render(request, "tech/round.html", context, status=status)
+
+
+@require_GET
+@login_required
+def round_detail(request, pk):
+    return _render_round(request, _load_run(request.user, pk))
+
+
+@form_address("tech:round")
+def round_result(request, pk, check_id):
+    """Save one check's result (one POST each; repeating it changes nothing)."""
+    run = _load_run(request.user, pk)
+    check = get_object_or_404(RouteCheck.objects.filter(point__route_id=run.route_id), pk=check_id)
+    form = RoundResultForm(request.POST, auto_id=_round_ids(check))
+    status = 400
+    if form.is_valid():
+        try:
+            result = pm_services.round_result_record(
+                run=run,
+                route_check=check,
+                by=request.user,
+                value=form.cleaned_data["value"],
+                passed=form.cleaned_data["passed"],
+                note=form.cleaned_data["note"],
+            )
+        except SERVICE_ERRORS as error:
+            status = _refused(form, error)
+        else:
+            text = f"{check.label}: saved."
+            if result.work_order_id:
+                text += f" Work request {result.work_order.number} raised."
+            messages.success(request, text)
+            return redirect(f"{reverse('tech:round', args=[pk])}#check-{check.pk}")
+    errors = [error["text"] for error in error_sentences(form)]
+    return _render_round(
+        request,
+        _load_run(request.user, pk),
+        status=status,
+        forms={check.pk: form},
+        page_errors=errors,
+    )
+
+
+@form_address("tech:round", "complete")
+def round_complete(request, pk):
+    run = _load_run(request.user, pk)
+    form = django_forms.Form(request.POST)
+    form.is_valid()
+    try:
+        pm_services.round_run_complete(run=run, by=request.user)
+    except SERVICE_ERRORS as error:
+        status = _refused(form, error)
+        errors = [error["text"] for error in error_sentences(form)]
+        return _render_round(request, run, status=status, page_errors=errors)
+    messages.success(request, f"Round {run.route.code} completed.")
+    return redirect("tech:home")

@@ -410,3 +410,64 @@ def contract_covering(site, *, targets=None, **fields):
         starts_on=timezone.datetime(2026, 1, 1).date(),
         **fields,
     )
+
+
+class RouteFactory(factory.django.DjangoModelFactory):
+    """A daily inspection round of one site, due at 08:00 local from the site's today."""
+
+    class Meta:
+        model = "pm.Route"
+
+    site = factory.SubFactory(SiteFactory)
+    code = factory.Sequence(lambda n: f"R{n:03d}")
+    name = factory.Sequence(lambda n: f"Round {n}")
+    interval = 1
+    interval_unit = "day"
+    starts_on = factory.LazyAttribute(
+        lambda o: timezone.localdate(timezone=zoneinfo.ZoneInfo(o.site.timezone))
+    )
+
+
+class RoutePointFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "pm.RoutePoint"
+
+    route = factory.SubFactory(RouteFactory)
+    position = factory.Sequence(lambda n: n + 1)
+    asset = factory.LazyAttribute(lambda o: AssetFactory(site=o.route.site))
+    instruction = "Walk around, look and listen."
+
+
+class RouteCheckFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "pm.RouteCheck"
+
+    point = factory.SubFactory(RoutePointFactory)
+    kind = "check"
+    label = factory.Sequence(lambda n: f"Check {n}")
+
+
+def inspection_route(site, asset, *, meter=None, **fields):
+    """A route with one point on `asset`: a pass/fail check and a pressure reading limited to
+    [2, 6] bar (feeding `meter` when given). Returns (route, check, reading)."""
+    route = RouteFactory(site=site, **fields)
+    point = RoutePointFactory(route=route, position=1, asset=asset)
+    check = RouteCheckFactory(point=point, position=1, label="No leaks")
+    reading = RouteCheckFactory(
+        point=point,
+        position=2,
+        kind="reading",
+        label="Discharge pressure",
+        unit="bar",
+        low=Decimal("2"),
+        high=Decimal("6"),
+        meter=meter,
+    )
+    return route, check, reading
+
+
+def round_run(route, *, due_at=None, **fields):
+    """A scheduled run of `route`, due now unless told."""
+    from pm.models import RoundRun
+
+    return RoundRun.objects.create(route=route, due_at=due_at or timezone.now(), **fields)

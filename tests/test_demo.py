@@ -96,3 +96,22 @@ def test_scheduled_work_from_the_lockout_job_plan_waits_for_its_lockout(seeded):
         lockout = work_order.steps.get(kind="lockout")
         assert lockout.photo_required and not lockout.done
         assert work_order.asset.isolation_points.count() == 2
+
+
+def test_it_walks_a_route_per_site_for_a_week_with_one_request_and_fed_meters(seeded):
+    from pm.choices import RunStatus
+    from pm.models import RoundResult, RoundRun, Route
+
+    assert Route.objects.count() == Site.objects.count()
+    for route in Route.objects.all():
+        statuses = list(route.runs.values_list("status", flat=True))
+        assert statuses.count(RunStatus.COMPLETED) == 6
+        assert statuses.count(RunStatus.MISSED) == 1
+    raised = RoundResult.objects.filter(work_order__isnull=False)
+    assert raised.count() == Site.objects.count()
+    assert set(raised.values_list("work_order__status", flat=True)) == {Status.REQUESTED}
+    fed = RoundResult.objects.filter(value__isnull=False)
+    assert fed.filter(meter_reading__isnull=True).count() == 0
+    started = RoundRun.objects.filter(status=RunStatus.IN_PROGRESS)
+    assert started.count() == Route.objects.count()  # today's, under way
+    assert all(0 < run.results.count() < 6 for run in started)

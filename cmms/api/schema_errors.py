@@ -28,6 +28,7 @@ ERROR_CODES = {
     "safety_step_confirmed": (
         "409: a safety step of work that has started stays confirmed (it cannot be unticked)."
     ),
+    "round_closed": "409: the inspection round is completed or missed; its results are final.",
     "in_use": "409: the object is still referenced and cannot be deleted.",
     "out_of_range": "400: a value is beyond what the database can store.",
     "invalid": "400: a refusal that names no field.",

@@ -4,7 +4,16 @@ from rest_framework import serializers
 from assets.models import Asset, EquipmentClass, Meter, MeterReading, Site
 from cmms.api.fields import ScopedPrimaryKeyRelatedField
 from cmms.api.serializers import columns
-from pm.models import MeterReset, PMOccurrence, PMPlan
+from pm.models import (
+    MeterReset,
+    PMOccurrence,
+    PMPlan,
+    RoundResult,
+    RoundRun,
+    Route,
+    RouteCheck,
+    RoutePoint,
+)
 from workorders.models import JobPlan
 
 
@@ -120,3 +129,92 @@ class MeterResetSerializer(serializers.ModelSerializer):
         model = MeterReset
         fields = columns(MeterReset)
         read_only_fields = ["value_before", "offset", "created_at"]
+
+
+class RouteCheckSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = RouteCheck
+        fields = ["id", "position", "kind", "label", "unit", "low", "high", "meter"]
+
+
+class RoutePointSerializer(serializers.ModelSerializer):
+    asset_tag = serializers.CharField(source="asset.tag", read_only=True)
+    asset_name = serializers.CharField(source="asset.name", read_only=True)
+    checks = RouteCheckSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = RoutePoint
+        fields = ["id", "position", "asset", "asset_tag", "asset_name", "instruction", "checks"]
+
+
+class RouteSerializer(serializers.ModelSerializer):
+    """A route with its points and checks, in walking order."""
+
+    points = RoutePointSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = Route
+        fields = [*columns(Route), "points"]
+
+
+class RoundResultSerializer(serializers.ModelSerializer):
+    check = serializers.PrimaryKeyRelatedField(source="route_check", read_only=True)
+    work_order_number = serializers.CharField(
+        source="work_order.number", read_only=True, allow_null=True
+    )
+    recorded_by = serializers.SlugRelatedField(
+        slug_field="username", read_only=True, allow_null=True
+    )
+
+    class Meta:
+        model = RoundResult
+        fields = [
+            "id",
+            "check",
+            "value",
+            "passed",
+            "note",
+            "out_of_limits",
+            "work_order",
+            "work_order_number",
+            "meter_reading",
+            "recorded_by",
+            "recorded_at",
+        ]
+
+
+class RoundRunSerializer(serializers.ModelSerializer):
+    """A run of a route with the results recorded so far (read-only)."""
+
+    route_code = serializers.CharField(source="route.code", read_only=True)
+    site = serializers.IntegerField(source="route.site_id", read_only=True)
+    results = RoundResultSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = RoundRun
+        fields = [
+            "id",
+            "route",
+            "route_code",
+            "site",
+            "due_at",
+            "status",
+            "assignee",
+            "started_at",
+            "started_by",
+            "completed_at",
+            "completed_by",
+            "created_at",
+            "results",
+        ]
+
+
+class RoundResultRecordSerializer(serializers.Serializer):
+    """One check's answer: `value` for a reading, `passed` for a pass/fail check."""
+
+    check = serializers.IntegerField(min_value=1, help_text="Id of a check of the run's route.")
+    value = serializers.DecimalField(
+        max_digits=16, decimal_places=3, required=False, allow_null=True
+    )
+    passed = serializers.BooleanField(required=False, allow_null=True)
+    note = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")

@@ -1,5 +1,7 @@
+from django.core.exceptions import ValidationError
+from django.db.models import Prefetch
 from django.utils import timezone
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
@@ -12,7 +14,7 @@ from cmms.api.viewsets import (
 from cmms.roles import Role
 from pm import filtersets, selectors, services
 from pm.api import serializers
-from pm.models import MeterReset, PMOccurrence, PMPlan
+from pm.models import MeterReset, PMOccurrence, PMPlan, RoundResult, RoundRun, Route, RouteCheck
 from workorders.models import WorkOrder
 
 
@@ -108,3 +110,65 @@ class MeterResetViewSet(SiteScopedCreateReadViewSet):
         serializer.instance = services.meter_reset(
             by=self.request.user, **serializer.validated_data
         )
+
+
+class RouteViewSet(SiteScopedReadOnlyViewSet):
+    """Inspection routes with their points and checks in walking order (planners edit them in
+    the admin)."""
+
+    queryset = Route.objects.select_related("site").prefetch_related(
+        "points__asset", "points__checks"
+    )
+    serializer_class = serializers.RouteSerializer
+    filterset_fields = ["site", "is_active"]
+
+
+ROUND_REFUSALS = {
+    400: OpenApiResponse(description="A missing or invalid answer, or a check of another route"),
+    403: OpenApiResponse(description="Customer viewers do not walk rounds"),
+    409: OpenApiResponse(description="The round is completed or missed (`round_closed`)"),
+}
+
+
+class RoundRunViewSet(SiteScopedReadOnlyViewSet):
+    """Runs of inspection routes with their results; technicians record results and complete
+    runs. Each write is safe to repeat (docs/rounds.md)."""
+
+    queryset = RoundRun.objects.select_related("route").prefetch_related(
+        Prefetch(
+            "results", queryset=RoundResult.objects.select_related("work_order", "recorded_by")
+        )
+    )
+    serializer_class = serializers.RoundRunSerializer
+    filterset_fields = ["route", "status", "assignee"]
+    write_roles = frozenset({Role.PLANNER, Role.TECHNICIAN})
+
+    @extend_schema(
+        request=serializers.RoundResultRecordSerializer,
+        responses={200: serializers.RoundResultSerializer, **ROUND_REFUSALS},
+    )
+    @action(detail=True, methods=["post"])
+    def results(self, request, pk=None):
+        """Record (or correct) one check's result; repeating the same answer changes nothing.
+        Out of limits or failed: one work request, linked as `work_order`."""
+        run = self.get_object()
+        data = self.validated(serializers.RoundResultRecordSerializer)
+        check = RouteCheck.objects.for_user(request.user).filter(pk=data["check"]).first()
+        if check is None:
+            raise ValidationError({"check": "No such check on this round's route."})
+        result = services.round_result_record(
+            run=run,
+            route_check=check,
+            by=request.user,
+            value=data.get("value"),
+            passed=data.get("passed"),
+            note=data["note"],
+        )
+        return Response(serializers.RoundResultSerializer(result).data)
+
+    @extend_schema(request=None, responses={200: serializers.RoundRunSerializer, **ROUND_REFUSALS})
+    @action(detail=True, methods=["post"])
+    def complete(self, request, pk=None):
+        """Complete the run once every check has a result; repeating it changes nothing."""
+        run = services.round_run_complete(run=self.get_object(), by=request.user)
+        return Response(self.get_serializer(self.get_queryset().get(pk=run.pk)).data)

@@ -1,5 +1,6 @@
 """PM services: `plans` writes plans, `generation` turns due occurrences into work orders,
-`meters` records readings and resets."""
+`meters` records readings and resets,
+`rounds` schedules inspection rounds and records their results."""
 
 from pm.services.generation import GenerationResult, pm_generate_due
 from pm.services.meters import (
@@ -10,16 +11,26 @@ from pm.services.meters import (
     meter_statistics,
 )
 from pm.services.plans import CALENDAR_TRIGGER_FIELDS, METER_TRIGGER_FIELDS, pm_plan_save
+from pm.services.rounds import (
+    RoundsGenerated,
+    round_result_record,
+    round_run_complete,
+    rounds_generate_due,
+)
 
 __all__ = [
     "CALENDAR_TRIGGER_FIELDS",
     "METER_TRIGGER_FIELDS",
     "GenerationResult",
     "ReadingRefused",
+    "RoundsGenerated",
     "meter_reading_record",
     "meter_readings_ingest",
     "meter_reset",
     "meter_statistics",
     "pm_generate_due",
     "pm_plan_save",
+    "round_result_record",
+    "round_run_complete",
+    "rounds_generate_due",
 ]

@@ -14,6 +14,8 @@ from assets.models import Site
 from contracts.choices import ClientApproval
 from contracts.models import Contract
 from demo import data as demo
+from pm.choices import RunStatus
+from pm.models import RoundRun
 from tests.browser.pages import DESKTOP, accessibility_problems, log_in
 from workorders.choices import OPEN_STATUSES
 from workorders.models import WorkOrder
@@ -74,6 +76,8 @@ def test_the_technician_pages_have_no_serious_accessibility_violation(demo_data,
     page.wait_for_selector("[role=alert]")
     note(page, f"/tech/assets/{asset.pk}/report/ (refused: no title)", found)
     check(page, "/tech/requests/new/", found)
+    run = RoundRun.objects.get(assignee__username="anna.schmidt", status=RunStatus.IN_PROGRESS)
+    check(page, f"/tech/rounds/{run.pk}/", found)
     assert not found, report(found)
 
 

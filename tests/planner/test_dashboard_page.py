@@ -22,6 +22,7 @@ def test_the_dashboard_shows_each_figure_with_its_definition_and_a_chart(client,
         "backlog",
         "sla-attainment",
         "pm-compliance",
+        "route-compliance",
         "planned",
         "funnel",
         "mttr",
@@ -30,7 +31,7 @@ def test_the_dashboard_shows_each_figure_with_its_definition_and_a_chart(client,
         "overdue",
     ):
         assert f'id="{section}"' in page
-    assert page.count('class="definition"') == 9
+    assert page.count('class="definition"') == 10
     assert page.count("<svg") >= 7
     assert "PM compliance: 25.0 %" in page
     assert "40.0 % planned" in page
@@ -42,7 +43,7 @@ def test_the_definitions_speak_words_not_field_names(client, known):
     client.force_login(known.planner)
     page = client.get(reverse(URL)).content.decode()
     definitions = re.findall(r'<p class="definition">(.*?)</p>', page, flags=re.S)
-    assert len(definitions) == 9
+    assert len(definitions) == 10
     for text in definitions:
         assert not re.search(r"\b[a-z]+_[a-z_]+\b", text), text  # planned_due_at, completed_at
         assert "<code>" not in text

@@ -4,8 +4,8 @@ import pytest
 import time_machine
 from django.test import Client
 
-from pm.models import PMPlan
-from tests.factories import PlannerFactory
+from pm.models import PMPlan, Route
+from tests.factories import AssetFactory, PlannerFactory
 from tests.scheduling import local
 
 pytestmark = pytest.mark.django_db
@@ -59,3 +59,46 @@ def test_the_admin_forecast_lists_upcoming_pm_work(client, make_plan):
     page = response.content.decode()
     assert page.count("Monthly greasing") == 3
     assert "2025-02-28 06:00" in page
+
+
+def route_form(site, asset):
+    return {
+        "site": site.pk,
+        "code": "R-1",
+        "name": "Pump house walk",
+        "is_active": "on",
+        "interval": 1,
+        "interval_unit": "day",
+        "starts_on": "2025-06-02",
+        "due_time": "08:00",
+        "lead_hours": 12,
+        "grace_hours": 4,
+        "points-TOTAL_FORMS": "1",
+        "points-INITIAL_FORMS": "0",
+        "points-0-position": "1",
+        "points-0-asset": asset.pk,
+        "points-0-instruction": "Look and listen.",
+    }
+
+
+def test_a_planner_adds_a_route_with_its_points_in_the_admin(site, pump):
+    client = Client()
+    client.force_login(PlannerFactory(sites=[site]))
+
+    response = client.post("/admin/pm/route/add/", route_form(site, pump))
+
+    assert response.status_code == 302, response.content.decode()[:2000]
+    route = Route.objects.get(code="R-1")
+    assert list(route.points.values_list("position", "asset")) == [(1, pump.pk)]
+
+
+def test_a_new_routes_point_on_another_sites_asset_is_refused(site, other_site):
+    client = Client()
+    client.force_login(PlannerFactory(sites=[site, other_site]))
+    foreign = AssetFactory(site=other_site)
+
+    response = client.post("/admin/pm/route/add/", route_form(site, foreign))
+
+    assert response.status_code == 200
+    assert "The asset belongs to another site." in response.content.decode()
+    assert not Route.objects.exists()

@@ -43,7 +43,9 @@ from tests.factories import (
     TechnicianFactory,
     UserFactory,
     WorkOrderFactory,
+    inspection_route,
     move_to,
+    round_run,
 )
 from workorders import services as wo_services
 from workorders.choices import Status
@@ -109,6 +111,7 @@ def build_plant(customer_name: str, *, code: str, part, job_plan) -> Plant:
     from audit.models import AuditEntry
 
     service_line = ServiceLineFactory(work_order=work_order)
+    route, route_check, _reading = inspection_route(site, pump)
 
     return Plant(
         site=site,
@@ -134,6 +137,10 @@ def build_plant(customer_name: str, *, code: str, part, job_plan) -> Plant:
             "site_job_plan": site_job_plan,
             "customer_job_plan": customer_job_plan,
             "service_line": service_line,
+            "route": route,
+            "route_point": route_check.point,
+            "route_check": route_check,
+            "round_run": round_run(route),
         },
     )
 
