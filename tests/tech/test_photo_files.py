@@ -67,7 +67,8 @@ def test_a_failing_commit_deletes_the_file(technician, work, media):
     real_atomic = transaction.atomic
 
     class CommitFails:
-        """The service's own (durable) transaction fails at COMMIT, after every statement."""
+        """The service's transaction (a savepoint inside the test's) fails as it ends, after
+        every statement, as a deferred constraint fails at COMMIT."""
 
         def __init__(self, inner):
             self.inner = inner
@@ -79,21 +80,31 @@ def test_a_failing_commit_deletes_the_file(technician, work, media):
             self.inner.__exit__(*exc)
             raise IntegrityError("deferred constraint failed at COMMIT")
 
-    def atomic(*args, durable=False, **kwargs):
-        inner = real_atomic(*args, durable=durable, **kwargs)
-        return CommitFails(inner) if durable else inner
+    def atomic(*args, **kwargs):
+        return CommitFails(real_atomic(*args, **kwargs))
 
     with mock.patch.object(transaction, "atomic", atomic), pytest.raises(IntegrityError):
         services.work_order_photo_add(work_order=work, by=technician, upload=upload())
     assert stored_files(media) == []
 
 
-def test_a_photo_cannot_be_added_inside_a_callers_transaction_and_writes_nothing(
+def test_inside_a_callers_transaction_a_refusal_deletes_the_file_and_keeps_the_callers(
     technician, work, media
 ):
-    with pytest.raises(RuntimeError), transaction.atomic():
-        services.work_order_photo_add(work_order=work, by=technician, upload=upload())
-    assert stored_files(media) == []
+    """The safety confirmation and the idempotent pages call the service inside their own
+    transaction: its savepoint rolls back with the file deleted, and the caller carries on."""
+    with transaction.atomic():
+        with (
+            mock.patch.object(
+                WorkOrderEvent.objects, "create", side_effect=ValidationError({"caption": "No."})
+            ),
+            pytest.raises(ValidationError),
+        ):
+            services.work_order_photo_add(work_order=work, by=technician, upload=upload())
+        assert stored_files(media) == []
+        assert WorkOrderPhoto.objects.count() == 0  # the caller's transaction is usable
+        photo = services.work_order_photo_add(work_order=work, by=technician, upload=upload())
+    assert stored_files(media) == [media / photo.image.name]
 
 
 def test_a_rollback_in_the_view_leaves_no_file(client_for, technician, work, media):
