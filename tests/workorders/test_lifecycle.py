@@ -8,7 +8,7 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 
-from cmms.errors import NotPermitted, TransitionNotAllowed
+from cmms.errors import ConflictError, NotPermitted, TransitionNotAllowed
 from tech.services import work_order_photo_add
 from tests.factories import (
     CustomerViewerFactory,
@@ -455,3 +455,27 @@ def test_who_acts_and_why_are_given_by_name_only():
     wo = WorkOrderFactory()
     with pytest.raises(TypeError):
         check_transition(wo, "approved", None, "because")
+
+
+ALLOWED_MOVES = sorted((current, to) for current, targets in TRANSITIONS.items() for to in targets)
+
+
+@pytest.mark.parametrize(("current", "to"), ALLOWED_MOVES)
+@pytest.mark.parametrize("confirmed", [False, True])
+def test_an_unconfirmed_safety_step_holds_back_starting_and_nothing_else(current, to, confirmed):
+    """docs/safety.md: moving to in_progress (start, resume, reopen) waits for every safety
+    step; no other move does, and a confirmed step holds nothing back."""
+    site = SiteFactory()
+    planner = PlannerFactory(sites=[site])
+    wo = WorkOrderFactory(
+        site=site, type="inspection", steps=[{"text": "Lock out", "kind": "lockout"}]
+    )
+    wo.steps.update(done=confirmed)
+    wo.status = current
+    if to == "in_progress" and not confirmed:
+        with pytest.raises(ConflictError) as refused:
+            check_transition(wo, to, by=planner, reason="r")
+        assert refused.value.code == "safety_steps_unconfirmed"
+        assert "1. Lock out" in refused.value.message
+    else:
+        check_transition(wo, to, by=planner, reason="r")
