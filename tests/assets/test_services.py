@@ -128,6 +128,8 @@ def test_a_meter_added_in_the_asset_admin_goes_through_the_service(logged_in, mo
         "meters-0-name": "Running hours",
         "meters-0-unit": "h",
         "meters-0-asset": str(asset.pk),
+        "isolation_points-TOTAL_FORMS": "0",  # the page's other inline, left empty
+        "isolation_points-INITIAL_FORMS": "0",
     }
     response = client.post(f"/admin/assets/asset/{asset.pk}/change/", data)
 
