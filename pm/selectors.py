@@ -5,6 +5,7 @@ from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
 
+from django.db import connection
 from django.db.models import Count, DurationField, ExpressionWrapper, F, Q, Value
 
 from pm.choices import OPEN_RUN_STATUSES, RunStatus, Trigger
@@ -166,13 +167,15 @@ def route_compliance(runs, *, start: datetime, end: datetime) -> list[RouteCompl
     run is a miss). "On time": completed no later than its route's grace after `due_at`. "Late":
     completed after that. "Missed": nobody started it within the grace. Sorted by site name.
     """
+    runs = runs.filter(due_at__gte=start, due_at__lt=end)
+    if connection.vendor != "postgresql":
+        return _route_compliance_counted_here(runs)
     grace = ExpressionWrapper(
         F("route__grace_hours") * Value(timedelta(hours=1)), output_field=DurationField()
     )
     completed = Q(status=RunStatus.COMPLETED)
     rows = (
-        runs.filter(due_at__gte=start, due_at__lt=end)
-        .annotate(deadline=F("due_at") + grace)
+        runs.annotate(deadline=F("due_at") + grace)
         .values("route__site__name")
         .annotate(
             due=Count("pk"),
@@ -191,6 +194,30 @@ def route_compliance(runs, *, start: datetime, end: datetime) -> list[RouteCompl
             missed=row["missed"],
         )
         for row in rows
+    ]
+
+
+def _route_compliance_counted_here(runs) -> list[RouteCompliance]:
+    """`route_compliance` where the database cannot multiply an interval (SQLite, the demo):
+    the same counts, run by run."""
+    counts: dict[str, list[int]] = {}
+    rows = runs.order_by().values_list(
+        "route__site__name", "status", "due_at", "completed_at", "route__grace_hours"
+    )
+    for site, status, due_at, completed_at, grace_hours in rows:
+        due, on_time, late, missed = counts.setdefault(site, [0, 0, 0, 0])
+        due += 1
+        if status == RunStatus.COMPLETED and completed_at is not None:
+            if completed_at <= due_at + timedelta(hours=grace_hours):
+                on_time += 1
+            else:
+                late += 1
+        elif status == RunStatus.MISSED:
+            missed += 1
+        counts[site] = [due, on_time, late, missed]
+    return [
+        RouteCompliance(site=site, due=due, on_time=on_time, late=late, missed=missed)
+        for site, (due, on_time, late, missed) in sorted(counts.items())
     ]
 
 
