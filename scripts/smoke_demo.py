@@ -137,6 +137,10 @@ def _admin_session(base: str) -> None:
     _expect(listing.status == 200, f"admin work order list answered {listing.status}")
     _expect("WO-" in html, "the admin work order list shows no work orders")
     print(f"smoke: {PLANNER} logged in to the admin and listed work orders")
+    # The dashboard's KPIs are the SQL most likely to differ between SQLite and PostgreSQL.
+    dashboard = opener.open(f"{base}/admin/planner/", timeout=30)
+    _expect(dashboard.status == 200, f"the planner dashboard answered {dashboard.status}")
+    print(f"smoke: {PLANNER} opened the planner dashboard")
 
 
 def _manage(env: dict, *args: str) -> str:
