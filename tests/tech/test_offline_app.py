@@ -179,6 +179,7 @@ def test_the_same_photo_key_per_user_is_independent(client_for, technician, work
 
 
 @pytest.mark.django_db(transaction=True)
+@pytest.mark.postgresql(reason="two connections insert at once; SQLite locks the table")
 def test_two_concurrent_uploads_with_one_key_store_one_photo(technician, work, media):
     work.status = Status.IN_PROGRESS
     work.save(update_fields=["status"])
