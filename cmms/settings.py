@@ -199,6 +199,9 @@ except ValueError as exc:
     raise ImproperlyConfigured(f"DATABASE_URL is not a valid database URL: {exc}") from None
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["ENGINE"] = "cmms.sqlite"  # leaves out PostgreSQL-only indexes
+    # The demo writes from several threads (server, in-process beat, seeded heartbeats, the
+    # simulated gateway's set-up); a writer waits for the lock longer than SQLite's 5 s.
+    DATABASES["default"].setdefault("OPTIONS", {}).setdefault("timeout", 30)
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     DATABASES["default"].setdefault("OPTIONS", {})
     DATABASES["default"]["OPTIONS"].setdefault("connect_timeout", 5)

@@ -141,12 +141,14 @@ class Command(BaseCommand):
         # One line per eager task run every minute would drown the gateway's lines.
         logging.getLogger("celery.app.trace").setLevel(logging.WARNING)
         base = "http://" + options["addrport"].replace("0.0.0.0", "127.0.0.1")  # noqa: S104
+        # The simulated gateway is set up before the threads that write start (SQLite has one
+        # writer at a time, and the first fleet check writes for a while).
+        if not options["no_simulator"]:
+            self._start_simulator(base, options)
         seeded = SeededFleet(log=self._log)
         threading.Thread(target=seeded.loop, name="demo-seeded-fleet", daemon=True).start()
         beat = InProcessBeat.from_settings(log=self._log)
         threading.Thread(target=beat.loop, name="demo-beat", daemon=True).start()
-        if not options["no_simulator"]:
-            self._start_simulator(base, options)
         try:
             call_command("runserver", options["addrport"], use_reloader=False)
         finally:
