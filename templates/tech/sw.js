@@ -133,7 +133,11 @@ async function networkFirstStatic(request) {
 self.addEventListener("message", (event) => {
   const data = event.data || {};
   if (data.type === "precache") {
-    event.waitUntil(precache().then(
+    // Claim the asking page first: a page whose navigation began while this worker was still
+    // installing (the login page registers it; the login's redirect lands before it activates)
+    // is missed by the activate event's claim and would stay uncontrolled, so not offline-ready,
+    // until its next navigation.
+    event.waitUntil(self.clients.claim().then(precache).then(
       (count) => event.ports[0] && event.ports[0].postMessage({ ok: true, count }),
       (error) => event.ports[0] && event.ports[0].postMessage({ ok: false, error: String(error) })
     ));

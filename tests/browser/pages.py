@@ -1,9 +1,11 @@
 """Steps a person takes in the browser, and the checks made on what they see."""
 
+import time
 from functools import cache
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import Error as PlaywrightError
 
 DESKTOP = {"width": 1440, "height": 900}  # the planner's screen
 
@@ -20,6 +22,27 @@ def log_in(page, username: str, password: str, *, path: str = "/tech/"):
     page.fill("#id_username", username)
     page.fill("#id_password", password)
     page.click("button:has-text('Log in')")
+
+
+def wait_for_js(page, expression: str, *, arg=None, timeout: float = 10_000) -> None:
+    """Wait until `expression` (or the function `expression` called with `arg`) is truthy.
+
+    Playwright's own `wait_for_function` evaluates its predicate with `eval` inside the page, which
+    the app's Content Security Policy (no 'unsafe-eval') refuses as soon as the first check is
+    false. `page.evaluate` goes through the DevTools protocol, which the policy does not govern,
+    so the polling happens here; a check that meets a navigation is simply tried again.
+    """
+    deadline = time.monotonic() + timeout / 1000
+    while True:
+        try:
+            if page.evaluate(expression, arg):
+                return
+        except PlaywrightError as error:
+            if "context was destroyed" not in str(error) and "navigation" not in str(error):
+                raise
+        if time.monotonic() > deadline:
+            raise AssertionError(f"still false after {timeout / 1000:g} s: {expression}")
+        page.wait_for_timeout(50)
 
 
 @cache

@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from assets.models import StockMovement
 from tech.models import WorkOrderPhoto
-from tests.browser.pages import log_in
+from tests.browser.pages import log_in, wait_for_js
 from tests.factories import (
     PartFactory,
     StockFactory,
@@ -62,18 +62,18 @@ def online_page(phone, live_server, username="tina"):
     log_in(page, username, PASSWORD)
     page.wait_for_url("**/tech/")
     page.wait_for_selector("html[data-precached]")
-    page.wait_for_function("navigator.serviceWorker.controller !== null")
+    wait_for_js(page, "navigator.serviceWorker.controller !== null")
     return page
 
 
 def go_offline(page):
     page.context.set_offline(True)
-    page.wait_for_function("!navigator.onLine")
+    wait_for_js(page, "!navigator.onLine")
 
 
 def go_online(page):
     page.context.set_offline(False)
-    page.wait_for_function("navigator.onLine")
+    wait_for_js(page, "navigator.onLine")
 
 
 def queued(page) -> list[dict]:
@@ -85,7 +85,8 @@ def queued(page) -> list[dict]:
 
 def wait_until_sent(page, count: int):
     page.goto("/tech/")
-    page.wait_for_function(
+    wait_for_js(
+        page,
         "n => document.querySelectorAll('#sync-list li[data-state=done],"
         " #sync-list li[data-state=refused]').length === n",
         arg=count,
