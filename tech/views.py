@@ -168,14 +168,16 @@ def _load_work_order(user, pk) -> WorkOrder:
         raise Http404("No such work order at your sites.") from None
 
 
-def after_start(user, work_order) -> dict:
+def after_start(user, work_order, *, once_safe: bool = False) -> dict:
     """What the page would offer once the work order is started (or resumed), when the user may
-    start it now. The offline queue sends actions in order, so a technician who presses Start
-    offline may go on to tick steps, issue parts or complete: the page holds those forms hidden
-    (`data-after-start`) and its script shows them once a start is queued. The policy decides,
-    on a copy of the work order in progress; the server decides again when the actions arrive.
+    start it now (or `once_safe`: once its safety steps are confirmed). The offline queue sends
+    actions in order, so a technician who presses Start offline may go on to tick steps, issue
+    parts or complete: the page holds those forms hidden (`data-after-start`) and its script
+    shows them once a start is queued. The policy decides, on a copy of the work order in
+    progress; the server decides again when the actions arrive.
     """
-    if not any(name in ("start", "resume") for name, _ in allowed_actions(user, work_order)):
+    startable = any(name in ("start", "resume") for name, _ in allowed_actions(user, work_order))
+    if not (startable or once_safe):
         return {}
     started = copy.copy(work_order)
     started.status = Status.IN_PROGRESS
@@ -187,17 +189,31 @@ def after_start(user, work_order) -> dict:
     }
 
 
+def start_once_safe(work_order, safety_steps: list, refusal: str) -> tuple[str, str] | None:
+    """The start (or resume) that only the safety steps hold back (`refusal` says so), when
+    the user may confirm every one of them now: the page holds its form hidden
+    (`data-after-safety`), and the offline queue's script shows it once each confirmation is
+    queued. None otherwise."""
+    if not refusal:
+        return None
+    if not all(step.confirmed or step.may_confirm for step in safety_steps):
+        return None
+    return ("resume", "Resume") if work_order.status == Status.ON_HOLD else ("start", "Start")
+
+
 def _page_context(request, work_order, forms: dict) -> dict:
     user = request.user
-    later = after_start(user, work_order)
-    may_issue = policy.may_issue_parts(user, work_order)
     step_forms = forms.pop("step_forms", {})
+    safety_steps = _safety_steps(user, work_order, step_forms)
+    start_refusal = policy.start_refusal(user, work_order) if safety_steps else ""
+    start_after_safety = start_once_safe(work_order, safety_steps, start_refusal)
+    later = after_start(user, work_order, once_safe=start_after_safety is not None)
+    may_issue = policy.may_issue_parts(user, work_order)
     steps = [step for step in work_order.steps.all() if not step.is_safety]
     for step in steps:
         step.form = step_forms.get(step.pk) or StepForm(
             initial={"result": step.result, "value": step.value}, auto_id=_step_ids(step)
         )
-    safety_steps = _safety_steps(user, work_order, step_forms)
     part_query = request.GET.get("part_q", "").strip()
     context = {
         "wo": work_order,
@@ -206,7 +222,8 @@ def _page_context(request, work_order, forms: dict) -> dict:
         "steps_done": sum(1 for s in steps if s.done),
         "safety_steps": safety_steps,
         "isolation_points": (selectors.isolation_points(work_order) if safety_steps else []),
-        "start_refusal": (policy.start_refusal(user, work_order) if safety_steps else ""),
+        "start_refusal": start_refusal,
+        "start_after_safety": start_after_safety,
         "alerts": list(work_order.alerts.all()),
         "actions": allowed_actions(user, work_order),
         "may_change": policy.may_change_work(user),
@@ -230,7 +247,7 @@ def _page_context(request, work_order, forms: dict) -> dict:
                 "remedy": work_order.remedy_id,
             }
         ),
-        "signature_pads": _signature_pads(user, work_order),
+        "signature_pads": _signature_pads(user, work_order, later),
         "labour_form": LabourForm(),
         "part_form": IssuePartForm(),
         "note_form": NoteForm(),
@@ -241,10 +258,11 @@ def _page_context(request, work_order, forms: dict) -> dict:
     return context
 
 
-def _signature_pads(user, work_order) -> list[dict]:
-    """One pad per signature completing needs, with the current signature if one is taken."""
+def _signature_pads(user, work_order, later: dict) -> list[dict]:
+    """One pad per signature completing needs, with the current signature if one is taken:
+    on the complete form, shown in progress or held for after a start queued offline."""
     roles = signatures.required_roles(work_order)
-    if not roles or work_order.status != Status.IN_PROGRESS:
+    if not roles or not (work_order.status == Status.IN_PROGRESS or later.get("complete")):
         return []
     current = {s.role: s for s in work_order.signatures.filter(superseded_at__isnull=True)}
     return [

@@ -23,13 +23,20 @@ from tests.factories import (
     scheduled_work,
 )
 from workorders import services as wo_services
-from workorders.choices import EventKind, Status
-from workorders.models import LabourEntry, StatusChange, WorkOrder, WorkOrderEvent
+from workorders.choices import EventKind, Status, StepKind
+from workorders.models import (
+    LabourEntry,
+    Signature,
+    StatusChange,
+    WorkOrder,
+    WorkOrderEvent,
+)
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 PASSWORD = "pw-for-tests-1"
-STEPS = ["Isolate the pump", "Check coupling alignment", "Grease the bearings"]
+STEPS = ["Drain the casing", "Check coupling alignment", "Grease the bearings"]
+SAFETY_STEP = {"text": "Lock out the pump motor", "kind": StepKind.LOCKOUT}
 
 
 @pytest.fixture(autouse=True)
@@ -47,8 +54,15 @@ def plant(site, pump, planner, codes):
     )
     due = timezone.now() + timezone.timedelta(hours=2)
     wo = scheduled_work(
-        site, assignee=technician, asset=pump, title="Noisy pump", steps=STEPS, due_at=due
+        site,
+        assignee=technician,
+        asset=pump,
+        title="Noisy pump",
+        steps=[SAFETY_STEP, *STEPS],
+        due_at=due,
     )
+    # Completing it needs the technician's signature (as a job plan would ask).
+    WorkOrder.objects.filter(pk=wo.pk).update(technician_signature_required=True)
     other = scheduled_work(site, assignee=technician, asset=pump, title="Leak", due_at=due)
     return {"wo": wo, "other": other, "technician": technician, "planner": planner, "stock": stock}
 
@@ -81,6 +95,18 @@ def queued(page) -> list[dict]:
         "() => window.cmmsOffline.actions().then("
         "  list => list.map(a => ({kind: a.kind, state: a.state, reason: a.reason})))"
     )
+
+
+def draw_signature(page, canvas: str):
+    """Sign in the pad with the mouse: a stroke across the canvas."""
+    page.locator(canvas).scroll_into_view_if_needed()
+    box = page.locator(canvas).bounding_box()
+    left, top = box["x"] + 10, box["y"] + box["height"] / 2
+    page.mouse.move(left, top)
+    page.mouse.down()
+    for step in range(1, 11):
+        page.mouse.move(left + step * (box["width"] - 20) / 10, top + (-1) ** step * 15)
+    page.mouse.up()
 
 
 def wait_until_sent(page, count: int):
@@ -116,9 +142,20 @@ def test_work_done_offline_is_applied_exactly_once_when_the_network_returns(
     assert "Offline" in page.inner_text("#netbar")
     assert "last sync" in page.inner_text("#netbar")
 
-    page.click("#actions button:has-text('Start')")
+    # The lockout comes first: Start is held back until it is confirmed (queued counts).
+    assert page.locator("#actions form button:has-text('Start')").is_hidden()
+    assert page.locator("#start-refusal").is_visible()
+    safety = wo.steps.get(kind=StepKind.LOCKOUT)
+    page.fill(f"#step-{safety.pk} input[name=result]", "Lock 17 on breaker 4")
+    page.click(f"#step-{safety.pk} button:has-text('Confirm')")
+    page.wait_for_selector(f"#step-{safety.pk} >> text=Waiting to sync: Safety step 1")
+    assert page.locator("#start-refusal").is_hidden()
+    screenshot(page, "offline-06-safety-step-queued")
+
+    page.click("#actions form button:has-text('Start')")
     page.wait_for_selector("text=Waiting to sync: Start")
-    steps = list(wo.steps.order_by("position"))
+    steps = list(wo.steps.filter(kind=StepKind.TASK).order_by("position"))
+    assert len(steps) == 3
     for step in steps:
         page.click(f"#step-{step.pk} button:has-text('Done')")
         page.wait_for_selector(f"#step-{step.pk} >> text=Waiting to sync")
@@ -141,21 +178,25 @@ def test_work_done_offline_is_applied_exactly_once_when_the_network_returns(
     page.select_option("#id_problem", label="VIB Abnormal vibration")
     page.select_option("#id_cause", label="MISALIGN Misalignment")
     page.select_option("#id_remedy", label="REALIGN Realign")
+    assert page.input_value("#id_technician_signer") == "Tina"
+    draw_signature(page, "#technician-pad")
+    assert page.input_value("#id_technician_signature").startswith("data:image/png;base64,")
+    screenshot(page, "offline-07-signature")
     page.click("button:has-text('Complete work')")
     page.wait_for_selector("#actions >> text=Waiting to sync: Complete")
-    assert page.inner_text("#sync-badge") == "9 waiting to sync"
+    assert page.inner_text("#sync-badge") == "10 waiting to sync"
     screenshot(page, "offline-01-work-order-queued")
 
     page.goto("/tech/")  # the work list, from the cache, with the queue
     page.wait_for_selector("#sync-queue:not([hidden])")
-    assert page.locator("#sync-list li[data-state=waiting]").count() == 9
+    assert page.locator("#sync-list li[data-state=waiting]").count() == 10
     screenshot(page, "offline-02-sync-queue-waiting")
     wo.refresh_from_db()
     assert wo.status == Status.SCHEDULED  # nothing reached the server
 
     go_online(page)
-    wait_until_sent(page, 9)
-    assert [a["state"] for a in queued(page)] == ["done"] * 9, queued(page)
+    wait_until_sent(page, 10)
+    assert [a["state"] for a in queued(page)] == ["done"] * 10, queued(page)
     screenshot(page, "offline-03-sync-queue-synced")
 
     def counts():
@@ -166,7 +207,9 @@ def test_work_done_offline_is_applied_exactly_once_when_the_network_returns(
             "completed": StatusChange.objects.filter(
                 work_order=wo, to_status=Status.COMPLETED
             ).count(),
-            "steps": wo.steps.filter(done=True).count(),
+            "steps": wo.steps.filter(kind=StepKind.TASK, done=True).count(),
+            "safety": WorkOrderEvent.objects.filter(work_order=wo, kind=EventKind.SAFETY).count(),
+            "signatures": Signature.objects.filter(work_order=wo).count(),
             "labour": LabourEntry.objects.filter(work_order=wo, hours=Decimal("1.5")).count(),
             "parts": StockMovement.objects.filter(work_order=wo).count(),
             "notes": WorkOrderEvent.objects.filter(
@@ -175,20 +218,33 @@ def test_work_done_offline_is_applied_exactly_once_when_the_network_returns(
             "photos": WorkOrderPhoto.objects.filter(work_order=wo).count(),
         }
 
-    expected = dict.fromkeys(["started", "completed", "labour", "parts", "notes", "photos"], 1) | {
-        "steps": 3
-    }
+    once = ["started", "completed", "labour", "parts", "notes", "photos", "safety", "signatures"]
+    expected = dict.fromkeys(once, 1) | {"steps": 3}
     assert counts() == expected
     wo.refresh_from_db()
     assert wo.status == Status.COMPLETED
     assert (wo.problem.code, wo.cause.code, wo.remedy.code) == ("VIB", "MISALIGN", "REALIGN")
+    safety.refresh_from_db()
+    assert safety.done and safety.done_by == plant["technician"]
+    assert safety.result == "Lock 17 on breaker 4"
+    assert (
+        safety.done_at
+        <= StatusChange.objects.get(work_order=wo, to_status="in_progress").changed_at
+    )
+    signature = Signature.objects.get(work_order=wo)
+    assert (signature.role, signature.signer_name) == ("technician", "Tina")
+    assert signature.signed_by == plant["technician"]
     plant["stock"].refresh_from_db()
     assert plant["stock"].on_hand == Decimal("3")
 
     # The same queue sent again: every key answers as the first time; nothing more is recorded.
     outcomes = page.evaluate("() => window.cmmsOffline.replayAll()")
-    assert [o["state"] for o in outcomes] == ["done"] * 9
+    assert [o["state"] for o in outcomes] == ["done"] * 10
     assert counts() == expected
+    # Online again, the page shows the server's record: who confirmed, and the signature.
+    page.goto(f"/tech/work-orders/{wo.pk}/")
+    assert "Confirmed by tina" in page.inner_text(f"#step-{safety.pk}")
+    page.wait_for_selector("#timeline >> text=view signature")
 
     origin = live_server.url
     assert [url for url in page.requests if not url.startswith(origin)] == []
@@ -203,7 +259,10 @@ def test_work_cancelled_while_offline_refuses_its_actions_visibly_and_loses_noth
     page.goto(f"/tech/work-orders/{wo.pk}/")
     go_offline(page)
 
-    page.click("#actions button:has-text('Start')")
+    safety = wo.steps.get(kind=StepKind.LOCKOUT)
+    page.click(f"#step-{safety.pk} button:has-text('Confirm')")
+    page.wait_for_selector(f"#step-{safety.pk} >> text=Waiting to sync")
+    page.click("#actions form button:has-text('Start')")
     page.wait_for_selector("text=Waiting to sync: Start")
     page.fill("#id_message", "Pump isolated")
     page.click("button:has-text('Add note')")
@@ -220,16 +279,23 @@ def test_work_cancelled_while_offline_refuses_its_actions_visibly_and_loses_noth
         reason="Duplicate",
     )
     go_online(page)
-    wait_until_sent(page, 3)
+    wait_until_sent(page, 4)
 
     states = [(a["kind"], a["state"]) for a in queued(page)]
-    assert states == [("start", "refused"), ("note", "refused"), ("note", "done")]
+    assert states == [
+        ("safety", "refused"),
+        ("start", "refused"),
+        ("note", "refused"),
+        ("note", "done"),
+    ]
     refused = page.locator("#sync-list li[data-state=refused]")
-    assert refused.count() == 2
-    assert "cancelled" in refused.first.inner_text().lower()
-    assert "2 refused" in page.inner_text("#sync-badge")
+    assert refused.count() == 3
+    assert all("cancelled" in text.lower() for text in refused.all_inner_texts())
+    assert "3 refused" in page.inner_text("#sync-badge")
     screenshot(page, "offline-04-sync-queue-refused")
     assert not WorkOrderEvent.objects.filter(work_order=wo, message="Pump isolated").exists()
+    safety.refresh_from_db()
+    assert not safety.done
     assert (
         WorkOrderEvent.objects.filter(work_order=other, message="Leak found at the flange").count()
         == 1

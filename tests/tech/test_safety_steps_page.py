@@ -78,7 +78,11 @@ def test_safety_steps_come_first_with_the_isolation_points_and_start_is_disabled
     button = re.search(r'<button type="button"[^>]*disabled[^>]*>Start</button>', html)
     assert button and 'aria-describedby="start-refusal"' in button.group(0)
     assert "Confirm the safety steps before starting" in html
-    assert f'action="{url(work, "start")}"' not in html
+    # The start form is there only hidden, for the offline queue to show once every safety
+    # step is confirmed on the device (the server checks the confirmations again).
+    forms = re.findall(rf'<form[^>]*action="{url(work, "start")}"[^>]*>', html)
+    assert len(forms) == 1 and " hidden data-after-safety" in forms[0]
+    assert 'data-queue="safety"' in safety
 
 
 def test_starting_with_unconfirmed_safety_steps_is_refused_with_the_reason(
@@ -139,6 +143,7 @@ def test_a_customer_viewer_sees_the_safety_steps_but_no_confirm_form(client_for,
     html = response.content.decode()
     assert "Lock out the pump" in html
     assert "/confirm/" not in html
+    assert "data-after-safety" not in html and f'action="{url(work, "start")}"' not in html
     lockout = steps(work)["Lock out the pump"]
     assert client_for(viewer).post(confirm_url(work, lockout)).status_code == 403
 
@@ -171,3 +176,29 @@ def test_a_keyed_confirmation_with_a_photo_applies_once(client_for, technician, 
     assert permit.done and permit.photos.count() == 1
     assert work.events.filter(kind=EventKind.SAFETY).count() == 1
     assert len([f for f in media.rglob("*") if f.is_file()]) == 1
+
+
+def test_the_page_holds_the_work_after_the_safety_steps_for_the_offline_queue(
+    client_for, technician, work
+):
+    """Offline, the technician confirms the safety steps, starts, ticks and completes before
+    any of it reaches the server: the page holds those forms hidden until then, the sign-off
+    pads included, and the policy still gates each one when the queue sends it."""
+    work.technician_signature_required = True
+    work.save(update_fields=["technician_signature_required"])
+    html = client_for(technician).get(url(work)).content.decode()
+    seal = steps(work)["Replace the seal"]
+    step_form = re.search(rf'<form[^>]*action="{url(work, f"steps/{seal.pk}")}"[^>]*>', html)
+    assert step_form and "hidden data-after-start" in step_form.group(0)
+    assert re.search(r'<details class="action"[^>]* hidden data-after-start>', html)
+    assert 'data-signature-pad="technician"' in html
+    # Sent before the confirmations reached the server, the start is refused with the reason.
+    response = client_for(technician).post(url(work, "start"), HTTP_IDEMPOTENCY_KEY="start-1")
+    assert response.status_code == 409
+    assert "Confirm the safety steps" in response.content.decode()
+
+
+def test_another_technicians_work_holds_no_start_behind_its_safety_steps(client_for, site, work):
+    other = TechnicianFactory(username="otto", sites=[site])
+    html = client_for(other).get(url(work)).content.decode()
+    assert "data-after-safety" not in html and "data-after-start" not in html

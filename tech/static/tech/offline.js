@@ -7,8 +7,10 @@
    and the queue sends it to the same address when the network is back. The server applies
    each key once; a replay answers as the first request did.
 
-   Hooks for later actions (safety steps, signatures): mark their form `data-queue="<kind>"`
-   with a `data-queue-label`; nothing else is needed if it posts to a technician page. */
+   A new action: mark its form `data-queue="<kind>"` with a `data-queue-label`; nothing else is
+   needed if it posts to a technician page (`showQueued` may say how the page shows it queued).
+   Safety confirmations queue like steps, and once all are queued the held-back Start shows
+   (`data-after-safety`); signatures travel inside the complete form as drawn PNG data. */
 (function () {
   "use strict";
 
@@ -127,6 +129,17 @@
       if (step) step.classList.add("done");
       form.hidden = true;
       form.after(note);
+    } else if (action.kind === "safety") {
+      const step = form.closest(".step");
+      if (step) step.classList.add("done");
+      form.hidden = true;
+      form.after(note);
+      // Every safety step confirmed (here or queued): the start they held back is offered; the
+      // server checks the confirmations again when the queue sends the start after them.
+      if (!document.querySelector("form[data-queue=safety]:not([hidden])")) {
+        document.querySelectorAll("[data-before-safety]").forEach((el) => { el.hidden = true; });
+        document.querySelectorAll("[data-after-safety]").forEach((el) => { el.hidden = false; });
+      }
     } else if (action.kind === "complete" || action.kind === "pause") {
       const section = form.closest("section") || form;
       section.querySelectorAll("form, details").forEach((el) => { el.hidden = true; });
