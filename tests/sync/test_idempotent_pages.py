@@ -1,10 +1,21 @@
 """Idempotency-Key on the technician pages' forms: the offline queue replays them safely."""
 
+import re
+from decimal import Decimal
+
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from sync.models import IdempotencyKey
-from tests.factories import image_bytes, scheduled_work
+from tests.factories import (
+    PartFactory,
+    StockFactory,
+    StoreroomFactory,
+    TechnicianFactory,
+    image_bytes,
+    scheduled_work,
+)
+from workorders import services as wo_services
 from workorders.choices import EventKind, Status
 from workorders.models import LabourEntry, StatusChange
 
@@ -92,3 +103,42 @@ def test_a_photo_upload_with_a_key_still_works_without_recording_the_key(
     assert answer.status_code == 302
     assert work.photos.count() == 1
     assert not IdempotencyKey.objects.exists()
+
+
+def error_summary(response) -> list[str]:
+    """The refusal's sentences as the offline queue reads them (`[data-error-summary] li`)."""
+    html = response.content.decode()
+    start = html.index("data-error-summary")
+    block = html[start : html.index("</div>", start)]
+    return [re.sub(r"<[^>]+>", "", item).strip() for item in re.findall(r"<li>(.*?)</li>", block)]
+
+
+def test_queued_actions_the_server_moved_past_are_refused_with_the_reason(
+    client_for, site, technician, work
+):
+    """What the device shows for a refused queued action: work reassigned while offline, or a
+    part the storeroom no longer holds. The refusal is kept under its key, like a success."""
+    client = client_for(technician)
+    client.post(page(work, "start"), {}, HTTP_IDEMPOTENCY_KEY="start-1")
+    stock = StockFactory(
+        storeroom=StoreroomFactory(site=site),
+        part=PartFactory(sku="BRG-6205"),
+        on_hand=Decimal("1"),
+    )
+    short = client.post(
+        page(work, "parts"), {"stock": stock.pk, "quantity": "2"}, HTTP_IDEMPOTENCY_KEY="part-1"
+    )
+    assert short.status_code == 409
+    assert any("BRG-6205" in text and "available" in text for text in error_summary(short))
+
+    wo_services.work_order_assign(
+        work_order=work, assignee=TechnicianFactory(username="otto", sites=[site])
+    )
+    note = client.post(page(work, "notes"), {"message": "Seal worn"}, HTTP_IDEMPOTENCY_KEY="n-9")
+    assert note.status_code == 403
+    assert any("assigned to someone else" in text for text in error_summary(note))
+    again = client.post(page(work, "notes"), {"message": "Seal worn"}, HTTP_IDEMPOTENCY_KEY="n-9")
+    assert again.status_code == 403 and again["Idempotent-Replayed"] == "true"
+    stock.refresh_from_db()
+    assert stock.on_hand == Decimal("1")
+    assert not work.events.filter(kind=EventKind.NOTE).exists()
