@@ -16,7 +16,7 @@ from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import FileResponse, Http404
+from django.http import FileResponse, Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -194,11 +194,12 @@ def start_once_safe(work_order, safety_steps: list, refusal: str) -> tuple[str, 
     the user may confirm every one of them now: the page holds its form hidden
     (`data-after-safety`), and the offline queue's script shows it once each confirmation is
     queued. None otherwise."""
-    if not refusal:
-        return None
+    name = "resume" if work_order.status == Status.ON_HOLD else "start"
+    if not refusal or work_order.status not in _ACTION_FROM[name]:
+        return None  # e.g. completed work a planner could reopen: not a field start
     if not all(step.confirmed or step.may_confirm for step in safety_steps):
         return None
-    return ("resume", "Resume") if work_order.status == Status.ON_HOLD else ("start", "Start")
+    return (name, FIELD_ACTIONS[name][1])
 
 
 def _page_context(request, work_order, forms: dict) -> dict:
@@ -384,13 +385,18 @@ def _step_ids(step) -> str:
     return f"step{step.pk}-%s"
 
 
+QUEUED_FOR_HEADER = "X-Cmms-Queued-For"
+QUEUED_FOR_ANOTHER_USER = "queued_for_another_user"
+
+
 def form_address(page: str, anchor: str = "", *, idempotent: bool = True):
     """The address a form posts to. POST runs the view; GET goes to the page the form is on.
 
     A refused form is shown again at the address it was posted to (with its errors and the
     4xx status); reloading or revisiting that address must lead back to the page, not to 405.
     A POST with an `Idempotency-Key` (the offline queue's replays) is applied once per key,
-    unless not `idempotent`: a view whose service must own its transaction (photos).
+    unless not `idempotent`: a view whose service must own its transaction (photos). A POST
+    naming the user it was queued for (`X-Cmms-Queued-For`) runs only as that user (409).
     """
 
     def decorate(view):
@@ -401,6 +407,17 @@ def form_address(page: str, anchor: str = "", *, idempotent: bool = True):
             if request.method == "GET":
                 url = reverse(page, args=[pk])
                 return redirect(f"{url}#{anchor}" if anchor else url)
+            queued_for = request.headers.get(QUEUED_FOR_HEADER)
+            if queued_for is not None and queued_for != str(request.user.pk):
+                # A tab left from an earlier session sends its user's queue under whoever is
+                # logged in now: never record one person's action as another's.
+                return JsonResponse(
+                    {
+                        "detail": "Queued by another user: log in as them to send it.",
+                        "code": QUEUED_FOR_ANOTHER_USER,
+                    },
+                    status=409,
+                )
             return once(request, pk, *args, **kwargs)
 
         return require_http_methods(["GET", "POST"])(login_required(wrapped))

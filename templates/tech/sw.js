@@ -137,7 +137,7 @@ self.addEventListener("message", (event) => {
     // installing (the login page registers it; the login's redirect lands before it activates)
     // is missed by the activate event's claim and would stay uncontrolled, so not offline-ready,
     // until its next navigation.
-    event.waitUntil(self.clients.claim().then(precache).then(
+    event.waitUntil(self.clients.claim().catch(() => {}).then(precache).then(
       (count) => event.ports[0] && event.ports[0].postMessage({ ok: true, count }),
       (error) => event.ports[0] && event.ports[0].postMessage({ ok: false, error: String(error) })
     ));

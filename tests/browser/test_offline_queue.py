@@ -154,6 +154,12 @@ def test_work_done_offline_is_applied_exactly_once_when_the_network_returns(
 
     page.click("#actions form button:has-text('Start')")
     page.wait_for_selector("text=Waiting to sync: Start")
+    # Away and back (the page again from the cache): what waits is shown as it was left.
+    page.goto("/tech/")
+    page.goto(f"/tech/work-orders/{wo.pk}/?part_q=BRG")
+    page.wait_for_selector("#actions >> text=Waiting to sync: Start")
+    page.wait_for_selector(f"#step-{safety.pk} >> text=Waiting to sync: Safety step 1")
+    assert page.locator(f"#step-{safety.pk} form").is_hidden()
     steps = list(wo.steps.filter(kind=StepKind.TASK).order_by("position"))
     assert len(steps) == 3
     for step in steps:
@@ -351,3 +357,47 @@ def test_a_new_user_without_a_logout_in_between_is_never_served_the_previous_use
     answer = page.goto(f"/tech/work-orders/{wo.pk}/")
     assert answer.status == 503
     assert "Noisy pump" not in page.content()
+
+
+def test_a_tab_left_from_an_expired_session_never_sends_its_queue_as_the_next_user(
+    phone, live_server, plant, site
+):
+    """Tina queues a lockout offline and her session expires; Otto logs in on the same phone
+    in another tab. Her old tab's queue is kept waiting, not recorded as Otto's; it is sent
+    as hers once she logs in again."""
+    wo = plant["wo"]
+    WorkOrder.objects.filter(pk=wo.pk).update(assignee=None)  # Otto could do it too
+    TechnicianFactory(username="otto", sites=[site])
+    page = online_page(phone, live_server)
+    page.goto(f"/tech/work-orders/{wo.pk}/")
+    go_offline(page)
+    safety = wo.steps.get(kind=StepKind.LOCKOUT)
+    page.click(f"#step-{safety.pk} button:has-text('Confirm')")
+    page.wait_for_selector(f"#step-{safety.pk} >> text=Waiting to sync")
+    page.context.clear_cookies(name="sessionid")  # expired; the CSRF cookie stays
+    go_online(page)
+    page.evaluate("() => window.cmmsOffline.sync()")
+    wait_for_js(
+        page,
+        "() => window.cmmsOffline.actions().then(list => list[0].reason.includes('Log in again'))",
+    )
+
+    other = page.context.new_page()
+    log_in(other, "otto", PASSWORD)
+    other.wait_for_url("**/tech/")
+    page.evaluate("() => window.cmmsOffline.sync()")
+    wait_for_js(
+        page,
+        "() => window.cmmsOffline.actions().then(list => list[0].reason.includes('log in again'))",
+    )
+    assert [a["state"] for a in queued(page)] == ["waiting"]
+    safety.refresh_from_db()
+    assert not safety.done
+
+    page.context.clear_cookies(name="sessionid")
+    log_in(other, "tina", PASSWORD)
+    other.wait_for_url("**/tech/")
+    page.evaluate("() => window.cmmsOffline.sync()")
+    wait_for_js(page, "() => window.cmmsOffline.actions().then(list => list[0].state === 'done')")
+    safety.refresh_from_db()
+    assert safety.done and safety.done_by == plant["technician"]

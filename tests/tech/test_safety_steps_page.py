@@ -9,7 +9,10 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 
 from assets.choices import EnergyType
 from assets.models import IsolationPoint
-from tests.factories import TechnicianFactory, image_bytes, scheduled_work
+from sync.models import IdempotencyKey
+from tests.factories import TechnicianFactory, image_bytes, move_to, scheduled_work
+from workorders import policy
+from workorders import services as wo_services
 from workorders.choices import EventKind, Status, StepKind
 
 pytestmark = pytest.mark.django_db
@@ -191,7 +194,11 @@ def test_the_page_holds_the_work_after_the_safety_steps_for_the_offline_queue(
     step_form = re.search(rf'<form[^>]*action="{url(work, f"steps/{seal.pk}")}"[^>]*>', html)
     assert step_form and "hidden data-after-start" in step_form.group(0)
     assert re.search(r'<details class="action"[^>]* hidden data-after-start>', html)
-    assert 'data-signature-pad="technician"' in html
+    complete = re.search(
+        r'<details class="action"[^>]* hidden data-after-start>.*?</details>', html, re.S
+    )
+    assert complete and 'data-signature-pad="technician"' in complete.group(0)
+    assert html.count("data-signature-pad=") == 1  # only there, hidden until a start is queued
     # Sent before the confirmations reached the server, the start is refused with the reason.
     response = client_for(technician).post(url(work, "start"), HTTP_IDEMPOTENCY_KEY="start-1")
     assert response.status_code == 409
@@ -202,3 +209,62 @@ def test_another_technicians_work_holds_no_start_behind_its_safety_steps(client_
     other = TechnicianFactory(username="otto", sites=[site])
     html = client_for(other).get(url(work)).content.decode()
     assert "data-after-safety" not in html and "data-after-start" not in html
+
+
+def test_completed_work_holds_no_start_behind_its_safety_steps(
+    client_for, site, technician, planner, pump, codes
+):
+    """A planner may reopen completed work, and its safety steps need confirming again, but
+    that is no field start: the page holds no Start, Complete or signature pads for it."""
+    work = scheduled_work(
+        site,
+        assignee=technician,
+        asset=pump,
+        steps=[{"text": "Lock out the pump", "kind": StepKind.LOCKOUT}],
+    )
+    wo_services.checklist_step_record(step=work.steps.get(), by=technician)
+    move_to(work, Status.COMPLETED, by=planner)
+    assert policy.start_refusal(planner, work)  # the confirmation was for the finished job
+    work.technician_signature_required = True
+    work.save(update_fields=["technician_signature_required"])
+    html = client_for(planner).get(url(work)).content.decode()
+    assert "data-after-safety" not in html and "data-after-start" not in html
+    assert "data-signature-pad" not in html
+
+
+def test_an_action_queued_for_another_user_is_refused_and_not_recorded(
+    client_for, technician, planner, work
+):
+    """A tab left from Tina's session sends her queue after Paula logged in on the phone: the
+    server answers 409 without running the action or storing the key."""
+    lockout = steps(work)["Lock out the pump"]
+    response = client_for(planner).post(
+        confirm_url(work, lockout),
+        {"result": "lock 17"},
+        HTTP_IDEMPOTENCY_KEY="tina-1",
+        HTTP_X_CMMS_QUEUED_FOR=str(technician.pk),
+    )
+    assert response.status_code == 409
+    assert response.json()["code"] == "queued_for_another_user"
+    lockout.refresh_from_db()
+    assert not lockout.done
+    assert not IdempotencyKey.objects.exists()
+
+    mine = client_for(technician).post(
+        confirm_url(work, lockout),
+        {"result": "lock 17"},
+        HTTP_IDEMPOTENCY_KEY="tina-1",
+        HTTP_X_CMMS_QUEUED_FOR=str(technician.pk),
+    )
+    assert mine.status_code == 302
+    lockout.refresh_from_db()
+    assert lockout.done and lockout.done_by == technician
+
+
+def test_undoing_a_confirmation_is_not_queued_offline(client_for, technician, work):
+    lockout = steps(work)["Lock out the pump"]
+    client = client_for(technician)
+    client.post(confirm_url(work, lockout), {"result": "lock 17"})
+    html = client.get(url(work)).content.decode()
+    undo = re.search(r"<form[^>]*>(?:(?!</form>).)*Undo confirmation", html, re.S)
+    assert undo and "data-online-only" in undo.group(0) and "data-queue" not in undo.group(0)

@@ -154,6 +154,7 @@
     const form = event.target;
     if (!(form instanceof HTMLFormElement)) return;
     if (form.hasAttribute("data-logout")) return onLogout(event, form);
+    if (form.dataset.onlineOnly !== undefined) return onlineOnly(event, form);
     if (!form.dataset.queue) return;
     // Online with nothing waiting: the form posts as it always did (errors shown in place).
     if (navigator.onLine && !pending().length) return;
@@ -162,6 +163,44 @@
       showQueued(form, action);
       render();
       sync();
+    });
+  }
+
+  /* A form that is not queued (undoing a safety confirmation: the steps after it would be
+     sent on a premise it withdraws) posts only online with nothing waiting; else it says so. */
+  function onlineOnly(event, form) {
+    if (navigator.onLine && !pending().length) return;
+    event.preventDefault();
+    if (form.nextElementSibling && form.nextElementSibling.dataset.onlineOnlyNote) return;
+    const note = document.createElement("p");
+    note.className = "queued";
+    note.setAttribute("role", "status");
+    note.dataset.onlineOnlyNote = "1";
+    note.textContent = form.dataset.onlineOnly || "This needs the network.";
+    form.after(note);
+  }
+
+  /* The page opened again (from the cache, say) shows what it still has waiting, as when the
+     actions were taken: a queued safety confirmation, Start, step, note... */
+  function showPending() {
+    const forms = [...document.querySelectorAll("form[data-queue]")];
+    for (const action of pending()) {
+      if (action.page !== location.pathname) continue;
+      if (document.querySelector(`[data-queued-id="${action.id}"]`)) continue;
+      const form = forms.find((f) => f.dataset.queue === action.kind && !f.hidden &&
+        new URL(f.getAttribute("action") || location.href, location.href).pathname === action.url &&
+        sameChoice(f, action)) ||
+        forms.find((f) => f.dataset.queue === action.kind &&
+          new URL(f.getAttribute("action") || location.href, location.href).pathname === action.url);
+      if (form) showQueued(form, action);
+    }
+  }
+
+  /* Whether the form's hidden fields (which stock a part form issues) match the action's. */
+  function sameChoice(form, action) {
+    return [...form.querySelectorAll("input[type=hidden]")].every((input) => {
+      const sent = action.body.find(([name]) => name === input.name);
+      return !sent || typeof sent[1] !== "string" || sent[1] === input.value;
     });
   }
 
@@ -187,7 +226,9 @@
         body: requestBody(action),
         credentials: "same-origin",
         redirect: "follow",
-        headers: { "Idempotency-Key": action.id, "X-CSRFToken": csrfToken() },
+        // The user who queued it: the server refuses to record it as anyone else (a tab left
+        // from an earlier session, after another user logged in on the same phone).
+        headers: { "Idempotency-Key": action.id, "X-CSRFToken": csrfToken(), "X-Cmms-Queued-For": action.user },
       });
     } catch (error) {
       return { state: "waiting", reason: "" }; // no network: the next try sends it again
@@ -200,16 +241,18 @@
     if (response.status >= 500 || response.status === 429) {
       return { state: "waiting", reason: "The server could not take it now; it will be sent again." };
     }
-    const reason = await reasonOf(response);
-    if (response.status === 403 && /CSRF/i.test(reason)) {
+    const text = await response.text();
+    if (response.status === 403 && /CSRF/i.test(text)) {
       return { state: "waiting", reason: "Reload the page to send this." };
     }
-    return { state: "refused", reason };
+    if (response.status === 409 && text.includes('"queued_for_another_user"')) {
+      return { state: "waiting", reason: "Another user is logged in: log in again to send this." };
+    }
+    return { state: "refused", reason: reasonOf(response, text) };
   }
 
-  async function reasonOf(response) {
+  function reasonOf(response, text) {
     const type = response.headers.get("Content-Type") || "";
-    const text = await response.text();
     if (response.status === 404) return "Not found: this work order is no longer at your sites.";
     if (type.includes("json")) {
       try {
@@ -396,6 +439,7 @@
   // an expired session stays for its user's next login; logging out clears it (onLogout).
   if (!USER) return;
   load().then(() => {
+    showPending();
     render();
     return sync();
   }).then(() => {
