@@ -70,6 +70,18 @@ def test_walking_a_round_with_one_out_of_limits_reading_raises_one_request(
     assert "out of limits" in page
 
 
+def test_the_round_forms_are_queued_offline_under_the_rounds_name(client_for, technician, walk):
+    run, _, _ = walk
+    code = run.route.code
+
+    html = client_for(technician).get(f"/tech/rounds/{run.pk}/").content.decode()
+
+    assert f'data-round="{code}"' in html
+    assert f'data-queue="round-result" data-queue-label="Round {code}: No leaks"' in html
+    assert f'data-queue="round-result" data-queue-label="Round {code}: Discharge pressure"' in html
+    assert f'data-queue="round-complete" data-queue-label="Complete round {code}"' in html
+
+
 def test_a_reading_that_is_no_number_is_refused_on_its_field(client_for, technician, walk):
     run, _, reading = walk
 
