@@ -14,8 +14,11 @@ from django.http import HttpResponse, JsonResponse
 from django.template.loader import render_to_string
 from django.templatetags.static import static
 from django.urls import reverse
+from django.utils import timezone
 from django.views.decorators.http import require_GET
 
+from pm import selectors as pm_selectors
+from pm.models import RoutePoint
 from tech import selectors
 
 STATIC_DIR = Path(__file__).resolve().parent / "static" / "tech"
@@ -91,8 +94,9 @@ def manifest(request):
 @require_GET
 def offline_pages(request):
     """The pages to keep for offline use: the user's work due up to the next days (overdue,
-    today, upcoming) and their assets, plus the work list itself. Only the user's own work,
-    at their sites; anonymous users get a 403 JSON answer, not a login page."""
+    today, upcoming) and their assets, the rounds of the day and their points' assets, plus
+    the work list itself. Only the user's own work, at their sites; anonymous users get a 403
+    JSON answer, not a login page."""
     user = request.user
     if not user.is_authenticated:
         return JsonResponse({"detail": "Log in first."}, status=403)
@@ -104,7 +108,22 @@ def offline_pages(request):
                 urls.append(reverse("tech:work-order", args=[work_order.pk]))
                 if work_order.asset_id:
                     urls.append(reverse("tech:asset", args=[work_order.asset_id]))
+        urls += _round_pages(user)
     return JsonResponse({"user": user.pk, "urls": list(dict.fromkeys(urls))})
+
+
+def _round_pages(user) -> list[str]:
+    """The round pages the user walks today (as *My work* lists them) and their points' assets,
+    in walking order: two queries."""
+    runs = list(pm_selectors.rounds_of_the_day(user, now=timezone.now()))
+    assets = (
+        RoutePoint.objects.filter(route__in={run.route_id for run in runs})
+        .order_by("route_id", "position")
+        .values_list("asset_id", flat=True)
+    )
+    return [reverse("tech:round", args=[run.pk]) for run in runs] + [
+        reverse("tech:asset", args=[asset_id]) for asset_id in assets
+    ]
 
 
 class UserHeaderMiddleware:

@@ -15,6 +15,7 @@ from cmms.roles import Role
 from pm import filtersets, selectors, services
 from pm.api import serializers
 from pm.models import MeterReset, PMOccurrence, PMPlan, RoundResult, RoundRun, Route, RouteCheck
+from sync.idempotency import KEY_PARAMETER, idempotent
 from workorders.models import WorkOrder
 
 
@@ -144,10 +145,12 @@ class RoundRunViewSet(SiteScopedReadOnlyViewSet):
     write_roles = frozenset({Role.PLANNER, Role.TECHNICIAN})
 
     @extend_schema(
+        parameters=[KEY_PARAMETER],
         request=serializers.RoundResultRecordSerializer,
         responses={200: serializers.RoundResultSerializer, **ROUND_REFUSALS},
     )
     @action(detail=True, methods=["post"])
+    @idempotent
     def results(self, request, pk=None):
         """Record (or correct) one check's result; repeating the same answer changes nothing.
         Out of limits or failed: one work request, linked as `work_order`."""
@@ -166,8 +169,13 @@ class RoundRunViewSet(SiteScopedReadOnlyViewSet):
         )
         return Response(serializers.RoundResultSerializer(result).data)
 
-    @extend_schema(request=None, responses={200: serializers.RoundRunSerializer, **ROUND_REFUSALS})
+    @extend_schema(
+        parameters=[KEY_PARAMETER],
+        request=None,
+        responses={200: serializers.RoundRunSerializer, **ROUND_REFUSALS},
+    )
     @action(detail=True, methods=["post"])
+    @idempotent
     def complete(self, request, pk=None):
         """Complete the run once every check has a result; repeating it changes nothing."""
         run = services.round_run_complete(run=self.get_object(), by=request.user)

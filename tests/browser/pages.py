@@ -85,3 +85,53 @@ def assert_accessible(page) -> None:
     """No serious or critical axe-core violation on the page as it is now."""
     problems = accessibility_problems(page)
     assert not problems, f"axe-core on {page.url}:\n  " + "\n  ".join(problems)
+
+
+# ------------------------------------------------------------------ the technician app offline
+
+PASSWORD = "pw-for-tests-1"  # every user the factories make
+
+
+def online_page(phone, live_server, username="tina"):
+    """A logged-in phone whose worker has saved the work for the next days; every request the
+    page makes is recorded (none may leave the app's origin)."""
+    page = phone()
+    page.requests = []
+    page.on("request", lambda request: page.requests.append(request.url))
+    log_in(page, username, PASSWORD)
+    page.wait_for_url("**/tech/")
+    page.wait_for_selector("html[data-precached]")
+    wait_for_js(page, "navigator.serviceWorker.controller !== null")
+    return page
+
+
+def go_offline(page):
+    """Cut the phone off the network (the service worker's own fetches too)."""
+    page.context.set_offline(True)
+    wait_for_js(page, "!navigator.onLine")
+
+
+def go_online(page):
+    """Give the phone its network back."""
+    page.context.set_offline(False)
+    wait_for_js(page, "navigator.onLine")
+
+
+def queued(page) -> list[dict]:
+    """The user's queued actions, in order: kind, state and reason."""
+    return page.evaluate(
+        "() => window.cmmsOffline.actions().then("
+        "  list => list.map(a => ({kind: a.kind, state: a.state, reason: a.reason})))"
+    )
+
+
+def wait_until_sent(page, count: int):
+    """Open *My work* and wait until `count` queued actions were sent (synced or refused)."""
+    page.goto("/tech/")
+    wait_for_js(
+        page,
+        "n => document.querySelectorAll('#sync-list li[data-state=done],"
+        " #sync-list li[data-state=refused]').length === n",
+        arg=count,
+        timeout=30_000,
+    )

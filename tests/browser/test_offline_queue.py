@@ -13,7 +13,16 @@ from django.utils import timezone
 
 from assets.models import StockMovement
 from tech.models import WorkOrderPhoto
-from tests.browser.pages import log_in, wait_for_js
+from tests.browser.pages import (
+    PASSWORD,
+    go_offline,
+    go_online,
+    log_in,
+    online_page,
+    queued,
+    wait_for_js,
+    wait_until_sent,
+)
 from tests.factories import (
     PartFactory,
     StockFactory,
@@ -34,7 +43,6 @@ from workorders.models import (
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-PASSWORD = "pw-for-tests-1"
 STEPS = ["Drain the casing", "Check coupling alignment", "Grease the bearings"]
 SAFETY_STEP = {"text": "Lock out the pump motor", "kind": StepKind.LOCKOUT}
 
@@ -67,36 +75,6 @@ def plant(site, pump, planner, codes):
     return {"wo": wo, "other": other, "technician": technician, "planner": planner, "stock": stock}
 
 
-def online_page(phone, live_server, username="tina"):
-    """A logged-in phone whose worker has saved the work for the next days; every request the
-    page makes is recorded (none may leave the app's origin)."""
-    page = phone()
-    page.requests = []
-    page.on("request", lambda request: page.requests.append(request.url))
-    log_in(page, username, PASSWORD)
-    page.wait_for_url("**/tech/")
-    page.wait_for_selector("html[data-precached]")
-    wait_for_js(page, "navigator.serviceWorker.controller !== null")
-    return page
-
-
-def go_offline(page):
-    page.context.set_offline(True)
-    wait_for_js(page, "!navigator.onLine")
-
-
-def go_online(page):
-    page.context.set_offline(False)
-    wait_for_js(page, "navigator.onLine")
-
-
-def queued(page) -> list[dict]:
-    return page.evaluate(
-        "() => window.cmmsOffline.actions().then("
-        "  list => list.map(a => ({kind: a.kind, state: a.state, reason: a.reason})))"
-    )
-
-
 def draw_signature(page, canvas: str):
     """Sign in the pad with the mouse: a stroke across the canvas."""
     page.locator(canvas).scroll_into_view_if_needed()
@@ -107,17 +85,6 @@ def draw_signature(page, canvas: str):
     for step in range(1, 11):
         page.mouse.move(left + step * (box["width"] - 20) / 10, top + (-1) ** step * 15)
     page.mouse.up()
-
-
-def wait_until_sent(page, count: int):
-    page.goto("/tech/")
-    wait_for_js(
-        page,
-        "n => document.querySelectorAll('#sync-list li[data-state=done],"
-        " #sync-list li[data-state=refused]').length === n",
-        arg=count,
-        timeout=30_000,
-    )
 
 
 def test_work_done_offline_is_applied_exactly_once_when_the_network_returns(

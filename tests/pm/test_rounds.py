@@ -474,6 +474,29 @@ def test_the_api_records_a_result_once_however_often_it_is_posted(walk, technici
     assert [r["check"] for r in detail["results"]] == [reading.pk]
 
 
+def test_an_api_result_replayed_with_its_key_answers_as_the_first_time(walk, technician, as_user):
+    run, check, reading = walk
+    client = as_user(technician)
+    bad = {"check": reading.pk, "value": "8.5"}
+
+    first = client.post(results_url(run), bad, format="json", HTTP_IDEMPOTENCY_KEY="q-1")
+    client.post(results_url(run), {"check": reading.pk, "value": "9"}, format="json")
+    replayed = client.post(results_url(run), bad, format="json", HTTP_IDEMPOTENCY_KEY="q-1")
+    client.post(results_url(run), {"check": check.pk, "passed": True}, format="json")
+    client.post(f"/api/v1/round-runs/{run.pk}/complete/", HTTP_IDEMPOTENCY_KEY="q-2")
+    after_completion = client.post(results_url(run), bad, format="json", HTTP_IDEMPOTENCY_KEY="q-1")
+    done_again = client.post(f"/api/v1/round-runs/{run.pk}/complete/", HTTP_IDEMPOTENCY_KEY="q-2")
+    late = client.post(results_url(run), bad, format="json", HTTP_IDEMPOTENCY_KEY="q-3")
+
+    assert first.status_code == replayed.status_code == after_completion.status_code == 200
+    assert replayed.json() == after_completion.json() == first.json()
+    assert replayed["Idempotent-Replayed"] == "true"
+    assert done_again.status_code == 200 and done_again["Idempotent-Replayed"] == "true"
+    assert late.status_code == 409 and late.json()["code"] == "round_closed"
+    assert RoundResult.objects.get(route_check=reading).value == Decimal("9")
+    assert WorkOrder.objects.count() == 1
+
+
 def test_the_api_refuses_bad_answers_with_400(walk, technician, as_user):
     run, check, reading = walk
     client = as_user(technician)

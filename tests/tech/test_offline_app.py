@@ -7,10 +7,18 @@ import threading
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
+from django.utils import timezone
 
 from tech import pwa, services
 from tech.models import WorkOrderPhoto
-from tests.factories import TechnicianFactory, image_bytes, scheduled_work
+from tests.factories import (
+    AssetFactory,
+    TechnicianFactory,
+    image_bytes,
+    inspection_route,
+    round_run,
+    scheduled_work,
+)
 from workorders.choices import Status
 
 pytestmark = pytest.mark.django_db
@@ -73,6 +81,23 @@ def test_the_offline_page_list_holds_my_work_for_the_next_days_and_its_assets(
         f"/tech/assets/{work.asset_id}/",
     ]
     assert f"/tech/work-orders/{not_mine.pk}/" not in data["urls"]
+
+
+def test_the_offline_page_list_holds_my_rounds_of_the_day_and_their_points_assets(
+    client_for, technician, colleague, site, pump, other_site
+):
+    route, _, _ = inspection_route(site, pump, code="R-PUMPS")
+    run = round_run(route)
+    round_run(route, due_at=run.due_at + timezone.timedelta(days=3))  # not today
+    theirs, _, _ = inspection_route(site, AssetFactory(site=site), code="R-CARL")
+    round_run(theirs, assignee=colleague)
+    foreign, _, _ = inspection_route(other_site, AssetFactory(site=other_site), code="R-SOUTH")
+    foreign_run = round_run(foreign)
+
+    data = client_for(technician).get("/tech/offline/pages.json").json()
+
+    assert data["urls"] == ["/tech/", f"/tech/rounds/{run.pk}/", f"/tech/assets/{pump.pk}/"]
+    assert f"/tech/rounds/{foreign_run.pk}/" not in data["urls"]
 
 
 def test_the_offline_page_list_asks_for_a_login_with_a_403(client):

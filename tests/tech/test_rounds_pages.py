@@ -1,4 +1,5 @@
 import re
+from decimal import Decimal
 
 import pytest
 
@@ -67,6 +68,18 @@ def test_walking_a_round_with_one_out_of_limits_reading_raises_one_request(
     page = client.get(f"/tech/rounds/{run.pk}/").content.decode()
     assert WorkOrder.objects.get().number in page
     assert "out of limits" in page
+
+
+def test_the_round_forms_are_queued_offline_under_the_rounds_name(client_for, technician, walk):
+    run, _, _ = walk
+    code = run.route.code
+
+    html = client_for(technician).get(f"/tech/rounds/{run.pk}/").content.decode()
+
+    assert f'data-round="{code}"' in html
+    assert f'data-queue="round-result" data-queue-label="Round {code}: No leaks"' in html
+    assert f'data-queue="round-result" data-queue-label="Round {code}: Discharge pressure"' in html
+    assert f'data-queue="round-complete" data-queue-label="Complete round {code}"' in html
 
 
 def test_a_reading_that_is_no_number_is_refused_on_its_field(client_for, technician, walk):
@@ -145,3 +158,89 @@ def test_my_work_lists_only_rounds_i_may_walk(client_for, technician, colleague,
 
     assert "Mine" in html
     assert "Carls walk" not in html and "Switchgear walk" not in html
+
+
+# ------------------------------------------------------------------ the offline queue's replays
+
+
+def test_a_replayed_result_answers_as_the_first_and_records_nothing_more(
+    client_for, technician, walk
+):
+    run, _, reading = walk
+    client = client_for(technician)
+    body = {"value": "8.2", "note": "Gauge high"}
+
+    first = client.post(result_url(run, reading), body, HTTP_IDEMPOTENCY_KEY="r-1")
+    replayed = client.post(result_url(run, reading), body, HTTP_IDEMPOTENCY_KEY="r-1")
+    # Queued twice (two taps offline): another key, the same answer.
+    second_key = client.post(result_url(run, reading), body, HTTP_IDEMPOTENCY_KEY="r-2")
+
+    assert first.status_code == replayed.status_code == second_key.status_code == 302
+    assert replayed["Location"] == first["Location"]
+    assert replayed["Idempotent-Replayed"] == "true"
+    assert "Idempotent-Replayed" not in second_key
+    assert RoundResult.objects.count() == 1
+    assert WorkOrder.objects.count() == 1
+    assert reading.meter.readings.count() == 1
+    assert "8.200 bar" in WorkOrder.objects.get().description
+
+
+def test_a_bad_reading_recorded_again_with_another_key_raises_no_second_request(
+    client_for, technician, walk
+):
+    run, check, reading = walk
+    client = client_for(technician)
+
+    client.post(result_url(run, reading), {"value": "8.2"}, HTTP_IDEMPOTENCY_KEY="r-1")
+    client.post(result_url(run, reading), {"value": "9.5"}, HTTP_IDEMPOTENCY_KEY="r-2")
+    client.post(result_url(run, check), {"passed": "fail"}, HTTP_IDEMPOTENCY_KEY="c-1")
+    client.post(
+        result_url(run, check), {"passed": "fail", "note": "Drip"}, HTTP_IDEMPOTENCY_KEY="c-2"
+    )
+
+    assert WorkOrder.objects.count() == 2  # one per check, whatever was recorded again
+    result = RoundResult.objects.get(route_check=reading)
+    assert result.value == Decimal("9.5")
+    assert reading.meter.readings.get().value == Decimal("9.5")
+
+
+def test_a_closed_round_refuses_a_queued_result_with_the_reason_the_queue_shows(
+    client_for, technician, walk
+):
+    run, check, reading = walk
+    client = client_for(technician)
+    client.post(result_url(run, check), {"passed": "pass"})
+    client.post(result_url(run, reading), {"value": "4"})
+    client.post(f"/tech/rounds/{run.pk}/complete/")
+
+    change = client.post(result_url(run, reading), {"value": "5"}, HTTP_IDEMPOTENCY_KEY="late")
+    replayed = client.post(result_url(run, reading), {"value": "5"}, HTTP_IDEMPOTENCY_KEY="late")
+
+    assert change.status_code == replayed.status_code == 409
+    assert error_summary(change) == ["This round is completed."]
+    assert replayed.content == change.content
+    assert RoundResult.objects.get(route_check=reading).value == Decimal("4")
+
+
+def test_a_missed_round_refuses_queued_results_and_its_completion(client_for, technician, walk):
+    run, check, _ = walk
+    run.status = RunStatus.MISSED
+    run.save()
+    client = client_for(technician)
+
+    result = client.post(result_url(run, check), {"passed": "pass"}, HTTP_IDEMPOTENCY_KEY="k-1")
+    done = client.post(f"/tech/rounds/{run.pk}/complete/", HTTP_IDEMPOTENCY_KEY="k-2")
+
+    assert result.status_code == done.status_code == 409
+    assert error_summary(result) == error_summary(done) == ["This round is missed."]
+    assert not RoundResult.objects.exists()
+    run.refresh_from_db()
+    assert run.status == RunStatus.MISSED
+
+
+def error_summary(response) -> list[str]:
+    """The page's error summary items, as the offline queue reads them for its reason."""
+    html = response.content.decode()
+    summary = re.search(r"<div[^>]*data-error-summary[^>]*>(.*?)</div>", html, re.S)
+    assert summary, html
+    return [item.strip() for item in re.findall(r"<li>(.*?)</li>", summary.group(1), re.S)]

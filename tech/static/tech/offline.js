@@ -91,14 +91,14 @@
         body.push([name, value]);
       }
     }
-    const head = document.querySelector("[data-wo]");
+    const head = document.querySelector("[data-wo], [data-round]");
     const last = actions.length ? actions[actions.length - 1].seq : 0;
     const action = {
       id: crypto.randomUUID(), // the Idempotency-Key
       user: USER,
       kind: form.dataset.queue,
       label: form.dataset.queueLabel || form.dataset.queue,
-      wo: head ? head.dataset.wo : "",
+      wo: head ? head.dataset.wo || head.dataset.round : "",
       page: location.pathname,
       method: "POST",
       // getAttribute: a field named "action" (the Start button) shadows form.action.
@@ -144,6 +144,14 @@
       const section = form.closest("section") || form;
       section.querySelectorAll("form, details").forEach((el) => { el.hidden = true; });
       section.append(note);
+    } else if (action.kind === "round-result") {
+      const check = form.closest(".check");
+      if (check) check.classList.add("done");
+      form.hidden = true;
+      form.after(note);
+    } else if (action.kind === "round-complete") {
+      form.hidden = true;
+      form.after(note);
     } else {
       form.reset();
       form.after(note);
