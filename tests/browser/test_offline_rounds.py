@@ -87,6 +87,7 @@ def test_a_round_walked_offline_is_recorded_once_with_one_request_for_the_bad_re
     page.click(f"#check-{temperature.pk} button:has-text('Save')")
     page.wait_for_selector(f"#check-{temperature.pk} >> text=Waiting to sync")
     assert page.locator(".check.done").count() == 3
+    assert page.inner_text("#progress").endswith("3 of 3 checks recorded")
     assert page.locator(".check form:visible").count() == 0
     page.click("#complete button:has-text('Complete the round')")
     page.wait_for_selector("text=Waiting to sync: Complete round R-PUMPS")

@@ -146,6 +146,13 @@
       section.append(note);
     } else if (action.kind === "round-result") {
       const check = form.closest(".check");
+      if (check && !check.hasAttribute("data-recorded")) {
+        check.setAttribute("data-recorded", "queued"); // counted once, if corrected again
+        const bar = document.getElementById("round-progress");
+        const count = document.getElementById("round-recorded");
+        if (bar) bar.value = Number(bar.value) + 1;
+        if (count) count.textContent = String(Number(count.textContent) + 1);
+      }
       if (check) check.classList.add("done");
       form.hidden = true;
       form.after(note);
