@@ -7,6 +7,7 @@ import threading
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from tech import pwa, services
@@ -98,6 +99,24 @@ def test_the_offline_page_list_holds_my_rounds_of_the_day_and_their_points_asset
 
     assert data["urls"] == ["/tech/", f"/tech/rounds/{run.pk}/", f"/tech/assets/{pump.pk}/"]
     assert f"/tech/rounds/{foreign_run.pk}/" not in data["urls"]
+
+
+def test_the_offline_page_list_costs_the_same_queries_for_more_work_and_rounds(
+    client_for, technician, work, site, pump, django_assert_num_queries
+):
+    client = client_for(technician)
+    route, _, _ = inspection_route(site, pump, code="R-PUMPS")
+    round_run(route)
+    client.get("/tech/offline/pages.json")  # the session and the user are loaded once
+    with CaptureQueriesContext(connection) as few:
+        small = client.get("/tech/offline/pages.json").json()
+    for number in range(4):
+        scheduled_work(site, assignee=technician)
+        other, _, _ = inspection_route(site, AssetFactory(site=site), code=f"R-{number}")
+        round_run(other)
+    with django_assert_num_queries(len(few.captured_queries)):
+        more = client.get("/tech/offline/pages.json").json()
+    assert len(more["urls"]) == len(small["urls"]) + 4 * 2 + 4 * 2
 
 
 def test_the_offline_page_list_asks_for_a_login_with_a_403(client):
