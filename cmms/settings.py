@@ -200,8 +200,13 @@ except ValueError as exc:
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["ENGINE"] = "cmms.sqlite"  # leaves out PostgreSQL-only indexes
     # The demo writes from several threads (server, in-process beat, seeded heartbeats, the
-    # simulated gateway's set-up); a writer waits for the lock longer than SQLite's 5 s.
-    DATABASES["default"].setdefault("OPTIONS", {}).setdefault("timeout", 30)
+    # simulated gateway's set-up); a writer waits for the lock longer than SQLite's 5 s. A
+    # transaction takes the write lock when it begins (IMMEDIATE): a deferred one that read
+    # first and then writes cannot wait for a writer holding the lock and fails at once with
+    # "database is locked", whatever the timeout.
+    options = DATABASES["default"].setdefault("OPTIONS", {})
+    options.setdefault("timeout", 30)
+    options.setdefault("transaction_mode", "IMMEDIATE")
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     DATABASES["default"].setdefault("OPTIONS", {})
     DATABASES["default"]["OPTIONS"].setdefault("connect_timeout", 5)
