@@ -217,3 +217,16 @@ def test_a_planner_of_another_site_does_not_see_the_routes_entries(
     assert "Renamed walk" not in stranger.get("/admin/audit/auditentry/").content.decode()
     assert stranger.get(f"/admin/audit/auditentry/{entry.pk}/change/").status_code == 302
     assert "Renamed walk" in client.get("/admin/audit/auditentry/").content.decode()
+
+
+def test_swapping_two_points_positions_is_a_form_error_not_a_server_error(client, site, route):
+    RoutePointFactory(route=route, position=2, asset=AssetFactory(site=site))
+    data = form_data(client.get(route_url(route)), "route_form")
+    data |= {"points-0-position": "2", "points-1-position": "1"}
+
+    response = client.post(route_url(route), data)
+
+    assert response.status_code == 200
+    assert "already exists" in response.content.decode()
+    assert list(route.points.values_list("position", flat=True)) == [1, 2]
+    assert not AuditEntry.objects.exists()
