@@ -1,4 +1,6 @@
+from collections.abc import Callable
 from decimal import ROUND_HALF_UP, Decimal
+from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
 from django import forms
@@ -56,27 +58,47 @@ class ServiceSavedAdminMixin:
         adopt_saved(obj, saved)
 
 
-class ServiceSavedInlinesMixin:
-    """Rows added or changed in an inline go through their services too. `inline_services`:
-    model -> (create, update, the update's name for the row, the create's name for the parent).
-    Deleting (where the inline allows it) stays the formset's."""
+class InlineServices(NamedTuple):
+    """The services that write an inline's rows: `create(<parent>=row, **values)`,
+    `update(<argument>=row, **changed values)` and, where given, `delete(<argument>=row)`;
+    `audited` services also take `by`, who is recorded in the audit trail."""
 
-    inline_services = {}
+    create: Callable
+    update: Callable
+    argument: str
+    parent: str
+    delete: Callable | None = None
+    audited: bool = False
+
+
+class ServiceSavedInlinesMixin:
+    """Rows added, changed or deleted in an inline go through their services too
+    (`inline_services`: model -> InlineServices). Deleting without a delete service stays the
+    formset's."""
+
+    inline_services: dict[type, InlineServices] = {}
 
     def save_formset(self, request, form, formset, change):
         if formset.model not in self.inline_services:
             return super().save_formset(request, form, formset, change)
-        create, update, argument, parent = self.inline_services[formset.model]
+        services_ = InlineServices(*self.inline_services[formset.model])
+        by = {"by": request.user} if services_.audited else {}
         formset.save(commit=False)
         for obj in formset.deleted_objects:
-            obj.delete()
+            if services_.delete is None:
+                obj.delete()
+            else:
+                self.call_service(services_.delete, **{services_.argument: obj}, **by)
         for obj, changed in formset.changed_objects:
             fresh = type(obj).objects.get(pk=obj.pk)
             values = {name: getattr(obj, name) for name in changed}
-            self.call_service(update, **{argument: fresh}, **values)
+            self.call_service(services_.update, **{services_.argument: fresh}, **values, **by)
         for obj in formset.new_objects:
             values = {name: getattr(obj, name) for name in formset.form.base_fields}
-            adopt_saved(obj, self.call_service(create, **{parent: form.instance}, **values))
+            saved = self.call_service(
+                services_.create, **{services_.parent: form.instance}, **values, **by
+            )
+            adopt_saved(obj, saved)
         return None
 
 
@@ -213,7 +235,17 @@ class AssetAdmin(
     )
     inlines = (MeterInline, IsolationPointInline)
     inline_services = {
-        models.Meter: (services.meter_create, services.meter_update, "meter", "asset")
+        models.Meter: InlineServices(
+            services.meter_create, services.meter_update, "meter", "asset"
+        ),
+        models.IsolationPoint: InlineServices(
+            services.isolation_point_create,
+            services.isolation_point_update,
+            "isolation_point",
+            "asset",
+            delete=services.isolation_point_delete,
+            audited=True,
+        ),
     }
 
     def get_changelist(self, request, **kwargs):

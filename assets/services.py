@@ -8,7 +8,19 @@ from django.db.models import F, Value
 from django.db.models.functions import Concat, Substr
 
 from assets.choices import MovementKind
-from assets.models import Asset, Customer, Meter, Part, Site, Stock, StockMovement, Storeroom
+from assets.models import (
+    Asset,
+    Customer,
+    IsolationPoint,
+    Meter,
+    Part,
+    Site,
+    Stock,
+    StockMovement,
+    Storeroom,
+)
+from audit.choices import AuditAction
+from audit.services import audit_record, field_changes
 from cmms.errors import InsufficientStock
 from cmms.rows import UNCHANGED, given, given_fields
 
@@ -204,6 +216,69 @@ def meter_update(
     cumulative: bool = UNCHANGED,
 ) -> Meter:
     return _saved(meter, **given_fields(locals(), Meter))
+
+
+# ---------------------------------------------------------------- isolation points
+# A work order's safety steps show them to the technician who isolates the energy: every add,
+# change and deletion is in the audit trail, at the asset's site.
+
+ISOLATION_POINT_FIELDS = ("position", "code", "energy_type", "location", "method")
+
+
+def _isolation_point_audit(point: IsolationPoint, action: str, *, by, changes: dict) -> None:
+    changes = {"asset": point.asset.tag, **changes}
+    audit_record(by=by, action=action, obj=point, site=point.asset.site, changes=changes)
+
+
+@transaction.atomic
+def isolation_point_create(
+    *,
+    asset: Asset,
+    code: str,
+    method: str,
+    position: int = UNCHANGED,
+    energy_type: str = UNCHANGED,
+    location: str = UNCHANGED,
+    by=None,
+) -> IsolationPoint:
+    point = _saved(IsolationPoint(), **given_fields(locals(), IsolationPoint))
+    after = {name: getattr(point, name) for name in ISOLATION_POINT_FIELDS}
+    _isolation_point_audit(
+        point, AuditAction.ISOLATION_POINT_CREATE, by=by, changes=field_changes({}, after)
+    )
+    return point
+
+
+@transaction.atomic
+def isolation_point_update(
+    *,
+    isolation_point: IsolationPoint,
+    position: int = UNCHANGED,
+    code: str = UNCHANGED,
+    energy_type: str = UNCHANGED,
+    location: str = UNCHANGED,
+    method: str = UNCHANGED,
+    by=None,
+) -> IsolationPoint:
+    values = given_fields(locals(), IsolationPoint)
+    before = {name: getattr(isolation_point, name) for name in values}
+    point = _saved(isolation_point, **values)
+    changes = field_changes(before, values)
+    if changes:
+        _isolation_point_audit(point, AuditAction.ISOLATION_POINT_UPDATE, by=by, changes=changes)
+    return point
+
+
+@transaction.atomic
+def isolation_point_delete(*, isolation_point: IsolationPoint, by=None) -> None:
+    before = {name: getattr(isolation_point, name) for name in ISOLATION_POINT_FIELDS}
+    _isolation_point_audit(
+        isolation_point,
+        AuditAction.ISOLATION_POINT_DELETE,
+        by=by,
+        changes={name: [value, None] for name, value in before.items()},
+    )
+    isolation_point.delete()
 
 
 # ---------------------------------------------------------------- parts, storerooms, stock rows

@@ -30,3 +30,8 @@ class AuditAction(models.TextChoices):
     SERVICE_LINE_ADD = "service_line.add", "External service line added"
     SERVICE_LINE_UPDATE = "service_line.update", "External service line changed"
     SERVICE_LINE_DELETE = "service_line.delete", "External service line deleted"
+    ROUTE_CREATE = "route.create", "Inspection route created"
+    ROUTE_UPDATE = "route.update", "Inspection route, its points or checks changed"
+    ISOLATION_POINT_CREATE = "isolation_point.create", "Isolation point added"
+    ISOLATION_POINT_UPDATE = "isolation_point.update", "Isolation point changed"
+    ISOLATION_POINT_DELETE = "isolation_point.delete", "Isolation point deleted"

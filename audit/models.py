@@ -16,8 +16,9 @@ class AuditEntryQuerySet(SiteScopedQuerySet):
 
 
 class AuditEntry(models.Model):
-    """One change to something sensitive (gateway secrets, alert rules, job plans): who, when,
-    what. Append-only. Secrets never appear in `changes`, only their fingerprints.
+    """One change to something sensitive (gateway secrets, alert rules, job plans, inspection
+    routes, isolation points): who, when, what. Append-only. Secrets never appear in
+    `changes`, only their fingerprints.
 
     Planners see an entry when its `site`, or one of its `sites`, is theirs: a site-owned
     object names its site; a shared one (a customer's or a global job plan) names every site

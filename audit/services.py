@@ -7,7 +7,12 @@ from audit.models import AuditEntry
 
 
 def _plain(value):
-    """JSON-friendly form of a field value (model instances by primary key)."""
+    """JSON-friendly form of a field value (model instances by primary key), also inside the
+    lists and dicts of an inline's row changes."""
+    if isinstance(value, dict):
+        return {str(name): _plain(item) for name, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(item) for item in value]
     if isinstance(value, models.Model):
         return value.pk if isinstance(value.pk, int) else str(value.pk)
     if isinstance(value, (str, int, float, bool)) or value is None:
@@ -33,10 +38,7 @@ def audit_record(
         object_id=str(obj.pk),
         object_repr=str(obj)[:200],
         site=site,
-        changes={
-            name: [_plain(v) for v in value] if isinstance(value, (list, tuple)) else _plain(value)
-            for name, value in (changes or {}).items()
-        },
+        changes=_plain(changes or {}),
     )
     if sites:
         entry.sites.set(sites)

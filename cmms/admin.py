@@ -41,7 +41,7 @@ from django.utils.translation import gettext as _
 
 from cmms.errors import SERVICE_ERRORS, refusal_for
 from cmms.inputs import parse_id
-from cmms.rows import adopt_row
+from cmms.rows import RowEdits, adopt_row
 from cmms.scoping import scoped_choices
 
 ALL_PERMISSIONS = frozenset({"view", "add", "change", "delete"})
@@ -606,3 +606,27 @@ def adopt_saved(instance: Model, saved: Model) -> None:
 def changed_values(form, allowed) -> dict:
     """The cleaned values of the fields the planner changed, limited to `allowed`."""
     return {name: form.cleaned_data[name] for name in form.changed_data if name in allowed}
+
+
+def inline_edits(formset) -> RowEdits | None:
+    """The rows the planner added, changed and deleted in an inline, for a service that writes
+    them (`cmms.rows.row_edits_apply`); None when the inline was left alone. Saves nothing."""
+    if formset is None or not formset.has_changed():
+        return None
+    fields = [name for name in formset.form.base_fields if name in formset.form._meta.fields]
+    edits = RowEdits()
+    for form in formset.forms:
+        if not form.has_changed() and form.instance.pk is None:
+            continue  # an empty extra row
+        if formset.can_delete and formset._should_delete_form(form):
+            if form.instance.pk is not None:
+                edits.deleted.append(form.instance.pk)
+        elif form.instance.pk is None:
+            edits.added.append({name: form.cleaned_data[name] for name in fields})
+        elif form.has_changed():
+            changed = [name for name in form.changed_data if name in fields]
+            if changed:
+                edits.changed[form.instance.pk] = {
+                    name: form.cleaned_data[name] for name in changed
+                }
+    return edits if edits else None

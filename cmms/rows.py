@@ -1,4 +1,7 @@
-"""Making a caller's model instance show the row a service wrote."""
+"""Making a caller's model instance show the row a service wrote; applying a planner's edits
+to the rows under a parent."""
+
+from dataclasses import dataclass, field
 
 from django.db.models import Model
 
@@ -49,3 +52,49 @@ def given_fields(arguments: dict, model: type[Model]) -> dict:
     return {
         name: value for name, value in arguments.items() if name in names and value is not UNCHANGED
     }
+
+
+@dataclass(frozen=True)
+class RowEdits:
+    """What a planner did to the rows under a parent in one save (an admin inline): the values
+    of each row added, the changed values of each row changed (by primary key), the primary
+    keys of the rows deleted."""
+
+    added: list[dict] = field(default_factory=list)
+    changed: dict[int, dict] = field(default_factory=dict)
+    deleted: list[int] = field(default_factory=list)
+
+    def __bool__(self) -> bool:
+        return bool(self.added or self.changed or self.deleted)
+
+
+def row_edits_apply(rows, edits: RowEdits, *, new, label) -> dict:
+    """Apply `edits` to `rows` (the parent's queryset: a key of another parent's row is not
+    found) and say what changed, for the audit trail: `{"added": [label], "changed": {label:
+    {field: [old, new]}}, "deleted": [label]}`, only the keys that have entries.
+
+    Deleted first, then changed, then added, each validated (`full_clean`) before it is
+    saved; `new(values)` makes an unsaved row of the parent; `label(row)` names a row.
+    """
+    summary: dict = {}
+    for row in rows.filter(pk__in=edits.deleted):
+        summary.setdefault("deleted", []).append(label(row))
+        row.delete()
+    for row in rows.filter(pk__in=list(edits.changed)):
+        values = edits.changed[row.pk]
+        before = {name: getattr(row, name) for name in values}
+        for name, value in values.items():
+            setattr(row, name, value)
+        row.full_clean()
+        row.save()
+        diff = {
+            name: [before[name], value] for name, value in values.items() if before[name] != value
+        }
+        if diff:
+            summary.setdefault("changed", {})[label(row)] = diff
+    for values in edits.added:
+        row = new(values)
+        row.full_clean()
+        row.save()
+        summary.setdefault("added", []).append(label(row))
+    return summary

@@ -15,6 +15,7 @@ from cmms.admin import (
     SiteScopedAdminMixin,
     adopt_saved,
     changed_values,
+    inline_edits,
 )
 from cmms.inputs import parse_id
 from pm import selectors, services
@@ -144,6 +145,24 @@ class RouteAdmin(SiteScopedAdminMixin, admin.ModelAdmin):
     )
     inlines = [RoutePointInline]
 
+    def save_model(self, request, obj, form, change):
+        """Nothing yet: `save_related` hands the route and its points to `route_save` at once,
+        so they are validated together and audited as one change."""
+
+    def save_related(self, request, form, formsets, change):
+        points = _saved_inline(formsets, RoutePoint)
+        fields = changed_values(form, set(form.fields)) if change else dict(form.cleaned_data)
+        if change and not fields and points is None:
+            return  # saved unchanged: no write, no empty audit entry
+        saved = self.call_service(
+            services.route_save,
+            route=Route.objects.get(pk=form.instance.pk) if change else None,
+            points=points,
+            by=request.user,
+            **fields,
+        )
+        adopt_saved(form.instance, saved)
+
 
 class RouteCheckInline(ScopedInlineMixin, admin.TabularInline):
     model = RouteCheck
@@ -160,6 +179,41 @@ class RoutePointAdmin(SiteScopedAdminMixin, admin.ModelAdmin):
     search_fields = ("route__code", "asset__tag")
     autocomplete_fields = ("asset",)
     inlines = [RouteCheckInline]
+
+    def get_readonly_fields(self, request, obj=None):
+        return ("route",) if obj else ()  # a point stays on its route (its runs' results)
+
+    def save_model(self, request, obj, form, change):
+        """Nothing yet: `save_related` hands the point and its checks to `route_point_save`."""
+
+    def save_related(self, request, form, formsets, change):
+        checks = _saved_inline(formsets, RouteCheck)
+        fields = changed_values(form, set(form.fields)) if change else dict(form.cleaned_data)
+        if change and not fields and checks is None:
+            return
+        saved = self.call_service(
+            services.route_point_save,
+            point=RoutePoint.objects.get(pk=form.instance.pk) if change else None,
+            checks=checks,
+            by=request.user,
+            **fields,
+        )
+        adopt_saved(form.instance, saved)
+
+    def delete_model(self, request, obj):
+        services.route_point_delete(point=obj, by=request.user)
+
+    def delete_queryset(self, request, queryset):
+        for point in queryset.select_related("route"):
+            services.route_point_delete(point=point, by=request.user)
+
+
+def _saved_inline(formsets, model):
+    """The edits of the inline of `model` (None: left alone). The formsets are saved without
+    committing, only for the admin's history message: the service writes the rows."""
+    for formset in formsets:
+        formset.save(commit=False)
+    return inline_edits(next((f for f in formsets if f.model is model), None))
 
 
 class RoundResultInline(ReadOnlyInlineMixin, admin.TabularInline):

@@ -17,7 +17,7 @@ from tech.models import WorkOrderPhoto
 from tech.validators import clean_photo
 from workorders.choices import EventKind
 from workorders.models import ChecklistStep, WorkOrder, WorkOrderEvent
-from workorders.policy import check_open_field_work
+from workorders.policy import check_open_field_work, safety_step_confirmed
 from workorders.services import checklist_step_record
 
 logger = logging.getLogger(__name__)
@@ -81,9 +81,7 @@ def work_order_photo_add(
             )
             photo.save()
             if step is not None:
-                checklist_step_record(
-                    step=step, by=by, done=True, result=photo.caption, photo_given=True
-                )
+                _confirm_with_photo(step, photo, by=by)
             else:
                 WorkOrderEvent.objects.create(
                     work_order=work_order,
@@ -101,6 +99,28 @@ def work_order_photo_add(
                 return earlier
         raise
     return photo
+
+
+def _confirm_with_photo(step: ChecklistStep, photo: WorkOrderPhoto, *, by) -> None:
+    """Confirm the safety step with the photo. A step already confirmed (for this round of the
+    work) keeps its confirmation, and the photo added to it goes on the timeline on its own:
+    the confirmation's event is not repeated, the photo is not left unrecorded.
+
+    Locks the work order's row, then the step's, as `checklist_step_record` does, so whether
+    the step was confirmed cannot change between the look and the confirmation.
+    """
+    work_order = WorkOrder.objects.select_for_update().get(pk=step.work_order_id)
+    current = ChecklistStep.objects.select_for_update().get(pk=step.pk)
+    confirmed_before = safety_step_confirmed(work_order, current)
+    checklist_step_record(step=step, by=by, done=True, result=photo.caption, photo_given=True)
+    if confirmed_before:
+        WorkOrderEvent.objects.create(
+            work_order=work_order,
+            kind=EventKind.SAFETY,
+            message=f"Photo added to safety step {current.position}: {current.text}",
+            created_by=by,
+            data={"step": current.pk, "kind": current.kind, "photo": photo.pk},
+        )
 
 
 def _photo_for_key(work_order, by, key: str) -> WorkOrderPhoto | None:

@@ -24,13 +24,14 @@ from cmms.admin import (
     adopt_saved,
     autocomplete_widget,
     changed_values,
+    inline_edits,
     service_error_messages,
 )
 from cmms.inputs import parse_id
 from cmms.scoping import held_customers, may_own
 from cmms.spreadsheets import SpreadsheetExportMixin
 from contracts.choices import SlaState
-from workorders import models, policy, service_lines, services
+from workorders import checklists, models, policy, service_lines, services
 from workorders.choices import HoldReason, Status, StepKind
 from workorders.costs import work_order_cost
 from workorders.creation import STEP_FIELDS
@@ -604,6 +605,17 @@ class WorkOrderAdmin(SiteScopedAdminMixin, SpreadsheetExportMixin, admin.ModelAd
     def save_formset(self, request, form, formset, change):
         if formset.model is models.ServiceLine:
             return self._save_service_lines(request, form, formset)
+        if formset.model is models.ChecklistStep:
+            edits = inline_edits(formset)
+            formset.save(commit=False)  # only for the admin's history message
+            if edits:
+                self.call_service(
+                    checklists.checklist_steps_edit,
+                    work_order=form.instance,
+                    edits=edits,
+                    by=request.user,
+                )
+            return None
         if formset.model is not models.LabourEntry:
             return super().save_formset(request, form, formset, change)
         for entry in formset.save(commit=False):

@@ -157,6 +157,46 @@ def check_step_record(work_order, by, *, step=None, done: bool = True) -> None:
     check_client_approved(work_order)
 
 
+def check_step_edit(work_order, step, *, kind, photo_required) -> None:
+    """Raise unless a planner may make the checklist step `step` (None: a new one) a step of
+    `kind` with `photo_required` (`kind` None: remove it) on this work order now.
+
+    A safety step holds the start back; once the work has started (running or on hold) one
+    added now would hold nothing back while people already work, so a step does not become a
+    safety step then: isolate the energy under new work. A confirmed safety step (and every
+    safety step of started work) is the record of what the work was started on: it is not
+    changed or removed (before the start, undo the confirmation first). A ticked task does
+    not become a safety step: its tick would read as a confirmation.
+    """
+    started = work_order.status in SAFETY_LOCKED_STATUSES
+    was_safety = step is not None and step.is_safety
+    if kind in SAFETY_STEP_KINDS and not was_safety:
+        if started:
+            raise ConflictError(
+                f"{work_order.number} has started: a safety step added now would not hold the "
+                "work back. Isolate the energy under new work (a work order with the safety "
+                "step), or pause this one and raise that.",
+                code="safety_step_after_start",
+            )
+        if step is not None and step.done:
+            raise ConflictError(
+                f"Step {step.position} is ticked: it cannot become a safety step, whose tick "
+                "is a confirmation. Add a new safety step.",
+                code="safety_step_ticked",
+            )
+    changes_safety = was_safety and (kind != step.kind or photo_required != step.photo_required)
+    if changes_safety and (started or safety_step_confirmed(work_order, step)):
+        raise ConflictError(
+            f"Step {step.position} is a confirmed safety step: it stays as it is "
+            + (
+                "until the work is done."
+                if started
+                else "(undo its confirmation first to change or remove it)."
+            ),
+            code="safety_step_confirmed",
+        )
+
+
 def safety_step_confirmed(work_order, step) -> bool:
     """Whether the safety step's confirmation stands for the work's current round.
 

@@ -26,8 +26,13 @@ ERROR_CODES = {
         "confirmed; the message lists them."
     ),
     "safety_step_confirmed": (
-        "409: a safety step of work that has started stays confirmed (it cannot be unticked)."
+        "409: a safety step of work that has started stays confirmed (it cannot be unticked); "
+        "a confirmed safety step is not changed or removed from the checklist."
     ),
+    "safety_step_after_start": (
+        "409: work that has started gets no new safety step (it would hold nothing back)."
+    ),
+    "safety_step_ticked": "409: a ticked task step does not become a safety step.",
     "round_closed": "409: the inspection round is completed or missed; its results are final.",
     "in_use": "409: the object is still referenced and cannot be deleted.",
     "out_of_range": "400: a value is beyond what the database can store.",

@@ -1,6 +1,7 @@
 """PM services: `plans` writes plans, `generation` turns due occurrences into work orders,
 `meters` records readings and resets,
-`rounds` schedules inspection rounds and records their results."""
+`rounds` schedules inspection rounds and records their results, `routes` writes the routes
+walked (audited)."""
 
 from pm.services.generation import GenerationResult, pm_generate_due
 from pm.services.meters import (
@@ -17,6 +18,7 @@ from pm.services.rounds import (
     round_run_complete,
     rounds_generate_due,
 )
+from pm.services.routes import route_point_delete, route_point_save, route_save
 
 __all__ = [
     "CALENDAR_TRIGGER_FIELDS",
@@ -33,4 +35,7 @@ __all__ = [
     "round_result_record",
     "round_run_complete",
     "rounds_generate_due",
+    "route_point_delete",
+    "route_point_save",
+    "route_save",
 ]
