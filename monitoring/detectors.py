@@ -1,9 +1,10 @@
 """Detectors over one measurement's series: pure functions, no database.
 
 A series is a sequence of `(instant, value)` points with timezone-aware instants (a naive one
-is a programming error: ValueError). Before any detector looks at a series it is cleaned
-(`clean_points`): values that are not finite numbers (NaN, inf: a sensor's dropout marker) are
-dropped, points are sorted by time, and points sharing an instant are merged into their median.
+is a programming error: ValueError); instants in results are in UTC. Before any detector
+looks at a series it is cleaned (`clean_points`): values that are not finite numbers (NaN, inf:
+a sensor's dropout marker) are dropped, points are sorted by time, and points sharing an
+instant are merged into their median.
 Gaps (sensor dropouts) need no filling: both detectors work on irregular time.
 
 Two detectors (docs/monitoring.md has the definitions and the evaluation behind the defaults):
@@ -23,7 +24,7 @@ import math
 import statistics
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from monitoring.choices import AnomalyKind, Direction, Transform, TrendStatus
 
@@ -35,7 +36,11 @@ MAX_PROJECTION_DAYS = 36_500.0
 
 
 def clean_points(points: Iterable[Point]) -> list[Point]:
-    """The series sorted by time, non-finite values dropped, duplicate instants merged (median)."""
+    """The series in UTC sorted by time, non-finite values dropped, equal instants merged.
+
+    UTC because Python subtracts and adds datetimes of one zone on the wall clock: across a
+    daylight-saving change, local instants would be an hour off.
+    """
     by_instant: dict[datetime, list[float]] = {}
     for at, value in points:
         if at.tzinfo is None or at.utcoffset() is None:
@@ -45,7 +50,7 @@ def clean_points(points: Iterable[Point]) -> list[Point]:
         except (TypeError, ValueError):
             continue
         if math.isfinite(number):
-            by_instant.setdefault(at, []).append(number)
+            by_instant.setdefault(at.astimezone(UTC), []).append(number)
     return [(at, statistics.median(values)) for at, values in sorted(by_instant.items())]
 
 
