@@ -90,7 +90,7 @@ def series_generate(seed: int, index: int) -> SyntheticSeries:
     if kind in (SeriesKind.LINEAR, SeriesKind.EXPONENTIAL):
         onset = rng.uniform(5.0, 20.0)
         crossing = onset + rng.uniform(45.0, 80.0)
-        count = math.floor(crossing * per_day)
+        count = math.ceil(crossing * per_day)  # the last reading is just before the crossing
         crossing_at = START + timedelta(days=crossing)
         onset_at = START + timedelta(days=onset)
         tau = rng.uniform(8.0, 25.0)
