@@ -49,6 +49,7 @@ class Report:
     step_anomaly_counts: list[int] = field(default_factory=list)
     wear_warnings: list[float] = field(default_factory=list)  # days before crossing; -1: none
     interval_hours: float = 2.0
+    with_swing: bool = False
 
     def error_figures(self, days_out: int, kinds: tuple[str, ...]) -> dict[str, float]:
         """Median absolute error (days, % of remaining), share projected, for some kinds."""
@@ -134,15 +135,16 @@ def evaluate(
     count: int,
     method: Method | None = None,
     settings: BaselineSettings | None = None,
+    with_swing: bool = False,
 ) -> Report:
     """Generate `count` series with `seed`, run the detectors and score them."""
     method = method or Method()
     settings = settings or BaselineSettings()
-    series_set = set_generate(seed, count)
+    series_set = set_generate(seed, count, with_swing=with_swing)
     counts: dict[str, int] = {}
     for series in series_set:
         counts[series.kind] = counts.get(series.kind, 0) + 1
-    report = Report(seed=seed, counts=counts)
+    report = Report(seed=seed, counts=counts, with_swing=with_swing)
     for series in series_set:
         if series.kind in (SeriesKind.LINEAR, SeriesKind.EXPONENTIAL):
             by_days = report.errors.setdefault(series.kind, {})
@@ -168,7 +170,8 @@ def report_lines(report: Report, method: Method) -> list[str]:
     """The figures of a run as text, one per line, with their targets (issue 20)."""
     counts = ", ".join(f"{count} {kind}" for kind, count in sorted(report.counts.items()))
     lines = [
-        f"Seed {report.seed}; {sum(report.counts.values())} series: {counts}.",
+        f"Seed {report.seed}; {sum(report.counts.values())} series: {counts}"
+        f"{'; with slow swings' if report.with_swing else ''}.",
         f"Trend: Theil-Sen over {method.window.days} days, transform {method.transform}, "
         f"slope interval {method.confidence:.0%}; proposal horizon {HORIZON.days} days.",
         "Projected crossing, median absolute error (a missing projection counts as unbounded):",

@@ -4,7 +4,8 @@ Deterministic: series `i` of a set is drawn from its own generator seeded with `
 so a set is the same on every machine and Python version, and growing a set keeps its prefix.
 
 Every series is sampled every `INTERVAL` from `START` around a healthy level with noise (AR(1),
-so neighbouring readings are correlated as real ones are, plus a daily cycle), and is one of:
+so neighbouring readings are correlated as real ones are, plus a daily cycle of up to one sigma;
+on request also a slow swing of 20 to 60 days and up to three sigmas), and is one of:
 
 - `linear`: from a wear onset the level rises linearly and crosses the alarm limit at
   `crossing_at` (where the series ends: run to failure);
@@ -75,14 +76,19 @@ def _noise(rng: random.Random, count: int, sigma: float) -> list[float]:
     return values
 
 
-def series_generate(seed: int, index: int) -> SyntheticSeries:
-    """Series `index` of the set drawn with `seed`."""
+def series_generate(seed: int, index: int, *, with_swing: bool = False) -> SyntheticSeries:
+    """Series `index` of the set drawn with `seed` (`with_swing`: add its slow swing)."""
     rng = random.Random(f"{seed}:{index}")
     kind = KIND_CYCLE[index % len(KIND_CYCLE)]
     level = rng.uniform(2.0, 6.0)
     sigma = level * rng.uniform(0.02, 0.06)
     limit = level * rng.uniform(1.8, 2.5)
     cycle = rng.uniform(0.0, 1.0) * sigma
+    # A slow swing (ambient temperature, load): weeks long, up to 3 noise sigmas. Drawn even
+    # when off, so a set with swings is the same set plus its swings.
+    swing = rng.uniform(0.0, 3.0) * sigma * with_swing
+    swing_days = rng.uniform(20.0, 60.0)
+    swing_phase = rng.uniform(0.0, 2 * math.pi)
     per_day = timedelta(days=1) / INTERVAL
     crossing_at = step_at = onset_at = None
     dropouts = False
@@ -117,7 +123,10 @@ def series_generate(seed: int, index: int) -> SyntheticSeries:
     noise = _noise(rng, count, sigma)
     times = [START + i * INTERVAL for i in range(count)]
     values: list[float | None] = [
-        signal(_days(at)) + math.sin(2 * math.pi * _days(at)) * cycle + n
+        signal(_days(at))
+        + math.sin(2 * math.pi * _days(at)) * cycle
+        + math.sin(2 * math.pi * _days(at) / swing_days + swing_phase) * swing
+        + n
         for at, n in zip(times, noise, strict=True)
     ]
     if dropouts:
@@ -144,6 +153,6 @@ def _dropped(rng: random.Random, values: list[float | None]) -> list[float | Non
     return [math.nan if v is not None and rng.random() < 0.01 else v for v in values]
 
 
-def set_generate(seed: int, count: int) -> list[SyntheticSeries]:
+def set_generate(seed: int, count: int, *, with_swing: bool = False) -> list[SyntheticSeries]:
     """The first `count` series of the set drawn with `seed`."""
-    return [series_generate(seed, index) for index in range(count)]
+    return [series_generate(seed, index, with_swing=with_swing) for index in range(count)]

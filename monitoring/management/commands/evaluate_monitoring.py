@@ -21,6 +21,11 @@ class Command(BaseCommand):
         parser.add_argument(
             "--quick", action="store_true", help=f"a small set ({QUICK_SERIES} series) for CI"
         )
+        parser.add_argument(
+            "--swing",
+            action="store_true",
+            help="add a slow swing (20-60 days, up to 3 noise sigmas) to every series",
+        )
         parser.add_argument("--window-days", type=int, default=21, help="the trend's window")
         parser.add_argument(
             "--transform", choices=Transform.values, default=Transform.AUTO, help="trend scale"
@@ -32,7 +37,9 @@ class Command(BaseCommand):
             window=timedelta(days=options["window_days"]), transform=options["transform"]
         )
         started = time.monotonic()
-        report = evaluate(seed=options["seed"], count=count, method=method)
+        report = evaluate(
+            seed=options["seed"], count=count, method=method, with_swing=options["swing"]
+        )
         for line in report_lines(report, method):
             self.stdout.write(line)
         self.stdout.write(f"Evaluated in {time.monotonic() - started:.1f} s.")
