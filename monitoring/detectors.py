@@ -23,7 +23,7 @@ import itertools
 import math
 import statistics
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 
 from monitoring.choices import AnomalyKind, Direction, Transform, TrendStatus
@@ -183,7 +183,8 @@ def detect_anomalies(
 class TrendFit:
     """A Theil-Sen line over a window: value = intercept + slope * days since `origin`.
 
-    slope_low and slope_high bound the slope with the fit's confidence (Sen 1968).
+    slope_low and slope_high bound the slope with the fit's confidence (Sen 1968). A
+    `log_excess` fit is in log(distance from the healthy level towards the limit).
     """
 
     origin: datetime
@@ -307,7 +308,9 @@ def assess_trend(
     `approaching` only when the whole slope interval points towards the limit; `recovered`
     when it points away, `flat` when it holds zero. Points after `now` are not looked at. With
     `transform="log_excess"` the fit is on log(distance from `offset`, the healthy level, in
-    the direction of the limit): exponential wear becomes a straight line.
+    the direction of the limit): exponential wear becomes a straight line. The crossing is in
+    the past when the fitted line is already beyond the limit (the limit's own alarm is then
+    the news, not the projection).
     """
     series = clean_points(points)
     if now is None:
@@ -325,13 +328,34 @@ def assess_trend(
         fit = theil_sen(recent, transform=transform, offset=sign * offset, **fit_options)
     if fit is None:
         return TrendAssessment(TrendStatus.INSUFFICIENT, None, None)
-    target = sign * limit
+    status, projection = _projected(fit, sign * limit)
+    if projection is not None:
+        projection = replace(projection, fit=_unmirrored(fit, sign))
+    return TrendAssessment(status, _unmirrored(fit, sign), projection)
+
+
+def _unmirrored(fit: TrendFit, sign: float) -> TrendFit:
+    """A straight-line fit of a mirrored series (limit below) back in the measurement's scale."""
+    if sign > 0 or fit.transform != Transform.LINEAR:
+        return fit
+    return replace(
+        fit,
+        slope=-fit.slope,
+        intercept=-fit.intercept,
+        slope_low=-fit.slope_high,
+        slope_high=-fit.slope_low,
+        offset=-fit.offset,
+    )
+
+
+def _projected(fit: TrendFit, target: float) -> tuple[str, Projection | None]:
+    """The status of a fit (of a series rising towards `target`) and its projection."""
     if fit.transform == Transform.LOG_EXCESS:
         target = math.log(target - fit.offset)
     if fit.slope_low <= 0 <= fit.slope_high or fit.slope == 0:
-        return TrendAssessment(TrendStatus.FLAT, fit, None)
+        return TrendStatus.FLAT, None
     if fit.slope_high < 0:
-        return TrendAssessment(TrendStatus.RECOVERED, fit, None)
+        return TrendStatus.RECOVERED, None
     # Pivot the three lines on the fitted value at the window's last point: the band widens
     # with the distance from the data, and the central line keeps its own intercept.
     pivot = _days(fit.window_end, fit.origin)
@@ -340,7 +364,7 @@ def assess_trend(
     earliest = pivot + (target - pivot_value) / fit.slope_high
     latest = pivot + (target - pivot_value) / fit.slope_low
     if crossing - pivot > MAX_PROJECTION_DAYS:
-        return TrendAssessment(TrendStatus.FLAT, fit, None)
+        return TrendStatus.FLAT, None
     latest = min(latest, pivot + MAX_PROJECTION_DAYS)
     projection = Projection(
         crossing=fit.origin + timedelta(days=crossing),
@@ -348,7 +372,7 @@ def assess_trend(
         latest=fit.origin + timedelta(days=max(latest, crossing)),
         fit=fit,
     )
-    return TrendAssessment(TrendStatus.APPROACHING, fit, projection)
+    return TrendStatus.APPROACHING, projection
 
 
 def _residual_spread(fit: TrendFit, points: Sequence[Point]) -> float:

@@ -40,6 +40,15 @@ def test_a_falling_measurement_crosses_a_lower_limit():
     projection = project_crossing(line(9.0, -0.5), 1.0, direction=Direction.BELOW)
 
     assert abs(projection.crossing - (T0 + timedelta(days=16))) < timedelta(seconds=1)
+    assert projection.fit.slope == pytest.approx(-0.5)
+    assert projection.fit.value_at(T0) == pytest.approx(9.0)
+
+
+def test_a_rising_measurement_recovers_from_a_lower_limit():
+    assessment = assess_trend(noisy(line(3.0, 0.2), 0.1), 1.0, direction=Direction.BELOW)
+
+    assert assessment.status == TrendStatus.RECOVERED
+    assert 0 < assessment.fit.slope_low < 0.2 < assessment.fit.slope_high
 
 
 def test_noisy_wear_is_projected_near_the_true_crossing_within_its_band():
