@@ -149,6 +149,7 @@ INSTALLED_APPS = [
     "audit",
     "sync",  # tombstones and the updated_at triggers (docs/sync.md)
     "ops",
+    "monitoring",  # anomalies and projected crossings (docs/monitoring.md)
     "demo",  # last: seed_demo's data imports every other app
 ]
 
