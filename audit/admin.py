@@ -1,7 +1,6 @@
 from django.contrib import admin
 from django.db.models import Prefetch
 
-from assets.models import Site
 from audit.models import AuditEntry
 from cmms.admin import VIEW_ONLY, SiteScopedAdminMixin
 
@@ -30,7 +29,10 @@ class AuditEntryAdmin(SiteScopedAdminMixin, admin.ModelAdmin):
     readonly_fields = fields
 
     def get_queryset(self, request):
-        mine = Site.objects.for_user(request.user)  # never name another customer's sites
+        # Never name another customer's sites. (The audit trail sits below the asset register:
+        # every app records into it, so it names sites through its own relation.)
+        sites = AuditEntry._meta.get_field("sites").related_model
+        mine = sites.objects.for_user(request.user)
         return super().get_queryset(request).prefetch_related(Prefetch("sites", queryset=mine))
 
     @admin.display(description="used at")
