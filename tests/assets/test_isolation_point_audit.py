@@ -17,11 +17,6 @@ def change_url(asset):
 
 
 @pytest.fixture
-def planner(site):
-    return PlannerFactory(sites=[site])
-
-
-@pytest.fixture
 def client(logged_in, planner):
     return logged_in(planner)
 

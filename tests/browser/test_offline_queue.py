@@ -75,6 +75,16 @@ def plant(site, pump, planner, codes):
     return {"wo": wo, "other": other, "technician": technician, "planner": planner, "stock": stock}
 
 
+def confirm_offline(page, wo):
+    """Open the work order, go offline and confirm its lockout step (queued); the step."""
+    page.goto(f"/tech/work-orders/{wo.pk}/")
+    go_offline(page)
+    safety = wo.steps.get(kind=StepKind.LOCKOUT)
+    page.click(f"#step-{safety.pk} button:has-text('Confirm')")
+    page.wait_for_selector(f"#step-{safety.pk} >> text=Waiting to sync")
+    return safety
+
+
 def draw_signature(page, canvas: str):
     """Sign in the pad with the mouse: a stroke across the canvas."""
     page.locator(canvas).scroll_into_view_if_needed()
@@ -229,12 +239,7 @@ def test_work_cancelled_while_offline_refuses_its_actions_visibly_and_loses_noth
 ):
     wo, other = plant["wo"], plant["other"]
     page = online_page(phone, live_server)
-    page.goto(f"/tech/work-orders/{wo.pk}/")
-    go_offline(page)
-
-    safety = wo.steps.get(kind=StepKind.LOCKOUT)
-    page.click(f"#step-{safety.pk} button:has-text('Confirm')")
-    page.wait_for_selector(f"#step-{safety.pk} >> text=Waiting to sync")
+    safety = confirm_offline(page, wo)
     page.click("#actions form button:has-text('Start')")
     page.wait_for_selector("text=Waiting to sync: Start")
     page.fill("#id_message", "Pump isolated")
@@ -336,11 +341,7 @@ def test_a_tab_left_from_an_expired_session_never_sends_its_queue_as_the_next_us
     WorkOrder.objects.filter(pk=wo.pk).update(assignee=None)  # Otto could do it too
     TechnicianFactory(username="otto", sites=[site])
     page = online_page(phone, live_server)
-    page.goto(f"/tech/work-orders/{wo.pk}/")
-    go_offline(page)
-    safety = wo.steps.get(kind=StepKind.LOCKOUT)
-    page.click(f"#step-{safety.pk} button:has-text('Confirm')")
-    page.wait_for_selector(f"#step-{safety.pk} >> text=Waiting to sync")
+    safety = confirm_offline(page, wo)
     page.context.clear_cookies(name="sessionid")  # expired; the CSRF cookie stays
     go_online(page)
     page.evaluate("() => window.cmmsOffline.sync()")

@@ -22,11 +22,6 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def planner(site):
-    return PlannerFactory(sites=[site])
-
-
-@pytest.fixture
 def client(logged_in, planner):
     return logged_in(planner)
 

@@ -6,17 +6,12 @@ gets no new safety step (it would hold nothing back) nor loses a confirmed one."
 import pytest
 
 from cmms.errors import ConflictError
-from tests.factories import PlannerFactory, scheduled_work
+from tests.factories import scheduled_work
 from tests.forms import form_data
 from workorders.choices import EventKind, Status, StepKind
 from workorders.services import checklist_step_record, work_order_transition
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def planner(site):
-    return PlannerFactory(sites=[site])
 
 
 @pytest.fixture
