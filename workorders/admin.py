@@ -98,20 +98,8 @@ class ChecklistStepInline(OpenWorkOnlyMixin, ScopedInlineMixin, admin.TabularInl
     model = models.ChecklistStep
     form = StepForm
     extra = 0
-    fields = (
-        "position",
-        "text",
-        "kind",
-        "photo_required",
-        "requires_value",
-        "unit",
-        "done",
-        "result",
-        "value",
-        "done_by",
-        "confirmation",
-    )
     readonly_fields = ("done", "result", "value", "done_by", "confirmation")
+    fields = (*models.ChecklistStep.PLANNED_FIELDS, *readonly_fields)
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("done_by").prefetch_related("photos")
@@ -904,7 +892,7 @@ class JobPlanStepInline(JobPlanInlineMixin, admin.TabularInline):
     model = models.JobPlanStep
     form = StepForm
     extra = 0
-    fields = ("position", "text", "kind", "photo_required", "requires_value", "unit")
+    fields = models.JobPlanStep.PLANNED_FIELDS
 
 
 class JobPlanPartForm(forms.ModelForm):

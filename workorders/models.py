@@ -528,6 +528,9 @@ class Step(models.Model):
         default=False, help_text="A safety step is confirmed with a photo (e.g. of the lock)."
     )
 
+    # What a planner writes, in the order the admin and the API show it.
+    PLANNED_FIELDS = ("position", "text", "kind", "photo_required", "requires_value", "unit")
+
     class Meta:
         abstract = True
 

@@ -57,12 +57,7 @@ class ChecklistStepSerializer(serializers.ModelSerializer):
         model = ChecklistStep
         fields = [
             "id",
-            "position",
-            "text",
-            "kind",
-            "photo_required",
-            "requires_value",
-            "unit",
+            *ChecklistStep.PLANNED_FIELDS,
             "done",
             "result",
             "value",
