@@ -1,19 +1,18 @@
 """The SLA beat: states refreshed, planners warned once per threshold."""
 
-import threading
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
 from django.core import mail
-from django.db import connection
 
 from cmms.celery import app
 from contracts import tasks
 from contracts.choices import SlaState
 from contracts.models import SlaWarning
 from contracts.warnings import sla_warnings_send
+from tests.concurrency import at_once
 from tests.factories import (
     ContractFactory,
     PlannerFactory,
@@ -142,25 +141,8 @@ def test_a_run_examines_a_bounded_batch_and_the_next_run_continues():
 def test_concurrent_runs_send_each_warning_once():
     for _ in range(5):
         make_work()
-    start = threading.Barrier(3)
-    results, errors = [], []
+    results = at_once(lambda: sla_warnings_send(now=AT_RISK), 3)
 
-    def run():
-        try:
-            start.wait()
-            results.append(sla_warnings_send(now=AT_RISK))
-        except Exception as exc:  # pragma: no cover - reported below
-            errors.append(exc)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run) for _ in range(3)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-
-    assert errors == []
     assert sum(results) == 5
     assert len(mail.outbox) == 5
     assert SlaWarning.objects.count() == 5

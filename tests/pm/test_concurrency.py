@@ -1,13 +1,12 @@
-import threading
 from datetime import date
 
 import pytest
 import time_machine
-from django.db import connection
 
 from pm.choices import OccurrenceStatus
 from pm.models import PMOccurrence
 from pm.services import pm_generate_due
+from tests.concurrency import at_once
 from tests.factories import AssetFactory, JobPlanFactory, PMPlanFactory, SiteFactory
 from tests.scheduling import local
 from workorders.models import StatusChange, WorkOrder
@@ -32,25 +31,8 @@ def test_concurrent_runs_create_each_occurrence_exactly_once():
                 skip_while_open=False,
             )
     now = local(BERLIN, 2025, 1, 20, 7)  # three weekly occurrences each, two of them late
-    start = threading.Barrier(4)
-    results, errors = [], []
+    results = at_once(lambda: pm_generate_due(now=now, chunk_size=7), 4)
 
-    def run():
-        try:
-            start.wait()
-            results.append(pm_generate_due(now=now, chunk_size=7))
-        except Exception as exc:  # pragma: no cover - reported below
-            errors.append(exc)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run) for _ in range(4)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-
-    assert errors == []
     assert sum(r.generated for r in results) == 90
     assert WorkOrder.objects.count() == 90
     assert PMOccurrence.objects.filter(status=OccurrenceStatus.GENERATED).count() == 90

@@ -1,11 +1,9 @@
-import threading
 from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
 import time_machine
 from django.core.exceptions import ValidationError
-from django.db import connection
 from django.urls import reverse
 
 from assets.models import MeterReading
@@ -14,6 +12,7 @@ from pm.choices import RunStatus
 from pm.models import RoundResult, RoundRun
 from pm.selectors import route_compliance
 from pm.services import round_result_record, round_run_complete, rounds_generate_due
+from tests.concurrency import at_once
 from tests.factories import (
     AssetFactory,
     MeterFactory,
@@ -116,25 +115,8 @@ def test_concurrent_beat_runs_create_each_run_once():
     site = SiteFactory(timezone=BERLIN)
     routes = [daily_route(site, lead_hours=0) for _ in range(5)]
     now = local(BERLIN, 2025, 3, 4, 9)  # four daily runs each
-    start = threading.Barrier(3)
-    results, errors = [], []
+    results = at_once(lambda: rounds_generate_due(now=now), 3)
 
-    def run():
-        try:
-            start.wait()
-            results.append(rounds_generate_due(now=now))
-        except Exception as exc:  # pragma: no cover - reported below
-            errors.append(exc)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run) for _ in range(3)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-
-    assert errors == []
     assert RoundRun.objects.count() == 20
     assert sum(r.created for r in results) == 20
     assert all(route.runs.count() == 4 for route in routes)
@@ -290,25 +272,8 @@ def test_concurrent_submissions_of_one_out_of_limits_reading_raise_exactly_one_r
     technician = TechnicianFactory(sites=[site])
     route, _, reading = inspection_route(site, pump, meter=meter)
     run = round_run(route)
-    start = threading.Barrier(4)
-    errors = []
+    at_once(lambda: record(run, reading, technician, value="9.9"), 4)
 
-    def submit():
-        try:
-            start.wait()
-            record(run, reading, technician, value="9.9")
-        except Exception as exc:  # pragma: no cover - reported below
-            errors.append(exc)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=submit) for _ in range(4)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-
-    assert errors == []
     assert RoundResult.objects.count() == 1
     assert WorkOrder.objects.count() == 1
     assert MeterReading.objects.filter(meter=meter).count() == 1

@@ -2,7 +2,6 @@
 idempotent photo upload the offline queue relies on (docs/offline.md)."""
 
 import json
-import threading
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -12,6 +11,7 @@ from django.utils import timezone
 
 from tech import pwa, services
 from tech.models import WorkOrderPhoto
+from tests.concurrency import at_once
 from tests.factories import (
     AssetFactory,
     TechnicianFactory,
@@ -227,28 +227,14 @@ def test_the_same_photo_key_per_user_is_independent(client_for, technician, work
 def test_two_concurrent_uploads_with_one_key_store_one_photo(technician, work, media):
     work.status = Status.IN_PROGRESS
     work.save(update_fields=["status"])
-    barrier = threading.Barrier(2)
-    results, errors = [], []
 
     def add():
-        try:
-            barrier.wait()
-            photo = services.work_order_photo_add(
-                work_order=work, by=technician, upload=upload(), idempotency_key="race"
-            )
-            results.append(photo.pk)
-        except Exception as exc:  # pragma: no cover - shown by the assertion
-            errors.append(exc)
-        finally:
-            connection.close()
+        return services.work_order_photo_add(
+            work_order=work, by=technician, upload=upload(), idempotency_key="race"
+        ).pk
 
-    threads = [threading.Thread(target=add) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    results = at_once(add, 2)
 
-    assert errors == []
     assert len(set(results)) == 1
     assert WorkOrderPhoto.objects.filter(work_order=work).count() == 1
     assert len([p for p in media.rglob("*") if p.is_file()]) == 1
