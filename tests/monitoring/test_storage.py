@@ -7,6 +7,8 @@ import time_machine
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from cmms.celery import app
+from monitoring import tasks
 from monitoring.choices import MeasurementSource
 from monitoring.models import Measurement, MeasurementHour
 from monitoring.services import (
@@ -170,3 +172,18 @@ def test_wholly_expired_months_are_dropped_as_partitions(pump, settings):
     assert "monitoring_measurement_p203401" not in partitions()
     assert result.raw_deleted == 1  # 10 February, in the month the cut-off falls in
     assert list(Measurement.objects.values_list("value", flat=True)) == [3.0]
+
+
+def test_beat_runs_the_partitions_aggregation_and_retention_tasks(settings, pump):
+    scheduled = {entry["task"] for entry in settings.CELERY_BEAT_SCHEDULE.values()}
+    names = {
+        "monitoring.tasks.ensure_measurement_partitions",
+        "monitoring.tasks.aggregate_measurements",
+        "monitoring.tasks.expire_measurements",
+    }
+    assert names <= scheduled
+    assert names <= set(app.tasks.keys())
+    measurements_record(measurements=[value(pump, T0, 1.0)])
+    with time_machine.travel(T0 + timedelta(hours=1), tick=False):
+        assert tasks.aggregate_measurements() == 1
+        assert tasks.expire_measurements()["raw_deleted"] == 0
