@@ -249,15 +249,23 @@ def alerts_map_to_asset(*, alerts, asset: Asset, by=None) -> int:
         rows = list(
             alerts.filter(status=AlertStatus.UNMATCHED)
             .select_for_update()
-            .values_list("id", "site_id")
+            .values_list("id", "site_id", "condition", "unit", "value", "observed_at")
         )
-        if any(site_id != asset.site_id for _, site_id in rows):
+        if any(row[1] != asset.site_id for row in rows):
             raise ValidationError({"asset": "The asset belongs to another site than the alerts."})
-        ids = [pk for pk, _ in rows]
+        ids = [row[0] for row in rows]
         if not ids:
             return 0
         Alert.objects.filter(id__in=ids).update(
             asset=asset, status=AlertStatus.RECEIVED, error="", next_attempt_at=None
+        )
+        # Their values join the asset's measurements now that the asset is known.
+        measurements_record(
+            measurements=[
+                MeasurementIn(asset.pk, condition, unit, value, at, MeasurementSource.ALERT)
+                for _, _, condition, unit, value, at in rows
+                if value is not None
+            ]
         )
         audit_record(
             by=by,

@@ -10,6 +10,8 @@ from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
+from alerts.models import Alert
+from alerts.services import alerts_map_to_asset
 from monitoring.models import Measurement
 from pm.services import round_result_record
 from tests.factories import MeterFactory, gateway_with_secret, inspection_route, round_run
@@ -64,6 +66,14 @@ def test_a_repeated_alert_brings_no_second_value(site, pump):
     hook.post({"alerts": [alert("a-1")]})
     hook.post({"alerts": [alert("a-1")]})
     assert Measurement.objects.count() == 1
+
+
+def test_alerts_mapped_to_an_asset_later_bring_their_values(site, pump, planner):
+    hook = Hook(*gateway_with_secret(site=site))
+    hook.post({"alerts": [alert("a-1", asset="P-1O1"), alert("a-2", asset="P-1O1", value=None)]})
+    assert Measurement.objects.count() == 0
+    alerts_map_to_asset(alerts=Alert.objects.all(), asset=pump, by=planner)
+    assert [r[:5] for r in rows()] == [("P-101", "north", "vibration.high", "mm/s", 11.2)]
 
 
 def test_an_alert_batch_without_values_writes_no_measurement(site, pump):
