@@ -17,6 +17,8 @@ from assets.models import Asset
 from audit.choices import AuditAction
 from audit.services import audit_record
 from gateways.models import Gateway
+from monitoring.choices import MeasurementSource
+from monitoring.services import MeasurementIn, measurements_record
 
 logger = logging.getLogger(__name__)
 
@@ -116,8 +118,9 @@ def alerts_ingest(
 ) -> IngestResult:
     """Store a request's alerts once per (gateway, alert_id), in one transaction.
 
-    Queries: one INSERT for all new rows (matching asset tags on the way), and one SELECT
-    for the alert ids that already existed (to tell duplicates from conflicts). The unique
+    Queries: one INSERT for all new rows (matching asset tags on the way), one SELECT for the
+    alert ids that already existed (to tell duplicates from conflicts), and one INSERT of the
+    measurements the new matched alerts carry (when any has a value). The unique
     constraint, not the lookup, decides which delivery wins under concurrency. New
     matched alerts are dispatched for processing after commit.
     """
@@ -131,6 +134,7 @@ def alerts_ingest(
         inserted = _insert_new([_row(gateway, alert, now) for alert in unique])
         missing = [alert.alert_id for alert in unique if alert.alert_id not in inserted]
         existing = _stored_before(gateway, missing)
+        measurements_record(measurements=_measurements(unique, inserted))
         result, to_dispatch = _answer(alerts, first_index, inserted, existing)
         if to_dispatch:
             transaction.on_commit(partial(alerts_dispatch, to_dispatch))
@@ -158,6 +162,26 @@ def _row(gateway: Gateway, alert: AlertIn, now: datetime) -> dict:
         "error": "",
         "attempts": 0,
     }
+
+
+def _measurements(
+    alerts: list[AlertIn], inserted: dict[str, tuple[int, int | None]]
+) -> list[MeasurementIn]:
+    """The values of the new alerts matched to an asset: the alert's condition is the
+    measurement's name. Kept in the request's transaction, so a value is stored exactly when
+    its alert is (a redelivery is a duplicate alert and brings no second value)."""
+    return [
+        MeasurementIn(
+            asset_id=inserted[alert.alert_id][1],
+            name=alert.condition,
+            unit=alert.unit,
+            value=alert.value,
+            at=alert.observed_at,
+            source=MeasurementSource.ALERT,
+        )
+        for alert in alerts
+        if alert.value is not None and inserted.get(alert.alert_id, (None, None))[1] is not None
+    ]
 
 
 def _stored_before(gateway: Gateway, alert_ids: list[str]) -> dict[str, tuple[int, str]]:
@@ -225,15 +249,23 @@ def alerts_map_to_asset(*, alerts, asset: Asset, by=None) -> int:
         rows = list(
             alerts.filter(status=AlertStatus.UNMATCHED)
             .select_for_update()
-            .values_list("id", "site_id")
+            .values_list("id", "site_id", "condition", "unit", "value", "observed_at")
         )
-        if any(site_id != asset.site_id for _, site_id in rows):
+        if any(row[1] != asset.site_id for row in rows):
             raise ValidationError({"asset": "The asset belongs to another site than the alerts."})
-        ids = [pk for pk, _ in rows]
+        ids = [row[0] for row in rows]
         if not ids:
             return 0
         Alert.objects.filter(id__in=ids).update(
             asset=asset, status=AlertStatus.RECEIVED, error="", next_attempt_at=None
+        )
+        # Their values join the asset's measurements now that the asset is known.
+        measurements_record(
+            measurements=[
+                MeasurementIn(asset.pk, condition, unit, value, at, MeasurementSource.ALERT)
+                for _, _, condition, unit, value, at in rows
+                if value is not None
+            ]
         )
         audit_record(
             by=by,

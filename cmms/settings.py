@@ -354,6 +354,16 @@ CELERY_BEAT_SCHEDULE: dict = {
     "fleet-check": {"task": "fleet.tasks.check_connectivity", "schedule": 60.0},
     "fleet-upkeep": {"task": "fleet.tasks.check_upkeep", "schedule": 60 * 60.0},
     # sync: tombstones older than SYNC_TOMBSTONE_RETENTION_DAYS go.
+    # monitoring: partitions ahead, hourly aggregates, retention (docs/monitoring.md).
+    "measurements-partitions": {
+        "task": "monitoring.tasks.ensure_measurement_partitions",
+        "schedule": 24 * 3600.0,
+    },
+    "measurements-aggregate": {
+        "task": "monitoring.tasks.aggregate_measurements",
+        "schedule": 600.0,
+    },
+    "measurements-expire": {"task": "monitoring.tasks.expire_measurements", "schedule": 6 * 3600.0},
     "sync-prune-tombstones": {"task": "sync.tasks.prune_tombstones", "schedule": 6 * 3600.0},
     # sync: idempotency keys older than IDEMPOTENCY_KEY_TTL_HOURS go.
     "sync-purge-idempotency-keys": {
@@ -417,6 +427,14 @@ if MQTT_URL:
         "task": "mqtt.tasks.sync_all_gateway_access",
         "schedule": 10 * 60.0,
     }
+
+# Measurements (monitoring app, docs/monitoring.md): raw values are kept this many days, hourly
+# aggregates this many; each aggregation run recomputes the hours this far back (late values).
+MEASUREMENT_RAW_RETENTION_DAYS = env_int("MEASUREMENT_RAW_RETENTION_DAYS", 90, minimum=1)
+MEASUREMENT_HOURLY_RETENTION_DAYS = env_int("MEASUREMENT_HOURLY_RETENTION_DAYS", 3 * 365, minimum=1)
+MEASUREMENT_AGGREGATION_LOOKBACK_HOURS = env_int(
+    "MEASUREMENT_AGGREGATION_LOOKBACK_HOURS", 48, minimum=1
+)
 
 # Gateway webhook: requests per gateway per minute (each gateway may override it),
 # and how long an alert may stay `received` before the sweeper enqueues it again.

@@ -4,8 +4,9 @@ from django.apps import AppConfig
 class MonitoringConfig(AppConfig):
     """Condition monitoring: anomaly detection and projected crossings over measurements.
 
-    For now a pure library (`detectors.py`, `synthetic.py`) and its evaluation command; no
-    models yet: storing measurements and turning projections into work orders come next.
+    A pure library (`detectors.py`, `synthetic.py`) and its evaluation command, and the stored
+    measurements (`models.py`: raw values partitioned by month, hourly aggregates) that alerts,
+    readings and rounds write through `services.measurements_record`.
     """
 
     name = "monitoring"

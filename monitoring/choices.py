@@ -22,3 +22,17 @@ class Transform(models.TextChoices):
     LINEAR = "linear", "The measurement itself"
     LOG_EXCESS = "log_excess", "The logarithm of the excess over the healthy level"
     AUTO = "auto", "Whichever of the two fits the window better"
+
+
+class MeasurementSource(models.TextChoices):
+    ALERT = "alert", "A gateway alert's value"
+    READING = "reading", "A gateway meter reading"
+    ROUND = "round", "An inspection round's reading"
+    MQTT = "mqtt", "A plain MQTT message"
+    SPARKPLUG = "sparkplug", "A Sparkplug B metric"
+
+
+class Resolution(models.TextChoices):
+    RAW = "raw", "Every stored value"
+    HOUR = "hour", "Hourly aggregates"
+    DAY = "day", "Daily aggregates (from the hourly ones)"

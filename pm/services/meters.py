@@ -18,6 +18,8 @@ from django.utils import timezone
 
 from assets.models import Meter, MeterReading
 from cmms.errors import NotPermitted
+from monitoring.choices import MeasurementSource
+from monitoring.services import MeasurementIn, measurements_record
 from pm.choices import ReadingResult
 from pm.models import GatewayReading, MeterReset
 from workorders.policy import may_plan
@@ -257,6 +259,7 @@ def meter_readings_ingest(*, gateway, readings, now: datetime | None = None) -> 
     now = now or timezone.now()
     counts = {status: 0 for status in ReadingResult.values}
     results = []
+    measurements = []
     with transaction.atomic():
         meters = _meters_for(gateway, readings)
         existing = {
@@ -274,6 +277,11 @@ def meter_readings_ingest(*, gateway, readings, now: datetime | None = None) -> 
             if reason:
                 item["reason"] = reason
             results.append(item)
+            if status == ReadingResult.ACCEPTED:
+                meter = meters[(reading.asset_tag, reading.meter_code)]
+                measurements.append(_measurement(meter, reading.value, reading.observed_at))
+        # The accepted readings' values, in one statement for the batch.
+        measurements_record(measurements=measurements)
     return {
         "accepted": counts[ReadingResult.ACCEPTED],
         "duplicates": counts[ReadingResult.DUPLICATE],
@@ -282,6 +290,18 @@ def meter_readings_ingest(*, gateway, readings, now: datetime | None = None) -> 
         "unmatched": counts[ReadingResult.UNMATCHED],
         "results": results,
     }
+
+
+def _measurement(meter: Meter, value, at: datetime, *, source=MeasurementSource.READING):
+    """A meter's value as a measurement of its asset, named by the meter's code."""
+    return MeasurementIn(
+        asset_id=meter.asset_id,
+        name=meter.code,
+        unit=meter.unit,
+        value=float(value),
+        at=at,
+        source=source,
+    )
 
 
 def _meters_for(gateway, readings) -> dict[tuple[str, str], Meter]:

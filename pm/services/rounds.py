@@ -16,8 +16,12 @@ from decimal import Decimal, InvalidOperation
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.text import slugify
 
 from cmms.errors import ConflictError, NotPermitted
+from monitoring.choices import MeasurementSource
+from monitoring.models import Measurement
+from monitoring.services import MeasurementIn, measurements_record
 from pm import schedule
 from pm.choices import OPEN_RUN_STATUSES, CheckKind, RunStatus
 from pm.models import RoundResult, RoundRun, Route, RouteCheck
@@ -155,6 +159,7 @@ def round_result_record(
         run.save(update_fields=["status", "started_at", "started_by"])
     if result is None:
         result = RoundResult(run=run, route_check=check)
+    previous = (result.value, result.recorded_at) if result.pk else (None, None)
     result.route_check = check
     result.value, result.passed, result.note = value, passed, note
     result.out_of_limits = check.out_of_limits(value) if value is not None else passed is False
@@ -164,7 +169,33 @@ def round_result_record(
     if result.out_of_limits and result.work_order_id is None:
         result.work_order = _raise_request(run, check, result, by=by, now=now)
     result.save()
+    if value is not None:
+        _measure(check, value, now, previous=previous)
     return result
+
+
+def _measure(check: RouteCheck, value, at: datetime, *, previous) -> None:
+    """The reading as a measurement of the point's asset (named by the meter it feeds, else by
+    its label); a correction replaces the value it corrects rather than adding to the series."""
+    name = check.meter.code if check.meter is not None else slugify(check.label)[:100]
+    asset = check.meter.asset if check.meter is not None else check.point.asset
+    old_value, old_at = previous
+    if old_value is not None:
+        Measurement.objects.filter(
+            asset=asset, name=name, at=old_at, source=MeasurementSource.ROUND
+        ).delete()
+    measurements_record(
+        measurements=[
+            MeasurementIn(
+                asset_id=asset.pk,
+                name=name,
+                unit=check.meter.unit if check.meter is not None else check.unit,
+                value=float(value),
+                at=at,
+                source=MeasurementSource.ROUND,
+            )
+        ]
+    )
 
 
 def _feed_meter(result: RoundResult, check: RouteCheck, *, by, now: datetime) -> None:
