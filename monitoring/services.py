@@ -53,6 +53,8 @@ def measurements_record(*, measurements: list[MeasurementIn]) -> int:
         params += [m.asset_id, m.name, m.unit, float(m.value), at, m.source]
     row = "(" + ", ".join(["%s"] * len(columns)) + ")"
     # Only quoted identifiers, types and placeholders are formatted in; values are parameters.
+    # `WHERE 1 = 1`: SQLite parses `ON CONFLICT` after a bare `INSERT ... SELECT ... JOIN` as
+    # the join's constraint; a WHERE clause ends the SELECT first (SQLite's documented rule).
     sql = (
         f"INSERT INTO {qn(Measurement._meta.db_table)} "  # noqa: S608
         f"({', '.join(qn(c) for c in columns)}, {qn('site_id')}) "
