@@ -11,6 +11,8 @@ from pipeline.choices import Severity
 
 class Alert(models.Model):
     """A condition alert from a gateway, stored once per (gateway, alert_id): the outbox row.
+    The system raises some itself (no gateway; once per (site, alert_id)): the anomalies that
+    condition monitoring finds in an asset's measurements.
 
     `status` starts `received`; the pipeline moves it on. `content_hash` tells a
     re-delivery (same content: duplicate) from a reuse of the id (other content: conflict).
@@ -19,7 +21,14 @@ class Alert(models.Model):
     site_lookup = "site"
     sync_resource = "alerts"
 
-    gateway = models.ForeignKey("gateways.Gateway", on_delete=models.PROTECT, related_name="alerts")
+    # Empty for an alert the system raises itself (an anomaly condition monitoring found).
+    gateway = models.ForeignKey(
+        "gateways.Gateway",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="alerts",
+    )
     site = models.ForeignKey("assets.Site", on_delete=models.PROTECT, related_name="alerts")
     alert_id = models.CharField(max_length=128)
     asset = models.ForeignKey(
@@ -62,6 +71,11 @@ class Alert(models.Model):
         constraints = [
             models.UniqueConstraint(
                 fields=["gateway", "alert_id"], name="alert_unique_per_gateway"
+            ),
+            models.UniqueConstraint(
+                fields=["site", "alert_id"],
+                condition=Q(gateway__isnull=True),
+                name="alert_unique_per_site_raised",
             ),
             models.CheckConstraint(
                 condition=Q(status__in=[s.value for s in AlertStatus]), name="alert_status_valid"

@@ -18,7 +18,8 @@ MORE = ("severity", "state", "observed_at")
 def alert_data(alert: Alert, **extra) -> dict:
     data = {name: getattr(alert, name) for name in FIELDS + MORE}
     data["observed_at"] = alert.observed_at.isoformat()
-    data["gateway_id"] = str(alert.gateway_id)
+    # None for an alert the system raised itself (an anomaly).
+    data["gateway_id"] = str(alert.gateway_id) if alert.gateway_id else None
     return {**data, **extra}
 
 

@@ -22,6 +22,8 @@ class AuditAction(models.TextChoices):
     API_TOKEN_REVOKE = "api_token.revoke", "API tokens revoked"
     CONTRACT_CREATE = "contract.create", "Contract created"
     CONTRACT_UPDATE = "contract.update", "Contract changed"
+    MONITORED_MEASUREMENT_CREATE = "monitored_measurement.create", "Measurement put under watch"
+    MONITORED_MEASUREMENT_UPDATE = "monitored_measurement.update", "Watched measurement changed"
     CALENDAR_CREATE = "business_calendar.create", "Business calendar created"
     CALENDAR_UPDATE = "business_calendar.update", "Business calendar changed"
     WORK_ORDER_ESTIMATE = "work_order.estimate", "Work order estimate set"

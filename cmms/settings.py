@@ -150,6 +150,7 @@ INSTALLED_APPS = [
     "sync",  # tombstones and the updated_at triggers (docs/sync.md)
     "ops",
     "monitoring",  # anomalies and projected crossings (docs/monitoring.md)
+    "condition",  # assessment: anomaly alerts, proposed work, health (docs/monitoring.md)
     "demo",  # last: seed_demo's data imports every other app
 ]
 
@@ -364,6 +365,8 @@ CELERY_BEAT_SCHEDULE: dict = {
         "schedule": 600.0,
     },
     "measurements-expire": {"task": "monitoring.tasks.expire_measurements", "schedule": 6 * 3600.0},
+    # Anomaly alerts, projected crossings and proposed work (docs/monitoring.md).
+    "condition-assess": {"task": "condition.tasks.assess_measurements", "schedule": 15 * 60.0},
     "sync-prune-tombstones": {"task": "sync.tasks.prune_tombstones", "schedule": 6 * 3600.0},
     # sync: idempotency keys older than IDEMPOTENCY_KEY_TTL_HOURS go.
     "sync-purge-idempotency-keys": {

@@ -10,11 +10,15 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.utils import timezone
 
 from assets.models import Asset
-from monitoring.models import Measurement, MeasurementHour
+from audit.choices import AuditAction
+from audit.services import audit_record
+from monitoring.choices import TrendStatus
+from monitoring.models import Measurement, MeasurementHour, MonitoredMeasurement
 from monitoring.partitions import TABLE, partitions_ensure, partitions_expired
 
 
@@ -201,3 +205,65 @@ def measurements_expire(*, now: datetime | None = None) -> ExpiryResult:
         raw_deleted, _ = Measurement.objects.filter(at__lt=raw_cutoff).delete()
         hours_deleted, _ = MeasurementHour.objects.filter(hour__lt=hourly_cutoff).delete()
     return ExpiryResult(dropped, raw_deleted, hours_deleted)
+
+
+# ---------------------------------------------------------------- watched measurements
+
+MONITORED_FIELDS = (
+    "name",
+    "unit",
+    "direction",
+    "alarm_limit",
+    "warning_limit",
+    "healthy_level",
+    "window_days",
+    "horizon_days",
+    "enabled",
+)
+
+
+def monitored_measurement_save(
+    *, monitored: MonitoredMeasurement | None = None, asset: Asset | None = None, by=None, **fields
+) -> MonitoredMeasurement:
+    """Put an asset's measurement under watch (`asset` and the fields), or change one's limits.
+
+    The site is the asset's; the asset of a watched measurement does not change (its history is
+    that asset's). Validated in full (ValidationError naming the field), audited. A change of
+    the limits or the window clears the last assessment's projection: the next assessment
+    (beat, every 15 minutes) computes it against the new limits.
+    """
+    unknown = set(fields) - set(MONITORED_FIELDS)
+    if unknown:
+        raise TypeError(f"Unknown fields: {sorted(unknown)}")
+    creating = monitored is None
+    if creating:
+        if asset is None:
+            raise ValidationError({"asset": "Choose the asset whose measurement to watch."})
+        monitored = MonitoredMeasurement(asset=asset, site_id=asset.site_id)
+    before = {name: getattr(monitored, name) for name in MONITORED_FIELDS}
+    for name, value in fields.items():
+        setattr(monitored, name, value)
+    changes = {
+        name: [before[name], getattr(monitored, name)]
+        for name in MONITORED_FIELDS
+        if before[name] != getattr(monitored, name)
+    }
+    if not creating and not changes:
+        return monitored
+    if changes.keys() & {"direction", "alarm_limit", "healthy_level", "window_days", "name"}:
+        monitored.trend_status = TrendStatus.INSUFFICIENT
+        monitored.slope_per_day = None
+        monitored.projected_at = monitored.projected_earliest = monitored.projected_latest = None
+    monitored.full_clean(exclude=["asset", "site"] if not creating else ["site"])
+    with transaction.atomic():
+        monitored.save()
+        audit_record(
+            by=by,
+            action=AuditAction.MONITORED_MEASUREMENT_CREATE
+            if creating
+            else AuditAction.MONITORED_MEASUREMENT_UPDATE,
+            obj=monitored,
+            site=monitored.site_id and monitored.site,
+            changes=changes,
+        )
+    return monitored

@@ -27,6 +27,7 @@ class Source(models.TextChoices):
     ALERT = "alert", "Condition alert"
     PM = "pm", "Preventive maintenance plan"
     FLEET = "fleet", "IIoT fleet health"
+    PREDICTION = "prediction", "Predicted failure (condition monitoring)"
 
 
 class FailureCodeKind(models.TextChoices):
