@@ -43,7 +43,7 @@ test-fast: install
 ## reach every `connection.vendor` branch, on an in-memory SQLite database. Tests marked
 ## `postgresql` (concurrent writers, row locks) are skipped there with their reason.
 SQLITE_TESTS ?= tests/test_demo.py tests/alerts tests/pipeline tests/pm tests/tech tests/workorders \
-    tests/assets tests/fleet tests/reports tests/contracts tests/monitoring
+    tests/assets tests/fleet tests/reports tests/contracts tests/monitoring tests/condition
 test-sqlite: install
 	DATABASE_URL=sqlite:///:memory: TEST_REDIS_URL=$(TEST_REDIS_URL) $(BIN)/pytest -m "not slow" $(SQLITE_TESTS)
 

@@ -1,12 +1,14 @@
 """Writes for alerts: ingestion (the webhook's hot path), outbox, triage."""
 
+import hashlib
+import json
 import logging
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import partial
 
 from django.core.exceptions import ValidationError
-from django.db import connection, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from alerts.choices import AlertStatus, ResultStatus
@@ -233,6 +235,84 @@ def _answer(
         result.counts[status] += 1
         result.results.append({"alert_id": alert.alert_id, "id": pk, "status": status.value})
     return result, to_dispatch
+
+
+# --- alerts the system raises -----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RaisedAlert:
+    """An alert the system raises itself about an asset (an anomaly condition monitoring found):
+    no gateway; `alert_id` is unique per site and says what raised it, so raising it again
+    changes nothing."""
+
+    asset: Asset
+    alert_id: str
+    condition: str
+    severity: str
+    observed_at: datetime
+    value: float | None = None
+    unit: str = ""
+    threshold: float | None = None
+    message: str = ""
+    attributes: dict = field(default_factory=dict)
+
+    def content_hash(self) -> str:
+        content = {
+            "alert_id": self.alert_id,
+            "asset": self.asset.tag,
+            "condition": self.condition,
+            "severity": self.severity,
+            "observed_at": self.observed_at.isoformat(),
+            "value": self.value,
+            "unit": self.unit,
+            "threshold": self.threshold,
+            "message": self.message,
+            "attributes": self.attributes,
+        }
+        canonical = json.dumps(content, sort_keys=True, separators=(",", ":"), default=str)
+        return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+def alerts_raise(*, alerts: list[RaisedAlert], now: datetime | None = None) -> list[int]:
+    """Store the alerts the system raises, each once per (site, alert_id), and dispatch the new
+    ones to the same pipeline as a gateway's (rules, correlation, work orders) after commit.
+
+    Returns the ids of the new rows; an alert raised before (by this run or a concurrent one)
+    is left as it is.
+    """
+    now = now or timezone.now()
+    new_ids = []
+    with transaction.atomic():
+        for raised in alerts:
+            try:
+                with transaction.atomic():
+                    alert, created = Alert.objects.get_or_create(
+                        site_id=raised.asset.site_id,
+                        gateway=None,
+                        alert_id=raised.alert_id,
+                        defaults={
+                            "asset": raised.asset,
+                            "asset_tag": raised.asset.tag,
+                            "condition": raised.condition,
+                            "severity": raised.severity,
+                            "observed_at": raised.observed_at,
+                            "received_at": now,
+                            "value": raised.value,
+                            "unit": raised.unit,
+                            "threshold": raised.threshold,
+                            "message": raised.message,
+                            "attributes": raised.attributes,
+                            "content_hash": raised.content_hash(),
+                        },
+                    )
+            except IntegrityError:
+                continue  # a concurrent run raised it first
+            if created:
+                new_ids.append(alert.pk)
+        if new_ids:
+            transaction.on_commit(partial(alerts_dispatch, new_ids))
+    return new_ids
 
 
 # --- triage -------------------------------------------------------------------------------

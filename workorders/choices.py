@@ -51,6 +51,7 @@ class EventKind(models.TextChoices):
     SERVICE_LINE = "service_line", "External service"
     SIGNATURE = "signature", "Sign-off signature"
     SAFETY = "safety", "Safety step"
+    PREDICTION = "prediction", "Predicted failure"
 
 
 class SignatureRole(models.TextChoices):

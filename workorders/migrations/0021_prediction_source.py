@@ -15,4 +15,9 @@ class Migration(migrations.Migration):
             name='source',
             field=models.CharField(choices=[('manual', 'Manual'), ('request', 'Work request'), ('alert', 'Condition alert'), ('pm', 'Preventive maintenance plan'), ('fleet', 'IIoT fleet health'), ('prediction', 'Predicted failure (condition monitoring)')], default='manual', max_length=10),
         ),
+        migrations.AlterField(
+            model_name='workorderevent',
+            name='kind',
+            field=models.CharField(choices=[('created', 'Created'), ('assigned', 'Assigned'), ('scheduled', 'Scheduled'), ('priority', 'Priority changed'), ('note', 'Note'), ('alert', 'Alert'), ('parts', 'Parts'), ('checklist', 'Checklist'), ('connectivity', 'Connectivity'), ('client_approval', 'Client approval'), ('service_line', 'External service'), ('signature', 'Sign-off signature'), ('safety', 'Safety step'), ('prediction', 'Predicted failure')], max_length=20),
+        ),
     ]
