@@ -26,9 +26,11 @@ from assets.models import Asset, Site
 from cmms import charts
 from cmms.errors import SERVICE_ERRORS, refusal_for
 from cmms.inputs import day_in_range, parse_id
+from condition import selectors as condition_selectors
 from contracts.attainment import DEFINITION as SLA_ATTAINMENT_DEFINITION
 from fleet import selectors as fleet_selectors
 from gateways.choices import Connectivity
+from monitoring.models import MonitoredMeasurement
 from pipeline.choices import Severity
 from planner import selectors as planner_selectors
 from planner.forms import DispatchForm, FleetForm, SitePeriodForm
@@ -89,9 +91,14 @@ def dashboard(request):
     if site is not None:
         runs = runs.filter(route__site=site)
     route_rows = pm_selectors.route_compliance(runs, start=start, end=min(end, kpis.now))
+    monitored = MonitoredMeasurement.objects.for_user(user)
+    if site is not None:
+        monitored = monitored.filter(site=site)
     context = _context(
         request,
         "Planner dashboard",
+        predicted=condition_selectors.predicted_failures(monitored, now=kpis.now),
+        predicted_definition=condition_selectors.PREDICTED_FAILURES_DEFINITION,
         routes=route_rows,
         routes_total=pm_selectors.route_compliance_total(route_rows),
         routes_definition=pm_selectors.ROUTE_COMPLIANCE_DEFINITION,

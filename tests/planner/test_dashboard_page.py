@@ -29,9 +29,10 @@ def test_the_dashboard_shows_each_figure_with_its_definition_and_a_chart(client,
         "mtbf",
         "top-assets",
         "overdue",
+        "predicted-failures",
     ):
         assert f'id="{section}"' in page
-    assert page.count('class="definition"') == 10
+    assert page.count('class="definition"') == 11
     assert page.count("<svg") >= 7
     assert "PM compliance: 25.0 %" in page
     assert "40.0 % planned" in page
@@ -43,7 +44,7 @@ def test_the_definitions_speak_words_not_field_names(client, known):
     client.force_login(known.planner)
     page = client.get(reverse(URL)).content.decode()
     definitions = re.findall(r'<p class="definition">(.*?)</p>', page, flags=re.S)
-    assert len(definitions) == 10
+    assert len(definitions) == 11
     for text in definitions:
         assert not re.search(r"\b[a-z]+_[a-z_]+\b", text), text  # planned_due_at, completed_at
         assert "<code>" not in text
