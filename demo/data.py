@@ -36,6 +36,7 @@ from assets.models import (
 )
 from cmms.roles import Role
 from demo.commercial import ask_the_clients, clock_history, cost_history, seed_contracts
+from demo.condition import seed_condition
 from demo.rounds import seed_rounds
 from fleet.connectivity import silence_work_open
 from gateways.choices import Connectivity, SensorState
@@ -383,6 +384,7 @@ class _Seeder:
         _History(self).run()
         _Fleet(self).run()
         seed_rounds(self.sites, self.equipment, self.users, now=self.now)
+        seed_condition(self.sites, self.equipment, now=self.now, rng=self.rng)
 
     # -- reference data
 

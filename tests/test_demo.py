@@ -1,8 +1,11 @@
 """The demo data set: realistic, complete (every status), consistent, and seeded only once."""
 
+from datetime import timedelta
+
 import pytest
 from django.db.models import Max, Sum
 from django.test import Client
+from django.utils import timezone
 
 from accounts.models import User
 from assets.models import Asset, Site, Stock, StockMovement
@@ -40,10 +43,13 @@ def test_it_leaves_work_orders_in_every_status_with_their_history(seeded):
         history = list(work_order.history.all())
         assert history[0].from_status == ""
         assert history[-1].to_status == work_order.status
-    # Every change has a person, but the work the fleet check opened by itself (the offline
-    # gateway's silence work), which is the system's.
+    # Every change has a person, but the work the system opened by itself: the fleet check's
+    # (the offline gateway's silence work) and condition monitoring's proposals.
     by_nobody = StatusChange.objects.filter(changed_by__isnull=True)
-    assert set(by_nobody.values_list("work_order__source", flat=True)) <= {Source.FLEET}
+    assert set(by_nobody.values_list("work_order__source", flat=True)) <= {
+        Source.FLEET,
+        Source.PREDICTION,
+    }
 
 
 def test_stock_has_rows_below_the_reorder_point_and_a_ledger_that_adds_up(seeded):
@@ -115,3 +121,30 @@ def test_it_walks_a_route_per_site_for_a_week_with_one_request_and_fed_meters(se
     started = RoundRun.objects.filter(status=RunStatus.IN_PROGRESS)
     assert started.count() == Route.objects.count()  # today's, under way
     assert all(0 < run.results.count() < 6 for run in started)
+
+
+@pytest.mark.django_db
+def test_the_demo_watches_measurements_and_proposes_work_from_their_trends():
+    from alerts.models import Alert
+    from monitoring.choices import TrendStatus
+    from monitoring.models import MeasurementHour, MonitoredMeasurement
+
+    demo.seed_demo()
+
+    sites = Site.objects.count()
+    watched = MonitoredMeasurement.objects.all()
+    assert watched.count() == 4 * sites
+    assert MeasurementHour.objects.exists()
+    # The wearing two (the motor current's step may tilt its line a little too, years out).
+    wearing = watched.filter(name__in=["bearing_temperature", "vibration"])
+    approaching = wearing.filter(trend_status=TrendStatus.APPROACHING)
+    assert approaching.count() == 2 * sites
+    assert (
+        approaching.filter(projected_at__lte=timezone.now() + timedelta(days=30)).count()
+        == 2 * sites
+    )
+    assert WorkOrder.objects.filter(source="prediction", status="requested").count() == 2 * sites
+    assert watched.filter(name="vibration", trend_status=TrendStatus.FLAT).count() == sites
+    anomalies = Alert.objects.filter(condition="anomaly.motor_current")
+    assert anomalies.count() == sites
+    assert set(anomalies.values_list("status", flat=True)) == {"recorded"}
