@@ -414,7 +414,8 @@ def run_stages(results: dict, *, scale: dict, only: set[str]) -> list[str]:
         plant = load_plant()
         if "pages" in only:
             stack.collect_static()
-        stack.start_web()
+        if only - {"measurements"}:  # which runs on a database of its own, without the web
+            stack.start_web()
         if "ingest" in only or "pipeline" in only:
             stage("pipeline", lambda: pipeline_figures(results, stack, plant, scale))
             stack.stop("worker")
