@@ -5,6 +5,7 @@ workers on loopback, loads data with bulk operations, drives the stack from a se
 load-generator process (`bench.loadgen`) and writes `bench/results/latest.json`,
 `BENCHMARKS.md` and PNG plots in `bench/results/`. Each figure is reported next to a reference
 measured in the same run (a bare Django view, raw psycopg INSERTs, the ingest rate).
+The measurements stage (`bench.measurements`) runs in a process of its own on its own database.
 """
 
 import argparse
@@ -360,7 +361,7 @@ def main(argv=None):
     parser.add_argument(
         "--only",
         default="",
-        help="comma-separated: ingest,pipeline,api,pages,pm,webhooks,fleet,mqtt",
+        help="comma-separated: ingest,pipeline,api,pages,pm,webhooks,fleet,mqtt,measurements",
     )
     args = parser.parse_args(argv)
     scale = SCALES["quick" if args.quick else "full"]
@@ -373,6 +374,7 @@ def main(argv=None):
         "webhooks",
         "fleet",
         "mqtt",
+        "measurements",
     }
     results = {
         "started_at": datetime.now(tz=UTC).isoformat(timespec="seconds"),
@@ -412,7 +414,8 @@ def run_stages(results: dict, *, scale: dict, only: set[str]) -> list[str]:
         plant = load_plant()
         if "pages" in only:
             stack.collect_static()
-        stack.start_web()
+        if only - {"measurements"}:  # which runs on a database of its own, without the web
+            stack.start_web()
         if "ingest" in only or "pipeline" in only:
             stage("pipeline", lambda: pipeline_figures(results, stack, plant, scale))
             stack.stop("worker")
@@ -437,6 +440,14 @@ def run_stages(results: dict, *, scale: dict, only: set[str]) -> list[str]:
             stage(
                 "mqtt",
                 lambda: results.update(mqtt=mqtt_figure(stack, plant, scale, settle=settle)),
+            )
+        if "measurements" in only:
+            from bench.measurements import run_in_own_process
+
+            quick = results["mode"] == "quick"
+            stage(
+                "measurements",
+                lambda: results.update(measurements=run_in_own_process(quick=quick)),
             )
     return failures
 

@@ -162,6 +162,36 @@ def _webhooks_rows(e: dict) -> list[Row]:
     ]
 
 
+def _measurements_rows(m: dict) -> list[Row]:
+    s = m["storage"]
+    rows = [
+        (
+            f"14. Measurements stored: {_fmt(s['values'])} values, "
+            f"{s['values_per_batch']} a call to measurements_record",
+            f"{_fmt(s['record']['values_per_s'])} values/s",
+            f"raw multi-row INSERT {_fmt(s['raw_insert']['values_per_s'])} rows/s",
+            _ratio(s["ratio_to_raw_insert"]),
+            "≥ 25 % of raw",
+            _verdict(s["ratio_to_raw_insert"] >= 0.25),
+        )
+    ]
+    for key, label in (("read_raw", "raw"), ("read_hour", "hourly")):
+        r = m[key]
+        points = "/".join(_fmt(p) for p in r["points_per_read"])
+        rows.append(
+            (
+                f"15. 90-day series of one asset's measurement, {label} ({points} points)",
+                f"p50 {_fmt(r['p50_ms'])} ms, p95 {_fmt(r['p95_ms'])} ms ({r['reads']} reads)",
+                f"{_fmt(s['values'])} values stored; hourly aggregation of all of them "
+                f"{_fmt(m['aggregation']['seconds'])} s",
+                _ratio(r["p95_ms"] / 50),
+                "p95 ≤ 50 ms",
+                _verdict(r["p95_ms"] <= 50),
+            )
+        )
+    return rows
+
+
 def _kb(size: int) -> str:
     return f"{size / 1000:,.0f} KB" if size >= 10_000 else f"{size / 1000:,.1f} KB"
 
@@ -278,6 +308,7 @@ _FIGURES = (
     ("fleet", _fleet_rows),
     ("mqtt", _mqtt_rows),
     ("webhooks", _webhooks_rows),
+    ("measurements", _measurements_rows),
 )
 
 
