@@ -124,12 +124,15 @@ def test_it_walks_a_route_per_site_for_a_week_with_one_request_and_fed_meters(se
 
 
 @pytest.mark.django_db
-def test_the_demo_watches_measurements_and_proposes_work_from_their_trends():
+def test_the_demo_watches_measurements_and_proposes_work_from_their_trends(
+    django_capture_on_commit_callbacks,
+):
     from alerts.models import Alert
     from monitoring.choices import TrendStatus
     from monitoring.models import MeasurementHour, MonitoredMeasurement
 
-    demo.seed_demo()
+    with django_capture_on_commit_callbacks(execute=True):  # the anomalies' dispatch
+        demo.seed_demo()
 
     sites = Site.objects.count()
     watched = MonitoredMeasurement.objects.all()
