@@ -275,6 +275,11 @@ class Marker:
     square: bool = False
     size: float = 5
 
+    @property
+    def box(self) -> tuple[float, float, float]:
+        """The square's left, top and side, centred on (x, y)."""
+        return self.x - self.size, self.y - self.size, 2 * self.size
+
 
 @dataclass
 class TimeChart(Chart):
