@@ -320,7 +320,9 @@ def _nice_step(raw: float) -> float | None:
     """A round step (1, 2, 5 x 10^n) at or above `raw`; None when there is none to take."""
     if not (raw > 0) or raw == float("inf"):
         return None
-    magnitude = 10 ** math.floor(math.log10(raw))
+    magnitude = 10.0 ** math.floor(math.log10(raw))
+    if magnitude == 0:  # below the smallest float
+        return None
     for step in (1, 2, 5, 10):
         if step * magnitude >= raw:
             return step * magnitude
@@ -404,7 +406,7 @@ def time_series(
     low, high = _value_range(values)
     step = _nice_step(high / 4 - low / 4)
     ticks = [low + (high / 4 - low / 4) * i for i in range(5)]
-    if step is not None and math.isfinite(step * 5):
+    if step is not None and math.isfinite(step * 5) and abs(low / step) < 1e15:
         first = math.ceil(low / step) * step
         ticks = [first + step * i for i in range(6) if first + step * i <= high]
     labels = [fmt_value(tick) for tick in ticks]
