@@ -483,7 +483,7 @@ def time_series(
             )
     if now is not None and start < now < end:
         chart.lines.append(Line(x_of(now), top, x_of(now), axis_y, AXIS))
-        chart.texts.append(Text(x_of(now) + 3, top + 12, "now", fill=AXIS))
+        chart.texts.append(Text(x_of(now) + 3, axis_y - 4, "now", fill=AXIS))
 
     for event in events:
         if start <= event.at <= end:
