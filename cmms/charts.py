@@ -10,7 +10,10 @@ contrasts at least 4.5:1 with what is behind it (WCAG 2.1 AA): dark ink on the p
 coloured shape whichever of white and ink contrasts more (`ink_on`).
 """
 
+import math
+import sys
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, time, timedelta
 
 PALETTE = ("#b42318", "#e8590c", "#f0b429", "#2f9e44", "#1c7ed6", "#7048e8", "#868e96")
 PRIORITY_COLOURS = ("#b42318", "#e8590c", "#f0b429", "#74b816")
@@ -235,6 +238,257 @@ def percent_bar(*, label: str, parts: list[tuple[str, int, str]], width: int = 5
             )
         x += w
     _legend(chart, [(f"{name} ({count})", colour) for name, count, colour in parts], x=0, y=52)
+    return chart
+
+
+# ---------------------------------------------------------------- time series (trend charts)
+# One measurement over time: its values (a min-max band and the mean line when aggregated),
+# horizontal limit lines, events marked on the time axis and a dashed projection. Drawn by
+# `admin/assets/asset/_trend_chart.html`, which knows these extra shapes.
+
+SERIES, BAND, PROJECTION = "#1c7ed6", "#d0ebff", "#495057"
+EVENT_INK = INK  # work order markers
+DOT_UNDER = 60  # a series with fewer points also gets a dot on each (sparse readings)
+
+
+@dataclass
+class Path:
+    """A polyline (`closed=False`) or polygon through `points` ("x,y x,y ...")."""
+
+    points: str
+    stroke: str = SERIES
+    fill: str = "none"
+    closed: bool = False
+    dashed: bool = False
+    width: float = 2
+    title: str = ""
+
+
+@dataclass
+class Marker:
+    """A small shape on the time axis: a circle (alert, dot) or a square (work order)."""
+
+    x: float
+    y: float
+    fill: str
+    title: str
+    square: bool = False
+    size: float = 5
+
+    @property
+    def box(self) -> tuple[float, float, float]:
+        """The square's left, top and side, centred on (x, y)."""
+        return self.x - self.size, self.y - self.size, 2 * self.size
+
+
+@dataclass
+class TimeChart(Chart):
+    paths: list[Path] = field(default_factory=list)
+    markers: list[Marker] = field(default_factory=list)
+    fluid: bool = False  # scale to the container's width (phones) instead of a fixed width
+
+    @property
+    def empty(self) -> bool:
+        return not self.paths and not self.markers
+
+
+@dataclass
+class TimeEvent:
+    """Something that happened at `at` (an alert, a work order), marked on the time axis."""
+
+    at: datetime
+    colour: str
+    title: str
+    square: bool = False
+
+
+def fmt_value(value: float | None, unit: str = "") -> str:
+    """A measured value in at most four significant digits, whatever its size (1e300, 1e-300,
+    -0.0, inf), with its unit."""
+    if value is None:
+        return "no value"
+    if value != value or value in (float("inf"), float("-inf")):
+        text = str(value)
+    else:
+        text = f"{value:.4g}"
+        if text in ("-0", "0"):
+            text = "0"
+    return f"{text} {unit}".strip()
+
+
+def _nice_step(raw: float) -> float | None:
+    """A round step (1, 2, 5 x 10^n) at or above `raw`; None when there is none to take."""
+    if not (raw > 0) or raw == float("inf"):
+        return None
+    magnitude = 10.0 ** math.floor(math.log10(raw))
+    if magnitude == 0:  # below the smallest float
+        return None
+    for step in (1, 2, 5, 10):
+        if step * magnitude >= raw:
+            return step * magnitude
+    return 10 * magnitude
+
+
+def _value_range(values: list[float]) -> tuple[float, float]:
+    """The value axis: the values' range padded by a twentieth, never empty or overflowing."""
+    low, high = min(values), max(values)
+    spread = high / 2 - low / 2  # halves: -1e308..1e308 does not overflow
+    if spread == 0:
+        spread = abs(high) / 20 or 1
+    low = max(low - spread / 10, -sys.float_info.max)
+    high = min(high + spread / 10, sys.float_info.max)
+    return low, high
+
+
+def _time_ticks(start, end, tz, room: int) -> list[tuple[datetime, str]]:
+    """At most `room` ticks between `start` and `end` on the site's wall clock: whole days
+    (midnight, "3 Dec") or whole hours ("14:00"), counted in days or hours so a daylight-saving
+    change does not shift them."""
+    span_hours = (end - start).total_seconds() / 3600
+    local_start = start.astimezone(tz)
+    for hours in (1, 2, 3, 6, 12):
+        if span_hours / hours <= room:
+            first = local_start.replace(minute=0, second=0, microsecond=0)
+            first = first.replace(hour=first.hour - first.hour % hours)
+            ticks, moment = [], first.astimezone(UTC)  # hours counted in UTC, not on the wall
+            while moment <= end:
+                if moment >= start:
+                    ticks.append((moment, f"{moment.astimezone(tz):%H:%M}"))
+                moment += timedelta(hours=hours)
+            return ticks
+    for days in (1, 2, 5, 7, 14, 30, 60, 90, 180, 365):
+        if span_hours / 24 / days <= room:
+            break
+    day, ticks = local_start.date(), []
+    while True:
+        moment = datetime.combine(day, time(), tzinfo=tz)
+        if moment > end:
+            return ticks
+        if moment >= start:
+            ticks.append((moment, f"{moment.day} {moment:%b}"))
+        day += timedelta(days=days)
+
+
+def time_series(
+    *,
+    label: str,
+    points: list[tuple],
+    start,
+    end,
+    tz,
+    limits: list[tuple[str, float, str]] = (),
+    events: list[TimeEvent] = (),
+    projection: tuple | None = None,
+    now=None,
+    unit: str = "",
+    width: int = 640,
+    height: int = 250,
+    fluid: bool = False,
+) -> TimeChart:
+    """One measurement over [start, end] in the site's zone `tz`.
+
+    `points` are (at, low, mean, high): a band from low to high is drawn wherever they differ
+    (aggregates), the line through the means. `limits` are horizontal lines (name, value,
+    colour), labelled with their value. `events` are marked on a strip under the plot, alerts
+    as circles and work orders as squares, each with its <title>. `projection` is (from_at,
+    from_value, to_at, to_value), drawn dashed; the time axis runs on to `to_at` when it lies
+    beyond `end`. Values that are not finite are left out.
+    """
+    chart = TimeChart(width, height, label, fluid=fluid)
+    finite = [p for p in points if all(math.isfinite(v) for v in p[1:4])]
+    values = [v for p in finite for v in (p[1], p[3])] + [value for _, value, _ in limits]
+    if projection is not None:
+        values += [projection[1], projection[3]]
+        end = max(end, projection[2])
+    values = [v for v in values if math.isfinite(v)]
+    if not finite:
+        return chart
+    low, high = _value_range(values)
+    step = _nice_step(high / 4 - low / 4)
+    ticks = [low + (high / 4 - low / 4) * i for i in range(5)]
+    if step is not None and math.isfinite(step * 5) and abs(low / step) < 1e15:
+        first = math.ceil(low / step) * step
+        ticks = [first + step * i for i in range(6) if first + step * i <= high]
+    labels = [fmt_value(tick) for tick in ticks]
+    left = max(36, 10 + CHAR_WIDTH * max(len(text) for text in labels))
+    right, top, bottom = 12, 10, 66
+    plot_w, plot_h = width - left - right, height - top - bottom
+    axis_y = top + plot_h
+    seconds = max((end - start).total_seconds(), 1)
+
+    def x_of(at) -> float:
+        return left + plot_w * min(max((at - start).total_seconds() / seconds, 0), 1)
+
+    def y_of(value: float) -> float:
+        share = (value / 2 - low / 2) / (high / 2 - low / 2)
+        return top + plot_h - plot_h * min(max(share, 0), 1)
+
+    for tick, text in zip(ticks, labels, strict=True):
+        chart.lines.append(Line(left, y_of(tick), width - right, y_of(tick)))
+        chart.texts.append(Text(left - 6, y_of(tick) + 4, text, "end", fill=AXIS))
+    for moment, text in _time_ticks(start, end, tz, max(int(plot_w / 64), 2)):
+        x = x_of(moment)
+        chart.lines.append(Line(x, axis_y, x, axis_y + 4, AXIS))
+        chart.texts.append(Text(x, height - 8, text, "middle", fill=AXIS))
+    chart.lines.append(Line(left, axis_y, width - right, axis_y, AXIS))
+
+    if any(p[1] != p[3] for p in finite):
+        upper = [f"{x_of(p[0]):.1f},{y_of(p[3]):.1f}" for p in finite]
+        lower = [f"{x_of(p[0]):.1f},{y_of(p[1]):.1f}" for p in reversed(finite)]
+        chart.paths.append(
+            Path(
+                " ".join(upper + lower),
+                stroke="none",
+                fill=BAND,
+                closed=True,
+                width=0,
+                title=f"{label}: lowest to highest value of each period",
+            )
+        )
+    line = " ".join(f"{x_of(p[0]):.1f},{y_of(p[2]):.1f}" for p in finite)
+    chart.paths.append(Path(line, title=label))
+    if len(finite) < DOT_UNDER:
+        for at, _, mean, _ in finite:
+            title = f"{at.astimezone(tz):%d %b %H:%M}: {fmt_value(mean, unit)}"
+            chart.markers.append(Marker(x_of(at), y_of(mean), SERIES, title, size=3))
+
+    for name, value, colour in limits:
+        if not math.isfinite(value):
+            continue
+        y = y_of(value)
+        chart.paths.append(
+            Path(
+                f"{left:.1f},{y:.1f} {width - right:.1f},{y:.1f}",
+                stroke=colour,
+                dashed=True,
+                width=1.5,
+                title=f"{name}: {fmt_value(value, unit)}",
+            )
+        )
+        text = _fit(f"{name} {fmt_value(value, unit)}", plot_w - 8)
+        chart.texts.append(Text(left + 4, y - 4 if y - 16 > top else y + 14, text, fill=colour))
+
+    if projection is not None:
+        from_at, from_value, to_at, to_value = projection
+        if all(math.isfinite(v) for v in (from_value, to_value)):
+            chart.paths.append(
+                Path(
+                    f"{x_of(from_at):.1f},{y_of(from_value):.1f} "
+                    f"{x_of(to_at):.1f},{y_of(to_value):.1f}",
+                    stroke=PROJECTION,
+                    dashed=True,
+                    title=f"Projected to reach {fmt_value(to_value, unit)} about "
+                    f"{to_at.astimezone(tz):%d %b %Y %H:%M}",
+                )
+            )
+    if now is not None and start < now < end:
+        chart.lines.append(Line(x_of(now), top, x_of(now), axis_y, AXIS))
+        chart.texts.append(Text(x_of(now) + 3, axis_y - 4, "now", fill=AXIS))
+
+    for event in events:
+        if start <= event.at <= end:
+            y = axis_y + (26 if event.square else 12)
+            chart.markers.append(Marker(x_of(event.at), y, event.colour, event.title, event.square))
     return chart
 
 

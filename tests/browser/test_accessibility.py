@@ -124,6 +124,7 @@ def test_the_planner_pages_have_no_serious_accessibility_violation(
         "/admin/workorders/workorder/",
         f"/admin/workorders/workorder/{work_order.pk}/change/",
         "/admin/assets/asset/",
+        f"/admin/assets/asset/{work_order.asset_id}/change/",  # with its trend charts
         "/admin/contracts/contract/",
         f"/admin/contracts/contract/{Contract.objects.get(sites=site).pk}/change/",
         "/reports/billing/",
