@@ -64,7 +64,7 @@ class MonitoredMeasurementAdmin(SiteScopedAdminMixin, admin.ModelAdmin):
 
     def get_readonly_fields(self, request, obj=None):
         fields = super().get_readonly_fields(request, obj)
-        return ("asset", *fields) if obj is not None else fields
+        return ("asset", "name", *fields) if obj is not None else fields
 
     def save_model(self, request, obj, form, change):
         fields = changed_values(form, set(form.fields) & set(services.MONITORED_FIELDS))

@@ -6,6 +6,8 @@ one, (asset, name, at, source): it is also the index every read uses (one asset'
 over a time range), and it makes a redelivered batch a no-op (`ON CONFLICT DO NOTHING`).
 """
 
+import math
+
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
@@ -172,6 +174,12 @@ class MonitoredMeasurement(models.Model):
 
     def clean(self):
         errors = {}
+        for field in ("alarm_limit", "warning_limit", "healthy_level"):
+            value = getattr(self, field)
+            if value is not None and not math.isfinite(value):
+                errors[field] = "Must be a finite number."
+        if errors:
+            raise ValidationError(errors)
         for field in ("warning_limit", "healthy_level"):
             value = getattr(self, field)
             if value is None or self.alarm_limit is None:

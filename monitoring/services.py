@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import connection, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from assets.models import Asset
@@ -20,6 +20,7 @@ from audit.services import audit_record
 from monitoring.choices import TrendStatus
 from monitoring.models import Measurement, MeasurementHour, MonitoredMeasurement
 from monitoring.partitions import TABLE, partitions_ensure, partitions_expired
+from workorders.policy import check_planning
 
 
 @dataclass(frozen=True)
@@ -240,6 +241,13 @@ def monitored_measurement_save(
         if asset is None:
             raise ValidationError({"asset": "Choose the asset whose measurement to watch."})
         monitored = MonitoredMeasurement(asset=asset, site_id=asset.site_id)
+    check_planning(
+        by, monitored.site_id, refusal="Only planners put an asset's measurements under watch."
+    )
+    if not creating and "name" in fields and fields["name"] != monitored.name:
+        raise ValidationError(
+            {"name": "A watched measurement keeps its name; watch the other measurement instead."}
+        )
     before = {name: getattr(monitored, name) for name in MONITORED_FIELDS}
     for name, value in fields.items():
         setattr(monitored, name, value)
@@ -250,20 +258,26 @@ def monitored_measurement_save(
     }
     if not creating and not changes:
         return monitored
-    if changes.keys() & {"direction", "alarm_limit", "healthy_level", "window_days", "name"}:
+    if changes.keys() & {"direction", "alarm_limit", "healthy_level", "window_days"}:
         monitored.trend_status = TrendStatus.INSUFFICIENT
         monitored.slope_per_day = None
         monitored.projected_at = monitored.projected_earliest = monitored.projected_latest = None
     monitored.full_clean(exclude=["asset", "site"] if not creating else ["site"])
     with transaction.atomic():
-        monitored.save()
+        try:
+            with transaction.atomic():
+                monitored.save()
+        except IntegrityError as error:  # a concurrent request watched the same measurement
+            raise ValidationError(
+                {"name": "This measurement of the asset is already watched."}
+            ) from error
         audit_record(
             by=by,
             action=AuditAction.MONITORED_MEASUREMENT_CREATE
             if creating
             else AuditAction.MONITORED_MEASUREMENT_UPDATE,
             obj=monitored,
-            site=monitored.site_id and monitored.site,
+            site=monitored.site,
             changes=changes,
         )
     return monitored

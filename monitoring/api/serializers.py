@@ -3,7 +3,11 @@ from datetime import UTC, datetime, timedelta
 from django.utils import timezone
 from rest_framework import serializers
 
+from assets.models import Asset
+from cmms.api.fields import ScopedPrimaryKeyRelatedField
+from cmms.api.serializers import columns
 from monitoring.choices import Resolution
+from monitoring.models import MonitoredMeasurement
 
 RAW_BY_DEFAULT_UP_TO = timedelta(days=7)
 DEFAULT_RANGE = timedelta(days=1)
@@ -73,4 +77,40 @@ class MeasurementsSerializer(serializers.Serializer):
         fields = super().get_fields()
         fields["from"] = serializers.DateTimeField()
         fields["to"] = serializers.DateTimeField()
+        return fields
+
+
+class MonitoredMeasurementSerializer(serializers.ModelSerializer):
+    """A watched measurement: its limits (planners write them) and its latest assessment
+    (read-only), with the open work order proposed from its trend, if any."""
+
+    asset = ScopedPrimaryKeyRelatedField(queryset=Asset.objects.all())
+    open_proposal = serializers.IntegerField(
+        read_only=True,
+        allow_null=True,
+        help_text="The open work order proposed from the trend (condition `trend.<name>`).",
+    )
+
+    class Meta:
+        model = MonitoredMeasurement
+        fields = [*columns(MonitoredMeasurement), "open_proposal"]
+        read_only_fields = [
+            "site",
+            "created_at",
+            "updated_at",
+            "assessed_at",
+            "anomalies_through",
+            "last_value",
+            "last_at",
+            "trend_status",
+            "slope_per_day",
+            "projected_at",
+            "projected_earliest",
+            "projected_latest",
+        ]
+
+    def get_fields(self):
+        fields = super().get_fields()
+        if self.instance is not None and not isinstance(self.instance, list | tuple):
+            fields["asset"].read_only = True  # the history is that asset's
         return fields

@@ -9,3 +9,6 @@ router.register(
     views.AssetMeasurementViewSet,
     basename="asset-measurements",
 )
+router.register(
+    r"monitored-measurements", views.MonitoredMeasurementViewSet, basename="monitored-measurement"
+)

@@ -1,3 +1,5 @@
+from django.db.models import OuterRef, Subquery, Value
+from django.db.models.functions import Concat
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import viewsets
@@ -7,10 +9,15 @@ from rest_framework.response import Response
 
 from assets.models import Asset
 from cmms.api.permissions import RolePermission
-from cmms.api.viewsets import ValidatedInputMixin
+from cmms.api.viewsets import SiteScopedNoDeleteViewSet, ValidatedInputMixin
+from monitoring import services
 from monitoring.api import serializers
 from monitoring.choices import Resolution
+from monitoring.filtersets import MonitoredMeasurementFilterSet
+from monitoring.models import MonitoredMeasurement
 from monitoring.selectors import MAX_POINTS, TooManyPoints, measurement_series
+from workorders.choices import OPEN_STATUSES
+from workorders.models import WorkOrder
 
 ASSET_ID = OpenApiParameter(
     "id", int, OpenApiParameter.PATH, description="A unique integer value identifying this asset."
@@ -76,3 +83,37 @@ class AssetMeasurementViewSet(ValidatedInputMixin, viewsets.GenericViewSet):
                 ],
             }
         )
+
+
+class MonitoredMeasurementViewSet(SiteScopedNoDeleteViewSet):
+    """Watched measurements: an asset's measurement with its alarm limit, assessed every 15
+    minutes (docs/monitoring.md). Planners write the limits; disable one rather than delete it
+    (its proposals and their evidence stay)."""
+
+    queryset = MonitoredMeasurement.objects.select_related("asset")
+    serializer_class = serializers.MonitoredMeasurementSerializer
+    filterset_class = MonitoredMeasurementFilterSet
+    ordering_fields = {"projected_at": "projected_at", "id": "id"}
+
+    def get_queryset(self):
+        proposal = WorkOrder.objects.filter(
+            asset_id=OuterRef("asset_id"),
+            condition=Concat(Value("trend."), OuterRef("name")),
+            status__in=OPEN_STATUSES,
+        ).values("pk")[:1]
+        return super().get_queryset().annotate(open_proposal=Subquery(proposal)).order_by("id")
+
+    def perform_create(self, serializer):
+        data = dict(serializer.validated_data)
+        serializer.instance = services.monitored_measurement_save(
+            asset=data.pop("asset"), by=self.request.user, **data
+        )
+        serializer.instance.open_proposal = None
+
+    def perform_update(self, serializer):
+        instance = serializer.instance
+        saved = services.monitored_measurement_save(
+            monitored=instance, by=self.request.user, **serializer.validated_data
+        )
+        saved.open_proposal = getattr(instance, "open_proposal", None)
+        serializer.instance = saved

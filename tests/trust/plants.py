@@ -18,6 +18,7 @@ from assets import services as asset_services
 from gateways.services import sensor_create
 from integrations.models import Delivery, Event
 from integrations.services import endpoint_create
+from monitoring.services import monitored_measurement_save
 from pipeline.services import alert_rule_save
 from pm.services import meter_reading_record, pm_generate_due
 from tests.factories import (
@@ -141,6 +142,9 @@ def build_plant(customer_name: str, *, code: str, part, job_plan) -> Plant:
             "route_point": route_check.point,
             "route_check": route_check,
             "round_run": round_run(route),
+            "monitored": monitored_measurement_save(
+                asset=pump, name="vibration", unit="mm/s", alarm_limit=7.1
+            ),
         },
     )
 

@@ -131,6 +131,13 @@ API = [
       "401 404 404 404 200"),
     R("GET", "/api/v1/assets/{pump}/measurements/?resolution=week", "401 400 400 400 400",
       "401 404 404 404 400"),
+    R("GET", "/api/v1/monitored-measurements/", "401 200 200 200 200"),
+    R("GET", "/api/v1/monitored-measurements/{monitored}/", "401 200 200 200 200",
+      "401 404 404 404 200"),
+    R("PATCH", "/api/v1/monitored-measurements/{monitored}/", "401 403 403 200 200",
+      "401 403 403 404 200", {"alarm_limit": 8.0}),
+    R("POST", "/api/v1/monitored-measurements/", "401 403 403 201 201", "",
+      lambda w, plant: {"asset": plant.pump.pk, "name": "temperature", "alarm_limit": 90}),
     R("POST", "/api/v1/work-orders/", "401 201 201 201 201", "401 400 400 400 201", wo_create),
     R("PATCH", "/api/v1/work-orders/{work_order}/", "401 403 403 200 200", "401 403 403 404 200",
       {"title": "Replace seal"}),
@@ -289,6 +296,7 @@ ADMIN_CHANGE = {
     "audit.auditentry": "audit",
     "contracts.contract": "contract",
     "contracts.businesscalendar": "business_calendar",
+    "monitoring.monitoredmeasurement": "monitored",
 }
 # Catalogues, children and security tables: the changelist only.
 ADMIN_LIST_ONLY = {
@@ -316,6 +324,7 @@ ADMIN_LIST_ONLY = {
     "accounts.apitoken": "302 302 302 200 200",
     "contracts.labourrate": "302 302 302 200 200",
     "contracts.slawarning": "302 302 302 200 200",
+    "monitoring.prediction": "302 302 302 200 200",
     "axes.accessattempt": "302 302 302 403 200",
     "axes.accessfailurelog": "302 302 302 403 200",
     "axes.accesslog": "302 302 302 403 200",
