@@ -247,7 +247,7 @@ def _legend(chart: Chart, items: list[tuple[str, str]], *, x: float, y: float) -
 
 # ---------------------------------------------------------------- risk grid (criticality x health)
 
-RISK_COLOURS = ("#b42318", "#e8590c", "#f0b429", "#74b816", "#2f9e44")  # alarming to fine
+RISK_COLOURS = ("#b42318", "#f76707", "#f0b429", "#74b816", "#237032")  # alarming to fine
 EMPTY_CELL = "#f1f3f5"
 
 
@@ -264,8 +264,9 @@ def risk_grid(
 ) -> Chart:
     """A grid of counts: `rows` (most critical first) x `columns` (worst first), so the
     alarming cell is the top left. A cell with assets is coloured by its distance from that
-    corner (red, orange, yellow, greens); an empty one is pale grey. Each cell shows its count
-    and carries a <title>."""
+    corner (red, orange, yellow, greens); an empty one is pale grey. Each cell shows its count,
+    in white or ink as `ink_on` picks (every colour here reaches 4.5:1 with one of them), and
+    carries a <title>."""
     left, top, cell_h = 110, 40, 44
     height = top + cell_h * len(rows) + 8
     chart = Chart(width, height, label)

@@ -20,7 +20,8 @@ from datetime import date, datetime, timedelta
 from django.db.models import Count, Q, QuerySet
 
 from alerts.models import Alert
-from assets.choices import AssetLevel, AssetState
+from assets.choices import AssetLevel, AssetState, Criticality
+from cmms import charts
 from monitoring.choices import Direction
 from monitoring.models import MonitoredMeasurement
 from workorders.choices import OPEN_STATUSES, Status, WorkOrderType
@@ -291,3 +292,16 @@ def band_counts(assets: list[AssetHealth]) -> list[tuple[str, int]]:
     for asset in assets:
         counts[asset.health.band] += 1
     return [(label, n) for (label, _), n in zip(BANDS, counts, strict=True)]
+
+
+def criticality_health_chart(assets: list[AssetHealth]) -> charts.Chart:
+    """Criticality (A on top) x health band (worst on the left), so critical assets in poor
+    health fill the top-left corner: the planner page's and the report's chart."""
+    return charts.risk_grid(
+        label="Assets by criticality and health score",
+        rows=[c.label for c in Criticality],
+        columns=[label for label, _ in BANDS],
+        counts=criticality_grid(assets, [c.value for c in Criticality]),
+        row_title="Criticality",
+        column_title="Health score",
+    )
