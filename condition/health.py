@@ -8,16 +8,18 @@ weights say what a planner trusts most: the measured condition is the most direc
 condition at its alarm limit (60): an asset at its limit is never "healthy".
 
 `score` is pure (hand-made inputs in `tests/condition/test_health.py`); `health_of_assets`
-gathers the inputs of any number of assets in four grouped queries and scores them.
+gathers the inputs of any number of assets in one query and scores them.
 
 What the score is not: a history. It is the state as of `now` (the measurements' latest
 assessment, counts over the last 30 and 365 days), so a report of a past month shows today's.
 """
 
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Aggregate, Count, F, JSONField, OuterRef, Q, QuerySet, Subquery
+from django.db.models.functions import Coalesce, JSONObject
+from django.utils import timezone
 
 from alerts.models import Alert
 from assets.choices import AssetLevel, AssetState, Criticality
@@ -201,62 +203,103 @@ def health_of_assets(assets: QuerySet, *, now: datetime) -> list[AssetHealth]:
     """The health of every scored asset of `assets`, worst first (ties: the more critical
     first, then by tag).
 
-    Four queries whatever the number of assets (the assets, their watched measurements,
-    anomaly counts, work counts), each reading only the rows of `assets` through a subquery;
-    memory grows with the number of assets, so callers pass one customer's or site's.
+    One query whatever the number of assets: each asset row carries its counts (anomalies,
+    open repairs, recent failures) and its watched measurements (a JSON list) as correlated
+    subqueries, each an index lookup (`alert_asset_condition`, the work orders' and the
+    watched measurements' asset indexes). Memory grows with the number of assets, so callers
+    pass one customer's or site's.
     """
-    rows = list(
-        scored_assets(assets)
-        .order_by()
-        .values("pk", "tag", "name", "site__code", "criticality", "installed_on")
-    )
-    ids = scored_assets(assets).values("pk")
-    watched: dict[int, list[Watched]] = {}
-    for m in MonitoredMeasurement.objects.filter(asset__in=ids, enabled=True).values(
-        "asset_id", *Watched.__dataclass_fields__
-    ):
-        watched.setdefault(m.pop("asset_id"), []).append(Watched(**m))
-    anomalies = dict(
-        Alert.objects.filter(
-            asset__in=ids,
-            condition__startswith="anomaly.",
-            observed_at__gte=now - timedelta(days=ANOMALY_DAYS),
-            observed_at__lte=now,
-        )
-        .order_by()
-        .values_list("asset_id")
-        .annotate(n=Count("pk"))
-    )
-    work = {
-        asset_id: (open_work, failures)
-        for asset_id, open_work, failures in WorkOrder.objects.filter(asset__in=ids)
-        .order_by()
-        .values_list("asset_id")
-        .annotate(
-            open_work=Count("pk", filter=_open_repair()),
-            failures=Count("pk", filter=_recent_failure(now)),
-        )
-    }
     today = now.date()
     result = []
-    for row in rows:
-        open_work, failures = work.get(row["pk"], (0, 0))
+    for row in _inputs(scored_assets(assets), now=now):
+        watched = tuple(_watched(m) for m in row["watched"] or ())
         inputs = HealthInputs(
-            watched=tuple(watched.get(row["pk"], ())),
-            monitored=row["pk"] in watched,
-            anomalies=anomalies.get(row["pk"], 0),
-            open_work=open_work,
-            failures=failures,
+            watched=watched,
+            monitored=bool(watched),
+            anomalies=row["anomalies"],
+            open_work=row["open_work"],
+            failures=row["failures"],
             installed_on=row["installed_on"],
         )
-        health = score(inputs, today=today, now=now)
         result.append(
             AssetHealth(
-                row["pk"], row["tag"], row["name"], row["site__code"], row["criticality"], health
+                row["pk"],
+                row["tag"],
+                row["name"],
+                row["site__code"],
+                row["criticality"],
+                score(inputs, today=today, now=now),
             )
         )
     result.sort(key=lambda a: (a.health.score, a.criticality, a.tag, a.pk))
     return result
+
+
+class _JSONList(Aggregate):
+    """The rows' values as one JSON list (JSON_GROUP_ARRAY on SQLite, JSONB_AGG on PostgreSQL)."""
+
+    function = "JSON_GROUP_ARRAY"
+    output_field = JSONField()
+
+    def as_postgresql(self, compiler, connection, **extra):
+        return super().as_sql(compiler, connection, function="JSONB_AGG", **extra)
+
+
+def _per_asset(queryset: QuerySet, aggregate) -> Subquery:
+    """`aggregate` over the rows of `queryset` that belong to the outer query's asset."""
+    return Subquery(
+        queryset.filter(asset=OuterRef("pk"))
+        .order_by()
+        .values("asset")
+        .annotate(value=aggregate)
+        .values("value")
+    )
+
+
+def _inputs(assets: QuerySet, *, now: datetime) -> QuerySet:
+    anomalies = Alert.objects.filter(
+        condition__startswith="anomaly.",
+        observed_at__gte=now - timedelta(days=ANOMALY_DAYS),
+        observed_at__lte=now,
+    )
+    watched = MonitoredMeasurement.objects.filter(enabled=True)
+    fields = {name: F(name) for name in Watched.__dataclass_fields__}
+    return (
+        assets.order_by()
+        .annotate(
+            anomalies=Coalesce(_per_asset(anomalies, Count("pk")), 0),
+            open_work=Coalesce(
+                _per_asset(WorkOrder.objects.filter(_open_repair()), Count("pk")), 0
+            ),
+            failures=Coalesce(
+                _per_asset(WorkOrder.objects.filter(_recent_failure(now)), Count("pk")), 0
+            ),
+            watched=_per_asset(watched, _JSONList(JSONObject(**fields))),
+        )
+        .values(
+            "pk",
+            "tag",
+            "name",
+            "site__code",
+            "criticality",
+            "installed_on",
+            "anomalies",
+            "open_work",
+            "failures",
+            "watched",
+        )
+    )
+
+
+def _watched(values: dict) -> Watched:
+    """A watched measurement from its JSON form: the instant comes back as text (ISO 8601 on
+    PostgreSQL, naive UTC on SQLite)."""
+    projected = values["projected_at"]
+    if projected is not None:
+        projected = datetime.fromisoformat(projected)
+        if timezone.is_naive(projected):
+            projected = projected.replace(tzinfo=UTC)
+    return Watched(**{**values, "projected_at": projected})
 
 
 def _open_repair() -> Q:

@@ -259,7 +259,7 @@ def test_areas_lines_and_decommissioned_assets_have_no_score():
 
 
 @pytest.mark.django_db
-def test_scoring_one_or_twenty_assets_takes_the_same_four_queries():
+def test_scoring_one_or_twenty_assets_takes_one_query():
     one, twenty = SiteFactory(), SiteFactory()
     with_history(make_assets(one, 1)[0])
     for asset in make_assets(twenty, 20):
@@ -268,7 +268,7 @@ def test_scoring_one_or_twenty_assets_takes_the_same_four_queries():
         assert len(health_of_assets(Asset.objects.filter(site=one), now=NOW)) == 1
     with CaptureQueriesContext(connection) as large:
         assert len(health_of_assets(Asset.objects.filter(site=twenty), now=NOW)) == 20
-    assert len(small.captured_queries) == len(large.captured_queries) == 4
+    assert len(small.captured_queries) == len(large.captured_queries) == 1
 
 
 @pytest.mark.django_db
@@ -287,3 +287,26 @@ def test_the_grid_and_the_bands_count_every_asset_once():
         ("60-79", 1),
         ("80-100", 1),
     ]
+
+
+@pytest.mark.django_db
+def test_the_batch_reads_the_projected_crossing_back_as_the_instant_it_was():
+    site = SiteFactory()
+    (asset,) = make_assets(site, 1)
+    crossing = NOW + timedelta(days=12, microseconds=250)
+    MonitoredMeasurement.objects.create(
+        asset=asset,
+        site=site,
+        name="temperature",
+        alarm_limit=10,
+        healthy_level=2,
+        last_value=3.0,
+        projected_at=crossing,
+        horizon_days=30,
+    )
+    MonitoredMeasurement.objects.create(
+        asset=asset, site=site, name="off", alarm_limit=1, last_value=5.0, enabled=False
+    )
+    (scored,) = health_of_assets(Asset.objects.filter(site=site), now=NOW)
+    assert scored.health.nearest_crossing == crossing
+    assert scored.health.penalties["condition"] == 20
