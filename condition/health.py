@@ -4,8 +4,9 @@ The score starts at 100 and loses points for five things the CMMS knows about an
 weights say what a planner trusts most: the measured condition is the most direct evidence
 (40), open repair work and recent failures are facts but say less about the next month (20,
 15), anomalies are early and noisy signs (15), age is a prior that evidence should outweigh
-(10). Every part is capped, so no single one takes the score below 40 on its own except the
-condition at its alarm limit (60): an asset at its limit is never "healthy".
+(10). Every part is capped: no part but the condition takes more than 20 points, and the
+condition at its alarm limit alone takes the score to 60, so an asset at its limit never looks
+healthy.
 
 `score` is pure (hand-made inputs in `tests/condition/test_health.py`); `health_of_assets`
 gathers the inputs of any number of assets in one query and scores them.

@@ -22,7 +22,7 @@ PAGE_SIZE = 50
 
 @require_GET
 def asset_health(request):
-    """One customer's scored assets (every one scored in four queries, one page shown), the
+    """One customer's scored assets (every one scored in one query, one page shown), the
     bands and the criticality x health grid."""
     user = request.user
     customers = list(Customer.objects.for_user(user).order_by("name"))
