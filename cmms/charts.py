@@ -497,3 +497,55 @@ def _legend(chart: Chart, items: list[tuple[str, str]], *, x: float, y: float) -
         chart.rects.append(Rect(x, y - 9, 10, 10, colour, name))
         chart.texts.append(Text(x + 14, y, name, fill=AXIS))
         x += 24 + CHAR_WIDTH * len(name)
+
+
+# ---------------------------------------------------------------- risk grid (criticality x health)
+
+RISK_COLOURS = ("#b42318", "#f76707", "#f0b429", "#74b816", "#237032")  # alarming to fine
+EMPTY_CELL = "#f1f3f5"
+
+
+def risk_grid(
+    *,
+    label: str,
+    rows: list[str],
+    columns: list[str],
+    counts: list[list[int]],
+    row_title: str,
+    column_title: str,
+    noun: str = "assets",
+    width: int = 520,
+) -> Chart:
+    """A grid of counts: `rows` (most critical first) x `columns` (worst first), so the
+    alarming cell is the top left. A cell with assets is coloured by its distance from that
+    corner (red, orange, yellow, greens); an empty one is pale grey. Each cell shows its count,
+    in white or ink as `ink_on` picks (every colour here reaches 4.5:1 with one of them), and
+    carries a <title>."""
+    left, top, cell_h = 110, 40, 44
+    height = top + cell_h * len(rows) + 8
+    chart = Chart(width, height, label)
+    cell_w = (width - left - 8) / max(len(columns), 1)
+    chart.texts.append(Text(left, 14, _fit(column_title, width - left), fill=AXIS))
+    for j, column in enumerate(columns):
+        x = left + cell_w * j + cell_w / 2
+        chart.texts.append(Text(x, top - 8, _fit(column, cell_w), "middle", fill=AXIS))
+    for i, row in enumerate(rows):
+        y = top + cell_h * i
+        chart.texts.append(Text(left - 8, y + cell_h / 2 + 4, _fit(row, left - 12), "end"))
+        for j, column in enumerate(columns):
+            n = counts[i][j]
+            fill = RISK_COLOURS[min(i + j, len(RISK_COLOURS) - 1)] if n else EMPTY_CELL
+            x = left + cell_w * j
+            title = f"{row_title} {row}, {column_title.lower()} {column}: {n} {noun}"
+            chart.rects.append(Rect(x + 1, y + 1, cell_w - 2, cell_h - 2, fill, title))
+            chart.texts.append(
+                Text(
+                    x + cell_w / 2,
+                    y + cell_h / 2 + 5,
+                    str(n),
+                    "middle",
+                    fill=ink_on(fill),
+                    weight="bold" if n else "normal",
+                )
+            )
+    return chart

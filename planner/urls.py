@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from planner import views
+from planner import health_views, views
 
 
 def admin_urls(site) -> list:
@@ -12,4 +12,5 @@ def admin_urls(site) -> list:
         path("planner/triage/", site.admin_view(views.triage), name="planner-triage"),
         path("planner/dispatch/", site.admin_view(views.dispatch), name="planner-dispatch"),
         path("planner/fleet/", site.admin_view(views.fleet), name="planner-fleet"),
+        path("planner/health/", site.admin_view(health_views.asset_health), name="planner-health"),
     ]

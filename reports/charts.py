@@ -1,6 +1,7 @@
 """The report's SVG charts, laid out by the shared builders of `cmms.charts`."""
 
 from cmms import charts
+from condition import health
 from reports.figures import MonthlyReport
 
 
@@ -68,4 +69,12 @@ def report_charts(report: MonthlyReport) -> dict:
             colour=charts.PLANNED,
             scale_max=100,
         ),
+        "health_bands": charts.percent_bar(
+            label="Assets by health score",
+            parts=[
+                (label, n, colour)
+                for (label, n), colour in zip(report.health.bands, charts.RISK_COLOURS, strict=True)
+            ],
+        ),
+        "health_grid": health.criticality_health_chart(report.health.assets),
     }

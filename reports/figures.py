@@ -20,6 +20,7 @@ from django.utils import timezone
 
 from alerts.models import Alert
 from assets.models import Asset, Customer, Site
+from condition import health
 from contracts.attainment import DEFINITION as ATTAINMENT_DEFINITION
 from contracts.attainment import Attainment, attainment_by_contract
 from contracts.models import Contract
@@ -81,6 +82,11 @@ DEFINITIONS = {
         "Connectivity availability of the plant's IIoT gateways: time online (or late within "
         "the allowed grace) ÷ time observed in the month, leaving out the time before a "
         "gateway's first sign of life."
+    ),
+    "health": (
+        f"{health.DEFINITION} In this report: the equipment and components in service at the "
+        "report's sites, scored when the report was generated (not at the end of the month it "
+        "covers)."
     ),
 }
 
@@ -249,6 +255,27 @@ class ContractBilling:
 
 
 @dataclass
+class AssetHealthFigure:
+    """The report's assets scored now (`condition.health`), worst first."""
+
+    assets: list[health.AssetHealth]
+    at: datetime
+    worst_count: int = 10
+
+    @property
+    def count(self) -> int:
+        return len(self.assets)
+
+    @property
+    def worst(self) -> list[health.AssetHealth]:
+        return self.assets[: self.worst_count]
+
+    @property
+    def bands(self) -> list[tuple[str, int]]:
+        return health.band_counts(self.assets)
+
+
+@dataclass
 class MonthlyReport:
     scope: ReportScope
     sla: list[ContractAttainment]
@@ -259,6 +286,7 @@ class MonthlyReport:
     reliability: list[selectors.ReliabilityRow]
     top_assets: list[selectors.AssetFailures]
     fleet: FleetAvailability
+    health: AssetHealthFigure
     costs: list[ContractBilling] = field(default_factory=list)
     definitions: dict = field(default_factory=lambda: DEFINITIONS)
 
@@ -407,6 +435,11 @@ def fleet_availability(scope: ReportScope) -> FleetAvailability:
     return FleetAvailability(gateways=[(g, by_pk[g.pk]) for g in gateways])
 
 
+def asset_health(scope: ReportScope) -> AssetHealthFigure:
+    """The health of the report's assets as of the report's generation (four queries)."""
+    return AssetHealthFigure(health.health_of_assets(scope.assets, now=scope.now), at=scope.now)
+
+
 def monthly_report(scope: ReportScope) -> MonthlyReport:
     """Every figure of the report (about twenty queries whatever the amount of work)."""
     period_end = min(scope.end, max(scope.now, scope.start))
@@ -426,5 +459,6 @@ def monthly_report(scope: ReportScope) -> MonthlyReport:
             scope.work_orders, start=scope.start, end=scope.end, limit=5
         ),
         fleet=fleet_availability(scope),
+        health=asset_health(scope),
         costs=contract_billing(scope),
     )
