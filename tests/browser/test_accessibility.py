@@ -14,6 +14,7 @@ from assets.models import Site
 from contracts.choices import ClientApproval
 from contracts.models import Contract
 from demo import data as demo
+from monitoring.models import MonitoredMeasurement
 from pm.choices import RunStatus
 from pm.models import RoundRun
 from tests.browser.pages import DESKTOP, accessibility_problems, log_in
@@ -67,6 +68,9 @@ def test_the_technician_pages_have_no_serious_accessibility_violation(demo_data,
     check(page, f"/tech/?q={asset.tag}", found)
     check(page, work_order.get_absolute_url(), found)
     check(page, f"/tech/assets/{asset.pk}/", found)
+    # An asset with trend charts (condition monitoring) at anna's plant.
+    watched = MonitoredMeasurement.objects.filter(site=work_order.site).first()
+    check(page, f"/tech/assets/{watched.asset_id}/", found)
     # A refused report (no title): the browser's own check is what stops it first; without it
     # the server answers with the form and its error, which must be as accessible.
     page.evaluate(
@@ -105,6 +109,7 @@ def test_the_planner_pages_have_no_serious_accessibility_violation(
 ):
     site = Site.objects.get(code="ber")
     work_order = WorkOrder.objects.filter(site=site).order_by("-created_at").first()
+    watched = MonitoredMeasurement.objects.filter(site=site, healthy_level__isnull=False).first()
     context = chromium.new_context(viewport=DESKTOP, base_url=live_server.url)
     context.set_default_timeout(15_000)
     page = context.new_page()
@@ -120,11 +125,14 @@ def test_the_planner_pages_have_no_serious_accessibility_violation(
         "/admin/planner/triage/",
         f"/admin/planner/dispatch/?site={site.pk}",
         "/admin/planner/fleet/",
+        f"/admin/planner/health/?customer={site.customer_id}",
+        "/admin/monitoring/monitoredmeasurement/",
         "/admin/gateways/gateway/",
         "/admin/workorders/workorder/",
         f"/admin/workorders/workorder/{work_order.pk}/change/",
         "/admin/assets/asset/",
-        f"/admin/assets/asset/{work_order.asset_id}/change/",  # with its trend charts
+        f"/admin/assets/asset/{watched.asset_id}/change/",  # with its trend charts
+        f"/admin/monitoring/monitoredmeasurement/{watched.pk}/change/",
         "/admin/contracts/contract/",
         f"/admin/contracts/contract/{Contract.objects.get(sites=site).pk}/change/",
         "/reports/billing/",
