@@ -39,35 +39,54 @@ def measurements_record(*, measurements: list[MeasurementIn]) -> int:
     """Store a batch in one statement; a value already stored for the same (asset, name, at,
     source) is kept, so a redelivered batch changes nothing. Returns how many rows are new.
 
-    INSERT ... SELECT FROM (VALUES ...) JOIN asset: the site comes from the asset, and a value
-    for an asset deleted meanwhile is dropped rather than failing the batch.
+    INSERT ... SELECT FROM (the batch) JOIN asset: the site comes from the asset, and a value
+    for an asset deleted meanwhile is dropped rather than failing the batch. On PostgreSQL the
+    batch is six arrays unnested (six parameters whatever its size: the statement's text is
+    the same for every batch, so psycopg prepares it once per connection); elsewhere a VALUES
+    list.
     """
     if not measurements:
         return 0
     qn = connection.ops.quote_name
     columns = ("asset_id", "name", "unit", "value", "at", "source")
-    if connection.vendor == "postgresql":
-        types = ("bigint", "text", "text", "double precision", "timestamptz", "text")
-        typed = [f"CAST(v.column{i} AS {t})" for i, t in enumerate(types, 1)]
-    else:
-        typed = [f"v.column{i}" for i in range(1, len(columns) + 1)]
     at_field = Measurement._meta.get_field("at")
-    params = []
-    for m in measurements:
-        at = at_field.get_db_prep_save(m.at, connection)
-        params += [m.asset_id, m.name, m.unit, float(m.value), at, m.source]
-    row = "(" + ", ".join(["%s"] * len(columns)) + ")"
+    insert = (
+        f"INSERT INTO {qn(Measurement._meta.db_table)} "
+        f"({', '.join(qn(c) for c in columns)}, {qn('site_id')}) "
+    )
     # Only quoted identifiers, types and placeholders are formatted in; values are parameters.
     # `WHERE 1 = 1`: SQLite parses `ON CONFLICT` after a bare `INSERT ... SELECT ... JOIN` as
     # the join's constraint; a WHERE clause ends the SELECT first (SQLite's documented rule).
-    sql = (
-        f"INSERT INTO {qn(Measurement._meta.db_table)} "  # noqa: S608
-        f"({', '.join(qn(c) for c in columns)}, {qn('site_id')}) "
-        f"SELECT {', '.join(typed)}, a.{qn('site_id')} "
-        f"FROM (VALUES {', '.join([row] * len(measurements))}) AS v "
-        f"JOIN {qn(Asset._meta.db_table)} a ON a.{qn('id')} = {typed[0]} WHERE 1 = 1 "
-        f"ON CONFLICT DO NOTHING"
-    )
+    if connection.vendor == "postgresql":
+        types = ("bigint[]", "text[]", "text[]", "float8[]", "timestamptz[]", "text[]")
+        arrays = ", ".join(f"%s::{t}" for t in types)
+        sql = (
+            f"{insert}SELECT v.c1, v.c2, v.c3, v.c4, v.c5, v.c6, a.{qn('site_id')} "  # noqa: S608
+            f"FROM unnest({arrays}) AS v (c1, c2, c3, c4, c5, c6) "
+            f"JOIN {qn(Asset._meta.db_table)} a ON a.{qn('id')} = v.c1 "
+            f"ON CONFLICT DO NOTHING"
+        )
+        params = [
+            [m.asset_id for m in measurements],
+            [m.name for m in measurements],
+            [m.unit for m in measurements],
+            [float(m.value) for m in measurements],
+            [m.at for m in measurements],
+            [m.source for m in measurements],
+        ]
+    else:
+        typed = [f"v.column{i}" for i in range(1, len(columns) + 1)]
+        params = []
+        for m in measurements:
+            at = at_field.get_db_prep_save(m.at, connection)
+            params += [m.asset_id, m.name, m.unit, float(m.value), at, m.source]
+        row = "(" + ", ".join(["%s"] * len(columns)) + ")"
+        sql = (
+            f"{insert}SELECT {', '.join(typed)}, a.{qn('site_id')} "  # noqa: S608
+            f"FROM (VALUES {', '.join([row] * len(measurements))}) AS v "
+            f"JOIN {qn(Asset._meta.db_table)} a ON a.{qn('id')} = {typed[0]} WHERE 1 = 1 "
+            f"ON CONFLICT DO NOTHING"
+        )
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         return cursor.rowcount
