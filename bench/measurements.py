@@ -202,10 +202,14 @@ def aggregate(*, end: datetime) -> dict:
 
 
 def analyze() -> None:
+    """VACUUM (ANALYZE), as autovacuum does for insert-only tables (PostgreSQL 13 and later):
+    statistics for the planner, and the visibility map that lets a series be read from the
+    primary key alone (it carries the value and the unit)."""
     from django.db import connection
 
     with connection.cursor() as cursor:
-        cursor.execute(f"ANALYZE monitoring_measurement, monitoring_measurementhour, {RAW_TABLE}")
+        for table in ("monitoring_measurement", "monitoring_measurementhour", RAW_TABLE):
+            cursor.execute(f"VACUUM (ANALYZE) {table}")
 
 
 def reads(scale: dict, *, asset_ids: list[int], end: datetime, resolution: str) -> dict:
