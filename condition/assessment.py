@@ -28,6 +28,7 @@ import logging
 import math
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from django.db import IntegrityError, transaction
 from django.db.models import Exists, OuterRef, Q
@@ -41,12 +42,15 @@ from monitoring.models import Measurement, MeasurementHour, MonitoredMeasurement
 from pipeline.choices import Severity
 from workorders import services as wo_services
 from workorders.choices import OPEN_STATUSES, EventKind, Source, Status, WorkOrderType
-from workorders.models import WorkOrder, WorkOrderEvent
+from workorders.models import StatusChange, WorkOrder, WorkOrderEvent
 
 logger = logging.getLogger(__name__)
 
 ANOMALY_LOOKBACK = timedelta(days=14)
 MAX_RAW_POINTS = 20_000
+# Values beyond are no physical measurement (a sensor's garbage): left out of the assessment,
+# so the detectors' arithmetic stays finite.
+MAX_MAGNITUDE = 1e15
 CONFIDENCE = 0.95
 # Anomalies raised per measurement and assessment at most (a flapping sensor must not flood
 # the pipeline); the rest are counted in the last one's message.
@@ -75,15 +79,18 @@ class AssessmentSummary:
 
 
 def measurements_due(*, now: datetime) -> list[int]:
-    """Ids of the enabled watched measurements with values newer than their last assessment
-    (one query: an index probe of the measurements' primary key per watched measurement)."""
+    """Ids of the enabled watched measurements with values newer than their last assessment,
+    or limits changed since (one query: an index probe of the measurements' primary key per
+    watched measurement)."""
     values = Measurement.objects.filter(
         asset_id=OuterRef("asset_id"), name=OuterRef("name"), at__lte=now
     )
     return list(
         MonitoredMeasurement.objects.filter(enabled=True)
         .filter(
-            (Q(last_at__isnull=True) & Exists(values))
+            # Never assessed, or limits changed since (which clears `assessed_at`): assessed
+            # against them, new values or not.
+            ((Q(last_at__isnull=True) | Q(assessed_at__isnull=True)) & Exists(values))
             | Exists(values.filter(at__gt=OuterRef("last_at")))
         )
         .values_list("pk", flat=True)
@@ -114,13 +121,17 @@ def monitored_assess(
     with transaction.atomic():
         monitored = (
             MonitoredMeasurement.objects.select_for_update(of=("self",))
-            .select_related("asset")
+            .select_related("asset", "site")
             .filter(pk=monitored_id, enabled=True)
             .first()
         )
         if monitored is None:
             return None
         raw, trend_points = _values(monitored, now)
+        resolved = _last_resolution(monitored)
+        if resolved is not None:
+            # The condition before the last repair (or a planner's "no") is not the asset's now.
+            trend_points = [point for point in trend_points if point[0] > resolved]
         if raw:
             monitored.last_at, monitored.last_value = raw[-1]
         summary.anomalies += _raise_anomalies(monitored, raw, now)
@@ -158,15 +169,31 @@ def _values(monitored: MonitoredMeasurement, now: datetime):
         .order_by("-at", "source")
         .values_list("at", "value")[:MAX_RAW_POINTS]
     )
-    raw = list(reversed(rows))
-    if len(raw) < MAX_RAW_POINTS or raw[0][0] <= now - window:
+    raw = [(at, value) for at, value in reversed(rows) if abs(value) <= MAX_MAGNITUDE]
+    if len(rows) < MAX_RAW_POINTS or (raw and raw[0][0] <= now - window):
         return raw, raw
     # The window holds more values than are read raw: its hourly means carry the trend.
     hours = MeasurementHour.objects.filter(
         asset_id=monitored.asset_id, name=monitored.name, hour__gt=now - window, hour__lte=now
     ).order_by("hour")
     trend = [(h.hour + timedelta(minutes=30), h.sum / h.count) for h in hours if h.count]
-    return raw, trend
+    return raw, [(at, mean) for at, mean in trend if abs(mean) <= MAX_MAGNITUDE]
+
+
+def _last_resolution(monitored: MonitoredMeasurement) -> datetime | None:
+    """When the last proposal of this measurement was completed, or cancelled by a planner
+    (not withdrawn by the assessment): the trend is fitted to the values after it, so neither a
+    repair nor a planner's "no" is proposed again from the same values (one query)."""
+    return (
+        StatusChange.objects.filter(
+            work_order__prediction__monitored=monitored,
+            work_order__prediction__withdrawn_at__isnull=True,
+            to_status__in=[Status.COMPLETED, Status.CANCELLED],
+        )
+        .order_by("-changed_at")
+        .values_list("changed_at", flat=True)
+        .first()
+    )
 
 
 # ---------------------------------------------------------------- anomalies
@@ -217,9 +244,9 @@ def _anomaly_alert(monitored: MonitoredMeasurement, anomaly: Anomaly) -> RaisedA
         message=message,
         attributes={
             "kind": anomaly.kind,
-            "expected": anomaly.expected,
-            "band": anomaly.band,
-            "score": anomaly.score,
+            "expected": _finite(anomaly.expected),
+            "band": _finite(anomaly.band),
+            "score": _finite(anomaly.score),
             "monitored_measurement": monitored.pk,
         },
     )
@@ -280,6 +307,7 @@ def _open_proposal(monitored: MonitoredMeasurement) -> WorkOrder | None:
         .filter(
             asset_id=monitored.asset_id,
             condition=monitored.condition_proposal,
+            source=Source.PREDICTION,
             status__in=OPEN_STATUSES,
         )
         .first()
@@ -288,26 +316,45 @@ def _open_proposal(monitored: MonitoredMeasurement) -> WorkOrder | None:
 
 def _propose(monitored, assessment: TrendAssessment, now: datetime, summary) -> None:
     work_order = _open_proposal(monitored)
-    if _within_horizon(monitored, assessment, now):
+    approaching = assessment.status == TrendStatus.APPROACHING and assessment.projection is not None
+    if work_order is not None:
+        if approaching:
+            # Kept up to date even once the crossing moves beyond the horizon (no flapping at
+            # its edge): the evidence says where it went.
+            if proposal_update(work_order, monitored, assessment, now):
+                summary.updated += 1
+        elif assessment.status in (TrendStatus.FLAT, TrendStatus.RECOVERED) and (
+            proposal_withdraw(work_order, monitored, assessment, now)
+        ):
+            summary.withdrawn += 1
+        return
+    if not _within_horizon(monitored, assessment, now):
+        return
+    try:
+        with transaction.atomic():
+            proposal_create(monitored, assessment, now)
+        summary.proposed += 1
+    except IntegrityError:
+        work_order = _open_proposal(monitored)
         if work_order is None:
-            try:
-                with transaction.atomic():
-                    proposal_create(monitored, assessment, now)
-                summary.proposed += 1
-                return
-            except IntegrityError:
-                # A concurrent assessment proposed it first: update that one.
-                work_order = _open_proposal(monitored)
-                if work_order is None:
-                    raise
+            # Open work of this condition that is not a proposal (someone opened it by hand
+            # or a gateway named its condition so): that work answers the trend already.
+            return
+        # A concurrent assessment proposed it first: update that one.
         if proposal_update(work_order, monitored, assessment, now):
             summary.updated += 1
-    elif (
-        work_order is not None
-        and assessment.status in (TrendStatus.FLAT, TrendStatus.RECOVERED)
-        and proposal_withdraw(work_order, monitored, assessment, now)
-    ):
-        summary.withdrawn += 1
+
+
+def _day(monitored: MonitoredMeasurement, moment: datetime) -> str:
+    """The day of `moment` at the asset's site, as its people read dates."""
+    return f"{moment.astimezone(ZoneInfo(monitored.site.timezone)):%Y-%m-%d}"
+
+
+def _finite(value):
+    """JSON has no infinity or NaN (PostgreSQL's jsonb refuses them): such a figure is null."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
 
 
 def _due_at(projection, now: datetime) -> datetime:
@@ -322,7 +369,7 @@ def evidence_of(monitored: MonitoredMeasurement, assessment: TrendAssessment, no
     """What a proposal rests on, in plain JSON: the fit, its window, the projected date and its
     band, the limit, and the last value."""
     fit, projection = assessment.fit, assessment.projection
-    return {
+    evidence = {
         "measurement": monitored.name,
         "unit": monitored.unit,
         "direction": monitored.direction,
@@ -348,6 +395,7 @@ def evidence_of(monitored: MonitoredMeasurement, assessment: TrendAssessment, no
         "last_at": monitored.last_at.isoformat() if monitored.last_at else None,
         "assessed_at": now.isoformat(),
     }
+    return {key: _finite(value) for key, value in evidence.items()}
 
 
 def _describe(monitored, assessment: TrendAssessment, now: datetime) -> str:
@@ -359,7 +407,8 @@ def _describe(monitored, assessment: TrendAssessment, now: datetime) -> str:
         [
             f"The trend of {monitored.name} on {monitored.asset.tag} reaches its alarm limit "
             f"{monitored.alarm_limit:.4g}{unit} about {projection.crossing:%Y-%m-%d %H:%M} UTC "
-            f"(between {projection.earliest:%Y-%m-%d} and {projection.latest:%Y-%m-%d}, "
+            f"(between {_day(monitored, projection.earliest)} and "
+            f"{_day(monitored, projection.latest)} at the site, "
             f"{CONFIDENCE:.0%} band).",
             f"Fit: Theil-Sen ({shape}) over {fit.points} values from "
             f"{fit.window_start:%Y-%m-%d %H:%M} to {fit.window_end:%Y-%m-%d %H:%M} UTC, "
@@ -377,7 +426,7 @@ def proposal_create(monitored, assessment: TrendAssessment, now: datetime) -> Wo
     asset = monitored.asset
     title = (
         f"Predicted: {monitored.name} on {asset.tag} reaches its limit "
-        f"~{projection.crossing:%Y-%m-%d}"
+        f"~{_day(monitored, projection.crossing)}"
     )
     work_order = wo_services.work_order_create(
         site=asset.site,
@@ -392,7 +441,7 @@ def proposal_create(monitored, assessment: TrendAssessment, now: datetime) -> Wo
         condition=monitored.condition_proposal,
         event=(
             f"Proposed by condition monitoring: {monitored.name} projected to cross "
-            f"{monitored.alarm_limit:.4g} about {projection.crossing:%Y-%m-%d}."
+            f"{monitored.alarm_limit:.4g} about {_day(monitored, projection.crossing)}."
         ),
     )
     evidence = evidence_of(monitored, assessment, now)
@@ -431,7 +480,7 @@ def proposal_update(work_order: WorkOrder, monitored, assessment, now: datetime)
     prediction.save()
     if not moved:
         return False
-    was = f", was {noted_at:%Y-%m-%d}" if noted_at else ""
+    was = f", was {_day(monitored, noted_at)}" if noted_at else ""
     if work_order.status == Status.REQUESTED:
         wo_services.work_order_update(
             work_order=work_order,
@@ -444,8 +493,8 @@ def proposal_update(work_order: WorkOrder, monitored, assessment, now: datetime)
         kind=EventKind.PREDICTION,
         message=(
             f"Projection updated: {monitored.name} crosses {monitored.alarm_limit:.4g} about "
-            f"{projection.crossing:%Y-%m-%d} ({projection.earliest:%Y-%m-%d} to "
-            f"{projection.latest:%Y-%m-%d}{was})."
+            f"{_day(monitored, projection.crossing)} ({_day(monitored, projection.earliest)} "
+            f"to {_day(monitored, projection.latest)}{was})."
         ),
         data={"prediction": prediction.pk, "projected_at": evidence["projected_at"]},
     )

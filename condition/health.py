@@ -15,6 +15,7 @@ What the score is not: a history. It is the state as of `now` (the measurements'
 assessment, counts over the last 30 and 365 days), so a report of a past month shows today's.
 """
 
+import math
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
@@ -134,7 +135,10 @@ def position(watched: Watched) -> float | None:
     beyond = sign * (watched.last_value - watched.alarm_limit)
     if start is None or sign * (watched.alarm_limit - start) <= 0:
         return 1.0 if beyond >= 0 else 0.0
-    travelled = sign * (watched.last_value - start) / (sign * (watched.alarm_limit - start))
+    # In halves: a difference of two huge finite values would overflow to infinity.
+    travelled = (watched.last_value / 2 - start / 2) / (watched.alarm_limit / 2 - start / 2)
+    if not math.isfinite(travelled):
+        return 1.0 if beyond >= 0 else 0.0
     return min(max(travelled, 0.0), 1.0)
 
 
@@ -259,6 +263,7 @@ def _per_asset(queryset: QuerySet, aggregate) -> Subquery:
 
 def _inputs(assets: QuerySet, *, now: datetime) -> QuerySet:
     anomalies = Alert.objects.filter(
+        gateway__isnull=True,  # raised by condition monitoring, not a gateway's own condition
         condition__startswith="anomaly.",
         observed_at__gte=now - timedelta(days=ANOMALY_DAYS),
         observed_at__lte=now,

@@ -89,6 +89,10 @@ class MeasurementHour(models.Model):
         return self.sum / self.count
 
 
+# No physical limit is larger; bounded, differences of limits and values stay finite.
+LIMIT_BOUND = 1e15
+
+
 class MonitoredMeasurementQuerySet(SiteScopedQuerySet):
     pass
 
@@ -176,8 +180,8 @@ class MonitoredMeasurement(models.Model):
         errors = {}
         for field in ("alarm_limit", "warning_limit", "healthy_level"):
             value = getattr(self, field)
-            if value is not None and not math.isfinite(value):
-                errors[field] = "Must be a finite number."
+            if value is not None and not (math.isfinite(value) and abs(value) <= LIMIT_BOUND):
+                errors[field] = f"Must be a number between {-LIMIT_BOUND:g} and {LIMIT_BOUND:g}."
         if errors:
             raise ValidationError(errors)
         for field in ("warning_limit", "healthy_level"):

@@ -18,9 +18,12 @@ from assets.models import Asset
 from audit.choices import AuditAction
 from audit.services import audit_record
 from monitoring.choices import TrendStatus
-from monitoring.models import Measurement, MeasurementHour, MonitoredMeasurement
+from monitoring.models import Measurement, MeasurementHour, MonitoredMeasurement, Prediction
 from monitoring.partitions import TABLE, partitions_ensure, partitions_expired
+from workorders.choices import Source, Status
+from workorders.models import WorkOrder
 from workorders.policy import check_planning
+from workorders.services import work_order_transition
 
 
 @dataclass(frozen=True)
@@ -247,41 +250,68 @@ def monitored_measurement_save(
 ) -> MonitoredMeasurement:
     """Put an asset's measurement under watch (`asset` and the fields), or change one's limits.
 
-    The site is the asset's; the asset of a watched measurement does not change (its history is
-    that asset's). Validated in full (ValidationError naming the field), audited. A change of
-    the limits or the window clears the last assessment's projection: the next assessment
-    (beat, every 15 minutes) computes it against the new limits.
+    The site is the asset's; the asset and the name of a watched measurement do not change (its
+    history is theirs). Validated in full (ValidationError naming the field), audited. A change
+    is written under the row's lock and only to the fields it changes, so an assessment running
+    meanwhile keeps its results. A change of the limits or the window clears the projection, and
+    the next assessment (beat, every 15 minutes) computes it against the new limits, new values
+    or not. Disabling withdraws the proposal still waiting for a planner.
     """
     unknown = set(fields) - set(MONITORED_FIELDS)
     if unknown:
         raise TypeError(f"Unknown fields: {sorted(unknown)}")
-    creating = monitored is None
-    if creating:
+    if monitored is None:
         if asset is None:
             raise ValidationError({"asset": "Choose the asset whose measurement to watch."})
-        monitored = MonitoredMeasurement(asset=asset, site_id=asset.site_id)
+        return _monitored_create(asset=asset, by=by, fields=fields)
     check_planning(
         by, monitored.site_id, refusal="Only planners put an asset's measurements under watch."
     )
-    if not creating and "name" in fields and fields["name"] != monitored.name:
+    if "name" in fields and fields["name"] != monitored.name:
         raise ValidationError(
             {"name": "A watched measurement keeps its name; watch the other measurement instead."}
         )
-    before = {name: getattr(monitored, name) for name in MONITORED_FIELDS}
-    for name, value in fields.items():
-        setattr(monitored, name, value)
-    changes = {
-        name: [before[name], getattr(monitored, name)]
-        for name in MONITORED_FIELDS
-        if before[name] != getattr(monitored, name)
-    }
-    if not creating and not changes:
-        return monitored
-    if changes.keys() & {"direction", "alarm_limit", "healthy_level", "window_days"}:
-        monitored.trend_status = TrendStatus.INSUFFICIENT
-        monitored.slope_per_day = None
-        monitored.projected_at = monitored.projected_earliest = monitored.projected_latest = None
-    monitored.full_clean(exclude=["asset", "site"] if not creating else ["site"])
+    with transaction.atomic():
+        locked = MonitoredMeasurement.objects.select_for_update().get(pk=monitored.pk)
+        changes = {
+            name: [getattr(locked, name), value]
+            for name, value in fields.items()
+            if getattr(locked, name) != value
+        }
+        if not changes:
+            return locked
+        for name, (_, value) in changes.items():
+            setattr(locked, name, value)
+        written = [*changes, "updated_at"]
+        if changes.keys() & {"direction", "alarm_limit", "healthy_level", "window_days"}:
+            locked.trend_status = TrendStatus.INSUFFICIENT
+            locked.slope_per_day = None
+            locked.projected_at = locked.projected_earliest = locked.projected_latest = None
+            locked.assessed_at = None  # due again (condition.assessment.measurements_due)
+            written += ["trend_status", "slope_per_day", "assessed_at", *PROJECTION_FIELDS]
+        locked.full_clean(exclude=["asset", "site"], validate_unique=False)
+        locked.save(update_fields=written)
+        if changes.get("enabled", [None, True])[1] is False:
+            _withdraw_waiting_proposal(locked, by=by)
+        audit_record(
+            by=by,
+            action=AuditAction.MONITORED_MEASUREMENT_UPDATE,
+            obj=locked,
+            site=locked.site,
+            changes=changes,
+        )
+    return locked
+
+
+PROJECTION_FIELDS = ("projected_at", "projected_earliest", "projected_latest")
+
+
+def _monitored_create(*, asset: Asset, by, fields: dict) -> MonitoredMeasurement:
+    check_planning(
+        by, asset.site_id, refusal="Only planners put an asset's measurements under watch."
+    )
+    monitored = MonitoredMeasurement(asset=asset, site_id=asset.site_id, **fields)
+    monitored.full_clean(exclude=["site"])
     with transaction.atomic():
         try:
             with transaction.atomic():
@@ -292,11 +322,29 @@ def monitored_measurement_save(
             ) from error
         audit_record(
             by=by,
-            action=AuditAction.MONITORED_MEASUREMENT_CREATE
-            if creating
-            else AuditAction.MONITORED_MEASUREMENT_UPDATE,
+            action=AuditAction.MONITORED_MEASUREMENT_CREATE,
             obj=monitored,
             site=monitored.site,
-            changes=changes,
+            changes={name: getattr(monitored, name) for name in MONITORED_FIELDS},
         )
     return monitored
+
+
+def _withdraw_waiting_proposal(monitored: MonitoredMeasurement, *, by) -> None:
+    """Cancel the proposal of a measurement no longer watched while it still waits for a
+    planner (accepted work stays)."""
+    waiting = WorkOrder.objects.filter(
+        asset_id=monitored.asset_id,
+        condition=monitored.condition_proposal,
+        source=Source.PREDICTION,
+        status=Status.REQUESTED,
+    ).first()
+    if waiting is None:
+        return
+    work_order_transition(
+        work_order=waiting,
+        to=Status.CANCELLED,
+        by=by,
+        reason=f"Withdrawn: {monitored.name} is no longer watched on {monitored.asset.tag}.",
+    )
+    Prediction.objects.filter(work_order=waiting).update(withdrawn_at=timezone.now())

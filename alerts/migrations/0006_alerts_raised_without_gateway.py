@@ -4,6 +4,12 @@ import django.db.models.deletion
 from django.db import migrations, models
 
 
+def drop_raised_alerts(apps, schema_editor):
+    """Going back: the alerts the system raised have no gateway, which the old column cannot
+    hold; they are condition monitoring's anomalies, raised again by a later assessment."""
+    apps.get_model("alerts", "Alert").objects.filter(gateway__isnull=True).delete()
+
+
 class Migration(migrations.Migration):
 
     dependencies = [
@@ -23,4 +29,6 @@ class Migration(migrations.Migration):
             model_name='alert',
             constraint=models.UniqueConstraint(condition=models.Q(('gateway__isnull', True)), fields=('site', 'alert_id'), name='alert_unique_per_site_raised'),
         ),
+        # Reversed first: the rows without a gateway go before the column may not be empty.
+        migrations.RunPython(migrations.RunPython.noop, drop_raised_alerts, elidable=False),
     ]

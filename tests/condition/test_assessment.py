@@ -16,6 +16,7 @@ from monitoring.choices import MeasurementSource, TrendStatus
 from monitoring.models import MonitoredMeasurement, Prediction
 from monitoring.services import MeasurementIn, measurements_record, monitored_measurement_save
 from tests.concurrency import at_once
+from tests.factories import move_to
 from workorders import services as wo_services
 from workorders.choices import EventKind, Source, Status, WorkOrderType
 from workorders.models import WorkOrder
@@ -353,3 +354,112 @@ class TestConcurrency:
 
         assert sorted(at_once(propose, 4)) == [0, 0, 0, 1]
         assert proposals(pump).count() == 1
+
+
+@pytest.mark.django_db
+class TestPlannersAndRepairs:
+    def test_a_proposal_a_planner_cancelled_is_not_proposed_again_from_the_same_values(
+        self, pump, planner
+    ):
+        watch(pump)
+        last = record(pump, wear(21 * 24))
+        measurements_assess(now=last)
+        (work_order,) = proposals(pump)
+        wo_services.work_order_transition(
+            work_order=work_order, to=Status.CANCELLED, by=planner, reason="False alarm"
+        )
+        with time_machine.travel(last + HOUR, tick=False):
+            last = record(pump, wear(3, start_hour=21 * 24), start=last + HOUR)
+
+        summary = measurements_assess(now=last)
+
+        assert summary.proposed == 0
+        assert proposals(pump).count() == 1
+
+    def test_after_a_repair_only_the_values_since_count(self, pump, planner):
+        monitored = watch(pump)
+        last = record(pump, wear(21 * 24))
+        measurements_assess(now=last)
+        (work_order,) = proposals(pump)
+        move_to(work_order, Status.COMPLETED, by=planner)
+        repaired = work_order.history.latest("pk").changed_at
+        # The bearing is new: low and steady since the repair.
+        last = record(pump, [1.5] * 48, start=max(last, repaired) + HOUR)
+
+        assert measurements_assess(now=last).proposed == 0
+        monitored.refresh_from_db()
+        assert monitored.trend_status == TrendStatus.FLAT
+        assert proposals(pump).count() == 1
+
+    def test_work_of_the_same_condition_not_proposed_is_left_alone(self, pump, site):
+        foreign = WorkOrder.objects.create(
+            site=site,
+            asset=pump,
+            title="Opened by a gateway",
+            condition="trend.vibration",
+            source=Source.ALERT,
+            status=Status.REQUESTED,
+        )
+        watch(pump)
+        last = record(pump, wear(21 * 24))
+
+        summary = measurements_assess(now=last)
+        last = record(pump, [2.0] * (21 * 24), start=last + HOUR)
+        measurements_assess(now=last)
+
+        assert summary.proposed == 0
+        foreign.refresh_from_db()
+        assert foreign.status == Status.REQUESTED
+        assert foreign.title == "Opened by a gateway"
+        assert not Prediction.objects.exists()
+
+    def test_disabling_the_watch_withdraws_the_waiting_proposal(self, pump, planner):
+        monitored = watch(pump)
+        last = record(pump, wear(21 * 24))
+        measurements_assess(now=last)
+
+        monitored_measurement_save(monitored=monitored, enabled=False, by=planner)
+
+        (work_order,) = proposals(pump)
+        assert work_order.status == Status.CANCELLED
+        assert work_order.prediction.withdrawn_at is not None
+
+    def test_new_limits_are_assessed_without_waiting_for_new_values(self, pump, planner):
+        monitored = watch(pump)
+        last = record(pump, wear(21 * 24))
+        measurements_assess(now=last)
+        assert measurements_due(now=last) == []
+
+        monitored_measurement_save(monitored=monitored, alarm_limit=9.0, by=planner)
+
+        assert measurements_due(now=last + HOUR) == [monitored.pk]
+        measurements_assess(now=last + HOUR)
+        monitored.refresh_from_db()
+        assert abs(monitored.projected_at - (START + timedelta(days=70))) < timedelta(hours=1)
+
+    def test_a_proposal_is_kept_up_to_date_beyond_the_horizon(self, pump):
+        watch(pump, horizon_days=35)
+        last = record(pump, wear(21 * 24))
+        measurements_assess(now=last)
+        # Slower wear: the crossing moves out past the horizon, still approaching.
+        last = record(pump, [4.1 + 0.02 * h / 24 for h in range(1, 14 * 24)], start=last + HOUR)
+
+        summary = measurements_assess(now=last)
+
+        (work_order,) = proposals(pump)
+        assert work_order.status == Status.REQUESTED
+        assert summary.withdrawn == 0
+        assert work_order.prediction.projected_at > last + timedelta(days=35)
+
+    def test_absurd_values_are_left_out(self, pump):
+        monitored = watch(pump)
+        values = wear(21 * 24)
+        values[100] = 1e300
+        values[200] = -1e200
+        last = record(pump, values)
+
+        measurements_assess(now=last)
+
+        monitored.refresh_from_db()
+        assert monitored.trend_status == TrendStatus.APPROACHING
+        assert not Alert.objects.exists()

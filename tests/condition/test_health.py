@@ -66,6 +66,16 @@ def test_condition_costs_in_proportion_to_the_way_from_healthy_level_to_alarm_li
     assert health(watched=(watched(1.0),), monitored=True).penalties["condition"] == 0
 
 
+@pytest.mark.parametrize(
+    ("last", "healthy", "alarm", "penalty"),
+    [(1e308, -1e15, 1e15, 40), (-1e308, -1e15, 1e15, 0), (1e308, -1e308, 1e308, 40)],
+)
+def test_huge_values_and_limits_never_break_the_score(last, healthy, alarm, penalty):
+    result = health(watched=(watched(last, healthy=healthy, alarm=alarm),), monitored=True)
+    assert result.penalties["condition"] == penalty
+    assert 0 <= result.score <= 100
+
+
 def test_a_measurement_that_alarms_below_its_limit_counts_downwards():
     falling = watched(7.0, healthy=10.0, alarm=4.0, direction=Direction.BELOW)
     assert position(falling) == pytest.approx(0.5)

@@ -64,7 +64,7 @@ def test_soonest_first_with_the_proposed_work(client, plant):
     section = dashboard(client, plant)
 
     assert section.index("P-101") < section.index("F-7")
-    assert "22 Jun 2026 (20 Jun – 25 Jun 2026)" in section
+    assert "22 Jun 2026 (20 Jun \u2013 25 Jun 2026)" in section
     assert work.number in section
     assert "none (beyond its horizon)" in section  # the fan's: nothing proposed yet
 
