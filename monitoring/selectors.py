@@ -1,5 +1,6 @@
 """Reads of measurements: one asset's series over a time range at a resolution."""
 
+import itertools
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -85,18 +86,32 @@ def measurement_series(
                 .order_by("name", "day")
                 .values_list("name", "last_unit", "day", "low", "total", "high", "values")
             )
-    rows = list(rows[: MAX_POINTS + 1])
+    rows = _fetch(rows[: MAX_POINTS + 1], plain=resolution != Resolution.DAY)
     if len(rows) > MAX_POINTS:
         raise TooManyPoints
     series: dict[str, Series] = {}
-    for row in rows:
-        current = series.get(row[0])
+    for (name_, unit), group in itertools.groupby(rows, key=lambda row: (row[0], row[1])):
+        current = series.get(name_)
         if current is None:
-            series[row[0]] = current = Series(name=row[0], unit=row[1])
-        current.unit = row[1]  # the latest unit names the series
+            series[name_] = current = Series(name=name_, unit=unit)
+        current.unit = unit  # the latest unit names the series
         if resolution == Resolution.RAW:
-            current.points.append([_moment(row[2]), row[3]])
+            current.points += [[_moment(at), value] for _, _, at, value in group]
         else:
-            _, _, at, low, total, high, count = row
-            current.points.append([_moment(at), low, total / count, high, count])
+            current.points += [
+                [_moment(at), low, total / count, high, count]
+                for _, _, at, low, total, high, count in group
+            ]
     return list(series.values())
+
+
+def _fetch(queryset, *, plain: bool) -> list[tuple]:
+    """The rows of a values_list queryset. A plain one (its columns in the list's order, no
+    converter needed) on PostgreSQL is sent as the ORM writes it and fetched in one go: a
+    90-day series is 8,640 rows, and the ORM's iteration cost three times the query."""
+    if not plain or connection.vendor != "postgresql":
+        return list(queryset)
+    sql, params = queryset.query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall()
