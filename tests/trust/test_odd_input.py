@@ -188,6 +188,7 @@ OBJECT_OF_PREFIX = {
     "job-plans": "pm_plan.job_plan",
     "alert-rules": "rule",
     "pm-plans": "pm_plan",
+    "monitored-measurements": "monitored",
     "round-runs": "round_run",
     "webhook-endpoints": "webhook_endpoint",
     "contracts": "contract",
