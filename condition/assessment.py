@@ -138,19 +138,7 @@ def monitored_assess(
         assessment = _assess_trend(monitored, trend_points, now)
         _keep_assessment(monitored, assessment, now)
         _propose(monitored, assessment, now, summary)
-        monitored.save(
-            update_fields=[
-                "assessed_at",
-                "anomalies_through",
-                "last_value",
-                "last_at",
-                "trend_status",
-                "slope_per_day",
-                "projected_at",
-                "projected_earliest",
-                "projected_latest",
-            ]
-        )
+        monitored.save(update_fields=MonitoredMeasurement.ASSESSMENT_FIELDS)
         summary.assessed += 1
     return monitored
 

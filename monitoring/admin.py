@@ -28,38 +28,12 @@ class MonitoredMeasurementAdmin(SiteScopedAdminMixin, admin.ModelAdmin):
     list_select_related = ("asset",)
     search_fields = ("name", "asset__tag", "asset__name")
     autocomplete_fields = ("asset",)
-    readonly_fields = (
-        "site",
-        "assessed_at",
-        "last_value",
-        "last_at",
-        "trend_status",
-        "slope_per_day",
-        "projected_at",
-        "projected_earliest",
-        "projected_latest",
-        "anomalies_through",
-    )
+    readonly_fields = ("site", *MonitoredMeasurement.ASSESSMENT_FIELDS)
     fieldsets = (
         (None, {"fields": ("asset", "site", "name", "unit", "enabled")}),
         ("Limits", {"fields": ("direction", "alarm_limit", "warning_limit", "healthy_level")}),
         ("Trend", {"fields": ("window_days", "horizon_days")}),
-        (
-            "Latest assessment",
-            {
-                "fields": (
-                    "assessed_at",
-                    "last_value",
-                    "last_at",
-                    "trend_status",
-                    "slope_per_day",
-                    "projected_at",
-                    "projected_earliest",
-                    "projected_latest",
-                    "anomalies_through",
-                )
-            },
-        ),
+        ("Latest assessment", {"fields": MonitoredMeasurement.ASSESSMENT_FIELDS}),
     )
 
     def get_readonly_fields(self, request, obj=None):

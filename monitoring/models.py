@@ -162,6 +162,19 @@ class MonitoredMeasurement(models.Model):
     projected_earliest = models.DateTimeField(null=True, blank=True, editable=False)
     projected_latest = models.DateTimeField(null=True, blank=True, editable=False)
 
+    # The fields the assessment keeps (never written by hand).
+    ASSESSMENT_FIELDS = (
+        "assessed_at",
+        "last_value",
+        "last_at",
+        "trend_status",
+        "slope_per_day",
+        "projected_at",
+        "projected_earliest",
+        "projected_latest",
+        "anomalies_through",
+    )
+
     objects = MonitoredMeasurementQuerySet.as_manager()
 
     class Meta:

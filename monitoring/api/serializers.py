@@ -94,20 +94,7 @@ class MonitoredMeasurementSerializer(serializers.ModelSerializer):
     class Meta:
         model = MonitoredMeasurement
         fields = [*columns(MonitoredMeasurement), "open_proposal"]
-        read_only_fields = [
-            "site",
-            "created_at",
-            "updated_at",
-            "assessed_at",
-            "anomalies_through",
-            "last_value",
-            "last_at",
-            "trend_status",
-            "slope_per_day",
-            "projected_at",
-            "projected_earliest",
-            "projected_latest",
-        ]
+        read_only_fields = ["site", "created_at", "updated_at", *model.ASSESSMENT_FIELDS]
 
     def get_fields(self):
         fields = super().get_fields()
