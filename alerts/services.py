@@ -8,7 +8,7 @@ from datetime import datetime
 from functools import partial
 
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, connection, transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from alerts.choices import AlertStatus, ResultStatus
@@ -285,29 +285,26 @@ def alerts_raise(*, alerts: list[RaisedAlert], now: datetime | None = None) -> l
     new_ids = []
     with transaction.atomic():
         for raised in alerts:
-            try:
-                with transaction.atomic():
-                    alert, created = Alert.objects.get_or_create(
-                        site_id=raised.asset.site_id,
-                        gateway=None,
-                        alert_id=raised.alert_id,
-                        defaults={
-                            "asset": raised.asset,
-                            "asset_tag": raised.asset.tag,
-                            "condition": raised.condition,
-                            "severity": raised.severity,
-                            "observed_at": raised.observed_at,
-                            "received_at": now,
-                            "value": raised.value,
-                            "unit": raised.unit,
-                            "threshold": raised.threshold,
-                            "message": raised.message,
-                            "attributes": raised.attributes,
-                            "content_hash": raised.content_hash(),
-                        },
-                    )
-            except IntegrityError:
-                continue  # a concurrent run raised it first
+            # get_or_create re-reads the row a concurrent run inserted first.
+            alert, created = Alert.objects.get_or_create(
+                site_id=raised.asset.site_id,
+                gateway=None,
+                alert_id=raised.alert_id,
+                defaults={
+                    "asset": raised.asset,
+                    "asset_tag": raised.asset.tag,
+                    "condition": raised.condition,
+                    "severity": raised.severity,
+                    "observed_at": raised.observed_at,
+                    "received_at": now,
+                    "value": raised.value,
+                    "unit": raised.unit,
+                    "threshold": raised.threshold,
+                    "message": raised.message,
+                    "attributes": raised.attributes,
+                    "content_hash": raised.content_hash(),
+                },
+            )
             if created:
                 new_ids.append(alert.pk)
         if new_ids:

@@ -449,15 +449,10 @@ def proposal_update(work_order: WorkOrder, monitored, assessment, now: datetime)
     """Bring an open proposal up to the new projection; True when the projected date moved
     enough to say so on the timeline (and, while still a proposal, to move its due date)."""
     projection = assessment.projection
-    prediction = Prediction.objects.filter(work_order=work_order).first()
+    # Every proposal has its Prediction, written with it (proposal_create).
+    prediction = Prediction.objects.get(work_order=work_order)
     evidence = evidence_of(monitored, assessment, now)
-    if prediction is None:  # a work order of this condition opened by hand: adopt it
-        prediction = Prediction(
-            monitored=monitored, site_id=monitored.site_id, work_order=work_order
-        )
-        noted = None
-    else:
-        noted = prediction.evidence.get("noted_at")
+    noted = prediction.evidence.get("noted_at")
     noted_at = datetime.fromisoformat(noted) if noted else None
     moved = noted_at is None or abs(projection.crossing - noted_at) >= NOTE_WHEN_MOVED
     prediction.projected_at = projection.crossing
@@ -492,7 +487,7 @@ def proposal_update(work_order: WorkOrder, monitored, assessment, now: datetime)
 def proposal_withdraw(work_order: WorkOrder, monitored, assessment, now: datetime) -> bool:
     """The trend no longer approaches the limit: cancel the proposal if it is still one (True),
     else say so once on the accepted work's timeline (False)."""
-    prediction = Prediction.objects.filter(work_order=work_order).first()
+    prediction = Prediction.objects.get(work_order=work_order)
     trend = "recovering" if assessment.status == TrendStatus.RECOVERED else "flat"
     reason = (
         f"Withdrawn by condition monitoring: the trend of {monitored.name} is {trend} and no "
@@ -500,11 +495,10 @@ def proposal_withdraw(work_order: WorkOrder, monitored, assessment, now: datetim
     )
     if work_order.status == Status.REQUESTED:
         wo_services.work_order_transition(work_order=work_order, to=Status.CANCELLED, reason=reason)
-        if prediction is not None:
-            prediction.withdrawn_at = now
-            prediction.save(update_fields=["withdrawn_at", "updated_at"])
+        prediction.withdrawn_at = now
+        prediction.save(update_fields=["withdrawn_at", "updated_at"])
         return True
-    if prediction is not None and prediction.evidence.get("trend_left") is None:
+    if prediction.evidence.get("trend_left") is None:
         prediction.evidence = {**prediction.evidence, "trend_left": now.isoformat()}
         prediction.save(update_fields=["evidence", "updated_at"])
         WorkOrderEvent.objects.create(

@@ -10,6 +10,7 @@ from django.conf import settings
 
 from alerts.choices import AlertStatus
 from alerts.models import Alert
+from alerts.outbound import alert_data
 from condition import assessment
 from condition.assessment import measurements_assess, measurements_due, monitored_assess
 from monitoring.choices import MeasurementSource, TrendStatus
@@ -227,6 +228,8 @@ class TestAnomalies:
         assert alert.attributes["kind"] == "value"
         # Through the pipeline: a warning is recorded when no rule says more.
         assert alert.status == AlertStatus.RECORDED
+        # Integrators hear of it with no gateway (docs/webhooks-outbound.md).
+        assert alert_data(alert)["gateway_id"] is None
 
     def test_an_anomaly_is_raised_once_whatever_the_runs(self, pump):
         watch(pump)
